@@ -1,0 +1,134 @@
+"""riskreg: an ASM risk register and mitigation tracker for large-scale mining companies."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from riskreg.config import ROOT, Config
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_relative_config=True,
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    Config.from_environment(app.config, app.instance_path)
+    if isinstance(config, dict):  # an explicit mapping (tests, scripts) beats the environment
+        app.config.update(config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+
+    from riskreg import cli, errors, security
+
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+    configure_logging(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from riskreg import models  # noqa: F401  (every table known before create_all / autogenerate)
+    from riskreg.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", Config.RATELIMIT_STORAGE_URI)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def configure_engine(engine: sa.Engine) -> None:
+    """SQLite: foreign keys on, WAL, a busy timeout, and BEGIN IMMEDIATE for writers."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN itself
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        # Deferred transactions that later write can fail with SQLITE_BUSY under several workers;
+        # IMMEDIATE takes the write lock up front and waits for busy_timeout instead.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
+
+
+def _request_may_write() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def register_blueprints(app: Flask) -> None:
+    from riskreg.auth.views import bp as auth_bp
+    from riskreg.departments.views import bp as departments_bp
+    from riskreg.health import bp as health_bp
+    from riskreg.risks.views import bp as risks_bp
+    from riskreg.sites.views import bp as sites_bp
+    from riskreg.users.views import bp as users_bp
+
+    for blueprint in (auth_bp, health_bp, risks_bp, sites_bp, departments_bp, users_bp):
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/", endpoint="index", view_func=_index)
+
+
+def _index():
+    from flask import redirect, url_for
+    from flask_login import current_user
+
+    from riskreg.auth.models import Role
+
+    if current_user.role is Role.DEPARTMENT_HEAD and "controls.mine" in _endpoints():
+        return redirect(url_for("controls.mine"))
+    if current_user.role is Role.EXECUTIVE and "dashboard.index" in _endpoints():
+        return redirect(url_for("dashboard.index"))
+    return redirect(url_for("risks.list"))
+
+
+def _endpoints() -> set[str]:
+    from flask import current_app
+
+    return {rule.endpoint for rule in current_app.url_map.iter_rules()}
+
+
+def register_template_helpers(app: Flask) -> None:
+    from riskreg import scoring
+    from riskreg.auth import permissions
+
+    @app.context_processor
+    def _helpers() -> dict[str, Any]:
+        return {
+            "matrix": scoring.matrix(),
+            "has_endpoint": lambda name: name in app.view_functions,
+            **permissions.template_helpers(),
+        }
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

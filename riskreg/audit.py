@@ -1,0 +1,93 @@
+"""The audit trail: who changed what, when, field by field; written in the change's own transaction."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from riskreg.extensions import db
+from riskreg.modeling import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class AuditEvent(db.Model):
+    """Append-only: no route edits or deletes it."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    entity: Mapped[str] = mapped_column(sa.String(32))
+    entity_id: Mapped[int]
+    action: Mapped[str] = mapped_column(sa.String(32))
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    actor = relationship("User", lazy="raise")
+
+    __table_args__ = (
+        sa.Index("ix_audit_events_entity", "entity", "entity_id", "at"),
+        sa.Index("ix_audit_events_at", "at"),
+    )
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe, human-readable form of a field value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: plain(getattr(obj, name)) for name in fields}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for every field whose value changed."""
+    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+
+
+def record(
+    entity: str,
+    entity_id: int,
+    action: str,
+    actor: Any,
+    changes: dict[str, list[Any]] | None = None,
+    note: str = "",
+) -> AuditEvent:
+    """Add an audit event to the current transaction (the caller commits once, with the change)."""
+    event = AuditEvent(
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        changes=changes or {},
+        note=note,
+    )
+    db.session.add(event)
+    logger.debug("audit %s %s#%s by %s", action, entity, entity_id, getattr(actor, "id", None))
+    return event
+
+
+def history(entity: str, entity_id: int, limit: int = 200) -> list[AuditEvent]:
+    """Newest first, with the actor loaded in the same query."""
+    stmt = (
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+        .options(sa.orm.joinedload(AuditEvent.actor))
+    )
+    return list(db.session.scalars(stmt))

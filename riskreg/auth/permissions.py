@@ -1,0 +1,98 @@
+"""Who may do what: one map from role to permissions, and per-object predicates shared with templates."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user
+
+from riskreg.auth.models import Role
+
+
+class Permission(enum.StrEnum):
+    VIEW = "view"  # the register, controls, sites, dashboard, reports
+    EXPORT = "export"
+    EDIT_RISKS = "edit_risks"
+    MANAGE_CONTROLS = "manage_controls"  # create, assign, verify, reopen any control
+    UPDATE_OWN_DEPARTMENT_CONTROLS = "update_own_department_controls"
+    IMPORT = "import"
+    RECORD_MONITORING = "record_monitoring"  # ASM observations, engagements
+    MANAGE_REFERENCE = "manage_reference"  # sites, departments, settings
+    MANAGE_USERS = "manage_users"
+
+
+_RISK_MANAGER = {
+    Permission.VIEW,
+    Permission.EXPORT,
+    Permission.EDIT_RISKS,
+    Permission.MANAGE_CONTROLS,
+    Permission.IMPORT,
+    Permission.RECORD_MONITORING,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.RISK_MANAGER: frozenset(_RISK_MANAGER),
+    Role.DEPARTMENT_HEAD: frozenset(
+        {Permission.VIEW, Permission.EXPORT, Permission.UPDATE_OWN_DEPARTMENT_CONTROLS}
+    ),
+    Role.EXECUTIVE: frozenset({Permission.VIEW, Permission.EXPORT}),
+}
+
+
+def has_permission(user: Any, permission: Permission) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return permission in ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def permission_required(permission: Permission) -> Callable[[F], F]:
+    """Route-level check; views then check the object with the predicates below."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not has_permission(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def can_edit_risk(user: Any, risk: Any = None) -> bool:
+    return has_permission(user, Permission.EDIT_RISKS)
+
+
+def can_manage_controls(user: Any) -> bool:
+    return has_permission(user, Permission.MANAGE_CONTROLS)
+
+
+def can_update_control(user: Any, control: Any) -> bool:
+    """Risk managers update any control; a department head only their own department's."""
+    if has_permission(user, Permission.MANAGE_CONTROLS):
+        return True
+    return (
+        has_permission(user, Permission.UPDATE_OWN_DEPARTMENT_CONTROLS)
+        and user.department_id is not None
+        and control.department_id == user.department_id
+    )
+
+
+def template_helpers() -> dict[str, Any]:
+    return {
+        "Permission": Permission,
+        "has_permission": has_permission,
+        "can_edit_risk": can_edit_risk,
+        "can_manage_controls": can_manage_controls,
+        "can_update_control": can_update_control,
+    }

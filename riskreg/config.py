@@ -1,0 +1,131 @@
+"""Settings: defaults in code, overrides from RISKREG_* environment variables (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Parse a boolean variable strictly: a typo must not silently turn a safety off."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+class Config:
+    SEEDS_DIR = ROOT / "seeds"
+    MATRIX_FILE = ROOT / "seeds" / "matrix.toml"
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # filled by from_environment(): SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+    # Sessions and cookies (notes/performance-and-security.md §7).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # RISKREG_SECURE_COOKIES=true behind TLS
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    # Request bodies: the largest legitimate one is an evidence upload.
+    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    IMPORT_MAX_ROWS = 20_000
+    UPLOAD_DIR: str | None = None  # default: <instance>/uploads
+
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a hash method, not a password); OWASP minimum
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_LOCKOUT_MINUTES = 15
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN = "20 per minute"
+    RATELIMIT_HEADERS_ENABLED = False
+
+    SMTP_HOST = "localhost"
+    SMTP_PORT = 25
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    MAIL_FROM = "riskreg@localhost"
+    REMINDER_HORIZON_DAYS = 14
+
+    ASM_PRESENCE_WINDOW_DAYS = 180
+    MONITORING_STALE_DAYS = 90
+    PAGE_SIZE = 50
+
+    @classmethod
+    def from_environment(cls, config: dict[str, Any], instance_path: str) -> None:
+        """Apply RISKREG_* variables on top of the class defaults."""
+        env = os.environ
+        config["SQLALCHEMY_DATABASE_URI"] = (
+            env.get("RISKREG_DATABASE_URL")
+            or config.get("SQLALCHEMY_DATABASE_URI")
+            or "sqlite:///" + str(Path(instance_path) / "riskreg.sqlite")
+        )
+        config["SECRET_KEY"] = (
+            env.get("RISKREG_SECRET_KEY") or config.get("SECRET_KEY") or instance_secret(instance_path)
+        )
+        config["UPLOAD_DIR"] = (
+            env.get("RISKREG_UPLOAD_DIR") or config.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads")
+        )
+        for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "MAIL_FROM", "RATELIMIT_STORAGE_URI"):
+            if env.get(f"RISKREG_{key}"):
+                config[key] = env[f"RISKREG_{key}"]
+        config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
+        config["SMTP_STARTTLS"] = env_bool("RISKREG_SMTP_STARTTLS", config["SMTP_STARTTLS"])
+        secure = env_bool("RISKREG_SECURE_COOKIES", config["SESSION_COOKIE_SECURE"])
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure
+        config["EVIDENCE_MAX_BYTES"] = env_int("RISKREG_EVIDENCE_MAX_BYTES", config["EVIDENCE_MAX_BYTES"])
+        config["IMPORT_MAX_BYTES"] = env_int("RISKREG_IMPORT_MAX_BYTES", config["IMPORT_MAX_BYTES"])
+        config["MAX_CONTENT_LENGTH"] = (
+            max(config["EVIDENCE_MAX_BYTES"], config["IMPORT_MAX_BYTES"]) + 1024 * 1024
+        )
+
+
+def instance_secret(instance_path: str) -> str:
+    """Create the secret key once and keep it in the instance folder (never a constant in code)."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: when two workers start at once, the second reads what the first wrote.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-only-" + secrets.token_hex(8)
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 (fast hashing for tests only)
+    RATELIMIT_ENABLED = False
+    WTF_CSRF_ENABLED = False  # tests/test_csrf.py turns it back on

@@ -1,0 +1,162 @@
+"""Controls (mitigations) owned by departments, with their evidence and progress notes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from riskreg.extensions import db
+from riskreg.modeling import LabelledEnum, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from riskreg.auth.models import User
+    from riskreg.departments.models import Department
+    from riskreg.risks.models import Risk
+    from riskreg.standards.models import Requirement
+
+
+class ControlStatus(LabelledEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    IMPLEMENTED = "implemented"
+    VERIFIED = "verified"
+    CANCELLED = "cancelled"
+
+
+OPEN_CONTROL_STATUSES = (ControlStatus.PLANNED, ControlStatus.IN_PROGRESS)
+DONE_CONTROL_STATUSES = (ControlStatus.IMPLEMENTED, ControlStatus.VERIFIED)
+
+
+class Effectiveness(LabelledEnum):
+    NOT_ASSESSED = "not_assessed"
+    INEFFECTIVE = "ineffective"
+    PARTIALLY_EFFECTIVE = "partially_effective"
+    EFFECTIVE = "effective"
+
+
+risk_controls = sa.Table(
+    "risk_controls",
+    db.metadata,
+    sa.Column("risk_id", sa.ForeignKey("risks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("control_id", sa.ForeignKey("controls.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+control_requirements = sa.Table(
+    "control_requirements",
+    db.metadata,
+    sa.Column("control_id", sa.ForeignKey("controls.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("requirement_id", sa.ForeignKey("requirements.id"), primary_key=True, index=True),
+)
+
+
+class Control(db.Model):
+    __tablename__ = "controls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(sa.String(16), unique=True)  # "C-0001", set after insert
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"))
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    due_date: Mapped[date | None]
+    status: Mapped[ControlStatus] = mapped_column(enum_type(ControlStatus), default=ControlStatus.PLANNED)
+    effectiveness: Mapped[Effectiveness] = mapped_column(
+        enum_type(Effectiveness), default=Effectiveness.NOT_ASSESSED
+    )
+    formalisation_support: Mapped[bool] = mapped_column(default=False)
+    closing_note: Mapped[str] = mapped_column(sa.Text, default="")
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None]
+    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    department: Mapped[Department] = relationship(lazy="raise")
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="raise")
+    risks: Mapped[list[Risk]] = relationship(secondary=risk_controls, back_populates="controls", lazy="raise")
+    requirements: Mapped[list[Requirement]] = relationship(secondary=control_requirements, lazy="raise")
+    evidence: Mapped[list[ControlEvidence]] = relationship(
+        back_populates="control", lazy="raise", order_by="ControlEvidence.uploaded_at"
+    )
+    notes: Mapped[list[ControlNote]] = relationship(
+        back_populates="control", lazy="raise", order_by="ControlNote.created_at"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        sa.Index("ix_controls_department_status_due", "department_id", "status", "due_date"),
+        sa.Index("ix_controls_status_due", "status", "due_date"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_CONTROL_STATUSES
+
+    def is_overdue(self, on: date | None = None) -> bool:
+        """Overdue is derived from the due date, never stored."""
+        on = on or utcnow().date()
+        return self.is_open and self.due_date is not None and self.due_date < on
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_overdue()
+
+    def __repr__(self) -> str:
+        return f"<Control {self.ref or self.id} {self.title!r}>"
+
+
+class ControlEvidence(db.Model):
+    __tablename__ = "control_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    control_id: Mapped[int] = mapped_column(sa.ForeignKey("controls.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)  # random; never the user's name
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(120))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    control: Mapped[Control] = relationship(back_populates="evidence", lazy="raise")
+
+
+class NoteKind(LabelledEnum):
+    PROGRESS = "progress"
+    CLOSING = "closing"
+    VERIFICATION = "verification"
+    REOPENED = "reopened"
+
+
+class ControlNote(db.Model):
+    __tablename__ = "control_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    control_id: Mapped[int] = mapped_column(sa.ForeignKey("controls.id"), index=True)
+    kind: Mapped[NoteKind] = mapped_column(enum_type(NoteKind), default=NoteKind.PROGRESS)
+    body: Mapped[str] = mapped_column(sa.Text)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    control: Mapped[Control] = relationship(back_populates="notes", lazy="raise")
+    author: Mapped[User | None] = relationship(lazy="raise")
+
+
+class ReminderDigest(db.Model):
+    """One digest mailed to one department head on one day: a second run that day sends nothing."""
+
+    __tablename__ = "reminder_digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    sent_on: Mapped[date]
+    control_count: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "sent_on", name="uq_reminder_digests_user_day"),)

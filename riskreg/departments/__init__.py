@@ -1,0 +1,1 @@
+"""Departments that own controls; managed by admins."""

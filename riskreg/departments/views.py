@@ -1,0 +1,85 @@
+"""/departments: list, create and rename departments (admins)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from riskreg import audit
+from riskreg.auth.models import User
+from riskreg.auth.permissions import Permission, permission_required
+from riskreg.departments.models import Department
+from riskreg.extensions import db
+
+bp = Blueprint("departments", __name__, url_prefix="/departments")
+FIELDS = ("name", "description", "active")
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField("Description", validators=[Length(max=2_000)])
+    active = BooleanField("Active", default=True)
+
+    def __init__(self, *args, department_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department_id = department_id
+
+    def validate_name(self, field) -> None:
+        clash = db.session.scalar(
+            sa.select(Department.id).where(sa.func.lower(Department.name) == field.data.strip().lower())
+        )
+        if clash is not None and clash != self.department_id:
+            raise ValueError(f"A department called {field.data!r} already exists.")
+
+
+@bp.get("")
+@permission_required(Permission.VIEW)
+def list():
+    departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
+    heads = db.session.execute(
+        sa.select(User.department_id, User.name).where(User.department_id.is_not(None)).order_by(User.name)
+    ).all()
+    heads_by_department: dict[int, list[str]] = {}
+    for department_id, name in heads:
+        heads_by_department.setdefault(department_id, []).append(name)
+    return render_template("departments/list.html", departments=departments, heads=heads_by_department)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_REFERENCE)
+def create():
+    form = DepartmentForm()
+    if form.validate_on_submit():
+        department = Department(name=form.name.data.strip(), description=form.description.data or "",
+                                active=form.active.data)
+        db.session.add(department)
+        db.session.flush()
+        audit.record("department", department.id, "create", current_user,
+                     audit.diff({}, audit.snapshot(department, FIELDS)))
+        db.session.commit()
+        flash(f"Department {department.name} created.", "success")
+        return redirect(url_for("departments.list"))
+    return render_template("departments/form.html", form=form, department=None)
+
+
+@bp.route("/<int:department_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_REFERENCE)
+def edit(department_id: int):
+    department = db.session.get(Department, department_id) or abort(404)
+    form = DepartmentForm(obj=department, department_id=department.id)
+    if form.validate_on_submit():
+        before = audit.snapshot(department, FIELDS)
+        department.name = form.name.data.strip()
+        department.description = form.description.data or ""
+        department.active = form.active.data
+        changes = audit.diff(before, audit.snapshot(department, FIELDS))
+        if changes:
+            audit.record("department", department.id, "update", current_user, changes)
+        db.session.commit()
+        flash(f"Department {department.name} saved.", "success")
+        return redirect(url_for("departments.list"))
+    return render_template("departments/form.html", form=form, department=department)

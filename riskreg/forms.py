@@ -1,0 +1,78 @@
+"""Form pieces shared by every feature: optional-id selects, enum selects, a POST-only button form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.validators import ValidationError
+
+from riskreg.modeling import LabelledEnum
+
+
+def optional_int(value: Any) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("Not a valid choice.") from exc
+
+
+class EnumSelectField(SelectField):
+    """A select over a LabelledEnum whose data is the enum member."""
+
+    def __init__(self, label: str, enum_cls: type[LabelledEnum], optional: bool = False, **kwargs: Any):
+        choices = enum_cls.choices()
+        if optional:
+            choices = [("", "—"), *choices]
+        super().__init__(label, choices=choices, coerce=lambda v: _to_enum(enum_cls, v), **kwargs)
+        self.enum_cls = enum_cls
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None and ("", "—") in self.choices:
+            return
+        if self.data not in list(self.enum_cls):
+            raise ValidationError(
+                f"Choose one of: {', '.join(label for _, label in self.enum_cls.choices())}."
+            )
+
+    def _choices_generator(self, choices):  # compare on the value, not the member
+        for value, label in choices:
+            selected = self.data is not None and getattr(self.data, "value", self.data) == value
+            yield (value, label, selected, {})
+
+
+def _to_enum(enum_cls: type[LabelledEnum], value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    if isinstance(value, enum_cls):
+        return value
+    try:
+        return enum_cls(value)
+    except ValueError:
+        return value  # pre_validate reports it with the allowed values
+
+
+class IdSelectField(SelectField):
+    """A select of database ids (with an optional blank) that says plainly when an id is unknown."""
+
+    def __init__(self, label: str, blank: str | None = None, **kwargs: Any):
+        super().__init__(label, coerce=optional_int, **kwargs)
+        self.blank = blank
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None:
+            if self.blank is None:
+                raise ValidationError("This field is required.")
+            return
+        if self.data not in {value for value, _ in self.choices if value not in ("", None)}:
+            raise ValidationError("That choice does not exist or is not available to you.")
+
+    def set_choices(self, choices: list[tuple[int, str]]) -> None:
+        self.choices = ([("", self.blank)] if self.blank is not None else []) + list(choices)
+
+
+class ActionForm(FlaskForm):
+    """A button that posts (archive, restore, ...): carries only the CSRF token."""

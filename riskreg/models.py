@@ -1,0 +1,48 @@
+"""Import hub: every model, so Alembic, the shell and create_all see the whole schema."""
+
+from riskreg.audit import AuditEvent
+from riskreg.auth.models import Role, User
+from riskreg.controls.models import (
+    Control,
+    ControlEvidence,
+    ControlNote,
+    ControlStatus,
+    Effectiveness,
+    ReminderDigest,
+    control_requirements,
+    risk_controls,
+)
+from riskreg.dashboard.models import BandSnapshot
+from riskreg.departments.models import Department
+from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
+from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
+from riskreg.standards.models import AppSetting, Requirement
+
+__all__ = [
+    "AppSetting",
+    "AsmObservation",
+    "AsmPresence",
+    "AuditEvent",
+    "BandSnapshot",
+    "Control",
+    "ControlEvidence",
+    "ControlNote",
+    "ControlStatus",
+    "Department",
+    "Direction",
+    "Effectiveness",
+    "Engagement",
+    "ImpactArea",
+    "ReminderDigest",
+    "Requirement",
+    "Risk",
+    "RiskStatus",
+    "Role",
+    "Site",
+    "Treatment",
+    "User",
+    "control_requirements",
+    "engagement_controls",
+    "risk_controls",
+    "risk_requirements",
+]

@@ -1,0 +1,1 @@
+"""The risk register: risks, their scores, history and archive."""

@@ -1,0 +1,205 @@
+"""Register filters from the query string (/risks, /export.xlsx, dashboard drill-down) and their SQL.
+
+Bad values are refused with a 400 that names the parameter, never ignored: an executive who
+clicks a heatmap cell must land on exactly those risks or be told why not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+
+from riskreg import reference, scoring
+from riskreg.risks.models import Direction, Risk, RiskStatus
+
+BASES = ("inherent", "residual", "target")
+MAX_QUERY_LENGTH = 200
+
+# sort key -> column; "-key" sorts descending. Only these are accepted.
+SORT_COLUMNS: dict[str, Any] = {
+    "ref": Risk.id,
+    "title": Risk.title,
+    "direction": Risk.direction,
+    "category": Risk.category,
+    "inherent": Risk.inherent_score,
+    "residual": Risk.residual_score,
+    "status": Risk.status,
+    "review": Risk.next_review_date,
+    "updated": Risk.updated_at,
+}
+DEFAULT_SORT = "-residual"
+
+
+@dataclass(frozen=True)
+class RiskFilters:
+    site: int | None = None
+    corporate: bool = False  # site=corporate: risks not tied to a site
+    direction: Direction | None = None
+    category: str | None = None
+    band: str | None = None
+    status: RiskStatus | None = None
+    owner: int | None = None
+    department: int | None = None  # risks with a control owned by this department
+    q: str | None = None
+    likelihood: int | None = None
+    impact: int | None = None
+    basis: str = "residual"
+    sort: str = DEFAULT_SORT
+
+    def query_args(self, **overrides: Any) -> dict[str, Any]:
+        """The filters as query-string arguments (for links, exports and pagination)."""
+        values = asdict(self) | overrides
+        args: dict[str, Any] = {}
+        if values["corporate"]:
+            args["site"] = "corporate"
+        elif values["site"] is not None:
+            args["site"] = values["site"]
+        for key in ("direction", "status"):
+            if values[key] is not None:
+                args[key] = getattr(values[key], "value", values[key])
+        for key in ("category", "band", "owner", "department", "q", "likelihood", "impact"):
+            if values[key] not in (None, ""):
+                args[key] = values[key]
+        if values["basis"] != "residual":
+            args["basis"] = values["basis"]
+        if values["sort"] != DEFAULT_SORT:
+            args["sort"] = values["sort"]
+        return args
+
+    @property
+    def active(self) -> bool:
+        return bool(self.query_args(sort=DEFAULT_SORT))
+
+
+def _int(args: MultiDict, name: str, low: int = 1, high: int | None = None) -> int | None:
+    raw = args.get(name, "").strip()
+    if raw == "":
+        return None
+    if not raw.isdigit():
+        raise BadRequest(f"Filter '{name}' must be a whole number, not {raw!r}.")
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        span = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise BadRequest(f"Filter '{name}' must be {span}, not {value}.")
+    return value
+
+
+def _choice(args: MultiDict, name: str, allowed: list[str]) -> str | None:
+    raw = args.get(name, "").strip()
+    if raw == "":
+        return None
+    if raw not in allowed:
+        raise BadRequest(f"Filter '{name}' must be one of {', '.join(allowed)}; {raw!r} is not.")
+    return raw
+
+
+def parse_risk_filters(args: MultiDict) -> RiskFilters:
+    matrix = scoring.matrix()
+    site_raw = args.get("site", "").strip()
+    corporate = site_raw == "corporate"
+    site = None if corporate else _int(args, "site")
+    direction = _choice(args, "direction", [d.value for d in Direction])
+    status = _choice(args, "status", [s.value for s in RiskStatus])
+    category = _choice(args, "category", reference.categories())
+    q = args.get("q", "").strip() or None
+    if q is not None and len(q) > MAX_QUERY_LENGTH:
+        raise BadRequest(f"The search text must be at most {MAX_QUERY_LENGTH} characters.")
+    sort = args.get("sort", "").strip() or DEFAULT_SORT
+    if sort.lstrip("-") not in SORT_COLUMNS:
+        raise BadRequest(f"Cannot sort by {sort!r}; choose one of {', '.join(SORT_COLUMNS)}.")
+    return RiskFilters(
+        site=site,
+        corporate=corporate,
+        direction=Direction(direction) if direction else None,
+        category=category,
+        band=_choice(args, "band", matrix.band_keys),
+        status=RiskStatus(status) if status else None,
+        owner=_int(args, "owner"),
+        department=_int(args, "department"),
+        q=q,
+        likelihood=_int(args, "likelihood", 1, 5),
+        impact=_int(args, "impact", 1, 5),
+        basis=_choice(args, "basis", list(BASES)) or "residual",
+        sort=sort,
+    )
+
+
+def basis_columns(basis: str) -> tuple[Any, Any]:
+    return getattr(Risk, f"{basis}_likelihood"), getattr(Risk, f"{basis}_impact")
+
+
+def band_condition(band_key: str, basis: str = "residual") -> sa.ColumnElement[bool]:
+    """SQL for "the risk's band on this basis is band_key", people-first rule included."""
+    matrix = scoring.matrix()
+    likelihood, impact = basis_columns(basis)
+    people = [d for d in matrix.people_directions]
+
+    def cells_clause(cells: list[tuple[int, int]]) -> sa.ColumnElement[bool]:
+        rows: dict[int, list[int]] = {}
+        for lk, im in cells:
+            rows.setdefault(lk, []).append(im)
+        if not rows:
+            return sa.false()
+        return sa.or_(*(sa.and_(likelihood == lk, impact.in_(ims)) for lk, ims in rows.items()))
+
+    return sa.or_(
+        sa.and_(Risk.direction.in_(people), cells_clause(matrix.cells_in_band(band_key, people=True))),
+        sa.and_(Risk.direction.not_in(people), cells_clause(matrix.cells_in_band(band_key, people=False))),
+    )
+
+
+def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses for the filters; archived risks only when asked for by status."""
+    where: list[sa.ColumnElement[bool]] = []
+    if filters.corporate:
+        where.append(Risk.site_id.is_(None))
+    elif filters.site is not None:
+        where.append(Risk.site_id == filters.site)
+    if filters.direction is not None:
+        where.append(Risk.direction == filters.direction)
+    if filters.category:
+        where.append(Risk.category == filters.category)
+    if filters.status is not None:
+        where.append(Risk.status == filters.status)
+    else:
+        where.append(Risk.status != RiskStatus.ARCHIVED)
+    if filters.owner is not None:
+        where.append(Risk.owner_id == filters.owner)
+    if filters.department is not None:
+        from riskreg.controls.models import Control, risk_controls
+
+        where.append(
+            Risk.id.in_(
+                sa.select(risk_controls.c.risk_id)
+                .join(Control, Control.id == risk_controls.c.control_id)
+                .where(Control.department_id == filters.department)
+            )
+        )
+    if filters.q:
+        needle = filters.q.lower()
+        where.append(
+            sa.or_(
+                sa.func.lower(Risk.title).contains(needle, autoescape=True),
+                sa.func.lower(Risk.description).contains(needle, autoescape=True),
+                sa.func.lower(Risk.ref).contains(needle, autoescape=True),
+            )
+        )
+    likelihood, impact = basis_columns(filters.basis)
+    if filters.likelihood is not None:
+        where.append(likelihood == filters.likelihood)
+    if filters.impact is not None:
+        where.append(impact == filters.impact)
+    if include_band and filters.band:
+        where.append(band_condition(filters.band, filters.basis))
+    return where
+
+
+def order_by(filters: RiskFilters) -> list[Any]:
+    key = filters.sort.lstrip("-")
+    column = SORT_COLUMNS[key]
+    descending = filters.sort.startswith("-")
+    return [column.desc() if descending else column.asc(), Risk.id.desc() if descending else Risk.id.asc()]

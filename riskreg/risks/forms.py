@@ -1,0 +1,101 @@
+"""The risk form: one screen for create and edit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from riskreg import reference, scoring
+from riskreg.auth.models import User
+from riskreg.extensions import db
+from riskreg.forms import EnumSelectField, IdSelectField
+from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment, Trend
+from riskreg.sites.models import Site
+
+LEVEL_MESSAGE = "Choose a level from 1 to 5."
+
+
+def level_field(label: str, required: bool = True) -> SelectField:
+    matrix = scoring.matrix()
+    source = matrix.likelihood if "likelihood" in label.lower() else matrix.impact
+    choices: list[tuple[Any, str]] = [(lv.value, f"{lv.value} · {lv.label}") for lv in source]
+    validators: list[Any] = [InputRequired(LEVEL_MESSAGE)] if required else [Optional()]
+    if not required:
+        choices = [("", "—"), *choices]
+    return SelectField(label, choices=choices, coerce=_level, validators=validators)
+
+
+def _level(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # reported by validate_choice as "Not a valid choice"
+
+
+class RiskForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Length(max=10_000)])
+    cause = TextAreaField("Cause", validators=[Length(max=5_000)])
+    consequence = TextAreaField("Consequence", validators=[Length(max=5_000)])
+    site_id = IdSelectField("Site", blank="Corporate (no single site)")
+    direction = EnumSelectField("Direction", Direction)
+    category = SelectField("Category", validators=[DataRequired()])
+    impact_area = EnumSelectField("Consequence area that drives the impact", ImpactArea)
+    owner_id = IdSelectField("Owner")
+    inherent_likelihood = level_field("Inherent likelihood")
+    inherent_impact = level_field("Inherent impact")
+    residual_likelihood = level_field("Residual likelihood")
+    residual_impact = level_field("Residual impact")
+    target_likelihood = level_field("Target likelihood", required=False)
+    target_impact = level_field("Target impact", required=False)
+    target_date = DateField("Target date", validators=[Optional()])
+    treatment = EnumSelectField("Treatment", Treatment)
+    status = SelectField(
+        "Status", choices=[(s.value, s.label) for s in RiskStatus if s is not RiskStatus.ARCHIVED]
+    )
+    trend = EnumSelectField("Trend", Trend, optional=True)
+    next_review_date = DateField("Next review", validators=[Optional()])
+    template_code = HiddenField()
+    version = IntegerField(validators=[Optional(), NumberRange(min=1)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(c, c) for c in reference.categories()]
+        self.site_id.set_choices(
+            [(s.id, s.name) for s in db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name))]
+        )
+        users = db.session.execute(
+            sa.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name)
+        )
+        self.owner_id.set_choices([(u.id, u.name) for u in users])
+
+    def validate_residual_impact(self, field: Any) -> None:
+        lk, im = self.residual_likelihood.data, self.residual_impact.data
+        ilk, iim = self.inherent_likelihood.data, self.inherent_impact.data
+        if None in (lk, im, ilk, iim) or -1 in (lk, im, ilk, iim):
+            return
+        if lk * im > ilk * iim:
+            raise ValidationError(
+                f"The residual score ({lk * im}) cannot be higher than the inherent score ({ilk * iim}): "
+                "controls do not make a risk worse."
+            )
+
+    def validate_target_impact(self, field: Any) -> None:
+        if (self.target_likelihood.data is None) != (field.data is None):
+            raise ValidationError("Give both a target likelihood and a target impact, or neither.")
+
+    def values(self) -> dict[str, Any]:
+        data = {name: field.data for name, field in self._fields.items() if name not in ("csrf_token",)}
+        data["status"] = RiskStatus(data["status"])
+        data["template_code"] = data.get("template_code") or None
+        return data
+
+
+class ArchiveForm(FlaskForm):
+    reason = TextAreaField("Why is this risk archived?", validators=[Length(max=2_000)])

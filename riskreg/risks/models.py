@@ -1,0 +1,185 @@
+"""The risk: what can go wrong, to whom, how likely and how bad, before and after controls."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from riskreg import scoring
+from riskreg.extensions import db
+from riskreg.modeling import LabelledEnum, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from riskreg.auth.models import User
+    from riskreg.controls.models import Control
+    from riskreg.sites.models import Site
+    from riskreg.standards.models import Requirement
+
+
+class Direction(LabelledEnum):
+    TO_COMPANY = "to_company"
+    TO_COMMUNITIES = "to_communities"
+    TO_ASM = "to_asm"
+
+    @property
+    def label(self) -> str:
+        return {
+            "to_company": "To the company",
+            "to_communities": "To communities and stakeholders",
+            "to_asm": "To ASM miners",
+        }[self.value]
+
+
+class ImpactArea(LabelledEnum):
+    SAFETY = "safety"
+    ENVIRONMENT = "environment"
+    SOCIAL = "social"
+    REPUTATION = "reputation"
+    LEGAL = "legal"
+    FINANCIAL = "financial"
+    OPERATIONS = "operations"
+
+    @property
+    def label(self) -> str:
+        return "Social and human rights" if self is ImpactArea.SOCIAL else super().label
+
+
+class Treatment(LabelledEnum):
+    AVOID = "avoid"
+    REDUCE = "reduce"
+    TRANSFER = "transfer"
+    ACCEPT = "accept"
+
+
+class RiskStatus(LabelledEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+class Trend(LabelledEnum):
+    RISING = "rising"
+    STABLE = "stable"
+    FALLING = "falling"
+
+
+risk_requirements = sa.Table(
+    "risk_requirements",
+    db.metadata,
+    sa.Column("risk_id", sa.ForeignKey("risks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("requirement_id", sa.ForeignKey("requirements.id"), primary_key=True, index=True),
+)
+
+
+def _level_check(column: str, nullable: bool = False) -> sa.CheckConstraint:
+    condition = f"{column} BETWEEN 1 AND 5"
+    if nullable:
+        condition = f"{column} IS NULL OR ({condition})"
+    return sa.CheckConstraint(condition, name=f"{column}_range")
+
+
+class Risk(db.Model):
+    __tablename__ = "risks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(sa.String(16), unique=True)  # "R-0001", set after insert
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    cause: Mapped[str] = mapped_column(sa.Text, default="")
+    consequence: Mapped[str] = mapped_column(sa.Text, default="")
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)  # None: corporate
+    direction: Mapped[Direction] = mapped_column(enum_type(Direction), index=True)
+    category: Mapped[str] = mapped_column(sa.String(64), index=True)
+    impact_area: Mapped[ImpactArea] = mapped_column(enum_type(ImpactArea), default=ImpactArea.SOCIAL)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    inherent_likelihood: Mapped[int]
+    inherent_impact: Mapped[int]
+    inherent_score: Mapped[int] = mapped_column(index=True)
+    residual_likelihood: Mapped[int]
+    residual_impact: Mapped[int]
+    residual_score: Mapped[int] = mapped_column(index=True)
+    target_likelihood: Mapped[int | None]
+    target_impact: Mapped[int | None]
+    target_date: Mapped[date | None]
+    treatment: Mapped[Treatment] = mapped_column(enum_type(Treatment), default=Treatment.REDUCE)
+    status: Mapped[RiskStatus] = mapped_column(enum_type(RiskStatus), default=RiskStatus.OPEN, index=True)
+    trend: Mapped[Trend | None] = mapped_column(enum_type(Trend))
+    next_review_date: Mapped[date | None] = mapped_column(index=True)
+    template_code: Mapped[str | None] = mapped_column(sa.String(16))
+    # When the residual score was last (re)assessed; controls closed after it flag a review.
+    residual_assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    site: Mapped[Site | None] = relationship(lazy="raise")
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="raise")
+    controls: Mapped[list[Control]] = relationship(
+        secondary="risk_controls", back_populates="risks", lazy="raise", order_by="Control.due_date"
+    )
+    requirements: Mapped[list[Requirement]] = relationship(secondary=risk_requirements, lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        _level_check("inherent_likelihood"),
+        _level_check("inherent_impact"),
+        _level_check("residual_likelihood"),
+        _level_check("residual_impact"),
+        _level_check("target_likelihood", nullable=True),
+        _level_check("target_impact", nullable=True),
+        sa.Index("ix_risks_residual_cell", "residual_likelihood", "residual_impact"),
+        sa.Index("ix_risks_inherent_cell", "inherent_likelihood", "inherent_impact"),
+    )
+
+    @property
+    def is_people_risk(self) -> bool:
+        return scoring.is_people_direction(self.direction)
+
+    @property
+    def inherent_band(self) -> scoring.Band:
+        return scoring.matrix().band(self.inherent_likelihood, self.inherent_impact, self.direction)
+
+    @property
+    def residual_band(self) -> scoring.Band:
+        return scoring.matrix().band(self.residual_likelihood, self.residual_impact, self.direction)
+
+    @property
+    def target_band(self) -> scoring.Band | None:
+        if self.target_likelihood is None or self.target_impact is None:
+            return None
+        return scoring.matrix().band(self.target_likelihood, self.target_impact, self.direction)
+
+    @property
+    def target_score(self) -> int | None:
+        if self.target_likelihood is None or self.target_impact is None:
+            return None
+        return scoring.score(self.target_likelihood, self.target_impact)
+
+    @property
+    def review_overdue(self) -> bool:
+        return (
+            self.next_review_date is not None
+            and self.status in (RiskStatus.OPEN, RiskStatus.DRAFT)
+            and self.next_review_date < utcnow().date()
+        )
+
+    def __repr__(self) -> str:
+        return f"<Risk {self.ref or self.id} {self.title!r}>"
+
+
+@event.listens_for(Risk, "before_insert")
+@event.listens_for(Risk, "before_update")
+def _store_scores(mapper, connection, risk: Risk) -> None:
+    """Keep the stored scores (sorted and indexed in SQL) equal to likelihood x impact."""
+    risk.inherent_score = scoring.score(risk.inherent_likelihood, risk.inherent_impact)
+    risk.residual_score = scoring.score(risk.residual_likelihood, risk.residual_impact)
+
+
+def format_ref(prefix: str, number: int) -> str:
+    return f"{prefix}-{number:04d}"

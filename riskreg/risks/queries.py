@@ -1,0 +1,91 @@
+"""Read-side queries of the register: the filtered page, counts per band, one risk with its links."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from riskreg import scoring
+from riskreg.extensions import db
+from riskreg.risks import filters as risk_filters
+from riskreg.risks.filters import RiskFilters
+from riskreg.risks.models import Risk
+
+
+@dataclass
+class RegisterPage:
+    risks: list[Risk]
+    band_counts: dict[str, int]  # every band, for the current filters without the band filter
+    total: int  # matching all filters, band included
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def band_counts(filters: RiskFilters) -> dict[str, int]:
+    """Counts per band from one GROUP BY over (likelihood, impact, people or not): at most 50 rows."""
+    matrix = scoring.matrix()
+    likelihood, impact = risk_filters.basis_columns(filters.basis)
+    people = Risk.direction.in_(list(matrix.people_directions))
+    stmt = (
+        sa.select(likelihood, impact, people.label("people"), sa.func.count())
+        .where(*risk_filters.conditions(filters, include_band=False))
+        .group_by(likelihood, impact, people)
+    )
+    if filters.basis == "target":
+        stmt = stmt.where(likelihood.is_not(None), impact.is_not(None))
+    counts: Counter[str] = Counter({key: 0 for key in matrix.band_keys})
+    direction = next(iter(matrix.people_directions))
+    for lk, im, is_people, count in db.session.execute(stmt):
+        counts[matrix.band(lk, im, direction if is_people else None).key] += count
+    return dict(counts)
+
+
+def register_page(filters: RiskFilters, page: int, per_page: int) -> RegisterPage:
+    counts = band_counts(filters)
+    total = counts[filters.band] if filters.band else sum(counts.values())
+    if filters.basis == "target" and not filters.band:
+        # risks with no target score are not in any band but still match the other filters
+        total = db.session.scalar(
+            sa.select(sa.func.count(Risk.id)).where(*risk_filters.conditions(filters, include_band=False))
+        )
+    stmt = (
+        sa.select(Risk)
+        .where(*risk_filters.conditions(filters))
+        .order_by(*risk_filters.order_by(filters))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .options(selectinload(Risk.site), selectinload(Risk.owner))
+    )
+    return RegisterPage(list(db.session.scalars(stmt)), counts, total, page, per_page)
+
+
+def risk_with_links(risk_id: int) -> Risk | None:
+    from riskreg.controls.models import Control
+
+    stmt = (
+        sa.select(Risk)
+        .where(Risk.id == risk_id)
+        .options(
+            selectinload(Risk.site),
+            selectinload(Risk.owner),
+            selectinload(Risk.controls).selectinload(Control.department),
+            selectinload(Risk.controls).selectinload(Control.owner),
+            selectinload(Risk.requirements),
+        )
+    )
+    return db.session.scalar(stmt)

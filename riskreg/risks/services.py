@@ -1,0 +1,137 @@
+"""Changes to risks: create, update (with optimistic locking), archive, restore. Each is audited.
+
+Services flush and never commit: the view commits once, so the change and its audit event land
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskreg import audit
+from riskreg.extensions import db
+from riskreg.modeling import utcnow
+from riskreg.risks.models import Risk, RiskStatus, format_ref
+
+logger = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "cause",
+    "consequence",
+    "site_id",
+    "direction",
+    "category",
+    "impact_area",
+    "owner_id",
+    "inherent_likelihood",
+    "inherent_impact",
+    "residual_likelihood",
+    "residual_impact",
+    "target_likelihood",
+    "target_impact",
+    "target_date",
+    "treatment",
+    "status",
+    "trend",
+    "next_review_date",
+)
+RESIDUAL_FIELDS = ("residual_likelihood", "residual_impact")
+AUDITED_FIELDS = ("ref", *EDITABLE_FIELDS)
+
+
+class RiskConflict(Exception):
+    """Someone saved the risk after the editor opened it."""
+
+    def __init__(self, risk: Risk) -> None:
+        super().__init__(f"{risk.ref} was changed by someone else")
+        self.risk = risk
+
+
+class RiskRuleError(ValueError):
+    """The change breaks a rule of the register; `field` names the field to show it against."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_rules(values: dict[str, Any]) -> None:
+    if values["status"] == RiskStatus.ARCHIVED:
+        raise RiskRuleError("status", "Use the Archive button to archive a risk.")
+    if (values.get("target_likelihood") is None) != (values.get("target_impact") is None):
+        raise RiskRuleError("target_impact", "Give both a target likelihood and a target impact, or neither.")
+
+
+def create_risk(data: dict[str, Any], actor: Any) -> Risk:
+    values = {name: data.get(name) for name in EDITABLE_FIELDS}
+    check_rules(values)
+    risk = Risk(**values, created_by_id=getattr(actor, "id", None), template_code=data.get("template_code"))
+    db.session.add(risk)
+    db.session.flush()
+    risk.ref = format_ref("R", risk.id)
+    db.session.flush()
+    after = audit.snapshot(risk, AUDITED_FIELDS)
+    audit.record("risk", risk.id, "create", actor, {k: [None, v] for k, v in after.items() if v is not None})
+    logger.info("risk %s created by %s", risk.ref, getattr(actor, "id", None))
+    return risk
+
+
+def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: int | None) -> dict[str, list]:
+    """Apply the edit; raise RiskConflict when the risk moved on since the editor loaded it."""
+    if expected_version is not None and expected_version != risk.version:
+        raise RiskConflict(risk)
+    values = {name: data.get(name) for name in EDITABLE_FIELDS}
+    check_rules(values)
+    before = audit.snapshot(risk, AUDITED_FIELDS)
+    for name, value in values.items():
+        setattr(risk, name, value)
+    changes = audit.diff(before, audit.snapshot(risk, AUDITED_FIELDS))
+    if any(name in changes for name in RESIDUAL_FIELDS) or data.get("confirm_residual"):
+        risk.residual_assessed_at = utcnow()
+    if changes:
+        db.session.flush()
+        audit.record("risk", risk.id, "update", actor, changes)
+    return changes
+
+
+def archive_risk(risk: Risk, actor: Any, reason: str = "") -> None:
+    if risk.status is RiskStatus.ARCHIVED:
+        raise RiskRuleError("status", f"{risk.ref} is already archived.")
+    old = risk.status
+    risk.status = RiskStatus.ARCHIVED
+    db.session.flush()
+    audit.record("risk", risk.id, "archive", actor, {"status": [old.value, RiskStatus.ARCHIVED.value]}, reason)
+
+
+def restore_risk(risk: Risk, actor: Any) -> None:
+    """Back to the status it had before it was archived (open if that is unknown)."""
+    if risk.status is not RiskStatus.ARCHIVED:
+        raise RiskRuleError("status", f"{risk.ref} is not archived.")
+    last_archive = db.session.scalar(
+        sa.select(audit.AuditEvent)
+        .where(
+            audit.AuditEvent.entity == "risk",
+            audit.AuditEvent.entity_id == risk.id,
+            audit.AuditEvent.action == "archive",
+        )
+        .order_by(audit.AuditEvent.id.desc())
+        .limit(1)
+    )
+    previous = RiskStatus.OPEN
+    if last_archive is not None:
+        previous = RiskStatus(last_archive.changes.get("status", ["open"])[0] or "open")
+    risk.status = previous
+    db.session.flush()
+    audit.record("risk", risk.id, "restore", actor, {"status": [RiskStatus.ARCHIVED.value, previous.value]})
+
+
+def confirm_residual(risk: Risk, actor: Any) -> None:
+    """The risk manager reassessed the residual score and keeps it as it is."""
+    risk.residual_assessed_at = utcnow()
+    db.session.flush()
+    audit.record("risk", risk.id, "reassess", actor, {}, "Residual score reviewed and confirmed")

@@ -1,0 +1,189 @@
+"""The risk matrix: levels, score = likelihood x impact, and the band of every cell.
+
+Pure: it reads `seeds/matrix.toml` (or any file of that shape) and answers questions. Every page,
+chart and export takes scores, bands and colours from here.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+LEVELS = (1, 2, 3, 4, 5)
+PRESETS = ("cell_map", "score_thresholds")
+
+
+class MatrixError(ValueError):
+    """The matrix file is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class Band:
+    key: str
+    label: str
+    colour: str
+    fill: str
+    rank: int
+    tolerability: str = ""
+    response: str = ""
+
+
+@dataclass(frozen=True)
+class Level:
+    value: int
+    label: str
+    definition: str = ""
+    frequency: str = ""
+    areas: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    likelihood: tuple[Level, ...]
+    impact: tuple[Level, ...]
+    bands: tuple[Band, ...]
+    cells: dict[tuple[int, int], str]  # (likelihood, impact) -> band key, before the people rule
+    preset: str
+    people_directions: frozenset[str]
+    people_floor_impact: int
+    people_floor_band: str
+
+    def band_by_key(self, key: str) -> Band:
+        for band in self.bands:
+            if band.key == key:
+                return band
+        raise KeyError(key)
+
+    def band(self, likelihood: int, impact: int, direction: Any = None) -> Band:
+        """The band of a cell; for risks to people, a severe enough impact lifts it to the floor."""
+        check_level(likelihood, "likelihood")
+        check_level(impact, "impact")
+        band = self.band_by_key(self.cells[(likelihood, impact)])
+        if is_people_direction(direction, self.people_directions) and impact >= self.people_floor_impact:
+            floor = self.band_by_key(self.people_floor_band)
+            if floor.rank > band.rank:
+                return floor
+        return band
+
+    def cells_in_band(self, band_key: str, people: bool) -> list[tuple[int, int]]:
+        """Every (likelihood, impact) whose band is band_key, for people or non-people risks."""
+        direction = next(iter(self.people_directions)) if people else None
+        return [
+            (lk, im) for lk in LEVELS for im in LEVELS if self.band(lk, im, direction).key == band_key
+        ]
+
+    def likelihood_label(self, value: int) -> str:
+        return self.likelihood[value - 1].label
+
+    def impact_label(self, value: int) -> str:
+        return self.impact[value - 1].label
+
+    @property
+    def band_keys(self) -> list[str]:
+        return [band.key for band in self.bands]
+
+
+def score(likelihood: int, impact: int) -> int:
+    check_level(likelihood, "likelihood")
+    check_level(impact, "impact")
+    return likelihood * impact
+
+
+def check_level(value: Any, name: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value not in LEVELS:
+        raise ValueError(f"{name} must be a whole number from 1 to 5, not {value!r}")
+
+
+def is_people_direction(direction: Any, people_directions: frozenset[str] | None = None) -> bool:
+    if direction is None:
+        return False
+    value = getattr(direction, "value", direction)
+    directions = people_directions if people_directions is not None else matrix().people_directions
+    return value in directions
+
+
+def parse_matrix(data: dict[str, Any], preset: str | None = None) -> Matrix:
+    """Build a Matrix from the TOML's data; `preset` overrides the file's choice."""
+    try:
+        bands = tuple(
+            Band(
+                key=b["key"],
+                label=b["label"],
+                colour=b["colour"],
+                fill=b.get("fill", b["colour"]),
+                rank=rank,
+                tolerability=b.get("tolerability", ""),
+                response=b.get("response", ""),
+            )
+            for rank, b in enumerate(data["bands"])
+        )
+        likelihood = tuple(
+            Level(int(lv["value"]), lv["label"], lv.get("definition", ""), lv.get("frequency", ""))
+            for lv in data["likelihood"]
+        )
+        impact = tuple(
+            Level(int(lv["value"]), lv["label"], lv.get("definition", ""), areas=dict(lv.get("areas", {})))
+            for lv in data["impact"]
+        )
+        chosen = preset or data.get("preset", "cell_map")
+        if chosen not in PRESETS:
+            raise MatrixError(f"preset must be one of {', '.join(PRESETS)}, not {chosen!r}")
+        cells = _cells(data["presets"][chosen], chosen)
+        people_band = data.get("people_floor_band", "high")
+    except KeyError as exc:
+        raise MatrixError(f"matrix file is missing {exc}") from exc
+    if [lv.value for lv in likelihood] != list(LEVELS) or [lv.value for lv in impact] != list(LEVELS):
+        raise MatrixError("likelihood and impact must each have levels 1 to 5, in order")
+    keys = {band.key for band in bands}
+    unknown = {key for key in cells.values() if key not in keys} | ({people_band} - keys)
+    if unknown:
+        raise MatrixError(f"unknown band(s) in the matrix: {', '.join(sorted(unknown))}")
+    return Matrix(
+        likelihood=likelihood,
+        impact=impact,
+        bands=bands,
+        cells=cells,
+        preset=chosen,
+        people_directions=frozenset(data.get("people_directions", ["to_communities", "to_asm"])),
+        people_floor_impact=int(data.get("people_floor_impact", 5)),
+        people_floor_band=people_band,
+    )
+
+
+def _cells(preset: dict[str, Any], name: str) -> dict[tuple[int, int], str]:
+    if name == "cell_map":
+        rows = preset["rows"]
+        cells = {}
+        for likelihood in LEVELS:
+            row = rows[str(likelihood)]
+            if len(row) != 5:
+                raise MatrixError(f"cell_map row {likelihood} must list 5 bands")
+            for impact, band in zip(LEVELS, row, strict=True):
+                cells[(likelihood, impact)] = band
+        return cells
+    thresholds = sorted(preset["thresholds"], key=lambda t: t["max_score"])
+    cells = {}
+    for likelihood in LEVELS:
+        for impact in LEVELS:
+            value = likelihood * impact
+            cells[(likelihood, impact)] = next(t["band"] for t in thresholds if value <= t["max_score"])
+    return cells
+
+
+@lru_cache(maxsize=8)
+def load_matrix(path: str, preset: str | None = None) -> Matrix:
+    with open(path, "rb") as handle:
+        return parse_matrix(tomllib.load(handle), preset)
+
+
+def matrix() -> Matrix:
+    """The matrix of the running app (the file named by MATRIX_FILE, its preset by MATRIX_PRESET)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        config = current_app.config
+        return load_matrix(str(config["MATRIX_FILE"]), config.get("MATRIX_PRESET"))
+    return load_matrix(str(Path(__file__).resolve().parent.parent / "seeds" / "matrix.toml"))

@@ -1,0 +1,1 @@
+"""Sites: operations and concessions, their ASM situation and monitoring."""

@@ -1,0 +1,62 @@
+"""Changes to sites, audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskreg import audit
+from riskreg.extensions import db
+from riskreg.sites.models import Site
+
+SITE_FIELDS = (
+    "name",
+    "country",
+    "region",
+    "commodity",
+    "latitude",
+    "longitude",
+    "lifecycle",
+    "asm_approach",
+    "description",
+)
+
+
+class SiteError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class SiteConflict(Exception):
+    pass
+
+
+def _check_unique_name(name: str, site_id: int | None) -> None:
+    clash = db.session.scalar(sa.select(Site.id).where(sa.func.lower(Site.name) == name.strip().lower()))
+    if clash is not None and clash != site_id:
+        raise SiteError("name", f"A site called {name!r} already exists.")
+
+
+def create_site(data: dict[str, Any], actor: Any) -> Site:
+    _check_unique_name(data["name"], None)
+    site = Site(**{name: data.get(name) for name in SITE_FIELDS})
+    db.session.add(site)
+    db.session.flush()
+    audit.record("site", site.id, "create", actor, audit.diff({}, audit.snapshot(site, SITE_FIELDS)))
+    return site
+
+
+def update_site(site: Site, data: dict[str, Any], actor: Any, expected_version: int | None) -> dict:
+    if expected_version is not None and expected_version != site.version:
+        raise SiteConflict()
+    _check_unique_name(data["name"], site.id)
+    before = audit.snapshot(site, SITE_FIELDS)
+    for name in SITE_FIELDS:
+        setattr(site, name, data.get(name))
+    changes = audit.diff(before, audit.snapshot(site, SITE_FIELDS))
+    if changes:
+        db.session.flush()
+        audit.record("site", site.id, "update", actor, changes)
+    return changes

@@ -1,0 +1,106 @@
+"""/users: admins create users, change roles and departments, deactivate accounts."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from riskreg import audit
+from riskreg.auth import services
+from riskreg.auth.models import Role, User
+from riskreg.auth.permissions import Permission, permission_required
+from riskreg.departments.models import Department
+from riskreg.extensions import db
+from riskreg.forms import EnumSelectField, IdSelectField
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+FIELDS = ("name", "role", "department_id", "active")
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    role = EnumSelectField("Role", Role)
+    department_id = IdSelectField("Department", blank="—")
+    active = BooleanField("Active", default=True)
+    password = PasswordField("Password", validators=[Optional(), Length(min=12, max=128)])
+    confirm = PasswordField("Confirm password", validators=[EqualTo("password", "The passwords differ.")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department_id.set_choices(
+            [(d.id, d.name) for d in db.session.scalars(sa.select(Department).order_by(Department.name))]
+        )
+
+    def validate_department_id(self, field) -> None:
+        if self.role.data is Role.DEPARTMENT_HEAD and field.data is None:
+            raise ValueError("A department head needs a department.")
+
+
+@bp.get("")
+@permission_required(Permission.MANAGE_USERS)
+def list():
+    users = db.session.scalars(sa.select(User).order_by(User.name)).all()
+    return render_template("users/list.html", users=users)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_USERS)
+def create():
+    form = UserForm()
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors.append("Set a first password (at least 12 characters).")
+        else:
+            department = db.session.get(Department, form.department_id.data) if form.department_id.data else None
+            try:
+                user = services.create_user(
+                    email=form.email.data, name=form.name.data, role=form.role.data,
+                    password=form.password.data, department=department.name if department else None,
+                    actor=current_user,
+                )
+            except services.UserError as error:
+                form.email.errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(f"User {user.email} created.", "success")
+                return redirect(url_for("users.list"))
+    return render_template("users/form.html", form=form, user=None)
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_USERS)
+def edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    form.email.data = user.email  # the email is the sign-in name; it does not change here
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data is not Role.ADMIN or not form.active.data):
+            form.role.errors.append("You cannot remove your own admin role or deactivate yourself.")
+            return render_template("users/form.html", form=form, user=user)
+        before = audit.snapshot(user, FIELDS)
+        user.name = form.name.data.strip()
+        user.role = form.role.data
+        user.department_id = form.department_id.data
+        user.active = form.active.data
+        changes = audit.diff(before, audit.snapshot(user, FIELDS))
+        if form.password.data:
+            try:
+                services.check_password_policy(form.password.data)
+            except services.UserError as error:
+                form.password.errors.append(str(error))
+                db.session.rollback()
+                return render_template("users/form.html", form=form, user=user)
+            user.password_hash = services.hash_password(form.password.data)
+            changes["password"] = ["(hidden)", "(changed)"]
+        if changes:
+            user.rotate_session_token()  # role, access or password changed: sign out old sessions
+            audit.record("user", user.id, "update", current_user, changes)
+        db.session.commit()
+        flash(f"User {user.email} saved.", "success")
+        return redirect(url_for("users.list"))
+    return render_template("users/form.html", form=form, user=user)
