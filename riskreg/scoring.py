@@ -71,9 +71,7 @@ class Matrix:
     def cells_in_band(self, band_key: str, people: bool) -> list[tuple[int, int]]:
         """Every (likelihood, impact) whose band is band_key, for people or non-people risks."""
         direction = next(iter(self.people_directions)) if people else None
-        return [
-            (lk, im) for lk in LEVELS for im in LEVELS if self.band(lk, im, direction).key == band_key
-        ]
+        return [(lk, im) for lk in LEVELS for im in LEVELS if self.band(lk, im, direction).key == band_key]
 
     def likelihood_label(self, value: int) -> str:
         return self.likelihood[value - 1].label

@@ -1,0 +1,112 @@
+"""The risk matrix over all 25 cells, both presets, and the people-first rule."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from riskreg import scoring
+from riskreg.config import ROOT
+
+MATRIX = str(ROOT / "seeds" / "matrix.toml")
+
+# domain/ASM.md §5.3, rows = likelihood 5..1, columns = impact 1..5
+CELL_MAP = {
+    5: ["high", "high", "extreme", "extreme", "extreme"],
+    4: ["medium", "high", "high", "extreme", "extreme"],
+    3: ["low", "medium", "high", "extreme", "extreme"],
+    2: ["low", "low", "medium", "high", "extreme"],
+    1: ["low", "low", "medium", "high", "high"],
+}
+
+
+def threshold_band(value: int) -> str:
+    return "low" if value <= 4 else "medium" if value <= 9 else "high" if value <= 16 else "extreme"
+
+
+CELLS = [(lk, im) for lk in range(1, 6) for im in range(1, 6)]
+
+
+@pytest.mark.parametrize(("likelihood", "impact"), CELLS)
+def test_cell_map_band_of_every_cell(likelihood, impact):
+    matrix = scoring.load_matrix(MATRIX, "cell_map")
+    assert matrix.band(likelihood, impact, "to_company").key == CELL_MAP[likelihood][impact - 1]
+    assert scoring.score(likelihood, impact) == likelihood * impact
+
+
+@pytest.mark.parametrize(("likelihood", "impact"), CELLS)
+def test_score_threshold_band_of_every_cell(likelihood, impact):
+    matrix = scoring.load_matrix(MATRIX, "score_thresholds")
+    assert matrix.band(likelihood, impact, "to_company").key == threshold_band(likelihood * impact)
+
+
+def test_default_preset_is_the_severity_weighted_cell_map():
+    matrix = scoring.load_matrix(MATRIX)
+    assert matrix.preset == "cell_map"
+    assert matrix.band(1, 5).key == "high"  # a rare catastrophic event is High, not Medium
+    assert matrix.band(2, 5).key == "extreme"
+
+
+@pytest.mark.parametrize("preset", scoring.PRESETS)
+@pytest.mark.parametrize("direction", ["to_communities", "to_asm"])
+@pytest.mark.parametrize("likelihood", range(1, 6))
+def test_catastrophic_impact_on_people_is_at_least_high(preset, direction, likelihood):
+    matrix = scoring.load_matrix(MATRIX, preset)
+    band = matrix.band(likelihood, 5, direction)
+    assert band.rank >= matrix.band_by_key("high").rank
+
+
+def test_people_rule_lifts_only_people_risks_under_thresholds():
+    matrix = scoring.load_matrix(MATRIX, "score_thresholds")
+    assert matrix.band(1, 5, "to_company").key == "medium"  # score 5
+    assert matrix.band(1, 5, "to_asm").key == "high"
+    assert matrix.band(1, 4, "to_asm").key == "low"  # only a consequence of 5 is lifted
+
+
+def test_people_rule_never_lowers_a_band():
+    matrix = scoring.load_matrix(MATRIX, "cell_map")
+    assert matrix.band(5, 5, "to_communities").key == "extreme"
+
+
+@pytest.mark.parametrize("preset", scoring.PRESETS)
+def test_cells_in_band_partition_the_matrix(preset):
+    matrix = scoring.load_matrix(MATRIX, preset)
+    for people in (False, True):
+        cells = [cell for band in matrix.band_keys for cell in matrix.cells_in_band(band, people)]
+        assert sorted(cells) == CELLS
+
+
+def test_bands_carry_label_and_colours():
+    matrix = scoring.load_matrix(MATRIX)
+    assert [b.label for b in matrix.bands] == ["Low", "Medium", "High", "Extreme"]
+    assert all(b.colour.startswith("#") and b.fill.startswith("#") for b in matrix.bands)
+    assert matrix.likelihood_label(1) == "Rare" and matrix.impact_label(5) == "Catastrophic"
+    assert set(matrix.impact[4].areas) == {
+        "safety",
+        "environment",
+        "social",
+        "reputation",
+        "legal",
+        "financial",
+        "operations",
+    }
+
+
+@pytest.mark.parametrize("bad", [0, 6, -1, "3", 2.5, None, True])
+def test_levels_out_of_range_are_refused(bad):
+    with pytest.raises(ValueError, match="from 1 to 5"):
+        scoring.score(bad, 3)
+
+
+def test_malformed_matrix_files_say_what_is_wrong():
+    with open(MATRIX, "rb") as handle:
+        data = tomllib.load(handle)
+    broken = dict(data, presets={"cell_map": {"rows": {**data["presets"]["cell_map"]["rows"], "3": ["low"]}}})
+    with pytest.raises(scoring.MatrixError, match="row 3"):
+        scoring.parse_matrix(broken)
+    with pytest.raises(scoring.MatrixError, match="preset"):
+        scoring.parse_matrix(data, "no_such_preset")
+    unknown = dict(data, people_floor_band="severe")
+    with pytest.raises(scoring.MatrixError, match="severe"):
+        scoring.parse_matrix(unknown)
