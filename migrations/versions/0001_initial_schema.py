@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 04:07:24.091895
+Create Date: 2026-11-27 04:12:48.355238
 
 """
 from alembic import op
@@ -120,8 +120,8 @@ def upgrade():
     sa.Column('miners_estimate', sa.Integer(), nullable=True),
     sa.Column('minerals', sa.String(length=200), nullable=False),
     sa.Column('activity_type', sa.Enum('alluvial', 'river_dredging', 'hard_rock_open_pit', 'underground', 'tailings_reprocessing', 'processing_only', 'other', name='activitytype', native_enum=False, create_constraint=True, length=29), nullable=False),
-    sa.Column('mercury_use', sa.Enum('not_observed', 'reported', 'observed', name='chemicaluse', native_enum=False, create_constraint=True, length=20), nullable=False),
-    sa.Column('cyanide_use', sa.Enum('not_observed', 'reported', 'observed', name='chemicaluse', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('mercury_use', sa.Enum('not_observed', 'reported', 'observed', name='mercury_use', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('cyanide_use', sa.Enum('not_observed', 'reported', 'observed', name='cyanide_use', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('children_seen', sa.Boolean(), nullable=False),
     sa.Column('women_participation', sa.Enum('none_seen', 'some', 'significant', 'unknown', name='womenparticipation', native_enum=False, create_constraint=True, length=19), nullable=False),
     sa.Column('security_incident', sa.Boolean(), nullable=False),

@@ -149,8 +149,12 @@ class AsmObservation(db.Model):
     miners_estimate: Mapped[int | None]
     minerals: Mapped[str] = mapped_column(sa.String(200), default="")
     activity_type: Mapped[ActivityType] = mapped_column(enum_type(ActivityType))
-    mercury_use: Mapped[ChemicalUse] = mapped_column(enum_type(ChemicalUse), default=ChemicalUse.NOT_OBSERVED)
-    cyanide_use: Mapped[ChemicalUse] = mapped_column(enum_type(ChemicalUse), default=ChemicalUse.NOT_OBSERVED)
+    mercury_use: Mapped[ChemicalUse] = mapped_column(
+        enum_type(ChemicalUse, "mercury_use"), default=ChemicalUse.NOT_OBSERVED
+    )
+    cyanide_use: Mapped[ChemicalUse] = mapped_column(
+        enum_type(ChemicalUse, "cyanide_use"), default=ChemicalUse.NOT_OBSERVED
+    )
     children_seen: Mapped[bool] = mapped_column(default=False)
     women_participation: Mapped[WomenParticipation] = mapped_column(
         enum_type(WomenParticipation), default=WomenParticipation.UNKNOWN
