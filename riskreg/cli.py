@@ -62,7 +62,9 @@ def read_password() -> str:
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "risk_manager", "department_head", "executive"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "risk_manager", "department_head", "executive"])
+)
 @click.option("--department", default=None, help="Department name (required for department heads).")
 def users_create(email: str, name: str, role: str, department: str | None) -> None:
     """Create a user; the password is asked for twice (or read as two lines from stdin)."""
@@ -70,7 +72,9 @@ def users_create(email: str, name: str, role: str, department: str | None) -> No
 
     password = read_password()
     try:
-        user = services.create_user(email=email, name=name, role=role, password=password, department=department)
+        user = services.create_user(
+            email=email, name=name, role=role, password=password, department=department
+        )
     except services.UserError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error

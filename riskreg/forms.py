@@ -6,9 +6,15 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from riskreg.modeling import LabelledEnum
+
+
+def options(pairs: Any) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def optional_int(value: Any) -> int | None:
@@ -27,21 +33,17 @@ class EnumSelectField(SelectField):
         choices = enum_cls.choices()
         if optional:
             choices = [("", "—"), *choices]
-        super().__init__(label, choices=choices, coerce=lambda v: _to_enum(enum_cls, v), **kwargs)
+        super().__init__(label, choices=options(choices), coerce=lambda v: _to_enum(enum_cls, v), **kwargs)
         self.enum_cls = enum_cls
+        self.optional = optional
 
     def pre_validate(self, form: Any) -> None:
-        if self.data is None and ("", "—") in self.choices:
+        if self.data is None and self.optional:
             return
         if self.data not in list(self.enum_cls):
             raise ValidationError(
                 f"Choose one of: {', '.join(label for _, label in self.enum_cls.choices())}."
             )
-
-    def _choices_generator(self, choices):  # compare on the value, not the member
-        for value, label in choices:
-            selected = self.data is not None and getattr(self.data, "value", self.data) == value
-            yield (value, label, selected, {})
 
 
 def _to_enum(enum_cls: type[LabelledEnum], value: Any) -> Any:
@@ -67,11 +69,11 @@ class IdSelectField(SelectField):
             if self.blank is None:
                 raise ValidationError("This field is required.")
             return
-        if self.data not in {value for value, _ in self.choices if value not in ("", None)}:
+        if str(self.data) not in {choice.value for choice in self.choices if choice.value}:
             raise ValidationError("That choice does not exist or is not available to you.")
 
     def set_choices(self, choices: list[tuple[int, str]]) -> None:
-        self.choices = ([("", self.blank)] if self.blank is not None else []) + list(choices)
+        self.choices = options(([("", self.blank)] if self.blank is not None else []) + list(choices))
 
 
 class ActionForm(FlaskForm):

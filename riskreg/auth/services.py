@@ -75,14 +75,22 @@ def authenticate(email: str, password: str) -> User | None:
 def find_department(name: str | None) -> Department | None:
     if not name:
         return None
-    department = db.session.scalar(sa.select(Department).where(sa.func.lower(Department.name) == name.lower()))
+    department = db.session.scalar(
+        sa.select(Department).where(sa.func.lower(Department.name) == name.lower())
+    )
     if department is None:
         raise UserError(f"There is no department called {name!r}.")
     return department
 
 
 def create_user(
-    *, email: str, name: str, role: Role | str, password: str, department: str | None = None, actor: Any = None
+    *,
+    email: str,
+    name: str,
+    role: Role | str,
+    password: str,
+    department: str | None = None,
+    actor: Any = None,
 ) -> User:
     try:
         role = Role(role)
@@ -113,6 +121,10 @@ def create_user(
         user.id,
         "create",
         actor,
-        {"email": [None, email], "role": [None, role.value], "department": [None, dept.name if dept else None]},
+        {
+            "email": [None, email],
+            "role": [None, role.value],
+            "department": [None, dept.name if dept else None],
+        },
     )
     return user
