@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from riskreg import reference, scoring
 from riskreg.auth.models import User
 from riskreg.extensions import db
-from riskreg.forms import EnumSelectField, IdSelectField
+from riskreg.forms import EnumSelectField, IdSelectField, options
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment, Trend
 from riskreg.sites.models import Site
 
@@ -26,7 +26,7 @@ def level_field(label: str, required: bool = True) -> SelectField:
     validators: list[Any] = [InputRequired(LEVEL_MESSAGE)] if required else [Optional()]
     if not required:
         choices = [("", "—"), *choices]
-    return SelectField(label, choices=choices, coerce=_level, validators=validators)
+    return SelectField(label, choices=options(choices), coerce=_level, validators=validators)
 
 
 def _level(value: Any) -> int | None:
@@ -57,7 +57,7 @@ class RiskForm(FlaskForm):
     target_date = DateField("Target date", validators=[Optional()])
     treatment = EnumSelectField("Treatment", Treatment)
     status = SelectField(
-        "Status", choices=[(s.value, s.label) for s in RiskStatus if s is not RiskStatus.ARCHIVED]
+        "Status", choices=options((s.value, s.label) for s in RiskStatus if s is not RiskStatus.ARCHIVED)
     )
     trend = EnumSelectField("Trend", Trend, optional=True)
     next_review_date = DateField("Next review", validators=[Optional()])
@@ -66,7 +66,7 @@ class RiskForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = [(c, c) for c in reference.categories()]
+        self.category.choices = options((c, c) for c in reference.categories())
         self.site_id.set_choices(
             [(s.id, s.name) for s in db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name))]
         )

@@ -81,7 +81,9 @@ def create_risk(data: dict[str, Any], actor: Any) -> Risk:
     return risk
 
 
-def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: int | None) -> dict[str, list]:
+def update_risk(
+    risk: Risk, data: dict[str, Any], actor: Any, expected_version: int | None
+) -> dict[str, list]:
     """Apply the edit; raise RiskConflict when the risk moved on since the editor loaded it."""
     if expected_version is not None and expected_version != risk.version:
         raise RiskConflict(risk)
@@ -105,7 +107,9 @@ def archive_risk(risk: Risk, actor: Any, reason: str = "") -> None:
     old = risk.status
     risk.status = RiskStatus.ARCHIVED
     db.session.flush()
-    audit.record("risk", risk.id, "archive", actor, {"status": [old.value, RiskStatus.ARCHIVED.value]}, reason)
+    audit.record(
+        "risk", risk.id, "archive", actor, {"status": [old.value, RiskStatus.ARCHIVED.value]}, reason
+    )
 
 
 def restore_risk(risk: Risk, actor: Any) -> None:

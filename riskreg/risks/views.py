@@ -37,7 +37,9 @@ def list():
     filters = parse_risk_filters(request.args)
     page, per_page = page_args()
     register = queries.register_page(filters, page, per_page)
-    return render_template("risks/list.html", register=register, filters=filters, form=RiskForm(formdata=None))
+    return render_template(
+        "risks/list.html", register=register, filters=filters, form=RiskForm(formdata=None)
+    )
 
 
 def get_risk_or_404(risk_id: int) -> Risk:
@@ -100,7 +102,8 @@ def edit(risk_id: int):
             db.session.rollback()
             risk = get_risk_or_404(risk_id)
             conflict = conflict_view(risk, form)
-            form.version.data = risk.version  # saving again now means "I have seen theirs"
+            # Saving again now means "I have seen theirs": the form carries their version.
+            form.version.data, form.version.raw_data = risk.version, [str(risk.version)]
         else:
             flash(f"{risk.ref} saved." if changes else "Nothing changed.", "success")
             return redirect(url_for("risks.detail", risk_id=risk.id))
@@ -117,8 +120,14 @@ def conflict_view(risk: Risk, form: RiskForm) -> dict:
     for name in services.EDITABLE_FIELDS:
         if theirs[name] != yours[name]:
             field = getattr(form, name)
-            rows.append({"name": name, "label": field.label.text, "theirs": display(field, theirs[name]),
-                         "yours": display(field, yours[name])})
+            rows.append(
+                {
+                    "name": name,
+                    "label": field.label.text,
+                    "theirs": display(field, theirs[name]),
+                    "yours": display(field, yours[name]),
+                }
+            )
     return {"rows": rows, "by": last[0].actor if last else None, "at": last[0].at if last else None}
 
 
@@ -126,9 +135,9 @@ def display(field, value) -> str:
     """A stored value as the form shows it (a choice's label, not its id)."""
     if value is None or value == "":
         return "—"
-    for choice_value, label in getattr(field, "choices", None) or []:
-        if str(choice_value) == str(value):
-            return label
+    for choice in getattr(field, "choices", None) or []:
+        if choice.value == str(value):
+            return choice.label
     return str(value)
 
 
