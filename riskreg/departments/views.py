@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from riskreg import audit
 from riskreg.auth.models import User
@@ -33,7 +33,7 @@ class DepartmentForm(FlaskForm):
             sa.select(Department.id).where(sa.func.lower(Department.name) == field.data.strip().lower())
         )
         if clash is not None and clash != self.department_id:
-            raise ValueError(f"A department called {field.data!r} already exists.")
+            raise ValidationError(f"A department called {field.data!r} already exists.")
 
 
 @bp.get("")
@@ -54,12 +54,18 @@ def list():
 def create():
     form = DepartmentForm()
     if form.validate_on_submit():
-        department = Department(name=form.name.data.strip(), description=form.description.data or "",
-                                active=form.active.data)
+        department = Department(
+            name=form.name.data.strip(), description=form.description.data or "", active=form.active.data
+        )
         db.session.add(department)
         db.session.flush()
-        audit.record("department", department.id, "create", current_user,
-                     audit.diff({}, audit.snapshot(department, FIELDS)))
+        audit.record(
+            "department",
+            department.id,
+            "create",
+            current_user,
+            audit.diff({}, audit.snapshot(department, FIELDS)),
+        )
         db.session.commit()
         flash(f"Department {department.name} created.", "success")
         return redirect(url_for("departments.list"))

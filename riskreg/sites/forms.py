@@ -19,7 +19,8 @@ class SiteForm(FlaskForm):
         "Latitude", validators=[Optional(), NumberRange(-90, 90, "Latitude must be between -90 and 90.")]
     )
     longitude = FloatField(
-        "Longitude", validators=[Optional(), NumberRange(-180, 180, "Longitude must be between -180 and 180.")]
+        "Longitude",
+        validators=[Optional(), NumberRange(-180, 180, "Longitude must be between -180 and 180.")],
     )
     lifecycle = EnumSelectField("Lifecycle", Lifecycle)
     asm_approach = EnumSelectField("ASM management approach", AsmApproach)

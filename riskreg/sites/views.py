@@ -38,7 +38,9 @@ def get_site_or_404(site_id: int) -> Site:
 def detail(site_id: int):
     site = get_site_or_404(site_id)
     counts = band_counts(RiskFilters(site=site.id))
-    return render_template("sites/detail.html", site=site, counts=counts, events=audit.history("site", site.id))
+    return render_template(
+        "sites/detail.html", site=site, counts=counts, events=audit.history("site", site.id)
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -72,8 +74,11 @@ def edit(site_id: int):
             getattr(form, error.field).errors.append(str(error))
         except (services.SiteConflict, StaleDataError):
             db.session.rollback()
-            flash("Someone else saved this site since you opened it. Their version is shown; "
-                  "make your change again.", "error")
+            flash(
+                "Someone else saved this site since you opened it. Their version is shown; "
+                "make your change again.",
+                "error",
+            )
             return redirect(url_for("sites.edit", site_id=site_id))
         else:
             flash(f"Site {site.name} saved.", "success")

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from riskreg import audit
 from riskreg.auth import services
@@ -38,7 +38,7 @@ class UserForm(FlaskForm):
 
     def validate_department_id(self, field) -> None:
         if self.role.data is Role.DEPARTMENT_HEAD and field.data is None:
-            raise ValueError("A department head needs a department.")
+            raise ValidationError("A department head needs a department.")
 
 
 @bp.get("")
@@ -56,11 +56,16 @@ def create():
         if not form.password.data:
             form.password.errors.append("Set a first password (at least 12 characters).")
         else:
-            department = db.session.get(Department, form.department_id.data) if form.department_id.data else None
+            department = (
+                db.session.get(Department, form.department_id.data) if form.department_id.data else None
+            )
             try:
                 user = services.create_user(
-                    email=form.email.data, name=form.name.data, role=form.role.data,
-                    password=form.password.data, department=department.name if department else None,
+                    email=form.email.data,
+                    name=form.name.data,
+                    role=form.role.data,
+                    password=form.password.data,
+                    department=department.name if department else None,
                     actor=current_user,
                 )
             except services.UserError as error:
