@@ -103,7 +103,9 @@ def _load_users(data: dict, report: SeedReport) -> dict[str, User]:
 
 def _load_risks(data: dict, sites: dict[str, Site], users: dict[str, User], report: SeedReport) -> None:
     templates = risk_templates()
-    existing = set(db.session.execute(sa.select(Risk.title, Risk.site_id)).tuples())
+    existing = {
+        (title, site_id) for title, site_id in db.session.execute(sa.select(Risk.title, Risk.site_id))
+    }
     actor = users.get("risk@example.com")
     for item in data["risks"]:
         template = templates[item["template"]]
