@@ -1,0 +1,223 @@
+"""Fixtures: the app on a real database (SQLite, or PostgreSQL when RISKREG_TEST_DATABASE_URL is
+set), clients signed in as each role, and factories for users and risks."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from riskreg import create_app
+from riskreg.auth import services as auth_services
+from riskreg.auth.models import Role, User
+from riskreg.config import TestConfig
+from riskreg.departments.models import Department
+from riskreg.extensions import db
+from riskreg.risks import services as risk_services
+from riskreg.risks.models import Direction, Risk, RiskStatus, Treatment
+from riskreg.seeding.reference import load_departments
+from riskreg.sites.models import Site
+
+PASSWORD = "correct horse battery staple"
+TEST_DATABASE_URL = os.environ.get("RISKREG_TEST_DATABASE_URL", "")
+
+
+def make_config(**overrides: Any) -> dict[str, Any]:
+    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    config["SQLALCHEMY_DATABASE_URI"] = TEST_DATABASE_URL or "sqlite://"
+    if "sqlite_path" in overrides:
+        path = overrides.pop("sqlite_path")
+        if not TEST_DATABASE_URL:
+            config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if TEST_DATABASE_URL:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    config.update(overrides)
+    return config
+
+
+def reset_schema() -> None:
+    """Start every test from an empty schema (PostgreSQL keeps tables between tests)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    db.create_all()
+
+
+class FreshContextClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The fixture keeps an app context open for the test's own database work; without this, requests
+    would share its `g` (and Flask-Login's cached user) and its session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):
+        # End the test's own transaction first: a request must not wait on its locks, and the test
+        # must not keep reading an old snapshot after the request commits.
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator[Flask]:
+    # A file, not ":memory:": requests and the test talk over separate connections, as in production.
+    app = create_app(
+        make_config(UPLOAD_DIR=str(tmp_path / "uploads"), sqlite_path=tmp_path / "riskreg.sqlite")
+    )
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        reset_schema()
+        load_departments()
+        db.session.commit()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+_emails = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    def make(role: Role | str = Role.RISK_MANAGER, department: str | None = None, **over: Any) -> User:
+        role = Role(role)
+        if role is Role.DEPARTMENT_HEAD and department is None:
+            department = "Security"
+        user = auth_services.create_user(
+            email=over.pop("email", f"user{next(_emails)}@example.com"),
+            name=over.pop("name", f"{role.label} {next(_emails)}"),
+            role=role,
+            password=over.pop("password", PASSWORD),
+            department=department,
+        )
+        for key, value in over.items():
+            setattr(user, key, value)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(app: Flask) -> Callable[..., FlaskClient]:
+    """A new client signed in through the real form."""
+
+    def sign_in(user: User, password: str = PASSWORD) -> FlaskClient:
+        client = app.test_client()
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def users(make_user) -> dict[str, User]:
+    return {
+        "admin": make_user(Role.ADMIN, name="Ada Admin"),
+        "risk_manager": make_user(Role.RISK_MANAGER, name="Rhea Risk"),
+        "department_head": make_user(Role.DEPARTMENT_HEAD, department="Security", name="Sam Security"),
+        "executive": make_user(Role.EXECUTIVE, name="Eve Exec"),
+    }
+
+
+@pytest.fixture
+def clients(users, login) -> dict[str, FlaskClient]:
+    return {role: login(user) for role, user in users.items()}
+
+
+@pytest.fixture
+def make_site(app: Flask) -> Callable[..., Site]:
+    counter = itertools.count(1)
+
+    def make(**over: Any) -> Site:
+        site = Site(
+            name=over.pop("name", f"Site {next(counter)}"), country=over.pop("country", "Ghana"), **over
+        )
+        db.session.add(site)
+        db.session.commit()
+        return site
+
+    return make
+
+
+@pytest.fixture
+def make_risk(app: Flask, users) -> Callable[..., Risk]:
+    def make(**over: Any) -> Risk:
+        data = {
+            "title": "ASM encroachment on the northern lease",
+            "description": "Pits opened inside the lease.",
+            "cause": "High gold price",
+            "consequence": "Lost ore",
+            "site_id": None,
+            "direction": Direction.TO_COMPANY,
+            "category": "Land Access & Tenure",
+            "owner_id": users["risk_manager"].id,
+            "inherent_likelihood": 4,
+            "inherent_impact": 4,
+            "residual_likelihood": 3,
+            "residual_impact": 3,
+            "treatment": Treatment.REDUCE,
+            "status": RiskStatus.OPEN,
+        }
+        data.update(over)
+        risk = risk_services.create_risk(data, actor=users["risk_manager"])
+        db.session.commit()
+        return risk
+
+    return make
+
+
+def department_id(name: str) -> int:
+    return db.session.scalar(sa.select(Department.id).where(Department.name == name))
+
+
+def risk_form(**over: Any) -> dict[str, Any]:
+    """A valid risk form post, field names as in DESIGN.md §4."""
+    data = {
+        "title": "Mercury use in ASM processing upstream",
+        "description": "Amalgamation observed at three pits.",
+        "cause": "Whole-ore amalgamation",
+        "consequence": "Downstream exposure",
+        "site_id": "",
+        "direction": "to_communities",
+        "category": "Environment",
+        "impact_area": "environment",
+        "inherent_likelihood": "4",
+        "inherent_impact": "4",
+        "residual_likelihood": "3",
+        "residual_impact": "3",
+        "target_likelihood": "",
+        "target_impact": "",
+        "target_date": "",
+        "treatment": "reduce",
+        "status": "open",
+        "trend": "",
+        "next_review_date": "2027-03-01",
+    }
+    data.update(over)
+    return data
+
+
+def text_of(response) -> str:
+    """The page's text with tags removed and spaces collapsed (for readable assertions)."""
+    html = response.get_data(as_text=True)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

@@ -1,0 +1,102 @@
+"""Every route x every role: who gets in, who gets 403. A new route must be added here."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from riskreg.audit import AuditEvent
+from riskreg.extensions import db
+
+ALL = {"admin", "risk_manager", "department_head", "executive"}
+EDITORS = {"admin", "risk_manager"}
+ADMIN = {"admin"}
+
+# (method, url with {risk} {site} {department} {user} placeholders, roles allowed)
+ROUTES: list[tuple[str, str, set[str]]] = [
+    ("GET", "/", ALL),
+    ("GET", "/risks", ALL),
+    ("GET", "/risks/new", EDITORS),
+    ("POST", "/risks/new", EDITORS),
+    ("GET", "/risks/{risk}", ALL),
+    ("GET", "/risks/{risk}/edit", EDITORS),
+    ("POST", "/risks/{risk}/edit", EDITORS),
+    ("POST", "/risks/{risk}/archive", EDITORS),
+    ("POST", "/risks/{risk}/restore", EDITORS),
+    ("GET", "/sites", ALL),
+    ("GET", "/sites/new", ADMIN),
+    ("POST", "/sites/new", ADMIN),
+    ("GET", "/sites/{site}", ALL),
+    ("GET", "/sites/{site}/edit", ADMIN),
+    ("POST", "/sites/{site}/edit", ADMIN),
+    ("GET", "/departments", ALL),
+    ("GET", "/departments/new", ADMIN),
+    ("POST", "/departments/new", ADMIN),
+    ("GET", "/departments/{department}/edit", ADMIN),
+    ("POST", "/departments/{department}/edit", ADMIN),
+    ("GET", "/users", ADMIN),
+    ("GET", "/users/new", ADMIN),
+    ("POST", "/users/new", ADMIN),
+    ("GET", "/users/{user}/edit", ADMIN),
+    ("POST", "/users/{user}/edit", ADMIN),
+]
+# Reachable without signing in, or only by signing in/out.
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/healthz")}
+
+
+def placeholder_url(rule: str) -> str:
+    return (
+        rule.replace("<int:risk_id>", "{risk}")
+        .replace("<int:site_id>", "{site}")
+        .replace("<int:department_id>", "{department}")
+        .replace("<int:user_id>", "{user}")
+    )
+
+
+def test_every_route_is_in_the_table(app):
+    listed = {(method, url) for method, url, _ in ROUTES} | PUBLIC
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (method, placeholder_url(rule.rule)) in listed, f"{method} {rule.rule} is not in the table"
+
+
+@pytest.fixture
+def objects(make_risk, make_site, users):
+    from tests.conftest import department_id
+
+    return {
+        "risk": make_risk().id,
+        "site": make_site().id,
+        "department": department_id("Legal"),
+        "user": users["executive"].id,
+    }
+
+
+@pytest.mark.parametrize(("method", "url", "allowed"), ROUTES, ids=[f"{m} {u}" for m, u, _ in ROUTES])
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_role_route_matrix(clients, objects, method, url, allowed, role):
+    client = clients[role]
+    path = url.format(**objects)
+    events_before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    response = client.get(path) if method == "GET" else client.post(path, data={})
+    if role in allowed:
+        assert response.status_code in (200, 302), (role, method, path, response.status_code)
+    else:
+        assert response.status_code == 403, (role, method, path, response.status_code)
+        db.session.rollback()  # end the test's snapshot; see what requests committed
+        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == events_before
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, objects):
+    for method, url, _ in ROUTES:
+        path = url.format(**objects)
+        response = client.get(path) if method == "GET" else client.post(path, data={})
+        assert response.status_code == 302 and "/login" in response.headers["Location"], (method, path)
+
+
+def test_executive_sees_no_edit_buttons(clients, objects):
+    page = clients["executive"].get(f"/risks/{objects['risk']}").get_data(as_text=True)
+    assert "/edit" not in page and "/archive" not in page
+    assert "New risk" not in clients["executive"].get("/risks").get_data(as_text=True)

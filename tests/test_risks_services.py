@@ -1,0 +1,139 @@
+"""Risk services: create, update, archive and restore, each audited in the same transaction."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from riskreg.audit import AuditEvent, history
+from riskreg.extensions import db
+from riskreg.risks import services
+from riskreg.risks.models import Direction, Risk, RiskStatus
+
+
+def events(risk_id: int) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity == "risk", AuditEvent.entity_id == risk_id)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def test_create_assigns_a_ref_scores_and_an_audit_event(make_risk):
+    risk = make_risk(inherent_likelihood=4, inherent_impact=5, residual_likelihood=2, residual_impact=5)
+    assert risk.ref == f"R-{risk.id:04d}"
+    assert (risk.inherent_score, risk.residual_score) == (20, 10)
+    [created] = events(risk.id)
+    assert created.action == "create"
+    assert created.changes["title"] == [None, risk.title]
+    assert created.changes["residual_impact"] == [None, 5]
+
+
+def test_update_records_each_changed_field_old_and_new(make_risk, users):
+    risk = make_risk()
+    data = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS}
+    data.update(title="Encroachment on the north lease", residual_likelihood=2)
+    changes = services.update_risk(risk, data, users["risk_manager"], risk.version)
+    db.session.commit()
+    assert changes == {
+        "title": ["ASM encroachment on the northern lease", "Encroachment on the north lease"],
+        "residual_likelihood": [3, 2],
+    }
+    assert risk.residual_score == 6
+    assert events(risk.id)[-1].changes == changes
+    assert events(risk.id)[-1].actor_id == users["risk_manager"].id
+
+
+def test_update_with_nothing_changed_writes_no_event(make_risk, users):
+    risk = make_risk()
+    data = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS}
+    assert services.update_risk(risk, data, users["risk_manager"], risk.version) == {}
+    db.session.commit()
+    assert len(events(risk.id)) == 1
+
+
+def test_stale_version_raises_conflict_and_changes_nothing(make_risk, users):
+    risk = make_risk()
+    data = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS} | {"title": "Mine"}
+    with pytest.raises(services.RiskConflict):
+        services.update_risk(risk, data, users["risk_manager"], risk.version - 1 if risk.version > 1 else 99)
+    db.session.rollback()
+    assert db.session.get(Risk, risk.id).title == "ASM encroachment on the northern lease"
+
+
+def test_version_column_catches_a_concurrent_write(app, make_risk, users):
+    """Two sessions load the same risk; the second flush finds the row moved on."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    risk = make_risk()
+    with Session(db.engine) as first, Session(db.engine, expire_on_commit=False) as second:
+        b = second.get(Risk, risk.id)
+        second.commit()  # b keeps the version it was read at, as an open edit form does
+        a = first.get(Risk, risk.id)
+        a.title = "First writer"
+        first.commit()
+        b.title = "Second writer"
+        with pytest.raises(StaleDataError):
+            second.commit()
+    db.session.rollback()
+    assert db.session.get(Risk, risk.id).title == "First writer"
+
+
+def test_archive_and_restore_return_to_the_previous_status(make_risk, users):
+    risk = make_risk(status=RiskStatus.DRAFT)
+    services.archive_risk(risk, users["risk_manager"], "Merged into R-0002")
+    db.session.commit()
+    assert risk.status is RiskStatus.ARCHIVED
+    with pytest.raises(services.RiskRuleError):
+        services.archive_risk(risk, users["risk_manager"])
+    services.restore_risk(risk, users["admin"])
+    db.session.commit()
+    assert risk.status is RiskStatus.DRAFT
+    actions = [(e.action, e.changes.get("status"), e.note) for e in events(risk.id)]
+    assert actions[1:] == [
+        ("archive", ["draft", "archived"], "Merged into R-0002"),
+        ("restore", ["archived", "draft"], ""),
+    ]
+    assert db.session.get(Risk, risk.id) is not None  # never deleted
+
+
+def test_history_is_newest_first_with_actor(make_risk, users):
+    risk = make_risk()
+    services.archive_risk(risk, users["admin"])
+    db.session.commit()
+    trail = history("risk", risk.id)
+    assert [e.action for e in trail] == ["archive", "create"]
+    assert trail[0].actor.name == users["admin"].name
+
+
+def test_a_failed_change_leaves_no_audit_event(make_risk, users):
+    risk = make_risk()
+    data = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS}
+    data.update(title="x", residual_likelihood=9)
+    with pytest.raises(ValueError, match="from 1 to 5"):
+        services.update_risk(risk, data, users["risk_manager"], risk.version)
+        db.session.commit()
+    db.session.rollback()
+    assert len(events(risk.id)) == 1
+    assert db.session.get(Risk, risk.id).title != "x"
+
+
+def test_people_risk_band_uses_the_people_first_rule(make_risk):
+    risk = make_risk(
+        direction=Direction.TO_ASM,
+        inherent_likelihood=1,
+        inherent_impact=5,
+        residual_likelihood=1,
+        residual_impact=5,
+    )
+    assert risk.residual_band.key == "high"
+
+
+def test_database_refuses_out_of_range_levels_even_without_the_orm(make_risk):
+    risk = make_risk()
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.execute(sa.update(Risk).where(Risk.id == risk.id).values(residual_likelihood=9))
+    db.session.rollback()
