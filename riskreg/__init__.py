@@ -120,6 +120,17 @@ def register_template_helpers(app: Flask) -> None:
     from riskreg import scoring
     from riskreg.auth import permissions
 
+    @app.template_filter("audit_value")
+    def _audit_value(value: Any) -> str:
+        """An audited value for people: em dash for nothing, words for enum values."""
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value) or "—"
+        if isinstance(value, str) and value.islower() and "_" in value and " " not in value:
+            return value.replace("_", " ")
+        return str(value)
+
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         return {

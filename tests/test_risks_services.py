@@ -137,3 +137,15 @@ def test_database_refuses_out_of_range_levels_even_without_the_orm(make_risk):
     with pytest.raises(sa.exc.IntegrityError):
         db.session.execute(sa.update(Risk).where(Risk.id == risk.id).values(residual_likelihood=9))
     db.session.rollback()
+
+
+def test_history_names_the_site_and_owner(make_risk, make_site, users):
+    risk = make_risk()
+    site = make_site(name="Nyota")
+    data = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS}
+    data.update(site_id=site.id, owner_id=users["executive"].id)
+    changes = services.update_risk(risk, data, users["admin"], risk.version)
+    assert changes == {
+        "site": ["Corporate", "Nyota"],
+        "owner": [users["risk_manager"].name, users["executive"].name],
+    }

@@ -44,6 +44,20 @@ RESIDUAL_FIELDS = ("residual_likelihood", "residual_impact")
 AUDITED_FIELDS = ("ref", *EDITABLE_FIELDS)
 
 
+def audit_values(risk: Risk) -> dict[str, Any]:
+    """The risk's fields as the History tab shows them: the site and owner by name, not by id."""
+    from riskreg.auth.models import User
+    from riskreg.sites.models import Site
+
+    values = audit.snapshot(risk, AUDITED_FIELDS)
+    site_id, owner_id = values.pop("site_id"), values.pop("owner_id")
+    site = db.session.get(Site, site_id) if site_id else None
+    owner = db.session.get(User, owner_id) if owner_id else None
+    values["site"] = site.name if site else "Corporate"
+    values["owner"] = owner.name if owner else None
+    return values
+
+
 class RiskConflict(Exception):
     """Someone saved the risk after the editor opened it."""
 
@@ -75,9 +89,9 @@ def create_risk(data: dict[str, Any], actor: Any) -> Risk:
     db.session.flush()
     risk.ref = format_ref("R", risk.id)
     db.session.flush()
-    after = audit.snapshot(risk, AUDITED_FIELDS)
+    after = audit_values(risk)
     audit.record("risk", risk.id, "create", actor, {k: [None, v] for k, v in after.items() if v is not None})
-    logger.info("risk %s created by %s", risk.ref, getattr(actor, "id", None))
+    logger.debug("risk %s created by %s", risk.ref, getattr(actor, "id", None))
     return risk
 
 
@@ -89,10 +103,10 @@ def update_risk(
         raise RiskConflict(risk)
     values = {name: data.get(name) for name in EDITABLE_FIELDS}
     check_rules(values)
-    before = audit.snapshot(risk, AUDITED_FIELDS)
+    before = audit_values(risk)
     for name, value in values.items():
         setattr(risk, name, value)
-    changes = audit.diff(before, audit.snapshot(risk, AUDITED_FIELDS))
+    changes = audit.diff(before, audit_values(risk))
     if any(name in changes for name in RESIDUAL_FIELDS) or data.get("confirm_residual"):
         risk.residual_assessed_at = utcnow()
     if changes:
