@@ -49,6 +49,32 @@ def seed_departments() -> None:
     click.echo(f"Created {created} department(s).")
 
 
+@seed_cli.command("scale")
+@click.option("--risks", type=click.IntRange(1, 2_000_000), required=True, help="How many risks.")
+@click.option("--controls-per-risk", type=click.IntRange(0, 20), default=3, show_default=True)
+@click.option("--audit-events-per-risk", type=click.IntRange(0, 100), default=10, show_default=True)
+@click.option("--sites", type=click.IntRange(1, 10_000), default=40, show_default=True)
+@click.option("--departments", type=click.IntRange(1, 500), default=11, show_default=True)
+@click.option("--users", type=click.IntRange(1, 100_000), default=60, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--allow-real-data", is_flag=True, help="Write even into a database holding real data.")
+def seed_scale_command(allow_real_data: bool, **options: int) -> None:
+    """Fill a scratch database with a large synthetic register (for benchmarks)."""
+    import time
+
+    from riskreg.seeding import scale
+
+    started = time.perf_counter()
+    try:
+        created = scale.seed_scale(scale.ScaleOptions(**options), allow_real_data=allow_real_data)
+    except scale.RealDataError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    summary = ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in created.items())
+    click.echo(f"Created {summary} in {time.perf_counter() - started:.1f} s.")
+
+
 def read_password() -> str:
     """Hidden prompt with confirmation; two lines on stdin when it is piped."""
     if not sys.stdin.isatty():
