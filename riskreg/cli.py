@@ -71,6 +71,7 @@ def seed_scale_command(allow_real_data: bool, **options: int) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
+    scale.refresh_statistics()
     summary = ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in created.items())
     click.echo(f"Created {summary} in {time.perf_counter() - started:.1f} s.")
 

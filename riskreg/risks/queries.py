@@ -40,18 +40,17 @@ def band_counts(filters: RiskFilters) -> dict[str, int]:
     """Counts per band from one GROUP BY over (likelihood, impact, people or not): at most 50 rows."""
     matrix = scoring.matrix()
     likelihood, impact = risk_filters.basis_columns(filters.basis)
-    people = Risk.direction.in_(list(matrix.people_directions))
+    # Grouped in the order of the covering index (cell, direction): no sort, no table reads.
     stmt = (
-        sa.select(likelihood, impact, people.label("people"), sa.func.count())
+        sa.select(likelihood, impact, Risk.direction, sa.func.count())
         .where(*risk_filters.conditions(filters, include_band=False))
-        .group_by(likelihood, impact, people)
+        .group_by(likelihood, impact, Risk.direction)
     )
     if filters.basis == "target":
         stmt = stmt.where(likelihood.is_not(None), impact.is_not(None))
     counts: Counter[str] = Counter({key: 0 for key in matrix.band_keys})
-    direction = next(iter(matrix.people_directions))
-    for lk, im, is_people, count in db.session.execute(stmt):
-        counts[matrix.band(lk, im, direction if is_people else None).key] += count
+    for lk, im, direction, count in db.session.execute(stmt):
+        counts[matrix.band(lk, im, direction).key] += count
     return dict(counts)
 
 

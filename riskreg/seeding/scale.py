@@ -308,3 +308,10 @@ def _audit_rows(options: ScaleOptions, rnd: random.Random, risk_start: int, user
                 "changes": changes,
                 "note": "",
             }
+
+
+def refresh_statistics() -> None:
+    """Let the query planner see the new row counts (after a bulk load, outside the transaction)."""
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
