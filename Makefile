@@ -8,6 +8,9 @@ PORT   ?= 5000
 # make test PYTEST_ARGS="-m 'not browser'" skips the browser journeys
 PYTEST_ARGS ?=
 
+# make bench BENCH_ARGS="--sizes 1000 --runs 20" for a quick look
+BENCH_ARGS ?=
+
 .PHONY: run test install install-dev lint bench clean
 
 $(BIN)/activate:
@@ -37,6 +40,9 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

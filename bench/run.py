@@ -1,0 +1,485 @@
+"""riskreg benchmark: DESIGN.md §5 targets at 1k, 10k and 100k risks, each figure beside its floor.
+
+    .venv/bin/python bench/run.py [--sizes 1000 10000 100000] [--database-url postgresql+psycopg://...]
+
+For each size it builds a scratch database with `flask seed scale` (kept in bench/data/ and reused
+while its marker matches), serves the app with gunicorn on loopback, signs in, and times pages with
+sequential requests. Beside each page it measures the floor: the same SQL statements the page runs,
+replayed directly on a database connection. The export is compared with openpyxl's bare write-only
+writer writing the same cells. Results go to stdout and bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+SCRATCH_MARKER = "bench_scratch"
+SCALE_PASSWORD = "riskreg-scale-2026"
+SECRET = "bench-only-secret-key-not-for-production"
+
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from measure import export_floor, peak_rss_mb, replay_floor  # noqa: E402
+
+TARGETS_MS = {"register": 100.0, "dashboard": 150.0, "risk": 50.0, "department": 100.0}
+
+
+@dataclass
+class Page:
+    name: str
+    path: str
+    role: str  # "risk_manager" or "department_head"
+    target: str | None  # key of TARGETS_MS
+
+
+@dataclass
+class Row:
+    size: int
+    name: str
+    p50: float
+    p95: float
+    floor_p50: float
+    queries: int
+    target: float | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        return self.p50 / self.floor_p50 if self.floor_p50 else float("nan")
+
+    @property
+    def passed(self) -> bool | None:
+        return None if self.target is None else self.p95 <= self.target
+
+
+# ---------------------------------------------------------------------------------------------
+# scratch databases
+
+
+def env_for(url: str) -> dict[str, str]:
+    return os.environ | {
+        "RISKREG_DATABASE_URL": url,
+        "RISKREG_SECRET_KEY": SECRET,
+        "RISKREG_RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+def flask(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env_for(url),
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
+def read_marker(url: str) -> Any:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if "app_settings" not in sa.inspect(conn).get_table_names():
+                return None
+            row = conn.execute(
+                sa.text("SELECT value FROM app_settings WHERE key = :k"), {"k": SCRATCH_MARKER}
+            ).first()
+            return None if row is None else row[0]
+    except sa.exc.OperationalError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def write_marker(url: str, size: int) -> None:
+    import json
+
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO app_settings (key, value) VALUES (:k, :v)"),
+            {"k": SCRATCH_MARKER, "v": json.dumps({"size": size})},
+        )
+    engine.dispose()
+
+
+def scratch_url(base: str | None, size: int) -> str:
+    if base is None:
+        DATA.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DATA / f'bench-{size}.sqlite'}"
+    return base.rstrip("/") + f"/riskreg_bench_{size}"
+
+
+def create_scratch(base: str | None, url: str, size: int) -> None:
+    """A new, empty database that only the benchmark uses."""
+    if base is None:
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(base.rstrip("/") + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        name = f"riskreg_bench_{size}"
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def ensure_database(base: str | None, size: int, rebuild: bool) -> tuple[str, float | None]:
+    url = scratch_url(base, size)
+    marker = read_marker(url)
+    if marker is not None and marker.get("size") == size and not rebuild:
+        return url, None
+    if marker is None and database_has_tables(url):
+        raise SystemExit(f"{url} holds tables the benchmark did not create: refusing to touch it.")
+    create_scratch(base, url, size)
+    started = time.perf_counter()
+    flask(url, "db", "upgrade")
+    flask(url, "seed", "scale", "--risks", str(size))
+    seconds = time.perf_counter() - started
+    write_marker(url, size)
+    return url, seconds
+
+
+def database_has_tables(url: str) -> bool:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(sa.inspect(conn).get_table_names())
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# the server and a signed-in client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, url: str, workers: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--access-logfile",
+                "/dev/null",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env_for(url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise SystemExit("gunicorn did not start")
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+class Client:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with self.opener.open(self.base + path, timeout=600) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def login(self, email: str, password: str) -> None:
+        _, page = self.get("/login")
+        token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
+        data = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token}).encode()
+        with self.opener.open(self.base + "/login", data=data, timeout=60) as response:
+            if "/login" in response.url:
+                raise SystemExit(f"could not sign in as {email}")
+
+
+def timed(client: Client, path: str, runs: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        status, _ = client.get(path)
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(path)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20, method="inclusive")[18] if len(samples) > 1 else samples[0]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def bench_users(url: str) -> dict[str, Any]:
+    """A risk manager, the head of the department with most controls, and sample ids."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        manager = conn.execute(
+            sa.text("SELECT email FROM users WHERE role='risk_manager' ORDER BY id")
+        ).scalar()
+        head, department = conn.execute(
+            sa.text(
+                "SELECT u.email, u.department_id FROM users u JOIN controls c ON c.department_id = u.department_id "
+                "WHERE u.role='department_head' GROUP BY u.email, u.department_id ORDER BY count(*) DESC"
+            )
+        ).first()
+        middle = conn.execute(
+            sa.text("SELECT id FROM risks ORDER BY id LIMIT 1 OFFSET :n"),
+            {"n": conn.execute(sa.text("SELECT count(*) FROM risks")).scalar() // 2},
+        ).scalar()
+        site = conn.execute(
+            sa.text("SELECT site_id FROM risks WHERE site_id IS NOT NULL ORDER BY id LIMIT 1")
+        ).scalar()
+    engine.dispose()
+    return {"manager": manager, "head": head, "department": department, "risk": middle, "site": site}
+
+
+def pages(ids: dict[str, Any]) -> list[Page]:
+    return [
+        Page("/risks", "/risks", "risk_manager", "register"),
+        Page(
+            "/risks two filters + text",
+            f"/risks?site={ids['site']}&direction=to_asm&q=mercury",
+            "risk_manager",
+            "register",
+        ),
+        Page("/risks/<id>", f"/risks/{ids['risk']}", "risk_manager", "risk"),
+        Page("/controls/mine", "/controls/mine", "department_head", "department"),
+        Page(
+            "/controls filtered",
+            f"/controls?department={ids['department']}&status=in_progress",
+            "risk_manager",
+            "department",
+        ),
+        Page("/dashboard", "/dashboard", "risk_manager", "dashboard"),
+    ]
+
+
+def run_size(size: int, base: str | None, runs: int, rebuild: bool, workers: int) -> tuple[list[Row], dict]:
+    url, build_seconds = ensure_database(base, size, rebuild)
+    ids = bench_users(url)
+    rows: list[Row] = []
+    server = Server(url, workers)
+    try:
+        clients = {"risk_manager": Client(server.base), "department_head": Client(server.base)}
+        clients["risk_manager"].login(ids["manager"], SCALE_PASSWORD)
+        clients["department_head"].login(ids["head"], SCALE_PASSWORD)
+        for page in pages(ids):
+            samples = timed(clients[page.role], page.path, runs)
+            email = ids["manager"] if page.role == "risk_manager" else ids["head"]
+            floor = replay_floor(url, email, page.path, runs)
+            rows.append(
+                Row(
+                    size,
+                    page.name,
+                    statistics.median(samples),
+                    p95(samples),
+                    floor["p50"],
+                    floor["queries"],
+                    TARGETS_MS.get(page.target) if page.target else None,
+                )
+            )
+            print(
+                f"  {size:>7,} {page.name:<28} p50 {rows[-1].p50:7.1f} ms  p95 {rows[-1].p95:7.1f} ms  "
+                f"floor {floor['p50']:6.1f} ms  queries {floor['queries']}",
+                flush=True,
+            )
+    finally:
+        server.stop()
+    export = measure_export(url, ids)
+    print(
+        f"  {size:>7,} export: {export['seconds']:.1f} s, worker peak {export['peak_mb']:.0f} MB; "
+        f"bare openpyxl {export['floor_seconds']:.1f} s, {export['floor_peak_mb']:.0f} MB",
+        flush=True,
+    )
+    return rows, export | {"build_seconds": build_seconds}
+
+
+def measure_export(url: str, ids: dict[str, Any]) -> dict[str, float]:
+    """One full export through a one-worker gunicorn; the worker's peak RSS from /proc."""
+    server = Server(url, workers=1)
+    try:
+        client = Client(server.base)
+        client.login(ids["manager"], SCALE_PASSWORD)
+        workers = server.worker_pids()
+        baseline = peak_rss_mb(workers[0]) if workers else float("nan")
+        started = time.perf_counter()
+        status, body = client.get("/export.xlsx")
+        seconds = time.perf_counter() - started
+        if status != 200:
+            raise SystemExit(f"/export.xlsx answered {status}")
+        peak = peak_rss_mb(workers[0]) if workers else float("nan")
+    finally:
+        server.stop()
+    path = DATA / "export.xlsx"
+    path.write_bytes(body)
+    floor = export_floor(path)
+    return {
+        "seconds": seconds,
+        "peak_mb": peak,
+        "baseline_mb": baseline,
+        "bytes": len(body),
+        "floor_seconds": floor["seconds"],
+        "floor_peak_mb": floor["peak_mb"],
+        "cells": floor["cells"],
+    }
+
+
+def report(all_rows: list[Row], exports: dict[int, dict], label: str) -> str:
+    lines = [
+        f"### {label}",
+        "",
+        f"{platform.node() or 'machine'}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        "",
+        "| risks | figure | p50 ms | p95 ms | floor p50 ms | ratio | queries | target p95 | result |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in all_rows:
+        result = "—" if row.passed is None else ("pass" if row.passed else "FAIL")
+        target = f"≤ {row.target:.0f}" if row.target else "—"
+        lines.append(
+            f"| {row.size:,} | {row.name} | {row.p50:.1f} | {row.p95:.1f} | {row.floor_p50:.1f} | "
+            f"{row.ratio:.1f}x | {row.queries} | {target} | {result} |"
+        )
+    lines += [
+        "",
+        "| risks | export s | bare openpyxl s | ratio (≤ 2x) | worker peak MB (≤ 300) | cells | result |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for size, ex in exports.items():
+        ratio = ex["seconds"] / ex["floor_seconds"] if ex["floor_seconds"] else float("nan")
+        ok = ratio <= 2.0 and ex["peak_mb"] <= 300
+        lines.append(
+            f"| {size:,} | {ex['seconds']:.1f} | {ex['floor_seconds']:.1f} | {ratio:.2f}x | "
+            f"{ex['peak_mb']:.0f} | {ex['cells']:,} | {'pass' if ok else 'FAIL'} |"
+        )
+    by_page: dict[str, set[int]] = {}
+    for row in all_rows:
+        by_page.setdefault(row.name, set()).add(row.queries)
+    steady = all(len(counts) == 1 for counts in by_page.values())
+    lines += [
+        "",
+        f"Queries per page {'do not grow' if steady else 'GROW'} with the data: "
+        + ", ".join(f"{name} {sorted(counts)}" for name, counts in by_page.items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL server URL without a database name; "
+        "the benchmark creates riskreg_bench_<size> databases there",
+    )
+    parser.add_argument("--runs", type=int, default=40, help="timed requests per page")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for page timings")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the scratch databases")
+    parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
+    args = parser.parse_args()
+    if args.database_url and not args.database_url.startswith("postgresql"):
+        raise SystemExit(
+            "--database-url takes a PostgreSQL server URL, e.g. postgresql+psycopg://user@host:5432"
+        )
+    label = "PostgreSQL" if args.database_url else "SQLite"
+    all_rows: list[Row] = []
+    exports: dict[int, dict] = {}
+    for size in args.sizes:
+        print(f"== {label}, {size:,} risks", flush=True)
+        rows, export = run_size(size, args.database_url, args.runs, args.rebuild, args.workers)
+        all_rows += rows
+        exports[size] = export
+    text = report(all_rows, exports, label)
+    print("\n" + text)
+    if not args.no_write:
+        write_results(label, text)
+
+
+def write_results(label: str, text: str) -> None:
+    """Replace this database's section of bench/RESULTS.md, keeping the other one."""
+    current = RESULTS.read_text() if RESULTS.exists() else "# riskreg benchmark results\n\n"
+    sections = re.split(r"(?m)^(?=### )", current)
+    head, body = sections[0], [s for s in sections[1:] if not s.startswith(f"### {label}\n")]
+    RESULTS.write_text(
+        head + "".join(sorted(body + [text + "\n"], key=lambda s: s.split("\n")[0], reverse=True))
+    )
+
+
+if __name__ == "__main__":
+    main()
