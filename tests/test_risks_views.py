@@ -286,3 +286,31 @@ def test_titles_are_escaped(clients, make_risk):
     risk = make_risk(title="<script>alert(1)</script>")
     html = clients["executive"].get(f"/risks/{risk.id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("sort", ["-residual", "title", "-updated", "ref", "review"])
+def test_next_and_previous_links_walk_the_whole_register_in_order(clients, make_risk, sort):
+    for n in range(11):
+        make_risk(title=f"Risk {n % 4}", residual_likelihood=1 + n % 3, residual_impact=1 + n % 2)
+    client = clients["executive"]
+    expected = refs(client.get(f"/risks?per_page=100&sort={sort}"))
+    seen, pages, url = [], [], f"/risks?per_page=4&sort={sort}"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        pages.append(url)
+        seen += refs(response)
+        found = re.search(r'href="([^"]+)" rel="next"', response.get_data(as_text=True))
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert seen == expected and len(pages) == 3
+    back = client.get(pages[-1])
+    previous = (
+        re.search(r'href="([^"]+)" rel="prev"', back.get_data(as_text=True)).group(1).replace("&amp;", "&")
+    )
+    assert refs(client.get(previous)) == expected[4:8]
+
+
+def test_a_damaged_cursor_is_a_400(clients, make_risk):
+    make_risk()
+    response = clients["executive"].get("/risks?after=not-a-cursor")
+    assert response.status_code == 400 and "page link is damaged" in text_of(response)

@@ -198,8 +198,9 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
     return where
 
 
-def order_by(filters: RiskFilters) -> list[Any]:
+def order_by(filters: RiskFilters, reverse: bool = False) -> list[Any]:
+    """ORDER BY the sort column then id, both the same way (which keyset pagination relies on)."""
     key = filters.sort.lstrip("-")
     column = SORT_COLUMNS[key]
-    descending = filters.sort.startswith("-")
+    descending = filters.sort.startswith("-") != reverse
     return [column.desc() if descending else column.asc(), Risk.id.desc() if descending else Risk.id.asc()]

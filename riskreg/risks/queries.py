@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from riskreg import scoring
 from riskreg.extensions import db
 from riskreg.risks import filters as risk_filters
+from riskreg.risks import pagination
 from riskreg.risks.filters import RiskFilters
 from riskreg.risks.models import Risk
 
@@ -22,6 +23,8 @@ class RegisterPage:
     total: int  # matching all filters, band included
     page: int
     per_page: int
+    next_cursor: str | None = None  # keyset links; None when the sort has no cursor
+    prev_cursor: str | None = None
 
     @property
     def pages(self) -> int:
@@ -54,7 +57,10 @@ def band_counts(filters: RiskFilters) -> dict[str, int]:
     return dict(counts)
 
 
-def register_page(filters: RiskFilters, page: int, per_page: int) -> RegisterPage:
+def register_page(
+    filters: RiskFilters, page: int, per_page: int, after: str | None = None, before: str | None = None
+) -> RegisterPage:
+    """One page of the register: by cursor (after/before) when given, else by page number."""
     counts = band_counts(filters)
     total = counts[filters.band] if filters.band else sum(counts.values())
     if filters.basis == "target" and not filters.band:
@@ -62,15 +68,38 @@ def register_page(filters: RiskFilters, page: int, per_page: int) -> RegisterPag
         total = db.session.scalar(
             sa.select(sa.func.count(Risk.id)).where(*risk_filters.conditions(filters, include_band=False))
         )
+    key = filters.sort.lstrip("-")
+    column, descending = risk_filters.SORT_COLUMNS[key], filters.sort.startswith("-")
+    keyset = key in pagination.KEYSET_SORTS
     stmt = (
         sa.select(Risk)
         .where(*risk_filters.conditions(filters))
-        .order_by(*risk_filters.order_by(filters))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
         .options(selectinload(Risk.site), selectinload(Risk.owner))
     )
-    return RegisterPage(list(db.session.scalars(stmt)), counts, total, page, per_page)
+    backwards = bool(keyset and before and not after)
+    if keyset and (after or before):
+        value, row_id = pagination.decode(after or before, column)
+        # Walking backwards is walking forwards in the reversed order, then flipping the rows.
+        stmt = stmt.where(pagination.after(column, descending != backwards, value, row_id))
+        order = risk_filters.order_by(filters, reverse=backwards)
+        stmt = stmt.order_by(*order).limit(per_page + 1)
+    else:
+        stmt = (
+            stmt.order_by(*risk_filters.order_by(filters)).limit(per_page + 1).offset((page - 1) * per_page)
+        )
+    rows = list(db.session.scalars(stmt))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+    result = RegisterPage(rows, counts, total, page, per_page)
+    if keyset and rows:
+        first, last = rows[0], rows[-1]
+        if more or backwards:
+            result.next_cursor = pagination.encode(getattr(last, column.key), last.id)
+        if page > 1:
+            result.prev_cursor = pagination.encode(getattr(first, column.key), first.id)
+    return result
 
 
 def risk_with_links(risk_id: int) -> Risk | None:

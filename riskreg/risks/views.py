@@ -36,9 +36,18 @@ def list():
     """The register, filtered, sorted and paginated, with counts per band."""
     filters = parse_risk_filters(request.args)
     page, per_page = page_args()
-    register = queries.register_page(filters, page, per_page)
+    register = queries.register_page(
+        filters, page, per_page, after=request.args.get("after"), before=request.args.get("before")
+    )
+    link_args = filters.query_args()
+    if per_page != current_app.config["PAGE_SIZE"]:
+        link_args["per_page"] = per_page
     return render_template(
-        "risks/list.html", register=register, filters=filters, form=RiskForm(formdata=None)
+        "risks/list.html",
+        register=register,
+        filters=filters,
+        link_args=link_args,
+        form=RiskForm(formdata=None),
     )
 
 
