@@ -52,7 +52,7 @@ def _control_requirement_codes(controls: list[Any]) -> dict[int, list[str]]:
 def index():
     """Coverage of the company's frameworks (or ?framework=KEY) by site."""
     available = settings.available_frameworks()
-    chosen = settings.selected_framework_keys(available)
+    company = chosen = settings.selected_framework_keys(available)
     only = (request.args.get("framework") or "").strip()
     if only:
         try:
@@ -61,7 +61,7 @@ def index():
             raise BadRequest(str(error)) from error
     matrix = coverage.coverage_matrix(chosen)
     return render_template(
-        "standards/index.html", matrix=matrix, available=available, chosen=chosen, only=only
+        "standards/index.html", matrix=matrix, available=available, chosen=chosen, company=company, only=only
     )
 
 
