@@ -285,3 +285,18 @@ def test_query_counts_do_not_grow_with_data(clients, make_site, make_risk):
         make_risk(site_id=first.id)
     assert sites_queries(client) == small_list
     assert site_page_queries(client, first.id) == small_page
+
+
+def test_a_concurrent_change_of_the_site_saves_nothing(clients, make_site, monkeypatch):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    site = make_site()
+
+    def clash(*args, **kwargs):
+        raise StaleDataError("site changed")
+
+    monkeypatch.setattr(monitoring, "add_observation", clash)
+    response = clients["risk_manager"].post(f"/sites/{site.id}/observations/new", data=observation_form())
+    assert response.status_code == 200 and "nothing was saved" in text_of(response)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(AsmObservation.id))) == 0

@@ -118,6 +118,10 @@ def new_observation(site_id: int):
         except monitoring.MonitoringError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
+        except StaleDataError:  # the site's presence changed under us: nothing was saved
+            db.session.rollback()
+            flash("Someone else changed this site at the same moment; nothing was saved. Try again.", "error")
+            site = get_site_or_404(site_id)
         else:
             message = "Observation recorded."
             if site.asm_presence is not before:
