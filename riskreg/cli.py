@@ -13,6 +13,7 @@ from riskreg.extensions import db
 
 seed_cli = AppGroup("seed", help="Load reference and demo data (safe to repeat).")
 users_cli = AppGroup("users", help="Manage users.")
+sites_cli = AppGroup("sites", help="ASM monitoring jobs.")
 
 
 @seed_cli.command("demo")
@@ -76,6 +77,40 @@ def seed_scale_command(allow_real_data: bool, **options: int) -> None:
     click.echo(f"Created {summary} in {time.perf_counter() - started:.1f} s.")
 
 
+@seed_cli.command("standards")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Catalogue to load (default: seeds/standards.toml).",
+)
+def seed_standards(path: str | None) -> None:
+    """Load or update the standards catalogue; refuses to drop requirements that are linked."""
+    from riskreg.standards.catalogue import CatalogueError, load_standards
+
+    try:
+        report = load_standards(path)
+    except CatalogueError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(str(report))
+
+
+@sites_cli.command("refresh-presence")
+def sites_refresh_presence() -> None:
+    """Re-derive the ASM presence of sites that follow their observations (run daily)."""
+    from riskreg.sites.monitoring import refresh_all
+
+    changed = refresh_all(actor=None)
+    db.session.commit()
+    for site, changes in changed:
+        old, new = changes["asm_presence"]
+        click.echo(f"{site.name}: {old} -> {new}")
+    click.echo(f"{len(changed)} site(s) changed.")
+
+
 def read_password() -> str:
     """Hidden prompt with confirmation; two lines on stdin when it is piped."""
     if not sys.stdin.isatty():
@@ -110,5 +145,5 @@ def users_create(email: str, name: str, role: str, department: str | None) -> No
 
 
 def register(app: Flask) -> None:
-    for group in (seed_cli, users_cli):
+    for group in (seed_cli, users_cli, sites_cli):
         app.cli.add_command(group)

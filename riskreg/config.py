@@ -74,6 +74,12 @@ class Config:
 
     ASM_PRESENCE_WINDOW_DAYS = 180
     MONITORING_STALE_DAYS = 90
+    # GRI MM8 asks for a stated definition of "adjacent": an observation marked adjacent, or one at a
+    # distance of at most this many km from the site, counts as ASM adjacent to the site.
+    ASM_ADJACENT_KM = 5.0
+    # Lifecycle stages counted as "operating sites" by the ASM disclosure report (GRI MM8 / 14.13).
+    DISCLOSURE_LIFECYCLES = ("operating",)
+    SITE_TIMELINE_LIMIT = 200  # newest observations and engagements shown on a site's page
     PAGE_SIZE = 50
 
     @classmethod

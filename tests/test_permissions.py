@@ -7,12 +7,13 @@ import sqlalchemy as sa
 
 from riskreg.audit import AuditEvent
 from riskreg.extensions import db
+from riskreg.standards.models import Requirement
 
 ALL = {"admin", "risk_manager", "department_head", "executive"}
 EDITORS = {"admin", "risk_manager"}
 ADMIN = {"admin"}
 
-# (method, url with {risk} {site} {department} {user} placeholders, roles allowed)
+# (method, url with {risk} {site} {department} {user} {control} {requirement} placeholders, roles allowed)
 ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/", ALL),
     ("GET", "/risks", ALL),
@@ -29,6 +30,21 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/sites/{site}", ALL),
     ("GET", "/sites/{site}/edit", ADMIN),
     ("POST", "/sites/{site}/edit", ADMIN),
+    ("GET", "/sites/{site}/observations/new", EDITORS),
+    ("POST", "/sites/{site}/observations/new", EDITORS),
+    ("GET", "/sites/{site}/engagements/new", EDITORS),
+    ("POST", "/sites/{site}/engagements/new", EDITORS),
+    ("GET", "/sites/{site}/presence", EDITORS),
+    ("POST", "/sites/{site}/presence", EDITORS),
+    ("GET", "/standards", ALL),
+    ("GET", "/standards/requirements/{requirement}", ALL),
+    ("GET", "/standards/settings", ADMIN),
+    ("POST", "/standards/settings", ADMIN),
+    ("GET", "/standards/templates", ALL),
+    ("GET", "/standards/controls/{control}/requirements", EDITORS),
+    ("POST", "/standards/controls/{control}/requirements", EDITORS),
+    ("POST", "/standards/risks/{risk}/suggested-controls", EDITORS),
+    ("GET", "/reports/asm-disclosure", ALL),
     ("GET", "/departments", ALL),
     ("GET", "/departments/new", ADMIN),
     ("POST", "/departments/new", ADMIN),
@@ -50,6 +66,8 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:site_id>", "{site}")
         .replace("<int:department_id>", "{department}")
         .replace("<int:user_id>", "{user}")
+        .replace("<int:control_id>", "{control}")
+        .replace("<int:requirement_id>", "{requirement}")
     )
 
 
@@ -64,13 +82,18 @@ def test_every_route_is_in_the_table(app):
 
 @pytest.fixture
 def objects(make_risk, make_site, users):
+    from tests.asm_helpers import load_catalogue, make_control
     from tests.conftest import department_id
 
+    load_catalogue()
+    risk = make_risk()
     return {
-        "risk": make_risk().id,
+        "risk": risk.id,
         "site": make_site().id,
         "department": department_id("Legal"),
         "user": users["executive"].id,
+        "control": make_control("Boundary patrols", "Legal", risks=[risk]).id,
+        "requirement": db.session.scalar(sa.select(sa.func.min(Requirement.id))),
     }
 
 

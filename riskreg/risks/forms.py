@@ -15,6 +15,7 @@ from riskreg.extensions import db
 from riskreg.forms import EnumSelectField, IdSelectField, options
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment, Trend
 from riskreg.sites.models import Site
+from riskreg.standards.forms import RequirementsField
 
 LEVEL_MESSAGE = "Choose a level from 1 to 5."
 
@@ -61,6 +62,10 @@ class RiskForm(FlaskForm):
     )
     trend = EnumSelectField("Trend", Trend, optional=True)
     next_review_date = DateField("Next review", validators=[Optional()])
+    requirements = RequirementsField(
+        "Standard requirements",
+        description="Requirements of the standards this risk is relevant to (Ctrl/Cmd-click for several).",
+    )
     template_code = HiddenField()
     version = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
@@ -74,6 +79,7 @@ class RiskForm(FlaskForm):
             sa.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name)
         )
         self.owner_id.set_choices([(u.id, u.name) for u in users])
+        self.requirements.load_choices()
 
     def validate_residual_impact(self, field: Any) -> None:
         lk, im = self.residual_likelihood.data, self.residual_impact.data
@@ -86,6 +92,12 @@ class RiskForm(FlaskForm):
                 "controls do not make a risk worse."
             )
 
+    def validate_template_code(self, field: Any) -> None:
+        from riskreg.standards.templates import get_template
+
+        if field.data and get_template(field.data) is None:
+            raise ValidationError(f"There is no risk template {field.data!r}.")
+
     def validate_target_impact(self, field: Any) -> None:
         if (self.target_likelihood.data is None) != (field.data is None):
             raise ValidationError("Give both a target likelihood and a target impact, or neither.")
@@ -94,6 +106,7 @@ class RiskForm(FlaskForm):
         data = {name: field.data for name, field in self._fields.items() if name not in ("csrf_token",)}
         data["status"] = RiskStatus(data["status"])
         data["template_code"] = data.get("template_code") or None
+        data["requirements"] = list(data.get("requirements") or [])
         return data
 
 

@@ -81,16 +81,42 @@ def check_rules(values: dict[str, Any]) -> None:
         raise RiskRuleError("target_impact", "Give both a target likelihood and a target impact, or neither.")
 
 
+def _check_requirements(data: dict[str, Any]) -> None:
+    """Unknown requirement codes are refused before anything is written."""
+    if data.get("requirements") is None:
+        return
+    from riskreg.standards.links import LinkError, resolve_codes
+
+    try:
+        resolve_codes(list(data["requirements"]))
+    except LinkError as error:
+        raise RiskRuleError("requirements", str(error)) from error
+
+
+def _link_requirements(risk: Risk, data: dict[str, Any]) -> list[list[str]] | None:
+    """Links to standard requirements, when the data carries them (a list of codes)."""
+    if data.get("requirements") is None:
+        return None
+    from riskreg.standards.links import set_risk_requirements
+
+    return set_risk_requirements(risk, list(data["requirements"]))
+
+
 def create_risk(data: dict[str, Any], actor: Any) -> Risk:
     values = {name: data.get(name) for name in EDITABLE_FIELDS}
     check_rules(values)
+    _check_requirements(data)
     risk = Risk(**values, created_by_id=getattr(actor, "id", None), template_code=data.get("template_code"))
     db.session.add(risk)
     db.session.flush()
     risk.ref = format_ref("R", risk.id)
+    linked = _link_requirements(risk, data)
     db.session.flush()
     after = audit_values(risk)
-    audit.record("risk", risk.id, "create", actor, {k: [None, v] for k, v in after.items() if v is not None})
+    changes = {k: [None, v] for k, v in after.items() if v is not None}
+    if linked:
+        changes["requirements"] = [None, linked[1]]
+    audit.record("risk", risk.id, "create", actor, changes)
     logger.debug("risk %s created by %s", risk.ref, getattr(actor, "id", None))
     return risk
 
@@ -103,10 +129,14 @@ def update_risk(
         raise RiskConflict(risk)
     values = {name: data.get(name) for name in EDITABLE_FIELDS}
     check_rules(values)
+    _check_requirements(data)
     before = audit_values(risk)
     for name, value in values.items():
         setattr(risk, name, value)
     changes = audit.diff(before, audit_values(risk))
+    linked = _link_requirements(risk, data)
+    if linked:
+        changes["requirements"] = linked
     if any(name in changes for name in RESIDUAL_FIELDS) or data.get("confirm_residual"):
         risk.residual_assessed_at = utcnow()
     if changes:

@@ -15,6 +15,7 @@ from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, RiskForm
 from riskreg.risks.models import Risk
+from riskreg.standards import templates as risk_templates
 
 bp = Blueprint("risks", __name__, url_prefix="/risks")
 
@@ -75,9 +76,13 @@ def detail(risk_id: int):
 @permission_required(Permission.EDIT_RISKS)
 def create():
     form = RiskForm()
+    # "New risk from template": ?template=A01 pre-fills the form; the hidden field keeps it on POST.
+    template = risk_templates.requested_template(request.args, form.template_code.data)
     if request.method == "GET":
         form.owner_id.data = current_user.id
         form.status.data = "open"
+        if template:
+            risk_templates.prefill(form, template, request.args)
     if form.validate_on_submit():
         try:
             risk = services.create_risk(form.values(), actor=current_user)
@@ -87,7 +92,7 @@ def create():
             db.session.commit()
             flash(f"Risk {risk.ref} created.", "success")
             return redirect(url_for("risks.detail", risk_id=risk.id))
-    return render_template("risks/form.html", form=form, risk=None)
+    return render_template("risks/form.html", form=form, risk=None, template=template)
 
 
 @bp.route("/<int:risk_id>/edit", methods=["GET", "POST"])
@@ -99,6 +104,7 @@ def edit(risk_id: int):
     if request.method == "GET":
         form.version.data = risk.version
         form.status.data = risk.status.value
+        form.requirements.data = [requirement.code for requirement in risk.requirements]
     conflict = None
     if form.validate_on_submit():
         try:

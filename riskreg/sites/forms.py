@@ -1,13 +1,38 @@
-"""Site form (admins)."""
+"""Site form (admins); ASM observation, engagement and presence forms (monitoring)."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import FloatField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from typing import Any
 
-from riskreg.forms import EnumSelectField
-from riskreg.sites.models import AsmApproach, Lifecycle
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from riskreg.forms import EnumSelectField, options
+from riskreg.modeling import today
+from riskreg.sites.models import (
+    ActivityType,
+    AsmApproach,
+    AsmPresence,
+    ChemicalUse,
+    EngagementMode,
+    FormalisationStatus,
+    Lifecycle,
+    ObservationLocation,
+    ObservationSource,
+    OecdLegitimacy,
+    StakeholderGroup,
+    WomenParticipation,
+)
 
 
 class SiteForm(FlaskForm):
@@ -26,3 +51,82 @@ class SiteForm(FlaskForm):
     asm_approach = EnumSelectField("ASM management approach", AsmApproach)
     description = TextAreaField("Description", validators=[Length(max=5_000)])
     version = IntegerField(validators=[Optional()])
+
+
+def not_in_future(form: Any, field: Any) -> None:
+    if field.data is not None and field.data > today():
+        raise ValidationError("The date cannot be in the future.")
+
+
+class ObservationForm(FlaskForm):
+    observed_on = DateField("Date", validators=[InputRequired("Give the date."), not_in_future])
+    location = EnumSelectField("Where", ObservationLocation)
+    distance_km = FloatField(
+        "Distance from the site (km)",
+        validators=[Optional(), NumberRange(min=0, message="The distance cannot be negative.")],
+    )
+    miners_estimate = IntegerField(
+        "Estimated number of miners",
+        validators=[Optional(), NumberRange(min=0, message="The number of miners cannot be negative.")],
+    )
+    minerals = StringField("Minerals", validators=[Length(max=200)])
+    activity_type = EnumSelectField("Activity type", ActivityType)
+    mercury_use = EnumSelectField("Mercury use", ChemicalUse)
+    cyanide_use = EnumSelectField("Cyanide use", ChemicalUse)
+    children_seen = BooleanField("Children seen working")
+    women_participation = EnumSelectField("Women's participation", WomenParticipation)
+    security_incident = BooleanField("Security incident")
+    formalisation_status = EnumSelectField("Formalisation status", FormalisationStatus)
+    oecd_legitimacy = EnumSelectField("Legitimate in the OECD sense", OecdLegitimacy)
+    source = EnumSelectField("Source", ObservationSource)
+    notes = TextAreaField("Notes", validators=[Length(max=5_000)])
+
+    def values(self) -> dict[str, Any]:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class EngagementForm(FlaskForm):
+    held_on = DateField("Date", validators=[InputRequired("Give the date."), not_in_future])
+    stakeholder_group = EnumSelectField("Stakeholder group", StakeholderGroup)
+    mode = EnumSelectField("Direct or indirect", EngagementMode)
+    topics = TextAreaField("Topics", validators=[DataRequired("Say what was discussed."), Length(max=5_000)])
+    grievances = TextAreaField("Grievances raised", validators=[Length(max=5_000)])
+    formalisation_support = BooleanField("Formalisation support activity")
+    follow_up_controls = SelectMultipleField("Follow-up controls", coerce=int, validate_choice=False)
+
+    def set_controls(self, choices: list[tuple[int, str]]) -> None:
+        self.follow_up_controls.choices = options(choices)
+
+    def validate_follow_up_controls(self, field: Any) -> None:
+        known = {int(choice.value) for choice in field.choices or []}
+        unknown = [str(value) for value in field.data or [] if value not in known]
+        if unknown:
+            raise ValidationError(
+                f"Not a control of this site's risks: {', '.join(unknown)}. Choose from the list."
+            )
+
+    def values(self) -> dict[str, Any]:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class PresenceForm(FlaskForm):
+    source = RadioField(
+        "ASM presence",
+        choices=options(
+            [
+                ("observations", "Follow the observations"),
+                ("manual", "Set by hand (with a reason)"),
+            ]
+        ),
+        validators=[InputRequired("Choose how the presence is set.")],
+    )
+    presence = EnumSelectField("Presence", AsmPresence, optional=True)
+    reason = TextAreaField("Reason", validators=[Length(max=2_000)])
+
+    def validate_presence(self, field: Any) -> None:
+        if self.source.data == "manual" and field.data is None:
+            raise ValidationError("Choose the presence to set.")
+
+    def validate_reason(self, field: Any) -> None:
+        if self.source.data == "manual" and not (field.data or "").strip():
+            raise ValidationError("Give the reason for setting the presence by hand.")

@@ -90,6 +90,14 @@ class ObservationLocation(LabelledEnum):
     ADJACENT = "adjacent"
     DISTANT = "distant"
 
+    @property
+    def label(self) -> str:
+        return {
+            "on_concession": "On the concession",
+            "adjacent": "Adjacent to the concession",
+            "distant": "At a distance",
+        }[self.value]
+
 
 class ActivityType(LabelledEnum):
     ALLUVIAL = "alluvial"
@@ -120,6 +128,12 @@ class FormalisationStatus(LabelledEnum):
     DESIGNATED_ZONE_UNLICENSED = "designated_zone_unlicensed"
     UNLICENSED = "unlicensed"
     UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        if self is FormalisationStatus.DESIGNATED_ZONE_UNLICENSED:
+            return "In a designated ASM zone, unlicensed"
+        return super().label
 
 
 class OecdLegitimacy(LabelledEnum):

@@ -1,20 +1,22 @@
-"""Sites: the list with each site's ASM presence and risks, a site's page, admin create and edit."""
+"""Sites: the list with ASM presence, monitoring and risks; a site's page with its ASM profile and
+timeline; admin create and edit; recording observations and engagements; setting the presence."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg import audit
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
+from riskreg.modeling import today
 from riskreg.risks.filters import RiskFilters
+from riskreg.risks.models import RiskStatus
 from riskreg.risks.queries import band_counts
-from riskreg.sites import services
-from riskreg.sites.forms import SiteForm
-from riskreg.sites.models import Site
+from riskreg.sites import engagements, monitoring, queries, services
+from riskreg.sites.forms import EngagementForm, ObservationForm, PresenceForm, SiteForm
+from riskreg.sites.models import AsmPresence, PresenceSource, Site
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
 
@@ -22,8 +24,11 @@ bp = Blueprint("sites", __name__, url_prefix="/sites")
 @bp.get("")
 @permission_required(Permission.VIEW)
 def list():
-    sites = db.session.scalars(sa.select(Site).order_by(Site.name)).all()
-    return render_template("sites/list.html", sites=sites)
+    return render_template(
+        "sites/list.html",
+        rows=queries.site_rows(),
+        stale_days=current_app.config["MONITORING_STALE_DAYS"],
+    )
 
 
 def get_site_or_404(site_id: int) -> Site:
@@ -37,9 +42,21 @@ def get_site_or_404(site_id: int) -> Site:
 @permission_required(Permission.VIEW)
 def detail(site_id: int):
     site = get_site_or_404(site_id)
-    counts = band_counts(RiskFilters(site=site.id))
+    counts = band_counts(RiskFilters(site=site.id, status=RiskStatus.OPEN))
+    last = queries.latest_observations(site.id).get(site.id)
+    entries = queries.timeline(site)
+    latest_observation = next((e.item for e in entries if e.kind == "observation"), None)
     return render_template(
-        "sites/detail.html", site=site, counts=counts, events=audit.history("site", site.id)
+        "sites/detail.html",
+        site=site,
+        counts=counts,
+        events=audit.history("site", site.id),
+        timeline=entries,
+        latest_observation=latest_observation,
+        last_observed=last[0] if last else None,
+        stale=queries.is_stale(site, last[0] if last else None),
+        derived=monitoring.derived_presence(site),
+        formalisation=queries.formalisation_support(site),
     )
 
 
@@ -84,3 +101,89 @@ def edit(site_id: int):
             flash(f"Site {site.name} saved.", "success")
             return redirect(url_for("sites.detail", site_id=site.id))
     return render_template("sites/form.html", form=form, site=site)
+
+
+@bp.route("/<int:site_id>/observations/new", methods=["GET", "POST"])
+@permission_required(Permission.RECORD_MONITORING)
+def new_observation(site_id: int):
+    site = get_site_or_404(site_id)
+    form = ObservationForm()
+    if not form.is_submitted():
+        form.observed_on.data = today()
+    if form.validate_on_submit():
+        before = site.asm_presence
+        try:
+            monitoring.add_observation(site, form.values(), current_user)
+            db.session.commit()
+        except monitoring.MonitoringError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        except StaleDataError:  # the site's presence changed under us: nothing was saved
+            db.session.rollback()
+            flash("Someone else changed this site at the same moment; nothing was saved. Try again.", "error")
+            site = get_site_or_404(site_id)
+        else:
+            message = "Observation recorded."
+            if site.asm_presence is not before:
+                message += f" ASM presence is now {site.asm_presence.label.lower()}."
+            flash(message, "success")
+            return redirect(url_for("sites.detail", site_id=site.id) + "#timeline")
+    return render_template("sites/observation_form.html", form=form, site=site)
+
+
+@bp.route("/<int:site_id>/engagements/new", methods=["GET", "POST"])
+@permission_required(Permission.RECORD_MONITORING)
+def new_engagement(site_id: int):
+    site = get_site_or_404(site_id)
+    form = EngagementForm()
+    form.set_controls(engagements.follow_up_choices(site))
+    if not form.is_submitted():
+        form.held_on.data = today()
+    if form.validate_on_submit():
+        try:
+            engagements.add_engagement(site, form.values(), current_user)
+            db.session.commit()
+        except monitoring.MonitoringError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash("Engagement recorded.", "success")
+            return redirect(url_for("sites.detail", site_id=site.id) + "#timeline")
+    return render_template("sites/engagement_form.html", form=form, site=site)
+
+
+@bp.route("/<int:site_id>/presence", methods=["GET", "POST"])
+@permission_required(Permission.RECORD_MONITORING)
+def presence(site_id: int):
+    """Set the ASM presence by hand with a reason, or go back to following the observations."""
+    site = get_site_or_404(site_id)
+    form = PresenceForm()
+    if not form.is_submitted():
+        form.source.data = site.asm_presence_source.value
+        form.presence.data = site.asm_presence
+        form.reason.data = site.asm_presence_reason
+    if form.validate_on_submit():
+        try:
+            if form.source.data == PresenceSource.MANUAL.value:
+                changes = monitoring.set_presence_manually(
+                    site, AsmPresence(form.presence.data), form.reason.data, current_user
+                )
+            else:
+                changes = monitoring.follow_observations(site, current_user)
+            db.session.commit()
+        except monitoring.MonitoringError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        except StaleDataError:
+            db.session.rollback()
+            flash("Someone else changed this site at the same moment; try again.", "error")
+            return redirect(url_for("sites.presence", site_id=site_id))
+        else:
+            flash(
+                f"ASM presence: {site.asm_presence.label}." if changes else "Nothing changed.",
+                "success",
+            )
+            return redirect(url_for("sites.detail", site_id=site.id))
+    return render_template(
+        "sites/presence_form.html", form=form, site=site, derived=monitoring.derived_presence(site)
+    )

@@ -1,0 +1,254 @@
+"""The ASM disclosure (GRI MM8 / GRI 14.13) for one calendar year, from a few GROUP BY queries.
+
+- Operating sites: active sites whose lifecycle is in DISCLOSURE_LIFECYCLES (default: operating
+  only; construction, exploration and closure sites are listed but not counted). Lifecycle as it
+  stands today: riskreg keeps no lifecycle history.
+- ASM on or adjacent in the year: at least one observation dated in that year that records ASM on
+  the concession, adjacent to it, or within ASM_ADJACENT_KM (the rule of the site's presence, with
+  the calendar year as window). For the current year, a presence set by hand (with its reason)
+  overrides the observations: it is the company's stated view of the site today.
+- Associated risks: the site's open risks in the register today, by direction and residual band.
+- Actions: distinct controls mitigating those risks, by status (cancelled controls left out).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.exceptions import BadRequest
+
+from riskreg import scoring
+from riskreg.extensions import db
+from riskreg.modeling import today
+from riskreg.sites.models import AsmObservation, AsmPresence, PresenceSource, Site
+from riskreg.sites.monitoring import LEVEL_PRESENCE, adjacent_km, level_expression
+
+MIN_YEAR = 2000
+ACTION_STATUSES = ("planned", "in_progress", "implemented", "verified")
+
+
+def parse_year(raw: str | None) -> int:
+    """The ?year= parameter: this year when absent; 400 with a message when it is not a valid year."""
+    current = today().year
+    raw = (raw or "").strip()
+    if not raw:
+        return current
+    if not raw.isdigit() or len(raw) != 4:
+        raise BadRequest(f"'year' must be a four-digit year such as {current}, not {raw!r}.")
+    year = int(raw)
+    if year > current:
+        raise BadRequest(f"The year {year} has not happened yet; choose {current} or earlier.")
+    if year < MIN_YEAR:
+        raise BadRequest(f"'year' must be {MIN_YEAR} or later.")
+    return year
+
+
+@dataclass
+class SiteLine:
+    site_id: int | None
+    name: str
+    country: str = ""
+    lifecycle: str = ""
+    counted: bool = False
+    presence: AsmPresence = AsmPresence.NONE
+    basis: str = "No observation in the year"
+    observations: int = 0
+    max_miners: int | None = None
+    risks: Counter = field(default_factory=Counter)  # (direction value, band key) -> open risks
+    controls: Counter = field(default_factory=Counter)  # status value -> distinct controls
+
+    @property
+    def with_asm(self) -> bool:
+        return self.presence is not AsmPresence.NONE
+
+    @property
+    def risk_total(self) -> int:
+        return sum(self.risks.values())
+
+    @property
+    def control_total(self) -> int:
+        return sum(self.controls.values())
+
+
+@dataclass
+class DisclosureReport:
+    year: int
+    lifecycles: tuple[str, ...]
+    adjacent_km: float
+    sites: list[SiteLine]
+    total: SiteLine  # risks and controls over the counted sites with ASM
+    corporate: SiteLine  # group-level risks, not tied to a site
+
+    @property
+    def operating(self) -> list[SiteLine]:
+        return [line for line in self.sites if line.counted]
+
+    @property
+    def with_asm(self) -> list[SiteLine]:
+        return [line for line in self.operating if line.with_asm]
+
+    def count(self, presence: AsmPresence) -> int:
+        return sum(1 for line in self.operating if line.presence is presence)
+
+    @property
+    def percentage(self) -> float | None:
+        if not self.operating:
+            return None
+        return round(100 * len(self.with_asm) / len(self.operating), 1)
+
+
+def disclosure_report(year: int) -> DisclosureReport:
+    from riskreg.controls.models import Control, ControlStatus, risk_controls
+    from riskreg.risks.models import Risk, RiskStatus
+
+    matrix = scoring.matrix()
+    lifecycles = tuple(current_app.config["DISCLOSURE_LIFECYCLES"])
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    lines = {
+        site.id: SiteLine(
+            site.id, site.name, site.country, site.lifecycle.label, site.lifecycle.value in lifecycles
+        )
+        for site in db.session.scalars(sa.select(Site).where(Site.active.is_(True)).order_by(Site.name))
+    }
+    manual = {
+        sid: (presence, reason)
+        for sid, presence, reason in db.session.execute(
+            sa.select(Site.id, Site.asm_presence, Site.asm_presence_reason).where(
+                Site.asm_presence_source == PresenceSource.MANUAL
+            )
+        )
+    }
+    observed = db.session.execute(
+        sa.select(
+            AsmObservation.site_id,
+            sa.func.count(AsmObservation.id),
+            sa.func.max(level_expression(adjacent_km())),
+            sa.func.max(AsmObservation.miners_estimate),
+        )
+        .where(AsmObservation.observed_on.between(start, end))
+        .group_by(AsmObservation.site_id)
+    )
+    for site_id, count, level, miners in observed:
+        if site_id in lines:
+            line = lines[site_id]
+            line.observations, line.max_miners = count, miners
+            line.presence, line.basis = LEVEL_PRESENCE[int(level or 0)], "Observations in the year"
+    if year == today().year:
+        for site_id, (presence, reason) in manual.items():
+            if site_id in lines:
+                lines[site_id].presence, lines[site_id].basis = (
+                    AsmPresence(presence),
+                    f"Set by hand: {reason}",
+                )
+
+    corporate = SiteLine(None, "Group (corporate risks)")
+    people = Risk.direction.in_(list(matrix.people_directions))
+    direction_people = next(iter(matrix.people_directions))
+    risk_rows = db.session.execute(
+        sa.select(
+            Risk.site_id,
+            Risk.direction,
+            Risk.residual_likelihood,
+            Risk.residual_impact,
+            people,
+            sa.func.count(),
+        )
+        .where(Risk.status == RiskStatus.OPEN)
+        .group_by(Risk.site_id, Risk.direction, Risk.residual_likelihood, Risk.residual_impact, people)
+    )
+    for site_id, direction, lk, im, is_people, count in risk_rows:
+        line = corporate if site_id is None else lines.get(site_id)
+        if line is not None:
+            band = matrix.band(lk, im, direction_people if is_people else None)
+            line.risks[(getattr(direction, "value", direction), band.key)] += count
+
+    def actions(*columns: Any) -> sa.Select:
+        return (
+            sa.select(*columns, Control.status, sa.func.count(sa.distinct(Control.id)))
+            .join(risk_controls, risk_controls.c.control_id == Control.id)
+            .join(Risk, Risk.id == risk_controls.c.risk_id)
+            .where(Risk.status == RiskStatus.OPEN, Control.status != ControlStatus.CANCELLED)
+        )
+
+    for site_id, status, count in db.session.execute(
+        actions(Risk.site_id).group_by(Risk.site_id, Control.status)
+    ):
+        line = corporate if site_id is None else lines.get(site_id)
+        if line is not None:
+            line.controls[getattr(status, "value", status)] += count
+
+    total = SiteLine(None, "Total: operating sites with ASM on or adjacent")
+    counted_ids = [line.site_id for line in lines.values() if line.counted and line.with_asm]
+    for line in lines.values():
+        if line.site_id in counted_ids:
+            total.risks.update(line.risks)
+            total.observations += line.observations
+    if counted_ids:  # a control mitigating risks at two sites is one action in the total
+        for status, count in db.session.execute(
+            actions().where(Risk.site_id.in_(counted_ids)).group_by(Control.status)
+        ):
+            total.controls[getattr(status, "value", status)] += count
+    return DisclosureReport(year, lifecycles, adjacent_km(), list(lines.values()), total, corporate)
+
+
+def columns() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(direction, band) risk columns and (status, label) control columns, in display order."""
+    from riskreg.controls.models import ControlStatus
+    from riskreg.risks.models import Direction
+
+    matrix = scoring.matrix()
+    risk_columns = [(d.value, b.key) for d in Direction for b in matrix.bands]
+    control_columns = [(s, ControlStatus(s).label) for s in ACTION_STATUSES]
+    return risk_columns, control_columns
+
+
+def disclosure_sheet_rows(year: int) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows for an `ASM disclosure` workbook sheet: one row per site, the total, the group."""
+    from riskreg.risks.models import Direction
+
+    report = disclosure_report(year)
+    matrix = scoring.matrix()
+    risk_columns, control_columns = columns()
+    headers = [
+        "Site",
+        "Country",
+        "Lifecycle",
+        "Counted as operating",
+        f"ASM on or adjacent in {year}",
+        "Basis",
+        "Observations in the year",
+        "Most miners estimated",
+        *[f"Open risks: {Direction(d).label} · {matrix.band_by_key(b).label}" for d, b in risk_columns],
+        "Open risks",
+        *[f"Controls: {label}" for _, label in control_columns],
+    ]
+
+    def row(line: SiteLine, counted: str, presence: str) -> list[Any]:
+        return [
+            line.name,
+            line.country,
+            line.lifecycle,
+            counted,
+            presence,
+            line.basis if line.site_id is not None else "",
+            line.observations,
+            line.max_miners,
+            *[line.risks.get(key, 0) for key in risk_columns],
+            line.risk_total,
+            *[line.controls.get(status, 0) for status, _ in control_columns],
+        ]
+
+    rows = [row(line, "yes" if line.counted else "no", line.presence.label) for line in report.sites]
+    rows.append(row(report.total, "", f"{len(report.with_asm)} of {len(report.operating)}"))
+    rows.append(row(report.corporate, "", ""))
+    rows.append([])
+    rows.append(["Operating sites", len(report.operating)])
+    rows.append([f"Operating sites with ASM on or adjacent in {year}", len(report.with_asm)])
+    rows.append(["Percentage", report.percentage])
+    rows.append([f"'Adjacent' means: observed next to the concession or within {report.adjacent_km:g} km"])
+    return headers, rows

@@ -1,0 +1,32 @@
+"""Reports: the printable ASM disclosure (GRI MM8 / GRI 14.13)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from riskreg import scoring
+from riskreg.auth.permissions import Permission, permission_required
+from riskreg.modeling import today
+from riskreg.reports import disclosure
+from riskreg.risks.models import Direction
+from riskreg.sites.models import AsmPresence
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.get("/asm-disclosure")
+@permission_required(Permission.VIEW)
+def asm_disclosure():
+    year = disclosure.parse_year(request.args.get("year"))
+    report = disclosure.disclosure_report(year)
+    risk_columns, control_columns = disclosure.columns()
+    return render_template(
+        "reports/asm_disclosure.html",
+        report=report,
+        AsmPresence=AsmPresence,
+        directions=list(Direction),
+        bands=scoring.matrix().bands,
+        control_columns=control_columns,
+        years=list(range(today().year, disclosure.MIN_YEAR - 1, -1))[:10],
+        generated_on=today(),
+    )

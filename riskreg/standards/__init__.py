@@ -1,0 +1,1 @@
+"""Standards: the catalogue of requirements, links from risks and controls, coverage by site."""

@@ -1,0 +1,79 @@
+"""Forms of the standards pages: requirement pickers (risks, controls) and the company's frameworks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, widgets
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from riskreg.extensions import db
+from riskreg.standards.catalogue import Framework
+from riskreg.standards.models import Requirement
+
+
+def requirement_label(framework_key: str, identifier: str, edition: str, title: str) -> str:
+    return f"{framework_key} {identifier} ({edition}) · {title}"
+
+
+class RequirementsField(SelectMultipleField):
+    """Standard requirements chosen by code, grouped by framework; an unknown code is named."""
+
+    def __init__(self, label: str = "Standard requirements", **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"size": 10})
+        super().__init__(label, coerce=str, validate_choice=False, **kwargs)
+
+    def load_choices(self) -> None:
+        rows = db.session.execute(
+            sa.select(
+                Requirement.code,
+                Requirement.framework_key,
+                Requirement.identifier,
+                Requirement.edition,
+                Requirement.title,
+            ).order_by(Requirement.framework_key, Requirement.code)
+        )
+        self.choices = [
+            SelectChoice(code, requirement_label(key, identifier, edition, title), optgroup=key)
+            for code, key, identifier, edition, title in rows
+        ]
+
+    def pre_validate(self, form: Any) -> None:
+        known = {choice.value for choice in self.choices or []}
+        unknown = [code for code in self.data or [] if code not in known]
+        if unknown:
+            raise ValidationError(
+                f"Unknown standard requirement(s): {', '.join(unknown)}. Choose from the catalogue."
+            )
+
+
+class ControlRequirementsForm(FlaskForm):
+    requirements = RequirementsField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requirements.load_choices()
+
+
+class FrameworksForm(FlaskForm):
+    frameworks = SelectMultipleField(
+        "Frameworks that apply to the company",
+        coerce=str,
+        validate_choice=False,
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    )
+
+    def set_frameworks(self, available: list[Framework]) -> None:
+        self.frameworks.choices = [SelectChoice(fw.key, f"{fw.key} · {fw.name}") for fw in available]
+
+    def validate_frameworks(self, field: Any) -> None:
+        known = {choice.value for choice in field.choices or []}
+        unknown = [key for key in field.data or [] if key not in known]
+        if unknown:
+            raise ValidationError(f"Unknown framework(s): {', '.join(unknown)}.")
+        if not field.data:
+            raise ValidationError("Choose at least one framework.")

@@ -1,0 +1,177 @@
+"""Standards pages: coverage by site, a requirement's evidence, the company's frameworks, the risk
+templates, requirement links of controls, and one-click creation of a template's suggested controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import BadRequest
+
+from riskreg.auth.permissions import Permission, permission_required
+from riskreg.extensions import db
+from riskreg.risks.models import Direction, RiskStatus
+from riskreg.risks.queries import risk_with_links
+from riskreg.standards import coverage, links, settings
+from riskreg.standards import templates as risk_templates
+from riskreg.standards.evidence import requirement_evidence
+from riskreg.standards.forms import ControlRequirementsForm, FrameworksForm
+from riskreg.standards.models import Requirement
+
+bp = Blueprint("standards", __name__, url_prefix="/standards")
+
+
+@bp.app_template_global("suggested_controls")
+def _suggested_controls(risk: Any) -> list[risk_templates.Suggestion]:
+    return risk_templates.suggestions_for(risk)
+
+
+@bp.app_template_global("control_requirement_codes")
+def _control_requirement_codes(controls: list[Any]) -> dict[int, list[str]]:
+    """Requirement codes of each control, in one query."""
+    from riskreg.controls.models import control_requirements
+
+    codes: dict[int, list[str]] = {control.id: [] for control in controls}
+    if codes:
+        rows = db.session.execute(
+            sa.select(control_requirements.c.control_id, Requirement.code)
+            .join(Requirement, Requirement.id == control_requirements.c.requirement_id)
+            .where(control_requirements.c.control_id.in_(list(codes)))
+            .order_by(Requirement.code)
+        )
+        for control_id, code in rows:
+            codes[control_id].append(code)
+    return codes
+
+
+@bp.get("")
+@permission_required(Permission.VIEW)
+def index():
+    """Coverage of the company's frameworks (or ?framework=KEY) by site."""
+    available = settings.available_frameworks()
+    company = chosen = settings.selected_framework_keys(available)
+    only = (request.args.get("framework") or "").strip()
+    if only:
+        try:
+            chosen = settings.check_framework_keys([only], available)
+        except settings.SettingsError as error:
+            raise BadRequest(str(error)) from error
+    matrix = coverage.coverage_matrix(chosen)
+    return render_template(
+        "standards/index.html", matrix=matrix, available=available, chosen=chosen, company=company, only=only
+    )
+
+
+@bp.get("/requirements/<int:requirement_id>")
+@permission_required(Permission.VIEW)
+def requirement(requirement_id: int):
+    item = db.session.get(Requirement, requirement_id)
+    if item is None:
+        abort(404, f"There is no requirement with id {requirement_id}.")
+    return render_template("standards/requirement.html", requirement=item, columns=requirement_evidence(item))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_REFERENCE)
+def edit_settings():
+    available = settings.available_frameworks()
+    form = FrameworksForm()
+    form.set_frameworks(available)
+    if request.method == "GET":
+        form.frameworks.data = settings.selected_framework_keys(available)
+    if form.validate_on_submit():
+        try:
+            changes = settings.save_frameworks(form.frameworks.data, current_user)
+        except settings.SettingsError as error:
+            db.session.rollback()
+            form.frameworks.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("Frameworks saved." if changes else "Nothing changed.", "success")
+            return redirect(url_for("standards.index"))
+    return render_template("standards/settings.html", form=form, available=available)
+
+
+@bp.get("/templates")
+@permission_required(Permission.VIEW)
+def templates():
+    """The risk templates by direction, each with a link that opens a pre-filled risk form."""
+    site = (request.args.get("site") or "").strip()
+    if site and not site.isdigit():
+        raise BadRequest(f"'site' must be a site id, not {site!r}.")
+    grouped = {direction: [] for direction in Direction}
+    for item in risk_templates.all_templates():
+        grouped[Direction(item["direction"])].append(item)
+    return render_template("standards/templates.html", grouped=grouped, site=site)
+
+
+def _control_or_404(control_id: int) -> Any:
+    from riskreg.controls.models import Control
+
+    control = db.session.scalar(
+        sa.select(Control)
+        .where(Control.id == control_id)
+        .options(selectinload(Control.department), selectinload(Control.risks))
+    )
+    if control is None:
+        abort(404, f"There is no control with id {control_id}.")
+    return control
+
+
+@bp.route("/controls/<int:control_id>/requirements", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_CONTROLS)
+def control_requirements(control_id: int):
+    """Link a control to the requirements it gives evidence for (replaces the set; audited)."""
+    control = _control_or_404(control_id)
+    back = (
+        url_for("risks.detail", risk_id=control.risks[0].id) if control.risks else url_for("standards.index")
+    )
+    ref = control.ref
+    form = ControlRequirementsForm()
+    if request.method == "GET":
+        form.requirements.data = links.linked_codes("control", control.id)
+    if form.validate_on_submit():
+        try:
+            change = links.set_control_requirements(control, form.requirements.data, current_user)
+        except links.LinkError as error:
+            db.session.rollback()
+            form.requirements.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Requirements of {ref} saved." if change else "Nothing changed.", "success")
+            return redirect(back)
+    return render_template("standards/control_requirements.html", control=control, form=form)
+
+
+@bp.post("/risks/<int:risk_id>/suggested-controls")
+@permission_required(Permission.MANAGE_CONTROLS)
+def create_suggested_control(risk_id: int):
+    """One click: create suggestion number N of the risk's template as a planned control."""
+    from riskreg.forms import ActionForm
+
+    risk = risk_with_links(risk_id)
+    if risk is None:
+        abort(404, f"There is no risk with id {risk_id}.")
+    target = url_for("risks.detail", risk_id=risk.id) + "#suggested-controls"
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; reload the page and try again.", "error")
+        return redirect(target)
+    raw = (request.form.get("number") or "").strip()
+    if risk.status is RiskStatus.ARCHIVED:
+        flash(f"{risk.ref} is archived: restore it before adding controls.", "error")
+    elif not raw.isdigit():
+        flash("Choose one of the suggested controls.", "error")
+    else:
+        try:
+            item = risk_templates.suggestion(risk, int(raw))
+            control = risk_templates.create_suggested_control(risk, item, current_user)
+        except risk_templates.SuggestionError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"Control {control.ref} “{control.title}” created for {risk.ref}.", "success")
+    return redirect(target)
