@@ -86,6 +86,8 @@ def _request_may_write() -> bool:
 
 def register_blueprints(app: Flask) -> None:
     from riskreg.auth.views import bp as auth_bp
+    from riskreg.controls.risk_views import bp as risk_controls_bp
+    from riskreg.controls.views import bp as controls_bp
     from riskreg.departments.views import bp as departments_bp
     from riskreg.health import bp as health_bp
     from riskreg.risks.views import bp as risks_bp
@@ -94,6 +96,8 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_bp, health_bp, risks_bp, sites_bp, departments_bp, users_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(controls_bp)
+    app.register_blueprint(risk_controls_bp)  # /risks/<id>/controls/...
     app.add_url_rule("/", endpoint="index", view_func=_index)
 
 
