@@ -161,7 +161,10 @@ def check(upload: FileStorage, max_bytes: int) -> Kind:
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
     if not _sniff_matches(ext, head, stream):
-        raise EvidenceError(f"{name} does not look like a {kind.label}: its content does not match its name.")
+        article = "an" if kind.label[0] in "AEIOU" else "a"
+        raise EvidenceError(
+            f"{name} does not look like {article} {kind.label}: its content does not match its name."
+        )
     return kind
 
 

@@ -24,7 +24,7 @@ from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.forms import IdSelectField, options
 
-VERSION_MISSING = "This form is missing the control's version: reload the page and try again."
+VERSION_MISSING = "This form is missing the version of the control: reload the page and try again."
 RATINGS = (Effectiveness.INEFFECTIVE, Effectiveness.PARTIALLY_EFFECTIVE, Effectiveness.EFFECTIVE)
 
 

@@ -83,7 +83,7 @@ def link(risk_id: int):
         return to_controls(risk)
     control = queries.control_by_ref(form.control_ref.data)
     if control is None:
-        flash(f"There is no control {form.control_ref.data.strip()!r}. Refs look like C-0012.", "error")
+        flash(f"There is no control {form.control_ref.data.strip()}. Refs look like C-0012.", "error")
         return to_controls(risk)
     try:
         services.link_control(control, risk, current_user)

@@ -26,6 +26,7 @@ from riskreg.controls.models import (
     ControlStatus,
     Effectiveness,
     NoteKind,
+    risk_controls,
 )
 from riskreg.departments.models import Department
 from riskreg.extensions import db
@@ -123,11 +124,23 @@ def _note(control: Control, kind: NoteKind, body: str, actor: Any) -> ControlNot
     return note
 
 
+def linked_risks(control: Control) -> list[Risk]:
+    """The risks the control mitigates, read from the link table (whatever was loaded before)."""
+    return list(
+        db.session.scalars(
+            sa.select(Risk)
+            .join(risk_controls, risk_controls.c.risk_id == Risk.id)
+            .where(risk_controls.c.control_id == control.id)
+            .order_by(Risk.id)
+        )
+    )
+
+
 def _on_risks(
     control: Control, action: str, changes: dict[str, list[Any]], actor: Any, note: str = ""
 ) -> None:
     """Also write the event on each risk the control mitigates, so the risk's History shows it."""
-    for risk in control.risks:
+    for risk in linked_risks(control):
         audit.record("risk", risk.id, action, actor, changes, note)
 
 
@@ -139,9 +152,7 @@ def create_control(data: dict[str, Any], actor: Any, risks: Iterable[Risk] = ())
     _check_assignment(values["department_id"], values["owner_id"])
     if values["owner_id"] is None:
         values["owner_id"] = default_owner(values["department_id"])
-    control = Control(
-        **values, created_by_id=getattr(actor, "id", None), status=ControlStatus.PLANNED, risks=[]
-    )  # risks=[]: an empty, loaded collection, so linking below needs no (raising) lazy load
+    control = Control(**values, created_by_id=getattr(actor, "id", None), status=ControlStatus.PLANNED)
     db.session.add(control)
     db.session.flush()
     control.ref = format_ref("C", control.id)
@@ -174,20 +185,41 @@ def update_control(
     return changes
 
 
+def _is_linked(control: Control, risk: Risk) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(risk_controls)
+            .where(risk_controls.c.control_id == control.id, risk_controls.c.risk_id == risk.id)
+        )
+        > 0
+    )
+
+
+def _links_changed(control: Control, risk: Risk) -> None:
+    """The link table was written directly: collections loaded before are stale now."""
+    db.session.expire(control, ["risks"])
+    db.session.expire(risk, ["controls"])
+
+
 def link_control(control: Control, risk: Risk, actor: Any) -> None:
-    if any(linked.id == risk.id for linked in control.risks):
+    if _is_linked(control, risk):
         raise ControlRuleError("control_ref", f"{control.ref} already mitigates {risk.ref}.")
-    control.risks.append(risk)
-    db.session.flush()
+    db.session.execute(sa.insert(risk_controls).values(risk_id=risk.id, control_id=control.id))
+    _links_changed(control, risk)
     audit.record("control", control.id, "link", actor, {"risks": [None, risk.ref]}, risk.title)
     audit.record("risk", risk.id, "link_control", actor, {"controls": [None, control.ref]}, control.title)
 
 
 def unlink_control(control: Control, risk: Risk, actor: Any) -> None:
-    if not any(linked.id == risk.id for linked in control.risks):
+    if not _is_linked(control, risk):
         raise ControlRuleError("control_ref", f"{control.ref} does not mitigate {risk.ref}.")
-    control.risks.remove(risk)
-    db.session.flush()
+    db.session.execute(
+        sa.delete(risk_controls).where(
+            risk_controls.c.control_id == control.id, risk_controls.c.risk_id == risk.id
+        )
+    )
+    _links_changed(control, risk)
     audit.record("control", control.id, "unlink", actor, {"risks": [risk.ref, None]}, risk.title)
     audit.record("risk", risk.id, "unlink_control", actor, {"controls": [control.ref, None]}, control.title)
 
