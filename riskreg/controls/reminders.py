@@ -73,6 +73,9 @@ def build_digests(on: date, horizon_days: int) -> list[Digest]:
         )
         .order_by(Control.due_date, Control.id)
         .options(selectinload(Control.owner), selectinload(Control.risks))
+        # The session may already hold some of these controls without their owner and risks
+        # (a long-lived CLI or test session): load them afresh so the eager loads apply.
+        .execution_options(populate_existing=True)
     )
     by_department: dict[int, list[Control]] = {}
     for control in controls:

@@ -185,7 +185,7 @@ def update_control(
     return changes
 
 
-def _is_linked(control: Control, risk: Risk) -> bool:
+def is_linked(control: Control, risk: Risk) -> bool:
     return (
         db.session.scalar(
             sa.select(sa.func.count())
@@ -203,7 +203,7 @@ def _links_changed(control: Control, risk: Risk) -> None:
 
 
 def link_control(control: Control, risk: Risk, actor: Any) -> None:
-    if _is_linked(control, risk):
+    if is_linked(control, risk):
         raise ControlRuleError("control_ref", f"{control.ref} already mitigates {risk.ref}.")
     db.session.execute(sa.insert(risk_controls).values(risk_id=risk.id, control_id=control.id))
     _links_changed(control, risk)
@@ -212,7 +212,7 @@ def link_control(control: Control, risk: Risk, actor: Any) -> None:
 
 
 def unlink_control(control: Control, risk: Risk, actor: Any) -> None:
-    if not _is_linked(control, risk):
+    if not is_linked(control, risk):
         raise ControlRuleError("control_ref", f"{control.ref} does not mitigate {risk.ref}.")
     db.session.execute(
         sa.delete(risk_controls).where(
