@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg.auth.models import Role
-from riskreg.controls import services
+from riskreg.controls import rules, services
 from riskreg.controls.models import Control, ControlNote, ControlStatus, Effectiveness, NoteKind
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
@@ -256,6 +256,6 @@ def test_controls_closed_before_the_last_assessment_do_not_flag(users, make_risk
 
 def test_overdue_is_computed(users):
     control = new_control(users["risk_manager"], due_date=date.today() - timedelta(days=3))
-    assert control.is_overdue(date.today()) and services.days_overdue(control, date.today()) == 3
+    assert control.is_overdue(date.today()) and rules.days_overdue(control, date.today()) == 3
     control.status = ControlStatus.IMPLEMENTED
     assert not control.is_overdue(date.today())

@@ -169,7 +169,9 @@ def check(upload: FileStorage, max_bytes: int) -> Kind:
 
 
 def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, size // 1024)} KB"
 
 
 @dataclass

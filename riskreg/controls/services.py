@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +27,16 @@ from riskreg.controls.models import (
     NoteKind,
     risk_controls,
 )
+from riskreg.controls.rules import (  # noqa: F401  (re-exported: callers use services.ControlConflict)
+    ControlConflict,
+    ControlRuleError,
+    audit_view,
+    check_version,
+    linked_risks,
+    record_on_risks,
+    require_status,
+    residual_review_due,
+)
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
@@ -36,43 +45,6 @@ from riskreg.risks.models import Risk, format_ref
 logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = ("title", "description", "department_id", "owner_id", "due_date", "formalisation_support")
-
-
-class ControlConflict(Exception):
-    """Someone changed the control after this person loaded it."""
-
-    def __init__(self, control: Control) -> None:
-        super().__init__(f"{control.ref} was changed by someone else")
-        self.control = control
-
-
-class ControlRuleError(ValueError):
-    """The change breaks a rule; `field` names the form field to show it against."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def audit_view(control: Control) -> dict[str, Any]:
-    """The control's fields as people read them (names, not ids) for the history."""
-    return {
-        "title": control.title,
-        "description": control.description,
-        "department": _name(Department, control.department_id),
-        "owner": _name(User, control.owner_id),
-        "due_date": audit.plain(control.due_date),
-        "formalisation_support": control.formalisation_support,
-        "status": audit.plain(control.status),
-        "effectiveness": audit.plain(control.effectiveness),
-    }
-
-
-def _name(model: type, ident: int | None) -> str | None:
-    if ident is None:
-        return None
-    obj = db.session.get(model, ident)  # from the identity map when already loaded
-    return obj.name if obj is not None else None
 
 
 def default_owner(department_id: int) -> int | None:
@@ -106,42 +78,10 @@ def _check_assignment(department_id: int | None, owner_id: int | None) -> None:
         )
 
 
-def check_version(control: Control, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != control.version:
-        raise ControlConflict(control)
-
-
-def _require_status(control: Control, allowed: Iterable[ControlStatus], doing: str) -> None:
-    if control.status not in tuple(allowed):
-        raise ControlRuleError(
-            "status", f"{control.ref} is {control.status.label.lower()}: it cannot be {doing}."
-        )
-
-
 def _note(control: Control, kind: NoteKind, body: str, actor: Any) -> ControlNote:
     note = ControlNote(control=control, kind=kind, body=body, author_id=getattr(actor, "id", None))
     db.session.add(note)
     return note
-
-
-def linked_risks(control: Control) -> list[Risk]:
-    """The risks the control mitigates, read from the link table (whatever was loaded before)."""
-    return list(
-        db.session.scalars(
-            sa.select(Risk)
-            .join(risk_controls, risk_controls.c.risk_id == Risk.id)
-            .where(risk_controls.c.control_id == control.id)
-            .order_by(Risk.id)
-        )
-    )
-
-
-def _on_risks(
-    control: Control, action: str, changes: dict[str, list[Any]], actor: Any, note: str = ""
-) -> None:
-    """Also write the event on each risk the control mitigates, so the risk's History shows it."""
-    for risk in linked_risks(control):
-        audit.record("risk", risk.id, action, actor, changes, note)
 
 
 def create_control(data: dict[str, Any], actor: Any, risks: Iterable[Risk] = ()) -> Control:
@@ -235,7 +175,7 @@ def _set_status(control: Control, status: ControlStatus, **fields: Any) -> dict[
 
 def start_control(control: Control, actor: Any, expected_version: int | None) -> None:
     check_version(control, expected_version)
-    _require_status(control, [ControlStatus.PLANNED], "started")
+    require_status(control, [ControlStatus.PLANNED], "started")
     changes = _set_status(control, ControlStatus.IN_PROGRESS)
     audit.record("control", control.id, "start", actor, changes)
 
@@ -282,7 +222,7 @@ def close_control(
 ) -> None:
     """Implemented, with a required closing note and optional evidence, in one transaction."""
     check_version(control, expected_version)
-    _require_status(control, OPEN_CONTROL_STATUSES, "closed")
+    require_status(control, OPEN_CONTROL_STATUSES, "closed")
     note = (note or "").strip()
     if not note:
         raise ControlRuleError("closing_note", "Write a closing note: what was done, and where the proof is.")
@@ -299,7 +239,7 @@ def close_control(
         changes["evidence"] = [None, ", ".join(names)]
     db.session.flush()
     audit.record("control", control.id, "close", actor, changes, note)
-    _on_risks(
+    record_on_risks(
         control, "control_implemented", {control.ref: [changes["status"][0], "implemented"]}, actor, note
     )
 
@@ -308,7 +248,7 @@ def verify_control(
     control: Control, effectiveness: Effectiveness, note: str, actor: Any, expected_version: int | None
 ) -> None:
     check_version(control, expected_version)
-    _require_status(control, [ControlStatus.IMPLEMENTED], "verified (only an implemented control can be)")
+    require_status(control, [ControlStatus.IMPLEMENTED], "verified (only an implemented control can be)")
     if effectiveness not in (
         Effectiveness.INEFFECTIVE,
         Effectiveness.PARTIALLY_EFFECTIVE,
@@ -326,7 +266,7 @@ def verify_control(
     _note(control, NoteKind.VERIFICATION, note or f"Verified: {effectiveness.label.lower()}.", actor)
     db.session.flush()
     audit.record("control", control.id, "verify", actor, changes, note)
-    _on_risks(
+    record_on_risks(
         control,
         "control_verified",
         {control.ref: ["implemented", f"verified ({effectiveness.value})"]},
@@ -338,7 +278,7 @@ def verify_control(
 def reopen_control(control: Control, reason: str, actor: Any, expected_version: int | None) -> None:
     """Back to in progress: the closure (or cancellation) no longer stands; the reason is required."""
     check_version(control, expected_version)
-    _require_status(control, [*DONE_CONTROL_STATUSES, ControlStatus.CANCELLED], "reopened")
+    require_status(control, [*DONE_CONTROL_STATUSES, ControlStatus.CANCELLED], "reopened")
     reason = (reason or "").strip()
     if not reason:
         raise ControlRuleError("reason", "Say why the control is reopened.")
@@ -356,12 +296,12 @@ def reopen_control(control: Control, reason: str, actor: Any, expected_version: 
     _note(control, NoteKind.REOPENED, reason, actor)
     db.session.flush()
     audit.record("control", control.id, "reopen", actor, changes, reason)
-    _on_risks(control, "control_reopened", {control.ref: [old, "in_progress"]}, actor, reason)
+    record_on_risks(control, "control_reopened", {control.ref: [old, "in_progress"]}, actor, reason)
 
 
 def cancel_control(control: Control, reason: str, actor: Any, expected_version: int | None) -> None:
     check_version(control, expected_version)
-    _require_status(control, OPEN_CONTROL_STATUSES, "cancelled")
+    require_status(control, OPEN_CONTROL_STATUSES, "cancelled")
     reason = (reason or "").strip()
     if not reason:
         raise ControlRuleError("reason", "Say why the control is cancelled.")
@@ -370,21 +310,4 @@ def cancel_control(control: Control, reason: str, actor: Any, expected_version: 
     _note(control, NoteKind.PROGRESS, f"Cancelled: {reason}", actor)
     db.session.flush()
     audit.record("control", control.id, "cancel", actor, changes, reason)
-    _on_risks(control, "control_cancelled", {control.ref: [old, "cancelled"]}, actor, reason)
-
-
-def residual_review_due(risk: Risk) -> bool:
-    """Every control that still counts is implemented or verified, and one was closed or verified
-    after the residual score was last assessed: the score should be looked at again.
-
-    Reads the risk's already-loaded controls (no query)."""
-    counted = [c for c in risk.controls if c.status is not ControlStatus.CANCELLED]
-    if not counted or any(c.status not in DONE_CONTROL_STATUSES for c in counted):
-        return False
-    stamps = [t for c in counted for t in (c.closed_at, c.verified_at) if t is not None]
-    return bool(stamps) and max(stamps) > risk.residual_assessed_at
-
-
-def days_overdue(control: Control, on: date | None = None) -> int:
-    on = on or utcnow().date()
-    return (on - control.due_date).days if control.is_overdue(on) and control.due_date else 0
+    record_on_risks(control, "control_cancelled", {control.ref: [old, "cancelled"]}, actor, reason)
