@@ -75,7 +75,8 @@ class StoredFile:
 
 
 def storage_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"]) / "evidence"
+    root = current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
+    path = Path(root) / "evidence"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
