@@ -86,6 +86,8 @@ def _request_may_write() -> bool:
 
 def register_blueprints(app: Flask) -> None:
     from riskreg.auth.views import bp as auth_bp
+    from riskreg.controls.risk_views import bp as risk_controls_bp
+    from riskreg.controls.views import bp as controls_bp
     from riskreg.departments.views import bp as departments_bp
     from riskreg.health import bp as health_bp
     from riskreg.reports.views import bp as reports_bp
@@ -98,6 +100,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for blueprint in (standards_bp, reports_bp):  # ASM monitoring, standards and disclosure
         app.register_blueprint(blueprint)
+    app.register_blueprint(controls_bp)
+    app.register_blueprint(risk_controls_bp)  # /risks/<id>/controls/...
     app.add_url_rule("/", endpoint="index", view_func=_index)
 
 

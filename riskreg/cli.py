@@ -145,5 +145,8 @@ def users_create(email: str, name: str, role: str, department: str | None) -> No
 
 
 def register(app: Flask) -> None:
+    from riskreg.controls.reminders import reminders_cli
+
     for group in (seed_cli, users_cli, sites_cli):
         app.cli.add_command(group)
+    app.cli.add_command(reminders_cli)

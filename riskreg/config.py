@@ -71,6 +71,7 @@ class Config:
     SMTP_STARTTLS = False
     MAIL_FROM = "riskreg@localhost"
     REMINDER_HORIZON_DAYS = 14
+    BASE_URL = "http://127.0.0.1:5000"  # links in reminder mails (sent from the CLI, outside any request)
 
     ASM_PRESENCE_WINDOW_DAYS = 180
     MONITORING_STALE_DAYS = 90
@@ -97,11 +98,21 @@ class Config:
         config["UPLOAD_DIR"] = (
             env.get("RISKREG_UPLOAD_DIR") or config.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads")
         )
-        for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "MAIL_FROM", "RATELIMIT_STORAGE_URI"):
+        for key in (
+            "SMTP_HOST",
+            "SMTP_USER",
+            "SMTP_PASSWORD",
+            "MAIL_FROM",
+            "RATELIMIT_STORAGE_URI",
+            "BASE_URL",
+        ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
         config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
         config["SMTP_STARTTLS"] = env_bool("RISKREG_SMTP_STARTTLS", config["SMTP_STARTTLS"])
+        config["REMINDER_HORIZON_DAYS"] = env_int(
+            "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]
+        )
         secure = env_bool("RISKREG_SECURE_COOKIES", config["SESSION_COOKIE_SECURE"])
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure
         config["EVIDENCE_MAX_BYTES"] = env_int("RISKREG_EVIDENCE_MAX_BYTES", config["EVIDENCE_MAX_BYTES"])

@@ -79,6 +79,10 @@ class Control(db.Model):
 
     department: Mapped[Department] = relationship(lazy="raise")
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="raise")
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id], lazy="raise", viewonly=True)
+    verified_by: Mapped[User | None] = relationship(
+        foreign_keys=[verified_by_id], lazy="raise", viewonly=True
+    )
     risks: Mapped[list[Risk]] = relationship(secondary=risk_controls, back_populates="controls", lazy="raise")
     requirements: Mapped[list[Requirement]] = relationship(secondary=control_requirements, lazy="raise")
     evidence: Mapped[list[ControlEvidence]] = relationship(
@@ -125,6 +129,7 @@ class ControlEvidence(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     control: Mapped[Control] = relationship(back_populates="evidence", lazy="raise")
+    uploaded_by: Mapped[User | None] = relationship(lazy="raise", viewonly=True)
 
 
 class NoteKind(LabelledEnum):

@@ -62,6 +62,8 @@ def get_risk_or_404(risk_id: int) -> Risk:
 @bp.get("/<int:risk_id>")
 @permission_required(Permission.VIEW)
 def detail(risk_id: int):
+    from riskreg.controls.risk_views import risk_panel
+
     risk = get_risk_or_404(risk_id)
     return render_template(
         "risks/detail.html",
@@ -69,6 +71,7 @@ def detail(risk_id: int):
         events=audit.history("risk", risk.id),
         action_form=ActionForm(),
         archive_form=ArchiveForm(),
+        **risk_panel(risk),
     )
 
 

@@ -16,6 +16,7 @@ from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.risks import services as risk_services
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment
+from riskreg.seeding.demo_controls import load_controls
 from riskreg.seeding.monitoring_demo import load_monitoring_demo
 from riskreg.seeding.reference import load_departments, risk_templates
 from riskreg.sites.models import AsmApproach, AsmPresence, Lifecycle, PresenceSource, Site
@@ -59,6 +60,7 @@ def load_demo() -> SeedReport:
     sites = _load_sites(data, report)
     users = _load_users(data, report)
     _load_risks(data, sites, users, report)
+    load_controls(data, users, report)
     load_monitoring_demo(data, sites, users, report)  # standards, controls, observations, engagements
     return report
 

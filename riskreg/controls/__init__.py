@@ -1,0 +1,1 @@
+"""Controls: mitigations assigned to departments, tracked to closure with evidence and verified."""

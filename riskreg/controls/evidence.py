@@ -1,0 +1,240 @@
+"""Evidence files: checked (size, name and content agree), stored under random names, removed on failure."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 64 * 1024
+SNIFF_BYTES = 8 * 1024
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+STORED_NAME = re.compile(r"^[0-9a-f]{32,64}$")
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    content_type: str
+    zip_folder: str | None = None  # OOXML: the part folder the package must contain
+
+
+KINDS: dict[str, Kind] = {
+    ".pdf": Kind("PDF", "application/pdf"),
+    ".png": Kind("PNG image", "image/png"),
+    ".jpg": Kind("JPEG image", "image/jpeg"),
+    ".jpeg": Kind("JPEG image", "image/jpeg"),
+    ".gif": Kind("GIF image", "image/gif"),
+    ".webp": Kind("WebP image", "image/webp"),
+    ".docx": Kind(
+        "Word document",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "word/",
+    ),
+    ".xlsx": Kind(
+        "Excel workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xl/"
+    ),
+    ".pptx": Kind(
+        "PowerPoint presentation",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "ppt/",
+    ),
+    ".doc": Kind("Word 97-2003 document", "application/msword"),
+    ".xls": Kind("Excel 97-2003 workbook", "application/vnd.ms-excel"),
+    ".csv": Kind("CSV file", "text/csv; charset=utf-8"),
+    ".txt": Kind("text file", "text/plain; charset=utf-8"),
+}
+ALLOWED_EXTENSIONS = ", ".join(sorted({ext.lstrip(".") for ext in KINDS}))
+
+
+class EvidenceError(ValueError):
+    """The file cannot be accepted; the message says why, naming the file."""
+
+
+@dataclass
+class StoredFile:
+    path: Path
+    stored_name: str
+    original_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+def storage_dir() -> Path:
+    root = current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
+    path = Path(root) / "evidence"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def path_of(stored_name: str) -> Path:
+    if not STORED_NAME.match(stored_name):  # never join anything but our own random names
+        raise EvidenceError("Unknown evidence file.")
+    return storage_dir() / stored_name
+
+
+def submitted(files: list[Any] | None) -> list[FileStorage]:
+    """The files the user actually chose (a browser sends an empty part when none is chosen)."""
+    return [f for f in files or [] if isinstance(f, FileStorage) and f.filename]
+
+
+def extension(name: str) -> str:
+    return os.path.splitext(name.strip().lower())[1]
+
+
+def _sniff_matches(ext: str, head: bytes, stream: IO[bytes]) -> bool:
+    if ext == ".pdf":
+        return head.startswith(b"%PDF-")
+    if ext == ".png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if ext in (".jpg", ".jpeg"):
+        return head.startswith(b"\xff\xd8\xff")
+    if ext == ".gif":
+        return head[:6] in (b"GIF87a", b"GIF89a")
+    if ext == ".webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    if ext in (".doc", ".xls"):
+        return head.startswith(OLE_MAGIC)
+    if ext in (".docx", ".xlsx", ".pptx"):
+        return head.startswith(b"PK\x03\x04") and _is_ooxml(stream, KINDS[ext].zip_folder or "")
+    if ext in (".csv", ".txt"):
+        return _is_text(head)
+    return False
+
+
+def _is_ooxml(stream: IO[bytes], folder: str) -> bool:
+    """Only the zip directory is read (nothing is decompressed, so a zip bomb costs nothing)."""
+    try:
+        stream.seek(0)
+        with zipfile.ZipFile(stream) as package:
+            names = package.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    finally:
+        stream.seek(0)
+    return "[Content_Types].xml" in names and any(name.startswith(folder) for name in names)
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    # The sample may end inside a multi-byte character: allow up to 3 bytes to be cut off.
+    for cut in range(4):
+        try:
+            head[: len(head) - cut].decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def check(upload: FileStorage, max_bytes: int) -> Kind:
+    """Refuse empty, too large, or disallowed files, and files whose content is not what their name says."""
+    name = upload.filename or "the file"
+    ext = extension(name)
+    kind = KINDS.get(ext)
+    if kind is None:
+        raise EvidenceError(f"{name}: this type of file is not accepted. Allowed: {ALLOWED_EXTENSIONS}.")
+    stream = upload.stream
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    if size == 0:
+        raise EvidenceError(f"{name} is empty.")
+    if size > max_bytes:
+        raise EvidenceError(
+            f"{name} is {megabytes(size)}; evidence files may be at most {megabytes(max_bytes)}."
+        )
+    head = stream.read(SNIFF_BYTES)
+    stream.seek(0)
+    if not _sniff_matches(ext, head, stream):
+        article = "an" if kind.label[0] in "AEIOU" else "a"
+        raise EvidenceError(
+            f"{name} does not look like {article} {kind.label}: its content does not match its name."
+        )
+    return kind
+
+
+def megabytes(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, size // 1024)} KB"
+
+
+@dataclass
+class FileBatch:
+    """Files written for one transaction: if the block fails, they are removed again.
+
+    with FileBatch() as batch:
+        stored = batch.store(upload, kind)
+        ...; db.session.commit()
+    """
+
+    stored: list[StoredFile] = field(default_factory=list)
+
+    def __enter__(self) -> FileBatch:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.discard()
+
+    def store(self, upload: FileStorage, kind: Kind) -> StoredFile:
+        stored_name = secrets.token_hex(24)
+        path = storage_dir() / stored_name
+        digest = hashlib.sha256()
+        size = 0
+        upload.stream.seek(0)
+        # O_EXCL: never overwrite; 0o640: readable by the service group only, never executable.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        result = StoredFile(path, stored_name, clean_name(upload.filename or ""), kind.content_type, 0, "")
+        self.stored.append(result)  # registered before writing, so a failed write is cleaned up too
+        with os.fdopen(fd, "wb") as out:
+            while chunk := upload.stream.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        result.size_bytes, result.sha256 = size, digest.hexdigest()
+        return result
+
+    def discard(self) -> None:
+        for item in self.stored:
+            try:
+                item.path.unlink(missing_ok=True)
+            except OSError:
+                logger.exception("could not remove evidence file %s", item.stored_name)
+        self.stored.clear()
+
+
+def clean_name(original: str) -> str:
+    """The name as the user gave it, without any path or control characters (kept for display)."""
+    base = original.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return base[:255] or "evidence"
+
+
+def download_name(original: str, fallback_stem: str) -> str:
+    """A safe name for Content-Disposition: secure_filename for ASCII names; a non-ASCII name is
+    cleaned and left to send_file, which adds the RFC 5987 filename* form beside an ASCII one."""
+    cleaned = clean_name(original)
+    ext = extension(cleaned)
+    if not cleaned.isascii():
+        return cleaned
+    safe = secure_filename(cleaned)
+    if not safe or extension(safe) != ext:
+        safe = f"{fallback_stem}{ext}"
+    return safe

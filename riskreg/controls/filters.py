@@ -1,0 +1,177 @@
+"""Tracker filters from the query string (/controls) and their SQL; bad values get a 400 naming them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+
+from riskreg.controls.models import (
+    DONE_CONTROL_STATUSES,
+    OPEN_CONTROL_STATUSES,
+    Control,
+    ControlStatus,
+    risk_controls,
+)
+from riskreg.risks.models import Risk
+
+MAX_QUERY_LENGTH = 200
+MAX_DAYS = 3650
+
+# "open" and "done" group the statuses people ask for together.
+STATUS_GROUPS: dict[str, tuple[ControlStatus, ...]] = {
+    "open": OPEN_CONTROL_STATUSES,
+    "done": DONE_CONTROL_STATUSES,
+    **{s.value: (s,) for s in ControlStatus},
+}
+SORTS = ("due", "-due", "ref", "-ref", "updated", "-updated")
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class ControlFilters:
+    department: int | None = None
+    status: str | None = None
+    overdue: bool = False
+    due_within: int | None = None
+    site: int | None = None
+    corporate: bool = False  # controls of risks not tied to a site
+    risk: int | None = None
+    owner: int | None = None
+    q: str | None = None
+    sort: str = "due"
+
+    def query_args(self, **overrides: Any) -> dict[str, Any]:
+        values = asdict(self) | overrides
+        args: dict[str, Any] = {}
+        if values["corporate"]:
+            args["site"] = "corporate"
+        elif values["site"] is not None:
+            args["site"] = values["site"]
+        if values["overdue"]:
+            args["overdue"] = 1
+        for key in ("department", "status", "due_within", "risk", "owner", "q"):
+            if values[key] not in (None, ""):
+                args[key] = values[key]
+        if values["sort"] != "due":
+            args["sort"] = values["sort"]
+        return args
+
+    @property
+    def active(self) -> bool:
+        return bool(self.query_args(sort="due"))
+
+
+def _int(args: MultiDict, name: str, low: int = 1, high: int | None = None) -> int | None:
+    raw = args.get(name, "").strip()
+    if raw == "":
+        return None
+    if not raw.isdigit():
+        raise BadRequest(f"Filter '{name}' must be a whole number, not {raw!r}.")
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        span = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise BadRequest(f"Filter '{name}' must be {span}, not {value}.")
+    return value
+
+
+def parse_control_filters(args: MultiDict) -> ControlFilters:
+    status = args.get("status", "").strip() or None
+    if status is not None and status not in STATUS_GROUPS:
+        raise BadRequest(f"Filter 'status' must be one of {', '.join(STATUS_GROUPS)}; {status!r} is not.")
+    overdue_raw = args.get("overdue", "").strip().lower()
+    if overdue_raw not in ("", *TRUE, *FALSE):
+        raise BadRequest(f"Filter 'overdue' must be 1 or 0, not {overdue_raw!r}.")
+    site_raw = args.get("site", "").strip()
+    corporate = site_raw == "corporate"
+    q = args.get("q", "").strip() or None
+    if q is not None and len(q) > MAX_QUERY_LENGTH:
+        raise BadRequest(f"The search text must be at most {MAX_QUERY_LENGTH} characters.")
+    sort = args.get("sort", "").strip() or "due"
+    if sort not in SORTS:
+        raise BadRequest(f"Cannot sort by {sort!r}; choose one of {', '.join(SORTS)}.")
+    return ControlFilters(
+        department=_int(args, "department"),
+        status=status,
+        overdue=overdue_raw in TRUE,
+        due_within=_int(args, "due_within", 0, MAX_DAYS),
+        site=None if corporate else _int(args, "site"),
+        corporate=corporate,
+        risk=_int(args, "risk"),
+        owner=_int(args, "owner"),
+        q=q,
+        sort=sort,
+    )
+
+
+def overdue_condition(on: date) -> sa.ColumnElement[bool]:
+    return sa.and_(Control.status.in_(OPEN_CONTROL_STATUSES), Control.due_date < on)
+
+
+def due_within_condition(on: date, days: int) -> sa.ColumnElement[bool]:
+    """Open and due from today to today + days (overdue ones are the overdue filter's)."""
+    return sa.and_(
+        Control.status.in_(OPEN_CONTROL_STATUSES),
+        Control.due_date >= on,
+        Control.due_date <= on + timedelta(days=days),
+    )
+
+
+def conditions(
+    filters: ControlFilters, on: date, *, include_department: bool = True, include_status: bool = True
+) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if include_department and filters.department is not None:
+        where.append(Control.department_id == filters.department)
+    if include_status and filters.status is not None:
+        where.append(Control.status.in_(STATUS_GROUPS[filters.status]))
+    # Both asked: "overdue or due within N days", the set a reminder mail lists.
+    timing = []
+    if filters.overdue:
+        timing.append(overdue_condition(on))
+    if filters.due_within is not None:
+        timing.append(due_within_condition(on, filters.due_within))
+    if timing:
+        where.append(sa.or_(*timing))
+    if filters.owner is not None:
+        where.append(Control.owner_id == filters.owner)
+    if filters.risk is not None:
+        where.append(
+            Control.id.in_(
+                sa.select(risk_controls.c.control_id).where(risk_controls.c.risk_id == filters.risk)
+            )
+        )
+    if filters.site is not None or filters.corporate:
+        site_match = Risk.site_id.is_(None) if filters.corporate else Risk.site_id == filters.site
+        where.append(
+            Control.id.in_(
+                sa.select(risk_controls.c.control_id)
+                .join(Risk, Risk.id == risk_controls.c.risk_id)
+                .where(site_match)
+            )
+        )
+    if filters.q:
+        needle = filters.q.lower()
+        where.append(
+            sa.or_(
+                sa.func.lower(Control.title).contains(needle, autoescape=True),
+                sa.func.lower(Control.ref).contains(needle, autoescape=True),
+            )
+        )
+    return where
+
+
+def order_by(filters: ControlFilters) -> list[Any]:
+    key, descending = filters.sort.lstrip("-"), filters.sort.startswith("-")
+    if key == "due":
+        column = Control.due_date.desc() if descending else Control.due_date.asc()
+        return [sa.nulls_last(column), Control.id.desc() if descending else Control.id.asc()]
+    column = {"ref": Control.id, "updated": Control.updated_at}[key]
+    return [
+        column.desc() if descending else column.asc(),
+        Control.id.desc() if descending else Control.id.asc(),
+    ]

@@ -1,0 +1,162 @@
+"""Control forms: create/edit, link, and the small action forms (start, note, close, verify, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from riskreg.auth.models import User
+from riskreg.controls.models import Effectiveness
+from riskreg.departments.models import Department
+from riskreg.extensions import db
+from riskreg.forms import IdSelectField, options
+
+VERSION_MISSING = "This form is missing the version of the control: reload the page and try again."
+RATINGS = (Effectiveness.INEFFECTIVE, Effectiveness.PARTIALLY_EFFECTIVE, Effectiveness.EFFECTIVE)
+
+
+class DueDateField(DateField):
+    """A date field that says which format it wants when the value does not parse."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(
+                f"{valuelist[0]!r} is not a date: enter it as YYYY-MM-DD, for example 2026-03-31."
+            ) from exc
+
+
+class DepartmentField(IdSelectField):
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None:
+            raise ValidationError("Choose the department responsible for this control.")
+        if str(self.data) not in {c.value for c in self.choices if c.value}:
+            raise ValidationError("There is no active department with that id: choose one from the list.")
+
+
+class ControlForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Length(max=10_000)])
+    department_id = DepartmentField("Responsible department", blank="Choose a department")
+    owner_id = IdSelectField("Owner", blank="The department's head")
+    due_date = DueDateField("Due date", validators=[Optional()])
+    formalisation_support = BooleanField("Supports ASM formalisation")
+    version = IntegerField(validators=[Optional(), NumberRange(min=1)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        departments = db.session.execute(
+            sa.select(Department.id, Department.name)
+            .where(Department.active.is_(True))
+            .order_by(Department.name)
+        )
+        self.department_id.set_choices([(d.id, d.name) for d in departments])
+        users = db.session.execute(
+            sa.select(User.id, User.name, Department.name.label("department"))
+            .outerjoin(Department, Department.id == User.department_id)
+            .where(User.active.is_(True))
+            .order_by(User.name)
+        )
+        self.owner_id.set_choices(
+            [(u.id, f"{u.name} ({u.department})" if u.department else u.name) for u in users]
+        )
+
+    def values(self) -> dict[str, Any]:
+        return {
+            name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "version")
+        }
+
+
+class LinkControlForm(FlaskForm):
+    control_ref = StringField(
+        "Control ref",
+        validators=[DataRequired("Give the ref of the control to link, e.g. C-0012."), Length(max=20)],
+    )
+
+
+class VersionForm(FlaskForm):
+    """Carries the version the person saw, so a change made meanwhile is noticed, not overwritten."""
+
+    version = IntegerField(
+        validators=[InputRequired(VERSION_MISSING), NumberRange(min=1, message=VERSION_MISSING)]
+    )
+    return_to = HiddenField()
+
+
+class StartForm(VersionForm):
+    pass
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(
+        "Progress note",
+        id="note-body",
+        validators=[DataRequired("Write the progress note."), Length(max=5_000)],
+    )
+    return_to = HiddenField()
+
+
+class CloseForm(VersionForm):
+    closing_note = TextAreaField(
+        "Closing note",
+        id="close-note",
+        validators=[
+            DataRequired("Write a closing note: what was done, and where the proof is."),
+            Length(max=10_000),
+        ],
+    )
+    evidence = MultipleFileField("Evidence files (optional)", id="close-evidence")
+
+
+class EvidenceForm(FlaskForm):
+    evidence = MultipleFileField("Add evidence files", id="add-evidence")
+    return_to = HiddenField()
+
+
+class VerifyForm(VersionForm):
+    effectiveness = SelectField(
+        "Effectiveness",
+        choices=options([("", "Rate it"), *((r.value, r.label) for r in RATINGS)]),
+        validate_choice=False,  # validate_effectiveness says what is wrong in words
+    )
+    note = TextAreaField("Verification note", id="verify-note", validators=[Length(max=5_000)])
+
+    def validate_effectiveness(self, field: Any) -> None:
+        if field.data not in {r.value for r in RATINGS}:
+            raise ValidationError(
+                "Rate how effective the control is: ineffective, partially effective or effective."
+            )
+
+    @property
+    def rating(self) -> Effectiveness:
+        return Effectiveness(self.effectiveness.data)
+
+
+class ReopenForm(VersionForm):
+    reason = TextAreaField(
+        "Why reopen it?",
+        id="reopen-reason",
+        validators=[DataRequired("Say why the control is reopened."), Length(max=5_000)],
+    )
+
+
+class CancelForm(VersionForm):
+    reason = TextAreaField(
+        "Why cancel it?",
+        id="cancel-reason",
+        validators=[DataRequired("Say why the control is cancelled."), Length(max=5_000)],
+    )

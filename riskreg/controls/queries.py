@@ -1,0 +1,183 @@
+"""Read-side queries: the tracker page with counts per department and status, a department's open
+controls, one control with everything it links to. Query counts do not grow with the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from riskreg.controls import filters as control_filters
+from riskreg.controls.filters import STATUS_GROUPS, ControlFilters
+from riskreg.controls.models import (
+    OPEN_CONTROL_STATUSES,
+    Control,
+    ControlEvidence,
+    ControlNote,
+    ControlStatus,
+)
+from riskreg.departments.models import Department
+from riskreg.extensions import db
+from riskreg.risks.models import Risk, format_ref
+
+
+@dataclass
+class DepartmentCounts:
+    department_id: int
+    name: str
+    by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in ControlStatus})
+    overdue: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+@dataclass
+class CountTable:
+    rows: list[DepartmentCounts]
+    totals: DepartmentCounts
+
+
+@dataclass
+class Page:
+    items: list[Control]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+LIST_OPTIONS = (
+    selectinload(Control.department),
+    selectinload(Control.owner),
+    selectinload(Control.risks),
+)
+
+
+def count_table(filters: ControlFilters, on: date) -> CountTable:
+    """One GROUP BY over (department, status), with the overdue count beside it; the department and
+    status filters are left out, so every cell can be clicked to narrow the list."""
+    overdue = sa.func.sum(sa.case((control_filters.overdue_condition(on), 1), else_=0))
+    stmt = (
+        sa.select(Control.department_id, Control.status, sa.func.count(Control.id), overdue)
+        .where(*control_filters.conditions(filters, on, include_department=False, include_status=False))
+        .group_by(Control.department_id, Control.status)
+    )
+    names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+    rows: dict[int, DepartmentCounts] = {}
+    totals = DepartmentCounts(0, "All departments")
+    for department_id, status, count, late in db.session.execute(stmt):
+        row = rows.setdefault(department_id, DepartmentCounts(department_id, names.get(department_id, "?")))
+        row.by_status[status.value] += count
+        row.overdue += late or 0
+        totals.by_status[status.value] += count
+        totals.overdue += late or 0
+    return CountTable(sorted(rows.values(), key=lambda r: r.name.lower()), totals)
+
+
+def matching_total(table: CountTable, filters: ControlFilters) -> int:
+    """The number of controls matching every filter, read off the count table (no extra COUNT)."""
+    rows = [r for r in table.rows if filters.department in (None, r.department_id)]
+    statuses = [s.value for s in STATUS_GROUPS[filters.status]] if filters.status else None
+    return sum(n for r in rows for s, n in r.by_status.items() if statuses is None or s in statuses)
+
+
+def tracker_page(filters: ControlFilters, page: int, per_page: int, on: date) -> tuple[Page, CountTable]:
+    table = count_table(filters, on)
+    stmt = (
+        sa.select(Control)
+        .where(*control_filters.conditions(filters, on))
+        .order_by(*control_filters.order_by(filters))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .options(*LIST_OPTIONS)
+    )
+    return Page(list(db.session.scalars(stmt)), matching_total(table, filters), page, per_page), table
+
+
+@dataclass
+class DepartmentSummary:
+    open: int
+    overdue: int
+    due_soon: int
+
+
+def department_summary(department_id: int, on: date, horizon_days: int) -> DepartmentSummary:
+    overdue = control_filters.overdue_condition(on)
+    soon = control_filters.due_within_condition(on, horizon_days)
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(Control.id),
+            sa.func.sum(sa.case((overdue, 1), else_=0)),
+            sa.func.sum(sa.case((soon, 1), else_=0)),
+        ).where(Control.department_id == department_id, Control.status.in_(OPEN_CONTROL_STATUSES))
+    ).one()
+    return DepartmentSummary(row[0] or 0, row[1] or 0, row[2] or 0)
+
+
+def department_open_page(department_id: int, page: int, per_page: int, total: int) -> Page:
+    """Open controls, overdue first then by due date: ascending due dates put every overdue one
+    (due before today) ahead of the rest, and controls without a due date last."""
+    stmt = (
+        sa.select(Control)
+        .where(Control.department_id == department_id, Control.status.in_(OPEN_CONTROL_STATUSES))
+        .order_by(sa.nulls_last(Control.due_date.asc()), Control.id.asc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .options(*LIST_OPTIONS)
+    )
+    return Page(list(db.session.scalars(stmt)), total, page, per_page)
+
+
+def awaiting_verification(department_id: int, limit: int = 20) -> list[Control]:
+    stmt = (
+        sa.select(Control)
+        .where(Control.department_id == department_id, Control.status == ControlStatus.IMPLEMENTED)
+        .order_by(Control.closed_at.desc(), Control.id.desc())
+        .limit(limit)
+        .options(*LIST_OPTIONS, selectinload(Control.closed_by))
+    )
+    return list(db.session.scalars(stmt))
+
+
+def control_with_links(control_id: int) -> Control | None:
+    stmt = (
+        sa.select(Control)
+        .where(Control.id == control_id)
+        .options(
+            selectinload(Control.department),
+            selectinload(Control.owner),
+            selectinload(Control.closed_by),
+            selectinload(Control.verified_by),
+            selectinload(Control.risks).selectinload(Risk.site),
+            selectinload(Control.notes).selectinload(ControlNote.author),
+            selectinload(Control.evidence).selectinload(ControlEvidence.uploaded_by),
+        )
+    )
+    return db.session.scalar(stmt)
+
+
+def control_by_ref(ref: str) -> Control | None:
+    """'C-0012', 'c-12' or '12' all name control 12."""
+    raw = ref.strip().upper().removeprefix("C").lstrip("-").strip()
+    if not raw.isdigit() or len(raw) > 12:
+        return None
+    return db.session.scalar(
+        sa.select(Control)
+        .where(Control.ref == format_ref("C", int(raw)))
+        .options(selectinload(Control.risks))
+    )

@@ -1,0 +1,131 @@
+"""Controls seen from a risk (/risks/<id>/...): add a new control, link or unlink an existing one,
+and confirm the residual score once its controls are done. Risk managers and admins only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from riskreg.auth.permissions import Permission, can_manage_controls, permission_required
+from riskreg.controls import queries, services
+from riskreg.controls.forms import ControlForm, LinkControlForm
+from riskreg.extensions import db
+from riskreg.forms import ActionForm
+from riskreg.modeling import today
+from riskreg.risks import services as risk_services
+from riskreg.risks.models import Risk, RiskStatus
+from riskreg.risks.queries import risk_with_links
+
+bp = Blueprint("risk_controls", __name__, url_prefix="/risks")
+
+
+def risk_panel(risk: Risk) -> dict[str, Any]:
+    """What the risk page's controls section needs (the view of risks/detail passes it on)."""
+    manager = can_manage_controls(current_user) and risk.status is not RiskStatus.ARCHIVED
+    return {
+        "control_form": ControlForm(formdata=None) if manager else None,
+        "link_form": LinkControlForm(formdata=None) if manager else None,
+        "residual_review_due": services.residual_review_due(risk),
+        "controls_today": today(),
+    }
+
+
+def get_risk_or_404(risk_id: int) -> Risk:
+    risk = risk_with_links(risk_id)
+    if risk is None:
+        abort(404, f"There is no risk with id {risk_id}.")
+    return risk
+
+
+def to_controls(risk: Risk):
+    return redirect(url_for("risks.detail", risk_id=risk.id, _anchor="controls"))
+
+
+def refuse_archived(risk: Risk) -> None:
+    if risk.status is RiskStatus.ARCHIVED:
+        abort(400, f"{risk.ref} is archived: restore it before changing its controls.")
+
+
+@bp.route("/<int:risk_id>/controls/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_CONTROLS)
+def create(risk_id: int):
+    """A new control for this risk, assigned to a department (owner: its head unless chosen)."""
+    risk = get_risk_or_404(risk_id)
+    refuse_archived(risk)
+    form = ControlForm()
+    if request.method == "GET":
+        # Pre-filled from the query string, e.g. a template's suggested control.
+        form.title.data = request.args.get("title", "")[:200]
+        form.department_id.data = request.args.get("department_id", type=int)
+    if form.validate_on_submit():
+        try:
+            control = services.create_control(form.values(), current_user, risks=[risk])
+            db.session.commit()
+        except services.ControlRuleError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash(f"Control {control.ref} created for {risk.ref} and assigned to its department.", "success")
+            return to_controls(risk)
+    return render_template("controls/form.html", form=form, control=None, risk=risk)
+
+
+@bp.post("/<int:risk_id>/controls/link")
+@permission_required(Permission.MANAGE_CONTROLS)
+def link(risk_id: int):
+    risk = get_risk_or_404(risk_id)
+    refuse_archived(risk)
+    form = LinkControlForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return to_controls(risk)
+    control = queries.control_by_ref(form.control_ref.data)
+    if control is None:
+        flash(f"There is no control {form.control_ref.data.strip()}. Refs look like C-0012.", "error")
+        return to_controls(risk)
+    try:
+        services.link_control(control, risk, current_user)
+        db.session.commit()
+    except services.ControlRuleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"{control.ref} now also mitigates {risk.ref}.", "success")
+    return to_controls(risk)
+
+
+@bp.post("/<int:risk_id>/controls/<int:control_id>/unlink")
+@permission_required(Permission.MANAGE_CONTROLS)
+def unlink(risk_id: int, control_id: int):
+    risk = get_risk_or_404(risk_id)
+    refuse_archived(risk)
+    control = queries.control_with_links(control_id)
+    if control is None:
+        abort(404, f"There is no control with id {control_id}.")
+    if ActionForm().validate_on_submit():
+        try:
+            services.unlink_control(control, risk, current_user)
+            db.session.commit()
+        except services.ControlRuleError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(f"{control.ref} no longer mitigates {risk.ref}. The control itself is kept.", "success")
+    return to_controls(risk)
+
+
+@bp.post("/<int:risk_id>/confirm-residual")
+@permission_required(Permission.EDIT_RISKS)
+def confirm_residual(risk_id: int):
+    """The risk manager looked at the residual score after the controls closed and keeps it."""
+    risk = get_risk_or_404(risk_id)
+    if ActionForm().validate_on_submit():
+        risk_services.confirm_residual(risk, current_user)
+        db.session.commit()
+        flash(
+            f"Residual score of {risk.ref} confirmed. To change it instead, edit the risk's residual scores.",
+            "success",
+        )
+    return redirect(url_for("risks.detail", risk_id=risk.id))

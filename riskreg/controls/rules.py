@@ -1,0 +1,104 @@
+"""The rules every control change shares: errors, the version check, allowed statuses, the
+readable audit view, and the residual-review rule a risk's page shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskreg import audit
+from riskreg.auth.models import User
+from riskreg.controls.models import DONE_CONTROL_STATUSES, Control, ControlStatus, risk_controls
+from riskreg.departments.models import Department
+from riskreg.extensions import db
+from riskreg.modeling import utcnow
+from riskreg.risks.models import Risk
+
+
+class ControlConflict(Exception):
+    """Someone changed the control after this person loaded it."""
+
+    def __init__(self, control: Control) -> None:
+        super().__init__(f"{control.ref} was changed by someone else")
+        self.control = control
+
+
+class ControlRuleError(ValueError):
+    """The change breaks a rule; `field` names the form field to show it against."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def audit_view(control: Control) -> dict[str, Any]:
+    """The control's fields as people read them (names, not ids) for the history."""
+    return {
+        "title": control.title,
+        "description": control.description,
+        "department": _name(Department, control.department_id),
+        "owner": _name(User, control.owner_id),
+        "due_date": audit.plain(control.due_date),
+        "formalisation_support": control.formalisation_support,
+        "status": audit.plain(control.status),
+        "effectiveness": audit.plain(control.effectiveness),
+    }
+
+
+def _name(model: type, ident: int | None) -> str | None:
+    if ident is None:
+        return None
+    obj = db.session.get(model, ident)  # from the identity map when already loaded
+    return obj.name if obj is not None else None
+
+
+def check_version(control: Control, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != control.version:
+        raise ControlConflict(control)
+
+
+def require_status(control: Control, allowed: Iterable[ControlStatus], doing: str) -> None:
+    if control.status not in tuple(allowed):
+        raise ControlRuleError(
+            "status", f"{control.ref} is {control.status.label.lower()}: it cannot be {doing}."
+        )
+
+
+def linked_risks(control: Control) -> list[Risk]:
+    """The risks the control mitigates, read from the link table (whatever was loaded before)."""
+    return list(
+        db.session.scalars(
+            sa.select(Risk)
+            .join(risk_controls, risk_controls.c.risk_id == Risk.id)
+            .where(risk_controls.c.control_id == control.id)
+            .order_by(Risk.id)
+        )
+    )
+
+
+def record_on_risks(
+    control: Control, action: str, changes: dict[str, list[Any]], actor: Any, note: str = ""
+) -> None:
+    """Also write the event on each risk the control mitigates, so the risk's History shows it."""
+    for risk in linked_risks(control):
+        audit.record("risk", risk.id, action, actor, changes, note)
+
+
+def residual_review_due(risk: Risk) -> bool:
+    """Every control that still counts is implemented or verified, and one was closed or verified
+    after the residual score was last assessed: the score should be looked at again.
+
+    Reads the risk's already-loaded controls (no query)."""
+    counted = [c for c in risk.controls if c.status is not ControlStatus.CANCELLED]
+    if not counted or any(c.status not in DONE_CONTROL_STATUSES for c in counted):
+        return False
+    stamps = [t for c in counted for t in (c.closed_at, c.verified_at) if t is not None]
+    return bool(stamps) and max(stamps) > risk.residual_assessed_at
+
+
+def days_overdue(control: Control, on: date | None = None) -> int:
+    on = on or utcnow().date()
+    return (on - control.due_date).days if control.is_overdue(on) and control.due_date else 0

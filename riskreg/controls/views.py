@@ -1,0 +1,245 @@
+"""Control pages: the cross-department tracker, a department head's own controls, a control's page,
+its edit form and evidence downloads. The POST actions live in controls/actions.py."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from riskreg import audit
+from riskreg.auth.models import User
+from riskreg.auth.permissions import Permission, can_update_control, permission_required
+from riskreg.controls import evidence, queries, services
+from riskreg.controls.filters import STATUS_GROUPS, parse_control_filters
+from riskreg.controls.forms import (
+    CancelForm,
+    CloseForm,
+    ControlForm,
+    EvidenceForm,
+    NoteForm,
+    ReopenForm,
+    StartForm,
+    VerifyForm,
+)
+from riskreg.controls.models import Control, ControlEvidence, ControlStatus
+from riskreg.departments.models import Department
+from riskreg.errors import render_error
+from riskreg.extensions import db
+from riskreg.modeling import today
+from riskreg.risks.models import Risk
+from riskreg.sites.models import Site
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("controls", __name__, url_prefix="/controls")
+
+# What the last event on a control means, for "closed by X at 10:42" messages.
+VERBS = {
+    "close": "closed as implemented",
+    "verify": "verified",
+    "reopen": "reopened",
+    "cancel": "cancelled",
+    "start": "moved to in progress",
+    "update": "edited",
+}
+
+
+@bp.context_processor
+def _evidence_hints() -> dict[str, str]:
+    limit = evidence.megabytes(current_app.config["EVIDENCE_MAX_BYTES"])
+    return {
+        "evidence_accept": ",".join(sorted(evidence.KINDS)),
+        "evidence_help": f"PDF, images, Word, Excel, PowerPoint, CSV or text; at most {limit} each.",
+    }
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):
+    limit = evidence.megabytes(current_app.config["EVIDENCE_MAX_BYTES"])
+    return render_error(
+        413,
+        f"The upload is larger than riskreg accepts. Each evidence file may be at most {limit}; "
+        "send large files one at a time. Nothing was saved.",
+    )
+
+
+def page_args() -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", "1"))
+        per_page = int(request.args.get("per_page", current_app.config["PAGE_SIZE"]))
+    except ValueError as exc:
+        raise BadRequest("Parameters 'page' and 'per_page' must be whole numbers.") from exc
+    if page < 1 or not 1 <= per_page <= 200:
+        raise BadRequest("'page' must be 1 or more and 'per_page' from 1 to 200.")
+    return page, per_page
+
+
+@bp.get("")
+@permission_required(Permission.VIEW)
+def list():
+    """Every department's controls, filtered, by due date, with counts per department and status."""
+    filters = parse_control_filters(request.args)
+    page, per_page = page_args()
+    on = today()
+    result, table = queries.tracker_page(filters, page, per_page, on)
+    risk = db.session.get(Risk, filters.risk) if filters.risk else None
+    return render_template(
+        "controls/list.html",
+        page=result,
+        table=table,
+        filters=filters,
+        statuses=[s for s in ControlStatus],
+        status_groups=STATUS_GROUPS,
+        departments=db.session.execute(
+            sa.select(Department.id, Department.name).order_by(Department.name)
+        ).all(),
+        sites=db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name)).all(),
+        owners=db.session.execute(
+            sa.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name)
+        ).all(),
+        risk=risk,
+        on=on,
+    )
+
+
+@bp.get("/mine")
+@permission_required(Permission.VIEW)
+def mine():
+    """A department head's open controls: overdue first, then by due date."""
+    department = current_user.department
+    if department is None:
+        return render_template("controls/mine.html", department=None)
+    page, per_page = page_args()
+    on = today()
+    horizon = current_app.config["REMINDER_HORIZON_DAYS"]
+    summary = queries.department_summary(department.id, on, horizon)
+    return render_template(
+        "controls/mine.html",
+        department=department,
+        summary=summary,
+        horizon=horizon,
+        page=queries.department_open_page(department.id, page, per_page, summary.open),
+        awaiting=queries.awaiting_verification(department.id),
+        on=on,
+    )
+
+
+def get_control_or_404(control_id: int) -> Control:
+    control = queries.control_with_links(control_id)
+    if control is None:
+        abort(404, f"There is no control with id {control_id}.")
+    return control
+
+
+def require_update(control: Control) -> None:
+    """Per object: a department head only their own department's controls."""
+    if not can_update_control(current_user, control):
+        abort(403, f"{control.ref} belongs to {control.department.name}; you cannot change it.")
+
+
+def detail_forms(control: Control, **override: Any) -> dict[str, Any]:
+    forms: dict[str, Any] = {
+        "start_form": StartForm(formdata=None, version=control.version),
+        "note_form": NoteForm(formdata=None),
+        "close_form": CloseForm(formdata=None, version=control.version),
+        "evidence_form": EvidenceForm(formdata=None),
+        "verify_form": VerifyForm(formdata=None, version=control.version),
+        "reopen_form": ReopenForm(formdata=None, version=control.version),
+        "cancel_form": CancelForm(formdata=None, version=control.version),
+    }
+    forms.update(override)
+    return forms
+
+
+def render_detail(control: Control, **override: Any):
+    return render_template(
+        "controls/detail.html",
+        control=control,
+        events=audit.history("control", control.id),
+        on=today(),
+        **detail_forms(control, **override),
+    )
+
+
+@bp.get("/<int:control_id>")
+@permission_required(Permission.VIEW)
+def detail(control_id: int):
+    return render_detail(get_control_or_404(control_id))
+
+
+def conflict_message(control_id: int) -> str:
+    """What happened meanwhile, from the control's latest audit event."""
+    control = db.session.get(Control, control_id)
+    last = audit.history("control", control_id, limit=1)
+    if control is None or not last:
+        return "Someone else changed this control while you had it open. Nothing you entered was saved."
+    event = last[0]
+    who = event.actor.name if event.actor else "someone else"
+    verb = VERBS.get(event.action, "changed")
+    return (
+        f"{control.ref} was {verb} by {who} at {event.at.strftime('%Y-%m-%d %H:%M')} UTC while you had "
+        f"it open. It is now {control.status.label.lower()}. Nothing you entered was saved; "
+        "check its current state before trying again."
+    )
+
+
+@bp.route("/<int:control_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_CONTROLS)
+def edit(control_id: int):
+    control = get_control_or_404(control_id)
+    form = ControlForm(obj=control)
+    if request.method == "GET":
+        form.version.data = control.version
+    if form.validate_on_submit():
+        try:
+            changes = services.update_control(control, form.values(), current_user, form.version.data)
+            db.session.commit()
+        except services.ControlRuleError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        except (services.ControlConflict, StaleDataError):
+            db.session.rollback()
+            flash(
+                conflict_message(control_id) + " Its saved values are shown; make your change again.", "error"
+            )
+            return redirect(url_for("controls.edit", control_id=control_id))
+        else:
+            flash(f"{control.ref} saved." if changes else "Nothing changed.", "success")
+            return redirect(url_for("controls.detail", control_id=control_id))
+    return render_template("controls/form.html", form=form, control=control, risk=None)
+
+
+@bp.get("/<int:control_id>/evidence/<int:evidence_id>")
+@permission_required(Permission.VIEW)
+def download(control_id: int, evidence_id: int):
+    """Always an attachment, never rendered: nosniff, a sandbox CSP, and a safe file name."""
+    item = db.session.get(ControlEvidence, evidence_id)
+    control = db.session.get(Control, control_id)
+    if item is None or control is None or item.control_id != control_id:
+        abort(404, "There is no such evidence file.")
+    path = evidence.path_of(item.stored_name)
+    if not path.is_file():
+        logger.error("evidence %s of control %s is missing from storage", item.id, control_id)
+        abort(404, "The evidence file is missing from storage; tell an administrator.")
+    response = send_file(
+        path,
+        mimetype=item.content_type,
+        as_attachment=True,
+        download_name=evidence.download_name(item.original_name, f"{control.ref}-evidence-{item.id}"),
+        max_age=0,
+        etag=item.sha256,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# The POST actions register on this blueprint.
+from riskreg.controls import actions  # noqa: E402, F401
