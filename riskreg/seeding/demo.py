@@ -57,6 +57,10 @@ def load_demo() -> SeedReport:
     sites = _load_sites(data, report)
     users = _load_users(data, report)
     _load_risks(data, sites, users, report)
+    db.session.flush()
+    from riskreg.dashboard.demo import load_demo_history  # the dashboard's trend: past months
+
+    report.add("band snapshot rows", load_demo_history())
     return report
 
 

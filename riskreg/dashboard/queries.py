@@ -1,0 +1,217 @@
+"""Dashboard numbers, each from one SQL aggregation: the page makes the same queries at any size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskreg import scoring
+from riskreg.auth.models import User
+from riskreg.controls.models import (
+    DONE_CONTROL_STATUSES,
+    OPEN_CONTROL_STATUSES,
+    Control,
+    ControlStatus,
+    risk_controls,
+)
+from riskreg.dashboard.filters import with_basis
+from riskreg.dashboard.heatmap import Grid, build_grid
+from riskreg.departments.models import Department
+from riskreg.extensions import db
+from riskreg.risks import filters as risk_filters
+from riskreg.risks.filters import RiskFilters
+from riskreg.risks.models import Risk, RiskStatus
+from riskreg.sites.models import AsmPresence, Site
+
+TOP_LIMIT = 10
+REVIEWABLE = (RiskStatus.OPEN, RiskStatus.DRAFT)
+
+
+def people_expr() -> sa.ColumnElement[bool]:
+    return Risk.direction.in_(sorted(scoring.matrix().people_directions))
+
+
+def grid(filters: RiskFilters, basis: str) -> Grid:
+    """Counts per (likelihood, impact, to people or not): one GROUP BY of at most 52 rows."""
+    likelihood, impact = risk_filters.basis_columns(basis)
+    people = people_expr()
+    stmt = (
+        sa.select(likelihood, impact, people.label("people"), sa.func.count())
+        .where(*risk_filters.conditions(with_basis(filters, basis), include_band=False))
+        .group_by(likelihood, impact, people)
+    )
+    return build_grid(db.session.execute(stmt).all(), scoring.matrix(), basis)
+
+
+@dataclass(frozen=True)
+class TopRisk:
+    id: int
+    ref: str
+    title: str
+    site: str | None
+    owner: str
+    likelihood: int
+    impact: int
+    band: scoring.Band
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+
+def top_cells(residual: Grid, limit: int = TOP_LIMIT) -> list[tuple[int, int, bool, int]]:
+    """The fewest (likelihood, impact, people) groups that hold the `limit` worst residual risks.
+
+    Worst = highest band (people-first rule included), then score, then impact. Restricting the
+    query to these cells lets the index on the residual cell do the work on a large register.
+    """
+    groups: list[tuple[tuple[int, int, int], int, int, bool, int]] = []
+    for cell in residual.cells.values():
+        others = cell.count - cell.people_count
+        if others:
+            key = (cell.band.rank, cell.score, cell.impact)
+            groups.append((key, cell.likelihood, cell.impact, False, others))
+        if cell.people_count:
+            key = (cell.people_band.rank, cell.score, cell.impact)
+            groups.append((key, cell.likelihood, cell.impact, True, cell.people_count))
+    groups.sort(key=lambda group: group[0], reverse=True)
+    chosen: list[tuple[int, int, bool, int]] = []
+    held, last_key = 0, None
+    for key, likelihood, impact, people, count in groups:
+        if held >= limit and key != last_key:  # ties with the last one taken come too
+            break
+        chosen.append((likelihood, impact, people, key[0]))
+        held, last_key = held + count, key
+    return chosen
+
+
+def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -> list[TopRisk]:
+    """The worst residual risks with their owners and sites, in one query."""
+    cells = top_cells(residual, limit)
+    if not cells:
+        return []
+    people = people_expr()
+    cell_conditions = [
+        sa.and_(
+            Risk.residual_likelihood == lk,
+            Risk.residual_impact == im,
+            people if is_people else sa.not_(people),
+        )
+        for lk, im, is_people, _rank in cells
+    ]
+    rank = sa.case(*[(cond, r) for cond, (*_, r) in zip(cell_conditions, cells, strict=True)], else_=-1)
+    stmt = (
+        sa.select(
+            Risk.id,
+            Risk.ref,
+            Risk.title,
+            Site.name,
+            User.name,
+            Risk.residual_likelihood,
+            Risk.residual_impact,
+            Risk.direction,
+        )
+        .join(User, User.id == Risk.owner_id)
+        .outerjoin(Site, Site.id == Risk.site_id)
+        .where(*risk_filters.conditions(with_basis(filters, "residual"), include_band=False))
+        .where(sa.or_(*cell_conditions))
+        .order_by(rank.desc(), Risk.residual_score.desc(), Risk.residual_impact.desc(), Risk.id)
+        .limit(limit)
+    )
+    matrix = scoring.matrix()
+    return [
+        TopRisk(rid, ref, title, site, owner, lk, im, matrix.band(lk, im, direction))
+        for rid, ref, title, site, owner, lk, im, direction in db.session.execute(stmt)
+    ]
+
+
+def review_overdue(filters: RiskFilters, on: date) -> int:
+    """Open or draft risks whose next review date has passed."""
+    stmt = (
+        sa.select(sa.func.count(Risk.id))
+        .where(*risk_filters.conditions(filters, include_band=False))
+        .where(Risk.status.in_(REVIEWABLE), Risk.next_review_date < on)
+    )
+    return db.session.scalar(stmt) or 0
+
+
+@dataclass(frozen=True)
+class DepartmentControls:
+    id: int
+    name: str
+    active: bool
+    total: int  # not cancelled
+    done: int  # implemented or verified
+    overdue: int  # planned or in progress, due date passed
+
+
+def _sum_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
+    """Every department with its controls' counts, in one GROUP BY (departments with none show 0).
+
+    Site, direction and category narrow the controls to those mitigating a matching risk; the
+    department filter is applied by the caller, so this one query also lists the departments.
+    """
+    join_on = [Control.department_id == Department.id]
+    scope = _risk_scope(filters)
+    if scope:
+        join_on.append(
+            Control.id.in_(
+                sa.select(risk_controls.c.control_id)
+                .join(Risk, Risk.id == risk_controls.c.risk_id)
+                .where(*scope)
+            )
+        )
+    stmt = (
+        sa.select(
+            Department.id,
+            Department.name,
+            Department.active,
+            _sum_if(Control.status != ControlStatus.CANCELLED),
+            _sum_if(Control.status.in_(DONE_CONTROL_STATUSES)),
+            _sum_if(sa.and_(Control.status.in_(OPEN_CONTROL_STATUSES), Control.due_date < on)),
+        )
+        .outerjoin(Control, sa.and_(*join_on))
+        .group_by(Department.id, Department.name, Department.active)
+        .order_by(Department.name)
+    )
+    return [DepartmentControls(*row) for row in db.session.execute(stmt)]
+
+
+def _risk_scope(filters: RiskFilters) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if filters.corporate:
+        where.append(Risk.site_id.is_(None))
+    elif filters.site is not None:
+        where.append(Risk.site_id == filters.site)
+    if filters.direction is not None:
+        where.append(Risk.direction == filters.direction)
+    if filters.category:
+        where.append(Risk.category == filters.category)
+    return where
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    id: int
+    name: str
+    active: bool
+    asm_presence: AsmPresence
+
+
+def sites() -> list[SiteRow]:
+    """Sites are reference data (tens, not thousands): one query feeds the filter and the ASM list."""
+    stmt = sa.select(Site.id, Site.name, Site.active, Site.asm_presence).order_by(Site.name)
+    return [SiteRow(*row) for row in db.session.execute(stmt)]
+
+
+def completion(rows: list[DepartmentControls]) -> dict[str, Any]:
+    total = sum(r.total for r in rows)
+    done = sum(r.done for r in rows)
+    return {"total": total, "done": done, "rate": round(100 * done / total) if total else None}
