@@ -90,10 +90,8 @@ def top_cells(residual: Grid, limit: int = TOP_LIMIT) -> list[tuple[int, int, bo
 
 def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -> list[TopRisk]:
     """The worst residual risks with their owners and sites, in one query."""
-    cells = top_cells(residual, limit)
-    if not cells:
-        return []
-    people = people_expr()
+    cells = top_cells(residual, limit)  # none: the query still runs (and finds nothing), so the
+    people = people_expr()  # page's statement count never depends on the data
     cell_conditions = [
         sa.and_(
             Risk.residual_likelihood == lk,
@@ -102,7 +100,8 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
         )
         for lk, im, is_people, _rank in cells
     ]
-    rank = sa.case(*[(cond, r) for cond, (*_, r) in zip(cell_conditions, cells, strict=True)], else_=-1)
+    whens = [(cond, r) for cond, (*_, r) in zip(cell_conditions, cells, strict=True)]
+    rank = sa.case(*whens, else_=-1) if whens else sa.literal(-1)
     stmt = (
         sa.select(
             Risk.id,
@@ -117,7 +116,7 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
         .join(User, User.id == Risk.owner_id)
         .outerjoin(Site, Site.id == Risk.site_id)
         .where(*risk_filters.conditions(with_basis(filters, "residual"), include_band=False))
-        .where(sa.or_(*cell_conditions))
+        .where(sa.or_(*cell_conditions) if cell_conditions else sa.false())
         .order_by(rank.desc(), Risk.residual_score.desc(), Risk.residual_impact.desc(), Risk.id)
         .limit(limit)
     )
