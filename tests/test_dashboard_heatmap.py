@@ -55,3 +55,12 @@ def test_top_cells_take_the_worst_groups_until_ten_risks_ties_included():
         (4, 3, False),
         (4, 3, True),
     ]
+
+
+def test_bar_chart_shows_department_names_as_text_not_markup():
+    from riskreg.dashboard.charts import overdue_figure
+    from riskreg.dashboard.queries import DepartmentControls
+
+    rows = [DepartmentControls(1, "<b>Legal</b> & Co", True, total=4, done=1, overdue=2)]
+    trace = overdue_figure(rows)["data"][0]
+    assert trace["y"] == ["&lt;b&gt;Legal&lt;/b&gt; &amp; Co"] and trace["x"] == [2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -35,7 +36,7 @@ def overdue_figure(rows: Sequence[DepartmentControls]) -> dict[str, Any]:
     trace = {
         "type": "bar",
         "orientation": "h",
-        "y": [row.name for row in ordered],
+        "y": [html.escape(row.name, quote=False) for row in ordered],  # Plotly reads tags in labels
         "x": [row.overdue for row in ordered],
         "marker": {"color": OVERDUE_COLOUR},
         "text": [str(row.overdue) for row in ordered],

@@ -33,10 +33,10 @@ ONE_YEAR = 365 * 24 * 3600
 def index():
     dash = parse_dashboard_filters(request.args)
     today = today_utc()
+    record_month(today)  # first, so its transaction has read next to nothing (see trend.py)
     sites = queries.sites()
     all_departments = queries.control_rows(dash.risk, today)
     check_known(dash, sites, all_departments)
-    record_month(today)
 
     matrix = scoring.matrix()
     bases = dict.fromkeys(("inherent", "residual", *dash.bases))  # the indicators need both
