@@ -19,9 +19,9 @@ depends_on = None
 def upgrade():
     # The dashboard's GROUP BYs read these instead of the table (riskreg/dashboard/models.py).
     with op.batch_alter_table('risks', schema=None) as batch_op:
-        batch_op.create_index('ix_risks_inherent_grid', ['inherent_likelihood', 'inherent_impact', 'direction', 'status'], unique=False)
-        batch_op.create_index('ix_risks_residual_grid', ['residual_likelihood', 'residual_impact', 'direction', 'status'], unique=False)
-        batch_op.create_index('ix_risks_status_review', ['status', 'next_review_date'], unique=False)
+        batch_op.create_index('ix_risks_inherent_grid', ['inherent_likelihood', 'inherent_impact', 'direction', 'status', 'site_id'], unique=False)
+        batch_op.create_index('ix_risks_residual_grid', ['residual_likelihood', 'residual_impact', 'direction', 'status', 'site_id'], unique=False)
+        batch_op.create_index('ix_risks_status_review', ['status', 'next_review_date', 'site_id', 'direction'], unique=False)
 
 
 def downgrade():
