@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.auth.views import bp as auth_bp
     from riskreg.controls.risk_views import bp as risk_controls_bp
     from riskreg.controls.views import bp as controls_bp
+    from riskreg.dashboard.views import bp as dashboard_bp
     from riskreg.departments.views import bp as departments_bp
     from riskreg.health import bp as health_bp
     from riskreg.reports.views import bp as reports_bp
@@ -96,12 +97,20 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.standards.views import bp as standards_bp
     from riskreg.users.views import bp as users_bp
 
-    for blueprint in (auth_bp, health_bp, risks_bp, sites_bp, departments_bp, users_bp):
+    for blueprint in (
+        auth_bp,
+        health_bp,
+        dashboard_bp,
+        risks_bp,
+        risk_controls_bp,  # /risks/<id>/controls/...
+        controls_bp,
+        sites_bp,
+        standards_bp,
+        reports_bp,
+        departments_bp,
+        users_bp,
+    ):
         app.register_blueprint(blueprint)
-    for blueprint in (standards_bp, reports_bp):  # ASM monitoring, standards and disclosure
-        app.register_blueprint(blueprint)
-    app.register_blueprint(controls_bp)
-    app.register_blueprint(risk_controls_bp)  # /risks/<id>/controls/...
     app.add_url_rule("/", endpoint="index", view_func=_index)
 
 

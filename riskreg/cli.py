@@ -14,6 +14,7 @@ from riskreg.extensions import db
 seed_cli = AppGroup("seed", help="Load reference and demo data (safe to repeat).")
 users_cli = AppGroup("users", help="Manage users.")
 sites_cli = AppGroup("sites", help="ASM monitoring jobs.")
+dashboard_cli = AppGroup("dashboard", help="Monthly band snapshots for the dashboard's trend.")
 
 
 @seed_cli.command("demo")
@@ -144,9 +145,38 @@ def users_create(email: str, name: str, role: str, department: str | None) -> No
     click.echo(f"Created {user.role.value} {user.email}.")
 
 
+@dashboard_cli.command("snapshot")
+def dashboard_snapshot() -> None:
+    """Keep this month's counts of open risks per band (safe to repeat; run it monthly or daily)."""
+    from riskreg.dashboard import trend
+    from riskreg.modeling import today
+
+    month = trend.month_start(today())
+    written = trend.take_snapshot(month)
+    db.session.commit()
+    if written:
+        click.echo(f"Recorded the snapshot of {month:%Y-%m} ({written} rows).")
+    else:
+        click.echo(f"The snapshot of {month:%Y-%m} is already there: nothing to do.")
+
+
+@dashboard_cli.command("backfill")
+def dashboard_backfill() -> None:
+    """Rebuild the months that have no snapshot from the audit trail (safe to repeat)."""
+    from riskreg.dashboard import trend
+
+    written = trend.backfill()
+    db.session.commit()
+    if written:
+        months = ", ".join(f"{m:%Y-%m}" for m in sorted(written))
+        click.echo(f"Rebuilt {len(written)} month(s) from the audit trail: {months}.")
+    else:
+        click.echo("Every month since the first audited risk has a snapshot: nothing to do.")
+
+
 def register(app: Flask) -> None:
     from riskreg.controls.reminders import reminders_cli
 
-    for group in (seed_cli, users_cli, sites_cli):
+    for group in (seed_cli, users_cli, sites_cli, dashboard_cli):
         app.cli.add_command(group)
     app.cli.add_command(reminders_cli)

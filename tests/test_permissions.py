@@ -81,6 +81,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/risks/{risk}/controls/link", EDITORS),
     ("POST", "/risks/{risk}/controls/{control}/unlink", EDITORS),
     ("POST", "/risks/{risk}/confirm-residual", EDITORS),
+    ("GET", "/dashboard", ALL),
+    ("GET", "/dashboard/plotly.min.js", ALL),
 ]
 # Reachable without signing in, or only by signing in/out.
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/healthz")}

@@ -62,6 +62,10 @@ def load_demo() -> SeedReport:
     _load_risks(data, sites, users, report)
     load_controls(data, users, report)
     load_monitoring_demo(data, sites, users, report)  # standards, controls, observations, engagements
+    db.session.flush()
+    from riskreg.dashboard.demo import load_demo_history  # the dashboard's trend: past months
+
+    report.add("band snapshot rows", load_demo_history())
     return report
 
 

@@ -1,0 +1,1 @@
+"""The executive dashboard: heatmaps with drill-down, indicators and the monthly trend."""

@@ -1,0 +1,113 @@
+"""Dashboard filters from the query string: the register's filters, restricted, plus the view.
+
+The dashboard counts open risks unless told otherwise (`status=all` means every risk that is not
+archived, as on the register). Anything it does not understand is a 400 that says why: a
+bookmarked dashboard must never silently show something other than what its URL says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask import url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+
+from riskreg.risks.filters import RiskFilters, parse_risk_filters
+from riskreg.risks.models import RiskStatus
+
+VIEWS = ("compare", "inherent", "residual", "target")
+VIEW_LABELS = {
+    "compare": "Inherent vs residual",
+    "inherent": "Inherent",
+    "residual": "Residual",
+    "target": "Target",
+}
+RISK_PARAMS = ("site", "direction", "category", "department", "status")
+PARAMS = (*RISK_PARAMS, "view")
+STATUS_ALL = "all"  # every status but archived
+DEFAULT_STATUS = RiskStatus.OPEN
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    risk: RiskFilters
+    view: str = "compare"
+    all_statuses: bool = False
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        return ("inherent", "residual") if self.view == "compare" else (self.view,)
+
+    def args(self, **overrides: Any) -> dict[str, Any]:
+        """The dashboard's own URL arguments (defaults left out, so URLs stay short)."""
+        args = self.risk.query_args()
+        if self.all_statuses:
+            args["status"] = STATUS_ALL
+        elif self.risk.status is DEFAULT_STATUS:
+            args.pop("status", None)
+        args["view"] = self.view
+        args.update(overrides)
+        if args["view"] == "compare":
+            del args["view"]
+        return {key: value for key, value in args.items() if value not in (None, "")}
+
+    def register_args(self, basis: str = "residual", **overrides: Any) -> dict[str, Any]:
+        """Arguments for /risks that select exactly the risks this dashboard counts."""
+        return self.risk.query_args(basis=basis, **overrides)
+
+    def cell_url(self, basis: str, likelihood: int, impact: int) -> str:
+        return url_for("risks.list", **self.register_args(basis, likelihood=likelihood, impact=impact))
+
+    def band_url(self, basis: str, band: str) -> str:
+        return url_for("risks.list", **self.register_args(basis, band=band))
+
+    @property
+    def status_value(self) -> str:
+        return STATUS_ALL if self.all_statuses else self.risk.status.value if self.risk.status else ""
+
+    @property
+    def narrowed(self) -> bool:
+        """Any filter beyond the default status."""
+        return bool(self.risk.query_args(status=None)) or self.status_value != DEFAULT_STATUS.value
+
+    @property
+    def trend_ignores(self) -> list[str]:
+        """Filters the monthly snapshots cannot follow (they keep site and direction only)."""
+        ignored = [name for name in ("category", "department") if getattr(self.risk, name) is not None]
+        if self.status_value != DEFAULT_STATUS.value:
+            ignored.append("status")
+        return ignored
+
+
+def parse_dashboard_filters(args: MultiDict) -> DashboardFilters:
+    unknown = sorted(set(args) - set(PARAMS))
+    if unknown:
+        raise BadRequest(
+            f"The dashboard has no filter called {', '.join(repr(u) for u in unknown)}; "
+            f"it takes {', '.join(PARAMS)}."
+        )
+    view = args.get("view", "").strip() or "compare"
+    if view not in VIEWS:
+        raise BadRequest(f"Filter 'view' must be one of {', '.join(VIEWS)}; {view!r} is not.")
+    status = args.get("status", "").strip()
+    all_statuses = status == STATUS_ALL
+    risk_args = MultiDict({name: args.get(name, "") for name in RISK_PARAMS})
+    if all_statuses:
+        risk_args["status"] = ""
+    elif status == "":
+        risk_args["status"] = DEFAULT_STATUS.value
+    try:
+        risk = parse_risk_filters(risk_args)
+    except BadRequest as error:
+        if status and not all_statuses and "'status'" in (error.description or ""):
+            raise BadRequest(
+                f"{error.description} Use status={STATUS_ALL} for every risk not archived."
+            ) from error
+        raise
+    return DashboardFilters(risk=risk, view=view, all_statuses=all_statuses)
+
+
+def with_basis(filters: RiskFilters, basis: str) -> RiskFilters:
+    return replace(filters, basis=basis)

@@ -1,0 +1,170 @@
+"""Pure: counts per (likelihood, impact) -> a grid of cells with bands -> a Plotly figure dict.
+
+A cell counts risks. Its colour is the band of the cell for risks not to people. For risks to
+people (communities, ASM miners) the people-first rule can lift a cell to a higher band (impact 5
+is at least High); where it does, the cell's label gets an asterisk and its hover text and the
+table say how many of its risks are lifted and to which band. The band totals count each risk in
+its own band, the rule included, so they match the register's band filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from riskreg.scoring import LEVELS, Band, Matrix
+
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+INK = "#1d2433"
+BASIS_TITLES = {"inherent": "Inherent", "residual": "Residual", "target": "Target"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    likelihood: int
+    impact: int
+    count: int
+    people_count: int  # risks to people among `count`
+    band: Band  # for risks not to people: the cell's colour
+    people_band: Band  # for risks to people (higher than `band` when the rule lifts the cell)
+
+    @property
+    def lifted(self) -> int:
+        """How many of this cell's risks the people-first rule puts in a higher band."""
+        return self.people_count if self.people_band.rank > self.band.rank else 0
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+
+@dataclass(frozen=True)
+class Grid:
+    basis: str
+    cells: dict[tuple[int, int], Cell]
+    band_counts: dict[str, int]  # each risk in its own band, people-first rule included
+    unscored: int = 0  # risks with no score on this basis (only target scores are optional)
+    bands: tuple[Band, ...] = field(default=())
+
+    @property
+    def total(self) -> int:
+        return sum(cell.count for cell in self.cells.values())
+
+    @property
+    def lifted(self) -> int:
+        return sum(cell.lifted for cell in self.cells.values())
+
+    def rows(self) -> list[list[Cell]]:
+        """Rows from the highest likelihood down, as the chart shows them."""
+        return [[self.cells[(lk, im)] for im in LEVELS] for lk in reversed(LEVELS)]
+
+    @property
+    def title(self) -> str:
+        return BASIS_TITLES[self.basis]
+
+
+def build_grid(rows: Iterable[tuple[Any, Any, Any, int]], matrix: Matrix, basis: str) -> Grid:
+    """rows: (likelihood, impact, is_people, count) from a GROUP BY; NULL levels are unscored."""
+    people_direction = next(iter(matrix.people_directions), None)
+    counts: dict[tuple[int, int], list[int]] = {(lk, im): [0, 0] for lk in LEVELS for im in LEVELS}
+    band_counts = {key: 0 for key in matrix.band_keys}
+    unscored = 0
+    for likelihood, impact, is_people, count in rows:
+        if likelihood is None or impact is None:
+            unscored += count
+            continue
+        entry = counts[(int(likelihood), int(impact))]
+        entry[0] += count
+        if is_people:
+            entry[1] += count
+        band = matrix.band(int(likelihood), int(impact), people_direction if is_people else None)
+        band_counts[band.key] += count
+    cells = {
+        (lk, im): Cell(
+            likelihood=lk,
+            impact=im,
+            count=total,
+            people_count=people,
+            band=matrix.band(lk, im),
+            people_band=matrix.band(lk, im, people_direction),
+        )
+        for (lk, im), (total, people) in counts.items()
+    }
+    return Grid(basis, cells, band_counts, unscored, matrix.bands)
+
+
+def cell_label(cell: Cell) -> str:
+    return f"{cell.count}*" if cell.lifted else str(cell.count)
+
+
+def hover_text(cell: Cell, matrix: Matrix) -> str:
+    noun = "risk" if cell.count == 1 else "risks"
+    text = (
+        f"Likelihood {cell.likelihood} {matrix.likelihood_label(cell.likelihood)}"
+        f" × impact {cell.impact} {matrix.impact_label(cell.impact)}"
+        f"<br>{cell.count} {noun} · {cell.band.label}"
+    )
+    if cell.lifted:
+        text += f"<br>{cell.lifted} to people: {cell.people_band.label} (people-first rule)"
+    if cell.count:
+        text += "<br>Click to open them in the register"
+    return text
+
+
+def stepped_colorscale(bands: tuple[Band, ...]) -> list[list[Any]]:
+    """One flat colour per band rank: z = rank with zmin -0.5 and zmax n - 0.5."""
+    n = len(bands)
+    scale: list[list[Any]] = []
+    for band in bands:
+        scale.append([band.rank / n, band.fill])
+        scale.append([(band.rank + 1) / n, band.fill])
+    return scale
+
+
+def figure(grid: Grid, matrix: Matrix, link: Callable[[Cell], str]) -> dict[str, Any]:
+    """The heatmap: impact on x, likelihood on y, cells coloured by band and labelled with counts.
+
+    customdata holds each cell's drill-down URL (None for empty cells, which do not navigate).
+    """
+    ordered = [[grid.cells[(lk, im)] for im in LEVELS] for lk in LEVELS]  # y ascends from the bottom
+    trace = {
+        "type": "heatmap",
+        "x": list(LEVELS),
+        "y": list(LEVELS),
+        "z": [[cell.band.rank for cell in row] for row in ordered],
+        "zmin": -0.5,
+        "zmax": len(matrix.bands) - 0.5,
+        "colorscale": stepped_colorscale(matrix.bands),
+        "showscale": False,
+        "xgap": 3,
+        "ygap": 3,
+        "text": [[cell_label(cell) for cell in row] for row in ordered],
+        "texttemplate": "%{text}",
+        "textfont": {"size": 18, "color": INK, "family": FONT},
+        "hovertext": [[hover_text(cell, matrix) for cell in row] for row in ordered],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "customdata": [[link(cell) if cell.count else None for cell in row] for row in ordered],
+    }
+    axis = {"tickvals": list(LEVELS), "fixedrange": True, "showgrid": False, "zeroline": False}
+    layout = {
+        "title": {"text": f"{grid.title} risk", "font": {"size": 15}},
+        "xaxis": {
+            **axis,
+            "title": {"text": "Impact"},
+            "ticktext": [f"{lv.value}<br>{lv.label}" for lv in matrix.impact],
+        },
+        "yaxis": {
+            **axis,
+            "title": {"text": "Likelihood"},
+            "ticktext": [f"{lv.value} {lv.label}" for lv in matrix.likelihood],
+        },
+        "dragmode": False,  # clicks do not fire while a drag mode is on
+        "hovermode": "closest",
+        "height": 400,
+        "margin": {"l": 120, "r": 10, "t": 40, "b": 70},
+        "font": {"family": FONT, "color": INK},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "#ffffff",
+    }
+    return {"data": [trace], "layout": layout, "config": {"displayModeBar": False, "responsive": True}}

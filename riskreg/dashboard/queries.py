@@ -1,0 +1,243 @@
+"""Dashboard numbers, each from one SQL aggregation: the page makes the same queries at any size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskreg import scoring
+from riskreg.auth.models import User
+from riskreg.controls.models import (
+    DONE_CONTROL_STATUSES,
+    OPEN_CONTROL_STATUSES,
+    Control,
+    ControlStatus,
+    risk_controls,
+)
+from riskreg.dashboard.filters import with_basis
+from riskreg.dashboard.heatmap import Grid, build_grid
+from riskreg.departments.models import Department
+from riskreg.extensions import db
+from riskreg.risks import filters as risk_filters
+from riskreg.risks.filters import RiskFilters
+from riskreg.risks.models import Risk, RiskStatus
+from riskreg.sites.models import AsmPresence, Site
+
+TOP_LIMIT = 10
+REVIEWABLE = (RiskStatus.OPEN, RiskStatus.DRAFT)
+
+
+def people_expr() -> sa.ColumnElement[bool]:
+    """SQL for "a risk to people" (the people-first rule's directions)."""
+    return Risk.direction.in_(sorted(scoring.matrix().people_directions))
+
+
+def grid(filters: RiskFilters, basis: str) -> Grid:
+    """Counts per (likelihood, impact, direction): one GROUP BY of at most 78 rows.
+
+    Grouping by the direction column itself (not "is it to people") lets the database read the
+    rows in the order of the covering index ix_risks_<basis>_cell, with no sort.
+    """
+    likelihood, impact = risk_filters.basis_columns(basis)
+    stmt = (
+        sa.select(likelihood, impact, Risk.direction, sa.func.count())
+        .where(*risk_filters.conditions(with_basis(filters, basis), include_band=False))
+        .group_by(likelihood, impact, Risk.direction)
+    )
+    matrix = scoring.matrix()
+    rows = [
+        (lk, im, scoring.is_people_direction(direction, matrix.people_directions), count)
+        for lk, im, direction, count in db.session.execute(stmt)
+    ]
+    return build_grid(rows, matrix, basis)
+
+
+@dataclass(frozen=True)
+class TopRisk:
+    id: int
+    ref: str
+    title: str
+    site: str | None
+    owner: str
+    likelihood: int
+    impact: int
+    band: scoring.Band
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+
+def top_cells(residual: Grid, limit: int = TOP_LIMIT) -> list[tuple[int, int, bool, int]]:
+    """The fewest (likelihood, impact, people) groups that hold the `limit` worst residual risks.
+
+    Worst = highest band (people-first rule included), then score, then impact. Restricting the
+    query to these cells lets the index on the residual cell do the work on a large register.
+    """
+    groups: list[tuple[tuple[int, int, int], int, int, bool, int]] = []
+    for cell in residual.cells.values():
+        others = cell.count - cell.people_count
+        if others:
+            key = (cell.band.rank, cell.score, cell.impact)
+            groups.append((key, cell.likelihood, cell.impact, False, others))
+        if cell.people_count:
+            key = (cell.people_band.rank, cell.score, cell.impact)
+            groups.append((key, cell.likelihood, cell.impact, True, cell.people_count))
+    groups.sort(key=lambda group: group[0], reverse=True)
+    chosen: list[tuple[int, int, bool, int]] = []
+    held, last_key = 0, None
+    for key, likelihood, impact, people, count in groups:
+        if held >= limit and key != last_key:  # ties with the last one taken come too
+            break
+        chosen.append((likelihood, impact, people, key[0]))
+        held, last_key = held + count, key
+    return chosen
+
+
+def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -> list[TopRisk]:
+    """The worst residual risks with their owners and sites, in one query."""
+    cells = top_cells(residual, limit)  # none: the query still runs (and finds nothing), so the
+    people = people_expr()  # page's statement count never depends on the data
+    cell_conditions = [
+        sa.and_(
+            Risk.residual_likelihood == lk,
+            Risk.residual_impact == im,
+            people if is_people else sa.not_(people),
+        )
+        for lk, im, is_people, _rank in cells
+    ]
+    whens = [(cond, r) for cond, (*_, r) in zip(cell_conditions, cells, strict=True)]
+    rank = sa.case(*whens, else_=-1) if whens else sa.literal(-1)
+    stmt = (
+        sa.select(
+            Risk.id,
+            Risk.ref,
+            Risk.title,
+            Site.name,
+            User.name,
+            Risk.residual_likelihood,
+            Risk.residual_impact,
+            Risk.direction,
+        )
+        .join(User, User.id == Risk.owner_id)
+        .outerjoin(Site, Site.id == Risk.site_id)
+        .where(*risk_filters.conditions(with_basis(filters, "residual"), include_band=False))
+        .where(sa.or_(*cell_conditions) if cell_conditions else sa.false())
+        .order_by(rank.desc(), Risk.residual_score.desc(), Risk.residual_impact.desc(), Risk.id)
+        .limit(limit)
+    )
+    matrix = scoring.matrix()
+    return [
+        TopRisk(rid, ref, title, site, owner, lk, im, matrix.band(lk, im, direction))
+        for rid, ref, title, site, owner, lk, im, direction in db.session.execute(stmt)
+    ]
+
+
+def review_overdue(filters: RiskFilters, on: date) -> int:
+    """Open or draft risks whose next review date has passed."""
+    stmt = (
+        sa.select(sa.func.count(Risk.id))
+        .where(*risk_filters.conditions(filters, include_band=False))
+        .where(Risk.status.in_(REVIEWABLE), Risk.next_review_date < on)
+    )
+    return db.session.scalar(stmt) or 0
+
+
+@dataclass
+class DepartmentControls:
+    id: int
+    name: str
+    active: bool
+    total: int = 0  # not cancelled
+    done: int = 0  # implemented or verified
+    overdue: int = 0  # planned or in progress, due date passed
+
+
+def _sum_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
+    """Every department with its controls' counts, in one statement (departments with none show 0).
+
+    The controls are tallied per (department, status) in index order (ix_controls_department_
+    status_due covers it), then joined to the departments. Site, direction and category narrow
+    the controls to those mitigating a matching risk; the department filter is applied by the
+    caller, so this one query also lists the departments for the filter.
+    """
+    tally = sa.select(
+        Control.department_id.label("department_id"),
+        Control.status.label("status"),
+        sa.func.count().label("controls"),
+        _sum_if(Control.due_date < on).label("late"),
+    ).group_by(Control.department_id, Control.status)
+    scope = _risk_scope(filters)
+    if scope:
+        tally = tally.where(
+            Control.id.in_(
+                sa.select(risk_controls.c.control_id)
+                .join(Risk, Risk.id == risk_controls.c.risk_id)
+                .where(*scope)
+            )
+        )
+    counted = tally.subquery()
+    stmt = (
+        sa.select(
+            Department.id,
+            Department.name,
+            Department.active,
+            counted.c.status,
+            counted.c.controls,
+            counted.c.late,
+        )
+        .outerjoin(counted, counted.c.department_id == Department.id)
+        .order_by(Department.name, Department.id)
+    )
+    rows: dict[int, DepartmentControls] = {}
+    for dept_id, name, active, status, controls, late in db.session.execute(stmt):
+        row = rows.setdefault(dept_id, DepartmentControls(dept_id, name, active))
+        if status is None:
+            continue
+        if status is not ControlStatus.CANCELLED:
+            row.total += controls
+        if status in DONE_CONTROL_STATUSES:
+            row.done += controls
+        if status in OPEN_CONTROL_STATUSES:
+            row.overdue += late or 0
+    return list(rows.values())
+
+
+def _risk_scope(filters: RiskFilters) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if filters.corporate:
+        where.append(Risk.site_id.is_(None))
+    elif filters.site is not None:
+        where.append(Risk.site_id == filters.site)
+    if filters.direction is not None:
+        where.append(Risk.direction == filters.direction)
+    if filters.category:
+        where.append(Risk.category == filters.category)
+    return where
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    id: int
+    name: str
+    active: bool
+    asm_presence: AsmPresence
+
+
+def sites() -> list[SiteRow]:
+    """Sites are reference data (tens, not thousands): one query feeds the filter and the ASM list."""
+    stmt = sa.select(Site.id, Site.name, Site.active, Site.asm_presence).order_by(Site.name)
+    return [SiteRow(*row) for row in db.session.execute(stmt)]
+
+
+def completion(rows: list[DepartmentControls]) -> dict[str, Any]:
+    total = sum(r.total for r in rows)
+    done = sum(r.done for r in rows)
+    return {"total": total, "done": done, "rate": round(100 * done / total) if total else None}

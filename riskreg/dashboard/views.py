@@ -1,0 +1,129 @@
+"""/dashboard: heatmaps with drill-down, indicators and trend; and Plotly's JavaScript, served locally."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import plotly
+import sqlalchemy as sa
+from flask import Blueprint, Response, render_template, request, send_from_directory
+from werkzeug.exceptions import BadRequest
+
+from riskreg import reference, scoring
+from riskreg.auth.permissions import Permission, permission_required
+from riskreg.dashboard import charts, heatmap, queries, trend
+from riskreg.dashboard.filters import VIEW_LABELS, DashboardFilters, parse_dashboard_filters
+from riskreg.extensions import db
+from riskreg.modeling import today as today_utc
+from riskreg.risks.models import Direction, RiskStatus
+from riskreg.sites.models import AsmPresence
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+PLOTLY_DIR = Path(plotly.__file__).resolve().parent / "package_data"
+PLOTLY_VERSION = plotly.__version__
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.get("")
+@permission_required(Permission.VIEW)
+def index():
+    dash = parse_dashboard_filters(request.args)
+    today = today_utc()
+    record_month(today)  # first, so its transaction has read next to nothing (see trend.py)
+    sites = queries.sites()
+    all_departments = queries.control_rows(dash.risk, today)
+    check_known(dash, sites, all_departments)
+
+    matrix = scoring.matrix()
+    bases = dict.fromkeys(("inherent", "residual", *dash.bases))  # the indicators need both
+    grids = {basis: queries.grid(dash.risk, basis) for basis in bases}
+    figures = {basis: heatmap.figure(grids[basis], matrix, cell_link(dash, basis)) for basis in dash.bases}
+    departments = [
+        row
+        for row in all_departments
+        if dash.risk.department in (None, row.id)
+        and (row.active or row.total or row.id == dash.risk.department)
+    ]
+    series = trend.series(dash.risk, today)
+    return render_template(
+        "dashboard/index.html",
+        dash=dash,
+        today=today,
+        view_labels=VIEW_LABELS,
+        grids=grids,
+        figures=figures,
+        top=queries.top_residual(dash.risk, grids["residual"]),
+        review_overdue=queries.review_overdue(dash.risk, today),
+        departments=departments,
+        completion=queries.completion(departments),
+        overdue_total=sum(row.overdue for row in departments),
+        overdue_figure=charts.overdue_figure(departments),
+        asm_sites=asm_sites(dash, sites),
+        series=series,
+        trend_figure=charts.trend_figure(series, matrix),
+        month_label=charts.month_label,
+        site_options=[s for s in sites if s.active or s.id == dash.risk.site],
+        department_options=[d for d in all_departments if d.active or d.id == dash.risk.department],
+        categories=reference.categories(),
+        directions=list(Direction),
+        statuses=list(RiskStatus),
+        plotly_version=PLOTLY_VERSION,
+    )
+
+
+def cell_link(dash: DashboardFilters, basis: str):
+    return lambda cell: dash.cell_url(basis, cell.likelihood, cell.impact)
+
+
+def check_known(dash: DashboardFilters, sites: list[queries.SiteRow], departments: list) -> None:
+    """A site or department id that does not exist is a 400, not an empty dashboard."""
+    if dash.risk.site is not None and dash.risk.site not in {s.id for s in sites}:
+        raise BadRequest(f"Filter 'site': there is no site with id {dash.risk.site}.")
+    if dash.risk.department is not None and dash.risk.department not in {d.id for d in departments}:
+        raise BadRequest(f"Filter 'department': there is no department with id {dash.risk.department}.")
+
+
+def record_month(today) -> None:
+    """On the first view of a month, keep the month's snapshot for the trend (once, whoever comes first)."""
+    if trend.has_snapshot(trend.month_start(today)):
+        return
+    try:
+        trend.take_snapshot(today)
+        db.session.commit()
+    except sa.exc.OperationalError:
+        # SQLite: another worker wrote the month while this one read; its rows stand.
+        db.session.rollback()
+        logger.warning("band snapshot of %s left to the worker that is writing it", trend.month_start(today))
+
+
+def asm_sites(dash: DashboardFilters, sites: list[queries.SiteRow]) -> list[queries.SiteRow]:
+    """Active sites with ASM on or next to them (within the site filter, if any)."""
+    if dash.risk.corporate:
+        return []
+    chosen = [
+        s
+        for s in sites
+        if s.active
+        and s.asm_presence in (AsmPresence.ON_SITE, AsmPresence.ADJACENT)
+        and (dash.risk.site is None or s.id == dash.risk.site)
+    ]
+    return sorted(chosen, key=lambda s: (s.asm_presence is not AsmPresence.ON_SITE, s.name))
+
+
+@bp.get("/plotly.min.js")
+@permission_required(Permission.VIEW)
+def plotly_js() -> Response:
+    """The plotly package's own bundle: no CDN, no copy in the repository; cached for a year.
+
+    Pages link it with ?v=<plotly version>, so an upgrade changes the URL and the cache moves on.
+    """
+    response = send_from_directory(
+        PLOTLY_DIR, "plotly.min.js", mimetype="text/javascript", max_age=ONE_YEAR, conditional=True, etag=True
+    )
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response

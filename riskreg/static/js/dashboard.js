@@ -1,0 +1,41 @@
+/* Dashboard charts: each [data-figure] element is drawn from the JSON data block it names.
+   Figures come from the server as data (script type="application/json"), never as inline code,
+   so the page keeps a script-src 'self' policy. A heatmap cell's customdata is the register URL
+   of its risks: a click goes there. */
+(function () {
+  "use strict";
+
+  function sameOriginPath(url) {
+    return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/";
+  }
+
+  function draw(element) {
+    var source = document.getElementById(element.getAttribute("data-figure"));
+    if (!source || typeof window.Plotly === "undefined") {
+      return; // no Plotly: the tables beside the charts carry the same numbers
+    }
+    var figure = JSON.parse(source.textContent);
+    window.Plotly.newPlot(element, figure.data, figure.layout, figure.config).then(function () {
+      element.setAttribute("data-drawn", "true");
+      var holder = element.closest(".figure");
+      if (holder) {
+        holder.classList.add("charted");
+      }
+      element.on("plotly_click", function (event) {
+        var point = event && event.points && event.points[0];
+        if (point && sameOriginPath(point.customdata)) {
+          window.location.assign(point.customdata);
+        }
+      });
+    });
+  }
+
+  document.querySelectorAll("[data-figure]").forEach(draw);
+
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
+})();

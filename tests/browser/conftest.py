@@ -1,0 +1,199 @@
+"""Browser journeys: Debian's Chromium, driven by Playwright, against a live riskreg on loopback.
+
+Fixtures for every journey (mark each test `@pytest.mark.browser`):
+- `live_server`: the app on a temporary SQLite file loaded with `seed demo`, served by werkzeug in
+  a thread on 127.0.0.1 (a free port), for the whole session. `live_server.session()` reads its
+  database. Journeys share it: count what you assert from the database, not from constants.
+- `browser`: one Chromium for the session, /usr/bin/chromium (installed with apt-get when missing
+  and running as root; otherwise the journeys are skipped, saying why). No browser is downloaded.
+- `browsing` / `page`: a fresh browser context per test, whose every request to a host other than
+  the live server is refused and recorded (`browsing.offsite`), as are uncaught script errors
+  (`browsing.errors`). A failed journey leaves a screenshot of its end in tests/artifacts/.
+- `sign_in(page, email)`: signs in through the real form with the demo password.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import threading
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from riskreg import create_app
+from riskreg.config import ROOT
+from riskreg.extensions import db
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def ensure_chromium() -> str:
+    """Debian's Chromium: installed with apt-get when missing and we are root, never downloaded."""
+    if CHROMIUM.exists():
+        return str(CHROMIUM)
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip(f"{CHROMIUM} is missing and only root can install it: run `apt-get install -y chromium`")
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "chromium"]
+    for commands in ([install], [["apt-get", "update"], install]):  # the package lists may be stale
+        for command in commands:
+            subprocess.run(command, env=env, capture_output=True, timeout=900, check=False)  # noqa: S603
+        if CHROMIUM.exists():
+            return str(CHROMIUM)
+    pytest.skip("`apt-get install -y chromium` did not install /usr/bin/chromium")
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # one line per request is noise here
+        pass
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        """The live database, read in its own app context (as a second worker would)."""
+        with self.app.app_context():
+            try:
+                yield db.session
+            finally:
+                db.session.remove()
+
+    def owns(self, url: str) -> bool:
+        parts, mine = urlsplit(url), urlsplit(self.url)
+        return parts.scheme in ("data", "blob", "about") or parts.netloc == mine.netloc
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'riskreg.sqlite'}",
+            "SECRET_KEY": secrets.token_hex(32),
+            "UPLOAD_DIR": str(folder / "uploads"),
+            "RATELIMIT_ENABLED": False,  # every journey signs in from the same address
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        result = app.test_cli_runner().invoke(args=["seed", "demo"])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is in the dev extra")
+    executable = ensure_chromium()
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Browsing:
+    page: Any
+    offsite: list[str] = field(default_factory=list)  # requests to other hosts, refused
+    errors: list[str] = field(default_factory=list)  # uncaught errors in the page's scripts
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)  # the page fixture reads it at teardown
+
+
+def artifact_path(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / (re.sub(r"[^\w.-]+", "_", name) + ".png")
+
+
+@pytest.fixture
+def browsing(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Browsing]:
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    state = Browsing(page)
+
+    def guard(route: Any) -> None:
+        if live_server.owns(route.request.url):
+            route.continue_()
+        else:  # offline: nothing leaves the machine, and the test sees that something tried
+            state.offsite.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page.on("pageerror", lambda error: state.errors.append(str(error)))
+    try:
+        yield state
+    finally:
+        report = getattr(request.node, "report_call", None)
+        if report is None or report.failed:
+            page.screenshot(path=str(artifact_path(f"failed-{request.node.name}")), full_page=True)
+        context.close()
+
+
+@pytest.fixture
+def page(browsing: Browsing) -> Any:
+    return browsing.page
+
+
+@pytest.fixture(scope="session")
+def demo_password() -> str:
+    with open(ROOT / "seeds" / "demo.toml", "rb") as handle:
+        return tomllib.load(handle)["password"]
+
+
+@pytest.fixture
+def sign_in(demo_password: str) -> Callable[[Any, str], None]:
+    def sign_in(page: Any, email: str) -> None:
+        page.goto("/login")
+        page.fill('input[name="email"]', email)
+        page.fill('input[name="password"]', demo_password)
+        with page.expect_navigation():
+            page.click('main button[type="submit"]')
+        assert "/login" not in page.url, f"{email} could not sign in"
+
+    return sign_in
