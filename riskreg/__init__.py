@@ -87,12 +87,23 @@ def _request_may_write() -> bool:
 def register_blueprints(app: Flask) -> None:
     from riskreg.auth.views import bp as auth_bp
     from riskreg.departments.views import bp as departments_bp
+    from riskreg.exports.views import bp as exports_bp
     from riskreg.health import bp as health_bp
+    from riskreg.imports.views import bp as imports_bp
     from riskreg.risks.views import bp as risks_bp
     from riskreg.sites.views import bp as sites_bp
     from riskreg.users.views import bp as users_bp
 
-    for blueprint in (auth_bp, health_bp, risks_bp, sites_bp, departments_bp, users_bp):
+    for blueprint in (
+        auth_bp,
+        health_bp,
+        risks_bp,
+        sites_bp,
+        departments_bp,
+        users_bp,
+        exports_bp,
+        imports_bp,
+    ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)
 

@@ -83,5 +83,8 @@ def users_create(email: str, name: str, role: str, department: str | None) -> No
 
 
 def register(app: Flask) -> None:
+    from riskreg.exports.commands import export_command
+
     for group in (seed_cli, users_cli):
         app.cli.add_command(group)
+    app.cli.add_command(export_command)
