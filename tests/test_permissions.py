@@ -39,6 +39,11 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/users/new", ADMIN),
     ("GET", "/users/{user}/edit", ADMIN),
     ("POST", "/users/{user}/edit", ADMIN),
+    ("GET", "/export.xlsx", ALL),
+    ("GET", "/import", EDITORS),
+    ("POST", "/import", EDITORS),
+    ("POST", "/import/confirm", EDITORS),
+    ("POST", "/import/cancel", EDITORS),
 ]
 # Reachable without signing in, or only by signing in/out.
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/healthz")}
