@@ -173,6 +173,8 @@ def _plan_row(row: SheetRow, risks: dict[str, Risk], lookups: Lookups, present: 
     bad = {FIELD_OF.get(key, key) for key in row.bad}
     for key, value in row.cells.items():
         name = FIELD_OF.get(key, key)
+        if value is None and risk is None and name in NEW_RISK:
+            continue  # an empty optional cell of a new risk: the form's default (reduce, open, ...)
         try:
             proposed[name] = _resolve(name, value, current, lookups)
         except ValueError as error:

@@ -94,10 +94,11 @@ def read_register(data: bytes, max_rows: int) -> RegisterSheet:
 
 def _read_rows(rows: Any, max_rows: int, result: RegisterSheet) -> None:
     header = next(rows, None)
-    columns = _read_header(header or (), result)
+    unlabelled: set[int] = set()  # columns already reported: unknown header, or values without one
+    columns = _read_header(header or (), result, unlabelled)
     if columns is None:
         return
-    seen, unlabelled = 1, set()
+    seen = 1
     for cells in rows:
         seen += 1
         if seen > 2 * max_rows + 1000:  # blank but formatted rows also cost time: bound them too
@@ -119,7 +120,7 @@ def _read_rows(rows: Any, max_rows: int, result: RegisterSheet) -> None:
         result.rows.append(_read_row(seen, cells, columns, result, unlabelled))
 
 
-def _read_header(header: Any, result: RegisterSheet) -> dict[int, Column] | None:
+def _read_header(header: Any, result: RegisterSheet, unknown: set[int]) -> dict[int, Column] | None:
     index = header_index()
     columns: dict[int, Column] = {}
     found: dict[str, int] = {}
@@ -130,6 +131,7 @@ def _read_header(header: Any, result: RegisterSheet) -> dict[int, Column] | None
         column = index.get(_norm(text))
         letter = get_column_letter(position + 1)
         if column is None:
+            unknown.add(position)
             result.problems.append(
                 Problem(
                     1,
