@@ -14,7 +14,7 @@ from defusedxml import EntitiesForbidden
 
 from riskreg.audit import AuditEvent
 from riskreg.extensions import db
-from riskreg.imports import reader
+from riskreg.imports import package, reader
 from riskreg.risks.models import Risk
 from tests.conftest import text_of
 from tests.xlsx_files import append_row, edited, export, ole_file, rezip, upload, with_entities, zip_bomb
@@ -188,3 +188,22 @@ def test_too_many_rows(app, clients, exported):
         app,
         whole_file=False,
     )
+
+
+def test_only_the_register_sheet_is_handed_to_openpyxl(clients, exported):
+    """The other sheets are dropped before parsing (openpyxl scans every sheet without a dimension)."""
+    raw = export(clients["executive"])  # write-only sheets carry no <dimension>
+    slim = package.register_only(raw)
+    with zipfile.ZipFile(io.BytesIO(slim)) as archive:
+        sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/sheet")]
+        assert sheets == ["xl/worksheets/sheet1.xml"]
+        assert (
+            b'<dimension xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ref="A1"/>'
+            in (archive.read("xl/worksheets/sheet1.xml")[:1000])
+        )
+    assert len(reader.read_register(slim, max_rows=100).rows) == 1
+    assert b"<dimension" in package.register_only(exported)  # saved by openpyxl: has its own, kept
+    assert len(reader.read_register(exported, max_rows=100).rows) == 2
+    assert package.register_only(b"not a zip") == b"not a zip"
+    no_register = rezip(exported, replace={"xl/workbook.xml": b"<workbook/>"})
+    assert package.register_only(no_register) == no_register

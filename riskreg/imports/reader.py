@@ -18,12 +18,14 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from riskreg.exports.columns import REGISTER_COLUMNS, Column
+from riskreg.imports.package import register_only
 from riskreg.modeling import LabelledEnum
 
 logger = logging.getLogger(__name__)
 
 SHEET = "Register"
-MAX_COLUMNS = 100  # cells beyond this are not looked at
+MAX_COLUMNS = 100  # the header is looked for in these columns
+EXTRA_COLUMNS = 5  # columns read past the last header, to report values without a header
 ALIASES = {"next review date": "next_review_date", "review date": "next_review_date"}
 
 
@@ -75,7 +77,7 @@ def read_register(data: bytes, max_rows: int) -> RegisterSheet:
         # openpyxl warns about parts it drops (extensions, print settings): not the importer's concern
         warnings.simplefilter("ignore")
         workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=False, keep_links=False, keep_vba=False
+            io.BytesIO(register_only(data)), read_only=True, data_only=False, keep_links=False, keep_vba=False
         )
         try:
             sheet = next((ws for ws in workbook.worksheets if ws.title.strip().lower() == "register"), None)
@@ -86,25 +88,25 @@ def read_register(data: bytes, max_rows: int) -> RegisterSheet:
                 )
                 return result
             sheet.reset_dimensions()  # never trust the stored size: read to the real last row
-            _read_rows(sheet.iter_rows(max_col=MAX_COLUMNS), max_rows, result)
+            _read_rows(sheet, max_rows, result)
         finally:
             workbook.close()
     return result
 
 
-def _read_rows(rows: Any, max_rows: int, result: RegisterSheet) -> None:
-    header = next(rows, None)
+def _read_rows(sheet: Any, max_rows: int, result: RegisterSheet) -> None:
+    header = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS), ())
     unlabelled: set[int] = set()  # columns already reported: unknown header, or values without one
-    columns = _read_header(header or (), result, unlabelled)
+    columns = _read_header(header, result, unlabelled)
     if columns is None:
         return
-    seen = 1
-    for cells in rows:
-        seen += 1
-        if seen > 2 * max_rows + 1000:  # blank but formatted rows also cost time: bound them too
+    # A few columns past the header are read, to point at values that have no header; rows are
+    # padded to this width, so it stays small.
+    width = min(MAX_COLUMNS, max(columns) + 1 + EXTRA_COLUMNS)
+    for number, cells in enumerate(sheet.iter_rows(min_row=2, max_col=width), start=2):
+        if number > 2 * max_rows + 1000:  # blank but formatted rows also cost time: bound them too
             break
-        values = [c.value for c in cells]
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+        if not any(c.value is not None and (not isinstance(c.value, str) or c.value.strip()) for c in cells):
             continue
         if len(result.rows) >= max_rows:
             result.problems.append(
@@ -116,8 +118,8 @@ def _read_rows(rows: Any, max_rows: int, result: RegisterSheet) -> None:
                 )
             )
             return
-        # read-only iter_rows yields every row from 1, blank ones included: the count is the row number
-        result.rows.append(_read_row(seen, cells, columns, result, unlabelled))
+        # read-only iter_rows yields every row, blank ones included: `number` is the sheet's row
+        result.rows.append(_read_row(number, cells, columns, result, unlabelled))
 
 
 def _read_header(header: Any, result: RegisterSheet, unknown: set[int]) -> dict[int, Column] | None:
