@@ -30,6 +30,10 @@ CHUNK = 1000  # rows fetched per round trip while streaming
 
 def _stream(stmt: sa.Select) -> Iterator[sa.Row]:
     # yield_per turns on stream_results: a server-side cursor on PostgreSQL, a lazy cursor on SQLite.
+    if db.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL plans a cursor for its first 10% of rows (cursor_tuple_fraction), which picked a
+        # nested loop over the grouped subqueries: 24 s instead of 1 s for 20,000 risks. We read all.
+        db.session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
     yield from db.session.execute(stmt, execution_options={"yield_per": CHUNK})
 
 
