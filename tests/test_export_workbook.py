@@ -249,3 +249,9 @@ def test_cli_export_refuses_a_bad_filter_and_writes_nothing(runner, tmp_path):
     result = runner.invoke(args=["export", "--out", str(out), "--query", "status=lost"])
     assert result.exit_code != 0 and "status" in result.output
     assert not out.exists() and not list(tmp_path.glob("*.xlsx*")) and not list(tmp_path.glob(".*partial"))
+
+
+def test_the_register_page_links_to_export_with_its_filters_and_to_import(clients, register):
+    page = clients["executive"].get("/risks?status=draft").get_data(as_text=True)
+    assert "/export.xlsx?status=draft" in page and 'href="/import"' not in page
+    assert 'href="/import"' in clients["risk_manager"].get("/risks").get_data(as_text=True)
