@@ -46,12 +46,17 @@ def register(make_risk, make_site, users):
             inherent_impact=2,
             residual_likelihood=1,
             residual_impact=1,
-        ),  # fmt: skip
+        ),
         "draft": make_risk(title="Mercury downstream", status=RiskStatus.DRAFT, site_id=site.id),
     }
     add_control([risks["child"], risks["corporate"]], title="Community liaison", due_date=date(2020, 5, 1))
-    add_control([risks["child"]], ControlStatus.VERIFIED, effectiveness=Effectiveness.EFFECTIVE,
-                closing_note="=cmd|' /C calc'!A0", closed_at=datetime(2024, 2, 3, 10, 0))  # fmt: skip
+    add_control(
+        [risks["child"]],
+        ControlStatus.VERIFIED,
+        effectiveness=Effectiveness.EFFECTIVE,
+        closing_note="=cmd|' /C calc'!A0",
+        closed_at=datetime(2024, 2, 3, 10, 0),
+    )
     return site, risks
 
 

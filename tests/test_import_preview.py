@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import datetime
 from pathlib import Path
@@ -10,12 +11,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from riskreg import create_app
 from riskreg.audit import AuditEvent
+from riskreg.auth import services as auth_services
 from riskreg.exports.columns import REGISTER_COLUMNS
 from riskreg.extensions import db
 from riskreg.imports import services as import_services
 from riskreg.risks import services as risk_services
 from riskreg.risks.models import Direction, Risk, RiskStatus, Treatment
+from riskreg.seeding.reference import load_departments
+from tests.conftest import PASSWORD, FreshContextClient, make_config, reset_schema
 from tests.conftest import text_of as raw_text
 from tests.xlsx_files import append_row, edited, export, set_cell, sheet_from_rows, token_of, upload
 
@@ -93,9 +98,16 @@ def test_the_new_user_journey_edit_a_score_and_add_a_row(app, clients, users, ri
 
     def change(ws):
         set_cell(ws, target.ref, "Inherent impact", 5)
-        append_row(ws, Title="ASM fatality at an abandoned pit", Site="Nyota Gold Mine", Direction="to_asm",
-                   Category="health & safety", Owner=users["risk_manager"].email, Status="Draft",
-                   **{"Next review": datetime(2027, 6, 30), **LEVELS})  # fmt: skip
+        append_row(
+            ws,
+            Title="ASM fatality at an abandoned pit",
+            Site="Nyota Gold Mine",
+            Direction="to_asm",
+            Category="health & safety",
+            Owner=users["risk_manager"].email,
+            Status="Draft",
+            **{"Next review": datetime(2027, 6, 30), **LEVELS},
+        )
 
     response = upload(client, edited(export(client), change))
     page = text_of(response)
@@ -123,7 +135,7 @@ def test_labels_and_raw_values_are_both_accepted(clients, risks, users):
             Treatment="accept",
             Status="open",
             **LEVELS,
-        ),  # fmt: skip
+        ),
         row_of(
             Title="B",
             Direction="to the company",
@@ -133,7 +145,7 @@ def test_labels_and_raw_values_are_both_accepted(clients, risks, users):
             Status="Closed",
             Site="corporate",
             **LEVELS,
-        ),  # fmt: skip
+        ),
     ]
     page = text_of(upload(clients["risk_manager"], sheet_from_rows(rows)))
     assert "2 new risks" in page and "0 problems" in page
@@ -303,3 +315,43 @@ def test_formula_looking_titles_round_trip(clients, risks):
     client = clients["risk_manager"]
     page = text_of(upload(client, export(client)))
     assert "3 unchanged 0 problems" in page
+
+
+def test_upload_and_confirm_need_the_csrf_token(tmp_path):
+    """With CSRF protection on, as in production: the upload form and the confirm form carry the token."""
+    app = create_app(
+        make_config(
+            WTF_CSRF_ENABLED=True, sqlite_path=tmp_path / "csrf.sqlite", UPLOAD_DIR=str(tmp_path / "up")
+        )
+    )
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        reset_schema()
+        load_departments()
+        user = auth_services.create_user(
+            email="rm@example.com", name="RM", role="risk_manager", password=PASSWORD
+        )
+        db.session.commit()
+        client = app.test_client()
+        login = client.get("/login").get_data(as_text=True)
+        client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": _csrf(login)})
+        new_risk = row_of(Title="T", Direction="to_asm", Category="Environment", Owner="RM", **LEVELS)
+        data = sheet_from_rows([HEADERS, new_risk])
+        assert upload(client, data).status_code == 400
+        form = {
+            "file": (io.BytesIO(data), "r.xlsx"),
+            "csrf_token": _csrf(client.get("/import").get_data(as_text=True)),
+        }
+        preview = client.post("/import", data=form, content_type="multipart/form-data")
+        assert "1 new risk" in text_of(preview)
+        assert client.post("/import/confirm", data={"token": token_of(preview)}).status_code == 400
+        confirm = {"token": token_of(preview), "csrf_token": _csrf(preview.get_data(as_text=True))}
+        assert client.post("/import/confirm", data=confirm).status_code == 302
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count(Risk.id))) == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
