@@ -90,7 +90,9 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.controls.views import bp as controls_bp
     from riskreg.dashboard.views import bp as dashboard_bp
     from riskreg.departments.views import bp as departments_bp
+    from riskreg.exports.views import bp as exports_bp
     from riskreg.health import bp as health_bp
+    from riskreg.imports.views import bp as imports_bp
     from riskreg.reports.views import bp as reports_bp
     from riskreg.risks.views import bp as risks_bp
     from riskreg.sites.views import bp as sites_bp
@@ -109,6 +111,8 @@ def register_blueprints(app: Flask) -> None:
         reports_bp,
         departments_bp,
         users_bp,
+        exports_bp,
+        imports_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -176,7 +176,9 @@ def dashboard_backfill() -> None:
 
 def register(app: Flask) -> None:
     from riskreg.controls.reminders import reminders_cli
+    from riskreg.exports.commands import export_command
 
     for group in (seed_cli, users_cli, sites_cli, dashboard_cli):
         app.cli.add_command(group)
-    app.cli.add_command(reminders_cli)
+    for command in (reminders_cli, export_command):
+        app.cli.add_command(command)

@@ -83,6 +83,11 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/risks/{risk}/confirm-residual", EDITORS),
     ("GET", "/dashboard", ALL),
     ("GET", "/dashboard/plotly.min.js", ALL),
+    ("GET", "/export.xlsx", ALL),
+    ("GET", "/import", EDITORS),
+    ("POST", "/import", EDITORS),
+    ("POST", "/import/confirm", EDITORS),
+    ("POST", "/import/cancel", EDITORS),
 ]
 # Reachable without signing in, or only by signing in/out.
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/healthz")}

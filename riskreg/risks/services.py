@@ -51,8 +51,9 @@ def audit_values(risk: Risk) -> dict[str, Any]:
 
     values = audit.snapshot(risk, AUDITED_FIELDS)
     site_id, owner_id = values.pop("site_id"), values.pop("owner_id")
-    site = db.session.get(Site, site_id) if site_id else None
-    owner = db.session.get(User, owner_id) if owner_id else None
+    with db.session.no_autoflush:  # looking names up must not write the edit half-way (one version bump)
+        site = db.session.get(Site, site_id) if site_id else None
+        owner = db.session.get(User, owner_id) if owner_id else None
     values["site"] = site.name if site else "Corporate"
     values["owner"] = owner.name if owner else None
     return values

@@ -1,0 +1,159 @@
+"""Cells for write-only sheets: safe text, band fills, and a table writer with a tidy header row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from riskreg import scoring
+
+# A spreadsheet reads text starting with these as a formula (OWASP "CSV injection", ASVS 5.0 1.2.10).
+FORMULA_TRIGGERS = frozenset("=+-@\t\r")
+LAST_ROW = 1_048_576  # Excel's last row: drop-downs also work on rows the user adds
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="E3E8EF")
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+TITLE_FONT = Font(bold=True, size=14)
+
+
+def fill(colour: str) -> PatternFill:
+    """A solid fill from a matrix colour ("#C8E6C9")."""
+    return PatternFill("solid", fgColor=colour.lstrip("#").upper())
+
+
+def clean(text: str) -> str:
+    """Drop the control characters that XML (and so a workbook) cannot hold."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
+
+
+def is_formula_like(text: str) -> bool:
+    return text[:1] in FORMULA_TRIGGERS or text in ERROR_CODES
+
+
+def safe_text(ws: WriteOnlyWorksheet, value: str | None) -> Any:
+    """Text that stays text: a formula-looking string becomes a string cell with Excel's quote prefix.
+
+    openpyxl turns any string starting with "=" into a formula (and "#N/A" into an error); a string
+    cell (t="inlineStr") with quotePrefix is shown as the literal text and stays text when edited.
+    Nothing is added to the text itself, so the import reads back exactly what was exported.
+    """
+    if not value:
+        return None
+    value = clean(value)
+    if not is_formula_like(value):
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
+class StyledColumn:
+    """One reusable styled cell per column (and per band): a write-only row is written at once.
+
+    Styling each cell anew costs a style lookup per cell; reusing a template keeps the export close
+    to the bare writer's speed. Never put the same template twice in one row.
+    """
+
+    def __init__(self, ws: WriteOnlyWorksheet, **style: Any) -> None:
+        self.template = WriteOnlyCell(ws)
+        for name, value in style.items():
+            setattr(self.template, name, value)
+
+    def __call__(self, value: Any) -> Any:
+        if value is None:
+            return None
+        self.template.value = value
+        return self.template
+
+
+class BandCells:
+    """Cells filled with their band's colour, one template per band (for one column)."""
+
+    def __init__(self, ws: WriteOnlyWorksheet, matrix: scoring.Matrix) -> None:
+        self.columns = {band.key: StyledColumn(ws, fill=fill(band.fill)) for band in matrix.bands}
+
+    def __call__(self, band: scoring.Band | None) -> Any:
+        return None if band is None else self.columns[band.key](band.label)
+
+
+@dataclass(frozen=True)
+class Header:
+    text: str
+    width: float
+    validation: DataValidation | None = None
+
+
+class TableSheet:
+    """A write-only sheet holding one table: bold, frozen header row, autofilter, widths, drop-downs."""
+
+    def __init__(self, wb: Workbook, title: str, headers: Sequence[Header], freeze: str = "B2") -> None:
+        self.ws: WriteOnlyWorksheet = wb.create_sheet(title)
+        self.headers = headers
+        # Widths, the frozen pane and the header row go before the first row (write-only order).
+        for index, header in enumerate(headers, 1):
+            self.ws.column_dimensions[get_column_letter(index)].width = header.width
+        self.ws.freeze_panes = freeze
+        self.ws.row_dimensions[1].height = 32
+        self.ws.append([self.header_cell(header.text) for header in headers])
+        self.rows = 1
+
+    def header_cell(self, text: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws, value=text)
+        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
+        return cell
+
+    def append(self, values: Iterable[Any]) -> None:
+        self.ws.append(list(values))
+        self.rows += 1
+
+    def finish(self) -> int:
+        """Autofilter over the written rows, drop-downs on their columns; returns the data rows."""
+        last = get_column_letter(len(self.headers))
+        self.ws.auto_filter.ref = f"A1:{last}{max(self.rows, 2)}"
+        for index, header in enumerate(self.headers, 1):
+            if header.validation is not None:
+                letter = get_column_letter(index)
+                header.validation.add(f"{letter}2:{letter}{LAST_ROW}")
+                self.ws.data_validations.append(header.validation)
+        return self.rows - 1
+
+
+def list_validation(source: str, what: str, strict: bool = True) -> DataValidation:
+    """A drop-down from a range ("Legend!$H$2:$H$5") or an inline list ('"a,b"').
+
+    Not strict: a warning only (an owner may also be typed as an email address).
+    """
+    return DataValidation(
+        type="list",
+        formula1=source,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="stop" if strict else "warning",
+        errorTitle=f"Not a known {what}",
+        error=f"Choose a {what} from the list (the Legend sheet lists them).",
+    )
+
+
+def level_validation() -> DataValidation:
+    return DataValidation(
+        type="whole",
+        operator="between",
+        formula1="1",
+        formula2="5",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Level from 1 to 5",
+        error="Likelihood and impact are whole numbers from 1 to 5 (see the Legend sheet).",
+    )

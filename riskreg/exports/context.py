@@ -1,0 +1,75 @@
+"""What every sheet builder gets: the filters, the matrix, who and when, and the allowed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from riskreg import reference, scoring
+from riskreg.exports import queries
+from riskreg.exports.columns import CORPORATE
+from riskreg.modeling import utcnow
+from riskreg.risks.filters import RiskFilters
+from riskreg.risks.models import Direction, RiskStatus, Treatment
+
+LEGEND = "Legend"
+LIST_FIRST_COLUMN = 11  # the allowed values sit on the Legend sheet from column K, right of the legend
+
+
+@dataclass
+class ValueLists:
+    """Allowed values (drop-down sources), laid out as columns of the Legend sheet."""
+
+    lists: dict[str, list[str]]
+
+    def column(self, name: str) -> str:
+        return get_column_letter(LIST_FIRST_COLUMN + list(self.lists).index(name))
+
+    def ref(self, name: str) -> str:
+        letter, size = self.column(name), max(len(self.lists[name]), 1)
+        return f"{LEGEND}!${letter}$2:${letter}${size + 1}"
+
+
+@dataclass
+class ExportContext:
+    filters: RiskFilters
+    matrix: scoring.Matrix
+    generated_at: datetime  # UTC, naive (Excel has no time zones)
+    generated_by: str
+    sites: list[Any]
+    lists: ValueLists
+    counts: dict[str, int] = field(default_factory=dict)  # rows written per sheet, for the Legend
+
+    @property
+    def today(self) -> date:
+        return self.generated_at.date()
+
+    def band_table(self) -> dict[tuple[int, int, bool], scoring.Band]:
+        """The band of every (likelihood, impact, risk to people) once, instead of once per cell."""
+        people = next(iter(self.matrix.people_directions), None)
+        return {
+            (lk, im, is_people): self.matrix.band(lk, im, people if is_people else None)
+            for lk in scoring.LEVELS
+            for im in scoring.LEVELS
+            for is_people in (False, True)
+        }
+
+
+def make_context(filters: RiskFilters, generated_by: str) -> ExportContext:
+    sites = queries.sites()
+    lists = ValueLists(
+        {
+            "Direction": [d.label for d in Direction],
+            "Category": reference.categories(),
+            "Treatment": [t.label for t in Treatment],
+            "Status": [s.label for s in RiskStatus],
+            "Site": [CORPORATE, *(site.name for site in sites)],
+            "Owner": queries.owner_names(),
+        }
+    )
+    return ExportContext(
+        filters, scoring.matrix(), utcnow().replace(microsecond=0), generated_by, sites, lists
+    )

@@ -1,0 +1,116 @@
+"""The Register sheet (one row per risk; also the import format) and the Controls sheet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook
+
+from riskreg.controls.models import ControlStatus, Effectiveness
+from riskreg.exports import queries
+from riskreg.exports.cells import (
+    WRAP,
+    BandCells,
+    Header,
+    StyledColumn,
+    TableSheet,
+    level_validation,
+    list_validation,
+    safe_text,
+)
+from riskreg.exports.columns import CORPORATE, REGISTER_COLUMNS, Column
+from riskreg.exports.context import ExportContext, ValueLists
+
+
+def _validation(column: Column, lists: ValueLists) -> Any:
+    if column.kind == "level":
+        return level_validation()
+    by_key = {"direction": "Direction", "category": "Category", "treatment": "Treatment", "status": "Status"}
+    if column.key in by_key:
+        return list_validation(lists.ref(by_key[column.key]), column.header.lower())
+    if column.key in ("site", "owner"):
+        # Not strict: an owner may be typed as an email address, and a new site's name is explained.
+        return list_validation(lists.ref(column.header), column.header.lower(), strict=False)
+    return None
+
+
+def register_sheet(wb: Workbook, ctx: ExportContext) -> None:
+    """One row per risk, the columns of columns.REGISTER_COLUMNS; also the import format."""
+    headers = [Header(c.header, c.width, _validation(c, ctx.lists)) for c in REGISTER_COLUMNS]
+    sheet = TableSheet(wb, "Register", headers)
+    ws = sheet.ws
+    bands = ctx.band_table()
+    people = ctx.matrix.people_directions
+    inherent, residual = BandCells(ws, ctx.matrix), BandCells(ws, ctx.matrix)
+    wrapped = {c.key: StyledColumn(ws, alignment=WRAP) for c in REGISTER_COLUMNS if c.wrap}
+    keys = [c.key for c in REGISTER_COLUMNS]
+
+    def text(key: str, value: str | None) -> Any:
+        cell = safe_text(ws, value)
+        return wrapped[key](cell) if key in wrapped and isinstance(cell, str) else cell
+
+    for row in queries.register_rows(ctx.filters, ctx.today):
+        is_people = row["direction"].value in people
+        row["inherent_band"] = inherent(bands[row["inherent_likelihood"], row["inherent_impact"], is_people])
+        row["residual_band"] = residual(bands[row["residual_likelihood"], row["residual_impact"], is_people])
+        row["direction"] = row["direction"].label
+        row["treatment"] = row["treatment"].label
+        row["status"] = row["status"].label
+        row["site"] = text("site", row["site"] or CORPORATE)
+        for key in ("title", "category", "owner", "requirements", "description"):
+            row[key] = text(key, row[key])
+        sheet.append([row[key] for key in keys])
+    ctx.counts["risks"] = sheet.finish()
+
+
+CONTROL_HEADERS = (
+    Header("Ref", 10),
+    Header("Title", 48),
+    Header("Risks", 24),
+    Header("Department", 24),
+    Header("Owner", 22),
+    Header("Status", 13),
+    Header("Due date", 12),
+    Header("Overdue", 9),
+    Header("Effectiveness", 18),
+    Header("Closed on", 12),
+    Header("Closing note", 60),
+)
+
+
+def controls_sheet(wb: Workbook, ctx: ExportContext) -> None:
+    """One row per control, with the refs of the risks it mitigates; read-only (not imported)."""
+    headers = list(CONTROL_HEADERS)
+    headers[5] = Header("Status", 13, list_validation(_inline([s.label for s in ControlStatus]), "status"))
+    headers[8] = Header(
+        "Effectiveness", 18, list_validation(_inline([e.label for e in Effectiveness]), "effectiveness")
+    )
+    sheet = TableSheet(wb, "Controls", headers)
+    ws = sheet.ws
+    title, note = StyledColumn(ws, alignment=WRAP), StyledColumn(ws, alignment=WRAP)
+    for row in queries.control_rows(ctx.filters, ctx.today):
+        closed = row["closed_at"]
+        title_cell = safe_text(ws, row["title"])
+        note_cell = safe_text(ws, row["closing_note"])
+        sheet.append(
+            [
+                row["ref"],
+                title(title_cell) if isinstance(title_cell, str) else title_cell,
+                row["risks"] or None,
+                safe_text(ws, row["department"]),
+                safe_text(ws, row["owner"]),
+                row["status"].label,
+                row["due_date"],
+                "Yes" if row["overdue"] else "No",
+                row["effectiveness"].label,
+                closed.date() if closed is not None else None,
+                note(note_cell) if isinstance(note_cell, str) else note_cell,
+            ]
+        )
+    ctx.counts["controls"] = sheet.finish()
+
+
+def _inline(values: Sequence[str]) -> str:
+    """An inline drop-down list (Excel allows 255 characters; labels here have no commas)."""
+    return '"' + ",".join(values) + '"'

@@ -1,0 +1,60 @@
+"""The workbook: rows in, .xlsx out, with openpyxl's write-only (streaming) mode.
+
+A sheet is one builder function `build(wb, ctx)`; SHEETS lists them in workbook order, so adding a
+sheet (Coverage, ASM disclosure, ...) is adding one function to that list.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import IO
+
+from openpyxl import Workbook
+
+from riskreg.exports.context import ExportContext, make_context
+from riskreg.exports.register_sheets import controls_sheet, register_sheet
+from riskreg.exports.summary_sheets import heatmap_sheet, legend_sheet, sites_sheet
+from riskreg.risks.filters import RiskFilters
+
+logger = logging.getLogger(__name__)
+
+SheetBuilder = Callable[[Workbook, ExportContext], None]
+
+SHEETS: list[SheetBuilder] = [register_sheet, controls_sheet, heatmap_sheet, sites_sheet, legend_sheet]
+
+
+def write_workbook(ctx: ExportContext, target: str | IO[bytes], sheets: Sequence[SheetBuilder] = ()) -> None:
+    """Build every sheet and save the workbook to a path or a binary file object."""
+    wb = Workbook(write_only=True)
+    try:
+        for build in sheets or SHEETS:
+            build(wb, ctx)
+        wb.save(target)
+    except BaseException:
+        _discard(wb)
+        raise
+
+
+def _discard(wb: Workbook) -> None:
+    """Remove the per-sheet temporary files of a workbook that failed half-way."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        if writer is None:
+            continue
+        try:
+            writer.close()
+            writer.cleanup()
+        except (OSError, ValueError):
+            logger.warning("could not remove the temporary file of sheet %s", ws.title)
+
+
+def export_register(filters: RiskFilters, generated_by: str, target: str | IO[bytes]) -> ExportContext:
+    ctx = make_context(filters, generated_by)
+    write_workbook(ctx, target)
+    return ctx
+
+
+def download_name(on: date) -> str:
+    return f"riskreg-register-{on.isoformat()}.xlsx"

@@ -1,0 +1,290 @@
+"""Compare the read sheet with the register: what would be created, changed or left alone, and why not.
+
+The plan is worked out again on confirm (nothing is kept in memory between requests); its digest
+says whether it is still the plan the person saw in the preview.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskreg import audit, reference
+from riskreg.auth.models import User
+from riskreg.exports.columns import CORPORATE, REGISTER_COLUMNS
+from riskreg.extensions import db
+from riskreg.imports.reader import Problem, RegisterSheet, SheetRow
+from riskreg.risks import services
+from riskreg.risks.models import ImpactArea, Risk, RiskStatus, Treatment
+from riskreg.sites.models import Site
+
+FIELD_OF = {"site": "site_id", "owner": "owner_id"}  # column key -> risk field, where they differ
+LABELS = {FIELD_OF.get(c.key, c.key): c.header for c in REGISTER_COLUMNS}
+LEVELS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
+REQUIRED = ("title", "direction", "category", "owner_id", *LEVELS, "treatment", "status")
+# A new risk's fields that the sheet does not carry (or leaves empty): the risk form's defaults.
+NEW_RISK: dict[str, Any] = {
+    "description": "",
+    "cause": "",
+    "consequence": "",
+    "site_id": None,
+    "impact_area": ImpactArea.SOCIAL,
+    "target_likelihood": None,
+    "target_impact": None,
+    "target_date": None,
+    "treatment": Treatment.REDUCE,
+    "status": RiskStatus.OPEN,
+    "trend": None,
+    "next_review_date": None,
+}
+MAX_LENGTH = {"title": 200, "description": 10_000}
+REF_CHUNK = 500
+
+
+@dataclass
+class Lookups:
+    """Sites, users and categories by the words a spreadsheet uses for them: one query each."""
+
+    sites: dict[str, int]  # lower-case name -> id
+    site_names: dict[int, str]
+    users_by_email: dict[str, int]
+    users_by_name: dict[str, list[int]]
+    user_names: dict[int, str]
+    active: set[int]
+    categories: dict[str, str]  # lower-case -> as in the taxonomy
+
+    @classmethod
+    def load(cls) -> Lookups:
+        sites = list(db.session.execute(sa.select(Site.id, Site.name)))
+        users = list(db.session.execute(sa.select(User.id, User.name, User.email, User.active)))
+        by_name: dict[str, list[int]] = {}
+        for user in users:
+            by_name.setdefault(user.name.strip().lower(), []).append(user.id)
+        return cls(
+            sites={s.name.strip().lower(): s.id for s in sites},
+            site_names={s.id: s.name for s in sites},
+            users_by_email={u.email.lower(): u.id for u in users},
+            users_by_name=by_name,
+            user_names={u.id: u.name for u in users},
+            active={u.id for u in users if u.active},
+            categories={c.lower(): c for c in reference.categories()},
+        )
+
+
+@dataclass
+class Create:
+    row: int
+    values: dict[str, Any]
+
+
+@dataclass
+class Change:
+    row: int
+    risk: Risk
+    version: int
+    values: dict[str, Any]
+    changes: dict[str, tuple[Any, Any]]
+
+
+@dataclass
+class Plan:
+    creates: list[Create] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    unchanged: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def versions(self) -> dict[str, int]:
+        return {change.risk.ref or "": change.version for change in self.changes}
+
+    def digest(self) -> str:
+        """Everything the preview showed: the same digest on confirm means nothing moved in between."""
+        content: list[Any] = [["create", c.row, _plain(c.values)] for c in self.creates]
+        for change in self.changes:
+            pairs = {
+                name: [audit.plain(old), audit.plain(new)] for name, (old, new) in change.changes.items()
+            }
+            content.append(["change", change.row, change.risk.ref, change.version, pairs])
+        content += [["same", row, ref] for row, ref in self.unchanged]
+        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: audit.plain(value) for name, value in values.items()}
+
+
+def load_risks(refs: list[str]) -> dict[str, Risk]:
+    """The risks named in the file, a chunk of refs per query (an IN list must stay short)."""
+    found: dict[str, Risk] = {}
+    for start in range(0, len(refs), REF_CHUNK):
+        chunk = refs[start : start + REF_CHUNK]
+        for risk in db.session.scalars(sa.select(Risk).where(Risk.ref.in_(chunk))):
+            found[risk.ref or ""] = risk
+    return found
+
+
+def make_plan(sheet: RegisterSheet, lookups: Lookups) -> Plan:
+    plan = Plan(problems=list(sheet.problems), ignored=list(sheet.ignored))
+    if any(problem.row <= 1 for problem in sheet.problems):
+        return plan  # the file or its header is wrong: row-by-row reports would only add noise
+    risks = load_risks(sorted({row.ref for row in sheet.rows if row.ref}))
+    first_row: dict[str, int] = {}
+    for row in sheet.rows:
+        if row.ref is not None:
+            if row.ref in first_row:
+                plan.problems.append(
+                    Problem(
+                        row.row, "Ref", f"{row.ref} is also on row {first_row[row.ref]}: one row per risk."
+                    )
+                )
+                continue
+            first_row[row.ref] = row.row
+        _plan_row(row, risks, lookups, sheet.present, plan)
+    plan.problems.sort(key=lambda p: (p.row, p.column))
+    return plan
+
+
+def _plan_row(row: SheetRow, risks: dict[str, Risk], lookups: Lookups, present: set[str], plan: Plan) -> None:
+    if "ref" in row.bad:
+        return  # the reader reported the Ref cell: this row cannot be matched
+    risk = None
+    if row.ref is not None:
+        risk = risks.get(row.ref)
+        if risk is None:
+            plan.problems.append(
+                Problem(
+                    row.row,
+                    "Ref",
+                    f"There is no risk {row.ref} in the register. Leave Ref empty to add a new risk.",
+                )
+            )
+            return
+    current = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS} if risk else None
+    proposed = dict(current if current is not None else NEW_RISK)
+    problems: list[Problem] = []
+    bad = {FIELD_OF.get(key, key) for key in row.bad}
+    for key, value in row.cells.items():
+        name = FIELD_OF.get(key, key)
+        if value is None and risk is None and name in NEW_RISK:
+            continue  # an empty optional cell of a new risk: the form's default (reduce, open, ...)
+        try:
+            proposed[name] = _resolve(name, value, current, lookups)
+        except ValueError as error:
+            problems.append(Problem(row.row, LABELS[name], str(error)))
+    for name in REQUIRED:
+        reported = name in bad or any(p.column == LABELS.get(name) for p in problems)
+        if proposed.get(name) is None and not reported:
+            what = "a new risk needs it" if risk is None else "it cannot be emptied"
+            problems.append(
+                Problem(row.row, LABELS.get(name, name), f"{LABELS.get(name, name)} is empty: {what}.")
+            )
+    if not problems and not bad:
+        problems += _rule_problems(row.row, current, proposed)
+    if problems or bad:
+        plan.problems += problems
+        return
+    if risk is None or current is None:
+        plan.creates.append(Create(row.row, proposed))
+        return
+    changes = {name: (current[name], proposed[name]) for name in current if current[name] != proposed[name]}
+    if not changes:
+        plan.unchanged.append((row.row, risk.ref or ""))
+    elif risk.status is RiskStatus.ARCHIVED:
+        plan.problems.append(
+            Problem(
+                row.row, "", f"{risk.ref} is archived: restore it on its page before changing it by import."
+            )
+        )
+    else:
+        plan.changes.append(Change(row.row, risk, risk.version, proposed, changes))
+
+
+def _resolve(name: str, value: Any, current: dict[str, Any] | None, lookups: Lookups) -> Any:
+    """A typed cell as the risk's field value; raises ValueError with the reason."""
+    old = current.get(name) if current else None
+    if name in MAX_LENGTH:
+        text = "" if value is None else str(value)
+        if current is not None and _same_text(text, old or ""):
+            return old  # whitespace and line-ending differences are not edits
+        if len(text.strip()) > MAX_LENGTH[name]:
+            raise ValueError(
+                f"{LABELS[name]} is {len(text.strip())} characters long; the limit is {MAX_LENGTH[name]}."
+            )
+        return text.strip() or (None if name == "title" else "")
+    if name == "site_id":
+        return _site(value, lookups)
+    if name == "owner_id":
+        return _owner(value, old, lookups)
+    if name == "category" and value is not None:
+        if current is not None and value == old:
+            return old  # a category since dropped from the taxonomy may stay where it is
+        category = lookups.categories.get(value.strip().lower())
+        if category is None:
+            raise ValueError(f"{value!r} is not a category of the taxonomy (the Legend sheet lists them).")
+        return category
+    return value
+
+
+def _same_text(new: str, old: str) -> bool:
+    return new.replace("\r\n", "\n").strip() == old.replace("\r\n", "\n").strip()
+
+
+def _site(value: Any, lookups: Lookups) -> int | None:
+    if value is None:
+        return None
+    key = str(value).strip().lower()
+    if key in lookups.sites:
+        return lookups.sites[key]
+    if key == CORPORATE.lower():
+        return None
+    raise ValueError(f"There is no site called {value!r}; an admin adds sites under Sites.")
+
+
+def _owner(value: Any, old: int | None, lookups: Lookups) -> int | None:
+    """By email, else by name; a name shared by several people is fine if one of them already owns it."""
+    if value is None:
+        return None
+    key = str(value).strip().lower()
+    candidates = [lookups.users_by_email[key]] if key in lookups.users_by_email else []
+    candidates = candidates or lookups.users_by_name.get(key, [])
+    if old in candidates:
+        return old
+    if not candidates:
+        raise ValueError(f"There is no user called {value!r}; type an owner's name or email address.")
+    if len(candidates) > 1:
+        raise ValueError(f"{len(candidates)} people are called {value!r}; type the owner's email address.")
+    if candidates[0] not in lookups.active:
+        raise ValueError(f"{value!r} is no longer an active user and cannot own a risk.")
+    return candidates[0]
+
+
+def _rule_problems(row: int, current: dict[str, Any] | None, proposed: dict[str, Any]) -> list[Problem]:
+    """The risk form's rules, for new risks and for changed values."""
+    problems = []
+    if proposed["status"] is RiskStatus.ARCHIVED and (
+        current is None or current["status"] is not RiskStatus.ARCHIVED
+    ):
+        problems.append(
+            Problem(row, "Status", "Archive a risk with the Archive button on its page, not by import.")
+        )
+    if current is None or any(current[name] != proposed[name] for name in LEVELS):
+        inherent = proposed["inherent_likelihood"] * proposed["inherent_impact"]
+        residual = proposed["residual_likelihood"] * proposed["residual_impact"]
+        if residual > inherent:
+            problems.append(
+                Problem(
+                    row,
+                    "Residual impact",
+                    f"The residual score ({residual}) cannot be higher than the "
+                    f"inherent score ({inherent}): controls do not make a risk worse.",
+                )
+            )
+    return problems

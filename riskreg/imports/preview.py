@@ -1,0 +1,87 @@
+"""The plan in words for the preview page: labels instead of ids, long lists cut to a readable size."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from riskreg.exports.columns import CORPORATE
+from riskreg.imports.plan import LABELS, Lookups, Plan
+from riskreg.imports.reader import Problem
+
+SHOWN = 300  # rows of each list on the page; the counts are always complete
+TEXT_CUT = 160
+
+
+@dataclass
+class Preview:
+    creates: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def can_confirm(self) -> bool:
+        return not self.counts["problems"] and bool(self.counts["creates"] or self.counts["changes"])
+
+
+def words(name: str, value: Any, lookups: Lookups) -> str:
+    if value is None or value == "":
+        return CORPORATE if name == "site_id" else "—"
+    if name == "site_id":
+        return lookups.site_names.get(value, f"site #{value}")
+    if name == "owner_id":
+        return lookups.user_names.get(value, f"user #{value}")
+    if isinstance(value, enum.Enum):
+        return getattr(value, "label", str(value.value))
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return text if len(text) <= TEXT_CUT else text[: TEXT_CUT - 1] + "…"
+
+
+def build(plan: Plan, lookups: Lookups) -> Preview:
+    preview = Preview(
+        problems=plan.problems[:SHOWN],
+        ignored=plan.ignored,
+        counts={
+            "creates": len(plan.creates),
+            "changes": len(plan.changes),
+            "unchanged": len(plan.unchanged),
+            "problems": len(plan.problems),
+        },
+    )
+    for create in plan.creates[:SHOWN]:
+        v = create.values
+        preview.creates.append(
+            {
+                "row": create.row,
+                "title": v["title"],
+                "site": words("site_id", v["site_id"], lookups),
+                "direction": words("direction", v["direction"], lookups),
+                "category": v["category"],
+                "owner": words("owner_id", v["owner_id"], lookups),
+                "inherent": f"{v['inherent_likelihood']} × {v['inherent_impact']}",
+                "residual": f"{v['residual_likelihood']} × {v['residual_impact']}",
+                "status": words("status", v["status"], lookups),
+            }
+        )
+    for change in plan.changes[:SHOWN]:
+        preview.changes.append(
+            {
+                "row": change.row,
+                "ref": change.risk.ref,
+                "risk_id": change.risk.id,
+                "title": change.risk.title,
+                "fields": [
+                    (LABELS.get(name, name), words(name, old, lookups), words(name, new, lookups))
+                    for name, (old, new) in change.changes.items()
+                ],
+            }
+        )
+    preview.unchanged = [ref for _, ref in plan.unchanged[:SHOWN]]
+    return preview

@@ -1,0 +1,130 @@
+"""The gate in front of openpyxl: refuse hostile or unusable files before any XML is parsed.
+
+openpyxl guards against XML entity tricks only through defusedxml (a dependency; this module
+refuses DTDs itself as well), and not at all against zip bombs or macro-enabled and encrypted
+files. Every refusal is a RefusedFile with a message for the person who uploaded the file.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: .xls, or an encrypted .xlsx
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_ENTRIES = 500
+MAX_RATIO = 100  # uncompressed / compressed, for members over RATIO_FLOOR bytes
+RATIO_FLOOR = 1024 * 1024
+CHUNK = 64 * 1024
+MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".xlsb")
+DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+class RefusedFile(ValueError):
+    """The file is refused as a whole; str() is the plain-words reason."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_uncompressed: int
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_workbook(data: bytes, filename: str, limits: Limits) -> None:
+    """Raise RefusedFile unless `data` is a plain .xlsx that is safe to hand to openpyxl."""
+    name = (filename or "").lower()
+    if not data:
+        raise RefusedFile("The file is empty.")
+    if len(data) > limits.max_bytes:
+        raise RefusedFile(
+            f"The file is {megabytes(len(data))}; riskreg imports workbooks of up to "
+            f"{megabytes(limits.max_bytes)}. Split the register into several files."
+        )
+    if data.startswith(OLE_MAGIC):
+        raise RefusedFile(
+            "This file is password-protected (encrypted) or in the old Excel 97-2003 format (.xls). "
+            "riskreg reads only unprotected .xlsx workbooks: remove the password, or use "
+            "Save As > Excel Workbook (.xlsx)."
+        )
+    if name.endswith(MACRO_SUFFIXES):
+        raise RefusedFile(_macro_message())
+    if not name.endswith(".xlsx"):
+        raise RefusedFile(
+            "riskreg imports Excel workbooks (.xlsx) only; export the register, edit it and upload that file."
+        )
+    if not data.startswith(ZIP_MAGIC):
+        raise RefusedFile("This is not an Excel workbook: an .xlsx file is a zip package, this file is not.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        with archive:
+            _check_members(archive, limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as error:
+        raise RefusedFile(
+            f"This is not a readable Excel workbook: the package is damaged ({error})."
+        ) from error
+
+
+def _macro_message() -> str:
+    return (
+        "This is a macro-enabled workbook. riskreg never accepts macros: use Save As > "
+        "Excel Workbook (.xlsx), which removes them, and upload that file."
+    )
+
+
+def _check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
+    members = archive.infolist()
+    if len(members) > MAX_ENTRIES:
+        raise RefusedFile(f"The package holds {len(members)} parts; a workbook has far fewer. Refused.")
+    names = {member.filename.lower() for member in members}
+    if "[content_types].xml" not in names:
+        raise RefusedFile("This is not an Excel workbook: the package has no [Content_Types].xml.")
+    if any(n.endswith("vbaproject.bin") or n.endswith("vbadata.xml") for n in names):
+        raise RefusedFile(_macro_message())
+    declared = sum(member.file_size for member in members)
+    if declared > limits.max_uncompressed:
+        raise RefusedFile(_bomb_message(declared, limits))
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise RefusedFile("Parts of this workbook are encrypted. Remove the password and save it again.")
+        if member.file_size > RATIO_FLOOR and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise RefusedFile(_bomb_message(declared, limits))
+    _read_members(archive, members, limits)
+
+
+def _read_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """Inflate every part once, counting real bytes (sizes in a zip header can lie) and refusing DTDs."""
+    total = 0
+    for member in members:
+        name = member.filename.lower()
+        is_xml = name.endswith((".xml", ".rels", ".vml"))
+        size, tail = 0, b""
+        with archive.open(member) as stream:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                total += len(chunk)
+                if size > member.file_size or total > limits.max_uncompressed:
+                    raise RefusedFile(_bomb_message(max(total, member.file_size), limits))
+                if not is_xml:
+                    continue
+                window = tail + chunk  # a marker may straddle two chunks
+                if any(marker in window for marker in DTD_MARKERS):
+                    raise RefusedFile(
+                        f"The workbook part {member.filename} declares a DTD or XML entities, "
+                        "which Excel never writes and riskreg refuses (XML entity attacks)."
+                    )
+                if name == "[content_types].xml" and b"macroEnabled" in window:
+                    raise RefusedFile(_macro_message())
+                tail = chunk[-16:]
+
+
+def _bomb_message(size: int, limits: Limits) -> str:
+    return (
+        f"This workbook would unpack to more than {megabytes(limits.max_uncompressed)} "
+        f"(at least {megabytes(size)}): it is either far larger than a register or a "
+        "compressed bomb. Refused."
+    )

@@ -1,0 +1,113 @@
+"""The export's queries: a fixed number whatever the size of the register, rows streamed in chunks."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import sqlalchemy as sa
+
+from riskreg.exports import queries, xlsx
+from riskreg.extensions import db
+from riskreg.risks.filters import RiskFilters
+from riskreg.risks.models import Direction, Risk, RiskStatus, format_ref, risk_requirements
+from riskreg.standards.models import Requirement
+from tests.xlsx_files import add_control, calamine_rows
+
+_numbers = itertools.count(1)
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def add_risks(n: int, owner_id: int, site_id: int, requirement_ids: list[int]) -> None:
+    """Risks straight into the table (fast), each with a control and two requirements."""
+    risks = []
+    for i in range(n):
+        number = next(_numbers)
+        risks.append(
+            Risk(
+                ref=format_ref("R", 10_000 + number),
+                title=f"Risk {number}",
+                direction=list(Direction)[i % 3],
+                category="Environment",
+                owner_id=owner_id,
+                site_id=site_id if i % 2 else None,
+                inherent_likelihood=1 + i % 5,
+                inherent_impact=5,
+                residual_likelihood=1,
+                residual_impact=1 + i % 5,
+                status=RiskStatus.OPEN,
+                next_review_date=date(2027, 1, 1 + i % 28),
+            )
+        )
+    db.session.add_all(risks)
+    db.session.flush()
+    if requirement_ids:
+        db.session.execute(
+            sa.insert(risk_requirements),
+            [{"risk_id": r.id, "requirement_id": q} for r in risks for q in requirement_ids],
+        )
+    db.session.commit()
+    for risk in risks:
+        add_control([risk], title=f"Control for {risk.ref}")
+
+
+def requirements() -> list[int]:
+    rows = [
+        Requirement(
+            code=code, framework_key="IRMA", framework="IRMA", edition="2018", identifier=code, title=code
+        )
+        for code in ("IRMA-3.7.1", "GRI-14-14.13")
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return [r.id for r in rows]
+
+
+def export_statements() -> tuple[int, bytes]:
+    out = io.BytesIO()
+    with counted() as statements:
+        xlsx.export_register(RiskFilters(), "test", out)
+    return len(statements), out.getvalue()
+
+
+def test_query_count_does_not_grow_with_the_register(app, users, make_site):
+    site = make_site()
+    requirement_ids = requirements()
+    add_risks(10, users["risk_manager"].id, site.id, requirement_ids)
+    small, data = export_statements()
+    assert len(calamine_rows(data, "Register")) == 11
+    add_risks(190, users["risk_manager"].id, site.id, requirement_ids)
+    large, data = export_statements()
+    rows = calamine_rows(data, "Register")
+    assert len(rows) == 201 and len(calamine_rows(data, "Controls")) == 201
+    assert small == large, (small, large)
+    assert small <= 12, small
+    assert rows[1][20] == "GRI-14-14.13, IRMA-3.7.1"  # requirement codes aggregated in SQL, sorted
+
+
+def test_rows_come_lazily_with_counts_from_sql(app, users, make_site, monkeypatch):
+    site = make_site()
+    add_risks(25, users["risk_manager"].id, site.id, [])
+    monkeypatch.setattr(queries, "CHUNK", 7)  # several fetches from the one cursor
+    rows = queries.register_rows(RiskFilters(), date(2026, 1, 1))
+    first = next(rows)  # a generator: nothing is loaded before it is asked for
+    seen = [first, *rows]
+    assert len(seen) == 25 and all(row["controls"] == 1 for row in seen)
+    assert all(row["overdue_controls"] == 1 and row["requirements"] == "" for row in seen)
+    assert len(list(queries.register_rows(RiskFilters(), date(2019, 1, 1)))) == 25

@@ -1,0 +1,262 @@
+"""The exported workbook, read by two independent readers: openpyxl and python-calamine."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+
+import pytest
+
+from riskreg import scoring
+from riskreg.controls.models import ControlStatus, Effectiveness
+from riskreg.exports.columns import REGISTER_COLUMNS
+from riskreg.risks.models import Direction, RiskStatus
+from riskreg.sites.models import AsmPresence
+from tests.xlsx_files import add_control, calamine_rows, export, register_dicts, workbook
+
+SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+41 phone",
+    "-2 pits",
+    "@SUM(A1)",
+    "\tTabbed",
+    "#N/A",
+]
+
+
+@pytest.fixture
+def register(make_risk, make_site, users):
+    site = make_site(name="Nyota Gold Mine", asm_presence=AsmPresence.ON_SITE)
+    risks = {
+        "child": make_risk(
+            title="Child labour at pits",
+            site_id=site.id,
+            direction=Direction.TO_ASM,
+            inherent_likelihood=4,
+            inherent_impact=5,
+            residual_likelihood=1,
+            residual_impact=5,
+            next_review_date=date(2027, 3, 31),
+        ),
+        "corporate": make_risk(
+            title="Buyer audit finding",
+            inherent_likelihood=2,
+            inherent_impact=2,
+            residual_likelihood=1,
+            residual_impact=1,
+        ),
+        "draft": make_risk(title="Mercury downstream", status=RiskStatus.DRAFT, site_id=site.id),
+    }
+    add_control([risks["child"], risks["corporate"]], title="Community liaison", due_date=date(2020, 5, 1))
+    add_control(
+        [risks["child"]],
+        ControlStatus.VERIFIED,
+        effectiveness=Effectiveness.EFFECTIVE,
+        closing_note="=cmd|' /C calc'!A0",
+        closed_at=datetime(2024, 2, 3, 10, 0),
+    )
+    return site, risks
+
+
+def test_five_sheets_read_by_both_readers(clients, register):
+    data = export(clients["executive"])
+    assert workbook(data).sheetnames == SHEETS
+    for name in SHEETS:
+        assert calamine_rows(data, name), name
+    headers = calamine_rows(data, "Register")[0]
+    assert headers == [c.header for c in REGISTER_COLUMNS] and headers[0] == "Ref"
+
+
+def test_register_rows_have_real_numbers_dates_and_worked_out_columns(clients, register):
+    _, risks = register
+    data = export(clients["risk_manager"])
+    rows = {row["Ref"]: row for row in register_dicts(data)}
+    child = rows[risks["child"].ref]
+    assert child["Title"] == "Child labour at pits" and child["Site"] == "Nyota Gold Mine"
+    assert (
+        child["Direction"] == "To ASM miners" and child["Status"] == "Open" and child["Treatment"] == "Reduce"
+    )
+    assert (child["Inherent likelihood"], child["Inherent impact"], child["Inherent score"]) == (4, 5, 20)
+    assert child["Residual score"] == 5 and isinstance(child["Residual score"], int)
+    # the people-first rule: a rare but catastrophic risk to ASM miners is at least High
+    assert child["Residual band"] == "High"
+    assert child["Next review"] == datetime(2027, 3, 31)
+    assert (child["Controls"], child["Open controls"], child["Overdue controls"]) == (2, 1, 1)
+    assert rows[risks["corporate"].ref]["Site"] == "Corporate"
+    assert rows[risks["corporate"].ref]["Residual band"] == "Low"
+    calamine = calamine_rows(data, "Register")
+    by_ref = {row[0]: dict(zip(calamine[0], row, strict=True)) for row in calamine[1:]}
+    assert by_ref[risks["child"].ref]["Next review"] == date(2027, 3, 31)
+    assert by_ref[risks["child"].ref]["Inherent score"] == 20
+    assert len(calamine) == 4  # header + three risks, sorted by residual score (highest first)
+    assert [row[0] for row in calamine[1:]][-1] == risks["corporate"].ref
+
+
+def test_band_cells_take_the_matrix_colours(clients, register):
+    matrix = scoring.matrix()
+    ws = workbook(export(clients["risk_manager"]))["Register"]
+    headers = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        for column in ("Inherent band", "Residual band"):
+            cell = row[headers.index(column)]
+            band = next(b for b in matrix.bands if b.label == cell.value)
+            assert cell.fill.fill_type == "solid"
+            assert cell.fill.fgColor.rgb[-6:] == band.fill.lstrip("#").upper()
+
+
+def test_header_is_bold_frozen_filtered_sized_and_validated(clients, register):
+    book = workbook(export(clients["risk_manager"]))
+    ws = book["Register"]
+    assert all(cell.font.b for cell in ws[1])
+    assert ws.freeze_panes == "B2"
+    assert ws.auto_filter.ref == "A1:V4"
+    assert ws.column_dimensions["B"].width == 48
+    legend = book["Legend"]
+    sources = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    direction = sources["D2:D1048576"]
+    assert direction.type == "list"
+    column = direction.formula1.split("!")[1].split(":")[0].replace("$", "")  # Legend!$K$2:$K$4
+    listed = [legend[f"{column[0]}{n}"].value for n in range(2, 5)]
+    assert listed == [d.label for d in Direction]
+    assert sources["G2:G1048576"].type == "whole"
+    assert (sources["G2:G1048576"].formula1, sources["G2:G1048576"].formula2) == ("1", "5")
+    assert {"E2:E1048576", "O2:O1048576", "P2:P1048576", "C2:C1048576", "F2:F1048576"} <= set(sources)
+    controls = book["Controls"]
+    assert controls.freeze_panes == "B2" and controls.auto_filter.ref == "A1:K3"
+
+
+def test_formula_looking_text_stays_text(clients, make_risk, register):
+    refs = {make_risk(title=title).ref: title for title in FORMULAS}
+    data = export(clients["risk_manager"])
+    rows = {row["Ref"]: row for row in register_dicts(data)}
+    ws = workbook(data)["Register"]
+    for ref, title in refs.items():
+        assert rows[ref]["Title"] == title
+        cell = next(row[1] for row in ws.iter_rows(min_row=2) if row[0].value == ref)
+        assert cell.data_type == "s" and cell.quotePrefix
+    calamine = {row[0]: row[1] for row in calamine_rows(data, "Register")[1:]}
+    assert all(calamine[ref] == title for ref, title in refs.items())
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert b"<f>" not in package.read("xl/worksheets/sheet1.xml")
+        assert b"<f>" not in package.read("xl/worksheets/sheet2.xml")
+    note = [row[10] for row in calamine_rows(data, "Controls")[1:] if row[10]]
+    assert note == ["=cmd|' /C calc'!A0"]
+
+
+def test_controls_sheet_lists_each_control_with_its_risks(clients, register):
+    _, risks = register
+    rows = calamine_rows(export(clients["department_head"]), "Controls")
+    header, body = rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert header[:3] == ["Ref", "Title", "Risks"]
+    liaison = next(row for row in body if row["Title"] == "Community liaison")
+    assert liaison["Risks"] == ", ".join(sorted([risks["child"].ref, risks["corporate"].ref]))
+    assert liaison["Department"] == "Security" and liaison["Overdue"] == "Yes"
+    assert liaison["Due date"] == date(2020, 5, 1) and liaison["Status"] == "Planned"
+    verified = next(row for row in body if row["Status"] == "Verified")
+    assert verified["Overdue"] == "No" and verified["Effectiveness"] == "Effective"
+    assert verified["Closed on"] == date(2024, 2, 3)
+
+
+def test_heatmap_grids_hold_counts_in_band_colours(clients, register):
+    matrix = scoring.matrix()
+    ws = workbook(export(clients["executive"]))["Heatmap"]
+    rows = list(ws.iter_rows())
+    titles = [i for i, row in enumerate(rows) if row[0].value in ("Inherent risk", "Residual risk")]
+    assert len(titles) == 2
+    for start, counts in zip(
+        titles, ({(4, 5): 1, (4, 4): 1, (2, 2): 1}, {(1, 5): 1, (1, 1): 1, (3, 3): 1}), strict=True
+    ):
+        axis = rows[start + 1]
+        assert [c.value for c in axis[1:6]] == [f"{lv.value} · {lv.label}" for lv in matrix.impact]
+        for offset, likelihood in enumerate(range(5, 0, -1), start=2):
+            row = rows[start + offset]
+            assert row[0].value == f"{likelihood} · {matrix.likelihood_label(likelihood)}"
+            for impact in range(1, 6):
+                cell = row[impact]
+                assert cell.value == counts.get((likelihood, impact), 0)
+                assert cell.fill.fgColor.rgb[-6:] == matrix.band(likelihood, impact).fill.lstrip("#").upper()
+    totals = {row[0].value: (row[1].value, row[2].value) for row in rows[titles[1] + 8 :] if row[0].value}
+    assert totals["High"][1] == 2  # (3, 3), and (1, 5): the people-first rule lifts it for ASM miners
+    assert sum(v[0] for k, v in totals.items() if k != "Band") == 3
+
+
+def test_sites_sheet_counts_risks_per_band(clients, register, make_site):
+    make_site(name="Quiet Site")
+    rows = calamine_rows(export(clients["executive"]), "Sites")
+    body = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert body["Nyota Gold Mine"]["ASM presence"] == "On site"
+    assert body["Nyota Gold Mine"]["Risks"] == 2 and body["Nyota Gold Mine"]["Residual high"] == 2
+    assert body["Quiet Site"]["Risks"] == 0
+    assert body["Corporate (no single site)"]["Residual low"] == 1
+
+
+def test_legend_says_who_when_filters_and_the_matrix(clients, users, register):
+    data = export(clients["risk_manager"], "?status=open&q=child")
+    ws = workbook(data)["Legend"]
+    facts = {row[0]: row[1] for row in ws.iter_rows(max_col=2, values_only=True) if row[0]}
+    assert users["risk_manager"].name in facts["Exported by"]
+    assert isinstance(facts["Exported (UTC)"], datetime)
+    assert "Status: Open" in facts["Filters"] and 'text contains "child"' in facts["Filters"]
+    assert facts["Risks"] == 1
+    matrix = scoring.matrix()
+    colour_cells = {
+        row[0].value: row[1] for row in ws.iter_rows() if row[0].value in [b.label for b in matrix.bands]
+    }
+    for band in matrix.bands:
+        assert colour_cells[band.label].value == band.colour
+        assert colour_cells[band.label].fill.fgColor.rgb[-6:] == band.colour.lstrip("#").upper()
+    texts = [str(v) for row in ws.iter_rows(values_only=True) for v in row if v]
+    assert all(level.definition in texts for level in matrix.likelihood)
+
+
+def test_export_takes_the_register_filters(clients, register):
+    site, risks = register
+
+    def refs(query: str) -> list[str]:
+        return [row[0] for row in calamine_rows(export(clients["executive"], query), "Register")[1:]]
+
+    assert refs(f"?site={site.id}&status=draft") == [risks["draft"].ref]
+    assert refs("?site=corporate") == [risks["corporate"].ref]
+    assert sorted(refs("?band=high&basis=residual")) == sorted([risks["child"].ref, risks["draft"].ref])
+    assert refs("?band=low&basis=residual") == [risks["corporate"].ref]
+    assert refs("?direction=to_asm") == [risks["child"].ref]
+    controls = calamine_rows(export(clients["executive"], "?site=corporate"), "Controls")
+    assert [row[1] for row in controls[1:]] == ["Community liaison"]
+
+
+def test_bad_filter_is_a_400_naming_the_parameter(clients):
+    response = clients["executive"].get("/export.xlsx?band=purple")
+    assert response.status_code == 400 and "band" in response.get_data(as_text=True)
+
+
+def test_download_name_and_headers(clients, register):
+    response = clients["executive"].get("/export.xlsx")
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=riskreg-register-")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert int(response.headers["Content-Length"]) == len(response.get_data())
+    response.close()
+
+
+def test_cli_export_writes_the_same_workbook(runner, register, tmp_path):
+    out = tmp_path / "register.xlsx"
+    result = runner.invoke(args=["export", "--out", str(out), "--query", "status=draft"])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 1 risks" in result.output
+    rows = calamine_rows(out.read_bytes(), "Register")
+    assert [row[1] for row in rows[1:]] == ["Mercury downstream"]
+    assert workbook(out.read_bytes()).sheetnames == SHEETS
+
+
+def test_cli_export_refuses_a_bad_filter_and_writes_nothing(runner, tmp_path):
+    out = tmp_path / "register.xlsx"
+    result = runner.invoke(args=["export", "--out", str(out), "--query", "status=lost"])
+    assert result.exit_code != 0 and "status" in result.output
+    assert not out.exists() and not list(tmp_path.glob("*.xlsx*")) and not list(tmp_path.glob(".*partial"))
+
+
+def test_the_register_page_links_to_export_with_its_filters_and_to_import(clients, register):
+    page = clients["executive"].get("/risks?status=draft").get_data(as_text=True)
+    assert "/export.xlsx?status=draft" in page and 'href="/import"' not in page
+    assert 'href="/import"' in clients["risk_manager"].get("/risks").get_data(as_text=True)
