@@ -97,6 +97,8 @@ def flask(url: str, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 
 def read_marker(url: str) -> Any:
+    import json
+
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
@@ -107,7 +109,10 @@ def read_marker(url: str) -> Any:
             row = conn.execute(
                 sa.text("SELECT value FROM app_settings WHERE key = :k"), {"k": SCRATCH_MARKER}
             ).first()
-            return None if row is None else row[0]
+            if row is None:
+                return None
+            value = row[0]
+            return json.loads(value) if isinstance(value, str) else value
     except sa.exc.OperationalError:
         return None
     finally:
@@ -152,13 +157,19 @@ def create_scratch(base: str | None, url: str, size: int) -> None:
     admin.dispose()
 
 
-def ensure_database(base: str | None, size: int, rebuild: bool) -> tuple[str, float | None]:
+def ensure_database(
+    base: str | None, size: int, rebuild: bool, allow_existing: bool = False
+) -> tuple[str, float | None]:
+    """The scratch database for `size`, built (or rebuilt) by the benchmark itself."""
     url = scratch_url(base, size)
     marker = read_marker(url)
     if marker is not None and marker.get("size") == size and not rebuild:
         return url, None
-    if marker is None and database_has_tables(url):
-        raise SystemExit(f"{url} holds tables the benchmark did not create: refusing to touch it.")
+    if marker is None and database_has_tables(url) and not allow_existing:
+        raise SystemExit(
+            f"{url} holds tables the benchmark did not create: refusing to touch it "
+            "(--allow-existing-database drops and rebuilds it)."
+        )
     create_scratch(base, url, size)
     started = time.perf_counter()
     flask(url, "db", "upgrade")
@@ -326,8 +337,10 @@ def pages(ids: dict[str, Any]) -> list[Page]:
     ]
 
 
-def run_size(size: int, base: str | None, runs: int, rebuild: bool, workers: int) -> tuple[list[Row], dict]:
-    url, build_seconds = ensure_database(base, size, rebuild)
+def run_size(
+    size: int, base: str | None, runs: int, rebuild: bool, workers: int, allow_existing: bool = False
+) -> tuple[list[Row], dict]:
+    url, build_seconds = ensure_database(base, size, rebuild, allow_existing)
     ids = bench_users(url)
     rows: list[Row] = []
     server = Server(url, workers)
@@ -452,6 +465,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for page timings")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the scratch databases")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
+    parser.add_argument(
+        "--allow-existing-database",
+        action="store_true",
+        help="drop and rebuild a riskreg_bench_<size> database that the benchmark did not create",
+    )
     args = parser.parse_args()
     if args.database_url and not args.database_url.startswith("postgresql"):
         raise SystemExit(
@@ -462,7 +480,9 @@ def main() -> None:
     exports: dict[int, dict] = {}
     for size in args.sizes:
         print(f"== {label}, {size:,} risks", flush=True)
-        rows, export = run_size(size, args.database_url, args.runs, args.rebuild, args.workers)
+        rows, export = run_size(
+            size, args.database_url, args.runs, args.rebuild, args.workers, args.allow_existing_database
+        )
         all_rows += rows
         exports[size] = export
     text = report(all_rows, exports, label)
