@@ -19,6 +19,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         instance_relative_config=True,
     )
+    from riskreg.params import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)

@@ -168,3 +168,13 @@ def test_healthz_reports_database_state(client, tmp_path):
     broken = create_app(make_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/db.sqlite"))
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
+def test_unknown_email_costs_as_much_as_a_wrong_password(app, users):
+    """No timing oracle: the stand-in hash uses the configured method, not a cheap one."""
+    from riskreg.auth import services
+
+    method = app.config["PASSWORD_HASH_METHOD"]
+    assert services._dummy_hash(method).startswith(method + "$")
+    app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:2000"
+    assert services._dummy_hash(app.config["PASSWORD_HASH_METHOD"]).startswith("pbkdf2:sha256:2000$")

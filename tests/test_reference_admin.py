@@ -115,3 +115,27 @@ def test_admin_cannot_demote_themself(clients, users):
     }
     response = clients["admin"].post(f"/users/{users['admin'].id}/edit", data=form)
     assert "cannot remove your own admin role" in text_of(response)
+
+
+def test_site_edit_keeps_the_loaded_version_through_a_validation_error(clients, make_site):
+    """A re-rendered form must not quietly adopt someone else's newer version."""
+    import re
+
+    site = make_site(name="Geita", region="Geita")
+    loaded = site.version
+    form = dict(SITE, name="Geita", region="Geita", version=loaded)
+    assert clients["risk_manager"].get(f"/sites/{site.id}/edit").status_code == 403
+    other = dict(form, region="B's region")
+    assert clients["admin"].post(f"/sites/{site.id}/edit", data=other).status_code == 302
+    mine = clients["admin"].post(f"/sites/{site.id}/edit", data=dict(form, latitude="100"))
+    assert mine.status_code == 200
+    kept = re.search(r'name="version"[^>]*value="(\d+)"', mine.get_data(as_text=True)).group(1)
+    assert int(kept) == loaded  # still the version this editor loaded
+    again = clients["admin"].post(f"/sites/{site.id}/edit", data=dict(form, latitude="5", version=kept))
+    assert again.status_code == 302 and "/edit" in again.headers["Location"]  # sent back: conflict
+    db.session.rollback()
+    assert db.session.get(Site, site.id).region == "B's region"
+    missing = {k: v for k, v in form.items() if k != "version"}
+    clients["admin"].post(f"/sites/{site.id}/edit", data=dict(missing, region="No version"))
+    db.session.rollback()
+    assert db.session.get(Site, site.id).region == "B's region"

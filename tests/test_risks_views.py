@@ -314,3 +314,32 @@ def test_a_damaged_cursor_is_a_400(clients, make_risk):
     make_risk()
     response = clients["executive"].get("/risks?after=not-a-cursor")
     assert response.status_code == 400 and "page link is damaged" in text_of(response)
+
+
+def test_an_archived_risk_cannot_be_edited_until_restored(clients, make_risk):
+    risk = make_risk()
+    clients["risk_manager"].post(f"/risks/{risk.id}/archive", data={"reason": "Duplicate"})
+    db.session.rollback()
+    risk = db.session.get(Risk, risk.id)
+    assert clients["risk_manager"].get(f"/risks/{risk.id}/edit").status_code == 400
+    response = clients["risk_manager"].post(f"/risks/{risk.id}/edit", data=form_of(risk, title="Changed"))
+    assert response.status_code == 400 and "restore it before editing" in text_of(response)
+    db.session.rollback()
+    assert db.session.get(Risk, risk.id).status is RiskStatus.ARCHIVED
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/risks/99999999999999999999",
+        "/risks?site=99999999999999999999",
+        "/risks?owner=%C2%B2",
+        "/risks?likelihood=%C2%B2",
+        "/risks?page=99999999999999999999",
+        "/risks?after=WzEsOTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ",
+        "/risks?after=Wzk5OTk5OTk5OTk5OTk5OTk5OTk5LDFd",
+    ],
+)
+def test_huge_and_unicode_numbers_are_a_4xx_never_a_500(clients, make_risk, url):
+    make_risk()
+    assert clients["executive"].get(url).status_code in (400, 404)

@@ -209,7 +209,7 @@ def test_sites_list_shows_latest_observation_and_open_risks_by_band(clients, mak
     [
         ({"observed_on": (today() + timedelta(days=1)).isoformat()}, "cannot be in the future"),
         ({"observed_on": ""}, "Give the date"),
-        ({"miners_estimate": "-3"}, "cannot be negative"),
+        ({"miners_estimate": "-3"}, "must be from 0 to 10,000,000"),
         ({"miners_estimate": "many"}, "Not a valid integer value"),
         ({"location": "distant", "distance_km": "-2"}, "distance cannot be negative"),
         ({"location": "distant", "distance_km": ""}, "Give the distance in km"),

@@ -94,7 +94,10 @@ def test_control_requirement_links_are_audited(catalogue, clients, make_risk):
     control = make_control("VPSHR training", risks=[risk])
     client = clients["risk_manager"]
     assert "VPSHR training" in text_of(client.get(f"/standards/controls/{control.id}/requirements"))
-    response = client.post(f"/standards/controls/{control.id}/requirements", data={"requirements": ["VPSHR"]})
+    version = control.version
+    response = client.post(
+        f"/standards/controls/{control.id}/requirements", data={"requirements": ["VPSHR"], "version": version}
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/risks/{risk.id}")
     assert links.linked_codes("control", control.id) == ["VPSHR"]
     event = events("control", control.id)[-1]
@@ -103,8 +106,13 @@ def test_control_requirement_links_are_audited(catalogue, clients, make_risk):
     assert f"{control.ref} VPSHR training VPSHR Link requirements" in page
 
     before = len(events("control", control.id))
+    db.session.rollback()
     bad = client.post(
-        f"/standards/controls/{control.id}/requirements", data={"requirements": ["VPSHR", "ZZZ-1"]}
+        f"/standards/controls/{control.id}/requirements",
+        data={
+            "requirements": ["VPSHR", "ZZZ-1"],
+            "version": db.session.get(type(control), control.id).version,
+        },
     )
     assert bad.status_code == 200 and "Unknown standard requirement(s): ZZZ-1" in text_of(bad)
     assert links.linked_codes("control", control.id) == ["VPSHR"]
@@ -113,3 +121,14 @@ def test_control_requirement_links_are_audited(catalogue, clients, make_risk):
 
 def test_unknown_control_is_a_404(catalogue, clients):
     assert clients["risk_manager"].get("/standards/controls/999/requirements").status_code == 404
+
+
+def test_two_editors_of_a_controls_links_do_not_overwrite_each_other(catalogue, clients, make_risk, users):
+    risk = make_risk()
+    control = make_control("VPSHR training", risks=[risk])
+    opened = control.version
+    url = f"/standards/controls/{control.id}/requirements"
+    assert clients["admin"].post(url, data={"requirements": ["CRAFT"], "version": opened}).status_code == 302
+    late = clients["risk_manager"].post(url, data={"requirements": ["VPSHR"], "version": opened})
+    assert late.status_code == 302 and late.headers["Location"].endswith(url)
+    assert links.linked_codes("control", control.id) == ["CRAFT"]

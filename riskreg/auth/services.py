@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,8 +21,12 @@ logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
-# Compared against when the email is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("riskreg-timing-equaliser", method="pbkdf2:sha256:1000")
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """Checked when the email is unknown or locked, with the real method, so every failure costs the same."""
+    return generate_password_hash("riskreg-timing-equaliser", method=method)
 
 
 class UserError(ValueError):
@@ -51,11 +56,11 @@ def authenticate(email: str, password: str) -> User | None:
     """
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     now = utcnow()
     if user.locked_until and user.locked_until > now:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         logger.warning("sign-in refused for locked account %s", user.id)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:

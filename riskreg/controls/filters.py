@@ -17,6 +17,7 @@ from riskreg.controls.models import (
     ControlStatus,
     risk_controls,
 )
+from riskreg.params import MAX_ID, query_int
 from riskreg.risks.models import Risk
 
 MAX_QUERY_LENGTH = 200
@@ -66,17 +67,8 @@ class ControlFilters:
         return bool(self.query_args(sort="due"))
 
 
-def _int(args: MultiDict, name: str, low: int = 1, high: int | None = None) -> int | None:
-    raw = args.get(name, "").strip()
-    if raw == "":
-        return None
-    if not raw.isdigit():
-        raise BadRequest(f"Filter '{name}' must be a whole number, not {raw!r}.")
-    value = int(raw)
-    if value < low or (high is not None and value > high):
-        span = f"from {low} to {high}" if high is not None else f"{low} or more"
-        raise BadRequest(f"Filter '{name}' must be {span}, not {value}.")
-    return value
+def _int(args: MultiDict, name: str, low: int = 1, high: int = MAX_ID) -> int | None:
+    return query_int(args, name, low, high)
 
 
 def parse_control_filters(args: MultiDict) -> ControlFilters:

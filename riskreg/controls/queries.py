@@ -20,6 +20,7 @@ from riskreg.controls.models import (
 )
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.params import is_digits
 from riskreg.risks.models import Risk, format_ref
 
 
@@ -174,7 +175,7 @@ def control_with_links(control_id: int) -> Control | None:
 def control_by_ref(ref: str) -> Control | None:
     """'C-0012', 'c-12' or '12' all name control 12."""
     raw = ref.strip().upper().removeprefix("C").lstrip("-").strip()
-    if not raw.isdigit() or len(raw) > 12:
+    if not is_digits(raw) or len(raw) > 9:
         return None
     return db.session.scalar(
         sa.select(Control)

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from riskreg import audit
+from riskreg import audit, params
 from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, can_update_control, permission_required
 from riskreg.controls import evidence, queries, services
@@ -70,14 +70,7 @@ def _too_large(error: RequestEntityTooLarge):
 
 
 def page_args() -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", "1"))
-        per_page = int(request.args.get("per_page", current_app.config["PAGE_SIZE"]))
-    except ValueError as exc:
-        raise BadRequest("Parameters 'page' and 'per_page' must be whole numbers.") from exc
-    if page < 1 or not 1 <= per_page <= 200:
-        raise BadRequest("'page' must be 1 or more and 'per_page' from 1 to 200.")
-    return page, per_page
+    return params.page_args(request.args, current_app.config["PAGE_SIZE"])
 
 
 @bp.get("")

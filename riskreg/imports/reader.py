@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from riskreg.exports.columns import REGISTER_COLUMNS, Column
 from riskreg.imports.package import register_only
 from riskreg.modeling import LabelledEnum
+from riskreg.params import is_digits
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ def parse_level(value: Any, what: str) -> int:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and is_digits(value.strip()) and len(value.strip()) < 6:
         number = int(value.strip())
     if number is None:
         raise CellError(f"{what} must be a whole number from 1 to 5, not {as_text(value)!r}.")

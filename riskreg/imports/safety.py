@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: .xls, or an encrypted .xlsx
@@ -63,7 +64,7 @@ def check_workbook(data: bytes, filename: str, limits: Limits) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         with archive:
             _check_members(archive, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, zlib.error) as error:
         raise RefusedFile(
             f"This is not a readable Excel workbook: the package is damaged ({error})."
         ) from error

@@ -25,6 +25,7 @@ from werkzeug.exceptions import BadRequest
 from riskreg import scoring
 from riskreg.extensions import db
 from riskreg.modeling import today
+from riskreg.params import is_digits
 from riskreg.sites.models import AsmObservation, AsmPresence, PresenceSource, Site
 from riskreg.sites.monitoring import LEVEL_PRESENCE, adjacent_km, level_expression
 
@@ -38,7 +39,7 @@ def parse_year(raw: str | None) -> int:
     raw = (raw or "").strip()
     if not raw:
         return current
-    if not raw.isdigit() or len(raw) != 4:
+    if not is_digits(raw) or len(raw) != 4:
         raise BadRequest(f"'year' must be a four-digit year such as {current}, not {raw!r}.")
     year = int(raw)
     if year > current:

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
+from riskreg.params import MAX_ID, query_int
 from riskreg.risks.models import Direction, Risk, RiskStatus
 
 BASES = ("inherent", "residual", "target")
@@ -75,17 +76,8 @@ class RiskFilters:
         return bool(self.query_args(sort=DEFAULT_SORT))
 
 
-def _int(args: MultiDict, name: str, low: int = 1, high: int | None = None) -> int | None:
-    raw = args.get(name, "").strip()
-    if raw == "":
-        return None
-    if not raw.isdigit():
-        raise BadRequest(f"Filter '{name}' must be a whole number, not {raw!r}.")
-    value = int(raw)
-    if value < low or (high is not None and value > high):
-        span = f"from {low} to {high}" if high is not None else f"{low} or more"
-        raise BadRequest(f"Filter '{name}' must be {span}, not {value}.")
-    return value
+def _int(args: MultiDict, name: str, low: int = 1, high: int = MAX_ID) -> int | None:
+    return query_int(args, name, low, high)
 
 
 def _choice(args: MultiDict, name: str, allowed: list[str]) -> str | None:

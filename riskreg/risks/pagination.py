@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from werkzeug.exceptions import BadRequest
 
+from riskreg.params import MAX_ID
 from riskreg.risks.models import Risk
 
 KEYSET_SORTS = {"ref", "title", "direction", "category", "inherent", "residual", "status", "updated"}
@@ -35,14 +36,14 @@ def decode(raw: str, column: Any) -> tuple[Any, int]:
     """The cursor's (sort value, id); a 400 when it was not made by riskreg."""
     try:
         value, row_id = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        if not isinstance(row_id, int):
+        if not isinstance(row_id, int) or not 0 < row_id <= MAX_ID:
             raise ValueError("id")
         python_type = column.type.python_type
         if issubclass(python_type, enum.Enum):
             value = python_type(value)
         elif python_type is datetime:
             value = datetime.fromisoformat(value)
-        elif not isinstance(value, python_type):
+        elif not isinstance(value, python_type) or (python_type is int and not 0 <= value <= MAX_ID):
             raise ValueError("type")
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise BadRequest("The page link is damaged; go back to the first page of the register.") from exc

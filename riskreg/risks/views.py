@@ -5,30 +5,22 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import BadRequest
 
-from riskreg import audit
+from riskreg import audit, params
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, RiskForm
-from riskreg.risks.models import Risk
+from riskreg.risks.models import Risk, RiskStatus
 from riskreg.standards import templates as risk_templates
 
 bp = Blueprint("risks", __name__, url_prefix="/risks")
 
 
 def page_args() -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", "1"))
-        per_page = int(request.args.get("per_page", current_app.config["PAGE_SIZE"]))
-    except ValueError as exc:
-        raise BadRequest("Parameters 'page' and 'per_page' must be whole numbers.") from exc
-    if page < 1 or not 1 <= per_page <= 200:
-        raise BadRequest("'page' must be 1 or more and 'per_page' from 1 to 200.")
-    return page, per_page
+    return params.page_args(request.args, current_app.config["PAGE_SIZE"])
 
 
 @bp.get("")
@@ -103,6 +95,8 @@ def create():
 def edit(risk_id: int):
     """Edit with optimistic locking: a stale version shows theirs beside yours instead of overwriting."""
     risk = get_risk_or_404(risk_id)
+    if risk.status is RiskStatus.ARCHIVED:  # editing would quietly un-archive it
+        abort(400, f"{risk.ref} is archived: restore it before editing it.")
     form = RiskForm(obj=risk)
     if request.method == "GET":
         form.version.data = risk.version

@@ -67,7 +67,10 @@ class ObservationForm(FlaskForm):
     )
     miners_estimate = IntegerField(
         "Estimated number of miners",
-        validators=[Optional(), NumberRange(min=0, message="The number of miners cannot be negative.")],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=10_000_000, message="The number of miners must be from 0 to 10,000,000."),
+        ],
     )
     minerals = StringField("Minerals", validators=[Length(max=200)])
     activity_type = EnumSelectField("Activity type", ActivityType)

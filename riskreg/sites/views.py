@@ -3,7 +3,7 @@ timeline; admin create and edit; recording observations and engagements; setting
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -82,9 +82,14 @@ def create():
 def edit(site_id: int):
     site = get_site_or_404(site_id)
     form = SiteForm(obj=site)
+    if request.method == "GET":
+        form.version.data = site.version
     if form.validate_on_submit():
+        # The version the editor first loaded travels in the form, also through a re-render after a
+        # validation error; a post without one cannot prove it saw the latest site.
+        expected = form.version.data if form.version.raw_data else -1
         try:
-            services.update_site(site, form.data, current_user, form.version.data)
+            services.update_site(site, form.data, current_user, expected)
             db.session.commit()
         except services.SiteError as error:
             db.session.rollback()

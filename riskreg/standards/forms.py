@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, widgets
+from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -52,6 +52,7 @@ class RequirementsField(SelectMultipleField):
 
 class ControlRequirementsForm(FlaskForm):
     requirements = RequirementsField()
+    version = HiddenField()  # the control's version when the page was opened
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

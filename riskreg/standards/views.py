@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest
 
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
+from riskreg.params import is_digits
 from riskreg.risks.models import Direction, RiskStatus
 from riskreg.risks.queries import risk_with_links
 from riskreg.standards import coverage, links, settings
@@ -100,7 +101,7 @@ def edit_settings():
 def templates():
     """The risk templates by direction, each with a link that opens a pre-filled risk form."""
     site = (request.args.get("site") or "").strip()
-    if site and not site.isdigit():
+    if site and not is_digits(site):
         raise BadRequest(f"'site' must be a site id, not {site!r}.")
     grouped = {direction: [] for direction in Direction}
     for item in risk_templates.all_templates():
@@ -133,6 +134,15 @@ def control_requirements(control_id: int):
     form = ControlRequirementsForm()
     if request.method == "GET":
         form.requirements.data = links.linked_codes("control", control.id)
+        form.version.data = str(control.version)
+    if form.validate_on_submit() and form.version.data != str(control.version):
+        # Someone changed the control (or its links) since this page was opened: show theirs.
+        flash(
+            f"{ref} was changed by someone else since you opened this page; its links are shown "
+            "again as they are now. Make your change again.",
+            "error",
+        )
+        return redirect(url_for("standards.control_requirements", control_id=control.id))
     if form.validate_on_submit():
         try:
             change = links.set_control_requirements(control, form.requirements.data, current_user)
@@ -162,7 +172,7 @@ def create_suggested_control(risk_id: int):
     raw = (request.form.get("number") or "").strip()
     if risk.status is RiskStatus.ARCHIVED:
         flash(f"{risk.ref} is archived: restore it before adding controls.", "error")
-    elif not raw.isdigit():
+    elif not is_digits(raw) or len(raw) > 3:
         flash("Choose one of the suggested controls.", "error")
     else:
         try:
