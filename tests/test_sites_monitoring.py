@@ -128,13 +128,17 @@ def test_scheduled_refresh_ages_observations_out(app, runner, make_site):
 def test_manual_presence_needs_a_reason_and_holds_until_released(clients, make_site):
     site = make_site()
     client = clients["risk_manager"]
-    refused = client.post(f"/sites/{site.id}/presence", data={"source": "manual", "presence": "adjacent"})
+    refused = client.post(
+        f"/sites/{site.id}/presence",
+        data={"source": "manual", "presence": "adjacent", "version": site.version},
+    )
     assert refused.status_code == 200 and "Give the reason" in text_of(refused)
     assert site_events(site.id) == []
 
     reason = "Aerial survey shows a new camp 2 km east; field visit pending"
     response = client.post(
-        f"/sites/{site.id}/presence", data={"source": "manual", "presence": "adjacent", "reason": reason}
+        f"/sites/{site.id}/presence",
+        data={"source": "manual", "presence": "adjacent", "reason": reason, "version": fresh(site).version},
     )
     assert response.status_code == 302
     site = fresh(site)
@@ -151,7 +155,16 @@ def test_manual_presence_needs_a_reason_and_holds_until_released(clients, make_s
     assert fresh(site).asm_presence is AsmPresence.ADJACENT
     assert "set by hand: " + reason in text_of(clients["executive"].get(f"/sites/{site.id}"))
 
-    assert client.post(f"/sites/{site.id}/presence", data={"source": "observations"}).status_code == 302
+    stale = client.post(f"/sites/{site.id}/presence", data={"source": "observations", "version": 1})
+    assert stale.status_code == 302 and stale.headers["Location"].endswith("/presence")  # changed since
+    assert fresh(site).asm_presence_source is PresenceSource.MANUAL
+    current = fresh(site).version
+    assert (
+        client.post(
+            f"/sites/{site.id}/presence", data={"source": "observations", "version": current}
+        ).status_code
+        == 302
+    )
     site = fresh(site)
     assert (site.asm_presence, site.asm_presence_source, site.asm_presence_reason) == (
         AsmPresence.ON_SITE,

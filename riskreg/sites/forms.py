@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateField,
     FloatField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectMultipleField,
@@ -125,6 +126,7 @@ class PresenceForm(FlaskForm):
     )
     presence = EnumSelectField("Presence", AsmPresence, optional=True)
     reason = TextAreaField("Reason", validators=[Length(max=2_000)])
+    version = HiddenField()  # the site's version when the page was opened
 
     def validate_presence(self, field: Any) -> None:
         if self.source.data == "manual" and field.data is None:

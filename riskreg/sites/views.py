@@ -167,6 +167,14 @@ def presence(site_id: int):
         form.source.data = site.asm_presence_source.value
         form.presence.data = site.asm_presence
         form.reason.data = site.asm_presence_reason
+        form.version.data = str(site.version)
+    if form.validate_on_submit() and form.version.data != str(site.version):
+        flash(
+            "Someone else changed this site since you opened this page; its presence is shown again "
+            "as it is now.",
+            "error",
+        )
+        return redirect(url_for("sites.presence", site_id=site_id))
     if form.validate_on_submit():
         try:
             if form.source.data == PresenceSource.MANUAL.value:
