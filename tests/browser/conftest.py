@@ -60,8 +60,12 @@ def ensure_chromium() -> str:
     Without it (and no way to install it) the journeys are skipped, saying why, rather than failed."""
     if CHROMIUM.exists():
         return str(CHROMIUM)
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+    if os.geteuid() != 0:
         pytest.skip(f"{CHROMIUM} is missing and only root can install it: run `apt-get install -y chromium`")
+    if shutil.which("apt-get") is None:
+        pytest.skip(
+            f"{CHROMIUM} is missing and there is no apt-get to install it (Debian's chromium package)"
+        )
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
     failure = ""
     # A fresh machine has no package lists yet, so update them first.
@@ -76,7 +80,8 @@ def ensure_chromium() -> str:
             failure = f"`{' '.join(command)}` exited with {done.returncode}: {lines[-1] if lines else ''}"
     if CHROMIUM.exists():
         return str(CHROMIUM)
-    pytest.skip(f"{CHROMIUM} is missing and could not be installed. {failure}".strip())
+    failure = failure or "`apt-get install -y chromium` finished without providing it."
+    pytest.skip(f"{CHROMIUM} is missing and could not be installed: {failure}")
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -58,6 +58,15 @@ def test_without_root_the_journeys_are_skipped_saying_how_to_install(
     assert calls == []
 
 
+def test_without_apt_get_the_journeys_are_skipped(monkeypatch: pytest.MonkeyPatch, missing: Path) -> None:
+    monkeypatch.setattr(setup.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(setup.shutil, "which", lambda name: None)
+    calls = apt(monkeypatch, missing)
+    with pytest.raises(pytest.skip.Exception, match="there is no apt-get to install it"):
+        setup.ensure_chromium()
+    assert calls == []
+
+
 def test_root_updates_the_package_lists_then_installs_chromium(
     monkeypatch: pytest.MonkeyPatch, missing: Path
 ) -> None:
@@ -72,6 +81,7 @@ def test_a_failed_install_skips_the_journeys_with_apt_gets_message(
 ) -> None:
     monkeypatch.setattr(setup.os, "geteuid", lambda: 0)
     calls = apt(monkeypatch, missing, fail={"install": "E: Unable to locate package chromium"})
-    with pytest.raises(pytest.skip.Exception, match="exited with 100: E: Unable to locate package chromium"):
+    reason = "could not be installed: `apt-get install -y chromium` exited with 100: E: Unable to locate"
+    with pytest.raises(pytest.skip.Exception, match=reason):
         setup.ensure_chromium()
     assert calls == [UPDATE, INSTALL]
