@@ -8,7 +8,8 @@ Fixtures for every journey (mark each test `@pytest.mark.browser`):
   and running as root; otherwise the journeys are skipped, saying why). No browser is downloaded.
 - `browsing` / `page`: a fresh browser context per test, whose every request to a host other than
   the live server is refused and recorded (`browsing.offsite`), as are uncaught script errors
-  (`browsing.errors`). A failed journey leaves a screenshot of its end in tests/artifacts/.
+  (`browsing.errors`). A failed journey leaves a screenshot of its end in tests/artifacts/;
+  `browsing.keep(name)` screenshots a page for tests/artifacts/<name>.png, written if it passes.
 - `sign_in(page, email)`: signs in through the real form with the demo password.
 """
 
@@ -48,22 +49,39 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 VIEWPORT = {"width": 1400, "height": 1000}
+ACTION_TIMEOUT_MS = 20_000
+NAVIGATION_TIMEOUT_MS = 30_000
+EXPECT_TIMEOUT_MS = 20_000
 
 
 def ensure_chromium() -> str:
-    """Debian's Chromium: installed with apt-get when missing and we are root, never downloaded."""
+    """Debian's Chromium: installed with apt-get when missing and we are root, never downloaded.
+
+    Without it (and no way to install it) the journeys are skipped, saying why, rather than failed."""
     if CHROMIUM.exists():
         return str(CHROMIUM)
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+    if os.geteuid() != 0:
         pytest.skip(f"{CHROMIUM} is missing and only root can install it: run `apt-get install -y chromium`")
+    if shutil.which("apt-get") is None:
+        pytest.skip(
+            f"{CHROMIUM} is missing and there is no apt-get to install it (Debian's chromium package)"
+        )
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "chromium"]
-    for commands in ([install], [["apt-get", "update"], install]):  # the package lists may be stale
-        for command in commands:
-            subprocess.run(command, env=env, capture_output=True, timeout=900, check=False)  # noqa: S603
-        if CHROMIUM.exists():
-            return str(CHROMIUM)
-    pytest.skip("`apt-get install -y chromium` did not install /usr/bin/chromium")
+    failure = ""
+    # A fresh machine has no package lists yet, so update them first.
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            failure = f"`{' '.join(command)}` failed: {error}"
+            break
+        if done.returncode != 0:
+            lines = (done.stderr or done.stdout).strip().splitlines()
+            failure = f"`{' '.join(command)}` exited with {done.returncode}: {lines[-1] if lines else ''}"
+    if CHROMIUM.exists():
+        return str(CHROMIUM)
+    failure = failure or "`apt-get install -y chromium` finished without providing it."
+    pytest.skip(f"{CHROMIUM} is missing and could not be installed: {failure}")
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -123,6 +141,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is in the dev extra")
     executable = ensure_chromium()
+    # Generous: a loaded 2-core machine can take seconds to render a page or draw a chart.
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
@@ -136,6 +156,12 @@ class Browsing:
     page: Any
     offsite: list[str] = field(default_factory=list)  # requests to other hosts, refused
     errors: list[str] = field(default_factory=list)  # uncaught errors in the page's scripts
+    kept: dict[str, bytes] = field(default_factory=dict)  # screenshots written if the journey passes
+
+    def keep(self, name: str) -> None:
+        """Screenshot the page now as tests/artifacts/<name>.png, written once the journey has passed
+        (so the artifacts only ever show pages that were proved to work)."""
+        self.kept[name] = self.page.screenshot(full_page=True)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -152,8 +178,9 @@ def artifact_path(name: str) -> Path:
 
 @pytest.fixture
 def browsing(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Browsing]:
-    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     page = context.new_page()
     state = Browsing(page)
 
@@ -170,8 +197,13 @@ def browsing(browser: Any, live_server: LiveServer, request: pytest.FixtureReque
         yield state
     finally:
         report = getattr(request.node, "report_call", None)
+        failed_shot = artifact_path(f"failed-{request.node.name}")
         if report is None or report.failed:
-            page.screenshot(path=str(artifact_path(f"failed-{request.node.name}")), full_page=True)
+            page.screenshot(path=str(failed_shot), full_page=True)
+        else:
+            failed_shot.unlink(missing_ok=True)  # an earlier run's failure no longer applies
+            for name, image in state.kept.items():
+                artifact_path(name).write_bytes(image)
         context.close()
 
 
@@ -190,10 +222,11 @@ def demo_password() -> str:
 def sign_in(demo_password: str) -> Callable[[Any, str], None]:
     def sign_in(page: Any, email: str) -> None:
         page.goto("/login")
-        page.fill('input[name="email"]', email)
-        page.fill('input[name="password"]', demo_password)
+        form = page.locator("main form")
+        form.get_by_label("Email").fill(email)
+        form.get_by_label("Password").fill(demo_password)
         with page.expect_navigation():
-            page.click('main button[type="submit"]')
+            form.get_by_role("button", name="Sign in").click()
         assert "/login" not in page.url, f"{email} could not sign in"
 
     return sign_in

@@ -1,21 +1,26 @@
 """The executive's journey: sign in, read the heatmaps, filter, click a High cell, land on exactly
-those risks; with every request to another host refused, so the page is proved to work offline."""
+those risks, then export the register to Excel; with every request to another host refused, so the
+pages are proved to work offline."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from riskreg import scoring
 from riskreg.risks.models import Direction, Risk, RiskStatus
 from riskreg.sites.models import Site
-from tests.browser.conftest import artifact_path
 
 pytestmark = pytest.mark.browser
 
 EXECUTIVE = "exec@example.com"
+SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend"]
 
 # Each number label of a drawn heatmap, placed in its cell by where it sits in the plot area.
 DRAWN_COUNTS = """(basis) => {
@@ -80,7 +85,27 @@ def click_cell(page, basis: str, likelihood: int, impact: int) -> None:
         page.mouse.click(x, y)
 
 
-def test_executive_reads_the_heatmap_filters_and_drills_down_offline(browsing, live_server, sign_in):
+def register_refs(live_server) -> set[str]:
+    """What the unfiltered register lists: every risk that is not archived."""
+    with live_server.session() as session:
+        return set(session.scalars(sa.select(Risk.ref).where(Risk.status != RiskStatus.ARCHIVED)))
+
+
+def export_register(page, folder: Path) -> Path:
+    """Click "Export to Excel" and wait for the workbook to arrive."""
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export to Excel").click()
+    download = download_info.value
+    assert download.failure() is None
+    assert re.fullmatch(r"[\w.-]+\.xlsx", download.suggested_filename), download.suggested_filename
+    path = folder / download.suggested_filename
+    download.save_as(path)
+    return path
+
+
+def test_executive_reads_the_heatmap_filters_drills_down_and_exports_offline(
+    browsing, live_server, sign_in, tmp_path
+):
     page = browsing.page
     sign_in(page, EXECUTIVE)
     assert urlsplit(page.url).path == "/dashboard"  # executives land on the dashboard
@@ -89,7 +114,7 @@ def test_executive_reads_the_heatmap_filters_and_drills_down_offline(browsing, l
     assert drawn_counts(page, "residual") == sized(database_cells(live_server, "residual"))
     page.wait_for_selector('[data-figure="figure-trend"][data-drawn] svg.main-svg')
     assert page.locator(".trend-table thead th").count() >= 3  # the demo history: several months
-    page.screenshot(path=str(artifact_path("dashboard")), full_page=True)
+    browsing.keep("dashboard")
 
     site_id, direction, (likelihood, impact) = high_cell(live_server)
     page.select_option('select[name="site"]', str(site_id))
@@ -113,6 +138,25 @@ def test_executive_reads_the_heatmap_filters_and_drills_down_offline(browsing, l
     }
     shown = set(page.locator("table.register tbody td:first-child a").all_inner_texts())
     assert shown == filtered[(likelihood, impact)]
+
+    # Back to the whole register, and out to Excel.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Register", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/risks$"))
+    total = page.get_by_text(re.compile(r"^\d+ risks?$"))
+    expect(total).to_have_count(1)
+    listed = int(total.inner_text().split()[0])
+    refs = register_refs(live_server)
+    assert listed == len(refs)
+
+    workbook = openpyxl.load_workbook(export_register(page, tmp_path))
+    try:
+        assert workbook.sheetnames == SHEETS
+        rows = list(workbook["Register"].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    assert rows[0][0] == "Ref"
+    assert len(rows) - 1 == listed  # one row per risk under the header
+    assert {row[0] for row in rows[1:]} == refs
 
     assert browsing.offsite == [], "the pages asked for something on another host"
     assert browsing.errors == []
