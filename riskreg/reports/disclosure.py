@@ -220,9 +220,6 @@ class DisclosureSheet:
     figures: list[tuple[str, float | None, str]]  # the headline: label, value, number format
     notes: list[str]
 
-    def figure(self, label: str) -> float | None:
-        return next(value for name, value, _ in self.figures if name == label)
-
 
 def disclosure_sheet_rows(year: int) -> DisclosureSheet:
     """The rows of the report for one year: per site, the total, the group; the headline below."""
