@@ -16,9 +16,9 @@ from riskreg.standards import links, settings
 from riskreg.standards.coverage import (
     GROUP_LABEL,
     SHEET_HEADERS,
-    _listed,
     coverage_matrix,
     coverage_sheet_rows,
+    evidence_text,
 )
 from riskreg.standards.models import AppSetting, Requirement
 from tests.asm_helpers import cell_state, count_queries, load_catalogue, make_control, set_status
@@ -174,11 +174,11 @@ def test_coverage_sheet_lists_the_evidence_and_keeps_it_within_a_cell(catalogue,
     assert row[12] == f"{first.ref} (In progress), {second.ref} (Planned)"  # cancelled ones never count
 
     many = [f"C-{n:05d} (In progress)" for n in range(2_000)]
-    listed = _listed(many, 7)
+    listed = evidence_text(many, 7)
     assert len(listed) < 32_767 and listed.startswith("C-00000 (In progress), C-00001")
     shown = listed.split(", … and ")[0].count(", ") + 1
     assert listed.endswith(f"… and {2_000 - shown} more (all of them at /standards/requirements/7)")
-    assert _listed(many[:3], 7) == ", ".join(many[:3])
+    assert evidence_text(many[:3], 7) == ", ".join(many[:3])
 
 
 def standards_queries(client) -> int:

@@ -207,7 +207,7 @@ def evidence_controls(frameworks: list[str]) -> dict[tuple[int, int | None], lis
     return found
 
 
-def _listed(items: list[str], requirement_id: int) -> str:
+def evidence_text(items: list[str], requirement_id: int) -> str:
     """The refs, cut short (with where to find the rest) before they overflow a spreadsheet cell."""
     text = ", ".join(items)
     if len(text) <= MAX_EVIDENCE_CHARS:
@@ -245,7 +245,7 @@ def coverage_sheet_rows(frameworks: list[str] | None = None) -> tuple[list[str],
                         cell.risks,
                         cell.engagements,
                         cell.last_engagement,
-                        _listed(evidence.get((req.id, column), []), req.id),
+                        evidence_text(evidence.get((req.id, column), []), req.id),
                     ]
                 )
     return list(SHEET_HEADERS), rows
