@@ -188,7 +188,7 @@ MAX_EVIDENCE_CHARS = 32_000  # a spreadsheet cell holds 32,767 characters
 
 
 def evidence_controls(frameworks: list[str]) -> dict[tuple[int, int | None], list[str]]:
-    """ "C-0012 (In progress)" for each control counted in a cell, by (requirement id, site id): one
+    """Each control counted in a cell, as "C-0012 (In progress)", by (requirement id, site id): one
     query, with the same rule as the counts of coverage_matrix()."""
     from riskreg.controls.models import Control, ControlStatus, control_requirements
 
