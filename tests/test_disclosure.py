@@ -137,7 +137,8 @@ def test_bad_year_is_a_400(clients, year, message):
 
 
 def test_sheet_rows(estate):
-    headers, rows = disclosure_sheet_rows(THIS_YEAR)
+    sheet = disclosure_sheet_rows(THIS_YEAR)
+    headers = sheet.headers
     assert headers[:5] == [
         "Site",
         "Country",
@@ -145,15 +146,22 @@ def test_sheet_rows(estate):
         "Counted as operating",
         f"ASM on or adjacent in {THIS_YEAR}",
     ]
-    assert len(headers) == 8 + 12 + 1 + 4
-    assert [row[0] for row in rows[:5]] == ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
-    total = rows[5]
+    assert len(headers) == 8 + 12 + 1 + 4 + 1
+    assert [row[0] for row in sheet.sites] == ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
+    assert [row[3] for row in sheet.sites] == ["Yes", "Yes", "Yes", "Yes", "No"]
+    total = sheet.total
     assert total[4] == "2 of 4" and total[headers.index("Open risks")] == 3
     assert (
         total[headers.index("Controls: Planned")] == 1 and total[headers.index("Controls: In progress")] == 1
     )
-    summary = {row[0]: row[1] for row in rows if len(row) == 2}
-    assert summary["Percentage"] == 50.0 and summary["Operating sites"] == 4
+    assert total[headers.index("Controls")] == 2
+    assert sheet.corporate[headers.index("Controls: Implemented")] == 1
+    figures = {label: value for label, value, _ in sheet.figures}
+    assert figures["Operating sites"] == 4
+    assert figures[f"Operating sites with ASM on or adjacent in {THIS_YEAR}"] == 2
+    assert figures["Percentage"] == 0.5  # a fraction, shown as a percentage in the workbook
+    formats = {label: number_format for label, _, number_format in sheet.figures}
+    assert formats["Percentage"] == "0.0%" and formats["Operating sites"] == "0"
 
 
 def test_query_count_does_not_grow_with_data(clients, make_site, make_risk):

@@ -7,6 +7,7 @@ import zipfile
 from datetime import date, datetime
 
 import pytest
+from python_calamine import CalamineWorkbook
 
 from riskreg import scoring
 from riskreg.controls.models import ControlStatus, Effectiveness
@@ -15,7 +16,8 @@ from riskreg.risks.models import Direction, RiskStatus
 from riskreg.sites.models import AsmPresence
 from tests.xlsx_files import add_control, calamine_rows, export, register_dicts, workbook
 
-SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend"]
+# DESIGN.md §4's five, then the ASM sheets (tests/test_export_asm_sheets.py)
+SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend", "Coverage", "ASM disclosure"]
 FORMULAS = [
     '=HYPERLINK("http://evil.example","click")',
     "+41 phone",
@@ -60,9 +62,10 @@ def register(make_risk, make_site, users):
     return site, risks
 
 
-def test_five_sheets_read_by_both_readers(clients, register):
+def test_seven_sheets_read_by_both_readers(clients, register):
     data = export(clients["executive"])
     assert workbook(data).sheetnames == SHEETS
+    assert CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names == SHEETS
     for name in SHEETS:
         assert calamine_rows(data, name), name
     headers = calamine_rows(data, "Register")[0]

@@ -13,7 +13,13 @@ from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.sites import engagements
 from riskreg.standards import links, settings
-from riskreg.standards.coverage import GROUP_LABEL, SHEET_HEADERS, coverage_matrix, coverage_sheet_rows
+from riskreg.standards.coverage import (
+    GROUP_LABEL,
+    SHEET_HEADERS,
+    coverage_matrix,
+    coverage_sheet_rows,
+    evidence_text,
+)
 from riskreg.standards.models import AppSetting, Requirement
 from tests.asm_helpers import cell_state, count_queries, load_catalogue, make_control, set_status
 from tests.conftest import text_of
@@ -133,13 +139,46 @@ def test_framework_filter_in_the_address(catalogue, clients):
 
 def test_coverage_sheet_rows(catalogue, make_site, make_risk):
     site = make_site(name="Kestrel")
-    make_control("Group procedure", requirements=["OECD-DDG-ANNEXII"], risks=[make_risk()])
+    control = make_control("Group procedure", requirements=["OECD-DDG-ANNEXII"], risks=[make_risk()])
     headers, rows = coverage_sheet_rows(["OECD"])
     assert headers == SHEET_HEADERS
     assert len(rows) == 2 * 2  # two OECD requirements x (one site + Group)
     by_key = {(row[1], row[5]): row for row in rows}
     assert by_key[("OECD-DDG-ANNEXII", GROUP_LABEL)][6:9] == ["Planned only", 0, 1]
+    assert by_key[("OECD-DDG-ANNEXII", GROUP_LABEL)][12] == f"{control.ref} (Planned)"
     assert by_key[("OECD-DDG-ANNEXII", site.name)][6] == "Gap"
+    assert by_key[("OECD-DDG-ANNEXII", site.name)][11:] == [None, ""]
+
+
+def test_coverage_sheet_lists_the_evidence_and_keeps_it_within_a_cell(catalogue, make_site, make_risk):
+    site = make_site(name="Kestrel")
+    risk = make_risk(site_id=site.id)
+    first = make_control("Patrols", status=ControlStatus.IN_PROGRESS, risks=[risk], requirements=["IRMA-3.6"])
+    second = make_control("Liaison plan", risks=[risk], requirements=["IRMA-3.6"])
+    make_control("Dropped idea", status=ControlStatus.CANCELLED, risks=[risk], requirements=["IRMA-3.6"])
+    engagements.add_engagement(
+        site,
+        {
+            "held_on": today(),
+            "stakeholder_group": "asm_cooperative",
+            "mode": "direct",
+            "topics": "Boundaries",
+            "follow_up_controls": [first.id],
+        },
+        actor=None,
+    )
+    db.session.commit()
+    _, rows = coverage_sheet_rows(["IRMA"])
+    row = next(r for r in rows if r[1] == "IRMA-3.6" and r[5] == "Kestrel")
+    assert row[6:11] == ["Covered", 1, 1, 0, 1] and row[11] == today()  # the risk is not linked
+    assert row[12] == f"{first.ref} (In progress), {second.ref} (Planned)"  # cancelled ones never count
+
+    many = [f"C-{n:05d} (In progress)" for n in range(2_000)]
+    listed = evidence_text(many, 7)
+    assert len(listed) < 32_767 and listed.startswith("C-00000 (In progress), C-00001")
+    shown = listed.split(", … and ")[0].count(", ") + 1
+    assert listed.endswith(f"… and {2_000 - shown} more (all of them at /standards/requirements/7)")
+    assert evidence_text(many[:3], 7) == ", ".join(many[:3])
 
 
 def standards_queries(client) -> int:

@@ -10,15 +10,16 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from riskreg.audit import AuditEvent
 from riskreg.config import ROOT
 from riskreg.controls.models import Control, ControlStatus, risk_controls
+from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.risks.models import Risk
 from riskreg.standards import links
 from riskreg.standards.templates import get_template
 from tests.asm_helpers import cell_state, load_catalogue
 from tests.conftest import department_id, risk_form, text_of
+from tests.controls_support import events
 
 SEEDS = ROOT / "seeds"
 
@@ -114,9 +115,18 @@ def create_from_template(client, users, code: str, site_id: int) -> Risk:
     return db.session.scalar(sa.select(Risk).where(Risk.template_code == code))
 
 
-def test_one_click_suggested_controls(catalogue, clients, users, make_site):
+def history_of(client, risk: Risk) -> str:
+    """The text of the History section of the risk's page."""
+    html = client.get(f"/risks/{risk.id}").get_data(as_text=True)
+    section = re.search(r'<section id="history".*?</section>', html, re.S).group(0)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+
+
+def test_one_click_suggested_controls(catalogue, clients, users, make_site, make_user):
     site = make_site(name="Nyota")
     client = clients["risk_manager"]
+    suggestion = get_template("A15")["controls"][1]
+    head = make_user("department_head", department=suggestion["department"], name="Gil Relations")
     risk = create_from_template(client, users, "A15", site.id)
     standards_page = clients["executive"].get("/standards").get_data(as_text=True)
     assert cell_state(standards_page, "IRMA-3.6", "Nyota") == "gap"
@@ -128,17 +138,20 @@ def test_one_click_suggested_controls(catalogue, clients, users, make_site):
     assert response.status_code == 302
     db.session.rollback()
     control = db.session.scalar(sa.select(Control))
-    suggestion = get_template("A15")["controls"][1]
     assert control.ref == f"C-{control.id:04d}" and control.title == suggestion["title"]
     assert control.department_id == department_id(suggestion["department"])
+    assert control.owner_id == head.id  # the controls service's default: the department's head
     assert control.status is ControlStatus.PLANNED and control.formalisation_support
+    assert control.created_by_id == users["risk_manager"].id
     assert db.session.scalars(sa.select(risk_controls.c.risk_id)).all() == [risk.id]
     assert links.linked_codes("control", control.id) == ["IRMA-3.6", "RJC-COP-35"]
-    event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.entity == "control", AuditEvent.entity_id == control.id)
-    )
-    assert event.action == "create" and event.actor_id == users["risk_manager"].id
-    assert event.changes["risks"] == [None, [risk.ref]] and event.changes["ref"] == [None, control.ref]
+    trail = events("control", control.id)
+    assert [e.action for e in trail] == ["create", "link", "update"]
+    assert {e.actor_id for e in trail} == {users["risk_manager"].id}
+    assert trail[0].changes["title"] == [None, suggestion["title"]]
+    assert trail[0].changes["owner"] == [None, "Gil Relations"]
+    assert trail[1].changes == {"risks": [None, risk.ref]}
+    assert trail[2].changes == {"requirements": [[], ["IRMA-3.6", "RJC-COP-35"]]}
 
     assert f"Created as {control.ref}" in text_of(client.get(f"/risks/{risk.id}"))
     standards_page = clients["executive"].get("/standards").get_data(as_text=True)
@@ -156,6 +169,51 @@ def test_one_click_suggested_controls(catalogue, clients, users, make_site):
         assert "has no suggested control" in text_of(refused) or "Choose one of" in text_of(refused)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Control.id))) == 1
+
+
+def test_the_risk_history_shows_a_suggested_control_as_one_added_on_the_risk_page(
+    catalogue, clients, users, make_site, make_risk
+):
+    client = clients["risk_manager"]
+    from_template = create_from_template(client, users, "A15", make_site().id)
+    by_hand = make_risk(title="Pits on the lease")
+    assert client.post(f"/standards/risks/{from_template.id}/suggested-controls", data={"number": "1"})
+    title = get_template("A15")["controls"][0]["title"]
+    form = {"title": title, "department_id": str(department_id("Closure Planning")), "owner_id": ""}
+    assert client.post(f"/risks/{by_hand.id}/controls/new", data=form).status_code == 302
+    suggested, added = (events("risk", risk.id)[-1] for risk in (from_template, by_hand))
+    for event in (suggested, added):
+        assert event.action == "link_control" and event.note == title
+        assert event.actor_id == users["risk_manager"].id
+    refs = [
+        db.session.scalar(
+            sa.select(Control.ref)
+            .join(risk_controls, risk_controls.c.control_id == Control.id)
+            .where(risk_controls.c.risk_id == r.id)
+        )
+        for r in (from_template, by_hand)
+    ]
+    assert suggested.changes == {"controls": [None, refs[0]]}
+    assert added.changes == {"controls": [None, refs[1]]}
+    for risk, ref in zip((from_template, by_hand), refs, strict=True):
+        history = history_of(client, risk)
+        assert "Link control by Rhea Risk" in history and ref in history and title in history
+
+
+def test_a_suggestion_for_an_inactive_department_writes_nothing(catalogue, clients, users, make_site):
+    client = clients["risk_manager"]
+    risk = create_from_template(client, users, "A15", make_site().id)
+    db.session.execute(
+        sa.update(Department).where(Department.name == "Closure Planning").values(active=False)
+    )
+    db.session.commit()
+    response = client.post(
+        f"/standards/risks/{risk.id}/suggested-controls", data={"number": "1"}, follow_redirects=True
+    )
+    assert "'Closure Planning' does not exist or is inactive" in text_of(response).replace("&#39;", "'")
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Control.id))) == 0
+    assert [e.action for e in events("risk", risk.id)] == ["create"]
 
 
 def test_risks_without_template_offer_nothing(catalogue, clients, make_risk):

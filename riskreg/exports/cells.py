@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -57,6 +57,20 @@ def safe_text(ws: WriteOnlyWorksheet, value: str | None) -> Any:
     cell.data_type = "s"
     cell.quotePrefix = True
     return cell
+
+
+def styled_cell(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> Cell:
+    """One styled cell (text kept safe): for the few cells of a summary, not for long tables."""
+    made = safe_text(ws, value) if isinstance(value, str) else value
+    cell = made if isinstance(made, Cell) else WriteOnlyCell(ws, value=made)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def bold_cell(ws: WriteOnlyWorksheet, value: Any) -> Cell:
+    """A label cell styled as the header row."""
+    return styled_cell(ws, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=WRAP)
 
 
 class StyledColumn:

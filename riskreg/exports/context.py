@@ -1,4 +1,5 @@
-"""What every sheet builder gets: the filters, the matrix, who and when, and the allowed values."""
+"""What every sheet builder gets: the filters, the matrix, who and when, the allowed values, and
+the disclosure year and the company's frameworks (for the Coverage and ASM disclosure sheets)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from riskreg.exports.columns import CORPORATE
 from riskreg.modeling import utcnow
 from riskreg.risks.filters import RiskFilters
 from riskreg.risks.models import Direction, RiskStatus, Treatment
+from riskreg.standards import settings
 
 LEGEND = "Legend"
 LIST_FIRST_COLUMN = 11  # the allowed values sit on the Legend sheet from column K, right of the legend
@@ -41,6 +43,8 @@ class ExportContext:
     generated_by: str
     sites: list[Any]
     lists: ValueLists
+    year: int  # of the ASM disclosure sheet
+    frameworks: list[str]  # the company's frameworks (as on /standards), for the Coverage sheet
     counts: dict[str, int] = field(default_factory=dict)  # rows written per sheet, for the Legend
 
     @property
@@ -58,7 +62,7 @@ class ExportContext:
         }
 
 
-def make_context(filters: RiskFilters, generated_by: str) -> ExportContext:
+def make_context(filters: RiskFilters, generated_by: str, year: int | None = None) -> ExportContext:
     sites = queries.sites()
     lists = ValueLists(
         {
@@ -70,6 +74,14 @@ def make_context(filters: RiskFilters, generated_by: str) -> ExportContext:
             "Owner": queries.owner_names(),
         }
     )
+    generated_at = utcnow().replace(microsecond=0)
     return ExportContext(
-        filters, scoring.matrix(), utcnow().replace(microsecond=0), generated_by, sites, lists
+        filters,
+        scoring.matrix(),
+        generated_at,
+        generated_by,
+        sites,
+        lists,
+        year=year if year is not None else generated_at.year,
+        frameworks=settings.selected_framework_keys(),
     )

@@ -6,7 +6,6 @@ from collections import Counter
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -14,8 +13,6 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from riskreg import scoring
 from riskreg.exports import queries
 from riskreg.exports.cells import (
-    HEADER_FILL,
-    HEADER_FONT,
     TITLE_FONT,
     WRAP,
     Header,
@@ -24,23 +21,13 @@ from riskreg.exports.cells import (
     fill,
     safe_text,
 )
+from riskreg.exports.cells import bold_cell as _bold
+from riskreg.exports.cells import styled_cell as _cell
 from riskreg.exports.columns import CORPORATE
 from riskreg.exports.context import LIST_FIRST_COLUMN, ExportContext
 from riskreg.exports.filters_text import describe_filters
 
 CENTRE = Alignment(horizontal="center", vertical="center")
-
-
-def _cell(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> Cell:
-    made = safe_text(ws, value) if isinstance(value, str) else value
-    cell = made if isinstance(made, Cell) else WriteOnlyCell(ws, value=made)
-    for name, setting in style.items():
-        setattr(cell, name, setting)
-    return cell
-
-
-def _bold(ws: WriteOnlyWorksheet, value: Any) -> Cell:
-    return _cell(ws, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=WRAP)
 
 
 def heatmap_sheet(wb: Workbook, ctx: ExportContext) -> None:
@@ -160,6 +147,11 @@ def legend_sheet(wb: Workbook, ctx: ExportContext) -> None:
         ws.append(row + (lists[index] if index < len(lists) else []))
 
 
+def _coverage_scope(ctx: ExportContext) -> str:
+    frameworks = ", ".join(ctx.frameworks) or "none"
+    return f"The company's frameworks ({frameworks}), as on /standards. All risks and controls."
+
+
 def _legend_rows(ws: WriteOnlyWorksheet, ctx: ExportContext) -> list[list[Any]]:
     matrix = ctx.matrix
     generated = _cell(ws, ctx.generated_at, number_format="yyyy-mm-dd hh:mm")
@@ -171,6 +163,12 @@ def _legend_rows(ws: WriteOnlyWorksheet, ctx: ExportContext) -> list[list[Any]]:
         [_bold(ws, "Risks"), ctx.counts.get("risks", 0)],
         [_bold(ws, "Controls"), ctx.counts.get("controls", 0)],
         [_bold(ws, "Matrix"), f"{matrix.preset} preset"],
+        # The two ASM sheets come after this one and ignore the filters: say what they hold here.
+        [_bold(ws, "Coverage"), _cell(ws, _coverage_scope(ctx), alignment=WRAP)],
+        [
+            _bold(ws, "ASM disclosure"),
+            _cell(ws, f"{ctx.year}, as /reports/asm-disclosure?year={ctx.year}. All sites.", alignment=WRAP),
+        ],
         [],
         [_bold(ws, "Band"), _bold(ws, "Colour"), _bold(ws, "Tolerability"), _bold(ws, "Response")],
     ]

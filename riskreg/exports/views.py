@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.exports import xlsx
+from riskreg.reports.disclosure import parse_year
 from riskreg.risks.filters import parse_risk_filters
 
 logger = logging.getLogger(__name__)
@@ -29,11 +30,12 @@ def register():
     """openpyxl's write-only mode finishes each sheet before zipping it, so the workbook is built in a
     temporary file, then sent in chunks: memory stays flat whatever the size of the register."""
     filters = parse_risk_filters(request.args)  # 400 with the parameter's name on a bad value
+    year = parse_year(request.args.get("year"))  # of the ASM disclosure sheet; this year by default
     fd, name = tempfile.mkstemp(prefix="riskreg-export-", suffix=".xlsx")
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            ctx = xlsx.export_register(filters, f"{current_user.name} <{current_user.email}>", handle)
+            ctx = xlsx.export_register(filters, f"{current_user.name} <{current_user.email}>", handle, year)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -1,7 +1,7 @@
 """The workbook: rows in, .xlsx out, with openpyxl's write-only (streaming) mode.
 
-A sheet is one builder function `build(wb, ctx)`; SHEETS lists them in workbook order, so adding a
-sheet (Coverage, ASM disclosure, ...) is adding one function to that list.
+A sheet is one builder function `build(wb, ctx)`; SHEETS lists them in workbook order: DESIGN.md
+§4's five (Register, Controls, Heatmap, Sites, Legend), then Coverage and ASM disclosure.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import IO
 
 from openpyxl import Workbook
 
+from riskreg.exports.asm_sheets import coverage_sheet, disclosure_sheet
 from riskreg.exports.context import ExportContext, make_context
 from riskreg.exports.register_sheets import controls_sheet, register_sheet
 from riskreg.exports.summary_sheets import heatmap_sheet, legend_sheet, sites_sheet
@@ -22,7 +23,15 @@ logger = logging.getLogger(__name__)
 
 SheetBuilder = Callable[[Workbook, ExportContext], None]
 
-SHEETS: list[SheetBuilder] = [register_sheet, controls_sheet, heatmap_sheet, sites_sheet, legend_sheet]
+SHEETS: list[SheetBuilder] = [
+    register_sheet,
+    controls_sheet,
+    heatmap_sheet,
+    sites_sheet,
+    legend_sheet,
+    coverage_sheet,
+    disclosure_sheet,
+]
 
 
 def write_workbook(ctx: ExportContext, target: str | IO[bytes], sheets: Sequence[SheetBuilder] = ()) -> None:
@@ -50,8 +59,11 @@ def _discard(wb: Workbook) -> None:
             logger.warning("could not remove the temporary file of sheet %s", ws.title)
 
 
-def export_register(filters: RiskFilters, generated_by: str, target: str | IO[bytes]) -> ExportContext:
-    ctx = make_context(filters, generated_by)
+def export_register(
+    filters: RiskFilters, generated_by: str, target: str | IO[bytes], year: int | None = None
+) -> ExportContext:
+    """The workbook of the register (with `filters`), and the ASM disclosure of `year` (default: this one)."""
+    ctx = make_context(filters, generated_by, year)
     write_workbook(ctx, target)
     return ctx
 

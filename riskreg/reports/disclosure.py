@@ -31,6 +31,7 @@ from riskreg.sites.monitoring import LEVEL_PRESENCE, adjacent_km, level_expressi
 
 MIN_YEAR = 2000
 ACTION_STATUSES = ("planned", "in_progress", "implemented", "verified")
+COUNT, PERCENT = "0", "0.0%"  # number formats of the workbook sheet's headline figures
 
 
 def parse_year(raw: str | None) -> int:
@@ -208,8 +209,21 @@ def columns() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return risk_columns, control_columns
 
 
-def disclosure_sheet_rows(year: int) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows for an `ASM disclosure` workbook sheet: one row per site, the total, the group."""
+@dataclass
+class DisclosureSheet:
+    """What an `ASM disclosure` workbook sheet holds, numbers as numbers."""
+
+    year: int
+    headers: list[str]
+    sites: list[list[Any]]  # one row per active site
+    total: list[Any]  # operating sites with ASM on or adjacent (a shared control counted once)
+    corporate: list[Any]  # group-level risks and actions, not in the total
+    figures: list[tuple[str, float | None, str]]  # the headline: label, value, number format
+    notes: list[str]
+
+
+def disclosure_sheet_rows(year: int) -> DisclosureSheet:
+    """The rows of the report for one year: per site, the total, the group; the headline below."""
     from riskreg.risks.models import Direction
 
     report = disclosure_report(year)
@@ -227,6 +241,7 @@ def disclosure_sheet_rows(year: int) -> tuple[list[str], list[list[Any]]]:
         *[f"Open risks: {Direction(d).label} · {matrix.band_by_key(b).label}" for d, b in risk_columns],
         "Open risks",
         *[f"Controls: {label}" for _, label in control_columns],
+        "Controls",
     ]
 
     def row(line: SiteLine, counted: str, presence: str) -> list[Any]:
@@ -242,14 +257,35 @@ def disclosure_sheet_rows(year: int) -> tuple[list[str], list[list[Any]]]:
             *[line.risks.get(key, 0) for key in risk_columns],
             line.risk_total,
             *[line.controls.get(status, 0) for status, _ in control_columns],
+            line.control_total,
         ]
 
-    rows = [row(line, "yes" if line.counted else "no", line.presence.label) for line in report.sites]
-    rows.append(row(report.total, "", f"{len(report.with_asm)} of {len(report.operating)}"))
-    rows.append(row(report.corporate, "", ""))
-    rows.append([])
-    rows.append(["Operating sites", len(report.operating)])
-    rows.append([f"Operating sites with ASM on or adjacent in {year}", len(report.with_asm)])
-    rows.append(["Percentage", report.percentage])
-    rows.append([f"'Adjacent' means: observed next to the concession or within {report.adjacent_km:g} km"])
-    return headers, rows
+    operating, with_asm = len(report.operating), len(report.with_asm)
+    on = today()
+    return DisclosureSheet(
+        year=year,
+        headers=headers,
+        sites=[row(line, "Yes" if line.counted else "No", line.presence.label) for line in report.sites],
+        total=row(report.total, "", f"{with_asm} of {operating}"),
+        corporate=row(report.corporate, "", ""),
+        figures=[
+            ("Operating sites", operating, COUNT),
+            (f"Operating sites with ASM on or adjacent in {year}", with_asm, COUNT),
+            # a real fraction shown as a percentage (the page rounds the same number to 0.1 %)
+            ("Percentage", with_asm / operating if operating else None, PERCENT),
+            ("ASM on the site", report.count(AsmPresence.ON_SITE), COUNT),
+            ("ASM adjacent", report.count(AsmPresence.ADJACENT), COUNT),
+            ("No ASM recorded", report.count(AsmPresence.NONE), COUNT),
+        ],
+        notes=[
+            f"Operating sites: active sites whose lifecycle is {' or '.join(report.lifecycles)} "
+            "(as recorded today).",
+            f"ASM on or adjacent: an observation dated in {year} records ASM on the concession, adjacent "
+            f"to it or within {report.adjacent_km:g} km"
+            + (" (or the presence is set by hand, with its reason)." if year == on.year else "."),
+            f"Risks: open risks in the register on {on.isoformat()}, by direction and residual band. "
+            "Controls: the distinct controls mitigating them, by status (cancelled ones left out); "
+            "a control shared by two sites counts once in the total.",
+            "Group-level (corporate) risks and their controls are shown apart and are not in the total.",
+        ],
+    )

@@ -25,6 +25,8 @@ from riskreg.standards.models import Requirement
 
 COVERED, PLANNED, GAP = "covered", "planned", "gap"
 STATE_LABELS = {COVERED: "Covered", PLANNED: "Planned only", GAP: "Gap"}
+# The colours of .cov-covered, .cov-planned and .cov-gap in static/css/app.css (the workbook's too).
+STATE_COLOURS = {COVERED: "#E6F4EA", PLANNED: "#FFF8E1", GAP: "#FDECEA"}
 GROUP_LABEL = "Group (corporate)"
 
 
@@ -179,12 +181,50 @@ SHEET_HEADERS = [
     "Controls planned",
     "Linked risks",
     "Engagements",
+    "Last engagement",
+    "Evidence: controls",
 ]
+MAX_EVIDENCE_CHARS = 32_000  # a spreadsheet cell holds 32,767 characters
+
+
+def evidence_controls(frameworks: list[str]) -> dict[tuple[int, int | None], list[str]]:
+    """Each control counted in a cell, as "C-0012 (In progress)", by (requirement id, site id): one
+    query, with the same rule as the counts of coverage_matrix()."""
+    from riskreg.controls.models import Control, ControlStatus, control_requirements
+
+    pairs = _control_sites()
+    chosen = sa.select(Requirement.id).where(Requirement.framework_key.in_(frameworks))
+    stmt = (
+        sa.select(control_requirements.c.requirement_id, pairs.c.site_id, Control.ref, Control.status)
+        .join(Control, Control.id == control_requirements.c.control_id)
+        .outerjoin(pairs, pairs.c.control_id == Control.id)
+        .where(control_requirements.c.requirement_id.in_(chosen), Control.status != ControlStatus.CANCELLED)
+        .order_by(Control.id)
+    )
+    found: dict[tuple[int, int | None], list[str]] = defaultdict(list)
+    for requirement_id, site_id, ref, status in db.session.execute(stmt):
+        found[(requirement_id, site_id)].append(f"{ref} ({ControlStatus(status).label})")
+    return found
+
+
+def evidence_text(items: list[str], requirement_id: int) -> str:
+    """The refs, cut short (with where to find the rest) before they overflow a spreadsheet cell."""
+    text = ", ".join(items)
+    if len(text) <= MAX_EVIDENCE_CHARS:
+        return text
+    cut = text.rfind(", ", 0, MAX_EVIDENCE_CHARS - 200)
+    shown = text[:cut].count(", ") + 1
+    return (
+        f"{text[:cut]}, … and {len(items) - shown} more "
+        f"(all of them at /standards/requirements/{requirement_id})"
+    )
 
 
 def coverage_sheet_rows(frameworks: list[str] | None = None) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows for a `Coverage` workbook sheet: one row per requirement and site."""
+    """Headers and rows for a `Coverage` workbook sheet: one row per requirement and site, with
+    the counts of /standards and the evidence (the controls counted; engagements by count and date)."""
     matrix = coverage_matrix(frameworks)
+    evidence = evidence_controls([block.key for block in matrix.frameworks]) if matrix.frameworks else {}
     rows: list[list[Any]] = []
     for block in matrix.frameworks:
         for row in block.rows:
@@ -204,6 +244,8 @@ def coverage_sheet_rows(frameworks: list[str] | None = None) -> tuple[list[str],
                         cell.planned,
                         cell.risks,
                         cell.engagements,
+                        cell.last_engagement,
+                        evidence_text(evidence.get((req.id, column), []), req.id),
                     ]
                 )
     return list(SHEET_HEADERS), rows

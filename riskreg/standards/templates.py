@@ -1,7 +1,7 @@
 """Risk templates (seeds/risk_templates.toml): pre-filling the risk form and their suggested controls.
 
-`create_suggested_control` writes the Control directly (audited as entity "control"); when the
-controls feature's service exists, it can call that instead with the same arguments.
+A suggested control is created through the controls service (`create_control`), the one way a
+control comes to exist: same ref, default owner, audit trail and risk link as from the risk page.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from riskreg import audit, reference
+from riskreg import reference
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.risks.models import Direction, ImpactArea, format_ref
+from riskreg.risks.models import Direction, ImpactArea
 from riskreg.standards import links
 
 logger = logging.getLogger(__name__)
@@ -120,12 +120,16 @@ def suggestion(risk: Any, number: int) -> dict[str, Any]:
 
 
 def create_suggested_control(risk: Any, template_control: dict[str, Any], actor: Any) -> Any:
-    """A planned Control from a template's suggestion, mitigating `risk`, audited; flushes only.
+    """A planned control from a template's suggestion, mitigating `risk`; flushes only.
 
-    The control takes the risk's standard requirements, so what the risk is relevant to shows as
+    The department is named in the template, the owner defaults to its head, and the control is
+    audited and linked to the risk by the controls service, so the risk's History shows the link as
+    it does for a control added on the risk page. The control then takes the risk's standard
+    requirements (an audited update of the control), so what the risk is relevant to shows as
     planned on /standards as soon as the control exists.
     """
-    from riskreg.controls.models import Control, ControlStatus, risk_controls
+    from riskreg.controls import services
+    from riskreg.controls.models import Control, risk_controls
 
     title = template_control["title"].strip()
     name = template_control["department"]
@@ -144,33 +148,18 @@ def create_suggested_control(risk: Any, template_control: dict[str, Any], actor:
     )
     if existing:
         raise SuggestionError(f"{existing} “{title}” already mitigates {risk.ref}.")
-    control = Control(
-        title=title,
-        description=f"Suggested by risk template {risk.template_code} for {risk.ref}.",
-        department_id=department.id,
-        status=ControlStatus.PLANNED,
-        formalisation_support=bool(template_control.get("formalisation_support", False)),
-        created_by_id=getattr(actor, "id", None),
-    )
-    db.session.add(control)
-    db.session.flush()
-    control.ref = format_ref("C", control.id)
-    db.session.execute(sa.insert(risk_controls).values(risk_id=risk.id, control_id=control.id))
-    codes = links.linked_codes("risk", risk.id)
-    links.replace_links("control", control.id, codes)
-    db.session.flush()
-    changes: dict[str, list[Any]] = {
-        "ref": [None, control.ref],
-        "title": [None, title],
-        "department": [None, department.name],
-        "status": [None, ControlStatus.PLANNED.value],
-        "formalisation_support": [None, control.formalisation_support],
-        "risks": [None, [risk.ref]],
+    data = {
+        "title": title,
+        "description": f"Suggested by risk template {risk.template_code} for {risk.ref}.",
+        "department_id": department.id,
+        "owner_id": None,  # the department's head
+        "due_date": None,
+        "formalisation_support": bool(template_control.get("formalisation_support", False)),
     }
-    if codes:
-        changes["requirements"] = [None, codes]
-    audit.record(
-        "control", control.id, "create", actor, changes, f"Suggested by template {risk.template_code}"
-    )
+    try:
+        control = services.create_control(data, actor, risks=[risk])
+        links.set_control_requirements(control, links.linked_codes("risk", risk.id), actor)
+    except (services.ControlRuleError, links.LinkError) as error:
+        raise SuggestionError(str(error)) from error
     logger.info("control %s created from template %s for %s", control.ref, risk.template_code, risk.ref)
     return control

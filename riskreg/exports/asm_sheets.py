@@ -1,0 +1,98 @@
+"""The ASM sheets: Coverage (the /standards matrix, one row per requirement and site) and ASM
+disclosure (the /reports/asm-disclosure report for one year).
+
+Neither follows the register filters: like their pages, they are about the whole company.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl import Workbook
+
+from riskreg.exports.cells import (
+    HEADER_FONT,
+    TITLE_FONT,
+    WRAP,
+    Header,
+    StyledColumn,
+    TableSheet,
+    bold_cell,
+    fill,
+    safe_text,
+    styled_cell,
+)
+from riskreg.exports.context import ExportContext
+from riskreg.reports import disclosure
+from riskreg.standards import coverage
+
+COVERAGE = "Coverage"
+DISCLOSURE = "ASM disclosure"
+DATE = "yyyy-mm-dd"
+COVERAGE_WIDTHS = (11, 20, 14, 16, 44, 22, 13, 14, 10, 9, 12, 13, 40)
+TEXT_COLUMNS = (0, 1, 2, 3, 5)  # framework, code, identifier, edition, site
+WRAPPED_COLUMNS = (4, 12)  # the requirement's title, the evidence
+TITLE = "ASM disclosure {year} · GRI G4 MM8 · GRI 14: Mining Sector 2024, topic 14.13"
+
+
+def coverage_sheet(wb: Workbook, ctx: ExportContext) -> None:
+    """Each requirement of the company's frameworks against each site and the Group: the state in
+    the /standards page's colours, the counts behind it, and the controls that give the evidence."""
+    headers, rows = coverage.coverage_sheet_rows(ctx.frameworks)
+    sheet = TableSheet(
+        wb,
+        COVERAGE,
+        [Header(text, width) for text, width in zip(headers, COVERAGE_WIDTHS, strict=True)],
+        "C2",
+    )
+    ws = sheet.ws
+    state_of = {label: state for state, label in coverage.STATE_LABELS.items()}
+    states = {
+        label: StyledColumn(ws, fill=fill(coverage.STATE_COLOURS[state])) for label, state in state_of.items()
+    }
+    wrapped = {index: StyledColumn(ws, alignment=WRAP) for index in WRAPPED_COLUMNS}
+    last_engagement = StyledColumn(ws, number_format=DATE)
+    for row in rows:
+        cells: list[Any] = list(row)  # the counts stay numbers
+        for index in TEXT_COLUMNS:
+            cells[index] = safe_text(ws, row[index])
+        for index, column in wrapped.items():
+            text = safe_text(ws, row[index])
+            cells[index] = column(text) if isinstance(text, str) else text
+        cells[6] = states[row[6]](row[6])
+        cells[11] = last_engagement(row[11])
+        sheet.append(cells)
+    ctx.counts["coverage"] = sheet.finish()
+
+
+def disclosure_sheet(wb: Workbook, ctx: ExportContext) -> None:
+    """The disclosure for ctx.year: a row per site (filterable), the total and the group in bold
+    below the filter, then the headline figures (the percentage a real percentage) and the notes."""
+    report = disclosure.disclosure_sheet_rows(ctx.year)
+    widths = [28, 14, 13, 11, 14, 34, 13, 11] + [11] * (len(report.headers) - 8)
+    sheet = TableSheet(wb, DISCLOSURE, [Header(t, w) for t, w in zip(report.headers, widths, strict=True)])
+    ws = sheet.ws
+    basis = StyledColumn(ws, alignment=WRAP)
+
+    def cells(row: list[Any], **style: Any) -> list[Any]:
+        values = [None if value == "" else value for value in row]
+        if style:
+            return [styled_cell(ws, value, **style) for value in values]
+        made = [safe_text(ws, value) if isinstance(value, str) else value for value in values]
+        if isinstance(made[5], str):
+            made[5] = basis(made[5])
+        return made
+
+    for row in report.sites:
+        sheet.append(cells(row))
+    # The filter covers the sites only: sorting them never moves the total.
+    ctx.counts["disclosure"] = sheet.finish()
+    ws.append(cells(report.total, font=HEADER_FONT))
+    ws.append(cells(report.corporate))
+    ws.append([])
+    ws.append([styled_cell(ws, TITLE.format(year=report.year), font=TITLE_FONT)])
+    for label, value, number_format in report.figures:
+        ws.append([bold_cell(ws, label), styled_cell(ws, value, number_format=number_format)])
+    ws.append([])
+    for note in report.notes:
+        ws.append([safe_text(ws, note)])
