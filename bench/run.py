@@ -305,9 +305,13 @@ def bench_users(url: str) -> dict[str, Any]:
                 "WHERE u.role='department_head' GROUP BY u.email, u.department_id ORDER BY count(*) DESC"
             )
         ).first()
+        # The same shape at every size (a site, controls), so query counts compare like with like.
         middle = conn.execute(
-            sa.text("SELECT id FROM risks ORDER BY id LIMIT 1 OFFSET :n"),
-            {"n": conn.execute(sa.text("SELECT count(*) FROM risks")).scalar() // 2},
+            sa.text(
+                "SELECT id FROM risks WHERE site_id IS NOT NULL AND status = 'open' "
+                "AND id IN (SELECT risk_id FROM risk_controls) ORDER BY id LIMIT 1 OFFSET :n"
+            ),
+            {"n": conn.execute(sa.text("SELECT count(*) FROM risks")).scalar() // 4},
         ).scalar()
         site = conn.execute(
             sa.text("SELECT site_id FROM risks WHERE site_id IS NOT NULL ORDER BY id LIMIT 1")

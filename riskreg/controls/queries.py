@@ -70,12 +70,13 @@ LIST_OPTIONS = (
 
 
 def count_table(filters: ControlFilters, on: date) -> CountTable:
-    """One GROUP BY over (department, status), with the overdue count beside it; the department and
-    status filters are left out, so every cell can be clicked to narrow the list."""
+    """One GROUP BY over (department, status), with the overdue count beside it. The status filter is
+    left out, so every cell can be clicked to narrow the list; the department filter is kept, so a
+    department's tracker reads its own controls only (an index range, not all 300k controls)."""
     overdue = sa.func.sum(sa.case((control_filters.overdue_condition(on), 1), else_=0))
     stmt = (
         sa.select(Control.department_id, Control.status, sa.func.count(Control.id), overdue)
-        .where(*control_filters.conditions(filters, on, include_department=False, include_status=False))
+        .where(*control_filters.conditions(filters, on, include_status=False))
         .group_by(Control.department_id, Control.status)
     )
     names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
