@@ -66,11 +66,13 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(tmp_path) -> Iterator[Flask]:
+def running_app(tmp_path, **overrides: Any) -> Iterator[Flask]:
+    """An app on a fresh schema with the standard departments, its context pushed for the test."""
     # A file, not ":memory:": requests and the test talk over separate connections, as in production.
     app = create_app(
-        make_config(UPLOAD_DIR=str(tmp_path / "uploads"), sqlite_path=tmp_path / "riskreg.sqlite")
+        make_config(
+            UPLOAD_DIR=str(tmp_path / "uploads"), sqlite_path=tmp_path / "riskreg.sqlite", **overrides
+        )
     )
     app.test_client_class = FreshContextClient
     with app.app_context():
@@ -80,6 +82,17 @@ def app(tmp_path) -> Iterator[Flask]:
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator[Flask]:
+    yield from running_app(tmp_path)
+
+
+@pytest.fixture
+def csrf_app(tmp_path) -> Iterator[Flask]:
+    """CSRF protection on, as in production (the other tests post without tokens)."""
+    yield from running_app(tmp_path, WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture

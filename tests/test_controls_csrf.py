@@ -6,32 +6,14 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 import sqlalchemy as sa
 
-from riskreg import create_app
 from riskreg.auth import services as auth_services
 from riskreg.controls.models import ControlEvidence, ControlStatus
 from riskreg.extensions import db
-from riskreg.seeding.reference import load_departments
 from tests import test_csrf
-from tests.conftest import PASSWORD, FreshContextClient, make_config, reset_schema
+from tests.conftest import PASSWORD
 from tests.controls_support import PDF, fresh, new_control
-
-
-@pytest.fixture
-def csrf_app(tmp_path):
-    app = create_app(
-        make_config(WTF_CSRF_ENABLED=True, UPLOAD_DIR=str(tmp_path / "up"), sqlite_path=tmp_path / "c.sqlite")
-    )
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        reset_schema()
-        load_departments()
-        db.session.commit()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_close_from_my_controls_with_the_pages_token(csrf_app):

@@ -4,25 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from riskreg import create_app
 from riskreg.extensions import db
-from riskreg.seeding.reference import load_departments
-from tests.conftest import PASSWORD, FreshContextClient, make_config, reset_schema, risk_form
-
-
-@pytest.fixture
-def csrf_app(tmp_path):
-    app = create_app(make_config(WTF_CSRF_ENABLED=True, sqlite_path=tmp_path / "csrf.sqlite"))
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        reset_schema()
-        load_departments()
-        db.session.commit()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+from tests.conftest import PASSWORD, risk_form
 
 
 def token(page: str) -> str:

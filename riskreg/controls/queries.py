@@ -20,6 +20,7 @@ from riskreg.controls.models import (
 )
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.paging import PageNumbers
 from riskreg.params import is_digits
 from riskreg.risks.models import Risk, format_ref
 
@@ -43,23 +44,11 @@ class CountTable:
 
 
 @dataclass
-class Page:
+class Page(PageNumbers):
     items: list[Control]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 LIST_OPTIONS = (

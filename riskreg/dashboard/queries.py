@@ -174,7 +174,7 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
         sa.func.count().label("controls"),
         _sum_if(Control.due_date < on).label("late"),
     ).group_by(Control.department_id, Control.status)
-    scope = _risk_scope(filters)
+    scope = risk_filters.scope_conditions(filters)
     if scope:
         tally = tally.where(
             Control.id.in_(
@@ -208,19 +208,6 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
         if status in OPEN_CONTROL_STATUSES:
             row.overdue += late or 0
     return list(rows.values())
-
-
-def _risk_scope(filters: RiskFilters) -> list[sa.ColumnElement[bool]]:
-    where: list[sa.ColumnElement[bool]] = []
-    if filters.corporate:
-        where.append(Risk.site_id.is_(None))
-    elif filters.site is not None:
-        where.append(Risk.site_id == filters.site)
-    if filters.direction is not None:
-        where.append(Risk.direction == filters.direction)
-    if filters.category:
-        where.append(Risk.category == filters.category)
-    return where
 
 
 @dataclass(frozen=True)

@@ -144,8 +144,8 @@ def band_condition(band_key: str, basis: str = "residual") -> sa.ColumnElement[b
     )
 
 
-def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.ColumnElement[bool]]:
-    """WHERE clauses for the filters; archived risks only when asked for by status."""
+def scope_conditions(filters: RiskFilters) -> list[sa.ColumnElement[bool]]:
+    """Where the risks are and what they are about: site (or corporate), direction, category."""
     where: list[sa.ColumnElement[bool]] = []
     if filters.corporate:
         where.append(Risk.site_id.is_(None))
@@ -155,6 +155,12 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
         where.append(Risk.direction == filters.direction)
     if filters.category:
         where.append(Risk.category == filters.category)
+    return where
+
+
+def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses for the filters; archived risks only when asked for by status."""
+    where = scope_conditions(filters)
     if filters.status is not None:
         where.append(Risk.status == filters.status)
     else:

@@ -47,6 +47,23 @@ class ImpactArea(LabelledEnum):
     def label(self) -> str:
         return "Social and human rights" if self is ImpactArea.SOCIAL else super().label
 
+    @classmethod
+    def usual_for(cls, category: str) -> ImpactArea:
+        """The consequence area that usually drives the impact of a category's risks (a pre-fill)."""
+        return _USUAL_AREA.get(category, cls.SOCIAL)
+
+
+_USUAL_AREA = {
+    "Environment": ImpactArea.ENVIRONMENT,
+    "Health & Safety": ImpactArea.SAFETY,
+    "Legal & Regulatory": ImpactArea.LEGAL,
+    "Operations & Production": ImpactArea.OPERATIONS,
+    "Reputation": ImpactArea.REPUTATION,
+    "Governance & Integrity": ImpactArea.LEGAL,
+    "Supply Chain & Traceability": ImpactArea.REPUTATION,
+    "Closure & Legacy": ImpactArea.FINANCIAL,
+}
+
 
 class Treatment(LabelledEnum):
     AVOID = "avoid"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from riskreg import scoring
 from riskreg.extensions import db
+from riskreg.paging import PageNumbers
 from riskreg.risks import filters as risk_filters
 from riskreg.risks import pagination
 from riskreg.risks.filters import RiskFilters
@@ -17,7 +18,7 @@ from riskreg.risks.models import Risk
 
 
 @dataclass
-class RegisterPage:
+class RegisterPage(PageNumbers):
     risks: list[Risk]
     band_counts: dict[str, int]  # every band, for the current filters without the band filter
     total: int  # matching all filters, band included
@@ -25,18 +26,6 @@ class RegisterPage:
     per_page: int
     next_cursor: str | None = None  # keyset links; None when the sort has no cursor
     prev_cursor: str | None = None
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def band_counts(filters: RiskFilters) -> dict[str, int]:

@@ -23,18 +23,6 @@ from riskreg.sites.models import AsmApproach, AsmPresence, Lifecycle, PresenceSo
 
 logger = logging.getLogger(__name__)
 
-# The consequence area that usually drives the impact of a category's risks.
-AREA_BY_CATEGORY = {
-    "Environment": ImpactArea.ENVIRONMENT,
-    "Health & Safety": ImpactArea.SAFETY,
-    "Legal & Regulatory": ImpactArea.LEGAL,
-    "Operations & Production": ImpactArea.OPERATIONS,
-    "Reputation": ImpactArea.REPUTATION,
-    "Governance & Integrity": ImpactArea.LEGAL,
-    "Supply Chain & Traceability": ImpactArea.REPUTATION,
-    "Closure & Legacy": ImpactArea.FINANCIAL,
-}
-
 
 @dataclass
 class SeedReport:
@@ -132,7 +120,7 @@ def _load_risks(data: dict, sites: dict[str, Site], users: dict[str, User], repo
                 "site_id": site_id,
                 "direction": Direction(template["direction"]),
                 "category": template["category"],
-                "impact_area": AREA_BY_CATEGORY.get(template["category"], ImpactArea.SOCIAL),
+                "impact_area": ImpactArea.usual_for(template["category"]),
                 "owner_id": users[item["owner"]].id,
                 "inherent_likelihood": il,
                 "inherent_impact": ii,

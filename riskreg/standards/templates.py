@@ -22,18 +22,6 @@ from riskreg.standards import links
 
 logger = logging.getLogger(__name__)
 
-# The consequence area that usually drives the impact of a category's risks (pre-fill only).
-AREA_BY_CATEGORY = {
-    "Environment": ImpactArea.ENVIRONMENT,
-    "Health & Safety": ImpactArea.SAFETY,
-    "Legal & Regulatory": ImpactArea.LEGAL,
-    "Operations & Production": ImpactArea.OPERATIONS,
-    "Reputation": ImpactArea.REPUTATION,
-    "Governance & Integrity": ImpactArea.LEGAL,
-    "Supply Chain & Traceability": ImpactArea.REPUTATION,
-    "Closure & Legacy": ImpactArea.FINANCIAL,
-}
-
 
 class SuggestionError(ValueError):
     pass
@@ -77,7 +65,7 @@ def prefill(form: Any, template: dict[str, Any], args: MultiDict) -> None:
     form.consequence.data = template["consequence"]
     form.direction.data = Direction(template["direction"])
     form.category.data = template["category"]
-    form.impact_area.data = AREA_BY_CATEGORY.get(template["category"], ImpactArea.SOCIAL)
+    form.impact_area.data = ImpactArea.usual_for(template["category"])
     likelihood, impact = template["inherent_likelihood"], template["inherent_impact"]
     form.inherent_likelihood.data = form.residual_likelihood.data = likelihood
     form.inherent_impact.data = form.residual_impact.data = impact
