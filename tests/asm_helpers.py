@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from riskreg.sites import monitoring
 from riskreg.sites.models import AsmObservation, Site
 from riskreg.standards import links
 from riskreg.standards.catalogue import load_standards
-from tests.conftest import department_id
+from tests.conftest import department_id, statements
 
 
 def load_catalogue() -> None:
@@ -71,20 +70,9 @@ def set_status(control: Control, status: ControlStatus) -> None:
     db.session.commit()
 
 
-@contextmanager
 def count_queries():
-    """Count the SQL statements sent while the block runs (requests included)."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
+    """Count the SQL statements sent while the block runs (requests included), BEGIN/COMMIT aside."""
+    return statements(sql_only=True)
 
 
 def row_html(html: str, marker: str) -> str:

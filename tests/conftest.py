@@ -7,6 +7,7 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -228,6 +229,24 @@ def risk_form(**over: Any) -> dict[str, Any]:
     }
     data.update(over)
     return data
+
+
+@contextmanager
+def statements(sql_only: bool = False) -> Iterator[list[str]]:
+    """The SQL statements sent while the block runs (requests included), to check that a page's
+    query count does not grow with the data; `sql_only` leaves out BEGIN/COMMIT and the like."""
+    seen: list[str] = []
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+    def record(conn, cursor, statement, *args) -> None:
+        if not (sql_only and statement.lstrip().upper().startswith(control)):
+            seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def text_of(response) -> str:

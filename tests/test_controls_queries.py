@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-import sqlalchemy as sa
 
-from riskreg.extensions import db
+from tests.conftest import statements
 from tests.controls_support import new_control
 
 DEPARTMENTS = ("Security", "Legal", "Environment", "Community Relations", "Supply Chain")
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.risks.models import Direction, Risk, RiskStatus, format_ref
 from riskreg.sites.models import AsmPresence, Site
+from tests.conftest import statements
 from tests.dashboard_pages import counts, page
 
 _numbers = itertools.count()
@@ -55,20 +55,6 @@ def grow(users, risks: int) -> None:
     for risk in db.session.scalars(sa.select(Risk).where(Risk.ref.is_(None))):
         risk.ref = format_ref("R", risk.id)
     db.session.commit()
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_query_count_does_not_grow_with_the_register(clients, users, make_site):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import sqlalchemy as sa
@@ -19,23 +17,10 @@ from riskreg.risks.models import Direction, Risk, RiskStatus, format_ref, risk_r
 from riskreg.sites import engagements
 from riskreg.standards.models import Requirement
 from tests.asm_helpers import observe
+from tests.conftest import statements as counted
 from tests.xlsx_files import add_control, calamine_rows
 
 _numbers = itertools.count(1)
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def add_risks(n: int, owner_id: int, site_id: int, requirement_ids: list[int]) -> None:
