@@ -44,7 +44,12 @@ def query_int(
     return value
 
 
-def page_args(args: MultiDict, default_per_page: int) -> tuple[int, int]:
-    page = query_int(args, "page", 1, MAX_PAGE, what="Parameter") or 1
-    per_page = query_int(args, "per_page", 1, 200, what="Parameter") or default_per_page
+def page_args() -> tuple[int, int]:
+    """`page` and `per_page` of the current request (PAGE_SIZE when not given)."""
+    from flask import current_app, request
+
+    page = query_int(request.args, "page", 1, MAX_PAGE, what="Parameter") or 1
+    per_page = (
+        query_int(request.args, "per_page", 1, 200, what="Parameter") or current_app.config["PAGE_SIZE"]
+    )
     return page, per_page

@@ -69,16 +69,12 @@ def _too_large(error: RequestEntityTooLarge):
     )
 
 
-def page_args() -> tuple[int, int]:
-    return params.page_args(request.args, current_app.config["PAGE_SIZE"])
-
-
 @bp.get("")
 @permission_required(Permission.VIEW)
 def list():
     """Every department's controls, filtered, by due date, with counts per department and status."""
     filters = parse_control_filters(request.args)
-    page, per_page = page_args()
+    page, per_page = params.page_args()
     on = today()
     result, table = queries.tracker_page(filters, page, per_page, on)
     risk = db.session.get(Risk, filters.risk) if filters.risk else None
@@ -108,7 +104,7 @@ def mine():
     department = current_user.department
     if department is None:
         return render_template("controls/mine.html", department=None)
-    page, per_page = page_args()
+    page, per_page = params.page_args()
     on = today()
     horizon = current_app.config["REMINDER_HORIZON_DAYS"]
     summary = queries.department_summary(department.id, on, horizon)

@@ -19,16 +19,12 @@ from riskreg.standards import templates as risk_templates
 bp = Blueprint("risks", __name__, url_prefix="/risks")
 
 
-def page_args() -> tuple[int, int]:
-    return params.page_args(request.args, current_app.config["PAGE_SIZE"])
-
-
 @bp.get("")
 @permission_required(Permission.VIEW)
 def list():
     """The register, filtered, sorted and paginated, with counts per band."""
     filters = parse_risk_filters(request.args)
-    page, per_page = page_args()
+    page, per_page = params.page_args()
     register = queries.register_page(
         filters, page, per_page, after=request.args.get("after"), before=request.args.get("before")
     )
