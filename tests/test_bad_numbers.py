@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
+
+from riskreg.modeling import today
 
 HUGE = "9" * 23
 SUPER_TWO = "%C2%B2"  # "²": str.isdigit() says yes, int() says no
@@ -16,7 +19,6 @@ GET_URLS = [
     f"/controls/{HUGE}",
     f"/sites/{HUGE}",
     f"/standards/requirements/{HUGE}",
-    f"/controls/1/evidence/{HUGE}",
     f"/controls?risk={HUGE}",
     f"/controls?department={HUGE}",
     f"/controls?page={HUGE}",
@@ -35,6 +37,16 @@ GET_URLS = [
 def test_bad_numbers_in_urls(clients, url):
     response = clients["admin"].get(url)
     assert response.status_code in (400, 404), (url, response.status_code)
+
+
+def test_a_huge_evidence_id_of_a_real_control_is_a_404(clients, users):
+    from tests.controls_support import new_control
+
+    control = new_control(users["admin"], owner_id=users["admin"].id, due_date=today() + timedelta(days=30))
+    admin = clients["admin"]
+    assert admin.get(f"/controls/{control.id}").status_code == 200  # the control itself is there
+    response = admin.get(f"/controls/{control.id}/evidence/{HUGE}")
+    assert response.status_code == 404, response.status_code
 
 
 def test_bad_numbers_in_forms(clients, make_risk, make_site):

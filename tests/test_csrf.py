@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
 from riskreg.extensions import db
+from riskreg.risks.models import Risk
 from tests.conftest import PASSWORD, risk_form
 
 
@@ -32,9 +35,11 @@ def test_token_flow_for_login_create_and_logout(csrf_app):
 
     # A forged post (no token) changes nothing; the real form with its token works.
     assert client.post("/risks/new", data=risk_form(owner_id=user.id)).status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Risk.id))) == 0
     form_page = client.get("/risks/new").get_data(as_text=True)
     created = client.post("/risks/new", data=risk_form(owner_id=user.id, csrf_token=token(form_page)))
     assert created.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Risk.id))) == 1
 
     assert client.post("/logout").status_code == 400
     page = client.get("/risks").get_data(as_text=True)

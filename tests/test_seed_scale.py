@@ -36,13 +36,16 @@ def test_scale_covers_directions_bands_statuses_and_control_states(runner):
 
 
 def test_same_seed_gives_the_same_register(runner, app):
-    runner.invoke(args=["seed", "scale", "--risks", "50", "--seed", "11"])
+    seeded = runner.invoke(args=["seed", "scale", "--risks", "50", "--seed", "11"])
+    assert seeded.exit_code == 0, seeded.output
     first = fingerprint()
+    assert len(first) == 50
     db.session.execute(sa.text("DELETE FROM risk_controls"))
     db.session.execute(sa.text("DELETE FROM audit_events"))
     db.session.execute(sa.text("DELETE FROM risks"))
     db.session.commit()
-    runner.invoke(args=["seed", "scale", "--risks", "50", "--seed", "11"])
+    again = runner.invoke(args=["seed", "scale", "--risks", "50", "--seed", "11"])
+    assert again.exit_code == 0, again.output
     second = fingerprint()
     assert [row[1:] for row in first] == [row[1:] for row in second]
 

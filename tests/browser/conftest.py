@@ -4,8 +4,8 @@ Fixtures for every journey (mark each test `@pytest.mark.browser`):
 - `live_server`: the app on a temporary SQLite file loaded with `seed demo`, served by werkzeug in
   a thread on 127.0.0.1 (a free port), for the whole session. `live_server.session()` reads its
   database. Journeys share it: count what you assert from the database, not from constants.
-- `browser`: one Chromium for the session, /usr/bin/chromium (installed with apt-get when missing
-  and running as root; otherwise the journeys are skipped, saying why). No browser is downloaded.
+- `browser`: one Chromium for the session, /usr/bin/chromium (Debian's package, which `.ci/run`
+  installs; without it the journeys are skipped, saying why). No browser is installed or downloaded here.
 - `browsing` / `page`: a fresh browser context per test, whose every request to a host other than
   the live server is refused and recorded (`browsing.offsite`), as are uncaught script errors
   (`browsing.errors`). A failed journey leaves a screenshot of its end in tests/artifacts/;
@@ -15,11 +15,8 @@ Fixtures for every journey (mark each test `@pytest.mark.browser`):
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import shutil
-import subprocess
 import threading
 import tomllib
 from collections.abc import Callable, Iterator
@@ -55,33 +52,15 @@ EXPECT_TIMEOUT_MS = 20_000
 
 
 def ensure_chromium() -> str:
-    """Debian's Chromium: installed with apt-get when missing and we are root, never downloaded.
+    """Debian's Chromium, as `.ci/run` installs it; never installed or downloaded by the tests.
 
-    Without it (and no way to install it) the journeys are skipped, saying why, rather than failed."""
+    Without it the journeys are skipped, saying why and how to get it, rather than failed."""
     if CHROMIUM.exists():
         return str(CHROMIUM)
-    if os.geteuid() != 0:
-        pytest.skip(f"{CHROMIUM} is missing and only root can install it: run `apt-get install -y chromium`")
-    if shutil.which("apt-get") is None:
-        pytest.skip(
-            f"{CHROMIUM} is missing and there is no apt-get to install it (Debian's chromium package)"
-        )
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    failure = ""
-    # A fresh machine has no package lists yet, so update them first.
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        try:
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            failure = f"`{' '.join(command)}` failed: {error}"
-            break
-        if done.returncode != 0:
-            lines = (done.stderr or done.stdout).strip().splitlines()
-            failure = f"`{' '.join(command)}` exited with {done.returncode}: {lines[-1] if lines else ''}"
-    if CHROMIUM.exists():
-        return str(CHROMIUM)
-    failure = failure or "`apt-get install -y chromium` finished without providing it."
-    pytest.skip(f"{CHROMIUM} is missing and could not be installed: {failure}")
+    pytest.skip(
+        f"{CHROMIUM} is missing: install Debian's chromium package (`apt-get install -y chromium`, "
+        "as .ci/run does) to run the browser journeys"
+    )
 
 
 class QuietHandler(WSGIRequestHandler):
