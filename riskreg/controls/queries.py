@@ -62,7 +62,7 @@ def count_table(filters: ControlFilters, on: date) -> CountTable:
     """One GROUP BY over (department, status), with the overdue count beside it. The status filter is
     left out, so every cell can be clicked to narrow the list; the department filter is kept, so a
     department's tracker reads its own controls only (an index range, not all 300k controls)."""
-    overdue = sa.func.sum(sa.case((control_filters.overdue_condition(on), 1), else_=0))
+    overdue = sa.func.sum(sa.case((Control.is_overdue(on), 1), else_=0))
     stmt = (
         sa.select(Control.department_id, Control.status, sa.func.count(Control.id), overdue)
         .where(*control_filters.conditions(filters, on, include_status=False))
@@ -108,8 +108,7 @@ class DepartmentSummary:
 
 
 def department_summary(department_id: int, on: date, horizon_days: int) -> DepartmentSummary:
-    overdue = control_filters.overdue_condition(on)
-    soon = control_filters.due_within_condition(on, horizon_days)
+    overdue, soon = Control.is_overdue(on), Control.is_due_within(on, horizon_days)
     row = db.session.execute(
         sa.select(
             sa.func.count(Control.id),

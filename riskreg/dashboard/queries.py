@@ -12,7 +12,6 @@ from riskreg import scoring
 from riskreg.auth.models import User
 from riskreg.controls.models import (
     DONE_CONTROL_STATUSES,
-    OPEN_CONTROL_STATUSES,
     Control,
     ControlStatus,
     risk_controls,
@@ -172,7 +171,7 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
         Control.department_id.label("department_id"),
         Control.status.label("status"),
         sa.func.count().label("controls"),
-        _sum_if(Control.due_date < on).label("late"),
+        _sum_if(Control.is_overdue(on)).label("late"),
     ).group_by(Control.department_id, Control.status)
     scope = risk_filters.scope_conditions(filters)
     if scope:
@@ -205,8 +204,7 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
             row.total += controls
         if status in DONE_CONTROL_STATUSES:
             row.done += controls
-        if status in OPEN_CONTROL_STATUSES:
-            row.overdue += late or 0
+        row.overdue += late or 0
     return list(rows.values())
 
 

@@ -49,7 +49,7 @@ def _people(matrix: scoring.Matrix) -> sa.ColumnElement[bool]:
 def control_counts(today: date) -> sa.Subquery:
     """Per risk: its controls, the open ones, the open ones past their due date."""
     is_open = Control.status.in_(OPEN_CONTROL_STATUSES)
-    overdue = sa.and_(is_open, Control.due_date < today)
+    overdue = Control.is_overdue(today)
     return (
         sa.select(
             risk_controls.c.risk_id,
@@ -122,7 +122,7 @@ def control_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]:
         .group_by(risk_controls.c.control_id)
         .subquery("control_risks")
     )
-    overdue = sa.and_(Control.status.in_(OPEN_CONTROL_STATUSES), Control.due_date < today)
+    overdue = Control.is_overdue(today)
     stmt = (
         sa.select(
             Control.ref,
