@@ -46,12 +46,7 @@ def grid(filters: RiskFilters, basis: str) -> Grid:
         .where(*risk_filters.conditions(with_basis(filters, basis), include_band=False))
         .group_by(likelihood, impact, Risk.direction)
     )
-    matrix = scoring.matrix()
-    rows = [
-        (lk, im, scoring.is_people_direction(direction, matrix.people_directions), count)
-        for lk, im, direction, count in db.session.execute(stmt)
-    ]
-    return build_grid(rows, matrix, basis)
+    return build_grid(db.session.execute(stmt), scoring.matrix(), basis)
 
 
 @dataclass(frozen=True)
