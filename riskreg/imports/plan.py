@@ -197,7 +197,7 @@ def _plan_row(row: SheetRow, risks: dict[str, Risk], lookups: Lookups, present: 
     changes = {name: (current[name], proposed[name]) for name in current if current[name] != proposed[name]}
     if not changes:
         plan.unchanged.append((row.row, risk.ref or ""))
-    elif risk.status is RiskStatus.ARCHIVED:
+    elif not risk.editable:
         plan.problems.append(
             Problem(
                 row.row, "", f"{risk.ref} is archived: restore it on its page before changing it by import."

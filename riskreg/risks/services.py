@@ -148,6 +148,8 @@ def update_risk(
     """Apply the edit; raise RiskConflict when the risk moved on since the editor loaded it."""
     if expected_version is not None and expected_version != risk.version:
         raise RiskConflict(risk)
+    if not risk.editable:
+        raise RiskRuleError("status", f"{risk.ref} is archived: restore it before editing it.")
     values = {name: data.get(name) for name in EDITABLE_FIELDS}
     check_rules(values)
     _check_requirements(data)

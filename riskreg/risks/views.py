@@ -7,13 +7,13 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg import audit, params
-from riskreg.auth.permissions import Permission, permission_required
+from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, RiskForm
-from riskreg.risks.models import Risk, RiskStatus
+from riskreg.risks.models import Risk
 from riskreg.standards import templates as risk_templates
 
 bp = Blueprint("risks", __name__, url_prefix="/risks")
@@ -91,8 +91,7 @@ def create():
 def edit(risk_id: int):
     """Edit with optimistic locking: a stale version shows theirs beside yours instead of overwriting."""
     risk = get_risk_or_404(risk_id)
-    if risk.status is RiskStatus.ARCHIVED:  # editing would quietly un-archive it
-        abort(400, f"{risk.ref} is archived: restore it before editing it.")
+    require_risk_change(risk, doing="editing it")  # editing would quietly un-archive it
     form = RiskForm(obj=risk)
     if request.method == "GET":
         form.version.data = risk.version

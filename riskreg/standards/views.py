@@ -11,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
 
-from riskreg.auth.permissions import Permission, permission_required
+from riskreg.auth.permissions import Permission, can_manage_controls, permission_required
 from riskreg.extensions import db
 from riskreg.params import is_digits
-from riskreg.risks.models import Direction, RiskStatus
+from riskreg.risks.models import Direction
 from riskreg.risks.queries import risk_with_links
 from riskreg.standards import coverage, links, settings
 from riskreg.standards import templates as risk_templates
@@ -170,7 +170,7 @@ def create_suggested_control(risk_id: int):
         flash("The form expired; reload the page and try again.", "error")
         return redirect(target)
     raw = (request.form.get("number") or "").strip()
-    if risk.status is RiskStatus.ARCHIVED:
+    if not can_manage_controls(current_user, risk):  # the role is checked above: the risk is archived
         flash(f"{risk.ref} is archived: restore it before adding controls.", "error")
     elif not is_digits(raw) or len(raw) > 3:
         flash("Choose one of the suggested controls.", "error")
