@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -51,11 +53,15 @@ class Page(PageNumbers):
     per_page: int
 
 
-LIST_OPTIONS = (
-    selectinload(Control.department),
-    selectinload(Control.owner),
-    selectinload(Control.risks),
-)
+@cache
+def list_options() -> tuple[Any, ...]:
+    """What every list of controls shows, loaded with it. Built on first use, not at import: building
+    loader options configures the mappers, which needs every model (users, requirements) imported."""
+    return (
+        selectinload(Control.department),
+        selectinload(Control.owner),
+        selectinload(Control.risks),
+    )
 
 
 def count_table(filters: ControlFilters, on: date) -> CountTable:
@@ -95,7 +101,7 @@ def tracker_page(filters: ControlFilters, page: int, per_page: int, on: date) ->
         .order_by(*control_filters.order_by(filters))
         .limit(per_page)
         .offset((page - 1) * per_page)
-        .options(*LIST_OPTIONS)
+        .options(*list_options())
     )
     return Page(list(db.session.scalars(stmt)), matching_total(table, filters), page, per_page), table
 
@@ -128,7 +134,7 @@ def department_open_page(department_id: int, page: int, per_page: int, total: in
         .order_by(sa.nulls_last(Control.due_date.asc()), Control.id.asc())
         .limit(per_page)
         .offset((page - 1) * per_page)
-        .options(*LIST_OPTIONS)
+        .options(*list_options())
     )
     return Page(list(db.session.scalars(stmt)), total, page, per_page)
 
@@ -139,7 +145,7 @@ def awaiting_verification(department_id: int, limit: int = 20) -> list[Control]:
         .where(Control.department_id == department_id, Control.status == ControlStatus.IMPLEMENTED)
         .order_by(Control.closed_at.desc(), Control.id.desc())
         .limit(limit)
-        .options(*LIST_OPTIONS, selectinload(Control.closed_by))
+        .options(*list_options(), selectinload(Control.closed_by))
     )
     return list(db.session.scalars(stmt))
 

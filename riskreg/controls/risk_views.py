@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from riskreg.auth.permissions import (
@@ -22,8 +22,6 @@ from riskreg.modeling import today
 from riskreg.risks import services as risk_services
 from riskreg.risks.models import Risk
 from riskreg.risks.queries import risk_with_links
-
-bp = Blueprint("risk_controls", __name__, url_prefix="/risks")
 
 
 def risk_panel(risk: Risk) -> dict[str, Any]:
@@ -52,7 +50,6 @@ def require_controls_change(risk: Risk) -> None:
     require_risk_change(risk, can_manage_controls, "changing its controls")
 
 
-@bp.route("/<int:risk_id>/controls/new", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_CONTROLS)
 def create(risk_id: int):
     """A new control for this risk, assigned to a department (owner: its head unless chosen)."""
@@ -76,7 +73,6 @@ def create(risk_id: int):
     return render_template("controls/form.html", form=form, control=None, risk=risk)
 
 
-@bp.post("/<int:risk_id>/controls/link")
 @permission_required(Permission.MANAGE_CONTROLS)
 def link(risk_id: int):
     risk = get_risk_or_404(risk_id)
@@ -100,7 +96,6 @@ def link(risk_id: int):
     return to_controls(risk)
 
 
-@bp.post("/<int:risk_id>/controls/<int:control_id>/unlink")
 @permission_required(Permission.MANAGE_CONTROLS)
 def unlink(risk_id: int, control_id: int):
     risk = get_risk_or_404(risk_id)
@@ -120,7 +115,6 @@ def unlink(risk_id: int, control_id: int):
     return to_controls(risk)
 
 
-@bp.post("/<int:risk_id>/confirm-residual")
 @permission_required(Permission.EDIT_RISKS)
 def confirm_residual(risk_id: int):
     """The risk manager looked at the residual score after the controls closed and keeps it."""
