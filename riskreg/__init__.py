@@ -88,19 +88,20 @@ def _request_may_write() -> bool:
 
 
 def register_blueprints(app: Flask) -> None:
-    from riskreg.auth.views import bp as auth_bp
-    from riskreg.controls.risk_views import bp as risk_controls_bp
-    from riskreg.controls.views import bp as controls_bp
-    from riskreg.dashboard.views import bp as dashboard_bp
-    from riskreg.departments.views import bp as departments_bp
-    from riskreg.exports.views import bp as exports_bp
-    from riskreg.health import bp as health_bp
-    from riskreg.imports.views import bp as imports_bp
-    from riskreg.reports.views import bp as reports_bp
-    from riskreg.risks.views import bp as risks_bp
-    from riskreg.sites.views import bp as sites_bp
-    from riskreg.standards.views import bp as standards_bp
-    from riskreg.users.views import bp as users_bp
+    """Each feature's blueprint.py holds its URL map and imports its views (never the reverse)."""
+    from riskreg.auth.blueprint import bp as auth_bp
+    from riskreg.controls.blueprint import bp as controls_bp
+    from riskreg.controls.blueprint import risk_bp as risk_controls_bp
+    from riskreg.dashboard.blueprint import bp as dashboard_bp
+    from riskreg.departments.blueprint import bp as departments_bp
+    from riskreg.exports.blueprint import bp as exports_bp
+    from riskreg.health.blueprint import bp as health_bp
+    from riskreg.imports.blueprint import bp as imports_bp
+    from riskreg.reports.blueprint import bp as reports_bp
+    from riskreg.risks.blueprint import bp as risks_bp
+    from riskreg.sites.blueprint import bp as sites_bp
+    from riskreg.standards.blueprint import bp as standards_bp
+    from riskreg.users.blueprint import bp as users_bp
 
     for blueprint in (
         auth_bp,

@@ -7,6 +7,8 @@ chart and export takes scores, bands and colours from here.
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -58,20 +60,45 @@ class Matrix:
         raise KeyError(key)
 
     def band(self, likelihood: int, impact: int, direction: Any = None) -> Band:
-        """The band of a cell; for risks to people, a severe enough impact lifts it to the floor."""
+        """The band of a risk's cell; its direction says whether the people-first rule applies."""
+        return self.band_for(likelihood, impact, self.is_people(direction))
+
+    def band_for(self, likelihood: int, impact: int, people: bool) -> Band:
+        """The band of a cell for risks to people or not: for people, a severe enough impact lifts
+        the cell to the floor band."""
         check_level(likelihood, "likelihood")
         check_level(impact, "impact")
         band = self.band_by_key(self.cells[(likelihood, impact)])
-        if is_people_direction(direction, self.people_directions) and impact >= self.people_floor_impact:
+        if people and impact >= self.people_floor_impact:
             floor = self.band_by_key(self.people_floor_band)
             if floor.rank > band.rank:
                 return floor
         return band
 
+    def is_people(self, direction: Any) -> bool:
+        """A risk to people (communities, ASM miners): the people-first rule applies to it."""
+        return is_people_direction(direction, self.people_directions)
+
     def cells_in_band(self, band_key: str, people: bool) -> list[tuple[int, int]]:
         """Every (likelihood, impact) whose band is band_key, for people or non-people risks."""
-        direction = next(iter(self.people_directions)) if people else None
-        return [(lk, im) for lk in LEVELS for im in LEVELS if self.band(lk, im, direction).key == band_key]
+        return [(lk, im) for lk in LEVELS for im in LEVELS if self.band_for(lk, im, people).key == band_key]
+
+    def tally(self, rows: Iterable[Sequence[Any]]) -> Counter[str]:
+        """Risks per band (every band, zeros too) from GROUP BY rows of (likelihood, impact,
+        direction, count), the people-first rule included. Rows without a level (no target score)
+        are in no band."""
+        counts: Counter[str] = Counter({key: 0 for key in self.band_keys})
+        for likelihood, impact, direction, count in rows:
+            if likelihood is not None and impact is not None:
+                counts[self.band(likelihood, impact, direction).key] += count
+        return counts
+
+    def tally_by(self, rows: Iterable[Sequence[Any]]) -> dict[Any, Counter[str]]:
+        """`tally` per group: rows of (group, likelihood, impact, direction, count), e.g. per site."""
+        groups: dict[Any, list[Sequence[Any]]] = {}
+        for group, *row in rows:
+            groups.setdefault(group, []).append(row)
+        return {group: self.tally(members) for group, members in groups.items()}
 
     def likelihood_label(self, value: int) -> str:
         return self.likelihood[value - 1].label

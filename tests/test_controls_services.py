@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg.auth.models import Role
-from riskreg.controls import rules, services
+from riskreg.controls import services
 from riskreg.controls.models import Control, ControlNote, ControlStatus, Effectiveness, NoteKind
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
@@ -256,6 +256,34 @@ def test_controls_closed_before_the_last_assessment_do_not_flag(users, make_risk
 
 def test_overdue_is_computed(users):
     control = new_control(users["risk_manager"], due_date=date.today() - timedelta(days=3))
-    assert control.is_overdue(date.today()) and rules.days_overdue(control, date.today()) == 3
+    assert control.is_overdue(date.today()) and control.days_overdue(date.today()) == 3
     control.status = ControlStatus.IMPLEMENTED
     assert not control.is_overdue(date.today())
+
+
+def test_overdue_and_due_soon_mean_the_same_in_sql_and_on_a_loaded_control(users):
+    on = date.today()
+    dues = (on - timedelta(days=1), on, on + timedelta(days=14), on + timedelta(days=15), None)
+    made = [
+        new_control(users["risk_manager"], title=f"{status.value} {due}", status=status, due_date=due)
+        for status in ControlStatus
+        for due in dues
+    ]
+    db.session.commit()
+    in_sql = dict(
+        db.session.execute(
+            sa.select(Control.id, Control.is_overdue(on)).where(Control.id.in_([c.id for c in made]))
+        ).all()
+    )
+    soon_in_sql = set(
+        db.session.scalars(
+            sa.select(Control.id).where(Control.id.in_([c.id for c in made]), Control.is_due_within(on, 14))
+        )
+    )
+    assert {c.id: c.is_overdue(on) for c in made} == {k: bool(v) for k, v in in_sql.items()}
+    assert {c.id for c in made if c.is_due_within(on, 14)} == soon_in_sql
+    overdue = {(c.status, c.due_date) for c in made if c.is_overdue(on)}
+    assert overdue == {
+        (s, on - timedelta(days=1)) for s in (ControlStatus.PLANNED, ControlStatus.IN_PROGRESS)
+    }
+    assert len(soon_in_sql) == 4  # open, due today or in 14 days; not tomorrow+14, not undated

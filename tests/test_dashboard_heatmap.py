@@ -12,7 +12,12 @@ THRESHOLDS = load_matrix(str(Config.MATRIX_FILE), "score_thresholds")
 
 
 def test_grid_counts_cells_and_bands_with_the_people_first_rule():
-    rows = [(1, 5, False, 2), (1, 5, True, 3), (4, 4, False, 1), (None, None, False, 4)]
+    rows = [
+        (1, 5, "to_company", 2),
+        (1, 5, "to_asm", 3),
+        (4, 4, "to_company", 1),
+        (None, None, "to_company", 4),
+    ]
     grid = heatmap.build_grid(rows, THRESHOLDS, "target")
     cell = grid.cells[(1, 5)]
     assert (cell.count, cell.people_count, cell.band.key, cell.people_band.key) == (5, 3, "medium", "high")
@@ -25,7 +30,7 @@ def test_grid_counts_cells_and_bands_with_the_people_first_rule():
 
 
 def test_figure_colours_each_cell_by_band_and_links_non_empty_cells():
-    grid = heatmap.build_grid([(2, 3, False, 4)], CELL_MAP, "residual")
+    grid = heatmap.build_grid([(2, 3, "to_company", 4)], CELL_MAP, "residual")
     figure = heatmap.figure(grid, CELL_MAP, lambda c: f"/risks?likelihood={c.likelihood}&impact={c.impact}")
     trace, layout = figure["data"][0], figure["layout"]
     assert trace["x"] == [1, 2, 3, 4, 5] and trace["y"] == [1, 2, 3, 4, 5]
@@ -45,7 +50,13 @@ def test_figure_colours_each_cell_by_band_and_links_non_empty_cells():
 
 
 def test_top_cells_take_the_worst_groups_until_ten_risks_ties_included():
-    rows = [(2, 5, False, 3), (4, 3, False, 6), (3, 4, True, 2), (4, 3, True, 1), (1, 1, False, 50)]
+    rows = [
+        (2, 5, "to_company", 3),
+        (4, 3, "to_company", 6),
+        (3, 4, "to_communities", 2),
+        (4, 3, "to_asm", 1),
+        (1, 1, "to_company", 50),
+    ]
     grid = heatmap.build_grid(rows, CELL_MAP, "residual")
     chosen = top_cells(grid, limit=10)
     # Extreme first (3 x 4 = 12 beats 2 x 5 = 10), then the High 4 x 3 groups, people and not alike

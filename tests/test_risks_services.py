@@ -149,3 +149,39 @@ def test_history_names_the_site_and_owner(make_risk, make_site, users):
         "site": ["Corporate", "Nyota"],
         "owner": [users["risk_manager"].name, users["executive"].name],
     }
+
+
+RESIDUAL_OVER_INHERENT = {
+    "inherent_likelihood": 1,
+    "inherent_impact": 1,
+    "residual_likelihood": 5,
+    "residual_impact": 5,
+}
+
+
+def test_create_refuses_a_residual_score_above_the_inherent_one(make_risk):
+    with pytest.raises(services.RiskRuleError, match=r"residual score \(25\) cannot be higher") as caught:
+        make_risk(**RESIDUAL_OVER_INHERENT)
+    assert caught.value.field == "residual_impact"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Risk.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.entity == "risk")) == 0
+
+
+def test_update_refuses_a_residual_score_above_the_inherent_one(make_risk, users):
+    risk = make_risk()
+    version = risk.version
+    data = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS} | RESIDUAL_OVER_INHERENT
+    with pytest.raises(services.RiskRuleError, match=r"inherent score \(1\)"):
+        services.update_risk(risk, data, users["risk_manager"], risk.version)
+    db.session.rollback()
+    saved = db.session.get(Risk, risk.id)
+    assert (saved.inherent_score, saved.residual_score, saved.version) == (16, 9, version)
+    assert len(events(risk.id)) == 1
+
+
+@pytest.mark.parametrize("level", [None, 0, 6, True, "3"])
+def test_a_missing_or_bad_level_is_a_rule_error_naming_the_field(make_risk, level):
+    with pytest.raises(services.RiskRuleError, match="from 1 to 5") as caught:
+        make_risk(inherent_impact=level)
+    assert caught.value.field == "inherent_impact"

@@ -110,3 +110,37 @@ def test_malformed_matrix_files_say_what_is_wrong():
     unknown = dict(data, people_floor_band="severe")
     with pytest.raises(scoring.MatrixError, match="severe"):
         scoring.parse_matrix(unknown)
+
+
+@pytest.mark.parametrize("preset", scoring.PRESETS)
+@pytest.mark.parametrize(("likelihood", "impact"), CELLS)
+def test_band_for_takes_the_people_rule_as_a_flag(preset, likelihood, impact):
+    matrix = scoring.load_matrix(MATRIX, preset)
+    for direction in ("to_company", "to_communities", "to_asm", None):
+        people = direction in ("to_communities", "to_asm")
+        assert matrix.band_for(likelihood, impact, people) == matrix.band(likelihood, impact, direction)
+
+
+def test_tally_counts_group_rows_per_band_with_the_people_first_rule():
+    matrix = scoring.load_matrix(MATRIX, "score_thresholds")
+    rows = [
+        (1, 5, "to_company", 2),  # medium
+        (1, 5, "to_asm", 3),  # lifted to high
+        (1, 5, "to_communities", 1),  # lifted to high
+        (5, 5, "to_company", 4),  # extreme
+        (None, None, "to_asm", 9),  # no target score: in no band
+    ]
+    assert matrix.tally(rows) == {"low": 0, "medium": 2, "high": 4, "extreme": 4}
+    assert list(matrix.tally([])) == ["low", "medium", "high", "extreme"]  # every band, in order
+    assert (
+        matrix.band_for(1, 5, people=True).key == "high" and matrix.band_for(1, 4, people=True).key == "low"
+    )
+
+
+def test_tally_by_tallies_each_group_alone():
+    matrix = scoring.load_matrix(MATRIX, "score_thresholds")
+    rows = [(7, 1, 5, "to_asm", 3), (7, 1, 1, "to_company", 1), (None, 1, 5, "to_company", 2)]
+    assert matrix.tally_by(rows) == {
+        7: {"low": 1, "medium": 0, "high": 3, "extreme": 0},
+        None: {"low": 0, "medium": 2, "high": 0, "extreme": 0},
+    }

@@ -70,11 +70,25 @@ def permission_required(permission: Permission) -> Callable[[F], F]:
 
 
 def can_edit_risk(user: Any, risk: Any = None) -> bool:
-    return has_permission(user, Permission.EDIT_RISKS)
+    """May edit risks; given one, may edit that risk (an archived risk is restored, not edited)."""
+    return has_permission(user, Permission.EDIT_RISKS) and (risk is None or risk.editable)
 
 
-def can_manage_controls(user: Any) -> bool:
-    return has_permission(user, Permission.MANAGE_CONTROLS)
+def can_manage_controls(user: Any, risk: Any = None) -> bool:
+    """May create, link, verify... controls; given a risk, may change that risk's controls."""
+    return has_permission(user, Permission.MANAGE_CONTROLS) and (risk is None or risk.editable)
+
+
+def require_risk_change(
+    risk: Any, allowed: Callable[..., bool] = can_edit_risk, doing: str = "editing it"
+) -> None:
+    """The server side of can_edit_risk / can_manage_controls for the signed-in user: a 403 when the
+    role may not, a 400 saying what to do when the risk is archived."""
+    if allowed(current_user, risk):
+        return
+    if allowed(current_user):
+        abort(400, f"{risk.ref} is archived: restore it before {doing}.")
+    abort(403)
 
 
 def can_update_control(user: Any, control: Any) -> bool:

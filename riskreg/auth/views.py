@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from riskreg.auth import services
 from riskreg.auth.forms import LoginForm
 from riskreg.auth.models import User
 from riskreg.extensions import db, limiter, login_manager
-
-bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."
@@ -39,7 +37,6 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-@bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def login():
     """Sign in; one message for every failure so accounts cannot be enumerated."""
@@ -59,7 +56,6 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
-@bp.post("/logout")
 @login_required
 def logout():
     current_user.rotate_session_token()  # copies of the old cookie stop working

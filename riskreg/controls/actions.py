@@ -27,7 +27,7 @@ from riskreg.controls.forms import (
     VerifyForm,
 )
 from riskreg.controls.models import Control
-from riskreg.controls.views import bp, conflict_message, get_control_or_404, render_detail, require_update
+from riskreg.controls.views import conflict_message, get_control_or_404, render_detail, require_update
 from riskreg.extensions import db
 
 
@@ -79,7 +79,6 @@ def checked_uploads(form: Any) -> list[tuple[Any, evidence.Kind]]:
     return accepted
 
 
-@bp.post("/<int:control_id>/start")
 @updaters_only
 def start(control_id: int):
     control = get_control_or_404(control_id)
@@ -101,7 +100,6 @@ def start(control_id: int):
     return back(control_id, form.return_to.data)
 
 
-@bp.post("/<int:control_id>/note")
 @updaters_only
 def note(control_id: int):
     control = get_control_or_404(control_id)
@@ -115,7 +113,6 @@ def note(control_id: int):
     return back(control_id, form.return_to.data)
 
 
-@bp.post("/<int:control_id>/close")
 @updaters_only
 def close(control_id: int):
     """Implemented, with a closing note and optional evidence: files and rows commit together, and
@@ -143,7 +140,6 @@ def close(control_id: int):
     return back(control_id, form.return_to.data)
 
 
-@bp.post("/<int:control_id>/evidence")
 @updaters_only
 def add_evidence(control_id: int):
     control = get_control_or_404(control_id)
@@ -180,7 +176,6 @@ def _manager_action(control_id: int, form: Any, form_name: str, apply, done: str
     return back(control_id, None)
 
 
-@bp.post("/<int:control_id>/verify")
 @permission_required(Permission.MANAGE_CONTROLS)
 def verify(control_id: int):
     form = VerifyForm()
@@ -193,7 +188,6 @@ def verify(control_id: int):
     )
 
 
-@bp.post("/<int:control_id>/reopen")
 @permission_required(Permission.MANAGE_CONTROLS)
 def reopen(control_id: int):
     form = ReopenForm()
@@ -206,7 +200,6 @@ def reopen(control_id: int):
     )
 
 
-@bp.post("/<int:control_id>/cancel")
 @permission_required(Permission.MANAGE_CONTROLS)
 def cancel(control_id: int):
     form = CancelForm()

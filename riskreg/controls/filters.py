@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,19 +100,6 @@ def parse_control_filters(args: MultiDict) -> ControlFilters:
     )
 
 
-def overdue_condition(on: date) -> sa.ColumnElement[bool]:
-    return sa.and_(Control.status.in_(OPEN_CONTROL_STATUSES), Control.due_date < on)
-
-
-def due_within_condition(on: date, days: int) -> sa.ColumnElement[bool]:
-    """Open and due from today to today + days (overdue ones are the overdue filter's)."""
-    return sa.and_(
-        Control.status.in_(OPEN_CONTROL_STATUSES),
-        Control.due_date >= on,
-        Control.due_date <= on + timedelta(days=days),
-    )
-
-
 def conditions(
     filters: ControlFilters, on: date, *, include_department: bool = True, include_status: bool = True
 ) -> list[sa.ColumnElement[bool]]:
@@ -124,9 +111,9 @@ def conditions(
     # Both asked: "overdue or due within N days", the set a reminder mail lists.
     timing = []
     if filters.overdue:
-        timing.append(overdue_condition(on))
+        timing.append(Control.is_overdue(on))
     if filters.due_within is not None:
-        timing.append(due_within_condition(on, filters.due_within))
+        timing.append(Control.is_due_within(on, filters.due_within))
     if timing:
         where.append(sa.or_(*timing))
     if filters.owner is not None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
-from riskreg.modeling import LabelledEnum, enum_type, utcnow
+from riskreg.modeling import LabelledEnum, enum_type, today, utcnow
 
 if TYPE_CHECKING:
     from riskreg.auth.models import User
@@ -102,14 +103,37 @@ class Control(db.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_CONTROL_STATUSES
 
+    # "Overdue" and "due soon" are derived from the due date, never stored. Each is defined once for
+    # both sides: `control.is_overdue(on)` on a loaded control (views, templates, mails) and
+    # `Control.is_overdue(on)` as SQL (filters, counts, exports), so the two cannot drift apart.
+    @hybrid_method
     def is_overdue(self, on: date | None = None) -> bool:
-        """Overdue is derived from the due date, never stored."""
-        on = on or utcnow().date()
-        return self.is_open and self.due_date is not None and self.due_date < on
+        """Planned or in progress, and its due date has passed."""
+        return self.is_open and self.due_date is not None and self.due_date < (on or today())
 
-    @property
-    def overdue(self) -> bool:
-        return self.is_overdue()
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_sql(cls, on: date | None = None) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.status.in_(OPEN_CONTROL_STATUSES), cls.due_date < (on or today()))
+
+    @hybrid_method
+    def is_due_within(self, on: date, days: int) -> bool:
+        """Planned or in progress and due from `on` to `on` + days (overdue ones are not in it)."""
+        return self.is_open and self.due_date is not None and on <= self.due_date <= on + timedelta(days)
+
+    @is_due_within.inplace.expression
+    @classmethod
+    def _is_due_within_sql(cls, on: date, days: int) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            cls.status.in_(OPEN_CONTROL_STATUSES),
+            cls.due_date >= on,
+            cls.due_date <= on + timedelta(days=days),
+        )
+
+    def days_overdue(self, on: date | None = None) -> int:
+        """Whole days past the due date; 0 when the control is not overdue."""
+        on = on or today()
+        return (on - self.due_date).days if self.is_overdue(on) and self.due_date else 0
 
     def __repr__(self) -> str:
         return f"<Control {self.ref or self.id} {self.title!r}>"

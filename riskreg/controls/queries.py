@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -51,18 +53,22 @@ class Page(PageNumbers):
     per_page: int
 
 
-LIST_OPTIONS = (
-    selectinload(Control.department),
-    selectinload(Control.owner),
-    selectinload(Control.risks),
-)
+@cache
+def list_options() -> tuple[Any, ...]:
+    """What every list of controls shows, loaded with it. Built on first use, not at import: building
+    loader options configures the mappers, which needs every model (users, requirements) imported."""
+    return (
+        selectinload(Control.department),
+        selectinload(Control.owner),
+        selectinload(Control.risks),
+    )
 
 
 def count_table(filters: ControlFilters, on: date) -> CountTable:
     """One GROUP BY over (department, status), with the overdue count beside it. The status filter is
     left out, so every cell can be clicked to narrow the list; the department filter is kept, so a
     department's tracker reads its own controls only (an index range, not all 300k controls)."""
-    overdue = sa.func.sum(sa.case((control_filters.overdue_condition(on), 1), else_=0))
+    overdue = sa.func.sum(sa.case((Control.is_overdue(on), 1), else_=0))
     stmt = (
         sa.select(Control.department_id, Control.status, sa.func.count(Control.id), overdue)
         .where(*control_filters.conditions(filters, on, include_status=False))
@@ -95,7 +101,7 @@ def tracker_page(filters: ControlFilters, page: int, per_page: int, on: date) ->
         .order_by(*control_filters.order_by(filters))
         .limit(per_page)
         .offset((page - 1) * per_page)
-        .options(*LIST_OPTIONS)
+        .options(*list_options())
     )
     return Page(list(db.session.scalars(stmt)), matching_total(table, filters), page, per_page), table
 
@@ -108,8 +114,7 @@ class DepartmentSummary:
 
 
 def department_summary(department_id: int, on: date, horizon_days: int) -> DepartmentSummary:
-    overdue = control_filters.overdue_condition(on)
-    soon = control_filters.due_within_condition(on, horizon_days)
+    overdue, soon = Control.is_overdue(on), Control.is_due_within(on, horizon_days)
     row = db.session.execute(
         sa.select(
             sa.func.count(Control.id),
@@ -129,7 +134,7 @@ def department_open_page(department_id: int, page: int, per_page: int, total: in
         .order_by(sa.nulls_last(Control.due_date.asc()), Control.id.asc())
         .limit(per_page)
         .offset((page - 1) * per_page)
-        .options(*LIST_OPTIONS)
+        .options(*list_options())
     )
     return Page(list(db.session.scalars(stmt)), total, page, per_page)
 
@@ -140,7 +145,7 @@ def awaiting_verification(department_id: int, limit: int = 20) -> list[Control]:
         .where(Control.department_id == department_id, Control.status == ControlStatus.IMPLEMENTED)
         .order_by(Control.closed_at.desc(), Control.id.desc())
         .limit(limit)
-        .options(*LIST_OPTIONS, selectinload(Control.closed_by))
+        .options(*list_options(), selectinload(Control.closed_by))
     )
     return list(db.session.scalars(stmt))
 

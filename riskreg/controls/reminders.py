@@ -8,7 +8,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from riskreg.auth.models import Role, User
-from riskreg.controls.models import OPEN_CONTROL_STATUSES, Control, ReminderDigest
+from riskreg.controls.models import Control, ReminderDigest
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import today
@@ -68,8 +68,7 @@ def build_digests(on: date, horizon_days: int) -> list[Digest]:
         sa.select(Control)
         .where(
             Control.department_id.in_({h.department_id for h in heads}),
-            Control.status.in_(OPEN_CONTROL_STATUSES),
-            Control.due_date <= on + timedelta(days=horizon_days),
+            sa.or_(Control.is_overdue(on), Control.is_due_within(on, horizon_days)),
         )
         .order_by(Control.due_date, Control.id)
         .options(selectinload(Control.owner), selectinload(Control.risks))
@@ -84,8 +83,8 @@ def build_digests(on: date, horizon_days: int) -> list[Digest]:
     for head in heads:
         due = by_department.get(head.department_id, [])
         if due:
-            overdue = [c for c in due if c.due_date < on]
-            soon = [c for c in due if c.due_date >= on]
+            overdue = [c for c in due if c.is_overdue(on)]
+            soon = [c for c in due if not c.is_overdue(on)]
             digests.append(Digest(head, head.department, overdue, soon, on, horizon_days))
     return digests
 

@@ -5,25 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from riskreg.auth.permissions import Permission, can_manage_controls, permission_required
+from riskreg.auth.permissions import (
+    Permission,
+    can_manage_controls,
+    permission_required,
+    require_risk_change,
+)
 from riskreg.controls import queries, services
 from riskreg.controls.forms import ControlForm, LinkControlForm
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
 from riskreg.modeling import today
 from riskreg.risks import services as risk_services
-from riskreg.risks.models import Risk, RiskStatus
+from riskreg.risks.models import Risk
 from riskreg.risks.queries import risk_with_links
-
-bp = Blueprint("risk_controls", __name__, url_prefix="/risks")
 
 
 def risk_panel(risk: Risk) -> dict[str, Any]:
     """What the risk page's controls section needs (the view of risks/detail passes it on)."""
-    manager = can_manage_controls(current_user) and risk.status is not RiskStatus.ARCHIVED
+    manager = can_manage_controls(current_user, risk)
     return {
         "control_form": ControlForm(formdata=None) if manager else None,
         "link_form": LinkControlForm(formdata=None) if manager else None,
@@ -43,17 +46,15 @@ def to_controls(risk: Risk):
     return redirect(url_for("risks.detail", risk_id=risk.id, _anchor="controls"))
 
 
-def refuse_archived(risk: Risk) -> None:
-    if risk.status is RiskStatus.ARCHIVED:
-        abort(400, f"{risk.ref} is archived: restore it before changing its controls.")
+def require_controls_change(risk: Risk) -> None:
+    require_risk_change(risk, can_manage_controls, "changing its controls")
 
 
-@bp.route("/<int:risk_id>/controls/new", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_CONTROLS)
 def create(risk_id: int):
     """A new control for this risk, assigned to a department (owner: its head unless chosen)."""
     risk = get_risk_or_404(risk_id)
-    refuse_archived(risk)
+    require_controls_change(risk)
     form = ControlForm()
     if request.method == "GET":
         # Pre-filled from the query string, e.g. a template's suggested control.
@@ -72,11 +73,10 @@ def create(risk_id: int):
     return render_template("controls/form.html", form=form, control=None, risk=risk)
 
 
-@bp.post("/<int:risk_id>/controls/link")
 @permission_required(Permission.MANAGE_CONTROLS)
 def link(risk_id: int):
     risk = get_risk_or_404(risk_id)
-    refuse_archived(risk)
+    require_controls_change(risk)
     form = LinkControlForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -96,11 +96,10 @@ def link(risk_id: int):
     return to_controls(risk)
 
 
-@bp.post("/<int:risk_id>/controls/<int:control_id>/unlink")
 @permission_required(Permission.MANAGE_CONTROLS)
 def unlink(risk_id: int, control_id: int):
     risk = get_risk_or_404(risk_id)
-    refuse_archived(risk)
+    require_controls_change(risk)
     control = queries.control_with_links(control_id)
     if control is None:
         abort(404, f"There is no control with id {control_id}.")
@@ -116,11 +115,11 @@ def unlink(risk_id: int, control_id: int):
     return to_controls(risk)
 
 
-@bp.post("/<int:risk_id>/confirm-residual")
 @permission_required(Permission.EDIT_RISKS)
 def confirm_residual(risk_id: int):
     """The risk manager looked at the residual score after the controls closed and keeps it."""
     risk = get_risk_or_404(risk_id)
+    require_risk_change(risk, doing="confirming its residual score")
     if ActionForm().validate_on_submit():
         risk_services.confirm_residual(risk, current_user)
         db.session.commit()

@@ -4,7 +4,6 @@ readable audit view, and the residual-review rule a risk's page shows."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +13,6 @@ from riskreg.auth.models import User
 from riskreg.controls.models import DONE_CONTROL_STATUSES, Control, ControlStatus, risk_controls
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.modeling import utcnow
 from riskreg.risks.models import Risk
 
 
@@ -97,8 +95,3 @@ def residual_review_due(risk: Risk) -> bool:
         return False
     stamps = [t for c in counted for t in (c.closed_at, c.verified_at) if t is not None]
     return bool(stamps) and max(stamps) > risk.residual_assessed_at
-
-
-def days_overdue(control: Control, on: date | None = None) -> int:
-    on = on or utcnow().date()
-    return (on - control.due_date).days if control.is_overdue(on) and control.due_date else 0

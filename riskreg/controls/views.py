@@ -1,5 +1,6 @@
 """Control pages: the cross-department tracker, a department head's own controls, a control's page,
-its edit form and evidence downloads. The POST actions live in controls/actions.py."""
+its edit form and evidence downloads. The POST actions live in controls/actions.py, the URL map in
+controls/blueprint.py."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from riskreg import audit, params
 from riskreg.auth.models import User
@@ -29,7 +29,6 @@ from riskreg.controls.forms import (
 )
 from riskreg.controls.models import Control, ControlEvidence, ControlStatus
 from riskreg.departments.models import Department
-from riskreg.errors import render_error
 from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.risks.models import Risk
@@ -37,7 +36,6 @@ from riskreg.sites.models import Site
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("controls", __name__, url_prefix="/controls")
 
 # What the last event on a control means, for "closed by X at 10:42" messages.
 VERBS = {
@@ -50,26 +48,6 @@ VERBS = {
 }
 
 
-@bp.context_processor
-def _evidence_hints() -> dict[str, str]:
-    limit = evidence.megabytes(current_app.config["EVIDENCE_MAX_BYTES"])
-    return {
-        "evidence_accept": ",".join(sorted(evidence.KINDS)),
-        "evidence_help": f"PDF, images, Word, Excel, PowerPoint, CSV or text; at most {limit} each.",
-    }
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(error: RequestEntityTooLarge):
-    limit = evidence.megabytes(current_app.config["EVIDENCE_MAX_BYTES"])
-    return render_error(
-        413,
-        f"The upload is larger than riskreg accepts. Each evidence file may be at most {limit}; "
-        "send large files one at a time. Nothing was saved.",
-    )
-
-
-@bp.get("")
 @permission_required(Permission.VIEW)
 def list():
     """Every department's controls, filtered, by due date, with counts per department and status."""
@@ -97,7 +75,6 @@ def list():
     )
 
 
-@bp.get("/mine")
 @permission_required(Permission.VIEW)
 def mine():
     """A department head's open controls: overdue first, then by due date."""
@@ -156,7 +133,6 @@ def render_detail(control: Control, **override: Any):
     )
 
 
-@bp.get("/<int:control_id>")
 @permission_required(Permission.VIEW)
 def detail(control_id: int):
     return render_detail(get_control_or_404(control_id))
@@ -178,7 +154,6 @@ def conflict_message(control_id: int) -> str:
     )
 
 
-@bp.route("/<int:control_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_CONTROLS)
 def edit(control_id: int):
     control = get_control_or_404(control_id)
@@ -204,7 +179,6 @@ def edit(control_id: int):
     return render_template("controls/form.html", form=form, control=control, risk=None)
 
 
-@bp.get("/<int:control_id>/evidence/<int:evidence_id>")
 @permission_required(Permission.VIEW)
 def download(control_id: int, evidence_id: int):
     """Always an attachment, never rendered: nosniff, a sandbox CSP, and a safe file name."""
@@ -228,7 +202,3 @@ def download(control_id: int, evidence_id: int):
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-# The POST actions register on this blueprint.
-from riskreg.controls import actions  # noqa: E402, F401

@@ -65,33 +65,30 @@ class Grid:
 
 
 def build_grid(rows: Iterable[tuple[Any, Any, Any, int]], matrix: Matrix, basis: str) -> Grid:
-    """rows: (likelihood, impact, is_people, count) from a GROUP BY; NULL levels are unscored."""
-    people_direction = next(iter(matrix.people_directions), None)
+    """rows: (likelihood, impact, direction, count) from a GROUP BY; NULL levels are unscored."""
+    rows = list(rows)
     counts: dict[tuple[int, int], list[int]] = {(lk, im): [0, 0] for lk in LEVELS for im in LEVELS}
-    band_counts = {key: 0 for key in matrix.band_keys}
     unscored = 0
-    for likelihood, impact, is_people, count in rows:
+    for likelihood, impact, direction, count in rows:
         if likelihood is None or impact is None:
             unscored += count
             continue
-        entry = counts[(int(likelihood), int(impact))]
+        entry = counts[(likelihood, impact)]
         entry[0] += count
-        if is_people:
+        if matrix.is_people(direction):
             entry[1] += count
-        band = matrix.band(int(likelihood), int(impact), people_direction if is_people else None)
-        band_counts[band.key] += count
     cells = {
         (lk, im): Cell(
             likelihood=lk,
             impact=im,
             count=total,
             people_count=people,
-            band=matrix.band(lk, im),
-            people_band=matrix.band(lk, im, people_direction),
+            band=matrix.band_for(lk, im, people=False),
+            people_band=matrix.band_for(lk, im, people=True),
         )
         for (lk, im), (total, people) in counts.items()
     }
-    return Grid(basis, cells, band_counts, unscored, matrix.bands)
+    return Grid(basis, cells, dict(matrix.tally(rows)), unscored, matrix.bands)
 
 
 def cell_label(cell: Cell) -> str:

@@ -12,7 +12,6 @@ from riskreg import scoring
 from riskreg.auth.models import User
 from riskreg.controls.models import (
     DONE_CONTROL_STATUSES,
-    OPEN_CONTROL_STATUSES,
     Control,
     ControlStatus,
     risk_controls,
@@ -47,12 +46,7 @@ def grid(filters: RiskFilters, basis: str) -> Grid:
         .where(*risk_filters.conditions(with_basis(filters, basis), include_band=False))
         .group_by(likelihood, impact, Risk.direction)
     )
-    matrix = scoring.matrix()
-    rows = [
-        (lk, im, scoring.is_people_direction(direction, matrix.people_directions), count)
-        for lk, im, direction, count in db.session.execute(stmt)
-    ]
-    return build_grid(rows, matrix, basis)
+    return build_grid(db.session.execute(stmt), scoring.matrix(), basis)
 
 
 @dataclass(frozen=True)
@@ -172,7 +166,7 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
         Control.department_id.label("department_id"),
         Control.status.label("status"),
         sa.func.count().label("controls"),
-        _sum_if(Control.due_date < on).label("late"),
+        _sum_if(Control.is_overdue(on)).label("late"),
     ).group_by(Control.department_id, Control.status)
     scope = risk_filters.scope_conditions(filters)
     if scope:
@@ -205,8 +199,7 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
             row.total += controls
         if status in DONE_CONTROL_STATUSES:
             row.done += controls
-        if status in OPEN_CONTROL_STATUSES:
-            row.overdue += late or 0
+        row.overdue += late or 0
     return list(rows.values())
 
 

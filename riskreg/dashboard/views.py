@@ -7,7 +7,7 @@ from pathlib import Path
 
 import plotly
 import sqlalchemy as sa
-from flask import Blueprint, Response, render_template, request, send_from_directory
+from flask import Response, render_template, request, send_from_directory
 from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
@@ -21,14 +21,12 @@ from riskreg.sites.models import AsmPresence
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 PLOTLY_DIR = Path(plotly.__file__).resolve().parent / "package_data"
 PLOTLY_VERSION = plotly.__version__
 ONE_YEAR = 365 * 24 * 3600
 
 
-@bp.get("")
 @permission_required(Permission.VIEW)
 def index():
     dash = parse_dashboard_filters(request.args)
@@ -114,7 +112,6 @@ def asm_sites(dash: DashboardFilters, sites: list[queries.SiteRow]) -> list[quer
     return sorted(chosen, key=lambda s: (s.asm_presence is not AsmPresence.ON_SITE, s.name))
 
 
-@bp.get("/plotly.min.js")
 @permission_required(Permission.VIEW)
 def plotly_js() -> Response:
     """The plotly package's own bundle: no CDN, no copy in the repository; cached for a year.

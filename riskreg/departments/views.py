@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
@@ -15,7 +15,6 @@ from riskreg.auth.permissions import Permission, permission_required
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 
-bp = Blueprint("departments", __name__, url_prefix="/departments")
 FIELDS = ("name", "description", "active")
 
 
@@ -36,7 +35,6 @@ class DepartmentForm(FlaskForm):
             raise ValidationError(f"A department called {field.data!r} already exists.")
 
 
-@bp.get("")
 @permission_required(Permission.VIEW)
 def list():
     departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
@@ -49,7 +47,6 @@ def list():
     return render_template("departments/list.html", departments=departments, heads=heads_by_department)
 
 
-@bp.route("/new", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_REFERENCE)
 def create():
     form = DepartmentForm()
@@ -72,7 +69,6 @@ def create():
     return render_template("departments/form.html", form=form, department=None)
 
 
-@bp.route("/<int:department_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_REFERENCE)
 def edit(department_id: int):
     department = db.session.get(Department, department_id) or abort(404)

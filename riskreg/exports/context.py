@@ -53,9 +53,8 @@ class ExportContext:
 
     def band_table(self) -> dict[tuple[int, int, bool], scoring.Band]:
         """The band of every (likelihood, impact, risk to people) once, instead of once per cell."""
-        people = next(iter(self.matrix.people_directions), None)
         return {
-            (lk, im, is_people): self.matrix.band(lk, im, people if is_people else None)
+            (lk, im, is_people): self.matrix.band_for(lk, im, is_people)
             for lk in scoring.LEVELS
             for im in scoring.LEVELS
             for is_people in (False, True)

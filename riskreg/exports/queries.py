@@ -42,14 +42,10 @@ def _joined_list(value: str | None) -> str:
     return ", ".join(sorted(value.split(", "))) if value else ""
 
 
-def _people(matrix: scoring.Matrix) -> sa.ColumnElement[bool]:
-    return Risk.direction.in_(sorted(matrix.people_directions))
-
-
 def control_counts(today: date) -> sa.Subquery:
     """Per risk: its controls, the open ones, the open ones past their due date."""
     is_open = Control.status.in_(OPEN_CONTROL_STATUSES)
-    overdue = sa.and_(is_open, Control.due_date < today)
+    overdue = Control.is_overdue(today)
     return (
         sa.select(
             risk_controls.c.risk_id,
@@ -122,7 +118,7 @@ def control_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]:
         .group_by(risk_controls.c.control_id)
         .subquery("control_risks")
     )
-    overdue = sa.and_(Control.status.in_(OPEN_CONTROL_STATUSES), Control.due_date < today)
+    overdue = Control.is_overdue(today)
     stmt = (
         sa.select(
             Control.ref,
@@ -155,18 +151,15 @@ def control_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]:
         yield values
 
 
-def cell_counts(filters: RiskFilters, matrix: scoring.Matrix, basis: str) -> Counter[tuple[int, int, bool]]:
-    """Exported risks per (likelihood, impact, risk to people) on one basis: one GROUP BY."""
+def cell_counts(filters: RiskFilters, basis: str) -> list[sa.Row]:
+    """Exported risks per (likelihood, impact, direction) on one basis: one GROUP BY."""
     likelihood, impact = risk_filters.basis_columns(basis)
-    people = _people(matrix)
     stmt = (
-        sa.select(likelihood, impact, people.label("people"), sa.func.count())
+        sa.select(likelihood, impact, Risk.direction, sa.func.count())
         .where(*risk_filters.conditions(filters))
-        .group_by(likelihood, impact, people)
+        .group_by(likelihood, impact, Risk.direction)
     )
-    return Counter(
-        {(lk, im, bool(is_people)): n for lk, im, is_people, n in db.session.execute(stmt) if lk is not None}
-    )
+    return list(db.session.execute(stmt))
 
 
 def band_counts_by_site(
@@ -174,18 +167,12 @@ def band_counts_by_site(
 ) -> dict[int | None, Counter[str]]:
     """Exported risks per site (None: corporate) and band, people-first rule included."""
     likelihood, impact = risk_filters.basis_columns(basis)
-    people = _people(matrix)
     stmt = (
-        sa.select(Risk.site_id, likelihood, impact, people.label("people"), sa.func.count())
+        sa.select(Risk.site_id, likelihood, impact, Risk.direction, sa.func.count())
         .where(*risk_filters.conditions(filters))
-        .group_by(Risk.site_id, likelihood, impact, people)
+        .group_by(Risk.site_id, likelihood, impact, Risk.direction)
     )
-    direction = next(iter(matrix.people_directions), None)
-    result: dict[int | None, Counter[str]] = {}
-    for site_id, lk, im, is_people, n in db.session.execute(stmt):
-        band = matrix.band(lk, im, direction if is_people else None)
-        result.setdefault(site_id, Counter())[band.key] += n
-    return result
+    return matrix.tally_by(db.session.execute(stmt))
 
 
 def sites() -> list[sa.Row]:

@@ -41,7 +41,6 @@ def register_sheet(wb: Workbook, ctx: ExportContext) -> None:
     sheet = TableSheet(wb, "Register", headers)
     ws = sheet.ws
     bands = ctx.band_table()
-    people = ctx.matrix.people_directions
     inherent, residual = BandCells(ws, ctx.matrix), BandCells(ws, ctx.matrix)
     wrapped = {c.key: StyledColumn(ws, alignment=WRAP) for c in REGISTER_COLUMNS if c.wrap}
     keys = [c.key for c in REGISTER_COLUMNS]
@@ -51,7 +50,7 @@ def register_sheet(wb: Workbook, ctx: ExportContext) -> None:
         return wrapped[key](cell) if key in wrapped and isinstance(cell, str) else cell
 
     for row in queries.register_rows(ctx.filters, ctx.today):
-        is_people = row["direction"].value in people
+        is_people = ctx.matrix.is_people(row["direction"])
         row["inherent_band"] = inherent(bands[row["inherent_likelihood"], row["inherent_impact"], is_people])
         row["residual_band"] = residual(bands[row["residual_likelihood"], row["residual_impact"], is_people])
         row["direction"] = row["direction"].label

@@ -10,7 +10,6 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from riskreg import scoring
 from riskreg.exports import queries
 from riskreg.exports.cells import (
     TITLE_FONT,
@@ -48,7 +47,10 @@ def heatmap_sheet(wb: Workbook, ctx: ExportContext) -> None:
     )
     totals: dict[str, Counter[str]] = {}
     for basis in ("inherent", "residual"):
-        counts = queries.cell_counts(ctx.filters, matrix, basis)
+        rows = queries.cell_counts(ctx.filters, basis)
+        counts: Counter[tuple[int, int]] = Counter()
+        for lk, im, _direction, n in rows:
+            counts[lk, im] += n
         ws.append([])
         ws.append([_cell(ws, f"{basis.capitalize()} risk", font=TITLE_FONT)])
         ws.append(
@@ -58,14 +60,11 @@ def heatmap_sheet(wb: Workbook, ctx: ExportContext) -> None:
         for likelihood in reversed(matrix.likelihood):
             row: list[Any] = [_bold(ws, f"{likelihood.value} · {likelihood.label}")]
             for impact in matrix.impact:
-                n = (
-                    counts[likelihood.value, impact.value, False]
-                    + counts[likelihood.value, impact.value, True]
-                )
-                band = matrix.band(likelihood.value, impact.value)
+                band = matrix.band_for(likelihood.value, impact.value, people=False)
+                n = counts[likelihood.value, impact.value]
                 row.append(_cell(ws, n, fill=fill(band.fill), alignment=CENTRE))
             ws.append(row)
-        totals[basis] = _band_totals(counts, matrix)
+        totals[basis] = matrix.tally(rows)
     ws.append([])
     ws.append([_bold(ws, "Band"), _bold(ws, "Inherent"), _bold(ws, "Residual")])
     for band in matrix.bands:
@@ -76,14 +75,6 @@ def heatmap_sheet(wb: Workbook, ctx: ExportContext) -> None:
                 totals["residual"][band.key],
             ]
         )
-
-
-def _band_totals(counts: Counter[tuple[int, int, bool]], matrix: scoring.Matrix) -> Counter[str]:
-    people = next(iter(matrix.people_directions), None)
-    totals: Counter[str] = Counter({band.key: 0 for band in matrix.bands})
-    for (lk, im, is_people), n in counts.items():
-        totals[matrix.band(lk, im, people if is_people else None).key] += n
-    return totals
 
 
 def sites_sheet(wb: Workbook, ctx: ExportContext) -> None:

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
@@ -18,13 +18,11 @@ from riskreg.risks.filters import parse_risk_filters
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("exports", __name__)
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 256 * 1024
 
 
-@bp.get("/export.xlsx")
 @permission_required(Permission.EXPORT)
 def register():
     """openpyxl's write-only mode finishes each sheet before zipping it, so the workbook is built in a

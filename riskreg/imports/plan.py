@@ -197,7 +197,7 @@ def _plan_row(row: SheetRow, risks: dict[str, Risk], lookups: Lookups, present: 
     changes = {name: (current[name], proposed[name]) for name in current if current[name] != proposed[name]}
     if not changes:
         plan.unchanged.append((row.row, risk.ref or ""))
-    elif risk.status is RiskStatus.ARCHIVED:
+    elif not risk.editable:
         plan.problems.append(
             Problem(
                 row.row, "", f"{risk.ref} is archived: restore it on its page before changing it by import."
@@ -275,16 +275,9 @@ def _rule_problems(row: int, current: dict[str, Any] | None, proposed: dict[str,
         problems.append(
             Problem(row, "Status", "Archive a risk with the Archive button on its page, not by import.")
         )
-    if current is None or any(current[name] != proposed[name] for name in LEVELS):
-        inherent = proposed["inherent_likelihood"] * proposed["inherent_impact"]
-        residual = proposed["residual_likelihood"] * proposed["residual_impact"]
-        if residual > inherent:
-            problems.append(
-                Problem(
-                    row,
-                    "Residual impact",
-                    f"The residual score ({residual}) cannot be higher than the "
-                    f"inherent score ({inherent}): controls do not make a risk worse.",
-                )
-            )
+    if current is None or current != proposed:  # the services check every create and every change
+        try:
+            services.check_residual(proposed)
+        except services.RiskRuleError as error:
+            problems.append(Problem(row, LABELS[error.field], str(error)))
     return problems

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from defusedxml import DefusedXmlException
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -25,8 +25,6 @@ from riskreg.risks import services as risk_services
 from riskreg.risks.models import Risk
 
 logger = logging.getLogger(__name__)
-
-bp = Blueprint("imports", __name__, url_prefix="/import")
 
 
 class UploadForm(FlaskForm):
@@ -68,7 +66,6 @@ def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
     return False
 
 
-@bp.route("", methods=["GET", "POST"])
 @permission_required(Permission.IMPORT)
 def upload():
     form = UploadForm()
@@ -105,7 +102,6 @@ def _preview_page(plan: Plan, lookups: Lookups, token: str | None, filename: str
     )
 
 
-@bp.post("/confirm")
 @permission_required(Permission.IMPORT)
 def confirm():
     form = TokenForm()
@@ -171,7 +167,6 @@ def _moved(versions: dict[str, int]) -> list[dict[str, Any]]:
     return result + [{"ref": ref, "risk_id": None, "event": None} for ref in sorted(gone)]
 
 
-@bp.post("/cancel")
 @permission_required(Permission.IMPORT)
 def cancel():
     form = TokenForm()

@@ -149,25 +149,21 @@ def disclosure_report(year: int) -> DisclosureReport:
                 )
 
     corporate = SiteLine(None, "Group (corporate risks)")
-    people = Risk.direction.in_(list(matrix.people_directions))
-    direction_people = next(iter(matrix.people_directions))
     risk_rows = db.session.execute(
         sa.select(
-            Risk.site_id,
-            Risk.direction,
-            Risk.residual_likelihood,
-            Risk.residual_impact,
-            people,
-            sa.func.count(),
+            Risk.site_id, Risk.direction, Risk.residual_likelihood, Risk.residual_impact, sa.func.count()
         )
         .where(Risk.status == RiskStatus.OPEN)
-        .group_by(Risk.site_id, Risk.direction, Risk.residual_likelihood, Risk.residual_impact, people)
+        .group_by(Risk.site_id, Risk.direction, Risk.residual_likelihood, Risk.residual_impact)
     )
-    for site_id, direction, lk, im, is_people, count in risk_rows:
+    by_site_and_direction = matrix.tally_by(
+        ((site_id, direction), lk, im, direction, n) for site_id, direction, lk, im, n in risk_rows
+    )
+    for (site_id, direction), bands in by_site_and_direction.items():
         line = corporate if site_id is None else lines.get(site_id)
         if line is not None:
-            band = matrix.band(lk, im, direction_people if is_people else None)
-            line.risks[(getattr(direction, "value", direction), band.key)] += count
+            for band_key, count in bands.items():
+                line.risks[(getattr(direction, "value", direction), band_key)] += count
 
     def actions(*columns: Any) -> sa.Select:
         return (

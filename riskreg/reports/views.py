@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 
 from riskreg import scoring
 from riskreg.auth.permissions import Permission, permission_required
@@ -11,10 +11,7 @@ from riskreg.reports import disclosure
 from riskreg.risks.models import Direction
 from riskreg.sites.models import AsmPresence
 
-bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-
-@bp.get("/asm-disclosure")
 @permission_required(Permission.VIEW)
 def asm_disclosure():
     year = disclosure.parse_year(request.args.get("year"))

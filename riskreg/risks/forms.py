@@ -13,6 +13,7 @@ from riskreg import reference, scoring
 from riskreg.auth.models import User
 from riskreg.extensions import db
 from riskreg.forms import EnumSelectField, IdSelectField, options
+from riskreg.risks import services
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment, Trend
 from riskreg.sites.models import Site
 from riskreg.standards.forms import RequirementsField
@@ -82,15 +83,13 @@ class RiskForm(FlaskForm):
         self.requirements.load_choices()
 
     def validate_residual_impact(self, field: Any) -> None:
-        lk, im = self.residual_likelihood.data, self.residual_impact.data
-        ilk, iim = self.inherent_likelihood.data, self.inherent_impact.data
-        if None in (lk, im, ilk, iim) or -1 in (lk, im, ilk, iim):
-            return
-        if lk * im > ilk * iim:
-            raise ValidationError(
-                f"The residual score ({lk * im}) cannot be higher than the inherent score ({ilk * iim}): "
-                "controls do not make a risk worse."
-            )
+        levels = {name: getattr(self, name).data for name in services.SCORE_FIELDS}
+        if None in levels.values() or -1 in levels.values():
+            return  # each level field reports its own error
+        try:
+            services.check_residual(levels)
+        except services.RiskRuleError as error:
+            raise ValidationError(str(error)) from error
 
     def validate_template_code(self, field: Any) -> None:
         from riskreg.standards.templates import get_template

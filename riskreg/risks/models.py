@@ -176,6 +176,11 @@ class Risk(db.Model):
     )
 
     @property
+    def editable(self) -> bool:
+        """An archived risk is kept as it was: restore it before changing it or its controls."""
+        return self.status is not RiskStatus.ARCHIVED
+
+    @property
     def is_people_risk(self) -> bool:
         return scoring.is_people_direction(self.direction)
 

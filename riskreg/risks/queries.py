@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -40,10 +39,7 @@ def band_counts(filters: RiskFilters) -> dict[str, int]:
     )
     if filters.basis == "target":
         stmt = stmt.where(likelihood.is_not(None), impact.is_not(None))
-    counts: Counter[str] = Counter({key: 0 for key in matrix.band_keys})
-    for lk, im, direction, count in db.session.execute(stmt):
-        counts[matrix.band(lk, im, direction).key] += count
-    return dict(counts)
+    return dict(matrix.tally(db.session.execute(stmt)))
 
 
 def register_page(

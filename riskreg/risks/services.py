@@ -7,11 +7,12 @@ together or not at all.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
-from riskreg import audit
+from riskreg import audit, scoring
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
 from riskreg.risks.models import Risk, RiskStatus, format_ref
@@ -41,6 +42,7 @@ EDITABLE_FIELDS = (
     "next_review_date",
 )
 RESIDUAL_FIELDS = ("residual_likelihood", "residual_impact")
+SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", *RESIDUAL_FIELDS)
 AUDITED_FIELDS = ("ref", *EDITABLE_FIELDS)
 
 
@@ -76,10 +78,28 @@ class RiskRuleError(ValueError):
 
 
 def check_rules(values: dict[str, Any]) -> None:
+    check_residual(values)
     if values["status"] == RiskStatus.ARCHIVED:
         raise RiskRuleError("status", "Use the Archive button to archive a risk.")
     if (values.get("target_likelihood") is None) != (values.get("target_impact") is None):
         raise RiskRuleError("target_impact", "Give both a target likelihood and a target impact, or neither.")
+
+
+def check_residual(values: Mapping[str, Any]) -> None:
+    """Residual may not exceed inherent: controls do not make a risk worse (form, import, any caller)."""
+    for name in SCORE_FIELDS:
+        try:
+            scoring.check_level(values.get(name), name.replace("_", " ").capitalize())
+        except ValueError as error:
+            raise RiskRuleError(name, f"{error}.") from error
+    inherent = scoring.score(values["inherent_likelihood"], values["inherent_impact"])
+    residual = scoring.score(values["residual_likelihood"], values["residual_impact"])
+    if residual > inherent:
+        raise RiskRuleError(
+            "residual_impact",
+            f"The residual score ({residual}) cannot be higher than the inherent score ({inherent}): "
+            "controls do not make a risk worse.",
+        )
 
 
 def _check_requirements(data: dict[str, Any]) -> None:
@@ -128,6 +148,8 @@ def update_risk(
     """Apply the edit; raise RiskConflict when the risk moved on since the editor loaded it."""
     if expected_version is not None and expected_version != risk.version:
         raise RiskConflict(risk)
+    if not risk.editable:
+        raise RiskRuleError("status", f"{risk.ref} is archived: restore it before editing it.")
     values = {name: data.get(name) for name in EDITABLE_FIELDS}
     check_rules(values)
     _check_requirements(data)

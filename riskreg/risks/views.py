@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg import audit, params
-from riskreg.auth.permissions import Permission, permission_required
+from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, RiskForm
-from riskreg.risks.models import Risk, RiskStatus
+from riskreg.risks.models import Risk
 from riskreg.standards import templates as risk_templates
 
-bp = Blueprint("risks", __name__, url_prefix="/risks")
 
-
-@bp.get("")
 @permission_required(Permission.VIEW)
 def list():
     """The register, filtered, sorted and paginated, with counts per band."""
@@ -47,7 +44,6 @@ def get_risk_or_404(risk_id: int) -> Risk:
     return risk
 
 
-@bp.get("/<int:risk_id>")
 @permission_required(Permission.VIEW)
 def detail(risk_id: int):
     from riskreg.controls.risk_views import risk_panel
@@ -63,7 +59,6 @@ def detail(risk_id: int):
     )
 
 
-@bp.route("/new", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_RISKS)
 def create():
     form = RiskForm()
@@ -86,13 +81,11 @@ def create():
     return render_template("risks/form.html", form=form, risk=None, template=template)
 
 
-@bp.route("/<int:risk_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_RISKS)
 def edit(risk_id: int):
     """Edit with optimistic locking: a stale version shows theirs beside yours instead of overwriting."""
     risk = get_risk_or_404(risk_id)
-    if risk.status is RiskStatus.ARCHIVED:  # editing would quietly un-archive it
-        abort(400, f"{risk.ref} is archived: restore it before editing it.")
+    require_risk_change(risk, doing="editing it")  # editing would quietly un-archive it
     form = RiskForm(obj=risk)
     if request.method == "GET":
         form.version.data = risk.version
@@ -149,7 +142,6 @@ def display(field, value) -> str:
     return str(value)
 
 
-@bp.post("/<int:risk_id>/archive")
 @permission_required(Permission.EDIT_RISKS)
 def archive(risk_id: int):
     risk = get_risk_or_404(risk_id)
@@ -166,7 +158,6 @@ def archive(risk_id: int):
     return redirect(url_for("risks.detail", risk_id=risk.id))
 
 
-@bp.post("/<int:risk_id>/restore")
 @permission_required(Permission.EDIT_RISKS)
 def restore(risk_id: int):
     risk = get_risk_or_404(risk_id)

@@ -5,7 +5,6 @@ Every page runs a fixed number of queries whatever the number of sites, observat
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -80,19 +79,15 @@ def open_risk_bands_by_site() -> dict[int, dict[str, int]]:
     """Open risks of every site by residual band: one GROUP BY (site, likelihood, impact, people)."""
     from riskreg.risks.models import Risk, RiskStatus
 
-    matrix = scoring.matrix()
-    people = Risk.direction.in_(list(matrix.people_directions))
     stmt = (
-        sa.select(Risk.site_id, Risk.residual_likelihood, Risk.residual_impact, people, sa.func.count())
+        sa.select(
+            Risk.site_id, Risk.residual_likelihood, Risk.residual_impact, Risk.direction, sa.func.count()
+        )
         .where(Risk.status == RiskStatus.OPEN, Risk.site_id.is_not(None))
-        .group_by(Risk.site_id, Risk.residual_likelihood, Risk.residual_impact, people)
+        .group_by(Risk.site_id, Risk.residual_likelihood, Risk.residual_impact, Risk.direction)
     )
-    direction = next(iter(matrix.people_directions))
-    result: dict[int, Counter[str]] = {}
-    for site_id, lk, im, is_people, count in db.session.execute(stmt):
-        counts = result.setdefault(site_id, Counter({key: 0 for key in matrix.band_keys}))
-        counts[matrix.band(lk, im, direction if is_people else None).key] += count
-    return {site_id: dict(counts) for site_id, counts in result.items()}
+    tallies = scoring.matrix().tally_by(db.session.execute(stmt))
+    return {site_id: dict(counts) for site_id, counts in tallies.items()}
 
 
 def site_rows() -> list[SiteRow]:

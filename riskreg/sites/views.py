@@ -3,7 +3,7 @@ timeline; admin create and edit; recording observations and engagements; setting
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,10 +18,7 @@ from riskreg.sites import engagements, monitoring, queries, services
 from riskreg.sites.forms import EngagementForm, ObservationForm, PresenceForm, SiteForm
 from riskreg.sites.models import AsmPresence, PresenceSource, Site
 
-bp = Blueprint("sites", __name__, url_prefix="/sites")
 
-
-@bp.get("")
 @permission_required(Permission.VIEW)
 def list():
     return render_template(
@@ -38,7 +35,6 @@ def get_site_or_404(site_id: int) -> Site:
     return site
 
 
-@bp.get("/<int:site_id>")
 @permission_required(Permission.VIEW)
 def detail(site_id: int):
     site = get_site_or_404(site_id)
@@ -60,7 +56,6 @@ def detail(site_id: int):
     )
 
 
-@bp.route("/new", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_REFERENCE)
 def create():
     form = SiteForm()
@@ -77,7 +72,6 @@ def create():
     return render_template("sites/form.html", form=form, site=None)
 
 
-@bp.route("/<int:site_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_REFERENCE)
 def edit(site_id: int):
     site = get_site_or_404(site_id)
@@ -108,7 +102,6 @@ def edit(site_id: int):
     return render_template("sites/form.html", form=form, site=site)
 
 
-@bp.route("/<int:site_id>/observations/new", methods=["GET", "POST"])
 @permission_required(Permission.RECORD_MONITORING)
 def new_observation(site_id: int):
     site = get_site_or_404(site_id)
@@ -136,7 +129,6 @@ def new_observation(site_id: int):
     return render_template("sites/observation_form.html", form=form, site=site)
 
 
-@bp.route("/<int:site_id>/engagements/new", methods=["GET", "POST"])
 @permission_required(Permission.RECORD_MONITORING)
 def new_engagement(site_id: int):
     site = get_site_or_404(site_id)
@@ -157,7 +149,6 @@ def new_engagement(site_id: int):
     return render_template("sites/engagement_form.html", form=form, site=site)
 
 
-@bp.route("/<int:site_id>/presence", methods=["GET", "POST"])
 @permission_required(Permission.RECORD_MONITORING)
 def presence(site_id: int):
     """Set the ASM presence by hand with a reason, or go back to following the observations."""

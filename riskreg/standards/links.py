@@ -97,3 +97,20 @@ def set_control_requirements(control: Any, codes: list[str], actor: Any) -> list
         db.session.flush()
         audit.record("control", control.id, "update", actor, {"requirements": change})
     return change
+
+
+def control_requirement_codes(controls: list[Any]) -> dict[int, list[str]]:
+    """Requirement codes of each control, in one query (the risk and control pages list them)."""
+    from riskreg.controls.models import control_requirements
+
+    codes: dict[int, list[str]] = {control.id: [] for control in controls}
+    if codes:
+        rows = db.session.execute(
+            sa.select(control_requirements.c.control_id, Requirement.code)
+            .join(Requirement, Requirement.id == control_requirements.c.requirement_id)
+            .where(control_requirements.c.control_id.in_(list(codes)))
+            .order_by(Requirement.code)
+        )
+        for control_id, code in rows:
+            codes[control_id].append(code)
+    return codes

@@ -6,15 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
 
-from riskreg.auth.permissions import Permission, permission_required
+from riskreg.auth.permissions import Permission, can_manage_controls, permission_required
 from riskreg.extensions import db
 from riskreg.params import is_digits
-from riskreg.risks.models import Direction, RiskStatus
+from riskreg.risks.models import Direction
 from riskreg.risks.queries import risk_with_links
 from riskreg.standards import coverage, links, settings
 from riskreg.standards import templates as risk_templates
@@ -22,33 +22,7 @@ from riskreg.standards.evidence import requirement_evidence
 from riskreg.standards.forms import ControlRequirementsForm, FrameworksForm
 from riskreg.standards.models import Requirement
 
-bp = Blueprint("standards", __name__, url_prefix="/standards")
 
-
-@bp.app_template_global("suggested_controls")
-def _suggested_controls(risk: Any) -> list[risk_templates.Suggestion]:
-    return risk_templates.suggestions_for(risk)
-
-
-@bp.app_template_global("control_requirement_codes")
-def _control_requirement_codes(controls: list[Any]) -> dict[int, list[str]]:
-    """Requirement codes of each control, in one query."""
-    from riskreg.controls.models import control_requirements
-
-    codes: dict[int, list[str]] = {control.id: [] for control in controls}
-    if codes:
-        rows = db.session.execute(
-            sa.select(control_requirements.c.control_id, Requirement.code)
-            .join(Requirement, Requirement.id == control_requirements.c.requirement_id)
-            .where(control_requirements.c.control_id.in_(list(codes)))
-            .order_by(Requirement.code)
-        )
-        for control_id, code in rows:
-            codes[control_id].append(code)
-    return codes
-
-
-@bp.get("")
 @permission_required(Permission.VIEW)
 def index():
     """Coverage of the company's frameworks (or ?framework=KEY) by site."""
@@ -66,7 +40,6 @@ def index():
     )
 
 
-@bp.get("/requirements/<int:requirement_id>")
 @permission_required(Permission.VIEW)
 def requirement(requirement_id: int):
     item = db.session.get(Requirement, requirement_id)
@@ -75,7 +48,6 @@ def requirement(requirement_id: int):
     return render_template("standards/requirement.html", requirement=item, columns=requirement_evidence(item))
 
 
-@bp.route("/settings", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_REFERENCE)
 def edit_settings():
     available = settings.available_frameworks()
@@ -96,7 +68,6 @@ def edit_settings():
     return render_template("standards/settings.html", form=form, available=available)
 
 
-@bp.get("/templates")
 @permission_required(Permission.VIEW)
 def templates():
     """The risk templates by direction, each with a link that opens a pre-filled risk form."""
@@ -122,7 +93,6 @@ def _control_or_404(control_id: int) -> Any:
     return control
 
 
-@bp.route("/controls/<int:control_id>/requirements", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_CONTROLS)
 def control_requirements(control_id: int):
     """Link a control to the requirements it gives evidence for (replaces the set; audited)."""
@@ -156,7 +126,6 @@ def control_requirements(control_id: int):
     return render_template("standards/control_requirements.html", control=control, form=form)
 
 
-@bp.post("/risks/<int:risk_id>/suggested-controls")
 @permission_required(Permission.MANAGE_CONTROLS)
 def create_suggested_control(risk_id: int):
     """One click: create suggestion number N of the risk's template as a planned control."""
@@ -170,7 +139,7 @@ def create_suggested_control(risk_id: int):
         flash("The form expired; reload the page and try again.", "error")
         return redirect(target)
     raw = (request.form.get("number") or "").strip()
-    if risk.status is RiskStatus.ARCHIVED:
+    if not can_manage_controls(current_user, risk):  # the role is checked above: the risk is archived
         flash(f"{risk.ref} is archived: restore it before adding controls.", "error")
     elif not is_digits(raw) or len(raw) > 3:
         flash("Choose one of the suggested controls.", "error")

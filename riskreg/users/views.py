@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
@@ -17,7 +17,6 @@ from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.forms import EnumSelectField, IdSelectField
 
-bp = Blueprint("users", __name__, url_prefix="/users")
 FIELDS = ("name", "role", "department_id", "active")
 
 
@@ -41,14 +40,12 @@ class UserForm(FlaskForm):
             raise ValidationError("A department head needs a department.")
 
 
-@bp.get("")
 @permission_required(Permission.MANAGE_USERS)
 def list():
     users = db.session.scalars(sa.select(User).order_by(User.name)).all()
     return render_template("users/list.html", users=users)
 
 
-@bp.route("/new", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_USERS)
 def create():
     form = UserForm()
@@ -77,7 +74,6 @@ def create():
     return render_template("users/form.html", form=form, user=None)
 
 
-@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_USERS)
 def edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)

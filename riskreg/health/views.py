@@ -5,15 +5,12 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint
 
 from riskreg.extensions import db
 
 logger = logging.getLogger(__name__)
-bp = Blueprint("health", __name__)
 
 
-@bp.get("/healthz")
 def healthz():
     try:
         db.session.execute(sa.text("SELECT 1"))

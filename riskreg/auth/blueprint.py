@@ -1,0 +1,12 @@
+"""The sign-in blueprint: /login and /logout (views in auth/views.py)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from riskreg.auth import views
+
+bp = Blueprint("auth", __name__)
+
+bp.add_url_rule("/login", view_func=views.login, methods=["GET", "POST"])
+bp.add_url_rule("/logout", view_func=views.logout, methods=["POST"])
