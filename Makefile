@@ -30,6 +30,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) risks rerank
 	$(FLASK) seed demo --if-empty
 	$(FLASK) seed demo-logins
 	$(FLASK) run --host $(HOST) --port $(PORT)

@@ -15,6 +15,7 @@ seed_cli = AppGroup("seed", help="Load reference and demo data (safe to repeat).
 users_cli = AppGroup("users", help="Manage users.")
 sites_cli = AppGroup("sites", help="ASM monitoring jobs.")
 dashboard_cli = AppGroup("dashboard", help="Monthly band snapshots for the dashboard's trend.")
+risks_cli = AppGroup("risks", help="Maintenance of the register.")
 
 
 @seed_cli.command("demo")
@@ -174,11 +175,29 @@ def dashboard_backfill() -> None:
         click.echo("Every month since the first audited risk has a snapshot: nothing to do.")
 
 
+@risks_cli.command("rerank")
+@click.option("--check", is_flag=True, help="Only count the stale band ranks; exit 1 if there are any.")
+def risks_rerank(check: bool) -> None:
+    """Recompute the stored band ranks (the register's sort by band) after the matrix file or preset
+    changed; safe to repeat, it writes only the ranks that differ."""
+    from riskreg.risks import ranks
+
+    if check:
+        stale = ranks.count_stale()
+        click.echo(f"Stale band ranks: {stale['inherent']} inherent, {stale['residual']} residual.")
+        if any(stale.values()):
+            raise SystemExit(1)
+        return
+    changed = ranks.rerank()
+    db.session.commit()
+    click.echo(f"Recomputed band ranks: {changed['inherent']} inherent, {changed['residual']} residual.")
+
+
 def register(app: Flask) -> None:
     from riskreg.controls.reminders import reminders_cli
     from riskreg.exports.commands import export_command
 
-    for group in (seed_cli, users_cli, sites_cli, dashboard_cli):
+    for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli):
         app.cli.add_command(group)
     for command in (reminders_cli, export_command):
         app.cli.add_command(command)

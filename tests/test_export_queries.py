@@ -145,3 +145,29 @@ def test_rows_come_lazily_with_counts_from_sql(app, users, make_site, monkeypatc
     assert len(seen) == 25 and all(row["controls"] == 1 for row in seen)
     assert all(row["overdue_controls"] == 1 and row["requirements"] == "" for row in seen)
     assert len(list(queries.register_rows(RiskFilters(), date(2019, 1, 1)))) == 25
+
+
+def test_the_export_keeps_the_register_order_for_every_sort(clients, users, make_site, make_risk):
+    import re
+
+    from riskreg.risks.filters import SORT_COLUMNS
+
+    north, south = make_site(name="North"), make_site(name="South")
+    for n, (site, owner, residual) in enumerate(
+        [(south, "admin", (3, 4)), (None, "executive", (4, 3)), (north, "risk_manager", (2, 5))]
+    ):
+        make_risk(
+            title=f"Risk {3 - n}",
+            site_id=site.id if site else None,
+            owner_id=users[owner].id,
+            inherent_likelihood=5,
+            inherent_impact=5,
+            residual_likelihood=residual[0],
+            residual_impact=residual[1],
+        )
+    for key in SORT_COLUMNS:
+        for sort in (key, f"-{key}"):
+            page = clients["executive"].get(f"/risks?sort={sort}").get_data(as_text=True)
+            on_screen = re.findall(r">(R-\d{4})</a></td>", page)
+            exported = [row["ref"] for row in queries.register_rows(RiskFilters(sort=sort), today())]
+            assert exported == on_screen and len(exported) == 3, sort

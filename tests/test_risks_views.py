@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import re
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from riskreg.audit import AuditEvent
 from riskreg.extensions import db
+from riskreg.risks import queries
 from riskreg.risks.models import Direction, Risk, RiskStatus
 from tests.conftest import risk_form, text_of
 
@@ -60,12 +63,11 @@ def archived(register):
     return register["archived"]
 
 
-def test_default_list_hides_archived_and_sorts_by_residual_score(clients, register, archived):
+def test_default_list_hides_archived_and_sorts_by_residual_band_then_score(clients, register, archived):
     response = clients["executive"].get("/risks")
-    assert refs(response)[0] == register["company_north"].ref
-    assert len(refs(response)) == 4 and archived.ref not in refs(response)
-    scores = [db.session.get(Risk, int(ref[2:])).residual_score for ref in refs(response)]
-    assert scores == sorted(scores, reverse=True)
+    # Extreme 16; High 5 (to ASM miners, impact 5: people-first); Medium 6; Low 4
+    expected = [register[key].ref for key in ("company_north", "asm_south", "draft", "community")]
+    assert refs(response) == expected and archived.ref not in refs(response)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +89,7 @@ def test_default_list_hides_archived_and_sorts_by_residual_score(clients, regist
 def test_filters(clients, register, query, expected):
     response = clients["executive"].get(f"/risks?{query}")
     assert response.status_code == 200
-    assert sorted(refs(response)) == sorted(register[key].ref for key in expected)
+    assert refs(response) == [register[key].ref for key in expected]  # in the register's order
 
 
 def test_site_and_owner_filters(clients, register, users):
@@ -107,26 +109,140 @@ def test_counts_per_band_ignore_the_band_filter(clients, register):
         assert f"{label} {count}" in text
 
 
+@pytest.fixture
+def sortable(make_risk, make_site, users):
+    """Six risks that every sort puts in a different order; scores chosen so that band and score
+    disagree (cell map: 3 x 4 = 12 is Extreme, 4 x 3 = 12 is High, 2 x 5 = 10 is Extreme)."""
+    north, south = make_site(name="North"), make_site(name="South")
+    rows = [
+        ("Fence", north, Direction.TO_COMPANY, "Land Access & Tenure", "executive", (4, 4), (4, 3), "open"),
+        ("Mercury", None, Direction.TO_COMMUNITIES, "Environment", "admin", (5, 5), (3, 4), "draft"),
+        (
+            "Eviction",
+            south,
+            Direction.TO_ASM,
+            "Human Rights - Security",
+            "risk_manager",
+            (2, 5),
+            (2, 5),
+            "open",
+        ),
+        (
+            "Cyanide",
+            north,
+            Direction.TO_COMMUNITIES,
+            "Environment",
+            "department_head",
+            (5, 2),
+            (5, 1),
+            "closed",
+        ),
+        (
+            "Bribery",
+            None,
+            Direction.TO_COMPANY,
+            "Governance & Integrity",
+            "risk_manager",
+            (3, 3),
+            (3, 2),
+            "open",
+        ),
+        (
+            "Access road",
+            south,
+            Direction.TO_COMPANY,
+            "Land Access & Tenure",
+            "admin",
+            (3, 2),
+            (2, 2),
+            "draft",
+        ),
+    ]
+    made = []
+    for n, (title, site, direction, category, owner, inherent, residual, status) in enumerate(rows):
+        made.append(
+            make_risk(
+                title=title,
+                site_id=site.id if site else None,
+                direction=direction,
+                category=category,
+                owner_id=users[owner].id,
+                inherent_likelihood=inherent[0],
+                inherent_impact=inherent[1],
+                residual_likelihood=residual[0],
+                residual_impact=residual[1],
+                status=RiskStatus(status),
+                next_review_date=date(2030, 1, 1) + timedelta(days=(n * 37) % 11),
+            )
+        )
+    return made
+
+
+SORT_KEYS = {
+    "ref": lambda r: (r.id,),
+    "title": lambda r: (r.title, r.id),
+    "site": lambda r: (r.site.name if r.site else "", r.id),  # corporate first from A to Z
+    "direction": lambda r: (r.direction.value, r.id),
+    "category": lambda r: (r.category, r.id),
+    "owner": lambda r: (r.owner.name, r.id),
+    "inherent": lambda r: (r.inherent_band.rank, r.inherent_score, r.id),
+    "residual": lambda r: (r.residual_band.rank, r.residual_score, r.id),
+    "status": lambda r: (r.status.value, r.id),
+    "review": lambda r: (r.next_review_date, r.id),
+    "updated": lambda r: (r.updated_at, r.id),
+}
+
+
+@pytest.mark.parametrize("key", SORT_KEYS)
+@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+def test_every_column_sorts_the_whole_register_in_its_order(clients, sortable, key, descending):
+    loaded = [queries.risk_with_links(risk.id) for risk in sortable]
+    expected = [r.ref for r in sorted(loaded, key=SORT_KEYS[key], reverse=descending)]
+    sort = f"-{key}" if descending else key
+    assert refs(clients["executive"].get(f"/risks?sort={sort}")) == expected
+    # one risk per page: the cursors (or page numbers) walk the same order
+    assert walk(clients["executive"], f"/risks?per_page=1&sort={sort}") == expected
+
+
+def walk(client, url: str) -> list[str]:
+    seen = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        seen += refs(response)
+        found = re.search(r'href="([^"]+)" rel="next"', response.get_data(as_text=True))
+        url = found.group(1).replace("&amp;", "&") if found else None
+    return seen
+
+
+def test_scores_sort_by_band_first_a_12_that_is_extreme_before_a_12_that_is_high(clients, sortable):
+    fence, mercury, eviction, cyanide, bribery, road = (risk.ref for risk in sortable)
+    # Extreme 12, Extreme 10, High 12, High 5, Medium 6, Low 4 (by score alone: 12, 12, 10, 6, 5, 4)
+    assert refs(clients["executive"].get("/risks")) == [mercury, eviction, fence, cyanide, bribery, road]
+    assert refs(clients["executive"].get("/risks?sort=residual"))[:2] == [road, bribery]
+
+
 @pytest.mark.parametrize(
-    "sort",
+    ("q", "expected"),
     [
-        "ref",
-        "-ref",
-        "title",
-        "-title",
-        "inherent",
-        "category",
-        "status",
-        "review",
-        "direction",
-        "updated",
-        "-residual",
-        "residual",
+        ("Y", ["Mercury", "Cyanide", "Bribery"]),  # every title with a y, any case, in the register's order
+        ("EVICTION", ["Eviction"]),
+        ("r-000", ["Mercury", "Eviction", "Fence", "Cyanide", "Bribery", "Access road"]),  # the refs
+        ("road", ["Access road"]),
+        ("50%", ["Cyanide"]),  # % is a character, not a wildcard
+        ("5_%", []),
     ],
 )
-def test_every_column_sorts(clients, register, sort):
-    response = clients["executive"].get(f"/risks?sort={sort}")
-    assert response.status_code == 200 and len(refs(response)) == 4
+def test_search_finds_exactly_the_matching_risks_in_the_register_order(clients, sortable, q, expected):
+    from riskreg.risks import services
+
+    cyanide = sortable[3]
+    data = {name: getattr(cyanide, name) for name in services.EDITABLE_FIELDS}
+    services.update_risk(cyanide, data | {"description": "Spills above 50% of the limit"}, None, None)
+    db.session.commit()
+    titles = {risk.ref: risk.title for risk in sortable}
+    response = clients["executive"].get("/risks", query_string={"q": q})
+    assert [titles[ref] for ref in refs(response)] == expected
 
 
 def test_sort_by_title(clients, register):
@@ -314,6 +430,68 @@ def test_a_damaged_cursor_is_a_400(clients, make_risk):
     make_risk()
     response = clients["executive"].get("/risks?after=not-a-cursor")
     assert response.status_code == 400 and "page link is damaged" in text_of(response)
+
+
+def cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("param", ["after", "before"])
+@pytest.mark.parametrize(
+    ("sort", "payload"),
+    [
+        ("-residual", "[true,1]"),  # the default sort's cursor is [band rank, score, id]
+        ("-residual", "[true,1,1]"),
+        ("-residual", "[null,9,1]"),
+        ("-residual", "[3,12]"),  # a value short
+        ("-residual", "[3,12,1,1]"),  # a value too many
+        ("-residual", '["3",12,1]'),  # a string where a number belongs
+        ("-residual", "[3,1.5,1]"),
+        ("-residual", "[3,-1,1]"),
+        ("-residual", "[3,12,99999999999999]"),
+        ("-residual", "[3,12,0]"),
+        ("-residual", '{"rank":3}'),
+        ("-residual", "[[3],12,1]"),
+        ("-residual", "[" * 3000 + "]" * 3000),  # nested deeper than the JSON parser recurses
+        ("-residual", "[3,12,1] "),
+        ("title", "[5,1]"),  # a number where a title belongs
+        ("title", '["' + "x" * 1001 + '",1]'),
+        ("direction", '["sideways",1]'),
+        ("updated", '["yesterday",1]'),
+        ("ref", "[1,1]"),  # the ref sort's cursor is the id alone
+    ],
+)
+def test_a_malformed_cursor_is_a_400_that_says_so(clients, make_risk, param, sort, payload):
+    make_risk()
+    response = clients["executive"].get("/risks", query_string={"sort": sort, param: cursor(payload)})
+    assert response.status_code == 400, payload[:40]
+    assert "page link is damaged; go back to the first page" in text_of(response)
+
+
+def test_a_cursor_too_long_is_refused_before_it_is_decoded(clients, make_risk, monkeypatch):
+    from riskreg.risks import pagination
+
+    make_risk()
+    calls = []
+
+    class Recorder:
+        def urlsafe_b64decode(self, raw):
+            calls.append(raw)
+            return base64.urlsafe_b64decode(raw)
+
+    monkeypatch.setattr(pagination, "base64", Recorder())
+    response = clients["executive"].get("/risks", query_string={"after": "W" * 5000})
+    assert response.status_code == 400 and calls == []
+
+
+def test_a_cursor_with_a_site_or_owner_name_walks_on(clients, sortable):
+    # names with quotes, backslashes and non-ASCII letters survive the round trip
+    from riskreg.sites.models import Site
+
+    db.session.execute(sa.update(Site).values(name=Site.name + ' "Ñandú" \\ ⛏'))
+    db.session.commit()
+    expected = refs(clients["executive"].get("/risks?sort=-site"))
+    assert walk(clients["executive"], "/risks?per_page=2&sort=-site") == expected and len(expected) == 6
 
 
 def test_an_archived_risk_cannot_be_edited_until_restored(clients, make_risk):

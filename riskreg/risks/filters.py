@@ -14,23 +14,31 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
+from riskreg.auth.models import User
 from riskreg.params import MAX_ID, query_int
 from riskreg.risks.models import Direction, Risk, RiskStatus
+from riskreg.sites.models import Site
 
 BASES = ("inherent", "residual", "target")
 MAX_QUERY_LENGTH = 200
 
-# sort key -> column; "-key" sorts descending. Only these are accepted.
-SORT_COLUMNS: dict[str, Any] = {
-    "ref": Risk.id,
-    "title": Risk.title,
-    "direction": Risk.direction,
-    "category": Risk.category,
-    "inherent": Risk.inherent_score,
-    "residual": Risk.residual_score,
-    "status": Risk.status,
-    "review": Risk.next_review_date,
-    "updated": Risk.updated_at,
+# A corporate risk sorts as if its site's name were empty: first from A to Z, last from Z to A.
+SITE_NAME = sa.func.coalesce(Site.name, "")
+# sort key -> what ORDER BY uses before Risk.id (all the same way); "-key" sorts descending. Only these
+# are accepted. Scores sort by band first, then score (as the dashboard's top ten): with the
+# people-first rule a 12 can be Extreme or High, and the Extreme one is the worse.
+SORT_COLUMNS: dict[str, tuple[Any, ...]] = {
+    "ref": (),
+    "title": (Risk.title,),
+    "site": (SITE_NAME,),
+    "direction": (Risk.direction,),
+    "category": (Risk.category,),
+    "owner": (User.name,),
+    "inherent": (Risk.inherent_band_rank, Risk.inherent_score),
+    "residual": (Risk.residual_band_rank, Risk.residual_score),
+    "status": (Risk.status,),
+    "review": (Risk.next_review_date,),
+    "updated": (Risk.updated_at,),
 }
 DEFAULT_SORT = "-residual"
 
@@ -196,9 +204,23 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
     return where
 
 
+def sort_columns(filters: RiskFilters) -> tuple[Any, ...]:
+    return SORT_COLUMNS[filters.sort.lstrip("-")]
+
+
 def order_by(filters: RiskFilters, reverse: bool = False) -> list[Any]:
-    """ORDER BY the sort column then id, both the same way (which keyset pagination relies on)."""
-    key = filters.sort.lstrip("-")
-    column = SORT_COLUMNS[key]
+    """ORDER BY the sort columns then id, all the same way (which keyset pagination relies on).
+
+    The site and owner sorts need their tables joined: see join_sort_tables."""
     descending = filters.sort.startswith("-") != reverse
-    return [column.desc() if descending else column.asc(), Risk.id.desc() if descending else Risk.id.asc()]
+    return [column.desc() if descending else column.asc() for column in (*sort_columns(filters), Risk.id)]
+
+
+def join_sort_tables(stmt: sa.Select, filters: RiskFilters) -> sa.Select:
+    """The sites or users table for a sort by site or owner name (one row per risk either way)."""
+    key = filters.sort.lstrip("-")
+    if key == "site":
+        return stmt.outerjoin(Site, Site.id == Risk.site_id)
+    if key == "owner":
+        return stmt.join(User, User.id == Risk.owner_id)
+    return stmt

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -116,10 +117,15 @@ class Risk(db.Model):
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     inherent_likelihood: Mapped[int]
     inherent_impact: Mapped[int]
-    inherent_score: Mapped[int] = mapped_column(index=True)
+    inherent_score: Mapped[int]
     residual_likelihood: Mapped[int]
     residual_impact: Mapped[int]
-    residual_score: Mapped[int] = mapped_column(index=True)
+    residual_score: Mapped[int]
+    # The rank of each score's band (0 = the lowest band), people-first rule included: stored and
+    # indexed so the register sorts by band, then score, at any size. It depends on the matrix file
+    # and preset: `flask risks rerank` recomputes it after either changes.
+    inherent_band_rank: Mapped[int] = mapped_column(sa.SmallInteger)
+    residual_band_rank: Mapped[int] = mapped_column(sa.SmallInteger)
     target_likelihood: Mapped[int | None]
     target_impact: Mapped[int | None]
     target_date: Mapped[date | None]
@@ -173,6 +179,9 @@ class Risk(db.Model):
             "ix_risks_target_cell", "target_likelihood", "target_impact", "direction", "status", "site_id"
         ),
         sa.Index("ix_risks_status_review", "status", "next_review_date", "site_id", "direction"),
+        # The register's default order (worst first) and its inherent order, read off the index.
+        sa.Index("ix_risks_residual_order", "residual_band_rank", "residual_score", "id"),
+        sa.Index("ix_risks_inherent_order", "inherent_band_rank", "inherent_score", "id"),
     )
 
     @property
@@ -216,12 +225,33 @@ class Risk(db.Model):
         return f"<Risk {self.ref or self.id} {self.title!r}>"
 
 
+SCORED_FIELDS = (
+    "direction",
+    "inherent_likelihood",
+    "inherent_impact",
+    "residual_likelihood",
+    "residual_impact",
+)
+
+
+def stored_scores(values: Mapping[str, Any], matrix: scoring.Matrix | None = None) -> dict[str, int]:
+    """The stored scores and band ranks of a risk's levels and direction. The ORM keeps them with
+    the listener below; a writer that bypasses the ORM (bulk inserts) adds them from here."""
+    matrix = matrix or scoring.matrix()
+    stored = {}
+    for basis in ("inherent", "residual"):
+        likelihood, impact = values[f"{basis}_likelihood"], values[f"{basis}_impact"]
+        stored[f"{basis}_score"] = scoring.score(likelihood, impact)
+        stored[f"{basis}_band_rank"] = matrix.band(likelihood, impact, values["direction"]).rank
+    return stored
+
+
 @event.listens_for(Risk, "before_insert")
 @event.listens_for(Risk, "before_update")
 def _store_scores(mapper, connection, risk: Risk) -> None:
-    """Keep the stored scores (sorted and indexed in SQL) equal to likelihood x impact."""
-    risk.inherent_score = scoring.score(risk.inherent_likelihood, risk.inherent_impact)
-    risk.residual_score = scoring.score(risk.residual_likelihood, risk.residual_impact)
+    """Keep the stored scores and band ranks (sorted and indexed in SQL) equal to their levels'."""
+    for name, value in stored_scores({name: getattr(risk, name) for name in SCORED_FIELDS}).items():
+        setattr(risk, name, value)
 
 
 def format_ref(prefix: str, number: int) -> str:

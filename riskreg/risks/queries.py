@@ -53,37 +53,47 @@ def register_page(
         total = db.session.scalar(
             sa.select(sa.func.count(Risk.id)).where(*risk_filters.conditions(filters, include_band=False))
         )
-    key = filters.sort.lstrip("-")
-    column, descending = risk_filters.SORT_COLUMNS[key], filters.sort.startswith("-")
-    keyset = key in pagination.KEYSET_SORTS
+    columns = risk_filters.sort_columns(filters)
+    keyset = pagination.keyset(filters.sort)
+    backwards = bool(keyset and before and not after)
+    # Deferred join: the page is sorted and cut over narrow rows (the id and the sort values), then
+    # its risks are loaded; a sort the indexes cannot serve (site, owner) sorts ids, not whole risks.
+    keys = risk_filters.join_sort_tables(
+        sa.select(Risk.id.label("id"), *(c.label(f"sort_{n}") for n, c in enumerate(columns))),
+        filters,
+    ).where(*risk_filters.conditions(filters))
+    if keyset and (after or before):
+        values, row_id = pagination.decode(after or before, columns)
+        # Walking backwards is walking forwards in the reversed order, then flipping the rows.
+        descending = filters.sort.startswith("-") != backwards
+        keys = keys.where(pagination.after(columns, descending, values, row_id))
+        keys = keys.order_by(*risk_filters.order_by(filters, reverse=backwards)).limit(per_page + 1)
+    else:
+        keys = (
+            keys.order_by(*risk_filters.order_by(filters)).limit(per_page + 1).offset((page - 1) * per_page)
+        )
+    chosen = keys.subquery("page")
+    # The sort values come back beside each risk: the cursor is made of what the database sorted by.
+    sort_values = [chosen.c[f"sort_{n}"] for n in range(len(columns))]
+    descending = filters.sort.startswith("-") != backwards
     stmt = (
-        sa.select(Risk)
-        .where(*risk_filters.conditions(filters))
+        sa.select(Risk, *sort_values)
+        .join(chosen, chosen.c.id == Risk.id)
+        .order_by(*(c.desc() if descending else c.asc() for c in (*sort_values, chosen.c.id)))
         .options(selectinload(Risk.site), selectinload(Risk.owner))
     )
-    backwards = bool(keyset and before and not after)
-    if keyset and (after or before):
-        value, row_id = pagination.decode(after or before, column)
-        # Walking backwards is walking forwards in the reversed order, then flipping the rows.
-        stmt = stmt.where(pagination.after(column, descending != backwards, value, row_id))
-        order = risk_filters.order_by(filters, reverse=backwards)
-        stmt = stmt.order_by(*order).limit(per_page + 1)
-    else:
-        stmt = (
-            stmt.order_by(*risk_filters.order_by(filters)).limit(per_page + 1).offset((page - 1) * per_page)
-        )
-    rows = list(db.session.scalars(stmt))
+    rows = list(db.session.execute(stmt))
     more = len(rows) > per_page
     rows = rows[:per_page]
     if backwards:
         rows.reverse()
-    result = RegisterPage(rows, counts, total, page, per_page)
+    result = RegisterPage([row[0] for row in rows], counts, total, page, per_page)
     if keyset and rows:
         first, last = rows[0], rows[-1]
         if more or backwards:
-            result.next_cursor = pagination.encode(getattr(last, column.key), last.id)
+            result.next_cursor = pagination.encode(last[1:], last[0].id)
         if page > 1:
-            result.prev_cursor = pagination.encode(getattr(first, column.key), first.id)
+            result.prev_cursor = pagination.encode(first[1:], first[0].id)
     return result
 
 

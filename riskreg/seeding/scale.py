@@ -22,7 +22,7 @@ from riskreg.controls.models import Control, ControlStatus, Effectiveness, risk_
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import today, utcnow
-from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment
+from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, stored_scores
 from riskreg.seeding.reference import load_departments, risk_templates
 from riskreg.sites.models import AsmPresence, Lifecycle, Site
 from riskreg.standards.models import AppSetting
@@ -182,7 +182,7 @@ def _risk_rows(
     templates = list(risk_templates().values())
     categories = reference.categories()
     statuses = [RiskStatus.OPEN] * 7 + [RiskStatus.DRAFT, RiskStatus.CLOSED, RiskStatus.ARCHIVED]
-    now, day = utcnow(), today()
+    now, day, matrix = utcnow(), today(), scoring.matrix()
     for n in range(options.risks):
         template = templates[n % len(templates)]
         il, ii = rnd.randint(1, 5), rnd.randint(1, 5)
@@ -203,10 +203,18 @@ def _risk_rows(
             "owner_id": rnd.choice(user_ids),
             "inherent_likelihood": il,
             "inherent_impact": ii,
-            "inherent_score": scoring.score(il, ii),
             "residual_likelihood": rl,
             "residual_impact": ri,
-            "residual_score": scoring.score(rl, ri),
+            **stored_scores(
+                {
+                    "direction": template["direction"],
+                    "inherent_likelihood": il,
+                    "inherent_impact": ii,
+                    "residual_likelihood": rl,
+                    "residual_impact": ri,
+                },
+                matrix,
+            ),
             "target_likelihood": max(1, rl - 1) if has_target else None,
             "target_impact": ri if has_target else None,
             "target_date": day + timedelta(days=rnd.randint(30, 720)) if has_target else None,
