@@ -154,6 +154,27 @@ def test_status_rules(users, status, call, message):
         calls[call]()
 
 
+@pytest.mark.parametrize("call", ["update", "start", "close", "verify", "reopen", "cancel"])
+def test_a_change_without_the_version_it_was_based_on_is_refused(users, call):
+    """Without a version nothing can tell that someone changed the control in between."""
+    status = ControlStatus.IMPLEMENTED if call in ("verify", "reopen") else ControlStatus.PLANNED
+    control = new_control(users["risk_manager"], status=status)
+    actor = users["risk_manager"]
+    data = {name: getattr(control, name) for name in services.EDITABLE_FIELDS} | {"title": "Mine"}
+    calls = {
+        "update": lambda: services.update_control(control, data, actor, None),
+        "start": lambda: services.start_control(control, actor, None),
+        "close": lambda: services.close_control(control, "note", [], actor, None),
+        "verify": lambda: services.verify_control(control, Effectiveness.EFFECTIVE, "", actor, None),
+        "reopen": lambda: services.reopen_control(control, "why", actor, None),
+        "cancel": lambda: services.cancel_control(control, "why", actor, None),
+    }
+    with pytest.raises(TypeError, match="expected_version"):
+        calls[call]()
+    saved = fresh(control.id)
+    assert (saved.title, saved.status) == ("Control for Security", status)
+
+
 def test_required_texts(users):
     control = new_control(users["risk_manager"])
     actor = users["risk_manager"]
@@ -235,8 +256,9 @@ def test_residual_review_is_due_once_every_counted_control_is_done(users, head, 
     assert not services.residual_review_due(_risk_with_controls(risk.id))
 
     # A verification after the reassessment raises the flag again.
+    first = fresh(first.id)
     services.verify_control(
-        fresh(first.id), Effectiveness.PARTIALLY_EFFECTIVE, "", users["risk_manager"], None
+        first, Effectiveness.PARTIALLY_EFFECTIVE, "", users["risk_manager"], first.version
     )
     db.session.commit()
     assert services.residual_review_due(_risk_with_controls(risk.id))

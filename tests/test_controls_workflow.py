@@ -15,6 +15,7 @@ from riskreg.controls.models import Control, ControlEvidence, ControlNote, Contr
 from riskreg.extensions import db
 from tests.conftest import text_of
 from tests.controls_support import PDF, actions, fresh, new_control
+from tests.edit_forms import edited
 
 
 @pytest.fixture
@@ -89,8 +90,6 @@ def test_the_department_head_closes_with_a_pdf_and_the_manager_verifies(clients,
 
 
 def test_editing_the_residual_score_also_clears_the_flag(clients, setup, users):
-    from tests.test_risks_views import form_of
-
     risk = setup["risk"]
     for control in (setup["security"], setup["legal"]):
         clients["risk_manager"].post(
@@ -99,7 +98,10 @@ def test_editing_the_residual_score_also_clears_the_flag(clients, setup, users):
     assert "Residual score due for review" in text_of(clients["risk_manager"].get(f"/risks/{risk.id}"))
     db.session.rollback()
     risk = db.session.get(type(risk), risk.id)
-    clients["risk_manager"].post(f"/risks/{risk.id}/edit", data=form_of(risk, residual_likelihood="2"))
+    url = f"/risks/{risk.id}/edit"
+    clients["risk_manager"].post(
+        url, data=edited(clients["risk_manager"], url, "risk-form", residual_likelihood="2")
+    )
     assert "Residual score due for review" not in text_of(clients["risk_manager"].get(f"/risks/{risk.id}"))
 
 
@@ -201,10 +203,23 @@ def test_a_stale_form_cannot_start_a_control_someone_else_closed(clients, setup)
     assert fresh(control.id).status is ControlStatus.IMPLEMENTED
 
 
-def test_a_form_without_its_version_is_refused(clients, setup):
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("start", {}),
+        ("close", {"closing_note": "Done"}),
+        ("verify", {"effectiveness": "effective"}),
+        ("reopen", {"reason": "Signs gone"}),
+        ("cancel", {"reason": "Duplicate"}),
+    ],
+)
+@pytest.mark.parametrize("version", [None, "", "abc", "0", "1e3"])
+def test_an_action_without_a_numeric_version_is_a_400(clients, setup, action, data, version):
     control = setup["security"]
-    response = clients["department_head"].post(f"/controls/{control.id}/start", follow_redirects=True)
-    assert "missing the version of the control" in text_of(response)
+    posted = data if version is None else {**data, "version": version}
+    response = clients["risk_manager"].post(f"/controls/{control.id}/{action}", data=posted)
+    assert response.status_code == 400
+    assert "does not say which version of the control it was opened at" in text_of(response)
     assert fresh(control.id).status is ControlStatus.PLANNED
 
 

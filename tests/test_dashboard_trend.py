@@ -124,7 +124,7 @@ def test_backfill_rebuilds_past_months_from_the_audit_trail(runner, make_risk, u
     moved = make_risk(residual_likelihood=4, residual_impact=4)  # Extreme, then Low
     values = {name: getattr(moved, name) for name in risk_services.EDITABLE_FIELDS}
     risk_services.update_risk(
-        moved, values | {"residual_likelihood": 2, "residual_impact": 2}, users["admin"], None
+        moved, values | {"residual_likelihood": 2, "residual_impact": 2}, users["admin"], moved.version
     )
     archived = make_risk(residual_likelihood=3, residual_impact=3)  # High, then archived
     risk_services.archive_risk(archived, users["admin"])

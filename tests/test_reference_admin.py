@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from riskreg.audit import AuditEvent
@@ -10,6 +11,7 @@ from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.sites.models import Site
 from tests.conftest import PASSWORD, text_of
+from tests.edit_forms import edited, form_of, opened
 
 SITE = {
     "name": "Tarkwa East",
@@ -28,8 +30,9 @@ def test_admin_creates_and_edits_a_site_with_audit(clients):
     response = clients["admin"].post("/sites/new", data=SITE)
     assert response.status_code == 302
     site = db.session.scalar(sa.select(Site).where(Site.name == "Tarkwa East"))
-    edited = dict(SITE, region="Western North", version=site.version)
-    assert clients["admin"].post(f"/sites/{site.id}/edit", data=edited).status_code == 302
+    url = f"/sites/{site.id}/edit"
+    form = edited(clients["admin"], url, "site-form", region="Western North")
+    assert clients["admin"].post(url, data=form).status_code == 302
     actions = db.session.scalars(
         sa.select(AuditEvent.action).where(AuditEvent.entity == "site", AuditEvent.entity_id == site.id)
     ).all()
@@ -118,24 +121,42 @@ def test_admin_cannot_demote_themself(clients, users):
 
 
 def test_site_edit_keeps_the_loaded_version_through_a_validation_error(clients, make_site):
-    """A re-rendered form must not quietly adopt someone else's newer version."""
-    import re
+    """A re-rendered form must not quietly adopt someone else's newer version: its base and version
+    stay the ones this editor loaded, so their change is merged in, not overwritten."""
+    site = make_site(name="Geita", region="Geita")
+    url = f"/sites/{site.id}/edit"
+    assert clients["risk_manager"].get(url).status_code == 403
+    mine = opened(clients["admin"], url, "site-form")
+    theirs = edited(clients["admin"], url, "site-form", region="B's region")
+    assert clients["admin"].post(url, data=theirs).status_code == 302
+    invalid = clients["admin"].post(url, data=dict(mine, latitude="100"))
+    assert invalid.status_code == 200 and "Latitude must be between -90 and 90." in text_of(invalid)
+    kept = form_of(invalid.get_data(as_text=True), "site-form")
+    assert (kept["version"], kept["base"]) == (mine["version"], mine["base"])  # still what was loaded
+    again = clients["admin"].post(url, data=dict(kept, latitude="5"))
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/sites/{site.id}")
+    db.session.rollback()
+    stored = db.session.get(Site, site.id)
+    assert (stored.region, stored.latitude) == ("B's region", 5.0)  # theirs kept, and mine
+
+
+@pytest.mark.parametrize("drop", ["version", "base"])
+def test_a_site_edit_without_its_version_or_base_is_a_400(clients, make_site, drop):
+    site = make_site(name="Geita", region="Geita")
+    url = f"/sites/{site.id}/edit"
+    form = edited(clients["admin"], url, "site-form", region="No version")
+    response = clients["admin"].post(url, data={k: v for k, v in form.items() if k != drop})
+    assert response.status_code == 400 and "Nothing was saved" in text_of(response)
+    db.session.rollback()
+    assert db.session.get(Site, site.id).region == "Geita"
+
+
+def test_a_site_update_without_the_version_it_was_based_on_is_refused(make_site, users):
+    from riskreg.sites import services
 
     site = make_site(name="Geita", region="Geita")
-    loaded = site.version
-    form = dict(SITE, name="Geita", region="Geita", version=loaded)
-    assert clients["risk_manager"].get(f"/sites/{site.id}/edit").status_code == 403
-    other = dict(form, region="B's region")
-    assert clients["admin"].post(f"/sites/{site.id}/edit", data=other).status_code == 302
-    mine = clients["admin"].post(f"/sites/{site.id}/edit", data=dict(form, latitude="100"))
-    assert mine.status_code == 200
-    kept = re.search(r'name="version"[^>]*value="(\d+)"', mine.get_data(as_text=True)).group(1)
-    assert int(kept) == loaded  # still the version this editor loaded
-    again = clients["admin"].post(f"/sites/{site.id}/edit", data=dict(form, latitude="5", version=kept))
-    assert again.status_code == 302 and "/edit" in again.headers["Location"]  # sent back: conflict
+    data = {name: getattr(site, name) for name in services.SITE_FIELDS} | {"region": "Mwanza"}
+    with pytest.raises(TypeError, match="expected_version"):
+        services.update_site(site, data, users["admin"], None)
     db.session.rollback()
-    assert db.session.get(Site, site.id).region == "B's region"
-    missing = {k: v for k, v in form.items() if k != "version"}
-    clients["admin"].post(f"/sites/{site.id}/edit", data=dict(missing, region="No version"))
-    db.session.rollback()
-    assert db.session.get(Site, site.id).region == "B's region"
+    assert db.session.get(Site, site.id).region == "Geita"

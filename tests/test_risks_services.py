@@ -63,6 +63,17 @@ def test_stale_version_raises_conflict_and_changes_nothing(make_risk, users):
     assert db.session.get(Risk, risk.id).title == "ASM encroachment on the northern lease"
 
 
+def test_an_update_without_the_version_it_was_based_on_is_refused(make_risk, users):
+    """Without a version nothing can tell that someone saved in between: never "no check"."""
+    risk = make_risk()
+    data = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS} | {"title": "Mine"}
+    with pytest.raises(TypeError, match="expected_version"):
+        services.update_risk(risk, data, users["risk_manager"], None)
+    db.session.rollback()
+    assert db.session.get(Risk, risk.id).title == "ASM encroachment on the northern lease"
+    assert len(events(risk.id)) == 1
+
+
 def test_version_column_catches_a_concurrent_write(app, make_risk, users):
     """Two sessions load the same risk; the second flush finds the row moved on."""
     from sqlalchemy.orm import Session

@@ -14,6 +14,7 @@ from riskreg.extensions import db
 from riskreg.risks import queries
 from riskreg.risks.models import Direction, Risk, RiskStatus
 from tests.conftest import risk_form, text_of
+from tests.edit_forms import edited
 
 
 def refs(response) -> list[str]:
@@ -238,7 +239,7 @@ def test_search_finds_exactly_the_matching_risks_in_the_register_order(clients, 
 
     cyanide = sortable[3]
     data = {name: getattr(cyanide, name) for name in services.EDITABLE_FIELDS}
-    services.update_risk(cyanide, data | {"description": "Spills above 50% of the limit"}, None, None)
+    services.update_risk(cyanide, data | {"description": "Spills above 50% of the limit"}, None, cyanide.version)
     db.session.commit()
     titles = {risk.ref: risk.title for risk in sortable}
     response = clients["executive"].get("/risks", query_string={"q": q})
@@ -355,35 +356,13 @@ def form_of(risk: Risk, **over) -> dict:
 
 def test_edit_records_history(clients, make_risk):
     risk = make_risk()
+    url = f"/risks/{risk.id}/edit"
     response = clients["risk_manager"].post(
-        f"/risks/{risk.id}/edit", data=form_of(risk, residual_likelihood="2")
+        url, data=edited(clients["risk_manager"], url, "risk-form", residual_likelihood="2")
     )
     assert response.status_code == 302
     page = text_of(clients["executive"].get(f"/risks/{risk.id}"))
     assert "Update by Rhea Risk" in page and "residual likelihood 3 2" in page
-
-
-def test_concurrent_edit_shows_theirs_beside_yours_and_keeps_your_input(clients, make_risk, users):
-    risk = make_risk()
-    mine = form_of(risk, title="My better title", residual_likelihood="2")
-    theirs = form_of(risk, title="Their title")
-    assert clients["admin"].post(f"/risks/{risk.id}/edit", data=theirs).status_code == 302
-
-    response = clients["risk_manager"].post(f"/risks/{risk.id}/edit", data=mine)
-    assert response.status_code == 200
-    text = text_of(response)
-    assert "Someone else saved this risk" in text and "Ada Admin saved it" in text
-    assert "Title Their title My better title" in text
-    assert 'value="My better title"' in response.get_data(as_text=True)  # your input is kept
-    db.session.rollback()
-    assert db.session.get(Risk, risk.id).title == "Their title"  # nothing overwritten
-
-    # Saving the merged form now goes through (the form carries the new version).
-    new_version = re.search(r'name="version"[^>]*value="(\d+)"', response.get_data(as_text=True)).group(1)
-    merged = dict(mine, version=new_version)
-    assert clients["risk_manager"].post(f"/risks/{risk.id}/edit", data=merged).status_code == 302
-    db.session.rollback()
-    assert db.session.get(Risk, risk.id).title == "My better title"
 
 
 def test_archive_and_restore_from_the_page(clients, make_risk):

@@ -17,6 +17,7 @@ from riskreg.sites import monitoring
 from riskreg.sites.models import AsmObservation, AsmPresence, ObservationLocation, PresenceSource, Site
 from tests.asm_helpers import count_queries, observe, row_html
 from tests.conftest import text_of
+from tests.edit_forms import edited, form_of
 
 OBSERVATION = {
     "observed_on": "",
@@ -128,19 +129,16 @@ def test_scheduled_refresh_ages_observations_out(app, runner, make_site):
 def test_manual_presence_needs_a_reason_and_holds_until_released(clients, make_site):
     site = make_site()
     client = clients["risk_manager"]
+    url = f"/sites/{site.id}/presence"
     refused = client.post(
-        f"/sites/{site.id}/presence",
-        data={"source": "manual", "presence": "adjacent", "version": site.version},
+        url, data=edited(client, url, "presence-form", source="manual", presence="adjacent")
     )
     assert refused.status_code == 200 and "Give the reason" in text_of(refused)
     assert site_events(site.id) == []
 
     reason = "Aerial survey shows a new camp 2 km east; field visit pending"
-    response = client.post(
-        f"/sites/{site.id}/presence",
-        data={"source": "manual", "presence": "adjacent", "reason": reason, "version": fresh(site).version},
-    )
-    assert response.status_code == 302
+    manual = edited(client, url, "presence-form", source="manual", presence="adjacent", reason=reason)
+    assert client.post(url, data=manual).status_code == 302
     site = fresh(site)
     assert (site.asm_presence, site.asm_presence_source, site.asm_presence_reason) == (
         AsmPresence.ADJACENT,
@@ -155,16 +153,16 @@ def test_manual_presence_needs_a_reason_and_holds_until_released(clients, make_s
     assert fresh(site).asm_presence is AsmPresence.ADJACENT
     assert "set by hand: " + reason in text_of(clients["executive"].get(f"/sites/{site.id}"))
 
-    stale = client.post(f"/sites/{site.id}/presence", data={"source": "observations", "version": 1})
-    assert stale.status_code == 302 and stale.headers["Location"].endswith("/presence")  # changed since
-    assert fresh(site).asm_presence_source is PresenceSource.MANUAL
-    current = fresh(site).version
-    assert (
-        client.post(
-            f"/sites/{site.id}/presence", data={"source": "observations", "version": current}
-        ).status_code
-        == 302
-    )
+    # Two people change the setting from the same page: the later one chooses, nothing is lost.
+    release = edited(client, url, "presence-form", source="observations")
+    other = edited(clients["admin"], url, "presence-form", reason="Field visit confirmed the camp")
+    assert clients["admin"].post(url, data=other).status_code == 302
+    asked = client.post(url, data=release)
+    assert asked.status_code == 200 and "Keep yours for ASM presence" in asked.get_data(as_text=True)
+    assert fresh(site).asm_presence_reason == "Field visit confirmed the camp"
+    again = form_of(asked.get_data(as_text=True), "presence-form")
+    assert again["source"] == "observations"  # the form still holds this editor's choice
+    assert client.post(url, data={**again, "keep-setting": "yours"}).status_code == 302
     site = fresh(site)
     assert (site.asm_presence, site.asm_presence_source, site.asm_presence_reason) == (
         AsmPresence.ON_SITE,

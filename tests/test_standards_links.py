@@ -12,6 +12,7 @@ from riskreg.risks.models import Risk
 from riskreg.standards import links
 from tests.asm_helpers import load_catalogue, make_control
 from tests.conftest import risk_form, text_of
+from tests.edit_forms import edited, form_of
 
 
 @pytest.fixture
@@ -46,10 +47,8 @@ def test_risk_form_links_requirements_with_audit(catalogue, clients, users):
     edit = client.get(f"/risks/{risk.id}/edit").get_data(as_text=True)
     assert '<option selected value="IRMA-3.6">' in edit or 'value="IRMA-3.6" selected' in edit
     version = risk.version
-    response = client.post(
-        f"/risks/{risk.id}/edit",
-        data=risk_form(owner_id=owner, requirements=["IRMA-3.6"], version=str(version)),
-    )
+    url = f"/risks/{risk.id}/edit"
+    response = client.post(url, data=edited(client, url, "risk-form", requirements=["IRMA-3.6"]))
     assert response.status_code == 302
     last = events("risk", risk.id)[-1]
     assert last.action == "update" and last.changes == {
@@ -75,7 +74,7 @@ def test_services_refuse_unknown_codes_before_writing(catalogue, make_risk, user
     risk = make_risk()
     with pytest.raises(services.RiskRuleError, match="NOPE-1"):
         services.update_risk(
-            risk, {**_values(risk), "requirements": ["IRMA-3.6", "NOPE-1"]}, users["admin"], None
+            risk, {**_values(risk), "requirements": ["IRMA-3.6", "NOPE-1"]}, users["admin"], risk.version
         )
     db.session.rollback()
     assert links.linked_codes("risk", risk.id) == []
@@ -94,10 +93,8 @@ def test_control_requirement_links_are_audited(catalogue, clients, make_risk):
     control = make_control("VPSHR training", risks=[risk])
     client = clients["risk_manager"]
     assert "VPSHR training" in text_of(client.get(f"/standards/controls/{control.id}/requirements"))
-    version = control.version
-    response = client.post(
-        f"/standards/controls/{control.id}/requirements", data={"requirements": ["VPSHR"], "version": version}
-    )
+    url = f"/standards/controls/{control.id}/requirements"
+    response = client.post(url, data=edited(client, url, "requirements-form", requirements=["VPSHR"]))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/risks/{risk.id}")
     assert links.linked_codes("control", control.id) == ["VPSHR"]
     event = events("control", control.id)[-1]
@@ -107,13 +104,7 @@ def test_control_requirement_links_are_audited(catalogue, clients, make_risk):
 
     before = len(events("control", control.id))
     db.session.rollback()
-    bad = client.post(
-        f"/standards/controls/{control.id}/requirements",
-        data={
-            "requirements": ["VPSHR", "ZZZ-1"],
-            "version": db.session.get(type(control), control.id).version,
-        },
-    )
+    bad = client.post(url, data=edited(client, url, "requirements-form", requirements=["VPSHR", "ZZZ-1"]))
     assert bad.status_code == 200 and "Unknown standard requirement(s): ZZZ-1" in text_of(bad)
     assert links.linked_codes("control", control.id) == ["VPSHR"]
     assert len(events("control", control.id)) == before
@@ -126,9 +117,13 @@ def test_unknown_control_is_a_404(catalogue, clients):
 def test_two_editors_of_a_controls_links_do_not_overwrite_each_other(catalogue, clients, make_risk, users):
     risk = make_risk()
     control = make_control("VPSHR training", risks=[risk])
-    opened = control.version
     url = f"/standards/controls/{control.id}/requirements"
-    assert clients["admin"].post(url, data={"requirements": ["CRAFT"], "version": opened}).status_code == 302
-    late = clients["risk_manager"].post(url, data={"requirements": ["VPSHR"], "version": opened})
-    assert late.status_code == 302 and late.headers["Location"].endswith(url)
+    theirs = edited(clients["admin"], url, "requirements-form", requirements=["CRAFT"])
+    mine = edited(clients["risk_manager"], url, "requirements-form", requirements=["VPSHR"])
+    assert clients["admin"].post(url, data=theirs).status_code == 302
+    late = clients["risk_manager"].post(url, data=mine)  # both changed the links: the late one chooses
+    assert late.status_code == 200 and "Keep theirs for Standard requirements" in late.get_data(as_text=True)
     assert links.linked_codes("control", control.id) == ["CRAFT"]
+    again = form_of(late.get_data(as_text=True), "requirements-form")
+    assert clients["risk_manager"].post(url, data={**again, "keep-requirements": "yours"}).status_code == 302
+    assert links.linked_codes("control", control.id) == ["VPSHR"]

@@ -15,6 +15,7 @@ from flask import abort, current_app, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from riskreg import versioning
 from riskreg.auth.permissions import Permission, has_permission, permission_required
 from riskreg.controls import evidence, services
 from riskreg.controls.forms import (
@@ -59,6 +60,13 @@ def conflict(control_id: int, return_to: str | None):
     return back(control_id, return_to)
 
 
+def required_version(form: Any, control: Control) -> str:
+    """A post without the version it was opened at is a 400 (it could undo a change made meanwhile).
+    Returns the control's ref, read now: after the commit the view must not touch the database."""
+    versioning.posted_version(form, "control")
+    return control.ref
+
+
 def field_error(form: Any, error: services.ControlRuleError) -> None:
     target = getattr(form, error.field, None)
     if target is None or error.field == "status":
@@ -84,6 +92,7 @@ def start(control_id: int):
     control = get_control_or_404(control_id)
     require_update(control)
     form = StartForm()
+    ref = required_version(form, control)
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
         return back(control_id, form.return_to.data)
@@ -96,7 +105,7 @@ def start(control_id: int):
     except (services.ControlConflict, StaleDataError):
         return conflict(control_id, form.return_to.data)
     else:
-        flash(f"{control.ref} is now in progress.", "success")
+        flash(f"{ref} is now in progress.", "success")
     return back(control_id, form.return_to.data)
 
 
@@ -107,9 +116,10 @@ def note(control_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         return render_detail(control, note_form=form)
+    ref = control.ref  # after the commit the view must not touch the database
     services.add_progress_note(control, form.body.data, current_user)
     db.session.commit()
-    flash(f"Progress note added to {control.ref}.", "success")
+    flash(f"Progress note added to {ref}.", "success")
     return back(control_id, form.return_to.data)
 
 
@@ -120,6 +130,7 @@ def close(control_id: int):
     control = get_control_or_404(control_id)
     require_update(control)
     form = CloseForm()
+    ref = required_version(form, control)
     valid = form.validate_on_submit()
     uploads = checked_uploads(form)
     if not valid or form.evidence.errors:
@@ -136,7 +147,7 @@ def close(control_id: int):
     except (services.ControlConflict, StaleDataError):
         return conflict(control_id, form.return_to.data)
     extra = f" with {len(stored)} evidence file{'s' if len(stored) != 1 else ''}" if stored else ""
-    flash(f"{control.ref} closed as implemented{extra}. A risk manager will verify it.", "success")
+    flash(f"{ref} closed as implemented{extra}. A risk manager will verify it.", "success")
     return back(control_id, form.return_to.data)
 
 
@@ -151,16 +162,18 @@ def add_evidence(control_id: int):
         form.evidence.errors.append("Choose at least one file.")
     if not valid or form.evidence.errors:
         return render_detail(control, evidence_form=form)
+    ref = control.ref  # after the commit the view must not touch the database
     with evidence.FileBatch() as batch:
         stored = [batch.store(upload, kind) for upload, kind in uploads]
         services.add_evidence(control, stored, current_user)
         db.session.commit()
-    flash(f"Evidence added to {control.ref}.", "success")
+    flash(f"Evidence added to {ref}.", "success")
     return back(control_id, form.return_to.data)
 
 
 def _manager_action(control_id: int, form: Any, form_name: str, apply, done: str):
     control: Control = get_control_or_404(control_id)
+    ref = required_version(form, control)
     if not form.validate_on_submit():
         return render_detail(control, **{form_name: form})
     try:
@@ -172,7 +185,7 @@ def _manager_action(control_id: int, form: Any, form_name: str, apply, done: str
         return render_detail(get_control_or_404(control_id), **{form_name: form})
     except (services.ControlConflict, StaleDataError):
         return conflict(control_id, None)
-    flash(done.format(ref=control.ref), "success")
+    flash(done.format(ref=ref), "success")
     return back(control_id, None)
 
 

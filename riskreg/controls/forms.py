@@ -23,6 +23,7 @@ from riskreg.controls.models import Effectiveness
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.forms import IdSelectField, options
+from riskreg.versioning import BaseField, VersionField
 
 VERSION_MISSING = "This form is missing the version of the control: reload the page and try again."
 RATINGS = (Effectiveness.INEFFECTIVE, Effectiveness.PARTIALLY_EFFECTIVE, Effectiveness.EFFECTIVE)
@@ -79,6 +80,13 @@ class ControlForm(FlaskForm):
         return {
             name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "version")
         }
+
+
+class ControlEditForm(ControlForm):
+    """Editing a stored control: the version and the signed base it was opened with are required."""
+
+    version = VersionField()
+    base = BaseField()
 
 
 class LinkControlForm(FlaskForm):

@@ -42,8 +42,8 @@ def get_risk_or_404(risk_id: int) -> Risk:
     return risk
 
 
-def to_controls(risk: Risk):
-    return redirect(url_for("risks.detail", risk_id=risk.id, _anchor="controls"))
+def to_controls(risk_id: int):
+    return redirect(url_for("risks.detail", risk_id=risk_id, _anchor="controls"))
 
 
 def require_controls_change(risk: Risk) -> None:
@@ -63,13 +63,14 @@ def create(risk_id: int):
     if form.validate_on_submit():
         try:
             control = services.create_control(form.values(), current_user, risks=[risk])
-            db.session.commit()
+            created = f"Control {control.ref} created for {risk.ref} and assigned to its department."
+            db.session.commit()  # after it, the view must not touch the database
         except services.ControlRuleError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            flash(f"Control {control.ref} created for {risk.ref} and assigned to its department.", "success")
-            return to_controls(risk)
+            flash(created, "success")
+            return to_controls(risk_id)
     return render_template("controls/form.html", form=form, control=None, risk=risk)
 
 
@@ -80,11 +81,12 @@ def link(risk_id: int):
     form = LinkControlForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
-        return to_controls(risk)
+        return to_controls(risk_id)
     control = queries.control_by_ref(form.control_ref.data)
     if control is None:
         flash(f"There is no control {form.control_ref.data.strip()}. Refs look like C-0012.", "error")
-        return to_controls(risk)
+        return to_controls(risk_id)
+    linked = f"{control.ref} now also mitigates {risk.ref}."  # after the commit: no database
     try:
         services.link_control(control, risk, current_user)
         db.session.commit()
@@ -92,8 +94,8 @@ def link(risk_id: int):
         db.session.rollback()
         flash(str(error), "error")
     else:
-        flash(f"{control.ref} now also mitigates {risk.ref}.", "success")
-    return to_controls(risk)
+        flash(linked, "success")
+    return to_controls(risk_id)
 
 
 @permission_required(Permission.MANAGE_CONTROLS)
@@ -103,6 +105,7 @@ def unlink(risk_id: int, control_id: int):
     control = queries.control_with_links(control_id)
     if control is None:
         abort(404, f"There is no control with id {control_id}.")
+    unlinked = f"{control.ref} no longer mitigates {risk.ref}. The control itself is kept."
     if ActionForm().validate_on_submit():
         try:
             services.unlink_control(control, risk, current_user)
@@ -111,8 +114,8 @@ def unlink(risk_id: int, control_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
-            flash(f"{control.ref} no longer mitigates {risk.ref}. The control itself is kept.", "success")
-    return to_controls(risk)
+            flash(unlinked, "success")
+    return to_controls(risk_id)
 
 
 @permission_required(Permission.EDIT_RISKS)
@@ -120,11 +123,12 @@ def confirm_residual(risk_id: int):
     """The risk manager looked at the residual score after the controls closed and keeps it."""
     risk = get_risk_or_404(risk_id)
     require_risk_change(risk, doing="confirming its residual score")
+    ref = risk.ref  # after the commit the view must not touch the database
     if ActionForm().validate_on_submit():
         risk_services.confirm_residual(risk, current_user)
         db.session.commit()
         flash(
-            f"Residual score of {risk.ref} confirmed. To change it instead, edit the risk's residual scores.",
+            f"Residual score of {ref} confirmed. To change it instead, edit the risk's residual scores.",
             "success",
         )
-    return redirect(url_for("risks.detail", risk_id=risk.id))
+    return redirect(url_for("risks.detail", risk_id=risk_id))

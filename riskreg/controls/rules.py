@@ -53,8 +53,11 @@ def _name(model: type, ident: int | None) -> str | None:
     return obj.name if obj is not None else None
 
 
-def check_version(control: Control, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != control.version:
+def check_version(control: Control, expected_version: int) -> None:
+    """The version is required: without it a change saved in between would be silently overwritten."""
+    if expected_version is None:
+        raise TypeError("a change to a control needs the version it was based on (expected_version)")
+    if expected_version != control.version:
         raise ControlConflict(control)
 
 

@@ -106,7 +106,7 @@ def create_control(data: dict[str, Any], actor: Any, risks: Iterable[Risk] = ())
 
 
 def update_control(
-    control: Control, data: dict[str, Any], actor: Any, expected_version: int | None
+    control: Control, data: dict[str, Any], actor: Any, expected_version: int
 ) -> dict[str, list[Any]]:
     check_version(control, expected_version)
     values = {name: data.get(name) for name in EDITABLE_FIELDS}
@@ -173,7 +173,7 @@ def _set_status(control: Control, status: ControlStatus, **fields: Any) -> dict[
     return audit.diff(before, audit_view(control))
 
 
-def start_control(control: Control, actor: Any, expected_version: int | None) -> None:
+def start_control(control: Control, actor: Any, expected_version: int) -> None:
     check_version(control, expected_version)
     require_status(control, [ControlStatus.PLANNED], "started")
     changes = _set_status(control, ControlStatus.IN_PROGRESS)
@@ -218,7 +218,7 @@ def add_evidence(control: Control, files: list[StoredFile], actor: Any) -> None:
 
 
 def close_control(
-    control: Control, note: str, files: list[StoredFile], actor: Any, expected_version: int | None
+    control: Control, note: str, files: list[StoredFile], actor: Any, expected_version: int
 ) -> None:
     """Implemented, with a required closing note and optional evidence, in one transaction."""
     check_version(control, expected_version)
@@ -245,7 +245,7 @@ def close_control(
 
 
 def verify_control(
-    control: Control, effectiveness: Effectiveness, note: str, actor: Any, expected_version: int | None
+    control: Control, effectiveness: Effectiveness, note: str, actor: Any, expected_version: int
 ) -> None:
     check_version(control, expected_version)
     require_status(control, [ControlStatus.IMPLEMENTED], "verified (only an implemented control can be)")
@@ -275,7 +275,7 @@ def verify_control(
     )
 
 
-def reopen_control(control: Control, reason: str, actor: Any, expected_version: int | None) -> None:
+def reopen_control(control: Control, reason: str, actor: Any, expected_version: int) -> None:
     """Back to in progress: the closure (or cancellation) no longer stands; the reason is required."""
     check_version(control, expected_version)
     require_status(control, [*DONE_CONTROL_STATUSES, ControlStatus.CANCELLED], "reopened")
@@ -299,7 +299,7 @@ def reopen_control(control: Control, reason: str, actor: Any, expected_version: 
     record_on_risks(control, "control_reopened", {control.ref: [old, "in_progress"]}, actor, reason)
 
 
-def cancel_control(control: Control, reason: str, actor: Any, expected_version: int | None) -> None:
+def cancel_control(control: Control, reason: str, actor: Any, expected_version: int) -> None:
     check_version(control, expected_version)
     require_status(control, OPEN_CONTROL_STATUSES, "cancelled")
     reason = (reason or "").strip()

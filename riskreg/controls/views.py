@@ -10,9 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from riskreg import audit, params
+from riskreg import audit, editing, params
 from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, can_update_control, permission_required
 from riskreg.controls import evidence, queries, services
@@ -20,7 +19,7 @@ from riskreg.controls.filters import STATUS_GROUPS, parse_control_filters
 from riskreg.controls.forms import (
     CancelForm,
     CloseForm,
-    ControlForm,
+    ControlEditForm,
     EvidenceForm,
     NoteForm,
     ReopenForm,
@@ -154,29 +153,33 @@ def conflict_message(control_id: int) -> str:
     )
 
 
+def editable(control: Control) -> dict[str, Any]:
+    """The stored control as its edit form holds it."""
+    return {name: getattr(control, name) for name in services.EDITABLE_FIELDS}
+
+
 @permission_required(Permission.MANAGE_CONTROLS)
 def edit(control_id: int):
+    """Edit with optimistic locking: a change saved meanwhile is merged in field by field; only a
+    field both people changed asks whose value to keep."""
     control = get_control_or_404(control_id)
-    form = ControlForm(obj=control)
+    ref = control.ref  # read before the commit: after it, the view must not touch the database
+    form = ControlEditForm(obj=control)
+    edit = editing.Edit(form, "control", control_id, services.EDITABLE_FIELDS)
     if request.method == "GET":
-        form.version.data = control.version
-    if form.validate_on_submit():
-        try:
-            changes = services.update_control(control, form.values(), current_user, form.version.data)
-            db.session.commit()
-        except services.ControlRuleError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error))
-        except (services.ControlConflict, StaleDataError):
-            db.session.rollback()
-            flash(
-                conflict_message(control_id) + " Its saved values are shown; make your change again.", "error"
-            )
-            return redirect(url_for("controls.edit", control_id=control_id))
-        else:
-            flash(f"{control.ref} saved." if changes else "Nothing changed.", "success")
-            return redirect(url_for("controls.detail", control_id=control_id))
-    return render_template("controls/form.html", form=form, control=control, risk=None)
+        edit.open(editable(control), control.version)
+        return render_template("controls/form.html", form=form, control=control, risk=None, conflict=None)
+
+    def write(current: Control, values: dict[str, Any]) -> dict[str, Any]:
+        changes = services.update_control(current, values, current_user, current.version)
+        db.session.commit()
+        return changes
+
+    outcome = edit.post(lambda: get_control_or_404(control_id), editable, write, services.ControlRuleError)
+    if outcome.saved:
+        flash(edit.message(ref, outcome), "success")
+        return redirect(url_for("controls.detail", control_id=control_id))
+    return render_template("controls/form.html", form=form, control=control, risk=None, conflict=edit.panel)
 
 
 @permission_required(Permission.VIEW)

@@ -17,6 +17,7 @@ from riskreg.risks import services
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment, Trend
 from riskreg.sites.models import Site
 from riskreg.standards.forms import RequirementsField
+from riskreg.versioning import BaseField, VersionField
 
 LEVEL_MESSAGE = "Choose a level from 1 to 5."
 
@@ -111,3 +112,10 @@ class RiskForm(FlaskForm):
 
 class ArchiveForm(FlaskForm):
     reason = TextAreaField("Why is this risk archived?", validators=[Length(max=2_000)])
+
+
+class RiskEditForm(RiskForm):
+    """Editing a stored risk: the version and the signed base it was opened with are required."""
+
+    version = VersionField()
+    base = BaseField()

@@ -142,11 +142,13 @@ def create_risk(data: dict[str, Any], actor: Any) -> Risk:
     return risk
 
 
-def update_risk(
-    risk: Risk, data: dict[str, Any], actor: Any, expected_version: int | None
-) -> dict[str, list]:
-    """Apply the edit; raise RiskConflict when the risk moved on since the editor loaded it."""
-    if expected_version is not None and expected_version != risk.version:
+def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: int) -> dict[str, list]:
+    """Apply the edit; raise RiskConflict when the risk moved on since the editor loaded it.
+
+    The version is required: without it a save made in between would be silently overwritten."""
+    if expected_version is None:
+        raise TypeError("update_risk needs the version the change was based on (expected_version)")
+    if expected_version != risk.version:
         raise RiskConflict(risk)
     if not risk.editable:
         raise RiskRuleError("status", f"{risk.ref} is archived: restore it before editing it.")

@@ -1,18 +1,19 @@
-"""Register pages: list with filters, create, detail with history, edit with conflict merge, archive."""
+"""Register pages: list with filters, create, detail with history, edit with a three-way merge, archive."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from riskreg import audit, params
+from riskreg import audit, editing, params
 from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
-from riskreg.risks.forms import ArchiveForm, RiskForm
+from riskreg.risks.forms import ArchiveForm, RiskEditForm, RiskForm
 from riskreg.risks.models import Risk
 from riskreg.standards import templates as risk_templates
 
@@ -75,97 +76,79 @@ def create():
         except services.RiskRuleError as error:
             getattr(form, error.field).errors.append(str(error))
         else:
+            ref, new_id = risk.ref, risk.id  # after the commit the view must not touch the database
             db.session.commit()
-            flash(f"Risk {risk.ref} created.", "success")
-            return redirect(url_for("risks.detail", risk_id=risk.id))
+            flash(f"Risk {ref} created.", "success")
+            return redirect(url_for("risks.detail", risk_id=new_id))
     return render_template("risks/form.html", form=form, risk=None, template=template)
+
+
+# What the edit form's three-way merge covers: every editable field and the requirement links.
+MERGED_FIELDS = (*services.EDITABLE_FIELDS, "requirements")
+
+
+def editable(risk: Risk) -> dict[str, Any]:
+    """The stored risk as its edit form holds it."""
+    values = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS}
+    values["requirements"] = sorted(requirement.code for requirement in risk.requirements)
+    return values
 
 
 @permission_required(Permission.EDIT_RISKS)
 def edit(risk_id: int):
-    """Edit with optimistic locking: a stale version shows theirs beside yours instead of overwriting."""
+    """Edit with optimistic locking: a save made meanwhile is merged in field by field; only a field
+    both people changed asks whose value to keep."""
     risk = get_risk_or_404(risk_id)
     require_risk_change(risk, doing="editing it")  # editing would quietly un-archive it
-    form = RiskForm(obj=risk)
+    ref = risk.ref  # read before the commit: after it, the view must not touch the database
+    form = RiskEditForm(obj=risk)
+    edit = editing.Edit(form, "risk", risk_id, MERGED_FIELDS)
     if request.method == "GET":
-        form.version.data = risk.version
+        stored = editable(risk)
         form.status.data = risk.status.value
-        form.requirements.data = [requirement.code for requirement in risk.requirements]
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            changes = services.update_risk(risk, form.values(), current_user, form.version.data)
-            db.session.commit()
-        except services.RiskRuleError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error))
-        except (services.RiskConflict, StaleDataError):
-            db.session.rollback()
-            risk = get_risk_or_404(risk_id)
-            conflict = conflict_view(risk, form)
-            # Saving again now means "I have seen theirs": the form carries their version.
-            form.version.data, form.version.raw_data = risk.version, [str(risk.version)]
-        else:
-            flash(f"{risk.ref} saved." if changes else "Nothing changed.", "success")
-            return redirect(url_for("risks.detail", risk_id=risk.id))
-    return render_template("risks/form.html", form=form, risk=risk, conflict=conflict)
+        form.requirements.data = stored["requirements"]
+        edit.open(stored, risk.version)
+        return render_template("risks/form.html", form=form, risk=risk, conflict=None)
 
+    def write(current: Risk, values: dict[str, Any]) -> dict[str, Any]:
+        data = {**form.values(), **values}
+        changes = services.update_risk(current, data, current_user, current.version)
+        db.session.commit()
+        return changes
 
-def conflict_view(risk: Risk, form: RiskForm) -> dict:
-    """What the other person saved, field by field, where it differs from what this editor typed."""
-    theirs = audit.snapshot(risk, services.EDITABLE_FIELDS)
-    submitted = form.values()
-    yours = {name: audit.plain(submitted[name]) for name in services.EDITABLE_FIELDS}
-    last = audit.history("risk", risk.id, limit=1)
-    rows = []
-    for name in services.EDITABLE_FIELDS:
-        if theirs[name] != yours[name]:
-            field = getattr(form, name)
-            rows.append(
-                {
-                    "name": name,
-                    "label": field.label.text,
-                    "theirs": display(field, theirs[name]),
-                    "yours": display(field, yours[name]),
-                }
-            )
-    return {"rows": rows, "by": last[0].actor if last else None, "at": last[0].at if last else None}
-
-
-def display(field, value) -> str:
-    """A stored value as the form shows it (a choice's label, not its id)."""
-    if value is None or value == "":
-        return "—"
-    for choice in getattr(field, "choices", None) or []:
-        if choice.value == str(value):
-            return choice.label
-    return str(value)
+    outcome = edit.post(lambda: get_risk_or_404(risk_id), editable, write, services.RiskRuleError)
+    if outcome.saved:
+        flash(edit.message(ref, outcome), "success")
+        return redirect(url_for("risks.detail", risk_id=risk_id))
+    return render_template("risks/form.html", form=form, risk=risk, conflict=edit.panel)
 
 
 @permission_required(Permission.EDIT_RISKS)
 def archive(risk_id: int):
     risk = get_risk_or_404(risk_id)
+    ref = risk.ref  # after the commit the view must not touch the database
     form = ArchiveForm()
     if form.validate_on_submit():
         try:
             services.archive_risk(risk, current_user, form.reason.data or "")
             db.session.commit()
-            flash(f"{risk.ref} archived. It stays in the register's history and can be restored.", "success")
+            flash(f"{ref} archived. It stays in the register's history and can be restored.", "success")
         except services.RiskRuleError as error:
             flash(str(error), "error")
     else:
         flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
-    return redirect(url_for("risks.detail", risk_id=risk.id))
+    return redirect(url_for("risks.detail", risk_id=risk_id))
 
 
 @permission_required(Permission.EDIT_RISKS)
 def restore(risk_id: int):
     risk = get_risk_or_404(risk_id)
+    ref = risk.ref  # after the commit the view must not touch the database
     if ActionForm().validate_on_submit():
         try:
             services.restore_risk(risk, current_user)
             db.session.commit()
-            flash(f"{risk.ref} restored.", "success")
+            flash(f"{ref} restored.", "success")
         except services.RiskRuleError as error:
             flash(str(error), "error")
-    return redirect(url_for("risks.detail", risk_id=risk.id))
+    return redirect(url_for("risks.detail", risk_id=risk_id))

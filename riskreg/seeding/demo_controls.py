@@ -70,14 +70,14 @@ def _progress(control: Control, item: dict[str, Any], manager: User | None) -> N
     status = ControlStatus(item.get("status", "planned"))
     head = db.session.get(User, control.owner_id) if control.owner_id else manager
     if status is ControlStatus.IN_PROGRESS:
-        services.start_control(control, head, None)
+        services.start_control(control, head, control.version)
         if item.get("note"):
             services.add_progress_note(control, item["note"], head)
     elif status in (ControlStatus.IMPLEMENTED, ControlStatus.VERIFIED):
-        services.start_control(control, head, None)
-        services.close_control(control, item["closing_note"], [], head, None)
+        services.start_control(control, head, control.version)
+        services.close_control(control, item["closing_note"], [], head, control.version)
         if status is ControlStatus.VERIFIED:
             rating = Effectiveness(item.get("effectiveness", "effective"))
-            services.verify_control(control, rating, "Checked on site.", manager, None)
+            services.verify_control(control, rating, "Checked on site.", manager, control.version)
     elif status is ControlStatus.CANCELLED:
-        services.cancel_control(control, item.get("reason", "No longer needed."), manager, None)
+        services.cancel_control(control, item.get("reason", "No longer needed."), manager, control.version)

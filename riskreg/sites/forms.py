@@ -9,7 +9,6 @@ from wtforms import (
     BooleanField,
     DateField,
     FloatField,
-    HiddenField,
     IntegerField,
     RadioField,
     SelectMultipleField,
@@ -34,6 +33,7 @@ from riskreg.sites.models import (
     StakeholderGroup,
     WomenParticipation,
 )
+from riskreg.versioning import BaseField, VersionField
 
 
 class SiteForm(FlaskForm):
@@ -51,7 +51,13 @@ class SiteForm(FlaskForm):
     lifecycle = EnumSelectField("Lifecycle", Lifecycle)
     asm_approach = EnumSelectField("ASM management approach", AsmApproach)
     description = TextAreaField("Description", validators=[Length(max=5_000)])
-    version = IntegerField(validators=[Optional()])
+
+
+class SiteEditForm(SiteForm):
+    """Editing a stored site: the version and the signed base it was opened with are required."""
+
+    version = VersionField()
+    base = BaseField()
 
 
 def not_in_future(form: Any, field: Any) -> None:
@@ -126,7 +132,8 @@ class PresenceForm(FlaskForm):
     )
     presence = EnumSelectField("Presence", AsmPresence, optional=True)
     reason = TextAreaField("Reason", validators=[Length(max=2_000)])
-    version = HiddenField()  # the site's version when the page was opened
+    version = VersionField()  # the site's version when the page was opened
+    base = BaseField()
 
     def validate_presence(self, field: Any) -> None:
         if self.source.data == "manual" and field.data is None:

@@ -48,8 +48,11 @@ def create_site(data: dict[str, Any], actor: Any) -> Site:
     return site
 
 
-def update_site(site: Site, data: dict[str, Any], actor: Any, expected_version: int | None) -> dict:
-    if expected_version is not None and expected_version != site.version:
+def update_site(site: Site, data: dict[str, Any], actor: Any, expected_version: int) -> dict:
+    """The version is required: without it a save made in between would be silently overwritten."""
+    if expected_version is None:
+        raise TypeError("update_site needs the version the change was based on (expected_version)")
+    if expected_version != site.version:
         raise SiteConflict()
     _check_unique_name(data["name"], site.id)
     before = audit.snapshot(site, SITE_FIELDS)

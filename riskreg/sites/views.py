@@ -3,19 +3,22 @@ timeline; admin create and edit; recording observations and engagements; setting
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from riskreg import audit
+from riskreg import audit, editing
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.risks.filters import RiskFilters
 from riskreg.risks.models import RiskStatus
 from riskreg.risks.queries import band_counts
-from riskreg.sites import engagements, monitoring, queries, services
-from riskreg.sites.forms import EngagementForm, ObservationForm, PresenceForm, SiteForm
+from riskreg.sites import engagements, monitoring, presence_edit, queries, services
+from riskreg.sites.forms import EngagementForm, ObservationForm, PresenceForm, SiteEditForm, SiteForm
 from riskreg.sites.models import AsmPresence, PresenceSource, Site
 
 
@@ -62,44 +65,45 @@ def create():
     if form.validate_on_submit():
         try:
             site = services.create_site(form.data, current_user)
+            created, new_id = f"Site {site.name} created.", site.id  # after the commit: no database
             db.session.commit()
         except services.SiteError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            flash(f"Site {site.name} created.", "success")
-            return redirect(url_for("sites.detail", site_id=site.id))
+            flash(created, "success")
+            return redirect(url_for("sites.detail", site_id=new_id))
     return render_template("sites/form.html", form=form, site=None)
+
+
+def editable(site: Site) -> dict[str, Any]:
+    """The stored site as its edit form holds it."""
+    return {name: getattr(site, name) for name in services.SITE_FIELDS}
 
 
 @permission_required(Permission.MANAGE_REFERENCE)
 def edit(site_id: int):
+    """Edit with optimistic locking: a save made meanwhile is merged in field by field; only a field
+    both people changed asks whose value to keep."""
     site = get_site_or_404(site_id)
-    form = SiteForm(obj=site)
+    form = SiteEditForm(obj=site)
+    edit = editing.Edit(form, "site", site_id, services.SITE_FIELDS)
     if request.method == "GET":
-        form.version.data = site.version
-    if form.validate_on_submit():
-        # The version the editor first loaded travels in the form, also through a re-render after a
-        # validation error; a post without one cannot prove it saw the latest site.
-        expected = form.version.data if form.version.raw_data else -1
-        try:
-            services.update_site(site, form.data, current_user, expected)
-            db.session.commit()
-        except services.SiteError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error))
-        except (services.SiteConflict, StaleDataError):
-            db.session.rollback()
-            flash(
-                "Someone else saved this site since you opened it. Their version is shown; "
-                "make your change again.",
-                "error",
-            )
-            return redirect(url_for("sites.edit", site_id=site_id))
-        else:
-            flash(f"Site {site.name} saved.", "success")
-            return redirect(url_for("sites.detail", site_id=site.id))
-    return render_template("sites/form.html", form=form, site=site)
+        edit.open(editable(site), site.version)
+        return render_template("sites/form.html", form=form, site=site, conflict=None)
+    # The version and base the editor first loaded travel in the form, also through a re-render
+    # after a validation error; a post without them cannot prove it saw the latest site (400).
+
+    def write(current: Site, values: dict[str, Any]) -> dict[str, Any]:
+        changes = services.update_site(current, values, current_user, current.version)
+        db.session.commit()
+        return changes
+
+    outcome = edit.post(lambda: get_site_or_404(site_id), editable, write, services.SiteError)
+    if outcome.saved:
+        flash(edit.message(f"Site {outcome.merge.values['name']}", outcome), "success")
+        return redirect(url_for("sites.detail", site_id=site_id))
+    return render_template("sites/form.html", form=form, site=site, conflict=edit.panel)
 
 
 @permission_required(Permission.RECORD_MONITORING)
@@ -112,6 +116,9 @@ def new_observation(site_id: int):
         before = site.asm_presence
         try:
             monitoring.add_observation(site, form.values(), current_user)
+            message = "Observation recorded."  # composed before the commit: after it, no database
+            if site.asm_presence is not before:
+                message += f" ASM presence is now {site.asm_presence.label.lower()}."
             db.session.commit()
         except monitoring.MonitoringError as error:
             db.session.rollback()
@@ -121,11 +128,8 @@ def new_observation(site_id: int):
             flash("Someone else changed this site at the same moment; nothing was saved. Try again.", "error")
             site = get_site_or_404(site_id)
         else:
-            message = "Observation recorded."
-            if site.asm_presence is not before:
-                message += f" ASM presence is now {site.asm_presence.label.lower()}."
             flash(message, "success")
-            return redirect(url_for("sites.detail", site_id=site.id) + "#timeline")
+            return redirect(url_for("sites.detail", site_id=site_id) + "#timeline")
     return render_template("sites/observation_form.html", form=form, site=site)
 
 
@@ -145,49 +149,46 @@ def new_engagement(site_id: int):
             getattr(form, error.field).errors.append(str(error))
         else:
             flash("Engagement recorded.", "success")
-            return redirect(url_for("sites.detail", site_id=site.id) + "#timeline")
+            return redirect(url_for("sites.detail", site_id=site_id) + "#timeline")
     return render_template("sites/engagement_form.html", form=form, site=site)
 
 
 @permission_required(Permission.RECORD_MONITORING)
 def presence(site_id: int):
-    """Set the ASM presence by hand with a reason, or go back to following the observations."""
+    """Set the ASM presence by hand with a reason, or go back to following the observations; a change
+    saved meanwhile is merged (see sites/presence_edit.py)."""
     site = get_site_or_404(site_id)
     form = PresenceForm()
+    edit = presence_edit.PresenceEdit(form, site_id)
     if not form.is_submitted():
         form.source.data = site.asm_presence_source.value
         form.presence.data = site.asm_presence
         form.reason.data = site.asm_presence_reason
-        form.version.data = str(site.version)
-    if form.validate_on_submit() and form.version.data != str(site.version):
-        flash(
-            "Someone else changed this site since you opened this page; its presence is shown again "
-            "as it is now.",
-            "error",
-        )
-        return redirect(url_for("sites.presence", site_id=site_id))
-    if form.validate_on_submit():
-        try:
-            if form.source.data == PresenceSource.MANUAL.value:
-                changes = monitoring.set_presence_manually(
-                    site, AsmPresence(form.presence.data), form.reason.data, current_user
-                )
+        edit.open(presence_edit.stored(site), site.version)
+    else:
+        saved: list[str] = []
+
+        def write(current: Site, values: dict[str, Any]) -> dict[str, Any]:
+            setting = values["setting"]
+            if setting["source"] == PresenceSource.MANUAL.value:
+                level, reason = AsmPresence(setting["presence"]), setting["reason"]
+                changes = monitoring.set_presence_manually(current, level, reason, current_user)
             else:
-                changes = monitoring.follow_observations(site, current_user)
+                changes = monitoring.follow_observations(current, current_user)
+            saved.append(current.asm_presence.label)  # read before the commit: after it, no database
             db.session.commit()
-        except monitoring.MonitoringError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error))
-        except StaleDataError:
-            db.session.rollback()
-            flash("Someone else changed this site at the same moment; try again.", "error")
-            return redirect(url_for("sites.presence", site_id=site_id))
-        else:
-            flash(
-                f"ASM presence: {site.asm_presence.label}." if changes else "Nothing changed.",
-                "success",
-            )
-            return redirect(url_for("sites.detail", site_id=site.id))
+            return changes
+
+        load = partial(get_site_or_404, site_id)
+        outcome = edit.post(load, presence_edit.stored, write, monitoring.MonitoringError)
+        if outcome.saved:
+            now = f" It is now {saved[-1].lower()}." if outcome.changes else ""
+            flash(edit.message("ASM presence", outcome) + now, "success")
+            return redirect(url_for("sites.detail", site_id=site_id))
     return render_template(
-        "sites/presence_form.html", form=form, site=site, derived=monitoring.derived_presence(site)
+        "sites/presence_form.html",
+        form=form,
+        site=site,
+        derived=monitoring.derived_presence(site),
+        conflict=edit.panel,
     )

@@ -6,13 +6,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField, widgets
+from wtforms import SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from riskreg.extensions import db
 from riskreg.standards.catalogue import Framework
 from riskreg.standards.models import Requirement
+from riskreg.versioning import BaseField, VersionField
 
 
 def requirement_label(framework_key: str, identifier: str, edition: str, title: str) -> str:
@@ -52,7 +53,8 @@ class RequirementsField(SelectMultipleField):
 
 class ControlRequirementsForm(FlaskForm):
     requirements = RequirementsField()
-    version = HiddenField()  # the control's version when the page was opened
+    version = VersionField()  # the control's version when the page was opened
+    base = BaseField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

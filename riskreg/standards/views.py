@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
 
+from riskreg import editing
 from riskreg.auth.permissions import Permission, can_manage_controls, permission_required
 from riskreg.extensions import db
 from riskreg.params import is_digits
@@ -100,30 +101,31 @@ def control_requirements(control_id: int):
     back = (
         url_for("risks.detail", risk_id=control.risks[0].id) if control.risks else url_for("standards.index")
     )
-    ref = control.ref
+    ref = control.ref  # read before the commit: after it, the view must not touch the database
     form = ControlRequirementsForm()
+    edit = editing.Edit(form, "control", control_id, ("requirements",), salt="control-requirements")
     if request.method == "GET":
         form.requirements.data = links.linked_codes("control", control.id)
-        form.version.data = str(control.version)
-    if form.validate_on_submit() and form.version.data != str(control.version):
-        # Someone changed the control (or its links) since this page was opened: show theirs.
-        flash(
-            f"{ref} was changed by someone else since you opened this page; its links are shown "
-            "again as they are now. Make your change again.",
-            "error",
-        )
-        return redirect(url_for("standards.control_requirements", control_id=control.id))
-    if form.validate_on_submit():
-        try:
-            change = links.set_control_requirements(control, form.requirements.data, current_user)
-        except links.LinkError as error:
-            db.session.rollback()
-            form.requirements.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"Requirements of {ref} saved." if change else "Nothing changed.", "success")
-            return redirect(back)
-    return render_template("standards/control_requirements.html", control=control, form=form)
+        edit.open(_linked(control), control.version)
+        return render_template("standards/control_requirements.html", control=control, form=form)
+
+    def write(current: Any, values: dict[str, Any]) -> dict[str, Any]:
+        change = links.set_control_requirements(current, values["requirements"], current_user)
+        db.session.commit()
+        return {"requirements": change} if change else {}
+
+    # Someone may change the control (or its links) meanwhile: their change is merged in.
+    outcome = edit.post(lambda: _control_or_404(control_id), _linked, write, links.LinkError)
+    if outcome.saved:
+        flash(edit.message(f"Requirements of {ref}", outcome), "success")
+        return redirect(back)
+    return render_template(
+        "standards/control_requirements.html", control=control, form=form, conflict=edit.panel
+    )
+
+
+def _linked(control: Any) -> dict[str, Any]:
+    return {"requirements": links.linked_codes("control", control.id)}
 
 
 @permission_required(Permission.MANAGE_CONTROLS)
