@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -215,9 +215,29 @@ class Risk(db.Model):
 @event.listens_for(Risk, "before_update")
 def _store_scores(mapper, connection, risk: Risk) -> None:
     """Keep the stored scores (sorted and indexed in SQL) equal to likelihood x impact."""
-    risk.inherent_score = scoring.score(risk.inherent_likelihood, risk.inherent_impact)
-    risk.residual_score = scoring.score(risk.residual_likelihood, risk.residual_impact)
+    for name, value in stored_scores({name: getattr(risk, name) for name in _LEVELS}).items():
+        setattr(risk, name, value)
+
+
+_LEVELS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
+
+
+def stored_scores(values: dict[str, Any]) -> dict[str, int]:
+    """The stored scores of a risk with these levels (bulk statements, which skip the listener, too)."""
+    return {
+        "inherent_score": scoring.score(values["inherent_likelihood"], values["inherent_impact"]),
+        "residual_score": scoring.score(values["residual_likelihood"], values["residual_impact"]),
+    }
 
 
 def format_ref(prefix: str, number: int) -> str:
     return f"{prefix}-{number:04d}"
+
+
+def ref_expression(prefix: str, id_column: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
+    """format_ref in SQL, for a bulk UPDATE that sets the refs of many new rows in one statement."""
+    digits = sa.cast(id_column, sa.String)
+    padded = [
+        (id_column < 10**width, sa.literal(f"{prefix}-{'0' * (4 - width)}") + digits) for width in (1, 2, 3)
+    ]
+    return sa.case(*padded, else_=sa.literal(f"{prefix}-") + digits)
