@@ -263,8 +263,9 @@ def verify_control(
         verified_at=utcnow(),
         verified_by_id=getattr(actor, "id", None),
     )
-    written = _note(control, NoteKind.VERIFICATION, note or f"Verified: {effectiveness.label.lower()}.", actor)
-    changes["note"] = [None, written.body]
+    body = note or f"Verified: {effectiveness.label.lower()}."
+    _note(control, NoteKind.VERIFICATION, body, actor)
+    changes["note"] = [None, body]
     db.session.flush()
     audit.record("control", control.id, "verify", actor, changes, note)
     record_on_risks(
@@ -309,8 +310,9 @@ def cancel_control(control: Control, reason: str, actor: Any, expected_version: 
         raise ControlRuleError("reason", "Say why the control is cancelled.")
     old = control.status.value
     changes = _set_status(control, ControlStatus.CANCELLED)
-    written = _note(control, NoteKind.PROGRESS, f"Cancelled: {reason}", actor)
-    changes["note"] = [None, written.body]
+    body = f"Cancelled: {reason}"
+    _note(control, NoteKind.PROGRESS, body, actor)
+    changes["note"] = [None, body]
     db.session.flush()
     audit.record("control", control.id, "cancel", actor, changes, reason)
     record_on_risks(control, "control_cancelled", {control.ref: [old, "cancelled"]}, actor, reason)
