@@ -117,11 +117,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(sa.exc.DBAPIError)
     @app.errorhandler(sa.exc.TimeoutError)
     def _database(error: sa.exc.SQLAlchemyError):
-        rollback_quietly()
         fault = classify(error)
-        if fault is None:  # not a fault of the database's state: a bug, logged as Flask would
-            logger.error("unhandled database error", exc_info=error)
-            return render_error(500, "The error has been logged. Nothing you submitted was half-saved.")
+        if fault is None:  # not the database's state but a bug: Flask's own 500 path (logged, debugger)
+            raise error
+        rollback_quietly()
         logger.warning("database %s on %s %s: %s", fault.value, request.method, request.path, error)
         return fault_response(fault)
 

@@ -181,3 +181,17 @@ def test_health_ready_is_public_and_cheap_without_ready(app):
         client.get("/healthz?ready")
     assert [s.strip() for s in plain] == ["SELECT 1"]
     assert len(ready) == 2 and ready[1].startswith("UPDATE app_settings")
+
+
+def test_a_database_error_that_is_a_bug_is_still_a_500_on_riskregs_page(app, monkeypatch):
+    """Only the database's state is a 503: a bad statement is a bug, logged as any other, and the
+    person gets riskreg's 500 page (with its headers), not a promise that trying again will help."""
+    from riskreg.auth import services
+
+    def broken(*args, **kwargs):
+        raise sa.exc.ProgrammingError("SELECT nonsense", {}, Exception("syntax error"))
+
+    monkeypatch.setattr(services, "authenticate", broken)
+    response = app.test_client().post("/login", data={"email": "a@example.com", "password": PASSWORD})
+    assert_riskregs_page(response, 500, "The error has been logged.")
+    assert "Retry-After" not in response.headers
