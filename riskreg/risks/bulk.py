@@ -176,8 +176,11 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
 
 
 def _lock_and_check(edits: Sequence[Edit]) -> None:
-    """Lock the rows in id order (PostgreSQL; SQLite holds its write lock already) and check that
-    each is still at the version the person saw."""
+    """Lock the rows in id order and check that each is still at the version the person saw.
+
+    PostgreSQL: two imports lock the same rows in the same order, so one waits for the other (then
+    sees the versions moved on) instead of deadlocking. SQLite ignores FOR UPDATE: a request that
+    writes holds the write lock already, and the UPDATE's WHERE checks the version again anyway."""
     for batch in _batches(edits):
         by_id = {edit.risk.id: edit for edit in batch}
         found = dict(
