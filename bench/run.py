@@ -1,12 +1,14 @@
 """riskreg benchmark: DESIGN.md §5 targets at 1k, 10k and 100k risks, each figure beside its floor.
 
     .venv/bin/python bench/run.py [--sizes 1000 10000 100000] [--database-url postgresql+psycopg://...]
+    .venv/bin/python bench/run.py --import-only [--import-rows 20000] [--database-url ...]
 
 For each size it builds a scratch database with `flask seed scale` (kept in bench/data/ and reused
 while its marker matches), serves the app with gunicorn on loopback, signs in, and times pages with
 sequential requests. Beside each page it measures the floor: the same SQL statements the page runs,
 replayed directly on a database connection. The export is compared with openpyxl's bare write-only
-writer writing the same cells. Results go to stdout and bench/RESULTS.md.
+writer writing the same cells. Then an import of 20,000 rows is applied to the 10,000-risk database
+beside the same statements replayed bare (bench/imports.py). Results go to stdout and bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ SECRET = "bench-only-secret-key-not-for-production"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import imports  # noqa: E402
 from measure import export_floor, peak_rss_mb, replay_floor  # noqa: E402
 
 TARGETS_MS = {"register": 100.0, "dashboard": 150.0, "risk": 50.0, "department": 100.0}
@@ -413,12 +416,18 @@ def measure_export(url: str, ids: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def machine_line() -> str:
+    return (
+        f"{platform.node() or 'machine'}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+
+
 def report(all_rows: list[Row], exports: dict[int, dict], label: str) -> str:
     lines = [
         f"### {label}",
         "",
-        f"{platform.node() or 'machine'}: {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        machine_line(),
         "",
         "| risks | figure | p50 ms | p95 ms | floor p50 ms | ratio | queries | target p95 | result |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
@@ -468,6 +477,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40, help="timed requests per page")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for page timings")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the scratch databases")
+    parser.add_argument("--import-only", action="store_true", help="only the import apply benchmark")
+    parser.add_argument("--import-rows", type=int, default=20_000, help="rows of the imported file")
+    parser.add_argument("--import-runs", type=int, default=5, help="timed applies of the file")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     parser.add_argument(
         "--allow-existing-database",
@@ -480,19 +492,31 @@ def main() -> None:
             "--database-url takes a PostgreSQL server URL, e.g. postgresql+psycopg://user@host:5432"
         )
     label = "PostgreSQL" if args.database_url else "SQLite"
-    all_rows: list[Row] = []
-    exports: dict[int, dict] = {}
-    for size in args.sizes:
-        print(f"== {label}, {size:,} risks", flush=True)
-        rows, export = run_size(
-            size, args.database_url, args.runs, args.rebuild, args.workers, args.allow_existing_database
-        )
-        all_rows += rows
-        exports[size] = export
-    text = report(all_rows, exports, label)
+    if not args.import_only:
+        all_rows: list[Row] = []
+        exports: dict[int, dict] = {}
+        for size in args.sizes:
+            print(f"== {label}, {size:,} risks", flush=True)
+            rows, export = run_size(
+                size, args.database_url, args.runs, args.rebuild, args.workers, args.allow_existing_database
+            )
+            all_rows += rows
+            exports[size] = export
+        text = report(all_rows, exports, label)
+        print("\n" + text)
+        if not args.no_write:
+            write_results(label, text)
+    print(f"== {label}, import apply of {args.import_rows:,} rows", flush=True)
+    url, _ = ensure_database(
+        args.database_url,
+        imports.REGISTER_SIZE,
+        args.rebuild and args.import_only,
+        args.allow_existing_database,
+    )
+    text = imports.report(imports.run_import(url, args.import_rows, args.import_runs), label, machine_line())
     print("\n" + text)
     if not args.no_write:
-        write_results(label, text)
+        write_results(f"Import apply, {label}", text)
 
 
 def write_results(label: str, text: str) -> None:

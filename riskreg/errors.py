@@ -1,14 +1,20 @@
-"""Error pages: 400/403/404/405/413/429/500 and a CSRF failure, as HTML or JSON."""
+"""Error pages: 400/403/404/405/413/429/500, a CSRF failure and database faults, as HTML or JSON.
+
+An error page never needs the database: when the database is what failed, it is drawn without the
+signed-in user (whose loading would query the database again) instead of failing a second time.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+import sqlalchemy as sa
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from riskreg.extensions import db
+from riskreg.dbfaults import Fault, classify
+from riskreg.extensions import db, login_manager
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +26,39 @@ TITLES = {
     409: "Someone else changed this",
     413: "That upload is too large",
     429: "Too many attempts",
+    503: "riskreg cannot save or show this right now",
+}
+
+# code, Retry-After seconds (None: trying again will not help until someone acts), message
+FAULTS: dict[Fault, tuple[int, int | None, str]] = {
+    Fault.BUSY: (
+        503,
+        5,
+        "riskreg is busy saving another change. Nothing of yours was saved: wait a few seconds and "
+        "try again.",
+    ),
+    Fault.CLASH: (
+        409,
+        None,
+        "Someone else changed the same records at the same moment, so nothing of yours was saved. "
+        "Reload the page and try again.",
+    ),
+    Fault.READ_ONLY: (
+        503,
+        None,
+        "The database is read-only, so nothing can be saved (nothing of yours was). Tell an administrator.",
+    ),
+    Fault.FULL: (
+        503,
+        None,
+        "The database's disk is full, so nothing can be saved (nothing of yours was). Tell an administrator.",
+    ),
+    Fault.UNAVAILABLE: (
+        503,
+        30,
+        "The database cannot be reached. Nothing of yours was saved. Try again in a minute; "
+        "if it lasts, tell an administrator.",
+    ),
 }
 
 
@@ -30,11 +69,34 @@ def wants_json() -> bool:
     )
 
 
-def render_error(code: int, message: str):
+def rollback_quietly() -> None:
+    """Roll back the request's transaction; on a dead connection that can fail too, and that is fine."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 (the page must still be drawn)
+        logger.warning("rollback after a database fault failed", exc_info=True)
+
+
+def render_error(code: int, message: str, offline: bool = False, headers: dict[str, str] | None = None):
     title = TITLES.get(code, "Something went wrong")
     if wants_json():
-        return {"error": title, "message": message}, code
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+        return {"error": title, "message": message}, code, headers or {}
+    page = None
+    if not offline:
+        try:
+            page = render_template("errors/error.html", code=code, title=title, message=message)
+        except sa.exc.SQLAlchemyError:  # loading the signed-in user failed: draw the page without them
+            rollback_quietly()
+    if page is None:
+        g._login_user = login_manager.anonymous_user()  # Flask-Login's context processor would load them
+        page = render_template("errors/error.html", code=code, title=title, message=message, offline=True)
+    return page, code, headers or {}
+
+
+def fault_response(fault: Fault):
+    code, retry_after, message = FAULTS[fault]
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return render_error(code, message, offline=True, headers=headers)
 
 
 def register(app: Flask) -> None:
@@ -52,7 +114,17 @@ def register(app: Flask) -> None:
             return error
         return render_error(error.code, error.description or "")
 
+    @app.errorhandler(sa.exc.DBAPIError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def _database(error: sa.exc.SQLAlchemyError):
+        fault = classify(error)
+        if fault is None:  # not the database's state but a bug: Flask's own 500 path (logged, debugger)
+            raise error
+        rollback_quietly()
+        logger.warning("database %s on %s %s: %s", fault.value, request.method, request.path, error)
+        return fault_response(fault)
+
     @app.errorhandler(InternalServerError)
     def _internal(error: InternalServerError):
-        db.session.rollback()  # Flask has already logged the exception with its traceback
+        rollback_quietly()  # Flask has already logged the exception with its traceback
         return render_error(500, "The error has been logged. Nothing you submitted was half-saved.")

@@ -30,7 +30,9 @@ def test_saving_a_risk_stores_the_rank_of_each_band(make_risk, users):
     risk = make_risk(inherent_likelihood=3, inherent_impact=4, residual_likelihood=1, residual_impact=2)
     assert ranks(risk.id) == (rank_of("extreme"), rank_of("low"))
     data = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS}
-    services.update_risk(risk, data | {"residual_likelihood": 2, "residual_impact": 4}, users["admin"], risk.version)
+    services.update_risk(
+        risk, data | {"residual_likelihood": 2, "residual_impact": 4}, users["admin"], risk.version
+    )
     db.session.commit()
     assert ranks(risk.id) == (rank_of("extreme"), rank_of("high"))
 

@@ -35,3 +35,18 @@ def test_builds_marks_and_reuses_its_own_scratch_database(tmp_path, monkeypatch)
     assert again == url and seconds_again is None  # reused, not rebuilt
     with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
         assert conn.execute("SELECT count(*) FROM risks").fetchone() == (20,)
+
+
+def test_the_import_benchmark_applies_its_file_and_leaves_the_register_as_it_was(tmp_path, monkeypatch):
+    import imports
+    import run
+
+    monkeypatch.setattr(run, "DATA", tmp_path)
+    url, _ = run.ensure_database(None, 20, rebuild=False)
+    result = imports.run_import(url, rows=20, runs=2)
+    assert result["rows"] == 20 and result["runs"] == 2
+    assert result["statements"] >= 6 and 0 < result["floor_seconds"] and 0 < result["seconds"]
+    assert "| 20 |" in imports.report(result, "SQLite", "machine")
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:  # every run was rolled back
+        assert conn.execute("SELECT count(*) FROM risks").fetchone() == (20,)
+        assert conn.execute("SELECT count(*) FROM risks WHERE title LIKE '%(reviewed)'").fetchone() == (0,)

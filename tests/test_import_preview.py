@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from riskreg import create_app
+from riskreg import audit, create_app
 from riskreg.audit import AuditEvent
 from riskreg.auth import services as auth_services
 from riskreg.exports.columns import REGISTER_COLUMNS
 from riskreg.extensions import db
-from riskreg.imports import services as import_services
+from riskreg.risks import bulk
 from riskreg.risks import services as risk_services
 from riskreg.risks.models import Direction, Risk, RiskStatus, Treatment
 from riskreg.seeding.reference import load_departments
@@ -69,6 +69,10 @@ def test_an_unedited_export_changes_nothing(app, clients, risks):
 def test_one_edited_cell_changes_exactly_that_field_with_its_audit_event(app, clients, users, risks):
     client = clients["risk_manager"]
     risk, version = risks[0], risks[0].version
+    assessed = datetime(2026, 1, 5, 9, 30)
+    stamp = sa.update(Risk.__table__).where(Risk.id == risk.id).values(residual_assessed_at=assessed)
+    db.session.execute(stamp)
+    db.session.commit()
     data = edited(export(client), lambda ws: set_cell(ws, risk.ref, "Residual likelihood", 2))
     response = upload(client, data, "board-pack.xlsx")
     page = text_of(response)
@@ -83,7 +87,10 @@ def test_one_edited_cell_changes_exactly_that_field_with_its_audit_event(app, cl
     assert (saved.residual_likelihood, saved.residual_score, saved.version) == (2, 6, version + 1)
     new_events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.id > before)).all()
     assert len(new_events) == 1
-    assert new_events[0].changes == {"residual_likelihood": [3, 2]}
+    assert new_events[0].changes == {
+        "residual_likelihood": [3, 2],
+        "residual_assessed_at": [assessed.isoformat(), audit.plain(saved.residual_assessed_at)],
+    }
     assert new_events[0].note == "Imported from board-pack.xlsx"
     assert new_events[0].actor_id == users["risk_manager"].id
     history = text_of(client.get(f"/risks/{risk.id}"))
@@ -267,28 +274,31 @@ def _fields(risk: Risk) -> dict:
     return {name: getattr(risk, name) for name in risk_services.EDITABLE_FIELDS}
 
 
-def test_all_or_nothing_when_a_row_fails_while_applying(app, clients, risks, monkeypatch):
+def test_all_or_nothing_when_a_row_fails_while_applying(app, clients, risks, users, monkeypatch):
+    """The changes and their events are written, then the new rows' events fail: nothing stays."""
     client = clients["risk_manager"]
 
     def change(ws):
         set_cell(ws, risks[0].ref, "Inherent impact", 5)
         set_cell(ws, risks[1].ref, "Inherent impact", 5)
+        append_row(ws, Title="New", Direction="to_asm", Category="Environment", Owner="Rhea Risk", **LEVELS)
 
     token = token_of(upload(client, edited(export(client), change)))
-    real, calls = risk_services.update_risk, []
+    real, calls = bulk._record_all, []
 
-    def failing(risk, *args, **kwargs):
-        calls.append(risk.ref)
+    def failing(events, *args):
+        calls.append(len(events))
+        real(events, *args)
         if len(calls) == 2:
-            raise risk_services.RiskConflict(risk)
-        return real(risk, *args, **kwargs)
+            raise risk_services.RiskConflict(risks[1])
 
-    monkeypatch.setattr(import_services.services, "update_risk", failing)
+    monkeypatch.setattr(bulk, "_record_all", failing)
     before = events()
     response = client.post("/import/confirm", data={"token": token}, follow_redirects=True)
     assert "Nothing was imported" in text_of(response)
-    assert len(calls) == 2 and events() == before
+    assert calls == [2, 1] and events() == before
     assert {r.inherent_impact for r in db.session.scalars(sa.select(Risk))} == {4}
+    assert db.session.scalar(sa.select(sa.func.count(Risk.id))) == 3
 
 
 def test_a_token_of_someone_else_or_unknown_imports_nothing(app, clients, risks):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import sqlalchemy as sa
 
+from riskreg import audit
 from riskreg.audit import AuditEvent, history
 from riskreg.extensions import db
 from riskreg.risks import services
@@ -33,6 +36,8 @@ def test_create_assigns_a_ref_scores_and_an_audit_event(make_risk):
 
 def test_update_records_each_changed_field_old_and_new(make_risk, users):
     risk = make_risk()
+    risk.residual_assessed_at = datetime(2026, 1, 5, 9, 30)
+    db.session.commit()
     data = {name: getattr(risk, name) for name in services.EDITABLE_FIELDS}
     data.update(title="Encroachment on the north lease", residual_likelihood=2)
     changes = services.update_risk(risk, data, users["risk_manager"], risk.version)
@@ -40,7 +45,9 @@ def test_update_records_each_changed_field_old_and_new(make_risk, users):
     assert changes == {
         "title": ["ASM encroachment on the northern lease", "Encroachment on the north lease"],
         "residual_likelihood": [3, 2],
+        "residual_assessed_at": ["2026-01-05T09:30:00", audit.plain(risk.residual_assessed_at)],
     }
+    assert risk.residual_assessed_at > datetime(2026, 1, 5, 9, 30)
     assert risk.residual_score == 6
     assert events(risk.id)[-1].changes == changes
     assert events(risk.id)[-1].actor_id == users["risk_manager"].id

@@ -239,7 +239,9 @@ def test_search_finds_exactly_the_matching_risks_in_the_register_order(clients, 
 
     cyanide = sortable[3]
     data = {name: getattr(cyanide, name) for name in services.EDITABLE_FIELDS}
-    services.update_risk(cyanide, data | {"description": "Spills above 50% of the limit"}, None, cyanide.version)
+    services.update_risk(
+        cyanide, data | {"description": "Spills above 50% of the limit"}, None, cyanide.version
+    )
     db.session.commit()
     titles = {risk.ref: risk.title for risk in sortable}
     response = clients["executive"].get("/risks", query_string={"q": q})

@@ -43,6 +43,13 @@ def audit_view(control: Control) -> dict[str, Any]:
         "formalisation_support": control.formalisation_support,
         "status": audit.plain(control.status),
         "effectiveness": audit.plain(control.effectiveness),
+        # The closure and its verification: who, when and the closing note, set and cleared by
+        # close, verify and reopen (empty on a new control, so absent from its create event).
+        "closing_note": control.closing_note,
+        "closed_by": _name(User, control.closed_by_id),
+        "closed_at": audit.plain(control.closed_at),
+        "verified_by": _name(User, control.verified_by_id),
+        "verified_at": audit.plain(control.verified_at),
     }
 
 

@@ -187,7 +187,7 @@ def add_progress_note(control: Control, body: str, actor: Any) -> ControlNote:
         raise ControlRuleError("body", "Write the progress note.")
     note = _note(control, NoteKind.PROGRESS, body, actor)
     db.session.flush()
-    audit.record("control", control.id, "note", actor, {}, body)
+    audit.record("control", control.id, "note", actor, {"note": [None, body]}, body)
     return note
 
 
@@ -263,7 +263,9 @@ def verify_control(
         verified_at=utcnow(),
         verified_by_id=getattr(actor, "id", None),
     )
-    _note(control, NoteKind.VERIFICATION, note or f"Verified: {effectiveness.label.lower()}.", actor)
+    body = note or f"Verified: {effectiveness.label.lower()}."
+    _note(control, NoteKind.VERIFICATION, body, actor)
+    changes["note"] = [None, body]
     db.session.flush()
     audit.record("control", control.id, "verify", actor, changes, note)
     record_on_risks(
@@ -294,6 +296,7 @@ def reopen_control(control: Control, reason: str, actor: Any, expected_version: 
         verified_by_id=None,
     )
     _note(control, NoteKind.REOPENED, reason, actor)
+    changes["note"] = [None, reason]
     db.session.flush()
     audit.record("control", control.id, "reopen", actor, changes, reason)
     record_on_risks(control, "control_reopened", {control.ref: [old, "in_progress"]}, actor, reason)
@@ -307,7 +310,9 @@ def cancel_control(control: Control, reason: str, actor: Any, expected_version: 
         raise ControlRuleError("reason", "Say why the control is cancelled.")
     old = control.status.value
     changes = _set_status(control, ControlStatus.CANCELLED)
-    _note(control, NoteKind.PROGRESS, f"Cancelled: {reason}", actor)
+    body = f"Cancelled: {reason}"
+    _note(control, NoteKind.PROGRESS, body, actor)
+    changes["note"] = [None, body]
     db.session.flush()
     audit.record("control", control.id, "cancel", actor, changes, reason)
     record_on_risks(control, "control_cancelled", {control.ref: [old, "cancelled"]}, actor, reason)

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired
 
 from riskreg.audit import AuditEvent
 from riskreg.auth.permissions import Permission, permission_required
+from riskreg.dbfaults import Fault, classify
 from riskreg.extensions import db
 from riskreg.imports import preview, reader, safety, services, store
 from riskreg.imports.plan import Lookups, Plan, make_plan
@@ -25,6 +26,8 @@ from riskreg.risks import services as risk_services
 from riskreg.risks.models import Risk
 
 logger = logging.getLogger(__name__)
+
+CHANGED_MEANWHILE = (risk_services.RiskConflict, risk_services.RiskRuleError, StaleDataError, IntegrityError)
 
 
 class UploadForm(FlaskForm):
@@ -121,27 +124,33 @@ def confirm():
     lookups = Lookups.load()
     plan = make_plan(sheet, lookups)
     if not plan.ok or plan.digest() != upload.digest:
-        # The register moved since the preview: show the new preview and let them confirm that one.
-        moved = _moved(upload.versions)
-        upload.digest, upload.versions = plan.digest(), plan.versions()
-        store.remember(upload)
-        token = upload.token if plan.ok else None
-        return _preview_page(plan, lookups, token, upload.filename, stale=True, moved=moved)
+        return _preview_again(upload, plan, lookups)
     try:
-        created, updated = services.apply_plan(plan, current_user, f"Imported from {upload.filename}")
+        note = f"Imported from {upload.filename}"
+        created, updated = services.apply_plan(plan, current_user, note, lookups)
         db.session.commit()
-    except (risk_services.RiskConflict, risk_services.RiskRuleError, StaleDataError, IntegrityError) as error:
+    except (*CHANGED_MEANWHILE, sa.exc.DBAPIError) as error:
+        if isinstance(error, sa.exc.DBAPIError) and classify(error) not in (Fault.CLASH, Fault.BUSY):
+            raise  # not a clash with another writer: the error pages say what it is
+        # Another import or edit got to these risks first (a version moved on, a deadlock or
+        # serialization failure on PostgreSQL, SQLite's lock): nothing was written, plan again.
         db.session.rollback()
         logger.info("import by user %s rolled back: %r", current_user.id, error)
-        flash(
-            "Nothing was imported: the register changed while the import ran. Preview the file again.",
-            "error",
-        )
-        return redirect(url_for("imports.upload"))
+        lookups = Lookups.load()
+        return _preview_again(upload, make_plan(sheet, lookups), lookups)
     store.discard(upload.token)
     logger.info("import by user %s: %s created, %s updated", current_user.id, created, updated)
     flash(f"Imported {upload.filename}: {created} risk(s) created, {updated} updated.", "success")
     return redirect(url_for("risks.list"))
+
+
+def _preview_again(upload: store.Upload, plan: Plan, lookups: Lookups):
+    """The register moved since the preview: show the new preview and let them confirm that one."""
+    moved = _moved(upload.versions)
+    upload.digest, upload.versions = plan.digest(), plan.versions()
+    store.remember(upload)
+    token = upload.token if plan.ok else None
+    return _preview_page(plan, lookups, token, upload.filename, stale=True, moved=moved)
 
 
 def _moved(versions: dict[str, int]) -> list[dict[str, Any]]:

@@ -256,3 +256,12 @@ def _store_scores(mapper, connection, risk: Risk) -> None:
 
 def format_ref(prefix: str, number: int) -> str:
     return f"{prefix}-{number:04d}"
+
+
+def ref_expression(prefix: str, id_column: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
+    """format_ref in SQL, for a bulk UPDATE that sets the refs of many new rows in one statement."""
+    digits = sa.cast(id_column, sa.String)
+    padded = [
+        (id_column < 10**width, sa.literal(f"{prefix}-{'0' * (4 - width)}") + digits) for width in (1, 2, 3)
+    ]
+    return sa.case(*padded, else_=sa.literal(f"{prefix}-") + digits)

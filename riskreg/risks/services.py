@@ -7,7 +7,7 @@ together or not at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,22 +43,38 @@ EDITABLE_FIELDS = (
 )
 RESIDUAL_FIELDS = ("residual_likelihood", "residual_impact")
 SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", *RESIDUAL_FIELDS)
-AUDITED_FIELDS = ("ref", *EDITABLE_FIELDS)
+AUDITED_FIELDS = ("ref", *EDITABLE_FIELDS, "residual_assessed_at")
 
 
-def audit_values(risk: Risk) -> dict[str, Any]:
-    """The risk's fields as the History tab shows them: the site and owner by name, not by id."""
+def audit_values(
+    risk: Risk | Mapping[str, Any],
+    site_names: Mapping[int, str] | None = None,
+    owner_names: Mapping[int, str] | None = None,
+    only: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """The risk's fields (or field values) as the History tab shows them: the site and owner by name,
+    not by id; from the maps given (a bulk change), else from the session. `only`: these fields."""
+    names = AUDITED_FIELDS if only is None else [name for name in AUDITED_FIELDS if name in only]
+    fields = risk if isinstance(risk, Mapping) else {name: getattr(risk, name) for name in names}
+    values = {name: audit.plain(fields.get(name)) for name in names}
+    if "site_id" in values:
+        values["site"] = _name("site", values.pop("site_id"), site_names) or "Corporate"
+    if "owner_id" in values:
+        values["owner"] = _name("owner", values.pop("owner_id"), owner_names)
+    return values
+
+
+def _name(kind: str, ident: int | None, names: Mapping[int, str] | None) -> str | None:
+    if ident is None:
+        return None
+    if names is not None:
+        return names.get(ident)
     from riskreg.auth.models import User
     from riskreg.sites.models import Site
 
-    values = audit.snapshot(risk, AUDITED_FIELDS)
-    site_id, owner_id = values.pop("site_id"), values.pop("owner_id")
     with db.session.no_autoflush:  # looking names up must not write the edit half-way (one version bump)
-        site = db.session.get(Site, site_id) if site_id else None
-        owner = db.session.get(User, owner_id) if owner_id else None
-    values["site"] = site.name if site else "Corporate"
-    values["owner"] = owner.name if owner else None
-    return values
+        found = db.session.get(Site if kind == "site" else User, ident)
+    return found.name if found else None
 
 
 class RiskConflict(Exception):
@@ -102,7 +118,24 @@ def check_residual(values: Mapping[str, Any]) -> None:
         )
 
 
-def _check_requirements(data: dict[str, Any]) -> None:
+def prepare_values(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The risk's new field values: read from `data`, checked against the rules, with the values
+    derived from them. `current` holds the fields as they are (None for a new risk).
+
+    The one step every change of a risk goes through (create_risk, update_risk and the bulk import):
+    a rule or derivation added here applies to all of them."""
+    values = {name: data.get(name) for name in EDITABLE_FIELDS}
+    check_rules(values)
+    if (
+        current is None
+        or data.get("confirm_residual")
+        or any(values[name] != current[name] for name in RESIDUAL_FIELDS)
+    ):
+        values["residual_assessed_at"] = utcnow()
+    return values
+
+
+def check_requirements(data: Mapping[str, Any]) -> None:
     """Unknown requirement codes are refused before anything is written."""
     if data.get("requirements") is None:
         return
@@ -124,9 +157,8 @@ def _link_requirements(risk: Risk, data: dict[str, Any]) -> list[list[str]] | No
 
 
 def create_risk(data: dict[str, Any], actor: Any) -> Risk:
-    values = {name: data.get(name) for name in EDITABLE_FIELDS}
-    check_rules(values)
-    _check_requirements(data)
+    values = prepare_values(data)
+    check_requirements(data)
     risk = Risk(**values, created_by_id=getattr(actor, "id", None), template_code=data.get("template_code"))
     db.session.add(risk)
     db.session.flush()
@@ -152,9 +184,8 @@ def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: 
         raise RiskConflict(risk)
     if not risk.editable:
         raise RiskRuleError("status", f"{risk.ref} is archived: restore it before editing it.")
-    values = {name: data.get(name) for name in EDITABLE_FIELDS}
-    check_rules(values)
-    _check_requirements(data)
+    values = prepare_values(data, {name: getattr(risk, name) for name in EDITABLE_FIELDS})
+    check_requirements(data)
     before = audit_values(risk)
     for name, value in values.items():
         setattr(risk, name, value)
@@ -162,8 +193,6 @@ def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: 
     linked = _link_requirements(risk, data)
     if linked:
         changes["requirements"] = linked
-    if any(name in changes for name in RESIDUAL_FIELDS) or data.get("confirm_residual"):
-        risk.residual_assessed_at = utcnow()
     if changes:
         db.session.flush()
         audit.record("risk", risk.id, "update", actor, changes)
@@ -204,7 +233,11 @@ def restore_risk(risk: Risk, actor: Any) -> None:
 
 
 def confirm_residual(risk: Risk, actor: Any) -> None:
-    """The risk manager reassessed the residual score and keeps it as it is."""
+    """The risk manager reassessed the residual score and keeps it as it is (the event says which)."""
+    old = audit.plain(risk.residual_assessed_at)
     risk.residual_assessed_at = utcnow()
     db.session.flush()
-    audit.record("risk", risk.id, "reassess", actor, {}, "Residual score reviewed and confirmed")
+    changes: dict[str, list[Any]] = {"residual_assessed_at": [old, audit.plain(risk.residual_assessed_at)]}
+    for name in (*RESIDUAL_FIELDS, "residual_score"):
+        changes[name] = [getattr(risk, name)] * 2  # confirmed as it was
+    audit.record("risk", risk.id, "reassess", actor, changes, "Residual score reviewed and confirmed")

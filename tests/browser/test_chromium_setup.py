@@ -23,4 +23,3 @@ def test_a_missing_chromium_skips_the_journeys_saying_how_to_install_it(
     monkeypatch.setattr(setup, "CHROMIUM", tmp_path / "chromium")
     with pytest.raises(pytest.skip.Exception, match=r"missing: install Debian's chromium package"):
         setup.ensure_chromium()
-
