@@ -13,7 +13,15 @@ from riskreg.exports import queries, xlsx
 from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.risks.filters import RiskFilters
-from riskreg.risks.models import Direction, Risk, RiskStatus, format_ref, risk_requirements
+from riskreg.risks.models import (
+    Direction,
+    ImpactArea,
+    Risk,
+    RiskStatus,
+    Treatment,
+    format_ref,
+    risk_requirements,
+)
 from riskreg.sites import engagements
 from riskreg.standards.models import Requirement
 from tests.asm_helpers import observe
@@ -35,6 +43,8 @@ def add_risks(n: int, owner_id: int, site_id: int, requirement_ids: list[int]) -
                 direction=list(Direction)[i % 3],
                 category="Environment",
                 owner_id=owner_id,
+                impact_area=ImpactArea.ENVIRONMENT,
+                treatment=Treatment.REDUCE,
                 site_id=site_id if i % 2 else None,
                 inherent_likelihood=1 + i % 5,
                 inherent_impact=5,

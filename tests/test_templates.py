@@ -69,8 +69,10 @@ def test_new_risk_from_template_prefills_the_form(catalogue, clients, make_site)
     assert template["description"] in html and template["cause"] in html
     assert selected(html, "direction") == ["to_company"]
     assert selected(html, "category") == ["Health &amp; Safety"]
-    assert selected(html, "impact_area") == ["safety"]
     assert selected(html, "inherent_likelihood") == ["3"] and selected(html, "inherent_impact") == ["5"]
+    # what the template does not state is left for the person to choose
+    for name in ("impact_area", "residual_likelihood", "residual_impact", "treatment"):
+        assert selected(html, name) == [""], name
     assert selected(html, "site_id") == [str(site.id)]
     assert sorted(selected(html, "requirements")) == ["IRMA-3.6", "RJC-COP-35"]
     assert 'name="template_code" type="hidden" value="A06"' in html

@@ -17,7 +17,7 @@ from werkzeug.exceptions import BadRequest
 from riskreg import reference
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.risks.models import Direction, ImpactArea
+from riskreg.risks.models import Direction, ImpactArea, Treatment
 from riskreg.standards import links
 
 logger = logging.getLogger(__name__)
@@ -57,18 +57,32 @@ def requested_template(args: MultiDict, posted_code: str | None = None) -> dict[
     return get_template(posted_code)
 
 
+# What a template may state besides its text; a judgement it does not state is left to the person.
+STATED = {
+    "direction": Direction,
+    "impact_area": ImpactArea,
+    "treatment": Treatment,
+    "inherent_likelihood": int,
+    "inherent_impact": int,
+    "residual_likelihood": int,
+    "residual_impact": int,
+}
+
+
 def prefill(form: Any, template: dict[str, Any], args: MultiDict) -> None:
-    """Fill a new risk form from a template; ?site=<id> picks the site too."""
+    """Fill a new risk form with what the template says; ?site=<id> picks the site too.
+
+    The residual score, the consequence area and the treatment depend on the site and its controls:
+    they stay empty (and required) unless the template states them.
+    """
     form.title.data = template["title"]
     form.description.data = template["description"]
     form.cause.data = template["cause"]
     form.consequence.data = template["consequence"]
-    form.direction.data = Direction(template["direction"])
     form.category.data = template["category"]
-    form.impact_area.data = ImpactArea.usual_for(template["category"])
-    likelihood, impact = template["inherent_likelihood"], template["inherent_impact"]
-    form.inherent_likelihood.data = form.residual_likelihood.data = likelihood
-    form.inherent_impact.data = form.residual_impact.data = impact
+    for name, kind in STATED.items():
+        if template.get(name) is not None:
+            getattr(form, name).data = kind(template[name])
     form.template_code.data = template["code"]
     known = {choice.value for choice in form.requirements.choices or []}
     form.requirements.data = [code for code in template.get("requirements", []) if code in known]
