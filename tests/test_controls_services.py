@@ -66,15 +66,16 @@ def test_update_records_readable_changes(users, head):
         "title": "Renamed",
         "description": "",
         "department_id": department_id("Legal"),
-        "owner_id": None,
+        "owner_id": users["risk_manager"].id,  # Legal has no head yet
         "due_date": date(2027, 1, 31),
         "formalisation_support": True,
     }
+    due = control.due_date.isoformat()
     changes = services.update_control(control, data, users["risk_manager"], control.version)
     db.session.commit()
     assert changes["department"] == ["Security", "Legal"]
-    assert changes["owner"] == ["Sam Security", None]  # Legal has no head yet
-    assert changes["due_date"] == [None, "2027-01-31"]
+    assert changes["owner"] == ["Sam Security", "Rhea Risk"]
+    assert changes["due_date"] == [due, "2027-01-31"]
     assert fresh(control.id).title == "Renamed"
 
 

@@ -14,7 +14,7 @@ from riskreg.auth.models import Role
 from riskreg.controls.models import Control, ControlStatus
 from riskreg.extensions import db
 from tests.conftest import department_id, text_of
-from tests.controls_support import actions, fresh, new_control
+from tests.controls_support import actions, fresh, legacy, new_control
 
 TODAY = date.today()
 
@@ -36,13 +36,20 @@ def tracker(users, make_risk, make_site):
         "soon": new_control(
             rm, "Security", [north_risk], title="Patrols", due_date=TODAY + timedelta(days=3)
         ),
-        "later": new_control(rm, "Legal", [corporate_risk], title="KYC", due_date=TODAY + timedelta(days=60)),
-        "undated": new_control(rm, "Environment", [corporate_risk], title="Mercury survey"),
+        "later": new_control(
+            rm, "Legal", [corporate_risk], title="KYC", due_date=TODAY + timedelta(days=60), owner_id=rm.id
+        ),
+        # saved before a due date was required
+        "undated": legacy(
+            new_control(rm, "Environment", [corporate_risk], title="Mercury survey", owner_id=rm.id),
+            due_date=None,
+        ),
         "done": new_control(
             rm,
             "Legal",
             [north_risk],
             title="Legal review",
+            owner_id=rm.id,
             status=ControlStatus.IMPLEMENTED,
             due_date=TODAY - timedelta(days=30),
         ),  # fmt: skip
@@ -100,10 +107,12 @@ def test_tracker_filters_by_department_site_risk_and_owner(clients, tracker, use
 
 def test_counts_per_department_and_status(clients, tracker):
     text = text_of(clients["executive"].get("/controls?status=open"))
-    # Department, planned, in progress, implemented, verified, cancelled, overdue, total
-    assert "Legal 1 0 1 0 0 0 2" in text
-    assert "Security 2 0 0 0 0 1 2" in text
-    assert "All departments 4 0 1 0 0 1 5" in text
+    # Department, planned, in progress, implemented, verified, cancelled, overdue, open without an
+    # owner, open without a due date, total
+    assert "Legal 1 0 1 0 0 0 0 0 2" in text
+    assert "Security 2 0 0 0 0 1 0 0 2" in text
+    assert "Environment 1 0 0 0 0 0 0 1 1" in text  # the undated one
+    assert "All departments 4 0 1 0 0 1 0 1 5" in text
     assert "4 controls" in text  # the list itself honours the status filter
 
 
@@ -279,7 +288,10 @@ def test_archived_risks_take_no_new_controls(clients, make_risk, users):
 def test_edit_a_control(clients, users):
     control = new_control(users["risk_manager"], "Security")
     data = control_form(
-        title="Renamed", department_id=str(department_id("Legal")), version=str(control.version)
+        title="Renamed",
+        department_id=str(department_id("Legal")),
+        owner_id=str(users["risk_manager"].id),  # Legal has no head to default to
+        version=str(control.version),
     )
     response = clients["risk_manager"].post(f"/controls/{control.id}/edit", data=data)
     assert response.status_code == 302
@@ -290,13 +302,14 @@ def test_edit_a_control(clients, users):
 
 def test_edit_with_a_stale_version_overwrites_nothing(clients, users):
     control = new_control(users["risk_manager"], "Security")
-    stale = control.version
+    stale, security = control.version, str(department_id("Security"))
     clients["admin"].post(
-        f"/controls/{control.id}/edit", data=control_form(title="Theirs", version=str(stale))
+        f"/controls/{control.id}/edit",
+        data=control_form(title="Theirs", department_id=security, version=str(stale)),
     )
     response = clients["risk_manager"].post(
         f"/controls/{control.id}/edit",
-        data=control_form(title="Mine", version=str(stale)),
+        data=control_form(title="Mine", department_id=security, version=str(stale)),
         follow_redirects=True,
     )
     assert "edited by Ada Admin" in text_of(response)
@@ -315,7 +328,7 @@ def test_no_audit_event_without_a_change(clients, users):
     control = new_control(users["risk_manager"], "Security")
     data = control_form(
         title=control.title, description=control.description, department_id=str(control.department_id),
-        owner_id=str(control.owner_id), due_date="", version=str(control.version),
+        owner_id=str(control.owner_id), due_date=control.due_date.isoformat(), version=str(control.version),
     )  # fmt: skip
     before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
     response = clients["risk_manager"].post(f"/controls/{control.id}/edit", data=data, follow_redirects=True)

@@ -206,7 +206,7 @@ def test_more_evidence_after_closing(clients, control):
 def test_evidence_of_another_control_or_a_missing_file_is_404(app, clients, control, users):
     close(clients["department_head"], control, [(io.BytesIO(PDF), "proof.pdf")])
     item = db.session.scalar(sa.select(ControlEvidence))
-    other = new_control(users["risk_manager"], "Legal")
+    other = new_control(users["risk_manager"], "Legal", owner_id=users["risk_manager"].id)
     assert clients["executive"].get(f"/controls/{other.id}/evidence/{item.id}").status_code == 404
     assert clients["executive"].get(f"/controls/{control.id}/evidence/999").status_code == 404
     (Path(app.config["UPLOAD_DIR"]) / "evidence" / item.stored_name).unlink()
