@@ -26,20 +26,38 @@ def optional_int(value: Any) -> int | None:
         raise ValueError("Not a valid choice.") from exc
 
 
-class EnumSelectField(SelectField):
-    """A select over a LabelledEnum whose data is the enum member."""
+CHOOSE = "Choose…"
 
-    def __init__(self, label: str, enum_cls: type[LabelledEnum], optional: bool = False, **kwargs: Any):
+
+class EnumSelectField(SelectField):
+    """A select over a LabelledEnum whose data is the enum member.
+
+    `choose` makes it a judgement someone must make: an empty first option ("Choose…") is shown
+    instead of quietly pre-selecting the first member, and leaving it empty is refused with that
+    message.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        enum_cls: type[LabelledEnum],
+        optional: bool = False,
+        choose: str | None = None,
+        **kwargs: Any,
+    ):
         choices = enum_cls.choices()
-        if optional:
-            choices = [("", "—"), *choices]
+        if optional or choose:
+            choices = [("", CHOOSE if choose else "—"), *choices]
         super().__init__(label, choices=options(choices), coerce=lambda v: _to_enum(enum_cls, v), **kwargs)
         self.enum_cls = enum_cls
         self.optional = optional
+        self.choose = choose
 
     def pre_validate(self, form: Any) -> None:
         if self.data is None and self.optional:
             return
+        if self.data is None and self.choose:
+            raise ValidationError(self.choose)
         if self.data not in list(self.enum_cls):
             raise ValidationError(
                 f"Choose one of: {', '.join(label for _, label in self.enum_cls.choices())}."

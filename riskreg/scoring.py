@@ -16,6 +16,7 @@ from typing import Any
 
 LEVELS = (1, 2, 3, 4, 5)
 PRESETS = ("cell_map", "score_thresholds")
+MAX_REVIEW_DAYS = 3650
 
 
 class MatrixError(ValueError):
@@ -29,6 +30,7 @@ class Band:
     colour: str
     fill: str
     rank: int
+    review_days: int  # how often a risk in this band is reviewed (seeds/matrix.toml)
     tolerability: str = ""
     response: str = ""
 
@@ -142,6 +144,7 @@ def parse_matrix(data: dict[str, Any], preset: str | None = None) -> Matrix:
                 rank=rank,
                 tolerability=b.get("tolerability", ""),
                 response=b.get("response", ""),
+                review_days=_review_days(b),
             )
             for rank, b in enumerate(data["bands"])
         )
@@ -176,6 +179,19 @@ def parse_matrix(data: dict[str, Any], preset: str | None = None) -> Matrix:
         people_floor_impact=int(data.get("people_floor_impact", 5)),
         people_floor_band=people_band,
     )
+
+
+def _review_days(band: dict[str, Any]) -> int:
+    """A band's review cadence: a whole number of days, from 1 to 3650 (ten years)."""
+    days = band.get("review_days")
+    if days is None:
+        raise MatrixError(f"band {band.get('key', '?')!r} has no review_days (how often it is reviewed)")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_REVIEW_DAYS:
+        raise MatrixError(
+            f"review_days of band {band.get('key', '?')!r} must be a whole number of days from 1 to "
+            f"{MAX_REVIEW_DAYS}, not {days!r}"
+        )
+    return days
 
 
 def _cells(preset: dict[str, Any], name: str) -> dict[tuple[int, int], str]:

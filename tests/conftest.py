@@ -22,7 +22,7 @@ from riskreg.config import TestConfig
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.risks import services as risk_services
-from riskreg.risks.models import Direction, Risk, RiskStatus, Treatment
+from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment
 from riskreg.seeding.reference import load_departments
 from riskreg.sites.models import Site
 
@@ -184,6 +184,7 @@ def make_risk(app: Flask, users) -> Callable[..., Risk]:
             "site_id": None,
             "direction": Direction.TO_COMPANY,
             "category": "Land Access & Tenure",
+            "impact_area": ImpactArea.SOCIAL,
             "owner_id": users["risk_manager"].id,
             "inherent_likelihood": 4,
             "inherent_impact": 4,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from riskreg.audit import AuditEvent
 from riskreg.controls import evidence, services
 from riskreg.controls.models import Control
 from riskreg.extensions import db
+from riskreg.modeling import today
 from riskreg.risks.models import Risk
 from tests.conftest import department_id
 
@@ -26,7 +28,7 @@ def new_control(actor: Any, department: str = "Security", risks: Iterable[Risk] 
         "description": over.pop("description", "Do the thing."),
         "department_id": department_id(department),
         "owner_id": over.pop("owner_id", None),
-        "due_date": over.pop("due_date", None),
+        "due_date": over.pop("due_date", today() + timedelta(days=30)),
         "formalisation_support": over.pop("formalisation_support", False),
     }
     control = services.create_control(data, actor, risks=list(risks))
@@ -65,3 +67,10 @@ def events(entity: str, entity_id: int) -> list[AuditEvent]:
 
 def actions(entity: str, entity_id: int) -> list[str]:
     return [e.action for e in events(entity, entity_id)]
+
+
+def legacy(control: Control, **columns: Any) -> Control:
+    """Set columns straight in the table, as data saved before a rule existed (no owner, no due date)."""
+    db.session.execute(sa.update(Control).where(Control.id == control.id).values(**columns))
+    db.session.commit()
+    return fresh(control.id)

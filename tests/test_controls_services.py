@@ -17,7 +17,7 @@ from riskreg.modeling import utcnow
 from riskreg.risks import services as risk_services
 from riskreg.risks.models import Risk
 from tests.conftest import department_id
-from tests.controls_support import actions, events, fresh, new_control
+from tests.controls_support import actions, events, fresh, legacy, new_control
 
 
 @pytest.fixture
@@ -66,15 +66,16 @@ def test_update_records_readable_changes(users, head):
         "title": "Renamed",
         "description": "",
         "department_id": department_id("Legal"),
-        "owner_id": None,
+        "owner_id": users["risk_manager"].id,  # Legal has no head yet
         "due_date": date(2027, 1, 31),
         "formalisation_support": True,
     }
+    due = control.due_date.isoformat()
     changes = services.update_control(control, data, users["risk_manager"], control.version)
     db.session.commit()
     assert changes["department"] == ["Security", "Legal"]
-    assert changes["owner"] == ["Sam Security", None]  # Legal has no head yet
-    assert changes["due_date"] == [None, "2027-01-31"]
+    assert changes["owner"] == ["Sam Security", "Rhea Risk"]
+    assert changes["due_date"] == [due, "2027-01-31"]
     assert fresh(control.id).title == "Renamed"
 
 
@@ -288,6 +289,10 @@ def test_overdue_and_due_soon_mean_the_same_in_sql_and_on_a_loaded_control(users
     dues = (on - timedelta(days=1), on, on + timedelta(days=14), on + timedelta(days=15), None)
     made = [
         new_control(users["risk_manager"], title=f"{status.value} {due}", status=status, due_date=due)
+        if due is not None
+        else legacy(
+            new_control(users["risk_manager"], title=f"{status.value} undated", status=status), due_date=None
+        )
         for status in ControlStatus
         for due in dues
     ]

@@ -14,7 +14,7 @@ from riskreg.auth.models import Role
 from riskreg.controls.models import Control, ControlStatus
 from riskreg.extensions import db
 from tests.conftest import department_id, text_of
-from tests.controls_support import actions, fresh, new_control
+from tests.controls_support import actions, fresh, legacy, new_control
 from tests.edit_forms import edited
 
 TODAY = date.today()
@@ -37,13 +37,20 @@ def tracker(users, make_risk, make_site):
         "soon": new_control(
             rm, "Security", [north_risk], title="Patrols", due_date=TODAY + timedelta(days=3)
         ),
-        "later": new_control(rm, "Legal", [corporate_risk], title="KYC", due_date=TODAY + timedelta(days=60)),
-        "undated": new_control(rm, "Environment", [corporate_risk], title="Mercury survey"),
+        "later": new_control(
+            rm, "Legal", [corporate_risk], title="KYC", due_date=TODAY + timedelta(days=60), owner_id=rm.id
+        ),
+        # saved before a due date was required
+        "undated": legacy(
+            new_control(rm, "Environment", [corporate_risk], title="Mercury survey", owner_id=rm.id),
+            due_date=None,
+        ),
         "done": new_control(
             rm,
             "Legal",
             [north_risk],
             title="Legal review",
+            owner_id=rm.id,
             status=ControlStatus.IMPLEMENTED,
             due_date=TODAY - timedelta(days=30),
         ),  # fmt: skip
@@ -101,10 +108,12 @@ def test_tracker_filters_by_department_site_risk_and_owner(clients, tracker, use
 
 def test_counts_per_department_and_status(clients, tracker):
     text = text_of(clients["executive"].get("/controls?status=open"))
-    # Department, planned, in progress, implemented, verified, cancelled, overdue, total
-    assert "Legal 1 0 1 0 0 0 2" in text
-    assert "Security 2 0 0 0 0 1 2" in text
-    assert "All departments 4 0 1 0 0 1 5" in text
+    # Department, planned, in progress, implemented, verified, cancelled, overdue, open without an
+    # owner, open without a due date, total
+    assert "Legal 1 0 1 0 0 0 0 0 2" in text
+    assert "Security 2 0 0 0 0 1 0 0 2" in text
+    assert "Environment 1 0 0 0 0 0 0 1 1" in text  # the undated one
+    assert "All departments 4 0 1 0 0 1 0 1 5" in text
     assert "4 controls" in text  # the list itself honours the status filter
 
 
@@ -286,8 +295,8 @@ def test_edit_a_control(clients, users):
         "control-form",
         title="Renamed",
         department_id=str(department_id("Legal")),
+        owner_id=str(users["risk_manager"].id),  # Legal has no head to default to
     )
-    data["owner_id"] = ""  # Legal has no head: the owner goes with the department
     response = clients["risk_manager"].post(url, data=data)
     assert response.status_code == 302
     assert fresh(control.id).title == "Renamed"

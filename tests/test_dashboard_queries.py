@@ -11,7 +11,7 @@ from riskreg.controls.models import Control, ControlStatus
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import today
-from riskreg.risks.models import Direction, Risk, RiskStatus, format_ref
+from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, format_ref
 from riskreg.sites.models import AsmPresence, Site
 from tests.conftest import statements
 from tests.dashboard_pages import counts, page
@@ -32,6 +32,8 @@ def grow(users, risks: int) -> None:
             direction=directions[n % 3],
             category="Environment" if n % 2 else "Security & Conflict",
             owner_id=users["risk_manager"].id,
+            impact_area=ImpactArea.SOCIAL,
+            treatment=Treatment.REDUCE,
             inherent_likelihood=n % 5 + 1,
             inherent_impact=(n // 5) % 5 + 1,
             residual_likelihood=(n * 3) % 5 + 1,

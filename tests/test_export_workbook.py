@@ -114,7 +114,7 @@ def test_header_is_bold_frozen_filtered_sized_and_validated(clients, register):
     ws = book["Register"]
     assert all(cell.font.b for cell in ws[1])
     assert ws.freeze_panes == "B2"
-    assert ws.auto_filter.ref == "A1:V4"
+    assert ws.auto_filter.ref == "A1:W4"
     assert ws.column_dimensions["B"].width == 48
     legend = book["Legend"]
     sources = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
@@ -125,7 +125,9 @@ def test_header_is_bold_frozen_filtered_sized_and_validated(clients, register):
     assert listed == [d.label for d in Direction]
     assert sources["G2:G1048576"].type == "whole"
     assert (sources["G2:G1048576"].formula1, sources["G2:G1048576"].formula2) == ("1", "5")
-    assert {"E2:E1048576", "O2:O1048576", "P2:P1048576", "C2:C1048576", "F2:F1048576"} <= set(sources)
+    assert {"E2:E1048576", "O2:O1048576", "P2:P1048576", "Q2:Q1048576", "C2:C1048576", "F2:F1048576"} <= set(
+        sources
+    )
     controls = book["Controls"]
     assert controls.freeze_panes == "B2" and controls.auto_filter.ref == "A1:K3"
 

@@ -11,7 +11,15 @@ from riskreg.risks.models import Risk
 from tests.conftest import statements
 from tests.xlsx_files import append_row, edited, export, set_cell, token_of, upload
 
-LEVELS = {"Inherent likelihood": 3, "Inherent impact": 3, "Residual likelihood": 2, "Residual impact": 2}
+# What a new row must judge: the scores, the consequence area and the treatment (nothing defaults them).
+JUDGEMENTS = {
+    "Consequence area": "Environment",
+    "Treatment": "Reduce",
+    "Inherent likelihood": 3,
+    "Inherent impact": 3,
+    "Residual likelihood": 2,
+    "Residual impact": 2,
+}
 
 
 def confirm_statements(client, risks: list[Risk], new_rows: int) -> list[str]:
@@ -20,7 +28,12 @@ def confirm_statements(client, risks: list[Risk], new_rows: int) -> list[str]:
             set_cell(ws, risk.ref, "Title", f"Reviewed {risk.ref}")
         for n in range(new_rows):
             append_row(
-                ws, Title=f"New {n}", Direction="to_asm", Category="Environment", Owner="Rhea Risk", **LEVELS
+                ws,
+                Title=f"New {n}",
+                Direction="to_asm",
+                Category="Environment",
+                Owner="Rhea Risk",
+                **JUDGEMENTS,
             )
 
     token = token_of(upload(client, edited(export(client), change)))

@@ -37,6 +37,8 @@ def exported(clients, make_risk) -> bytes:
                 "Inherent impact": 2,
                 "Residual likelihood": 1,
                 "Residual impact": 1,
+                "Treatment": "Reduce",
+                "Consequence area": "Environment",
             },
         ),
     )

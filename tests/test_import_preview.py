@@ -25,7 +25,15 @@ from tests.conftest import text_of as raw_text
 from tests.xlsx_files import append_row, edited, export, set_cell, sheet_from_rows, token_of, upload
 
 HEADERS = [c.header for c in REGISTER_COLUMNS]
-LEVELS = {"Inherent likelihood": 3, "Inherent impact": 3, "Residual likelihood": 2, "Residual impact": 2}
+# What a new row must judge: the scores, the consequence area and the treatment (nothing defaults them).
+JUDGEMENTS = {
+    "Consequence area": "Environment",
+    "Treatment": "Reduce",
+    "Inherent likelihood": 3,
+    "Inherent impact": 3,
+    "Residual likelihood": 2,
+    "Residual impact": 2,
+}
 
 
 @pytest.fixture
@@ -113,7 +121,7 @@ def test_the_new_user_journey_edit_a_score_and_add_a_row(app, clients, users, ri
             Category="health & safety",
             Owner=users["risk_manager"].email,
             Status="Draft",
-            **{"Next review": datetime(2027, 6, 30), **LEVELS},
+            **{"Next review": datetime(2027, 6, 30), **JUDGEMENTS},
         )
 
     response = upload(client, edited(export(client), change))
@@ -139,19 +147,17 @@ def test_labels_and_raw_values_are_both_accepted(clients, risks, users):
             Direction="TO_COMPANY",
             Category="Environment",
             Owner="Rhea Risk",
-            Treatment="accept",
             Status="open",
-            **LEVELS,
+            **(JUDGEMENTS | {"Treatment": "accept"}),
         ),
         row_of(
             Title="B",
             Direction="to the company",
             Category="Environment",
             Owner=users["admin"].email.upper(),
-            Treatment="Transfer",
             Status="Closed",
             Site="corporate",
-            **LEVELS,
+            **(JUDGEMENTS | {"Treatment": "Transfer"}),
         ),
     ]
     page = text_of(upload(clients["risk_manager"], sheet_from_rows(rows)))
@@ -179,7 +185,7 @@ def test_every_bad_value_is_reported_with_its_row_and_column(clients, risks, mak
         "Owner": "Rhea Risk",
         "Treatment": "Reduce",
         "Status": "Open",
-        **LEVELS,
+        **JUDGEMENTS,
     }
     bad_rows = [
         ("Direction", {"Direction": "sideways"}, "'sideways' is not a direction; use one of: To the company"),
@@ -213,6 +219,9 @@ def test_every_bad_value_is_reported_with_its_row_and_column(clients, risks, mak
             f"{risks[0].ref} is also on row 18: one row per risk.",
         ),
         ("Title", {"Ref": risks[1].ref, "Title": " "}, "Title is empty: it cannot be emptied."),
+        # Judgements a new row must make: nothing fills them in (issue: no judgement nobody made).
+        ("Treatment", {"Treatment": None}, "Treatment is empty: a new risk needs it."),
+        ("Consequence area", {"Consequence area": None}, "Consequence area is empty: a new risk needs it."),
     ]
     rows = [HEADERS] + [row_of(**{**ok, **values}) for _, values, _ in bad_rows]
     response = upload(clients["risk_manager"], sheet_from_rows(rows))
@@ -281,7 +290,9 @@ def test_all_or_nothing_when_a_row_fails_while_applying(app, clients, risks, use
     def change(ws):
         set_cell(ws, risks[0].ref, "Inherent impact", 5)
         set_cell(ws, risks[1].ref, "Inherent impact", 5)
-        append_row(ws, Title="New", Direction="to_asm", Category="Environment", Owner="Rhea Risk", **LEVELS)
+        append_row(
+            ws, Title="New", Direction="to_asm", Category="Environment", Owner="Rhea Risk", **JUDGEMENTS
+        )
 
     token = token_of(upload(client, edited(export(client), change)))
     real, calls = bulk._record_all, []
@@ -345,7 +356,7 @@ def test_upload_and_confirm_need_the_csrf_token(tmp_path):
         client = app.test_client()
         login = client.get("/login").get_data(as_text=True)
         client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": _csrf(login)})
-        new_risk = row_of(Title="T", Direction="to_asm", Category="Environment", Owner="RM", **LEVELS)
+        new_risk = row_of(Title="T", Direction="to_asm", Category="Environment", Owner="RM", **JUDGEMENTS)
         data = sheet_from_rows([HEADERS, new_risk])
         assert upload(client, data).status_code == 400
         form = {

@@ -148,7 +148,9 @@ def objects(make_risk, make_site, users):
         "department": department_id("Legal"),
         "user": users["executive"].id,
         "control": control.id,
-        "legal_control": new_control(users["risk_manager"], "Legal", risks=[risk]).id,
+        "legal_control": new_control(
+            users["risk_manager"], "Legal", risks=[risk], owner_id=users["risk_manager"].id
+        ).id,
         "evidence": db.session.scalar(sa.select(ControlEvidence.id)),
         "requirement": db.session.scalar(sa.select(sa.func.min(Requirement.id))),
     }

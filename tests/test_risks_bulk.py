@@ -13,7 +13,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from riskreg.audit import AuditEvent
 from riskreg.extensions import db
 from riskreg.risks import bulk, services
-from riskreg.risks.models import Direction, Risk, RiskStatus, Treatment, format_ref, ref_expression
+from riskreg.risks.models import (
+    Direction,
+    ImpactArea,
+    Risk,
+    RiskStatus,
+    Treatment,
+    format_ref,
+    ref_expression,
+)
 from riskreg.standards import links
 from tests.asm_helpers import load_catalogue
 from tests.conftest import statements
@@ -30,6 +38,7 @@ def data(**over: Any) -> dict[str, Any]:
         "consequence": "",
         "direction": Direction.TO_ASM,
         "category": "Land Access & Tenure",
+        "impact_area": ImpactArea.SOCIAL,
         "inherent_likelihood": 4,
         "inherent_impact": 5,
         "residual_likelihood": 2,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from riskreg.audit import AuditEvent
 from riskreg.extensions import db
+from riskreg.modeling import today
 from riskreg.risks.models import Risk
 from riskreg.sites.models import Site
 from tests.conftest import risk_form
@@ -84,7 +86,13 @@ SAVES: dict[str, tuple[str, Post, Callable[[dict[str, Any]], str]]] = {
         "risk_manager",
         lambda o, c: (
             f"/risks/{o['risk']}/controls/new",
-            {"title": "Patrols", "description": "", "department_id": str(o["department"]), "owner_id": ""},
+            {
+                "title": "Patrols",
+                "description": "",
+                "department_id": str(o["department"]),
+                "owner_id": "",
+                "due_date": (today() + timedelta(days=30)).isoformat(),
+            },
         ),
         lambda o: f"/risks/{o['risk']}#controls",
     ),
@@ -140,7 +148,7 @@ def objects(make_risk, make_site, users):
         "owner": users["risk_manager"].id,
         "control": control.id,
         "control_version": control.version,
-        "department": department_id("Legal"),
+        "department": department_id("Security"),
         "site": make_site().id,
     }
 

@@ -299,15 +299,23 @@ def test_query_counts_do_not_grow_with_data(clients, make_site, make_risk):
 
 
 def test_a_concurrent_change_of_the_site_saves_nothing(clients, make_site, monkeypatch):
-    from sqlalchemy.orm.exc import StaleDataError
-
+    """The real writer runs: the observation is inserted and audited, then the site's presence is
+    written while someone else has just saved the site (its version moved on). Nothing of it may
+    stay: no observation, no audit event, the site as the other person left it."""
     site = make_site()
+    site_id, events = site.id, db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    real = monitoring.derived_presence
 
-    def clash(*args, **kwargs):
-        raise StaleDataError("site changed")
+    def someone_saves_the_site_meanwhile(*args, **kwargs):
+        # In the request's transaction, as a commit by another person just before would look.
+        bump = sa.update(Site).where(Site.id == site_id).values(version=Site.version + 1)
+        db.session.execute(bump, execution_options={"synchronize_session": False})
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(monitoring, "add_observation", clash)
-    response = clients["risk_manager"].post(f"/sites/{site.id}/observations/new", data=observation_form())
+    monkeypatch.setattr(monitoring, "derived_presence", someone_saves_the_site_meanwhile)
+    response = clients["risk_manager"].post(f"/sites/{site_id}/observations/new", data=observation_form())
     assert response.status_code == 200 and "nothing was saved" in text_of(response)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(AsmObservation.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == events
+    assert fresh(site).asm_presence is AsmPresence.NONE

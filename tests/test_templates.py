@@ -69,8 +69,10 @@ def test_new_risk_from_template_prefills_the_form(catalogue, clients, make_site)
     assert template["description"] in html and template["cause"] in html
     assert selected(html, "direction") == ["to_company"]
     assert selected(html, "category") == ["Health &amp; Safety"]
-    assert selected(html, "impact_area") == ["safety"]
     assert selected(html, "inherent_likelihood") == ["3"] and selected(html, "inherent_impact") == ["5"]
+    # what the template does not state is left for the person to choose
+    for name in ("impact_area", "residual_likelihood", "residual_impact", "treatment"):
+        assert selected(html, name) == [""], name
     assert selected(html, "site_id") == [str(site.id)]
     assert sorted(selected(html, "requirements")) == ["IRMA-3.6", "RJC-COP-35"]
     assert 'name="template_code" type="hidden" value="A06"' in html
@@ -134,7 +136,8 @@ def test_one_click_suggested_controls(catalogue, clients, users, make_site, make
     page = text_of(client.get(f"/risks/{risk.id}"))
     assert page.count("Create control") == len(get_template("A15")["controls"])
 
-    response = client.post(f"/standards/risks/{risk.id}/suggested-controls", data={"number": "2"})
+    due = {"due_date": "2027-03-31"}
+    response = client.post(f"/standards/risks/{risk.id}/suggested-controls", data={"number": "2", **due})
     assert response.status_code == 302
     db.session.rollback()
     control = db.session.scalar(sa.select(Control))
@@ -142,6 +145,7 @@ def test_one_click_suggested_controls(catalogue, clients, users, make_site, make
     assert control.department_id == department_id(suggestion["department"])
     assert control.owner_id == head.id  # the controls service's default: the department's head
     assert control.status is ControlStatus.PLANNED and control.formalisation_support
+    assert control.due_date.isoformat() == "2027-03-31"
     assert control.created_by_id == users["risk_manager"].id
     assert db.session.scalars(sa.select(risk_controls.c.risk_id)).all() == [risk.id]
     assert links.linked_codes("control", control.id) == ["IRMA-3.6", "RJC-COP-35"]
@@ -159,12 +163,14 @@ def test_one_click_suggested_controls(catalogue, clients, users, make_site, make
     assert cell_state(standards_page, "RJC-COP-35", "Nyota") == "planned"
 
     again = client.post(
-        f"/standards/risks/{risk.id}/suggested-controls", data={"number": "2"}, follow_redirects=True
+        f"/standards/risks/{risk.id}/suggested-controls", data={"number": "2", **due}, follow_redirects=True
     )
     assert "already mitigates" in text_of(again)
     for number in ("0", "99", "two", ""):
         refused = client.post(
-            f"/standards/risks/{risk.id}/suggested-controls", data={"number": number}, follow_redirects=True
+            f"/standards/risks/{risk.id}/suggested-controls",
+            data={"number": number, **due},
+            follow_redirects=True,
         )
         assert "has no suggested control" in text_of(refused) or "Choose one of" in text_of(refused)
     db.session.rollback()
@@ -177,9 +183,14 @@ def test_the_risk_history_shows_a_suggested_control_as_one_added_on_the_risk_pag
     client = clients["risk_manager"]
     from_template = create_from_template(client, users, "A15", make_site().id)
     by_hand = make_risk(title="Pits on the lease")
-    assert client.post(f"/standards/risks/{from_template.id}/suggested-controls", data={"number": "1"})
+    # Closure Planning has no head: both ways name an owner and a due date
+    owner = {"owner_id": str(users["risk_manager"].id), "due_date": "2027-03-31"}
+    suggested = client.post(
+        f"/standards/risks/{from_template.id}/suggested-controls", data={"number": "1", **owner}
+    )
+    assert suggested.status_code == 302
     title = get_template("A15")["controls"][0]["title"]
-    form = {"title": title, "department_id": str(department_id("Closure Planning")), "owner_id": ""}
+    form = {"title": title, "department_id": str(department_id("Closure Planning")), **owner}
     assert client.post(f"/risks/{by_hand.id}/controls/new", data=form).status_code == 302
     suggested, added = (events("risk", risk.id)[-1] for risk in (from_template, by_hand))
     for event in (suggested, added):

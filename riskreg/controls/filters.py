@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
+from riskreg.auth.models import User
 from riskreg.controls.models import (
     DONE_CONTROL_STATUSES,
     OPEN_CONTROL_STATUSES,
@@ -30,6 +31,7 @@ STATUS_GROUPS: dict[str, tuple[ControlStatus, ...]] = {
     **{s.value: (s,) for s in ControlStatus},
 }
 SORTS = ("due", "-due", "ref", "-ref", "updated", "-updated")
+NONE = "none"  # ?owner=none, ?due=none
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -43,6 +45,8 @@ class ControlFilters:
     corporate: bool = False  # controls of risks not tied to a site
     risk: int | None = None
     owner: int | None = None
+    ownerless: bool = False  # ?owner=none: no owner, or one whose account is deactivated
+    undated: bool = False  # ?due=none: no due date
     q: str | None = None
     sort: str = "due"
 
@@ -58,6 +62,10 @@ class ControlFilters:
         for key in ("department", "status", "due_within", "risk", "owner", "q"):
             if values[key] not in (None, ""):
                 args[key] = values[key]
+        if values["ownerless"]:
+            args["owner"] = NONE
+        if values["undated"]:
+            args["due"] = NONE
         if values["sort"] != "due":
             args["sort"] = values["sort"]
         return args
@@ -86,6 +94,10 @@ def parse_control_filters(args: MultiDict) -> ControlFilters:
     sort = args.get("sort", "").strip() or "due"
     if sort not in SORTS:
         raise BadRequest(f"Cannot sort by {sort!r}; choose one of {', '.join(SORTS)}.")
+    ownerless = args.get("owner", "").strip().lower() == NONE
+    due_raw = args.get("due", "").strip().lower()
+    if due_raw not in ("", NONE):
+        raise BadRequest(f"Filter 'due' must be 'none' (controls without a due date), not {due_raw!r}.")
     return ControlFilters(
         department=_int(args, "department"),
         status=status,
@@ -94,10 +106,27 @@ def parse_control_filters(args: MultiDict) -> ControlFilters:
         site=None if corporate else _int(args, "site"),
         corporate=corporate,
         risk=_int(args, "risk"),
-        owner=_int(args, "owner"),
+        owner=None if ownerless else _int(args, "owner"),
+        ownerless=ownerless,
+        undated=due_raw == NONE,
         q=q,
         sort=sort,
     )
+
+
+def ownerless_condition() -> sa.ColumnElement[bool]:
+    """No owner, or an owner whose account is deactivated: the work belongs to nobody."""
+    inactive = sa.select(User.id).where(User.active.is_(False))
+    return sa.or_(Control.owner_id.is_(None), Control.owner_id.in_(inactive))
+
+
+def ownerless_open_condition() -> sa.ColumnElement[bool]:
+    return sa.and_(Control.status.in_(OPEN_CONTROL_STATUSES), ownerless_condition())
+
+
+def undated_open_condition() -> sa.ColumnElement[bool]:
+    """Open without a due date: it never becomes overdue and no reminder lists it."""
+    return sa.and_(Control.status.in_(OPEN_CONTROL_STATUSES), Control.due_date.is_(None))
 
 
 def conditions(
@@ -118,6 +147,10 @@ def conditions(
         where.append(sa.or_(*timing))
     if filters.owner is not None:
         where.append(Control.owner_id == filters.owner)
+    if filters.ownerless:
+        where.append(ownerless_condition())
+    if filters.undated:
+        where.append(Control.due_date.is_(None))
     if filters.risk is not None:
         where.append(
             Control.id.in_(

@@ -33,6 +33,8 @@ class DepartmentCounts:
     name: str
     by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in ControlStatus})
     overdue: int = 0
+    ownerless: int = 0  # open, belonging to nobody
+    undated: int = 0  # open, without a due date
 
     @property
     def total(self) -> int:
@@ -69,20 +71,25 @@ def count_table(filters: ControlFilters, on: date) -> CountTable:
     left out, so every cell can be clicked to narrow the list; the department filter is kept, so a
     department's tracker reads its own controls only (an index range, not all 300k controls)."""
     overdue = sa.func.sum(sa.case((Control.is_overdue(on), 1), else_=0))
+    ownerless = sa.func.sum(sa.case((control_filters.ownerless_open_condition(), 1), else_=0))
+    undated = sa.func.sum(sa.case((control_filters.undated_open_condition(), 1), else_=0))
     stmt = (
-        sa.select(Control.department_id, Control.status, sa.func.count(Control.id), overdue)
+        sa.select(
+            Control.department_id, Control.status, sa.func.count(Control.id), overdue, ownerless, undated
+        )
         .where(*control_filters.conditions(filters, on, include_status=False))
         .group_by(Control.department_id, Control.status)
     )
     names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
     rows: dict[int, DepartmentCounts] = {}
     totals = DepartmentCounts(0, "All departments")
-    for department_id, status, count, late in db.session.execute(stmt):
+    for department_id, status, count, late, nobody, no_date in db.session.execute(stmt):
         row = rows.setdefault(department_id, DepartmentCounts(department_id, names.get(department_id, "?")))
-        row.by_status[status.value] += count
-        row.overdue += late or 0
-        totals.by_status[status.value] += count
-        totals.overdue += late or 0
+        for counts in (row, totals):
+            counts.by_status[status.value] += count
+            counts.overdue += late or 0
+            counts.ownerless += nobody or 0
+            counts.undated += no_date or 0
     return CountTable(sorted(rows.values(), key=lambda r: r.name.lower()), totals)
 
 

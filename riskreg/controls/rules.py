@@ -1,5 +1,5 @@
-"""The rules every control change shares: errors, the version check, allowed statuses, the
-readable audit view, and the residual-review rule a risk's page shows."""
+"""The rules every control change shares: errors, who owns the work and by when, the version check,
+allowed statuses, the readable audit view, and the residual-review rule a risk's page shows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from riskreg import audit
-from riskreg.auth.models import User
+from riskreg.auth.models import Role, User
 from riskreg.controls.models import DONE_CONTROL_STATUSES, Control, ControlStatus, risk_controls
 from riskreg.departments.models import Department
 from riskreg.extensions import db
@@ -58,6 +58,55 @@ def _name(model: type, ident: int | None) -> str | None:
         return None
     obj = db.session.get(model, ident)  # from the identity map when already loaded
     return obj.name if obj is not None else None
+
+
+def default_owner(department_id: int) -> int | None:
+    """The department's head: its first active department head."""
+    return db.session.scalar(
+        sa.select(User.id)
+        .where(
+            User.department_id == department_id,
+            User.role == Role.DEPARTMENT_HEAD,
+            User.active.is_(True),
+        )
+        .order_by(User.id)
+        .limit(1)
+    )
+
+
+def check_assignment(department_id: int | None, owner_id: int | None) -> None:
+    department = db.session.get(Department, department_id) if department_id is not None else None
+    if department is None or not department.active:
+        raise ControlRuleError("department_id", "Choose an active department: that one does not exist.")
+    if owner_id is None:
+        return
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.active:
+        raise ControlRuleError("owner_id", "That owner does not exist or is no longer active.")
+    if owner.department_id is not None and owner.department_id != department_id:
+        raise ControlRuleError(
+            "owner_id",
+            f"{owner.name} belongs to another department; choose someone in {department.name} "
+            "or leave the owner to default to its head.",
+        )
+
+
+def assign(values: dict[str, Any]) -> None:
+    """Someone owns the work and it has a date: the owner chosen or the department's head, and a
+    due date. Work that belongs to nobody never becomes overdue and reaches nobody's list."""
+    check_assignment(values["department_id"], values["owner_id"])
+    if values["owner_id"] is None:
+        values["owner_id"] = default_owner(values["department_id"])
+    if values["owner_id"] is None:
+        name = db.session.get(Department, values["department_id"]).name
+        raise ControlRuleError(
+            "owner_id",
+            f"{name} has no active head: choose who owns this control, or give the department a head.",
+        )
+    if values.get("due_date") is None:
+        raise ControlRuleError(
+            "due_date", "Give a due date: a control without one never becomes overdue and nobody is reminded."
+        )
 
 
 def check_version(control: Control, expected_version: int) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from riskreg import audit
-from riskreg.auth.models import Role, User
 from riskreg.controls.evidence import StoredFile
 from riskreg.controls.models import (
     DONE_CONTROL_STATUSES,
@@ -30,14 +29,15 @@ from riskreg.controls.models import (
 from riskreg.controls.rules import (  # noqa: F401  (re-exported: callers use services.ControlConflict)
     ControlConflict,
     ControlRuleError,
+    assign,
     audit_view,
     check_version,
+    default_owner,
     linked_risks,
     record_on_risks,
     require_status,
     residual_review_due,
 )
-from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
 from riskreg.risks.models import Risk, format_ref
@@ -45,37 +45,6 @@ from riskreg.risks.models import Risk, format_ref
 logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = ("title", "description", "department_id", "owner_id", "due_date", "formalisation_support")
-
-
-def default_owner(department_id: int) -> int | None:
-    """The department's head: its first active department head."""
-    return db.session.scalar(
-        sa.select(User.id)
-        .where(
-            User.department_id == department_id,
-            User.role == Role.DEPARTMENT_HEAD,
-            User.active.is_(True),
-        )
-        .order_by(User.id)
-        .limit(1)
-    )
-
-
-def _check_assignment(department_id: int | None, owner_id: int | None) -> None:
-    department = db.session.get(Department, department_id) if department_id is not None else None
-    if department is None or not department.active:
-        raise ControlRuleError("department_id", "Choose an active department: that one does not exist.")
-    if owner_id is None:
-        return
-    owner = db.session.get(User, owner_id)
-    if owner is None or not owner.active:
-        raise ControlRuleError("owner_id", "That owner does not exist or is no longer active.")
-    if owner.department_id is not None and owner.department_id != department_id:
-        raise ControlRuleError(
-            "owner_id",
-            f"{owner.name} belongs to another department; choose someone in {department.name} "
-            "or leave the owner to default to its head.",
-        )
 
 
 def _note(control: Control, kind: NoteKind, body: str, actor: Any) -> ControlNote:
@@ -89,9 +58,7 @@ def create_control(data: dict[str, Any], actor: Any, risks: Iterable[Risk] = ())
     values["title"] = (values["title"] or "").strip()
     values["description"] = values["description"] or ""
     values["formalisation_support"] = bool(values["formalisation_support"])
-    _check_assignment(values["department_id"], values["owner_id"])
-    if values["owner_id"] is None:
-        values["owner_id"] = default_owner(values["department_id"])
+    assign(values)
     control = Control(**values, created_by_id=getattr(actor, "id", None), status=ControlStatus.PLANNED)
     db.session.add(control)
     db.session.flush()
@@ -112,9 +79,7 @@ def update_control(
     values = {name: data.get(name) for name in EDITABLE_FIELDS}
     values["description"] = values["description"] or ""
     values["formalisation_support"] = bool(values["formalisation_support"])
-    _check_assignment(values["department_id"], values["owner_id"])
-    if values["owner_id"] is None:
-        values["owner_id"] = default_owner(values["department_id"])
+    assign(values)
     before = audit_view(control)
     for name, value in values.items():
         setattr(control, name, value)

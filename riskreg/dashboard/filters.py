@@ -57,6 +57,14 @@ class DashboardFilters:
         """Arguments for /risks that select exactly the risks this dashboard counts."""
         return self.risk.query_args(basis=basis, **overrides)
 
+    def tracker_url(self, **filters: Any) -> str:
+        """/controls narrowed to this dashboard's department and site (the tracker has no direction
+        or category filter), plus `filters`."""
+        args: dict[str, Any] = {"site": "corporate"} if self.risk.corporate else {"site": self.risk.site}
+        args["department"] = self.risk.department
+        args.update(filters)
+        return url_for("controls.list", **{key: value for key, value in args.items() if value is not None})
+
     def cell_url(self, basis: str, likelihood: int, impact: int) -> str:
         return url_for("risks.list", **self.register_args(basis, likelihood=likelihood, impact=impact))
 

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 
 from riskreg import scoring
 from riskreg.auth.models import User
+from riskreg.controls import filters as control_filters
 from riskreg.controls.models import (
     DONE_CONTROL_STATUSES,
+    OPEN_CONTROL_STATUSES,
     Control,
     ControlStatus,
     risk_controls,
@@ -148,6 +150,8 @@ class DepartmentControls:
     total: int = 0  # not cancelled
     done: int = 0  # implemented or verified
     overdue: int = 0  # planned or in progress, due date passed
+    ownerless: int = 0  # planned or in progress, belonging to nobody
+    undated: int = 0  # planned or in progress, no due date
 
 
 def _sum_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -167,6 +171,8 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
         Control.status.label("status"),
         sa.func.count().label("controls"),
         _sum_if(Control.is_overdue(on)).label("late"),
+        _sum_if(control_filters.ownerless_condition()).label("nobody"),
+        _sum_if(Control.due_date.is_(None)).label("no_date"),
     ).group_by(Control.department_id, Control.status)
     scope = risk_filters.scope_conditions(filters)
     if scope:
@@ -186,12 +192,14 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
             counted.c.status,
             counted.c.controls,
             counted.c.late,
+            counted.c.nobody,
+            counted.c.no_date,
         )
         .outerjoin(counted, counted.c.department_id == Department.id)
         .order_by(Department.name, Department.id)
     )
     rows: dict[int, DepartmentControls] = {}
-    for dept_id, name, active, status, controls, late in db.session.execute(stmt):
+    for dept_id, name, active, status, controls, late, nobody, no_date in db.session.execute(stmt):
         row = rows.setdefault(dept_id, DepartmentControls(dept_id, name, active))
         if status is None:
             continue
@@ -200,6 +208,9 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
         if status in DONE_CONTROL_STATUSES:
             row.done += controls
         row.overdue += late or 0
+        if status in OPEN_CONTROL_STATUSES:
+            row.ownerless += nobody or 0
+            row.undated += no_date or 0
     return list(rows.values())
 
 

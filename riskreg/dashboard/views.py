@@ -59,6 +59,8 @@ def index():
         departments=departments,
         completion=queries.completion(departments),
         overdue_total=sum(row.overdue for row in departments),
+        ownerless_total=sum(row.ownerless for row in departments),
+        undated_total=sum(row.undated for row in departments),
         overdue_figure=charts.overdue_figure(departments),
         asm_sites=asm_sites(dash, sites),
         series=series,

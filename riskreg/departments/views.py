@@ -10,8 +10,9 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from riskreg import audit
-from riskreg.auth.models import User
+from riskreg.auth.models import Role, User
 from riskreg.auth.permissions import Permission, permission_required
+from riskreg.controls.models import OPEN_CONTROL_STATUSES, Control
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 
@@ -37,14 +38,30 @@ class DepartmentForm(FlaskForm):
 
 @permission_required(Permission.VIEW)
 def list():
+    """Departments with their active heads; one without a head is flagged with the open controls it
+    holds, since nobody is reminded of them and none defaults to an owner."""
     departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
     heads = db.session.execute(
-        sa.select(User.department_id, User.name).where(User.department_id.is_not(None)).order_by(User.name)
+        sa.select(User.department_id, User.name)
+        .where(User.department_id.is_not(None), User.role == Role.DEPARTMENT_HEAD, User.active.is_(True))
+        .order_by(User.name)
     ).all()
     heads_by_department: dict[int, list[str]] = {}
     for department_id, name in heads:
         heads_by_department.setdefault(department_id, []).append(name)
-    return render_template("departments/list.html", departments=departments, heads=heads_by_department)
+    open_controls = dict(
+        db.session.execute(
+            sa.select(Control.department_id, sa.func.count(Control.id))
+            .where(Control.status.in_(OPEN_CONTROL_STATUSES))
+            .group_by(Control.department_id)
+        ).all()
+    )
+    return render_template(
+        "departments/list.html",
+        departments=departments,
+        heads=heads_by_department,
+        open_controls=open_controls,
+    )
 
 
 @permission_required(Permission.MANAGE_REFERENCE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from riskreg.modeling import LabelledEnum
-from riskreg.risks.models import Direction, RiskStatus, Treatment
+from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Residual score", "residual_score", 10, "int"),
     Column("Residual band", "residual_band", 11, "band"),
     Column("Treatment", "treatment", 12, "enum", editable=True, enum=Treatment),
+    Column("Consequence area", "impact_area", 22, "enum", editable=True, enum=ImpactArea),
     Column("Status", "status", 11, "enum", editable=True, enum=RiskStatus),
     Column("Next review", "next_review_date", 13, "date", editable=True),
     Column("Controls", "controls", 10, "int"),

@@ -14,7 +14,7 @@ from riskreg.exports import queries
 from riskreg.exports.columns import CORPORATE
 from riskreg.modeling import utcnow
 from riskreg.risks.filters import RiskFilters
-from riskreg.risks.models import Direction, RiskStatus, Treatment
+from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment
 from riskreg.standards import settings
 
 LEGEND = "Legend"
@@ -68,6 +68,7 @@ def make_context(filters: RiskFilters, generated_by: str, year: int | None = Non
             "Direction": [d.label for d in Direction],
             "Category": reference.categories(),
             "Treatment": [t.label for t in Treatment],
+            "Consequence area": [a.label for a in ImpactArea],
             "Status": [s.label for s in RiskStatus],
             "Site": [CORPORATE, *(site.name for site in sites)],
             "Owner": queries.owner_names(),

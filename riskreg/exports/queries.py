@@ -89,6 +89,7 @@ def register_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]
             Risk.residual_impact,
             Risk.residual_score,
             Risk.treatment,
+            Risk.impact_area,
             Risk.status,
             Risk.next_review_date,
             sa.func.coalesce(counts.c.controls, 0).label("controls"),

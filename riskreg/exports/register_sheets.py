@@ -26,9 +26,8 @@ from riskreg.exports.context import ExportContext, ValueLists
 def _validation(column: Column, lists: ValueLists) -> Any:
     if column.kind == "level":
         return level_validation()
-    by_key = {"direction": "Direction", "category": "Category", "treatment": "Treatment", "status": "Status"}
-    if column.key in by_key:
-        return list_validation(lists.ref(by_key[column.key]), column.header.lower())
+    if column.kind in ("enum", "list"):
+        return list_validation(lists.ref(column.header), column.header.lower())
     if column.key in ("site", "owner"):
         # Not strict: an owner may be typed as an email address, and a new site's name is explained.
         return list_validation(lists.ref(column.header), column.header.lower(), strict=False)

@@ -161,7 +161,13 @@ def _legend_rows(ws: WriteOnlyWorksheet, ctx: ExportContext) -> list[list[Any]]:
             _cell(ws, f"{ctx.year}, as /reports/asm-disclosure?year={ctx.year}. All sites.", alignment=WRAP),
         ],
         [],
-        [_bold(ws, "Band"), _bold(ws, "Colour"), _bold(ws, "Tolerability"), _bold(ws, "Response")],
+        [
+            _bold(ws, "Band"),
+            _bold(ws, "Colour"),
+            _bold(ws, "Tolerability"),
+            _bold(ws, "Response"),
+            _bold(ws, "Review every (days)"),
+        ],
     ]
     for band in matrix.bands:
         rows.append(
@@ -170,6 +176,7 @@ def _legend_rows(ws: WriteOnlyWorksheet, ctx: ExportContext) -> list[list[Any]]:
                 _cell(ws, band.colour, fill=fill(band.colour)),
                 _cell(ws, band.tolerability, alignment=WRAP),
                 _cell(ws, band.response, alignment=WRAP),
+                band.review_days,
             ]
         )
     floor = matrix.band_by_key(matrix.people_floor_band).label

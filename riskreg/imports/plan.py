@@ -19,24 +19,23 @@ from riskreg.exports.columns import CORPORATE, REGISTER_COLUMNS
 from riskreg.extensions import db
 from riskreg.imports.reader import Problem, RegisterSheet, SheetRow
 from riskreg.risks import services
-from riskreg.risks.models import ImpactArea, Risk, RiskStatus, Treatment
+from riskreg.risks.models import Risk, RiskStatus
 from riskreg.sites.models import Site
 
 FIELD_OF = {"site": "site_id", "owner": "owner_id"}  # column key -> risk field, where they differ
 LABELS = {FIELD_OF.get(c.key, c.key): c.header for c in REGISTER_COLUMNS}
 LEVELS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
-REQUIRED = ("title", "direction", "category", "owner_id", *LEVELS, "treatment", "status")
-# A new risk's fields that the sheet does not carry (or leaves empty): the risk form's defaults.
+REQUIRED = ("title", "direction", "category", "impact_area", "owner_id", *LEVELS, "treatment", "status")
+# A new risk's fields that the sheet does not carry (or leaves empty): the risk form's defaults. The
+# judgements (direction, category, consequence area, scores, treatment) have none: a row must give them.
 NEW_RISK: dict[str, Any] = {
     "description": "",
     "cause": "",
     "consequence": "",
     "site_id": None,
-    "impact_area": ImpactArea.SOCIAL,
     "target_likelihood": None,
     "target_impact": None,
     "target_date": None,
-    "treatment": Treatment.REDUCE,
     "status": RiskStatus.OPEN,
     "trend": None,
     "next_review_date": None,
@@ -174,7 +173,7 @@ def _plan_row(row: SheetRow, risks: dict[str, Risk], lookups: Lookups, present: 
     for key, value in row.cells.items():
         name = FIELD_OF.get(key, key)
         if value is None and risk is None and name in NEW_RISK:
-            continue  # an empty optional cell of a new risk: the form's default (reduce, open, ...)
+            continue  # an empty optional cell of a new risk: the form's default (open, ...)
         try:
             proposed[name] = _resolve(name, value, current, lookups)
         except ValueError as error:

@@ -12,23 +12,22 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from riskreg import reference, scoring
 from riskreg.auth.models import User
 from riskreg.extensions import db
-from riskreg.forms import EnumSelectField, IdSelectField, options
+from riskreg.forms import CHOOSE, EnumSelectField, IdSelectField, options
 from riskreg.risks import services
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment, Trend
 from riskreg.sites.models import Site
 from riskreg.standards.forms import RequirementsField
 from riskreg.versioning import BaseField, VersionField
 
-LEVEL_MESSAGE = "Choose a level from 1 to 5."
-
 
 def level_field(label: str, required: bool = True) -> SelectField:
+    """A 1-5 select. A required score starts empty ("Choose…"): a score nobody chose is no score."""
     matrix = scoring.matrix()
     source = matrix.likelihood if "likelihood" in label.lower() else matrix.impact
     choices: list[tuple[Any, str]] = [(lv.value, f"{lv.value} · {lv.label}") for lv in source]
-    validators: list[Any] = [InputRequired(LEVEL_MESSAGE)] if required else [Optional()]
-    if not required:
-        choices = [("", "—"), *choices]
+    message = f"Choose the {label.lower()}: a level from 1 to 5."
+    validators: list[Any] = [InputRequired(message)] if required else [Optional()]
+    choices = [("", CHOOSE if required else "—"), *choices]
     return SelectField(label, choices=options(choices), coerce=_level, validators=validators)
 
 
@@ -47,9 +46,13 @@ class RiskForm(FlaskForm):
     cause = TextAreaField("Cause", validators=[Length(max=5_000)])
     consequence = TextAreaField("Consequence", validators=[Length(max=5_000)])
     site_id = IdSelectField("Site", blank="Corporate (no single site)")
-    direction = EnumSelectField("Direction", Direction)
-    category = SelectField("Category", validators=[DataRequired()])
-    impact_area = EnumSelectField("Consequence area that drives the impact", ImpactArea)
+    direction = EnumSelectField("Direction", Direction, choose="Choose the direction: whom the risk harms.")
+    category = SelectField("Category", validators=[DataRequired("Choose the category of the risk.")])
+    impact_area = EnumSelectField(
+        "Consequence area that drives the impact",
+        ImpactArea,
+        choose="Choose the consequence area that drives the impact.",
+    )
     owner_id = IdSelectField("Owner")
     inherent_likelihood = level_field("Inherent likelihood")
     inherent_impact = level_field("Inherent impact")
@@ -58,7 +61,9 @@ class RiskForm(FlaskForm):
     target_likelihood = level_field("Target likelihood", required=False)
     target_impact = level_field("Target impact", required=False)
     target_date = DateField("Target date", validators=[Optional()])
-    treatment = EnumSelectField("Treatment", Treatment)
+    treatment = EnumSelectField(
+        "Treatment", Treatment, choose="Choose the treatment: avoid, reduce, transfer or accept."
+    )
     status = SelectField(
         "Status", choices=options((s.value, s.label) for s in RiskStatus if s is not RiskStatus.ARCHIVED)
     )
@@ -73,7 +78,7 @@ class RiskForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = options((c, c) for c in reference.categories())
+        self.category.choices = options([("", CHOOSE), *((c, c) for c in reference.categories())])
         self.site_id.set_choices(
             [(s.id, s.name) for s in db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name))]
         )

@@ -113,7 +113,7 @@ class Risk(db.Model):
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)  # None: corporate
     direction: Mapped[Direction] = mapped_column(enum_type(Direction), index=True)
     category: Mapped[str] = mapped_column(sa.String(64), index=True)
-    impact_area: Mapped[ImpactArea] = mapped_column(enum_type(ImpactArea), default=ImpactArea.SOCIAL)
+    impact_area: Mapped[ImpactArea] = mapped_column(enum_type(ImpactArea))  # a judgement: no default
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     inherent_likelihood: Mapped[int]
     inherent_impact: Mapped[int]
@@ -129,7 +129,7 @@ class Risk(db.Model):
     target_likelihood: Mapped[int | None]
     target_impact: Mapped[int | None]
     target_date: Mapped[date | None]
-    treatment: Mapped[Treatment] = mapped_column(enum_type(Treatment), default=Treatment.REDUCE)
+    treatment: Mapped[Treatment] = mapped_column(enum_type(Treatment))  # a judgement: no default
     status: Mapped[RiskStatus] = mapped_column(enum_type(RiskStatus), default=RiskStatus.OPEN, index=True)
     trend: Mapped[Trend | None] = mapped_column(enum_type(Trend))
     next_review_date: Mapped[date | None] = mapped_column(index=True)

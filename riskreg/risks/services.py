@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from riskreg import audit, scoring
 from riskreg.extensions import db
-from riskreg.modeling import utcnow
+from riskreg.modeling import today, utcnow
 from riskreg.risks.models import Risk, RiskStatus, format_ref
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,20 @@ EDITABLE_FIELDS = (
 RESIDUAL_FIELDS = ("residual_likelihood", "residual_impact")
 SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", *RESIDUAL_FIELDS)
 AUDITED_FIELDS = ("ref", *EDITABLE_FIELDS, "residual_assessed_at")
+# Judgements a person must make: nothing fills them in for a caller that gave none.
+REQUIRED_MESSAGES = {
+    "title": "Give the risk a title.",
+    "direction": "Choose the direction: whom the risk harms.",
+    "category": "Choose the category of the risk.",
+    "impact_area": "Choose the consequence area that drives the impact.",
+    "owner_id": "Choose the owner of the risk.",
+    "inherent_likelihood": "Choose the inherent likelihood: a level from 1 to 5.",
+    "inherent_impact": "Choose the inherent impact: a level from 1 to 5.",
+    "residual_likelihood": "Choose the residual likelihood: a level from 1 to 5.",
+    "residual_impact": "Choose the residual impact: a level from 1 to 5.",
+    "treatment": "Choose the treatment: avoid, reduce, transfer or accept.",
+}
+REVIEWED_STATUSES = (RiskStatus.OPEN, RiskStatus.DRAFT)
 
 
 def audit_values(
@@ -93,7 +108,50 @@ class RiskRuleError(ValueError):
         self.field = field
 
 
+def check_required(values: Mapping[str, Any]) -> None:
+    """Refuse a risk that leaves a judgement empty, naming the first such field."""
+    for name, message in REQUIRED_MESSAGES.items():
+        value = values.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise RiskRuleError(name, message)
+
+
+def next_review_date(values: Mapping[str, Any], current: Mapping[str, Any] | None, on: date) -> date | None:
+    """The next review date to store for a risk being created (`current` None) or changed.
+
+    `values` and `current` map EDITABLE_FIELDS to the new and the stored values. A date given in
+    this change is kept as given. Otherwise an open or draft risk is due for review after its
+    residual band's cadence (seeds/matrix.toml `review_days`), counted from `on`: when it is new,
+    when it has no date, and when its residual score or band changes. A stored date that still lies
+    ahead and comes sooner than that is kept. Closed and archived risks keep what they have.
+    """
+    given = values.get("next_review_date")
+    if given is not None and (current is None or given != current.get("next_review_date")):
+        return given  # set by hand in this change
+    if values.get("status") not in REVIEWED_STATUSES:
+        return given
+    residual = _residual_band(values)
+    if residual is None:
+        return given  # no valid residual score: check_required or the levels' check refuses it
+    derived = on + timedelta(days=residual[0].review_days)
+    if given is None:
+        return derived
+    if current is not None and _residual_band(current) == residual:
+        return given  # neither the residual score nor its band moved
+    return given if on <= given < derived else derived
+
+
+def _residual_band(values: Mapping[str, Any]) -> tuple[scoring.Band, int] | None:
+    likelihood, impact = values.get("residual_likelihood"), values.get("residual_impact")
+    try:
+        band = scoring.matrix().band(likelihood, impact, values.get("direction"))
+    except ValueError:
+        return None
+    return band, likelihood * impact
+
+
 def check_rules(values: dict[str, Any]) -> None:
+    check_required(values)
     check_residual(values)
     if values["status"] == RiskStatus.ARCHIVED:
         raise RiskRuleError("status", "Use the Archive button to archive a risk.")
@@ -132,6 +190,7 @@ def prepare_values(data: Mapping[str, Any], current: Mapping[str, Any] | None = 
         or any(values[name] != current[name] for name in RESIDUAL_FIELDS)
     ):
         values["residual_assessed_at"] = utcnow()
+    values["next_review_date"] = next_review_date(values, current, today())
     return values
 
 

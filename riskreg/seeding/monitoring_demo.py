@@ -88,6 +88,7 @@ def _load_controls(
     data: dict, demo_risks: dict[tuple[str, str], Risk], users: dict[str, User], actor: Any, report: Any
 ) -> dict[str, int]:
     from riskreg.controls.models import Control, ControlStatus, risk_controls
+    from riskreg.controls.rules import default_owner
     from riskreg.departments.models import Department
 
     departments = dict(db.session.execute(sa.select(Department.name, Department.id)).all())
@@ -102,10 +103,11 @@ def _load_controls(
         status = ControlStatus(item["status"])
         done = status in (ControlStatus.IMPLEMENTED, ControlStatus.VERIFIED)
         owner = users.get(item.get("owner", ""))
+        department_id = departments[item["department"]]
         control = Control(
             title=item["title"],
-            department_id=departments[item["department"]],
-            owner_id=owner.id if owner else None,
+            department_id=department_id,
+            owner_id=owner.id if owner else default_owner(department_id),  # as the service would
             status=status,
             due_date=today() + timedelta(days=int(item["due_in_days"])),
             formalisation_support=bool(item.get("formalisation_support", False)),

@@ -48,8 +48,8 @@ class SiteForm(FlaskForm):
         "Longitude",
         validators=[Optional(), NumberRange(-180, 180, "Longitude must be between -180 and 180.")],
     )
-    lifecycle = EnumSelectField("Lifecycle", Lifecycle)
-    asm_approach = EnumSelectField("ASM management approach", AsmApproach)
+    lifecycle = EnumSelectField("Lifecycle", Lifecycle, choose="Choose the site's lifecycle stage.")
+    asm_approach = EnumSelectField("ASM management approach", AsmApproach, default=AsmApproach.NOT_DEFINED)
     description = TextAreaField("Description", validators=[Length(max=5_000)])
 
 
@@ -67,7 +67,7 @@ def not_in_future(form: Any, field: Any) -> None:
 
 class ObservationForm(FlaskForm):
     observed_on = DateField("Date", validators=[InputRequired("Give the date."), not_in_future])
-    location = EnumSelectField("Where", ObservationLocation)
+    location = EnumSelectField("Where", ObservationLocation, choose="Say where the ASM was observed.")
     distance_km = FloatField(
         "Distance from the site (km)",
         validators=[Optional(), NumberRange(min=0, message="The distance cannot be negative.")],
@@ -80,15 +80,28 @@ class ObservationForm(FlaskForm):
         ],
     )
     minerals = StringField("Minerals", validators=[Length(max=200)])
-    activity_type = EnumSelectField("Activity type", ActivityType)
-    mercury_use = EnumSelectField("Mercury use", ChemicalUse)
-    cyanide_use = EnumSelectField("Cyanide use", ChemicalUse)
+    activity_type = EnumSelectField(
+        "Activity type", ActivityType, choose="Choose the type of activity (Other if none fits)."
+    )
+    mercury_use = EnumSelectField(
+        "Mercury use", ChemicalUse, choose="Say whether mercury use was observed, reported or not observed."
+    )
+    cyanide_use = EnumSelectField(
+        "Cyanide use", ChemicalUse, choose="Say whether cyanide use was observed, reported or not observed."
+    )
     children_seen = BooleanField("Children seen working")
-    women_participation = EnumSelectField("Women's participation", WomenParticipation)
+    # Where an honest "don't know" exists, it is the default; otherwise the choice is required.
+    women_participation = EnumSelectField(
+        "Women's participation", WomenParticipation, default=WomenParticipation.UNKNOWN
+    )
     security_incident = BooleanField("Security incident")
-    formalisation_status = EnumSelectField("Formalisation status", FormalisationStatus)
-    oecd_legitimacy = EnumSelectField("Legitimate in the OECD sense", OecdLegitimacy)
-    source = EnumSelectField("Source", ObservationSource)
+    formalisation_status = EnumSelectField(
+        "Formalisation status", FormalisationStatus, default=FormalisationStatus.UNKNOWN
+    )
+    oecd_legitimacy = EnumSelectField(
+        "Legitimate in the OECD sense", OecdLegitimacy, default=OecdLegitimacy.NOT_ASSESSED
+    )
+    source = EnumSelectField("Source", ObservationSource, choose="Choose the source of the information.")
     notes = TextAreaField("Notes", validators=[Length(max=5_000)])
 
     def values(self) -> dict[str, Any]:
@@ -97,8 +110,12 @@ class ObservationForm(FlaskForm):
 
 class EngagementForm(FlaskForm):
     held_on = DateField("Date", validators=[InputRequired("Give the date."), not_in_future])
-    stakeholder_group = EnumSelectField("Stakeholder group", StakeholderGroup)
-    mode = EnumSelectField("Direct or indirect", EngagementMode)
+    stakeholder_group = EnumSelectField(
+        "Stakeholder group", StakeholderGroup, choose="Choose the stakeholder group engaged."
+    )
+    mode = EnumSelectField(
+        "Direct or indirect", EngagementMode, choose="Say whether the engagement was direct or indirect."
+    )
     topics = TextAreaField("Topics", validators=[DataRequired("Say what was discussed."), Length(max=5_000)])
     grievances = TextAreaField("Grievances raised", validators=[Length(max=5_000)])
     formalisation_support = BooleanField("Formalisation support activity")

@@ -6,11 +6,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, widgets
+from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import Optional, ValidationError
 
+from riskreg.controls.forms import DueDateField
 from riskreg.extensions import db
+from riskreg.forms import IdSelectField
 from riskreg.standards.catalogue import Framework
 from riskreg.standards.models import Requirement
 from riskreg.versioning import BaseField, VersionField
@@ -80,3 +82,16 @@ class FrameworksForm(FlaskForm):
             raise ValidationError(f"Unknown framework(s): {', '.join(unknown)}.")
         if not field.data:
             raise ValidationError("Choose at least one framework.")
+
+
+class SuggestedControlForm(FlaskForm):
+    """A template's suggested control: which one, by when, and who owns it if its department has no
+    head. The controls service requires the due date and the owner; the form only reads them."""
+
+    number = HiddenField()
+    due_date = DueDateField("Due date", validators=[Optional()])
+    owner_id = IdSelectField("Owner", blank="")
+
+    def set_owners(self, head: str | None, owners: tuple[tuple[int, str], ...]) -> None:
+        self.owner_id.blank = f"The department's head ({head})" if head else "Choose…"
+        self.owner_id.set_choices(list(owners))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,23 +18,29 @@ from werkzeug.exceptions import BadRequest
 from riskreg import reference
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.risks.models import Direction, ImpactArea
+from riskreg.risks.models import Direction, ImpactArea, Treatment
 from riskreg.standards import links
 
 logger = logging.getLogger(__name__)
 
 
 class SuggestionError(ValueError):
-    pass
+    """`field` names the form field it is about (due_date, owner_id), when it is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    number: int  # 1-based position in the template's list: what the one-click form posts
+    number: int  # 1-based position in the template's list: what the form posts
     title: str
     department: str
     formalisation_support: bool
     created_as: str | None  # ref of the control already made from it for this risk
+    head: str | None = None  # the department's active head, who owns it unless someone is chosen
+    owners: tuple[tuple[int, str], ...] = ()  # who may own it when the department has no head
 
 
 def all_templates() -> list[dict[str, Any]]:
@@ -57,18 +64,32 @@ def requested_template(args: MultiDict, posted_code: str | None = None) -> dict[
     return get_template(posted_code)
 
 
+# What a template may state besides its text; a judgement it does not state is left to the person.
+STATED = {
+    "direction": Direction,
+    "impact_area": ImpactArea,
+    "treatment": Treatment,
+    "inherent_likelihood": int,
+    "inherent_impact": int,
+    "residual_likelihood": int,
+    "residual_impact": int,
+}
+
+
 def prefill(form: Any, template: dict[str, Any], args: MultiDict) -> None:
-    """Fill a new risk form from a template; ?site=<id> picks the site too."""
+    """Fill a new risk form with what the template says; ?site=<id> picks the site too.
+
+    The residual score, the consequence area and the treatment depend on the site and its controls:
+    they stay empty (and required) unless the template states them.
+    """
     form.title.data = template["title"]
     form.description.data = template["description"]
     form.cause.data = template["cause"]
     form.consequence.data = template["consequence"]
-    form.direction.data = Direction(template["direction"])
     form.category.data = template["category"]
-    form.impact_area.data = ImpactArea.usual_for(template["category"])
-    likelihood, impact = template["inherent_likelihood"], template["inherent_impact"]
-    form.inherent_likelihood.data = form.residual_likelihood.data = likelihood
-    form.inherent_impact.data = form.residual_impact.data = impact
+    for name, kind in STATED.items():
+        if template.get(name) is not None:
+            getattr(form, name).data = kind(template[name])
     form.template_code.data = template["code"]
     known = {choice.value for choice in form.requirements.choices or []}
     form.requirements.data = [code for code in template.get("requirements", []) if code in known]
@@ -85,16 +106,61 @@ def suggestions_for(risk: Any) -> list[Suggestion]:
     if template is None:
         return []
     made = {control.title.strip().lower(): control.ref for control in risk.controls}
-    return [
-        Suggestion(
-            number=number,
-            title=item["title"],
-            department=item["department"],
-            formalisation_support=bool(item.get("formalisation_support", False)),
-            created_as=made.get(item["title"].strip().lower()),
+    items = template.get("controls", [])
+    heads = department_heads([item["department"] for item in items])
+    headless = {name for name, (_, head) in heads.items() if head is None}
+    owners = eligible_owners({heads[name][0] for name in headless}) if headless else {}
+    suggestions = []
+    for number, item in enumerate(items, start=1):
+        department_id, head = heads.get(item["department"].lower(), (None, None))
+        suggestions.append(
+            Suggestion(
+                number=number,
+                title=item["title"],
+                department=item["department"],
+                formalisation_support=bool(item.get("formalisation_support", False)),
+                created_as=made.get(item["title"].strip().lower()),
+                head=head,
+                owners=tuple(owners.get(department_id, ())) if head is None else (),
+            )
         )
-        for number, item in enumerate(template.get("controls", []), start=1)
-    ]
+    return suggestions
+
+
+def department_heads(names: list[str]) -> dict[str, tuple[int, str | None]]:
+    """Active departments by lower-case name -> (id, name of its active head or None), one query.
+
+    The head is the one the controls service defaults to (`default_owner`: the first by id)."""
+    from riskreg.auth.models import Role, User
+
+    is_head = sa.and_(
+        User.department_id == Department.id, User.role == Role.DEPARTMENT_HEAD, User.active.is_(True)
+    )
+    rows = db.session.execute(
+        sa.select(sa.func.lower(Department.name), Department.id, User.name)
+        .outerjoin(User, is_head)
+        .where(sa.func.lower(Department.name).in_({name.lower() for name in names}), Department.active)
+        .order_by(Department.id, User.id)
+    )
+    heads: dict[str, tuple[int, str | None]] = {}
+    for name, department_id, head in rows:
+        heads.setdefault(name, (department_id, head))
+    return heads
+
+
+def eligible_owners(department_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """Who may own a control of each department: its active members and people in no department."""
+    from riskreg.auth.models import User
+
+    users = db.session.execute(
+        sa.select(User.id, User.name, User.department_id)
+        .where(
+            User.active.is_(True),
+            sa.or_(User.department_id.is_(None), User.department_id.in_(department_ids)),
+        )
+        .order_by(User.name, User.id)
+    ).all()
+    return {d: [(u.id, u.name) for u in users if u.department_id in (None, d)] for d in department_ids}
 
 
 def suggestion(risk: Any, number: int) -> dict[str, Any]:
@@ -107,10 +173,18 @@ def suggestion(risk: Any, number: int) -> dict[str, Any]:
     return items[number - 1]
 
 
-def create_suggested_control(risk: Any, template_control: dict[str, Any], actor: Any) -> Any:
+def create_suggested_control(
+    risk: Any,
+    template_control: dict[str, Any],
+    actor: Any,
+    due_date: date | None,
+    owner_id: int | None = None,
+) -> Any:
     """A planned control from a template's suggestion, mitigating `risk`; flushes only.
 
-    The department is named in the template, the owner defaults to its head, and the control is
+    The department is named in the template; the person gives the due date, and the owner unless
+    the department has an active head (the default). Without them the controls service refuses,
+    with the field named: nothing is created that belongs to nobody or is never due. The control is
     audited and linked to the risk by the controls service, so the risk's History shows the link as
     it does for a control added on the risk page. The control then takes the risk's standard
     requirements (an audited update of the control), so what the risk is relevant to shows as
@@ -140,14 +214,16 @@ def create_suggested_control(risk: Any, template_control: dict[str, Any], actor:
         "title": title,
         "description": f"Suggested by risk template {risk.template_code} for {risk.ref}.",
         "department_id": department.id,
-        "owner_id": None,  # the department's head
-        "due_date": None,
+        "owner_id": owner_id,  # None: the department's head
+        "due_date": due_date,
         "formalisation_support": bool(template_control.get("formalisation_support", False)),
     }
     try:
         control = services.create_control(data, actor, risks=[risk])
         links.set_control_requirements(control, links.linked_codes("risk", risk.id), actor)
-    except (services.ControlRuleError, links.LinkError) as error:
+    except services.ControlRuleError as error:
+        raise SuggestionError(str(error), error.field) from error
+    except links.LinkError as error:
         raise SuggestionError(str(error)) from error
     logger.info("control %s created from template %s for %s", control.ref, risk.template_code, risk.ref)
     return control

@@ -14,13 +14,14 @@ from werkzeug.exceptions import BadRequest
 from riskreg import editing
 from riskreg.auth.permissions import Permission, can_manage_controls, permission_required
 from riskreg.extensions import db
+from riskreg.forms import ActionForm
 from riskreg.params import is_digits
 from riskreg.risks.models import Direction
 from riskreg.risks.queries import risk_with_links
 from riskreg.standards import coverage, links, settings
 from riskreg.standards import templates as risk_templates
 from riskreg.standards.evidence import requirement_evidence
-from riskreg.standards.forms import ControlRequirementsForm, FrameworksForm
+from riskreg.standards.forms import ControlRequirementsForm, FrameworksForm, SuggestedControlForm
 from riskreg.standards.models import Requirement
 
 
@@ -130,29 +131,44 @@ def _linked(control: Any) -> dict[str, Any]:
 
 @permission_required(Permission.MANAGE_CONTROLS)
 def create_suggested_control(risk_id: int):
-    """One click: create suggestion number N of the risk's template as a planned control."""
-    from riskreg.forms import ActionForm
-
+    """Create suggestion number N of the risk's template as a planned control, with the due date
+    (and the owner, where its department has no head) given on the risk's page; without them, a
+    small form asks for them and nothing is created."""
     risk = risk_with_links(risk_id)
     if risk is None:
         abort(404, f"There is no risk with id {risk_id}.")
     target = url_for("risks.detail", risk_id=risk.id) + "#suggested-controls"
+    form = SuggestedControlForm()
+    raw = (form.number.data or "").strip()
     if not ActionForm().validate_on_submit():
         flash("The form expired; reload the page and try again.", "error")
         return redirect(target)
-    raw = (request.form.get("number") or "").strip()
     if not can_manage_controls(current_user, risk):  # the role is checked above: the risk is archived
         flash(f"{risk.ref} is archived: restore it before adding controls.", "error")
-    elif not is_digits(raw) or len(raw) > 3:
+        return redirect(target)
+    if not is_digits(raw) or len(raw) > 3:
         flash("Choose one of the suggested controls.", "error")
-    else:
+        return redirect(target)
+    try:
+        item = risk_templates.suggestion(risk, int(raw))
+    except risk_templates.SuggestionError as error:
+        flash(str(error), "error")
+        return redirect(target)
+    offered = risk_templates.suggestions_for(risk)[int(raw) - 1]
+    form.set_owners(offered.head, offered.owners)
+    if form.validate():
         try:
-            item = risk_templates.suggestion(risk, int(raw))
-            control = risk_templates.create_suggested_control(risk, item, current_user)
+            control = risk_templates.create_suggested_control(
+                risk, item, current_user, form.due_date.data, form.owner_id.data
+            )
         except risk_templates.SuggestionError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            if error.field not in ("due_date", "owner_id"):
+                flash(str(error), "error")
+                return redirect(target)
+            getattr(form, error.field).errors.append(str(error))
         else:
             db.session.commit()
             flash(f"Control {control.ref} “{control.title}” created for {risk.ref}.", "success")
-    return redirect(target)
+            return redirect(target)
+    return render_template("standards/suggested_control.html", risk=risk, suggestion=offered, form=form)

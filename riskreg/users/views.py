@@ -23,7 +23,7 @@ FIELDS = ("name", "role", "department_id", "active")
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    role = EnumSelectField("Role", Role)
+    role = EnumSelectField("Role", Role, choose="Choose the user's role.")
     department_id = IdSelectField("Department", blank="—")
     active = BooleanField("Active", default=True)
     password = PasswordField("Password", validators=[Optional(), Length(min=12, max=128)])
