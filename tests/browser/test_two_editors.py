@@ -109,7 +109,7 @@ def test_two_editors_keep_each_others_changes(browsing, other, live_server, sign
     expect(second.get_by_role("heading", level=1)).to_have_text(
         "Encroachment by 300 miners on the northern lease"
     )
-    browsing.keep("two-editors-merged")
+    browsing.kept["two-editors-merged"] = second.screenshot(full_page=True)  # kept if it passes
 
     risk, updates = saved(live_server, risk_id)
     assert (risk.title, risk.residual_likelihood) == ("Encroachment by 300 miners on the northern lease", 3)
@@ -150,7 +150,7 @@ def test_the_second_editor_chooses_when_both_change_the_same_field(browsing, oth
     expect(panel).not_to_contain_text("Nothing has been overwritten")
     expect(form.get_by_label("Residual likelihood", exact=True)).to_have_value("3")  # theirs merged in
     expect(form.get_by_label("Cause", exact=True)).to_have_value("No retort programme")  # yours kept
-    browsing.keep("two-editors-conflict")
+    browsing.kept["two-editors-conflict"] = second.screenshot(full_page=True)
 
     save(second)  # without choosing
     expect(second.get_by_role("alert").filter(has_text="saved this risk")).to_contain_text(
