@@ -55,6 +55,12 @@ class Config:
     EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     IMPORT_MAX_ROWS = 20_000
+    # What openpyxl would build before the first row is read (imports/xmlcount.py); a register of
+    # IMPORT_MAX_ROWS risks, saved by Excel, stays far below each.
+    IMPORT_MAX_SHARED_STRINGS = 200_000
+    IMPORT_MAX_STYLES = 5_000  # cell formats, fonts, fills, borders, number formats
+    IMPORT_MAX_SHEET_CELLS = 1_000_000  # per sheet
+    IMPORT_MAX_SHEET_ROWS = 100_000  # per sheet
     UPLOAD_DIR: str | None = None  # default: <instance>/uploads
 
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a hash method, not a password); OWASP minimum
@@ -116,7 +122,14 @@ class Config:
         secure = env_bool("RISKREG_SECURE_COOKIES", config["SESSION_COOKIE_SECURE"])
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure
         config["EVIDENCE_MAX_BYTES"] = env_int("RISKREG_EVIDENCE_MAX_BYTES", config["EVIDENCE_MAX_BYTES"])
-        config["IMPORT_MAX_BYTES"] = env_int("RISKREG_IMPORT_MAX_BYTES", config["IMPORT_MAX_BYTES"])
+        for key in (
+            "IMPORT_MAX_BYTES",
+            "IMPORT_MAX_SHARED_STRINGS",
+            "IMPORT_MAX_STYLES",
+            "IMPORT_MAX_SHEET_CELLS",
+            "IMPORT_MAX_SHEET_ROWS",
+        ):
+            config[key] = env_int(f"RISKREG_{key}", config[key])
         config["MAX_CONTENT_LENGTH"] = (
             max(config["EVIDENCE_MAX_BYTES"], config["IMPORT_MAX_BYTES"]) + 1024 * 1024
         )
