@@ -60,6 +60,8 @@ def register_extensions(app: Flask) -> None:
 
 def configure_engine(engine: sa.Engine) -> None:
     """SQLite: foreign keys on, WAL, a busy timeout, and BEGIN IMMEDIATE for writers."""
+    from riskreg.database import request_may_write
+
     if engine.dialect.name != "sqlite":
         return
 
@@ -77,14 +79,9 @@ def configure_engine(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
         # Deferred transactions that later write can fail with SQLITE_BUSY under several workers;
-        # IMMEDIATE takes the write lock up front and waits for busy_timeout instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
-
-
-def _request_may_write() -> bool:
-    from flask import has_request_context, request
-
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        # IMMEDIATE takes the write lock up front and waits for busy_timeout instead. A writing
+        # request's read-only stretch (sign-in before its password hash) takes no lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if request_may_write() else "BEGIN")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -64,8 +64,12 @@ class Config:
     UPLOAD_DIR: str | None = None  # default: <instance>/uploads
 
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a hash method, not a password); OWASP minimum
-    LOGIN_MAX_FAILURES = 10
-    LOGIN_LOCKOUT_MINUTES = 15
+    # Failed sign-ins slow down further attempts (auth/throttle.py); none locks an account.
+    LOGIN_FREE_FAILURES = 5  # per account and source, before the first wait (2 s, then doubling)
+    LOGIN_MAX_WAIT_SECONDS = 15 * 60
+    LOGIN_ACCOUNT_FREE_FAILURES = 20  # per account, from every source together
+    LOGIN_ACCOUNT_MAX_WAIT_SECONDS = 60  # short: many sources must not keep the real user out
+    LOGIN_FAILURE_MEMORY_HOURS = 24
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN = "20 per minute"
     RATELIMIT_HEADERS_ENABLED = False
