@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from riskreg.config import ROOT, Config
 
@@ -31,6 +32,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     if isinstance(config, dict):  # an explicit mapping (tests, scripts) beats the environment
         app.config.update(config)
 
+    configure_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -44,6 +46,18 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def configure_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT reverse proxies, take the client's address (the rate limits and the
+    sign-in throttle count per address) and scheme (https: Secure cookies and HSTS) from the
+    X-Forwarded-For and X-Forwarded-Proto headers those proxies set. The Host header is not taken
+    from X-Forwarded-Host: the proxy passes the original one (nginx: proxy_set_header Host $host)."""
+    count = app.config["PROXY_COUNT"]
+    if count < 0:
+        raise ValueError(f"RISKREG_PROXY_COUNT must be 0 or more, not {count}")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
 def register_extensions(app: Flask) -> None:
     from riskreg import models  # noqa: F401  (every table known before create_all / autogenerate)
     from riskreg.extensions import csrf, db, limiter, login_manager, migrate
@@ -51,7 +65,10 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", Config.RATELIMIT_STORAGE_URI)
+    config = app.config
+    config["RATELIMIT_STORAGE_URI"] = (
+        config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+    )
     limiter.init_app(app)
     login_manager.init_app(app)
     with app.app_context():

@@ -70,7 +70,13 @@ class Config:
     LOGIN_ACCOUNT_FREE_FAILURES = 20  # per account, from every source together
     LOGIN_ACCOUNT_MAX_WAIT_SECONDS = 60  # short: many sources must not keep the real user out
     LOGIN_FAILURE_MEMORY_HOURS = 24
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Where Flask-Limiter counts: RATELIMIT_STORAGE_URI if given, else REDIS_URL, else each
+    # worker's own memory (resolved in create_app). Redis makes every worker and host count together.
+    RATELIMIT_STORAGE_URI: str | None = None
+    REDIS_URL: str | None = None
+    # Reverse proxies in front of riskreg that set X-Forwarded-For and X-Forwarded-Proto (ProxyFix):
+    # 0 trusts no such header; 1 for the usual nginx or load balancer in front of gunicorn.
+    PROXY_COUNT = 0
     RATELIMIT_LOGIN = "20 per minute"
     RATELIMIT_HEADERS_ENABLED = False
 
@@ -114,11 +120,13 @@ class Config:
             "SMTP_PASSWORD",
             "MAIL_FROM",
             "RATELIMIT_STORAGE_URI",
+            "REDIS_URL",
             "BASE_URL",
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
         config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
+        config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
         config["SMTP_STARTTLS"] = env_bool("RISKREG_SMTP_STARTTLS", config["SMTP_STARTTLS"])
         config["REMINDER_HORIZON_DAYS"] = env_int(
             "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]
