@@ -76,11 +76,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def configure_engine(engine: sa.Engine) -> None:
-    """SQLite: foreign keys on, WAL, a busy timeout, and BEGIN IMMEDIATE for writers."""
-    from riskreg.database import request_may_write
+    """SQLite: a private file, foreign keys on, WAL, a busy timeout, and BEGIN IMMEDIATE for writers."""
+    from riskreg.database import create_private_file, request_may_write
 
     if engine.dialect.name != "sqlite":
         return
+    if engine.url.database not in (None, "", ":memory:"):
+        create_private_file(engine.url.database)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:

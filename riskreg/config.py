@@ -103,11 +103,12 @@ class Config:
     def from_environment(cls, config: dict[str, Any], instance_path: str) -> None:
         """Apply RISKREG_* variables on top of the class defaults."""
         env = os.environ
-        config["SQLALCHEMY_DATABASE_URI"] = (
-            env.get("RISKREG_DATABASE_URL")
-            or config.get("SQLALCHEMY_DATABASE_URI")
-            or "sqlite:///" + str(Path(instance_path) / "riskreg.sqlite")
+        config["SQLALCHEMY_DATABASE_URI"] = env.get("RISKREG_DATABASE_URL") or config.get(
+            "SQLALCHEMY_DATABASE_URI"
         )
+        if not config["SQLALCHEMY_DATABASE_URI"]:
+            private_folder(Path(instance_path))
+            config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(instance_path) / "riskreg.sqlite")
         config["SECRET_KEY"] = (
             env.get("RISKREG_SECRET_KEY") or config.get("SECRET_KEY") or instance_secret(instance_path)
         )
@@ -152,7 +153,7 @@ def instance_secret(instance_path: str) -> str:
     path = Path(instance_path) / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     key = secrets.token_hex(32)
     # O_EXCL: when two workers start at once, the second reads what the first wrote.
     try:
@@ -162,6 +163,12 @@ def instance_secret(instance_path: str) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def private_folder(path: Path) -> None:
+    """The instance folder (secret key, SQLite database) is created readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, exist_ok=True)
 
 
 class TestConfig(Config):

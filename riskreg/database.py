@@ -1,9 +1,12 @@
-"""When a request takes SQLite's write lock, and the read-only stretches that must not take it."""
+"""SQLite: when a request takes the write lock, the read-only stretches that must not take it, and
+a database file that only riskreg's own user can read."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import g, has_request_context, request
 
@@ -31,3 +34,16 @@ def read_phase() -> Iterator[None]:
     finally:
         db.session.rollback()
         g.riskreg_reading = False
+
+
+def create_private_file(database: str) -> None:
+    """Create the SQLite file 0600 before SQLite would (0644 under the usual umask): SQLite gives
+    the -wal and -shm files it makes later the database file's own mode. An existing file is left
+    as it is; a missing folder is left for SQLite to report."""
+    path = Path(database)
+    if not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # empty: a valid database
+    except FileExistsError:
+        pass
