@@ -55,7 +55,7 @@ def configure_proxies(app: Flask) -> None:
     if count < 0:
         raise ValueError(f"RISKREG_PROXY_COUNT must be 0 or more, not {count}")
     if count:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def register_extensions(app: Flask) -> None:

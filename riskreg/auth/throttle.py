@@ -82,7 +82,8 @@ def record_failure(key: str, source: str, now: datetime) -> None:
     table = SignInThrottle.__table__
     db.session.execute(sa.delete(table).where(table.c.last_failure_at < now - memory))
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for row_source, rule in ((source, rules()["source"]), (EVERY_SOURCE, rules()[EVERY_SOURCE])):
+    rule_of = rules()
+    for row_source, rule in ((source, rule_of["source"]), (EVERY_SOURCE, rule_of[EVERY_SOURCE])):
         statement = insert(table).values(
             account_key=key, source=row_source, failures=1, last_failure_at=now, blocked_until=None
         )
