@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from riskreg.config import ROOT, Config
 
@@ -31,6 +32,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     if isinstance(config, dict):  # an explicit mapping (tests, scripts) beats the environment
         app.config.update(config)
 
+    configure_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -44,6 +46,18 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def configure_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT reverse proxies, take the client's address (the rate limits and the
+    sign-in throttle count per address) and scheme (https: Secure cookies and HSTS) from the
+    X-Forwarded-For and X-Forwarded-Proto headers those proxies set. The Host header is not taken
+    from X-Forwarded-Host: the proxy passes the original one (nginx: proxy_set_header Host $host)."""
+    count = app.config["PROXY_COUNT"]
+    if count < 0:
+        raise ValueError(f"RISKREG_PROXY_COUNT must be 0 or more, not {count}")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
 def register_extensions(app: Flask) -> None:
     from riskreg import models  # noqa: F401  (every table known before create_all / autogenerate)
     from riskreg.extensions import csrf, db, limiter, login_manager, migrate
@@ -51,7 +65,10 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", Config.RATELIMIT_STORAGE_URI)
+    config = app.config
+    config["RATELIMIT_STORAGE_URI"] = (
+        config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+    )
     limiter.init_app(app)
     login_manager.init_app(app)
     with app.app_context():
@@ -59,9 +76,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def configure_engine(engine: sa.Engine) -> None:
-    """SQLite: foreign keys on, WAL, a busy timeout, and BEGIN IMMEDIATE for writers."""
+    """SQLite: a private file, foreign keys on, WAL, a busy timeout, and BEGIN IMMEDIATE for writers."""
+    from riskreg.database import create_private_file, request_may_write
+
     if engine.dialect.name != "sqlite":
         return
+    if engine.url.database not in (None, "", ":memory:"):
+        create_private_file(engine.url.database)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
@@ -77,14 +98,9 @@ def configure_engine(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
         # Deferred transactions that later write can fail with SQLITE_BUSY under several workers;
-        # IMMEDIATE takes the write lock up front and waits for busy_timeout instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
-
-
-def _request_may_write() -> bool:
-    from flask import has_request_context, request
-
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        # IMMEDIATE takes the write lock up front and waits for busy_timeout instead. A writing
+        # request's read-only stretch (sign-in before its password hash) takes no lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if request_may_write() else "BEGIN")
 
 
 def register_blueprints(app: Flask) -> None:

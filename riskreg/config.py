@@ -55,12 +55,28 @@ class Config:
     EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     IMPORT_MAX_ROWS = 20_000
+    # What openpyxl would build before the first row is read (imports/xmlcount.py); a register of
+    # IMPORT_MAX_ROWS risks, saved by Excel, stays far below each.
+    IMPORT_MAX_SHARED_STRINGS = 200_000
+    IMPORT_MAX_STYLES = 5_000  # cell formats, fonts, fills, borders, number formats
+    IMPORT_MAX_SHEET_CELLS = 1_000_000  # per sheet
+    IMPORT_MAX_SHEET_ROWS = 100_000  # per sheet
     UPLOAD_DIR: str | None = None  # default: <instance>/uploads
 
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a hash method, not a password); OWASP minimum
-    LOGIN_MAX_FAILURES = 10
-    LOGIN_LOCKOUT_MINUTES = 15
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Failed sign-ins slow down further attempts (auth/throttle.py); none locks an account.
+    LOGIN_FREE_FAILURES = 5  # per account and source, before the first wait (2 s, then doubling)
+    LOGIN_MAX_WAIT_SECONDS = 15 * 60
+    LOGIN_ACCOUNT_FREE_FAILURES = 20  # per account, from every source together
+    LOGIN_ACCOUNT_MAX_WAIT_SECONDS = 60  # short: many sources must not keep the real user out
+    LOGIN_FAILURE_MEMORY_HOURS = 24
+    # Where Flask-Limiter counts: RATELIMIT_STORAGE_URI if given, else REDIS_URL, else each
+    # worker's own memory (resolved in create_app). Redis makes every worker and host count together.
+    RATELIMIT_STORAGE_URI: str | None = None
+    REDIS_URL: str | None = None
+    # Reverse proxies in front of riskreg that set X-Forwarded-For and X-Forwarded-Proto (ProxyFix):
+    # 0 trusts no such header; 1 for the usual nginx or load balancer in front of gunicorn.
+    PROXY_COUNT = 0
     RATELIMIT_LOGIN = "20 per minute"
     RATELIMIT_HEADERS_ENABLED = False
 
@@ -87,11 +103,12 @@ class Config:
     def from_environment(cls, config: dict[str, Any], instance_path: str) -> None:
         """Apply RISKREG_* variables on top of the class defaults."""
         env = os.environ
-        config["SQLALCHEMY_DATABASE_URI"] = (
-            env.get("RISKREG_DATABASE_URL")
-            or config.get("SQLALCHEMY_DATABASE_URI")
-            or "sqlite:///" + str(Path(instance_path) / "riskreg.sqlite")
+        config["SQLALCHEMY_DATABASE_URI"] = env.get("RISKREG_DATABASE_URL") or config.get(
+            "SQLALCHEMY_DATABASE_URI"
         )
+        if not config["SQLALCHEMY_DATABASE_URI"]:
+            private_folder(Path(instance_path))
+            config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(instance_path) / "riskreg.sqlite")
         config["SECRET_KEY"] = (
             env.get("RISKREG_SECRET_KEY") or config.get("SECRET_KEY") or instance_secret(instance_path)
         )
@@ -104,11 +121,13 @@ class Config:
             "SMTP_PASSWORD",
             "MAIL_FROM",
             "RATELIMIT_STORAGE_URI",
+            "REDIS_URL",
             "BASE_URL",
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
         config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
+        config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
         config["SMTP_STARTTLS"] = env_bool("RISKREG_SMTP_STARTTLS", config["SMTP_STARTTLS"])
         config["REMINDER_HORIZON_DAYS"] = env_int(
             "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]
@@ -116,7 +135,14 @@ class Config:
         secure = env_bool("RISKREG_SECURE_COOKIES", config["SESSION_COOKIE_SECURE"])
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure
         config["EVIDENCE_MAX_BYTES"] = env_int("RISKREG_EVIDENCE_MAX_BYTES", config["EVIDENCE_MAX_BYTES"])
-        config["IMPORT_MAX_BYTES"] = env_int("RISKREG_IMPORT_MAX_BYTES", config["IMPORT_MAX_BYTES"])
+        for key in (
+            "IMPORT_MAX_BYTES",
+            "IMPORT_MAX_SHARED_STRINGS",
+            "IMPORT_MAX_STYLES",
+            "IMPORT_MAX_SHEET_CELLS",
+            "IMPORT_MAX_SHEET_ROWS",
+        ):
+            config[key] = env_int(f"RISKREG_{key}", config[key])
         config["MAX_CONTENT_LENGTH"] = (
             max(config["EVIDENCE_MAX_BYTES"], config["IMPORT_MAX_BYTES"]) + 1024 * 1024
         )
@@ -127,7 +153,7 @@ def instance_secret(instance_path: str) -> str:
     path = Path(instance_path) / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     key = secrets.token_hex(32)
     # O_EXCL: when two workers start at once, the second reads what the first wrote.
     try:
@@ -137,6 +163,12 @@ def instance_secret(instance_path: str) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def private_folder(path: Path) -> None:
+    """The instance folder (secret key, SQLite database) is created readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, exist_ok=True)
 
 
 class TestConfig(Config):

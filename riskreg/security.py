@@ -1,8 +1,17 @@
-"""Security headers and the one place that says which pages need no sign-in."""
+"""Security headers, Secure cookies over https, and the one place that says which pages need no
+sign-in.
+
+Over https (as the client sees it: behind RISKREG_PROXY_COUNT proxies ProxyFix reads
+X-Forwarded-Proto) every cookie is marked Secure and HSTS is sent, with no setting needed;
+RISKREG_SECURE_COOKIES=true does both on every request (a proxy that does not say https).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from typing import Any
+
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 from riskreg.extensions import login_manager
@@ -27,7 +36,66 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Browser features riskreg never uses, denied to the pages and anything they might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def over_https(app: Flask) -> bool:
+    return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
+
+
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure over https; and since the session is saved after every
+    after_request hook (Flask-Login's remember-me cookie included), every cookie of the response
+    is marked Secure here too."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return over_https(app)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        super().save_session(app, session, response)
+        if over_https(app):
+            mark_cookies_secure(response)
+
+
+def mark_cookies_secure(response: Response) -> None:
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies:
+        return
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+        response.headers.add("Set-Cookie", cookie if "secure" in attributes else f"{cookie}; Secure")
+
+
 def register(app: Flask) -> None:
+    app.session_interface = HttpsAwareSessionInterface()
+
     @app.before_request
     def _require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
@@ -44,9 +112,10 @@ def register(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         if request.endpoint != "static" and "Cache-Control" not in headers:
             # Register data must not linger in shared caches or the back button after logout.
             headers["Cache-Control"] = "no-store"
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if over_https(app):
+            headers.setdefault("Strict-Transport-Security", HSTS)
         return response

@@ -59,6 +59,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/users/new", ADMIN),
     ("GET", "/users/{user}/edit", ADMIN),
     ("POST", "/users/{user}/edit", ADMIN),
+    ("POST", "/users/{user}/unlock", ADMIN),
     ("GET", "/controls", ALL),
     ("GET", "/controls/mine", ALL),
     ("GET", "/controls/{control}", ALL),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import re
 import zipfile
 from collections.abc import Callable, Iterable
@@ -82,9 +83,12 @@ def sheet_from_rows(rows: Iterable[Iterable[Any]], title: str = "Register") -> b
 
 
 def upload(client: FlaskClient, data: bytes, filename: str = "register.xlsx"):
-    return client.post(
+    response = client.post(
         "/import", data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data"
     )
+    # Werkzeug's client spools a body over 500 KB to a temporary file, closed only with redirects
+    response.request.input_stream.close()
+    return response
 
 
 def token_of(response) -> str:
@@ -134,6 +138,57 @@ def with_entities(data: bytes, part: str = "xl/worksheets/sheet1.xml") -> bytes:
     payload = xml[:declaration_end] + doctype + xml[declaration_end:]
     payload = payload.replace(b"<is><t>", b"<is><t>&xxe;&lol2;", 1)
     return rezip(data, replace={part: payload})
+
+
+MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+SST_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+
+
+def repeated(element: bytes, count: int) -> bytes:
+    """`count` copies of an element with a random comment after every 700 bytes or so, so that the
+    part deflates about 60:1: a bomb that stays under the ratio gate, as the attack suite's did."""
+    noise = random.Random(count)
+    per = max(1, 700 // len(element))
+    blocks, rest = divmod(count, per)
+    block = element * per
+    return b"".join(block + b"<!--%x-->" % noise.getrandbits(48) for _ in range(blocks)) + element * rest
+
+
+def with_shared_strings(data: bytes, count: int, part: str = "xl/sharedStrings.xml") -> bytes:
+    """The workbook with a shared-string table of `count` strings (openpyxl loads them all at open;
+    openpyxl itself writes inline strings, Excel writes such a table)."""
+    sst = b'<sst xmlns="%s">%s</sst>' % (MAIN_NS, repeated(b"<si><t>a</t></si>", count))
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        types = source.read("[Content_Types].xml")
+    override = b'<Override PartName="/%s" ContentType="%s"/></Types>' % (part.encode(), SST_TYPE)
+    return rezip(data, replace={"[Content_Types].xml": types.replace(b"</Types>", override)}, add={part: sst})
+
+
+def styles_bomb(data: bytes, count: int) -> bytes:
+    """The workbook with `count` cell formats in its stylesheet (openpyxl builds each at open)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        styles = source.read("xl/styles.xml")
+    xf = b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    bomb = re.sub(
+        rb"<cellXfs[^>]*>.*?</cellXfs>",
+        lambda _: b'<cellXfs count="%d">%s</cellXfs>' % (count, repeated(xf, count)),
+        styles,
+        count=1,
+        flags=re.S,
+    )
+    assert bomb != styles
+    return rezip(data, replace={"xl/styles.xml": bomb})
+
+
+def sheet_bomb(data: bytes, element: bytes, count: int, part: str = "xl/worksheets/sheet1.xml") -> bytes:
+    """The Register sheet with `count` more `element`s (cells or rows) at the end of its data."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        sheet = source.read(part)
+    extra = repeated(element, count)
+    if element.startswith(b"<c"):
+        extra = b"<row>" + extra + b"</row>"
+    assert b"</sheetData>" in sheet
+    return rezip(data, replace={part: sheet.replace(b"</sheetData>", extra + b"</sheetData>", 1)})
 
 
 def ole_file() -> bytes:

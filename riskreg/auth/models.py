@@ -1,4 +1,4 @@
-"""Users and their roles."""
+"""Users and their roles, and the failed sign-ins that slow down further attempts."""
 
 from __future__ import annotations
 
@@ -40,8 +40,6 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     # Part of the login cookie's id; rotating it signs out every copy of an old cookie.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -59,3 +57,22 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins of one account from one source (a client address, or "*" for every source
+    together); auth/throttle.py turns them into a wait. Kept in the database so that every worker
+    and host agrees."""
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A keyed hash of the email as typed: known and unknown emails are throttled alike, and no
+    # mistyped email (or password typed into the email field) is stored.
+    account_key: Mapped[str] = mapped_column(sa.String(64))
+    source: Mapped[str] = mapped_column(sa.String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    blocked_until: Mapped[datetime | None]
+
+    __table_args__ = (sa.UniqueConstraint("account_key", "source", name="uq_sign_in_throttles_key_source"),)

@@ -1,9 +1,9 @@
-"""Passwords, sign-in checks with a per-account lockout kept in the database, and user creation."""
+"""Passwords, sign-in checks (throttled after failures, throttle.py), and user creation."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -12,7 +12,9 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from riskreg import audit
+from riskreg.auth import throttle
 from riskreg.auth.models import Role, User
+from riskreg.database import read_phase
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
@@ -25,7 +27,7 @@ MAX_PASSWORD_LENGTH = 128
 
 @lru_cache(maxsize=4)
 def _dummy_hash(method: str) -> str:
-    """Checked when the email is unknown or locked, with the real method, so every failure costs the same."""
+    """Checked when the email is unknown, with the real method, so every failure costs the same."""
     return generate_password_hash("riskreg-timing-equaliser", method=method)
 
 
@@ -48,33 +50,42 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user if the credentials are right and the account is usable; None otherwise.
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user, or None with the seconds to wait (0: none)."""
 
-    Failures are counted per account; after LOGIN_MAX_FAILURES the account is locked for
-    LOGIN_LOCKOUT_MINUTES (kept in the database, so every worker and host agrees).
+    user: User | None
+    wait_seconds: int = 0
+
+
+def authenticate(email: str, password: str, source: str | None = None) -> SignIn:
+    """Check the credentials, unless this account must wait after failures from this source
+    (throttle.py); the outcome is flushed, the caller commits.
+
+    On SQLite the user is read in a transaction that takes no write lock and is ended before the
+    password hash (hundreds of milliseconds by design) is checked; the outcome is then written in
+    a short write transaction, so a burst of sign-ins never keeps other writers waiting.
     """
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
-        return None
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
-        logger.warning("sign-in refused for locked account %s", user.id)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            logger.warning("account %s locked after repeated failed sign-ins", user.id)
-        db.session.commit()
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+    email, source = normalise_email(email), throttle.clean_source(source)
+    key, now = throttle.account_key(email), utcnow()
+    with read_phase():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        found = (user.id, user.password_hash, user.active) if user is not None else None
+        wait = throttle.seconds_to_wait(key, source, now)
+    if wait:
+        logger.warning("sign-in throttled for %ss from %s", wait, source)
+        return SignIn(None, wait)
+    stored_hash = found[1] if found else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+    valid = check_password_hash(stored_hash, password) and found is not None and found[2]
+    if not valid:
+        throttle.record_failure(key, source, now)
+        db.session.flush()
+        return SignIn(None)
+    throttle.forget_failures(key, source)
+    user = db.session.get(User, found[0])
     user.last_login_at = now
-    return user
+    db.session.flush()
+    return SignIn(user)
 
 
 def find_department(name: str | None) -> Department | None:
@@ -127,9 +138,37 @@ def create_user(
         "create",
         actor,
         {
+            "name": [None, user.name],
             "email": [None, email],
             "role": [None, role.value],
             "department": [None, dept.name if dept else None],
+            "active": [None, user.active],
         },
     )
     return user
+
+
+def sign_in_records(users: list[User]) -> dict[int, throttle.Record]:
+    """The failed sign-ins on record for each of these users who has any (the users page)."""
+    keys = {throttle.account_key(user.email): user.id for user in users}
+    return {keys[key]: record for key, record in throttle.records(list(keys)).items()}
+
+
+def unlock_sign_in(user: User, actor: Any) -> bool:
+    """Forget the user's failed sign-ins from every source, so they may try again at once (audited)."""
+    key = throttle.account_key(user.email)
+    record = throttle.records([key]).get(key)
+    if record is None:
+        return False
+    throttle.unlock(key)
+    audit.record(
+        "user",
+        user.id,
+        "unlock_sign_in",
+        actor,
+        {
+            "failed_sign_ins": [record.failures, 0],
+            "sign_in_blocked_until": [audit.plain(record.blocked_until), None],
+        },
+    )
+    return True

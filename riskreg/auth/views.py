@@ -44,16 +44,30 @@ def login():
         return redirect(url_for("index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.password.errors.append("Invalid email or password.")
-        else:
+        # remote_addr is the client's own address behind RISKREG_PROXY_COUNT proxies (ProxyFix)
+        outcome = services.authenticate(form.email.data, form.password.data, request.remote_addr)
+        if outcome.user is not None:
             session.clear()  # a new session on sign-in (no fixation)
             session.permanent = True
-            login_user(user)
-            db.session.commit()
+            login_user(outcome.user)
+        db.session.commit()  # the failure count, or the sign-in time
+        if outcome.user is not None:
             return redirect(safe_next(form.next.data))
+        form.password.errors.append("Invalid email or password.")
+        if outcome.wait_seconds:
+            form.password.errors.append(
+                f"Too many attempts: try again in {wait_words(outcome.wait_seconds)}."
+            )
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(outcome.wait_seconds)}
     return render_template("auth/login.html", form=form)
+
+
+def wait_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minutes"
 
 
 @login_required

@@ -144,6 +144,10 @@ def close(control_id: int):
         db.session.rollback()
         field_error(form, error)
         return render_detail(get_control_or_404(control_id), close_form=form)
+    except evidence.StorageFull as error:  # the files are removed again, the control is unchanged
+        db.session.rollback()
+        form.evidence.errors.append(str(error))
+        return render_detail(get_control_or_404(control_id), close_form=form)
     except (services.ControlConflict, StaleDataError):
         return conflict(control_id, form.return_to.data)
     extra = f" with {len(stored)} evidence file{'s' if len(stored) != 1 else ''}" if stored else ""
@@ -163,10 +167,15 @@ def add_evidence(control_id: int):
     if not valid or form.evidence.errors:
         return render_detail(control, evidence_form=form)
     ref = control.ref  # after the commit the view must not touch the database
-    with evidence.FileBatch() as batch:
-        stored = [batch.store(upload, kind) for upload, kind in uploads]
-        services.add_evidence(control, stored, current_user)
-        db.session.commit()
+    try:
+        with evidence.FileBatch() as batch:
+            stored = [batch.store(upload, kind) for upload, kind in uploads]
+            services.add_evidence(control, stored, current_user)
+            db.session.commit()
+    except evidence.StorageFull as error:
+        db.session.rollback()
+        form.evidence.errors.append(str(error))
+        return render_detail(get_control_or_404(control_id), evidence_form=form)
     flash(f"Evidence added to {ref}.", "success")
     return back(control_id, form.return_to.data)
 

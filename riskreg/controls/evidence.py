@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -12,9 +13,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 from flask import current_app
 from werkzeug.datastructures import FileStorage
+from werkzeug.http import dump_options_header
 from werkzeug.utils import secure_filename
 
 logger = logging.getLogger(__name__)
@@ -23,6 +26,7 @@ CHUNK = 64 * 1024
 SNIFF_BYTES = 8 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 STORED_NAME = re.compile(r"^[0-9a-f]{32,64}$")
+STORAGE_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,10 @@ ALLOWED_EXTENSIONS = ", ".join(sorted({ext.lstrip(".") for ext in KINDS}))
 
 class EvidenceError(ValueError):
     """The file cannot be accepted; the message says why, naming the file."""
+
+
+class StorageFull(EvidenceError):
+    """The disk (or the service's quota) has no room for the file."""
 
 
 @dataclass
@@ -194,21 +202,30 @@ class FileBatch:
             self.discard()
 
     def store(self, upload: FileStorage, kind: Kind) -> StoredFile:
+        """Write the file under a random name; a full disk is a StorageFull, the file removed."""
         stored_name = secrets.token_hex(24)
         path = storage_dir() / stored_name
         digest = hashlib.sha256()
-        size = 0
         upload.stream.seek(0)
-        # O_EXCL: never overwrite; 0o640: readable by the service group only, never executable.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
         result = StoredFile(path, stored_name, clean_name(upload.filename or ""), kind.content_type, 0, "")
-        self.stored.append(result)  # registered before writing, so a failed write is cleaned up too
-        with os.fdopen(fd, "wb") as out:
-            while chunk := upload.stream.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        result.size_bytes, result.sha256 = size, digest.hexdigest()
+        try:
+            # O_EXCL: never overwrite; 0o640: readable by the service group only, never executable.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            self.stored.append(result)  # registered before writing, so a failed write is cleaned up too
+            with os.fdopen(fd, "wb") as out:
+                while chunk := upload.stream.read(CHUNK):
+                    digest.update(chunk)
+                    result.size_bytes += len(chunk)
+                    out.write(chunk)
+        except OSError as error:
+            if error.errno in STORAGE_FULL:
+                logger.error("evidence storage is full: %s", error)
+                raise StorageFull(
+                    f"{result.original_name} was not saved: the evidence storage is full. Nothing was "
+                    "changed; tell an administrator, then try again."
+                ) from error
+            raise
+        result.sha256 = digest.hexdigest()
         return result
 
     def discard(self) -> None:
@@ -221,20 +238,35 @@ class FileBatch:
 
 
 def clean_name(original: str) -> str:
-    """The name as the user gave it, without any path or control characters (kept for display)."""
-    base = original.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
-    return base[:255] or "evidence"
+    """The name as the user gave it (kept for display), in NFC, without any path, control or
+    formatting characters (bidi overrides, zero-width), line separators turned to spaces."""
+    base = unicodedata.normalize("NFC", original).replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(
+        " " if unicodedata.category(ch) in ("Zl", "Zp", "Zs") else ch
+        for ch in base
+        if unicodedata.category(ch)[0] != "C"
+    )
+    return " ".join(base.split())[:255] or "evidence"
 
 
 def download_name(original: str, fallback_stem: str) -> str:
-    """A safe name for Content-Disposition: secure_filename for ASCII names; a non-ASCII name is
-    cleaned and left to send_file, which adds the RFC 5987 filename* form beside an ASCII one."""
+    """A readable ASCII name for Content-Disposition's filename: accents dropped, anything else
+    unusual replaced (secure_filename), or `fallback_stem` with the extension when little is left."""
     cleaned = clean_name(original)
-    ext = extension(cleaned)
-    if not cleaned.isascii():
-        return cleaned
-    safe = secure_filename(cleaned)
-    if not safe or extension(safe) != ext:
+    dot, ext = cleaned.rpartition(".")[1:]
+    ext = f".{ext.lower()}" if dot else ""  # ".pdf" too, which os.path.splitext takes for a stem
+    ascii_only = unicodedata.normalize("NFKD", cleaned).encode("ascii", "ignore").decode()
+    safe = secure_filename(ascii_only)
+    if not safe.lower().endswith(ext) or not safe[: len(safe) - len(ext)].strip("._-"):
         safe = f"{fallback_stem}{ext}"
     return safe
+
+
+def content_disposition(original: str, fallback_stem: str) -> str:
+    """`attachment` with the ASCII name, plus the real name in RFC 5987's filename* when it differs."""
+    ascii_name = download_name(original, fallback_stem)
+    cleaned = clean_name(original)
+    options = {"filename": ascii_name}
+    if cleaned != ascii_name:
+        options["filename*"] = f"UTF-8''{quote(cleaned, safe='')}"
+    return dump_options_header("attachment", options)

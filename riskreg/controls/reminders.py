@@ -25,6 +25,7 @@ from riskreg.controls.models import Control, ReminderDigest
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import today
+from riskreg.text import single_line
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +107,10 @@ def message(digest: Digest) -> EmailMessage:
     context = {"digest": digest, "base_url": config["BASE_URL"].rstrip("/")}
     msg = EmailMessage()
     msg["From"] = config["MAIL_FROM"]
-    msg["To"] = digest.user.email
-    msg["Subject"] = subject(digest)
+    # Header values never carry a line break, whatever is stored (names are cleaned on the way in,
+    # riskreg.text; this guards rows written before that, or by hand)
+    msg["To"] = single_line(digest.user.email)
+    msg["Subject"] = single_line(subject(digest))
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or "riskreg")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies

@@ -201,6 +201,8 @@ def download(control_id: int, evidence_id: int):
         max_age=0,
         etag=item.sha256,
     )
+    fallback = f"{control.ref}-evidence-{item.id}"
+    response.headers["Content-Disposition"] = evidence.content_disposition(item.original_name, fallback)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, no-store"

@@ -15,6 +15,7 @@ from riskreg.auth.permissions import Permission, permission_required
 from riskreg.controls.models import OPEN_CONTROL_STATUSES, Control
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.text import single_line
 
 FIELDS = ("name", "description", "active")
 
@@ -29,11 +30,12 @@ class DepartmentForm(FlaskForm):
         self.department_id = department_id
 
     def validate_name(self, field) -> None:
+        name = single_line(field.data).strip()  # as it will be stored (riskreg.text)
         clash = db.session.scalar(
-            sa.select(Department.id).where(sa.func.lower(Department.name) == field.data.strip().lower())
+            sa.select(Department.id).where(sa.func.lower(Department.name) == name.lower())
         )
         if clash is not None and clash != self.department_id:
-            raise ValidationError(f"A department called {field.data!r} already exists.")
+            raise ValidationError(f"A department called {name!r} already exists.")
 
 
 @permission_required(Permission.VIEW)

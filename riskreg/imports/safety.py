@@ -1,8 +1,9 @@
-"""The gate in front of openpyxl: refuse hostile or unusable files before any XML is parsed.
+"""The gate in front of openpyxl: refuse hostile or unusable files before openpyxl parses any XML.
 
 openpyxl guards against XML entity tricks only through defusedxml (a dependency; this module
-refuses DTDs itself as well), and not at all against zip bombs or macro-enabled and encrypted
-files. Every refusal is a RefusedFile with a message for the person who uploaded the file.
+refuses DTDs itself as well), and not at all against zip bombs, packages of millions of shared
+strings or styles (xmlcount.py counts them as the parts are inflated), or macro-enabled and
+encrypted files. Every refusal is a RefusedFile with a message for the person who uploaded the file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import io
 import zipfile
 import zlib
 from dataclasses import dataclass
+
+from riskreg.imports.xmlcount import Bounds, PackageCount, PartCount, Stop
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: .xls, or an encrypted .xlsx
 ZIP_MAGIC = b"PK\x03\x04"
@@ -30,6 +33,7 @@ class RefusedFile(ValueError):
 class Limits:
     max_bytes: int
     max_uncompressed: int
+    counts: Bounds  # shared strings, styles, cells and rows
 
 
 def megabytes(size: int) -> str:
@@ -98,29 +102,66 @@ def _check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
 
 
 def _read_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> None:
-    """Inflate every part once, counting real bytes (sizes in a zip header can lie) and refusing DTDs."""
+    """Inflate every part once, counting real bytes (sizes in a zip header can lie), refusing DTDs,
+    and counting the shared strings, styles, cells and rows that openpyxl would build (xmlcount)."""
     total = 0
-    for member in members:
-        name = member.filename.lower()
-        is_xml = name.endswith((".xml", ".rels", ".vml"))
-        size, tail = 0, b""
-        with archive.open(member) as stream:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                total += len(chunk)
-                if size > member.file_size or total > limits.max_uncompressed:
-                    raise RefusedFile(_bomb_message(max(total, member.file_size), limits))
-                if not is_xml:
-                    continue
-                window = tail + chunk  # a marker may straddle two chunks
-                if any(marker in window for marker in DTD_MARKERS):
-                    raise RefusedFile(
-                        f"The workbook part {member.filename} declares a DTD or XML entities, "
-                        "which Excel never writes and riskreg refuses (XML entity attacks)."
-                    )
-                if name == "[content_types].xml" and b"macroEnabled" in window:
-                    raise RefusedFile(_macro_message())
-                tail = chunk[-16:]
+    package = PackageCount(limits.counts)
+    try:
+        for member in members:
+            total = _read_member(archive, member, limits, package.part(member.filename), total)
+    except Stop as stop:
+        raise RefusedFile(_count_message(stop)) from None
+
+
+def _read_member(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, counter: PartCount, total: int
+) -> int:
+    name = member.filename.lower()
+    is_xml = name.endswith((".xml", ".rels", ".vml"))
+    size, tail = 0, b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            total += len(chunk)
+            if size > member.file_size or total > limits.max_uncompressed:
+                raise RefusedFile(_bomb_message(max(total, member.file_size), limits))
+            counter.feed(chunk)  # any part: openpyxl finds shared strings by content type, not name
+            if not is_xml:
+                continue
+            window = tail + chunk  # a marker may straddle two chunks
+            if any(marker in window for marker in DTD_MARKERS):
+                raise Stop("entities", member.filename)
+            if name == "[content_types].xml" and b"macroEnabled" in window:
+                raise RefusedFile(_macro_message())
+            tail = chunk[-16:]
+    counter.close()
+    return total
+
+
+def _count_message(stop: Stop) -> str:
+    if stop.kind == "entities":
+        return (
+            f"The workbook part {stop.part} declares a DTD or XML entities, "
+            "which Excel never writes and riskreg refuses (XML entity attacks)."
+        )
+    if stop.kind == "shared_strings":
+        return (
+            f"This workbook holds more than {stop.bound:,} distinct texts (shared strings), far more "
+            "than a register riskreg can import, so it is not opened. If it is a real register, delete "
+            "every sheet but Register, save it, and import that file (or split it into several)."
+        )
+    if stop.kind == "styles":
+        return (
+            f"This workbook defines more than {stop.bound:,} cell formats (fonts, fills, borders, "
+            "number formats), far more than any register needs, so it is not opened. Paste the "
+            "Register sheet as values into a new workbook and import that."
+        )
+    what = "cells" if stop.kind == "cells" else "rows"
+    return (
+        f"The sheet stored as {stop.part} holds more than {stop.bound:,} {what}, more than riskreg "
+        "imports at once, so the workbook is not opened. Delete the sheets other than Register, or "
+        "split the register into several files."
+    )
 
 
 def _bomb_message(size: int, limits: Limits) -> str:

@@ -22,6 +22,7 @@ from riskreg.dbfaults import Fault, classify
 from riskreg.extensions import db
 from riskreg.imports import preview, reader, safety, services, store
 from riskreg.imports.plan import Lookups, Plan, make_plan
+from riskreg.imports.xmlcount import Bounds
 from riskreg.risks import services as risk_services
 from riskreg.risks.models import Risk
 
@@ -41,7 +42,13 @@ class TokenForm(FlaskForm):
 def limits() -> safety.Limits:
     config = current_app.config
     max_bytes = config["IMPORT_MAX_BYTES"]
-    return safety.Limits(max_bytes, config.get("IMPORT_MAX_UNCOMPRESSED_BYTES") or 20 * max_bytes)
+    counts = Bounds(
+        shared_strings=config["IMPORT_MAX_SHARED_STRINGS"],
+        styles=config["IMPORT_MAX_STYLES"],
+        cells=config["IMPORT_MAX_SHEET_CELLS"],
+        rows=config["IMPORT_MAX_SHEET_ROWS"],
+    )
+    return safety.Limits(max_bytes, config.get("IMPORT_MAX_UNCOMPRESSED_BYTES") or 20 * max_bytes, counts)
 
 
 def read(data: bytes, filename: str) -> reader.RegisterSheet:

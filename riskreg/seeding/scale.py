@@ -168,7 +168,6 @@ def _insert_users(count: int, departments: list[int], rnd: random.Random) -> tup
                 "active": True,
                 "password_hash": password_hash,
                 "session_token": f"{rnd.getrandbits(128):032x}",
-                "failed_logins": 0,
                 "created_at": utcnow(),
             }
         )

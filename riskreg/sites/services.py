@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from riskreg import audit
 from riskreg.extensions import db
 from riskreg.sites.models import Site
+from riskreg.text import single_line
 
 SITE_FIELDS = (
     "name",
@@ -34,7 +35,8 @@ class SiteConflict(Exception):
 
 
 def _check_unique_name(name: str, site_id: int | None) -> None:
-    clash = db.session.scalar(sa.select(Site.id).where(sa.func.lower(Site.name) == name.strip().lower()))
+    name = single_line(name).strip()  # as it will be stored (riskreg.text)
+    clash = db.session.scalar(sa.select(Site.id).where(sa.func.lower(Site.name) == name.lower()))
     if clash is not None and clash != site_id:
         raise SiteError("name", f"A site called {name!r} already exists.")
 

@@ -1,4 +1,5 @@
-"""/users: admins create users, change roles and departments, deactivate accounts."""
+"""/users: admins create users, change roles and departments, deactivate accounts, and unlock
+sign-ins slowed down by failed attempts."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from riskreg.auth.models import Role, User
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.forms import EnumSelectField, IdSelectField
+from riskreg.forms import ActionForm, EnumSelectField, IdSelectField
+from riskreg.modeling import utcnow
 
 FIELDS = ("name", "role", "department_id", "active")
 
@@ -43,7 +45,27 @@ class UserForm(FlaskForm):
 @permission_required(Permission.MANAGE_USERS)
 def list():
     users = db.session.scalars(sa.select(User).order_by(User.name)).all()
-    return render_template("users/list.html", users=users)
+    return render_template(
+        "users/list.html",
+        users=users,
+        sign_ins=services.sign_in_records(users),
+        now=utcnow(),
+        unlock_form=ActionForm(),
+    )
+
+
+@permission_required(Permission.MANAGE_USERS)
+def unlock(user_id: int):
+    """Forget an account's failed sign-ins, so its owner may sign in again at once."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the users page and try again.")
+    if services.unlock_sign_in(user, current_user):
+        db.session.commit()
+        flash(f"{user.email} may sign in again at once.", "success")
+    else:
+        flash(f"{user.email} has no failed sign-ins on record.", "info")
+    return redirect(url_for("users.list"))
 
 
 @permission_required(Permission.MANAGE_USERS)

@@ -1,6 +1,6 @@
 """stored band ranks: the register sorts by band, then score
 
-Revision ID: 0003_rules
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28 09:00:00
 
@@ -16,7 +16,7 @@ from alembic import op
 from riskreg import scoring
 
 # revision identifiers, used by Alembic.
-revision = "0003_rules"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
