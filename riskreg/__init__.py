@@ -94,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.dashboard.views import bp as dashboard_bp
     from riskreg.departments.views import bp as departments_bp
     from riskreg.exports.views import bp as exports_bp
+    from riskreg.fieldforms.blueprint import bp as fieldforms_bp
     from riskreg.health import bp as health_bp
     from riskreg.imports.views import bp as imports_bp
     from riskreg.reports.views import bp as reports_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         users_bp,
         exports_bp,
         imports_bp,
+        fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)
