@@ -177,7 +177,24 @@ def test_a_confirm_whose_file_changed_imports_nothing(app, clients, exports):
     assert counts() == before
 
 
-def test_a_confirm_after_something_moved_shows_the_new_preview(app, clients, exports):
+def test_a_confirm_after_something_moved_shows_the_new_preview(app, clients, exports, form, field_sites):
+    client = clients["risk_manager"]
+    token = token_of(upload(client, exports["odk-submissions.csv"], "odk.csv"))
+    first_ten = export_files(form, field_sites, rows=10, only="kobo-submissions.csv")["kobo-submissions.csv"]
+    import_file(clients["admin"], first_ten, "kobo.csv")  # ten of the same submissions, meanwhile
+    before = counts()
+    page = text_of(confirm(client, token))
+    assert "Something changed since your preview" in page
+    assert "190 new observations" in page and "10 imported before" in page
+    assert counts() == before
+    assert "Confirm: record 190 observations" in page  # the new preview can be confirmed
+    assert "Imported odk.csv: 190 observations" in text_of(
+        client.post("/sites/import-observations/confirm", data={"token": token}, follow_redirects=True)
+    )
+    assert counts()[0] == 200
+
+
+def test_a_confirm_after_the_same_file_was_imported_saves_nothing(app, clients, exports):
     client = clients["risk_manager"]
     token = token_of(upload(client, exports["odk-submissions.csv"], "odk.csv"))
     import_file(clients["admin"], exports["kobo-submissions.csv"], "kobo.csv")  # the same submissions

@@ -17,7 +17,6 @@ from typing import Any
 
 from riskreg.fieldforms.xlsform import NO, POSITION, SITE, VERSION, YES, FormField, ObservationSpec
 from riskreg.imports.reader import CellError, Problem, as_text, parse_date, parse_enum
-from riskreg.modeling import today
 
 SUBMISSION_COLUMNS = ("key", "_uuid", "meta/instanceid", "meta-instanceid", "instanceid")  # by preference
 META_VERSION = "formversion"  # ODK Central: the settings version, when the calculate column is missing
@@ -148,10 +147,7 @@ def parse_value(question: FormField, value: Any) -> Any:
             return False
         raise CellError(f"{as_text(value)!r} is not yes or no.")
     if question.kind == "date":
-        day = parse_date(value)
-        if question.not_future and day > today():
-            raise CellError(f"{day.isoformat()} is in the future; an observation is of something seen.")
-        return day
+        return parse_date(value)  # a date in the future: monitoring.check_observation says so
     if question.kind in ("integer", "decimal"):
         return _number(question, value)
     text = as_text(value).strip()
