@@ -175,6 +175,12 @@ def test_a_missing_column_is_a_problem_of_the_file(app, clients, small, header, 
     assert any(row == "File" and reason in text for row, _, text in problems), problems
 
 
+def test_a_file_with_only_its_header(app, clients, small):
+    header_only = small[ODK].split(b"\r\n", 1)[0] + b"\r\n"
+    problems = previewed_problems(app, clients["risk_manager"], header_only)
+    assert problems == [("File", "—", "The file has no submissions (only a header row).")]
+
+
 def test_a_second_column_for_a_question(app, clients, small):
     def duplicate(headers, rows):
         headers.append("Estimated number of miners")  # the label of observation-miners_estimate

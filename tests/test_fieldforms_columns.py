@@ -34,7 +34,7 @@ pytest_plugins = ("tests.fieldform_fixtures",)
 def test_a_header_names_its_question(app, header, found):
     spec = services.observation_spec()
     names = {f.name for f in spec.fields} | {"site_id", "form_version"}
-    labels = {columns._norm(f.label): f.name for f in spec.fields}
+    labels = {columns.norm(f.label): f.name for f in spec.fields}
     assert columns._question_of(header, names, labels) == found
 
 

@@ -31,6 +31,7 @@ def downloaded(clients, make_site) -> bytes:
     make_site(name="Tarkwa North", latitude=5.3, longitude=-1.99)
     make_site(name='=HYPERLINK("x")', latitude=1.0, longitude=1.0)  # a name that must stay text
     make_site(name="Closed Pit", active=False)
+    make_site(name="Pit ${nothing}")  # would be read as a reference to a question
     response = clients["risk_manager"].get(FORM_URL)
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -66,7 +67,7 @@ def test_it_has_survey_choices_and_settings_from_the_web_form(app, downloaded):
     assert set(monitoring.OBSERVATION_FIELDS) - {"site_id", "submission_id"} == {f.name for f in web_form}
     assert types["site_id"] == "select_one site_id" and types["position"] == "geopoint"
     site_names = [row[2] for row in book["choices"][1:] if row[0] == "site_id"]
-    assert site_names == ['=HYPERLINK("x")', "Tarkwa North"]  # active sites only
+    assert site_names == ['=HYPERLINK("x")', "Pit $ {nothing}", "Tarkwa North"]  # active sites only
     settings = dict(zip(*book["settings"], strict=True))
     assert settings["form_id"] == xlsform.FORM_ID
     assert settings["version"] == services.observation_spec().version

@@ -53,13 +53,14 @@ class ColumnMap:
         return self.headers[index] if index is not None else name
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
+    """A header, label or name as compared: spaces collapsed, lower case, straight apostrophes."""
     return " ".join(text.replace("’", "'").split()).lower()
 
 
 def map_columns(headers: list[str], spec: ObservationSpec) -> tuple[ColumnMap, list[Problem]]:
     names = {f.name for f in spec.fields} | {SITE, VERSION}
-    labels = {_norm(f.label): f.name for f in spec.fields} | {"site": SITE}
+    labels = {norm(f.label): f.name for f in spec.fields} | {"site": SITE}
     columns, problems = ColumnMap(headers=headers), []
     submission: dict[str, int] = {}
     for index, header in enumerate(headers):
@@ -91,8 +92,8 @@ def map_columns(headers: list[str], spec: ObservationSpec) -> tuple[ColumnMap, l
 
 def _question_of(header: str, names: set[str], labels: dict[str, str]) -> tuple[str | None, str]:
     for candidate in (header, header.rsplit("/", 1)[-1]):
-        if _norm(candidate) in labels:
-            return labels[_norm(candidate)], ""
+        if norm(candidate) in labels:
+            return labels[norm(candidate)], ""
     segments = [s for s in re.split(r"[/-]", header) if s]
     last = segments[-1] if segments else ""
     if last in names or last == POSITION:
@@ -189,7 +190,7 @@ def parse_site(value: Any, ids: dict[int, Any], by_name: dict[str, int]) -> int:
     number = _finite(value)
     if number is not None and number.is_integer() and int(number) in ids:
         return int(number)
-    site_id = by_name.get(_norm(as_text(value)))
+    site_id = by_name.get(norm(as_text(value)))
     if site_id is None:
         raise CellError(f"There is no site {as_text(value)!r} in riskreg.")
     return site_id

@@ -19,6 +19,7 @@ from riskreg.fieldforms.columns import (
     ColumnMap,
     haversine_km,
     map_columns,
+    norm,
     parse_geopoint,
     parse_site,
     parse_value,
@@ -52,7 +53,7 @@ class Lookups:
     def load(cls) -> Lookups:
         rows = db.session.execute(sa.select(Site.id, Site.name, Site.active, Site.latitude, Site.longitude))
         sites = {r.id: SiteFacts(r.id, r.name, r.active, r.latitude, r.longitude) for r in rows}
-        by_name = {" ".join(s.name.split()).lower(): s.id for s in sites.values()}
+        by_name = {norm(s.name): s.id for s in sites.values()}
         return cls(sites, by_name, monitoring.adjacent_km())
 
 
@@ -112,7 +113,9 @@ def submission_id(cells: list[Any], columns: ColumnMap) -> str | None:
 def make_plan(table: Table, spec: ObservationSpec, lookups: Lookups) -> Plan:
     columns, problems = map_columns(table.headers, spec)
     plan = Plan(problems=problems, ignored=columns.ignored)
-    if problems:  # without the columns, every row would only repeat the same problem
+    if not table.rows:
+        plan.problems.append(Problem(0, "", "The file has no submissions (only a header row)."))
+    if plan.problems:  # without the columns, every row would only repeat the same problem
         return plan
     ids = [sid for _, cells in table.rows if (sid := submission_id(cells, columns))]
     before = imported_before(sorted(set(ids)))

@@ -32,6 +32,7 @@ VERSION = "form_version"  # a calculate field: the version travels in every subm
 GROUP = "observation"
 YES, NO = "yes", "no"
 FUTURE_MESSAGE = "The date cannot be in the future."
+WORDS = ("label", "range_message", "multiline", "enum")  # not part of the definition the import checks
 KINDS = {
     "DateField": "date",
     "EnumSelectField": "select_one",
@@ -70,21 +71,20 @@ class ObservationSpec:
 
     @property
     def definition(self) -> str:
-        """Hash of what the import relies on; an export with another one is of an unknown form."""
+        """What the import relies on ("v" + a hash); an export with another one is of an unknown form."""
         content = [
-            {k: v for k, v in asdict(f).items() if k not in ("label", "enum")}
+            {k: v for k, v in asdict(f).items() if k not in WORDS}
             | {"choices": [value for value, _ in f.choices]}
             for f in self.fields
         ]
-        return _hash([content, SITE, POSITION, GROUP], 8)
+        return "v" + _hash([content, SITE, POSITION, GROUP], 8)  # never a number, even in a spreadsheet
 
     @property
     def version(self) -> str:
-        words = [[f.label, [label for _, label in f.choices]] for f in self.fields]
+        words = [
+            [getattr(f, name) for name in WORDS] + [[label for _, label in f.choices]] for f in self.fields
+        ]
         return f"{self.definition}.{_hash([words, list(self.sites)], 6)}"
-
-    def by_name(self) -> dict[str, FormField]:
-        return {f.name: f for f in self.fields}
 
 
 def _hash(content: Any, length: int) -> str:
@@ -206,7 +206,8 @@ def survey_rows(spec: ObservationSpec) -> list[dict[str, str]]:
 
 
 def choice_rows(spec: ObservationSpec) -> list[tuple[str, str, str]]:
-    rows = [(SITE, str(site_id), name) for site_id, name in spec.sites]
+    # "${" in a label would be read as a reference to a question: a site name must never be one
+    rows = [(SITE, str(site_id), name.replace("${", "$ {")) for site_id, name in spec.sites]
     seen: set[str] = set()
     for f in spec.fields:
         if f.list_name and f.list_name not in seen:
