@@ -31,6 +31,7 @@ from riskreg.sites import monitoring
 from riskreg.sites.models import AsmObservation, ObservationLocation, Site
 
 CHUNK = 500
+GEO = ("", "lat", "lon")  # the keys of ColumnMap.geo: one string, or split
 MAX_SUBMISSION_ID = 120
 
 
@@ -138,6 +139,23 @@ def make_plan(table: Table, spec: ObservationSpec, lookups: Lookups) -> Plan:
     return plan
 
 
+@dataclass
+class _Row:
+    """One submission being read: its cells, and the problems found in it so far."""
+
+    number: int
+    cells: list[Any]
+    columns: ColumnMap
+    problems: list[Problem] = field(default_factory=list)
+
+    def cell(self, name: str) -> Any:
+        index = self.columns.fields.get(name)
+        return self.cells[index] if index is not None else None
+
+    def problem(self, name: str, message: str) -> None:
+        self.problems.append(Problem(self.number, self.columns.header(name), message))
+
+
 def _read_row(
     number: int,
     sid: str,
@@ -147,71 +165,71 @@ def _read_row(
     lookups: Lookups,
     plan: Plan,
 ) -> None:
-    problems: list[Problem] = []
-    headers = columns.headers
+    row = _Row(number, cells, columns)
     version = cells[columns.version] if columns.version is not None else None
     if version is None or as_text(version).split(".")[0] != spec.definition:
-        made_with = f"version {as_text(version)}" if version is not None else "no version"
-        plan.problems.append(
-            Problem(
-                number,
-                headers[columns.version] if columns.version is not None else VERSION,
-                f"Made with {made_with} of the observation form; riskreg knows version {spec.version}, "
-                "whose questions or choices differ. Collect with the form downloaded from riskreg now.",
-            )
+        made_with = f"version {as_text(version)}" if version is not None else "an unknown version"
+        header = columns.headers[columns.version] if columns.version is not None else VERSION
+        message = (
+            f"Made with {made_with} of the observation form; riskreg knows version {spec.version}, whose "
+            "questions or choices differ. Collect with the form downloaded from riskreg now."
         )
+        plan.problems.append(Problem(number, header, message))
         return
-    site_id = None
-    raw_site = cells[columns.fields[SITE]]
+    site = _site(row, lookups)
+    values = {"submission_id": sid, **_answers(row, spec)}
     try:
-        if raw_site is None:
-            raise CellError("The site is required but empty.")
-        site_id = parse_site(raw_site, lookups.sites, lookups.by_name)
-        if not lookups.sites[site_id].active:
-            raise CellError(f"The site {lookups.sites[site_id].name} is inactive in riskreg.")
+        point = parse_geopoint(*(cells[i] if i is not None else None for i in map(columns.geo.get, GEO)))
     except CellError as error:
-        problems.append(Problem(number, headers[columns.fields[SITE]], str(error)))
-    values: dict[str, Any] = {"submission_id": sid}
+        row.problems.append(Problem(number, POSITION, str(error)))
+        point = None
+    if row.problems or site is None:
+        plan.problems += row.problems
+        return
+    worked_out = _locate(values, point, site, lookups.adjacent_km)
+    try:
+        if values["location"] is None:
+            reason = (
+                f"riskreg has no coordinates for {site.name}, so it cannot tell where from the GPS point"
+                if point
+                else "no GPS point was taken"
+            )
+            raise monitoring.MonitoringError("location", f"Where: required, as {reason}.")
+        monitoring.check_observation(values)
+    except monitoring.MonitoringError as error:
+        row.problem(error.field, str(error))
+        plan.problems += row.problems
+        return
+    plan.new.append(NewObservation(number, sid, site.id, values, worked_out))
+
+
+def _site(row: _Row, lookups: Lookups) -> SiteFacts | None:
+    try:
+        if row.cell(SITE) is None:
+            raise CellError("The site is required but empty.")
+        site = lookups.sites[parse_site(row.cell(SITE), lookups.sites, lookups.by_name)]
+        if not site.active:
+            raise CellError(f"The site {site.name} is inactive in riskreg.")
+    except CellError as error:
+        row.problem(SITE, str(error))
+        return None
+    return site
+
+
+def _answers(row: _Row, spec: ObservationSpec) -> dict[str, Any]:
+    """Each question's answer as riskreg stores it (None when empty or wrong, with a problem)."""
+    values: dict[str, Any] = {}
     for question in spec.fields:
-        index = columns.fields.get(question.name)
-        raw = cells[index] if index is not None else None
-        values[question.name] = None
+        raw, values[question.name] = row.cell(question.name), None
         if raw is None:
-            if question.required and question.name != "location":
-                problems.append(
-                    Problem(number, columns.header(question.name), f"{question.label}: required but empty.")
-                )
+            if question.required and question.name != "location":  # Where may come from the GPS point
+                row.problem(question.name, f"{question.label}: required but empty.")
             continue
         try:
             values[question.name] = parse_value(question, raw)
         except CellError as error:
-            problems.append(Problem(number, columns.header(question.name), str(error)))
-    try:
-        point = parse_geopoint(
-            *(cells[i] if i is not None else None for i in map(columns.geo.get, ("", "lat", "lon")))
-        )
-    except CellError as error:
-        problems.append(Problem(number, POSITION, str(error)))
-        point = None
-    if problems or site_id is None:
-        plan.problems += problems
-        return
-    site = lookups.sites[site_id]
-    worked_out = _locate(values, point, site, lookups.adjacent_km)
-    if values["location"] is None:
-        reason = (
-            f"riskreg has no coordinates for {site.name}, so it cannot tell where from the GPS point"
-            if point
-            else "no GPS point was taken"
-        )
-        plan.problems.append(Problem(number, columns.header("location"), f"Where: required, as {reason}."))
-        return
-    try:
-        monitoring.check_observation(values)
-    except monitoring.MonitoringError as error:
-        plan.problems.append(Problem(number, columns.header(error.field), str(error)))
-        return
-    plan.new.append(NewObservation(number, sid, site_id, values, worked_out))
+            row.problem(question.name, str(error))
+    return values
 
 
 def _locate(
