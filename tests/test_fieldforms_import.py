@@ -236,3 +236,20 @@ def test_cancel_discards_the_upload(app, clients, exports):
     assert "Import cancelled" in text_of(response)
     assert stored_uploads(app) == []
     assert counts()[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "value"),
+    [
+        ("odk-submissions.csv", "ReviewState", "rejected"),
+        ("kobo-submissions.csv", "_validation_status", "validation_status_not_approved"),
+    ],
+)
+def test_submissions_rejected_by_a_reviewer_are_left_out(clients, exports, name, column, value):
+    data = edit_csv(exports[name], lambda headers, rows: set_value(headers, rows[4], column, value))
+    page = text_of(upload(clients["risk_manager"], data, name))
+    assert "199 new observations" in page and "1 rejected by a reviewer" in page
+    import_file(clients["risk_manager"], data, name)
+    rejected_id = csv_rows(data)[5][csv_rows(data)[0].index("KEY" if "odk" in name else "_uuid")]
+    assert counts()[0] == 199
+    assert rejected_id.removeprefix("uuid:") not in {o.submission_id for o in observations()}

@@ -20,6 +20,8 @@ from riskreg.imports.reader import CellError, Problem, as_text, parse_date, pars
 
 SUBMISSION_COLUMNS = ("key", "_uuid", "meta/instanceid", "meta-instanceid", "instanceid")  # by preference
 META_VERSION = "formversion"  # ODK Central: the settings version, when the calculate column is missing
+REVIEW_COLUMNS = ("reviewstate", "_validation_status")  # ODK Central, KoboToolbox
+REJECTED = {"rejected", "validation_status_not_approved", "not approved"}
 GEO_PARTS = {
     "latitude": "lat",
     "lat": "lat",
@@ -44,6 +46,7 @@ class ColumnMap:
     geo: dict[str, int] = field(default_factory=dict)  # "" (one string), "lat", "lon" -> index
     submission: list[int] = field(default_factory=list)  # submission-id columns, by preference
     version: int | None = None
+    review: int | None = None  # the tool's review state of each submission
     ignored: list[str] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
 
@@ -70,6 +73,9 @@ def map_columns(headers: list[str], spec: ObservationSpec) -> tuple[ColumnMap, l
         if lowered in SUBMISSION_COLUMNS:
             submission.setdefault(lowered, index)
             continue
+        if lowered in REVIEW_COLUMNS:
+            columns.review = index
+            continue
         if lowered == META_VERSION:
             columns.version = columns.version if columns.version is not None else index
             continue
@@ -88,6 +94,12 @@ def map_columns(headers: list[str], spec: ObservationSpec) -> tuple[ColumnMap, l
     columns.submission = [submission[key] for key in SUBMISSION_COLUMNS if key in submission]
     problems += _missing(columns, spec)
     return columns, problems
+
+
+def rejected(cells: list[Any], columns: ColumnMap) -> bool:
+    """Rejected by a reviewer in the tool: a submission riskreg must not record."""
+    value = cells[columns.review] if columns.review is not None else None
+    return value is not None and norm(as_text(value)) in REJECTED
 
 
 def _question_of(header: str, names: set[str], labels: dict[str, str]) -> tuple[str | None, str]:

@@ -23,6 +23,7 @@ from riskreg.fieldforms.columns import (
     parse_geopoint,
     parse_site,
     parse_value,
+    rejected,
 )
 from riskreg.fieldforms.reader import Table
 from riskreg.fieldforms.xlsform import POSITION, SITE, VERSION, ObservationSpec
@@ -80,6 +81,7 @@ class NewObservation:
 class Plan:
     new: list[NewObservation] = field(default_factory=list)
     already: list[tuple[int, str]] = field(default_factory=list)  # (row, submission id)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # rejected by a reviewer in the tool
     problems: list[Problem] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
@@ -94,6 +96,7 @@ class Plan:
         content: list[Any] = ["fieldforms"]
         content += [[n.row, n.submission_id, n.site_id, _plain(n.values)] for n in self.new]
         content += [["before", row, sid] for row, sid in self.already]
+        content += [["rejected", row, sid] for row, sid in self.rejected]
         return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -133,6 +136,9 @@ def make_plan(table: Table, spec: ObservationSpec, lookups: Lookups) -> Plan:
         elif sid in before:
             seen[sid] = number
             plan.already.append((number, sid))
+        elif rejected(cells, columns):
+            seen[sid] = number
+            plan.rejected.append((number, sid))
         else:
             seen[sid] = number
             _read_row(number, sid, cells, columns, spec, lookups, plan)
