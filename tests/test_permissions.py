@@ -88,6 +88,11 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/import", EDITORS),
     ("POST", "/import/confirm", EDITORS),
     ("POST", "/import/cancel", EDITORS),
+    ("GET", "/sites/observation-form.xlsx", EDITORS),
+    ("GET", "/sites/import-observations", EDITORS),
+    ("POST", "/sites/import-observations", EDITORS),
+    ("POST", "/sites/import-observations/confirm", EDITORS),
+    ("POST", "/sites/import-observations/cancel", EDITORS),
 ]
 # Reachable without signing in, or only by signing in/out.
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/healthz")}
