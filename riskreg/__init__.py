@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.dashboard.blueprint import bp as dashboard_bp
     from riskreg.departments.blueprint import bp as departments_bp
     from riskreg.exports.blueprint import bp as exports_bp
+    from riskreg.fieldforms.blueprint import bp as fieldforms_bp
     from riskreg.health.blueprint import bp as health_bp
     from riskreg.imports.blueprint import bp as imports_bp
     from riskreg.reports.blueprint import bp as reports_bp
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
         users_bp,
         exports_bp,
         imports_bp,
+        fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -89,6 +89,11 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/import", EDITORS),
     ("POST", "/import/confirm", EDITORS),
     ("POST", "/import/cancel", EDITORS),
+    ("GET", "/sites/observation-form.xlsx", EDITORS),
+    ("GET", "/sites/import-observations", EDITORS),
+    ("POST", "/sites/import-observations", EDITORS),
+    ("POST", "/sites/import-observations/confirm", EDITORS),
+    ("POST", "/sites/import-observations/cancel", EDITORS),
 ]
 # Forms that must carry the version they were opened at: an empty post is a 400.
 VERSIONED = {

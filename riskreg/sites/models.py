@@ -184,6 +184,8 @@ class AsmObservation(db.Model):
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # KoboToolbox / ODK submission (instanceID) it was imported from: an import never repeats one
+    submission_id: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
 
     site: Mapped[Site] = relationship(lazy="raise")
 

@@ -56,6 +56,7 @@ OBSERVATION_FIELDS = (
     "oecd_legitimacy",
     "source",
     "notes",
+    "submission_id",  # set by the field-data import only
 )
 PRESENCE_FIELDS = ("asm_presence", "asm_presence_source", "asm_presence_reason")
 OBSERVATION_ENUMS: dict[str, type] = {

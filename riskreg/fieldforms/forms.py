@@ -1,0 +1,19 @@
+"""The upload form and the preview's confirm/cancel form (CSRF on both)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField
+from wtforms.validators import DataRequired
+
+
+class ExportUploadForm(FlaskForm):
+    file = FileField(
+        "Submissions export (.xlsx or .csv)",
+        validators=[FileRequired("Choose the export of the submissions to import.")],
+    )
+
+
+class PreviewTokenForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])

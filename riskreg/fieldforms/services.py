@@ -1,0 +1,60 @@
+"""Field data: the observation form as it is now, and applying an import plan (flushes, never commits)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskreg.audit import AuditEvent
+from riskreg.extensions import db
+from riskreg.fieldforms import xlsform
+from riskreg.fieldforms.plan import Plan
+from riskreg.sites import monitoring
+from riskreg.sites.forms import ObservationForm
+from riskreg.sites.models import Site
+
+logger = logging.getLogger(__name__)
+
+
+class AlreadyImported(RuntimeError):
+    """A submission of the plan was imported by someone else since the preview."""
+
+
+def observation_spec() -> xlsform.ObservationSpec:
+    """The web form's questions and the active sites (needs an app context, not a request)."""
+    form = ObservationForm(formdata=None, meta={"csrf": False})
+    sites = db.session.execute(sa.select(Site.id, Site.name).where(Site.active).order_by(Site.name, Site.id))
+    return xlsform.ObservationSpec(xlsform.fields_of(form), tuple((s.id, s.name) for s in sites))
+
+
+def apply_plan(plan: Plan, actor: Any, filename: str) -> int:
+    """Record every new observation of the plan, audited; raises what the services raise."""
+    if not plan.ok:
+        raise ValueError("a plan with problems cannot be applied")
+    sites = {s.id: s for s in db.session.scalars(sa.select(Site).where(Site.id.in_(plan.site_ids())))}
+    for new in plan.new:
+        observation = monitoring.add_observation(sites[new.site_id], new.values, actor, refresh=False)
+        _annotate(observation.id, f"from {filename}, submission {new.submission_id}")
+    db.session.flush()
+    after_observations_imported(plan.site_ids(), actor)
+    return len(plan.new)
+
+
+def _annotate(observation_id: int, note: str) -> None:
+    """Add the file and the submission to the observation's audit event (still pending here:
+    add_observation flushes the observation, then adds the event)."""
+    for pending in db.session.new:
+        if isinstance(pending, AuditEvent) and pending.entity == "asm_observation":
+            if pending.entity_id == observation_id:
+                pending.note = f"{pending.note}; imported {note}" if pending.note else f"Imported {note}"
+
+
+def after_observations_imported(site_ids: Iterable[int], actor: Any) -> None:
+    """Bring each site touched by an import up to date once, however many rows it had."""
+    # At the merge with the indicators: riskreg.indicators.services.recompute_sites(site_ids, actor) here.
+    ids = sorted(set(site_ids))
+    for site in db.session.scalars(sa.select(Site).where(Site.id.in_(ids)).order_by(Site.id)):
+        monitoring.refresh_presence(site, actor)
