@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.exports.views import bp as exports_bp
     from riskreg.health import bp as health_bp
     from riskreg.imports.views import bp as imports_bp
+    from riskreg.indicators.blueprint import bp as indicators_bp
     from riskreg.reports.views import bp as reports_bp
     from riskreg.risks.views import bp as risks_bp
     from riskreg.sites.views import bp as sites_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         users_bp,
         exports_bp,
         imports_bp,
+        indicators_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -29,6 +29,7 @@ class Band:
     rank: int
     tolerability: str = ""
     response: str = ""
+    review_days: int = 365  # how often a risk in this band is reviewed
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def parse_matrix(data: dict[str, Any], preset: str | None = None) -> Matrix:
                 rank=rank,
                 tolerability=b.get("tolerability", ""),
                 response=b.get("response", ""),
+                review_days=int(b.get("review_days", 365)),
             )
             for rank, b in enumerate(data["bands"])
         )

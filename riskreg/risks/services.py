@@ -143,6 +143,9 @@ def update_risk(
     if changes:
         db.session.flush()
         audit.record("risk", risk.id, "update", actor, changes)
+        from riskreg.indicators.reviews import after_risk_update  # a reassessment answers review flags
+
+        after_risk_update(risk, changes, actor)
     return changes
 
 

@@ -10,6 +10,7 @@ from riskreg import audit, params
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.indicators import panels as indicator_panels
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, RiskForm
@@ -37,6 +38,7 @@ def list():
         filters=filters,
         link_args=link_args,
         form=RiskForm(formdata=None),
+        flag_reasons=indicator_panels.register_flags([risk.id for risk in register.risks]),
     )
 
 
@@ -60,6 +62,7 @@ def detail(risk_id: int):
         action_form=ActionForm(),
         archive_form=ArchiveForm(),
         **risk_panel(risk),
+        **indicator_panels.risk_panel(risk),
     )
 
 
