@@ -166,17 +166,17 @@ def reason(
     red: float,
     worse: str,
 ) -> str:
-    """ "Miners on the concession rose from 470 to 500 in 90 days (red at 500 or more)"."""
+    """E.g. "Miners on the concession rose from 470 to 500 over the last 90 days (red at 500 or more)"."""
     if old is None:
-        change = f"is {fmt(new, unit)}"
+        change = f": {fmt(new, unit)}"
     elif new is not None and new > old:
-        change = f"rose from {fmt(old, unit)} to {fmt(new, unit)}"
+        change = f" rose from {fmt(old, unit)} to {fmt(new, unit)}"
     elif new is not None and new < old:
-        change = f"fell from {fmt(old, unit)} to {fmt(new, unit)}"
+        change = f" fell from {fmt(old, unit)} to {fmt(new, unit)}"
     else:
-        change = f"stays at {fmt(new, unit)}"
-    span = f" in {window_days} days" if window_days else ""
-    return f"{label} {change}{span} ({threshold_words(new_status, amber, red, worse, unit)})"
+        change = f" stays at {fmt(new, unit)}"
+    span = f" over the last {window_days} days" if window_days else ""
+    return f"{label}{change}{span} ({threshold_words(new_status, amber, red, worse, unit)})"
 
 
 def series(kind: str, window_days: int, facts: Facts, days: Sequence[date]) -> list[float | None]:
