@@ -48,7 +48,7 @@ class Eng:
 
 @dataclass(frozen=True)
 class Facts:
-    """A site's monitoring, newest first or in any order; `last_observed` may predate the rows."""
+    """A site's monitoring in the order it was recorded; `last_observed` may predate the rows."""
 
     observations: Sequence[Obs]
     engagements: Sequence[Eng]
@@ -61,8 +61,9 @@ def in_window(day: date, on: date, window_days: int) -> bool:
 
 
 def _latest(rows: list[Obs]) -> int | None:
-    rows = [o for o in rows if o.miners is not None]
-    return max(rows, key=lambda o: o.observed_on).miners if rows else None
+    """The estimate of the latest observation; of two on one day, the one recorded last."""
+    rows = sorted((o for o in rows if o.miners is not None), key=lambda o: o.observed_on)  # stable
+    return rows[-1].miners if rows else None
 
 
 def _adjacent(o: Obs, km: float) -> bool:

@@ -158,7 +158,7 @@ def load_facts(
         sa.select(
             o.site_id, o.observed_on, o.location, o.distance_km, o.miners_estimate,
             o.mercury_use, o.cyanide_use, o.children_seen, o.security_incident,
-        ).where(o.site_id.in_(site_ids), o.observed_on > since, o.observed_on <= on)
+        ).where(o.site_id.in_(site_ids), o.observed_on > since, o.observed_on <= on).order_by(o.id)
     ):  # fmt: skip
         observations[row[0]].append(
             compute.Obs(row[1], row[2].value, row[3], row[4], row[5].value, row[6].value, row[7], row[8])
