@@ -65,7 +65,9 @@ def edit_form(risk: Risk, **over: str) -> dict[str, str]:
 
 
 def test_an_observation_of_500_miners_flags_the_register_mails_the_owner_and_a_reassessment_clears_it(
-    runner, login, smtp  # noqa: F811
+    runner,
+    login,
+    smtp,  # noqa: F811
 ):
     sites = seed_demo(runner)
     mine = sites["Nyota Gold Mine"]
@@ -94,13 +96,17 @@ def test_an_observation_of_500_miners_flags_the_register_mails_the_owner_and_a_r
     assert REASON in text_of(client.get("/dashboard"))
 
     db.session.refresh(influx)
-    response = client.post(f"/risks/{influx.id}/edit", data=edit_form(influx, inherent_impact="5", residual_impact="5"))
+    response = client.post(
+        f"/risks/{influx.id}/edit", data=edit_form(influx, inherent_impact="5", residual_impact="5")
+    )
     assert response.status_code == 302, text_of(response)
     assert not open_flags(influx)
     review = db.session.scalars(
         sa.select(RiskReview).where(RiskReview.risk_id == influx.id).order_by(RiskReview.id.desc())
     ).first()
-    assert review.kind is ReviewKind.REASSESSED and review.note == "inherent impact 4 → 5, residual impact 4 → 5"
+    assert (
+        review.kind is ReviewKind.REASSESSED and review.note == "inherent impact 4 → 5, residual impact 4 → 5"
+    )
     history = text_of(client.get(f"/risks/{influx.id}"))
     assert f"Reassessed: inherent impact 4 → 5, residual impact 4 → 5. Flags cleared: {REASON}" in history
     assert influx.ref not in text_of(client.get(f"/risks?flagged=yes&site={mine.id}&q={influx.ref}"))

@@ -85,7 +85,9 @@ def test_an_engagement_recomputes_grievances(mine, make_risk, users):
     assert any("Grievances raised in engagements" in f.trigger.reason for f in open_flags(risk))
 
 
-def test_a_risk_linked_by_hand_is_flagged_and_one_at_another_site_is_refused(mine, make_site, make_risk, users):
+def test_a_risk_linked_by_hand_is_flagged_and_one_at_another_site_is_refused(
+    mine, make_site, make_risk, users
+):
     legal = make_risk(site_id=mine.id, category="Legal & Regulatory")
     other = make_risk(site_id=make_site().id, category="Legal & Regulatory")
     observe(mine, miners=10)  # creates the site's indicators
@@ -149,7 +151,9 @@ def test_lower_is_worse_thresholds(mine, users):
 def test_reviewed_no_change_needs_a_note_closes_every_open_flag_and_rolls_the_review_forward(
     mine, make_risk, users
 ):
-    risk = make_risk(site_id=mine.id, category="Security & Conflict", residual_likelihood=3, residual_impact=4)
+    risk = make_risk(
+        site_id=mine.id, category="Security & Conflict", residual_likelihood=3, residual_impact=4
+    )
     observe(mine, miners=350, security_incident=True)
     assert len(open_flags(risk)) == 2  # miners amber, incidents amber
     with pytest.raises(reviews.ReviewError, match="note"):
@@ -163,7 +167,10 @@ def test_reviewed_no_change_needs_a_note_closes_every_open_flag_and_rolls_the_re
     assert {f.review_id for f in all_flags(risk)} == {record.id}
     event = audit.history("risk", risk.id)[0]
     assert event.action == "review" and event.changes["review_flags"] == [2, 0]
-    assert "Reviewed, no change: Patrols hold the line" in event.note and "Miners on the concession" in event.note
+    assert (
+        "Reviewed, no change: Patrols hold the line" in event.note
+        and "Miners on the concession" in event.note
+    )
     with pytest.raises(reviews.ReviewError, match="no open review flag"):
         reviews.review(risk, ReviewKind.NO_CHANGE, "again", users["risk_manager"])
 
@@ -213,7 +220,9 @@ def test_the_library_loads_idempotently_and_refuses_bad_entries(app):
     entry = {"id": "x", "label": "X", "kind": "children_seen", "amber": 1, "red": 2}
     assert library.load_library([entry]).created == ["x"]
     assert library.load_library([{**entry, "label": "Y"}]).updated == ["x"]
-    assert db.session.scalar(sa.select(IndicatorDefinition.label).where(IndicatorDefinition.code == "x")) == "Y"
+    assert (
+        db.session.scalar(sa.select(IndicatorDefinition.label).where(IndicatorDefinition.code == "x")) == "Y"
+    )
     for bad, message in [
         ({**entry, "kind": "moon"}, "unknown kind"),
         ({**entry, "red": 1}, "Red must be above amber"),

@@ -110,6 +110,7 @@ def get_indicator(indicator_id: int) -> SiteIndicator | None:
             selectinload(SiteIndicator.site),
             selectinload(SiteIndicator.owner),
         )
+        .execution_options(populate_existing=True)
     )
 
 

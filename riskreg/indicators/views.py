@@ -95,6 +95,7 @@ def edit(indicator_id: int):
             db.session.commit()
         except (services.IndicatorError, ValueError) as error:
             db.session.rollback()
+            indicator = get_indicator_or_404(indicator_id)  # the rollback expired it
             field = getattr(error, "field", "version")
             getattr(form, field if field in form else "red").errors.append(str(error))
         else:
@@ -113,13 +114,14 @@ def link(indicator_id: int):
     risk = db.session.get(Risk, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
     try:
         services.link_risk(indicator, risk, current_user)
+        message = f"{risk.ref} linked to {indicator.label}."
         db.session.commit()
     except services.IndicatorError as error:
         db.session.rollback()
         flash(str(error), "error")
         form.risk_id.errors = [str(error)]
         return detail(indicator_id, link_form=form), 400
-    flash(f"{risk.ref} linked to {indicator.label}.", "success")
+    flash(message, "success")
     return redirect(url_for("indicators.detail", indicator_id=indicator_id))
 
 

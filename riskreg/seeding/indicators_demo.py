@@ -49,7 +49,9 @@ def load_indicators_demo(sites: dict[str, Site], users: dict[str, User], report:
 
 
 def _monitoring_days(site_id: int) -> list:
-    days = set(db.session.scalars(sa.select(AsmObservation.observed_on).where(AsmObservation.site_id == site_id)))
+    days = set(
+        db.session.scalars(sa.select(AsmObservation.observed_on).where(AsmObservation.site_id == site_id))
+    )
     days |= set(db.session.scalars(sa.select(Engagement.held_on).where(Engagement.site_id == site_id)))
     return sorted(days)
 
