@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from riskreg import audit
 from riskreg.extensions import db
-from riskreg.indicators import library, reviews, services
+from riskreg.indicators import library, reviews, services, tuning
 from riskreg.indicators.models import IndicatorDefinition, ReviewKind, RiskReview, Status, Trigger
 from riskreg.modeling import today
 from riskreg.risks import services as risk_services
@@ -93,12 +93,12 @@ def test_a_risk_linked_by_hand_is_flagged_and_one_at_another_site_is_refused(
     observe(mine, miners=10)  # creates the site's indicators
     kri = indicator(mine, "children_seen")
     with pytest.raises(services.IndicatorError, match="not at this indicator's site"):
-        services.link_risk(kri, other, users["risk_manager"])
+        tuning.link_risk(kri, other, users["risk_manager"])
     db.session.rollback()
-    services.link_risk(kri, legal, users["risk_manager"])
+    tuning.link_risk(kri, legal, users["risk_manager"])
     db.session.commit()
     with pytest.raises(services.IndicatorError, match="already linked"):
-        services.link_risk(kri, legal, users["risk_manager"])
+        tuning.link_risk(kri, legal, users["risk_manager"])
     db.session.rollback()
     observe(mine, miners=10, children_seen=True)
     assert [f.trigger.site_indicator_id for f in open_flags(legal)] == [kri.id]
@@ -120,7 +120,7 @@ def test_bad_thresholds_write_nothing(mine, users, amber, red, field, message):
     kri = indicator(mine, "miners_on_concession")
     before = (kri.amber, kri.red, kri.version)
     with pytest.raises(services.IndicatorError, match=message) as error:
-        services.update_indicator(kri, {"amber": amber, "red": red}, users["admin"], kri.version)
+        tuning.update_indicator(kri, {"amber": amber, "red": red}, users["admin"], kri.version)
     assert error.value.field == field
     db.session.rollback()
     kri = indicator(mine, "miners_on_concession")
@@ -132,20 +132,20 @@ def test_new_thresholds_are_audited_and_the_status_follows_at_once(mine, make_ri
     risk = make_risk(site_id=mine.id, category="Security & Conflict")
     observe(mine, miners=250)
     kri = indicator(mine, "miners_on_concession")
-    changes = services.update_indicator(kri, {"amber": "100", "red": "200,5"}, users["admin"], kri.version)
+    changes = tuning.update_indicator(kri, {"amber": "100", "red": "200,5"}, users["admin"], kri.version)
     db.session.commit()
     assert changes == {"amber": [300.0, 100.0], "red": [500.0, 200.5]}
     kri = indicator(mine, "miners_on_concession")
     assert kri.status is Status.RED and kri.version == 2 and len(open_flags(risk)) == 1
     with pytest.raises(services.IndicatorError, match="Someone else changed"):
-        services.update_indicator(kri, {"amber": "1", "red": "2"}, users["admin"], 1)
+        tuning.update_indicator(kri, {"amber": "1", "red": "2"}, users["admin"], 1)
 
 
 def test_lower_is_worse_thresholds(mine, users):
     observe(mine, miners=10)
     kri = indicator(mine, "engagements_held")
     with pytest.raises(services.IndicatorError, match="Red must be below amber"):
-        services.update_indicator(kri, {"amber": "1", "red": "3"}, users["admin"], kri.version)
+        tuning.update_indicator(kri, {"amber": "1", "red": "3"}, users["admin"], kri.version)
 
 
 def test_reviewed_no_change_needs_a_note_closes_every_open_flag_and_rolls_the_review_forward(

@@ -13,7 +13,7 @@ from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, has_permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
-from riskreg.indicators import charts, compute, queries, reviews, services
+from riskreg.indicators import charts, compute, queries, reviews, services, tuning
 from riskreg.indicators.forms import LinkForm, NoChangeForm, ThresholdForm
 from riskreg.indicators.models import ReviewKind, SiteIndicator
 from riskreg.modeling import today
@@ -91,7 +91,7 @@ def edit(indicator_id: int):
     if form.validate_on_submit():
         try:
             version = int(form.version.data or -1)
-            changes = services.update_indicator(indicator, form.data, current_user, version)
+            changes = tuning.update_indicator(indicator, form.data, current_user, version)
             db.session.commit()
         except (services.IndicatorError, ValueError) as error:
             db.session.rollback()
@@ -113,7 +113,7 @@ def link(indicator_id: int):
     raw = request.form.get("risk_id", "")
     risk = db.session.get(Risk, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
     try:
-        services.link_risk(indicator, risk, current_user)
+        tuning.link_risk(indicator, risk, current_user)
         message = f"{risk.ref} linked to {indicator.label}."
         db.session.commit()
     except services.IndicatorError as error:
@@ -135,7 +135,7 @@ def unlink(indicator_id: int, risk_id: int):
         abort(404, f"There is no risk with id {risk_id}.")
     if ActionForm().validate_on_submit():
         try:
-            services.unlink_risk(indicator, risk, current_user)
+            tuning.unlink_risk(indicator, risk, current_user)
             db.session.commit()
             flash(f"{risk.ref} unlinked.", "success")
         except services.IndicatorError as error:
