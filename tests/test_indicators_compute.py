@@ -65,6 +65,8 @@ def test_days_since_the_last_observation_uses_the_latest_known_date():
     assert compute.value("days_since_observation", 0, facts(last=days_ago(95)), ON) == 95
     assert compute.value("days_since_observation", 0, facts([Obs(days_ago(3), "adjacent", None, 1)]), ON) == 3
     assert compute.value("days_since_observation", 0, facts(), ON) is None
+    past = facts([Obs(days_ago(10), "adjacent", None, 1)], last=ON)  # on a past day, later ones do not count
+    assert compute.value("days_since_observation", 0, past, days_ago(4)) == 6
 
 
 def test_change_of_miners_against_the_previous_window():

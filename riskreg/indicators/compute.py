@@ -7,8 +7,9 @@ Windows are rolling: an observation counts when observed_on is within the last `
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 KINDS = (
@@ -48,16 +49,34 @@ class Eng:
 
 @dataclass(frozen=True)
 class Facts:
-    """A site's monitoring in the order it was recorded; `last_observed` may predate the rows."""
+    """A site's monitoring, given in the order it was recorded; `last_observed` may predate the rows.
+
+    Kept sorted by date (stable: of two rows on one day the later-recorded stays last), so a window
+    is two binary searches, not a scan per indicator."""
 
     observations: Sequence[Obs]
     engagements: Sequence[Eng]
     last_observed: date | None
     adjacent_km: float
+    _obs_days: tuple[date, ...] = field(init=False, repr=False, compare=False)
+    _eng_days: tuple[date, ...] = field(init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        observations = sorted(self.observations, key=lambda o: o.observed_on)
+        engagements = sorted(self.engagements, key=lambda e: e.held_on)
+        object.__setattr__(self, "observations", observations)
+        object.__setattr__(self, "engagements", engagements)
+        object.__setattr__(self, "_obs_days", tuple(o.observed_on for o in observations))
+        object.__setattr__(self, "_eng_days", tuple(e.held_on for e in engagements))
 
-def in_window(day: date, on: date, window_days: int) -> bool:
-    return on - timedelta(days=window_days) < day <= on
+    def observed(self, on: date, window_days: int) -> Sequence[Obs]:
+        """Observations in the window ending on `on` (today included)."""
+        start = on - timedelta(days=window_days)
+        return self.observations[bisect_right(self._obs_days, start) : bisect_right(self._obs_days, on)]
+
+    def held(self, on: date, window_days: int) -> Sequence[Eng]:
+        start = on - timedelta(days=window_days)
+        return self.engagements[bisect_right(self._eng_days, start) : bisect_right(self._eng_days, on)]
 
 
 def _latest(rows: list[Obs]) -> int | None:
@@ -78,8 +97,7 @@ def _near(o: Obs, km: float) -> bool:
 
 def value(kind: str, window_days: int, facts: Facts, on: date) -> float | None:
     """The indicator's value on day `on` (only rows observed up to `on` count)."""
-    obs = [o for o in facts.observations if in_window(o.observed_on, on, window_days)]
-    engs = [e for e in facts.engagements if in_window(e.held_on, on, window_days)]
+    obs, engs = facts.observed(on, window_days), facts.held(on, window_days)
     km = facts.adjacent_km
     counters: dict[str, Callable[[Obs], bool]] = {
         "mercury_use": lambda o: o.mercury != NOT_OBSERVED,
@@ -98,15 +116,14 @@ def value(kind: str, window_days: int, facts: Facts, on: date) -> float | None:
     if kind == "engagements_held":
         return float(len(engs))
     if kind == "days_since_observation":
-        seen = [o.observed_on for o in facts.observations if o.observed_on <= on]
-        last = max([*seen, *([facts.last_observed] if facts.last_observed else [])], default=None)
-        return None if last is None or last > on else float((on - last).days)
+        seen = facts.observed(on, 100_000)
+        known = facts.last_observed if facts.last_observed and facts.last_observed <= on else None
+        last = max([o.observed_on for o in seen[-1:]] + ([known] if known else []), default=None)
+        return None if last is None else float((on - last).days)
     if kind == "miners_change_pct":
         now = _latest([o for o in obs if _near(o, km)])
         start = on - timedelta(days=window_days)
-        before = _latest(
-            [o for o in facts.observations if in_window(o.observed_on, start, window_days) and _near(o, km)]
-        )
+        before = _latest([o for o in facts.observed(start, window_days) if _near(o, km)])
         if now is None or not before:
             return None
         return round((now - before) * 100.0 / before, 1)

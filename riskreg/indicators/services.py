@@ -116,13 +116,17 @@ def ensure_indicators(site_ids: list[int], definitions: list[IndicatorDefinition
     The rows are locked (PostgreSQL) so two recomputes of one site take turns."""
     from riskreg.sites.models import Site
 
+    by_id = {d.id: d for d in definitions}
     stmt = (
         sa.select(SiteIndicator)
         .where(SiteIndicator.site_id.in_(site_ids))
         .order_by(SiteIndicator.site_id, SiteIndicator.definition_id)
-        .options(sa.orm.selectinload(SiteIndicator.definition))
     )
     found = list(db.session.scalars(stmt.with_for_update(of=SiteIndicator)))
+    for indicator in found:  # the definitions are loaded already: no second query
+        set_committed_value(indicator, "definition", by_id[indicator.definition_id])
+    if len(found) == len(site_ids) * len(definitions):
+        return found
     have = {(i.site_id, i.definition_id) for i in found}
     active = set(db.session.scalars(sa.select(Site.id).where(Site.id.in_(site_ids), Site.active.is_(True))))
     missing = [
@@ -135,9 +139,8 @@ def ensure_indicators(site_ids: list[int], definitions: list[IndicatorDefinition
     if missing:
         db.session.add_all(missing)
         db.session.flush()
-        by_id = {d.id: d for d in definitions}
         for indicator in missing:
-            indicator.definition = by_id[indicator.definition_id]
+            set_committed_value(indicator, "definition", by_id[indicator.definition_id])
         found += missing
     return found
 
@@ -228,39 +231,25 @@ def linked_risks(indicators: list[SiteIndicator]) -> dict[int, list[LinkedRisk]]
 def raise_flags(
     triggers: list[Trigger], indicators: dict[int, SiteIndicator], actor: Any, at: datetime, notify: bool
 ) -> None:
-    """Store the triggers, flag every linked risk (one insert each for flags and audit rows)."""
+    """Store the triggers and flag every linked risk: one multi-row insert of flags whatever their
+    number. Each trigger's audit event names the risks it flagged; each flag row is itself the
+    record of who (the trigger's actor), when and why (the trigger's reason)."""
     db.session.add_all(triggers)
     db.session.flush()
     links = linked_risks([indicators[t.site_indicator_id] for t in triggers])
-    flags, events = [], []
-    actor_id = getattr(actor, "id", None)
+    flags = []
     for trigger in triggers:
         indicator = indicators[trigger.site_indicator_id]
-        audit.record(
-            "site_indicator",
-            indicator.id,
-            "trigger",
-            actor,
-            {"status": [trigger.old_status.value, trigger.new_status.value],
-             "value": [trigger.old_value, trigger.new_value]},
-            trigger.reason,
-        ).at = at  # fmt: skip
-        for risk in links[indicator.id]:
-            flags.append({"risk_id": risk.id, "trigger_id": trigger.id, "raised_at": at})
-            events.append(
-                {
-                    "at": at,
-                    "actor_id": actor_id,
-                    "entity": "risk",
-                    "entity_id": risk.id,
-                    "action": "flag",
-                    "changes": {"review_flag": [None, trigger.new_status.value]},
-                    "note": f"Review flagged: {trigger.reason}",
-                }
-            )
+        risks = links[indicator.id]
+        changes = {
+            "status": [trigger.old_status.value, trigger.new_status.value],
+            "value": [trigger.old_value, trigger.new_value],
+            "flagged_risks": [None, [risk.ref for risk in risks]],
+        }
+        audit.record("site_indicator", indicator.id, "trigger", actor, changes, trigger.reason).at = at
+        flags += [{"risk_id": risk.id, "trigger_id": trigger.id, "raised_at": at} for risk in risks]
     if flags:
         db.session.execute(sa.insert(ReviewFlag), flags)
-        db.session.execute(sa.insert(audit.AuditEvent), events)
     logger.info("%d trigger(s), %d review flag(s)", len(triggers), len(flags))
     if notify:
         from riskreg.indicators.mail import queue_trigger_mails
