@@ -16,9 +16,11 @@ from riskreg.auth.models import Role
 from riskreg.extensions import db
 from riskreg.indicators.models import Status
 from riskreg.modeling import today
+from riskreg.sites import monitoring
 from tests.asm_helpers import observe
 from tests.conftest import statements, text_of
 from tests.indicator_support import indicator, load_indicators, open_flags
+from tests.test_reminders import smtp  # noqa: F401  (the loopback SMTP server fixture)
 from tests.xlsx_files import calamine_rows, export
 
 
@@ -251,3 +253,20 @@ def test_page_queries_do_not_grow_with_risks_or_indicators(clients, mine, flagge
     observe(other, miners=900, children_seen=True)
     observe(mine, miners=900, security_incident=True, mercury_use="observed")
     assert {url: count(url) for url in urls} == before
+
+
+def test_trigger_mail_goes_after_the_commit_and_never_after_a_rollback(app, mine, users, smtp):  # noqa: F811
+    kri = indicator(mine, "miners_on_concession")
+    kri.owner_id = users["executive"].id
+    db.session.commit()
+    values = {"observed_on": today(), "location": "on_concession", "miners_estimate": 900}
+    values |= {"activity_type": "alluvial", "source": "patrol"}
+    monitoring.add_observation(mine, dict(values), users["risk_manager"])
+    assert smtp.messages == []  # queued, not sent: nothing is committed yet
+    db.session.rollback()
+    assert smtp.messages == [] and indicator(mine, "miners_on_concession").status is Status.GREEN
+    monitoring.add_observation(mine, dict(values), users["risk_manager"])
+    db.session.commit()
+    mails = smtp.to(users["executive"].email)
+    assert len(mails) == 1 and "Miners on the concession rose from 120 to 900" in mails[0].get_content()
+    assert "riskreg: review needed at Nyota Gold Mine: Miners on the concession is red" in mails[0]["Subject"]
