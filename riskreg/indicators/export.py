@@ -69,7 +69,7 @@ def latest_triggers(indicator_ids: list[int]) -> dict[int, Trigger]:
 
 def indicators_sheet(wb: Workbook, ctx: ExportContext) -> None:
     site = None if ctx.filters.corporate else ctx.filters.site
-    indicators = [] if ctx.filters.corporate else queries._indicators(site)
+    indicators = [] if ctx.filters.corporate else queries.site_indicators(site)
     ids = [i.id for i in indicators]
     flagged, latest, links = open_flag_refs(ids), latest_triggers(ids), linked_risks(indicators)
     sheet = TableSheet(wb, INDICATORS, HEADERS, "C2")

@@ -52,7 +52,7 @@ class Gap:
     evidence: str
 
 
-def _indicators(site_id: int | None = None, statuses: tuple[Status, ...] = ()) -> list[SiteIndicator]:
+def site_indicators(site_id: int | None = None, statuses: tuple[Status, ...] = ()) -> list[SiteIndicator]:
     from riskreg.sites.models import Site
 
     stmt = (
@@ -84,7 +84,7 @@ def parse_list_args(args: MultiDict) -> tuple[int | None, Status | None]:
 
 def indicator_rows(site_id: int | None = None, status: Status | None = None) -> list[IndicatorRow]:
     """Every indicator (at one site, or of one status) with its trend and number of linked risks."""
-    indicators = _indicators(site_id, (status,) if status else ())
+    indicators = site_indicators(site_id, (status,) if status else ())
     if not indicators:
         return []
     on = today()
@@ -140,7 +140,7 @@ def gaps(site_id: int | None = None) -> list[Gap]:
     templates and none linked to it by hand: three queries."""
     from riskreg.risks.models import Risk, RiskStatus
 
-    signals = [i for i in _indicators(site_id, SIGNAL) if i.definition.templates]
+    signals = [i for i in site_indicators(site_id, SIGNAL) if i.definition.templates]
     if not signals:
         return []
     templates = sorted({t for i in signals for t in i.definition.templates})
@@ -264,7 +264,7 @@ class DisclosureLine:
 
 def disclosure_lines(year: int) -> list[DisclosureLine]:
     """Indicators that are amber or red now or triggered during `year` (three queries)."""
-    indicators = _indicators()
+    indicators = site_indicators()
     start, end = date(year, 1, 1), date(year + 1, 1, 1)
     rows = db.session.scalars(
         sa.select(Trigger)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from riskreg import audit
 from riskreg.auth.permissions import can_edit_risk
@@ -70,14 +71,17 @@ def review(
         raise ReviewError("note", "Say in a note why the risk stays as it is.")
     if len(note) > MAX_NOTE:
         raise ReviewError("note", f"Keep the note under {MAX_NOTE} characters.")
-    flags = list(
-        db.session.execute(
-            sa.select(ReviewFlag.id, Trigger.reason)
-            .join(Trigger, Trigger.id == ReviewFlag.trigger_id)
-            .where(ReviewFlag.risk_id == risk.id, ReviewFlag.review_id.is_(None))
-            .order_by(ReviewFlag.id)
+    # No autoflush, no flush: whatever the caller has pending (the risk edit's own audit event, which
+    # the import still annotates) stays pending, and everything lands in the caller's next flush.
+    with db.session.no_autoflush:
+        flags = list(
+            db.session.scalars(
+                sa.select(ReviewFlag)
+                .where(ReviewFlag.risk_id == risk.id, ReviewFlag.review_id.is_(None))
+                .order_by(ReviewFlag.id)
+                .options(selectinload(ReviewFlag.trigger))
+            )
         )
-    )
     if not flags:
         if kind is ReviewKind.NO_CHANGE:
             raise ReviewError("note", f"{risk.ref} has no open review flag.")
@@ -95,15 +99,11 @@ def review(
         next_review_after=after,
     )
     db.session.add(record)
-    db.session.flush()
-    db.session.execute(
-        sa.update(ReviewFlag).where(ReviewFlag.id.in_([f.id for f in flags])).values(review_id=record.id),
-        execution_options={"synchronize_session": False},
-    )
+    for flag in flags:
+        flag.review = record
     if after != before:
         risk.next_review_date = after
-        db.session.flush()
-    reasons = "; ".join(dict.fromkeys(reason for _, reason in flags))
+    reasons = "; ".join(dict.fromkeys(flag.trigger.reason for flag in flags))
     words = f"{kind.label}" + (f": {note}" if note else "")
     audit.record(
         "risk",

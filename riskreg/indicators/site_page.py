@@ -136,7 +136,7 @@ def context(site: Any, args: MultiDict, entries: list[Any]) -> dict[str, Any]:
     """Template variables for the site page: `entries` is the unfiltered timeline the page has."""
     f = parse_timeline_filter(args)
     limit = int(current_app.config["SITE_TIMELINE_LIMIT"])
-    indicators = queries._indicators(site.id)
+    indicators = queries.site_indicators(site.id)
     on = today()
     days = queries.chart_days(on, CHART_MONTHS)
     facts = load_facts([site.id], [i.definition for i in indicators], on, extra_days=CHART_MONTHS * 31)
@@ -147,7 +147,7 @@ def context(site: Any, args: MultiDict, entries: list[Any]) -> dict[str, Any]:
         figure = charts.figure(d.label, d.unit, days, values, indicator.amber, indicator.red, d.worse.value)
         figures.append((indicator, figure))
     names = {i.id: i for i in indicators}
-    timeline = filtered_timeline(site, f, limit) if f.active else [e for e in entries]
+    timeline = filtered_timeline(site, f, limit) if f.active else list(entries)
     timeline += trigger_entries(list(names), f, limit)
     timeline.sort(key=lambda e: (e.on, e.kind == "trigger", e.kind == "engagement", e.item.id), reverse=True)
     return {

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from riskreg import audit
 from riskreg.auth.models import User
-from riskreg.auth.permissions import Permission, has_permission, permission_required
+from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
 from riskreg.indicators import charts, compute, queries, reviews, services, tuning
@@ -120,7 +120,7 @@ def link(indicator_id: int):
         db.session.rollback()
         flash(str(error), "error")
         form.risk_id.errors = [str(error)]
-        return detail(indicator_id, link_form=form), 400
+        return detail(indicator_id, link_form=form)  # the page again, the message by the field
     flash(message, "success")
     return redirect(url_for("indicators.detail", indicator_id=indicator_id))
 
@@ -152,7 +152,7 @@ def review_no_change(risk_id: int):
     risk = db.session.get(Risk, risk_id)
     if risk is None:
         abort(404, f"There is no risk with id {risk_id}.")
-    if not reviews.can_review(current_user, risk) or not has_permission(current_user, Permission.VIEW):
+    if not reviews.can_review(current_user, risk):
         abort(403)
     form = NoChangeForm()
     if not form.validate_on_submit():
