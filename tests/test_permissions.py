@@ -126,9 +126,9 @@ def test_every_route_is_in_the_table(app):
 def objects(make_risk, make_site, users):
     from riskreg.controls.models import ControlEvidence
     from tests.asm_helpers import load_catalogue, observe
-    from tests.indicator_support import indicator, load_indicators
     from tests.conftest import department_id
     from tests.controls_support import new_control, store_evidence
+    from tests.indicator_support import indicator, load_indicators
 
     load_catalogue()
     risk = make_risk()
