@@ -526,7 +526,7 @@ def run_indicators(base: str | None, runs: int, label: str, allow_existing: bool
         )
     machine = f"{platform.node() or 'machine'}: {os.cpu_count()} cores, Python {platform.python_version()}"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return f"### {label}\n\n{machine}, {when}\n\n" + indicators_bench.table(rows)
+    return f"### {label}\n\n{machine}, {when}\n\n" + indicators_bench.table(rows) + "\n"
 
 
 def write_results(label: str, text: str) -> None:
