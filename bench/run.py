@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import imports  # noqa: E402
+import indicators_bench  # noqa: E402
 from measure import export_floor, peak_rss_mb, replay_floor  # noqa: E402
 
 TARGETS_MS = {"register": 100.0, "dashboard": 150.0, "risk": 50.0, "department": 100.0}
@@ -482,6 +483,12 @@ def main() -> None:
     parser.add_argument("--import-runs", type=int, default=5, help="timed applies of the file")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     parser.add_argument(
+        "--indicators",
+        choices=("with", "skip", "only"),
+        default="with",
+        help="the observation benchmark (50 indicators, 500 linked risks): with the pages, skip it, or only it",
+    )
+    parser.add_argument(
         "--allow-existing-database",
         action="store_true",
         help="drop and rebuild a riskreg_bench_<size> database that the benchmark did not create",
@@ -492,7 +499,7 @@ def main() -> None:
             "--database-url takes a PostgreSQL server URL, e.g. postgresql+psycopg://user@host:5432"
         )
     label = "PostgreSQL" if args.database_url else "SQLite"
-    if not args.import_only:
+    if not args.import_only and args.indicators != "only":
         all_rows: list[Row] = []
         exports: dict[int, dict] = {}
         for size in args.sizes:
@@ -506,17 +513,44 @@ def main() -> None:
         print("\n" + text)
         if not args.no_write:
             write_results(label, text)
-    print(f"== {label}, import apply of {args.import_rows:,} rows", flush=True)
-    url, _ = ensure_database(
-        args.database_url,
-        imports.REGISTER_SIZE,
-        args.rebuild and args.import_only,
-        args.allow_existing_database,
-    )
-    text = imports.report(imports.run_import(url, args.import_rows, args.import_runs), label, machine_line())
-    print("\n" + text)
-    if not args.no_write:
-        write_results(f"Import apply, {label}", text)
+    if args.indicators != "only":
+        print(f"== {label}, import apply of {args.import_rows:,} rows", flush=True)
+        url, _ = ensure_database(
+            args.database_url,
+            imports.REGISTER_SIZE,
+            args.rebuild and args.import_only,
+            args.allow_existing_database,
+        )
+        text = imports.report(imports.run_import(url, args.import_rows, args.import_runs), label, machine_line())
+        print("\n" + text)
+        if not args.no_write:
+            write_results(f"Import apply, {label}", text)
+    if args.indicators != "skip" and not args.import_only:
+        heading = f"{label}: recording an observation"
+        text = run_indicators(args.database_url, args.runs, heading, args.allow_existing_database)
+        print("\n" + text)
+        if not args.no_write:
+            write_results(heading, text)
+
+
+def run_indicators(base: str | None, runs: int, label: str, allow_existing: bool) -> str:
+    """A scratch database of its own, rebuilt each time (a few seconds), then the two cases."""
+    url = scratch_url(base, "indicators")  # type: ignore[arg-type]
+    if read_marker(url) is None and database_has_tables(url) and not allow_existing:
+        raise SystemExit(f"{url} holds tables the benchmark did not create: refusing to touch it.")
+    create_scratch(base, url, "indicators")  # type: ignore[arg-type]
+    flask(url, "db", "upgrade")
+    write_marker(url, "indicators")  # type: ignore[arg-type]
+    print("== indicators: building", flush=True)
+    indicators_bench.build(url)
+    rows = indicators_bench.measure(url, runs)
+    for row in rows:
+        print(
+            f"  {row['case']:<8} p50 {row['p50']:6.1f} ms  p95 {row['p95']:6.1f} ms  floor {row['floor_p50']:5.1f} ms"
+        )
+    machine = f"{platform.node() or 'machine'}: {os.cpu_count()} cores, Python {platform.python_version()}"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return f"### {label}\n\n{machine}, {when}\n\n" + indicators_bench.table(rows) + "\n"
 
 
 def write_results(label: str, text: str) -> None:

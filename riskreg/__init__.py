@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.fieldforms.blueprint import bp as fieldforms_bp
     from riskreg.health.blueprint import bp as health_bp
     from riskreg.imports.blueprint import bp as imports_bp
+    from riskreg.indicators.blueprint import bp as indicators_bp
     from riskreg.reports.blueprint import bp as reports_bp
     from riskreg.risks.blueprint import bp as risks_bp
     from riskreg.sites.blueprint import bp as sites_bp
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         exports_bp,
         imports_bp,
         fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
+        indicators_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -100,6 +100,23 @@ def seed_standards(path: str | None) -> None:
     click.echo(str(report))
 
 
+@seed_cli.command("indicators")
+def seed_indicators() -> None:
+    """Load or update the key risk indicator library (seeds/indicators.toml) and compute it at every site."""
+    from riskreg.indicators.library import LibraryError
+    from riskreg.indicators.services import refresh_all
+    from riskreg.seeding.reference import load_indicator_library
+
+    try:
+        report = load_indicator_library()
+    except LibraryError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    triggers = refresh_all(actor=None)
+    db.session.commit()
+    click.echo(f"{report} {len(triggers)} trigger(s).")
+
+
 @sites_cli.command("refresh-presence")
 def sites_refresh_presence() -> None:
     """Re-derive the ASM presence of sites that follow their observations (run daily)."""
@@ -196,8 +213,9 @@ def risks_rerank(check: bool) -> None:
 def register(app: Flask) -> None:
     from riskreg.controls.reminders import reminders_cli
     from riskreg.exports.commands import export_command
+    from riskreg.indicators.cli import indicators_cli
 
     for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli):
         app.cli.add_command(group)
-    for command in (reminders_cli, export_command):
+    for command in (reminders_cli, export_command, indicators_cli):
         app.cli.add_command(command)

@@ -14,6 +14,14 @@ from riskreg.controls.models import (
 )
 from riskreg.dashboard.models import BandSnapshot
 from riskreg.departments.models import Department
+from riskreg.indicators.models import (
+    IndicatorDefinition,
+    ReviewFlag,
+    RiskReview,
+    SiteIndicator,
+    Trigger,
+    indicator_links,
+)
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.standards.models import AppSetting, Requirement
@@ -32,17 +40,23 @@ __all__ = [
     "Direction",
     "Effectiveness",
     "Engagement",
+    "IndicatorDefinition",
     "ImpactArea",
     "ReminderDigest",
     "Requirement",
+    "ReviewFlag",
     "Risk",
+    "RiskReview",
     "RiskStatus",
     "Role",
     "Site",
+    "SiteIndicator",
     "Treatment",
+    "Trigger",
     "User",
     "control_requirements",
     "engagement_controls",
+    "indicator_links",
     "risk_controls",
     "risk_requirements",
 ]

@@ -33,6 +33,7 @@ class Band:
     review_days: int  # how often a risk in this band is reviewed (seeds/matrix.toml)
     tolerability: str = ""
     response: str = ""
+    review_days: int = 365  # how often a risk in this band is reviewed
 
 
 @dataclass(frozen=True)

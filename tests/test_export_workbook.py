@@ -16,8 +16,9 @@ from riskreg.risks.models import Direction, RiskStatus
 from riskreg.sites.models import AsmPresence
 from tests.xlsx_files import add_control, calamine_rows, export, register_dicts, workbook
 
-# DESIGN.md §4's five, then the ASM sheets (tests/test_export_asm_sheets.py)
-SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend", "Coverage", "ASM disclosure"]
+# DESIGN.md §4's five, then the ASM sheets (tests/test_export_asm_sheets.py), then Indicators
+# (tests/test_indicators_export.py): new sheets come after the first seven, which keep their order.
+SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend", "Coverage", "ASM disclosure", "Indicators"]
 FORMULAS = [
     '=HYPERLINK("http://evil.example","click")',
     "+41 phone",
@@ -61,7 +62,7 @@ def register(make_risk, make_site, users):
     return site, risks
 
 
-def test_seven_sheets_read_by_both_readers(clients, register):
+def test_every_sheet_read_by_both_readers(clients, register):
     data = export(clients["executive"])
     assert workbook(data).sheetnames == SHEETS
     assert CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names == SHEETS

@@ -28,6 +28,13 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/risks/{risk}/edit", EDITORS),
     ("POST", "/risks/{risk}/archive", EDITORS),
     ("POST", "/risks/{risk}/restore", EDITORS),
+    ("GET", "/indicators", ALL),
+    ("GET", "/indicators/{indicator}", ALL),
+    ("GET", "/indicators/{indicator}/edit", ADMIN),
+    ("POST", "/indicators/{indicator}/edit", ADMIN),
+    ("POST", "/indicators/{indicator}/links", EDITORS),
+    ("POST", "/indicators/{indicator}/links/{risk}/delete", EDITORS),
+    ("POST", "/risks/{risk}/review", EDITORS),  # and the risk's owner (tests/test_indicators_views.py)
     ("GET", "/sites", ALL),
     ("GET", "/sites/new", ADMIN),
     ("POST", "/sites/new", ADMIN),
@@ -125,6 +132,7 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:control_id>", "{control}")
         .replace("<int:requirement_id>", "{requirement}")
         .replace("<int:evidence_id>", "{evidence}")
+        .replace("<int:indicator_id>", "{indicator}")
     )
 
 
@@ -140,17 +148,22 @@ def test_every_route_is_in_the_table(app):
 @pytest.fixture
 def objects(make_risk, make_site, users):
     from riskreg.controls.models import ControlEvidence
-    from tests.asm_helpers import load_catalogue
+    from tests.asm_helpers import load_catalogue, observe
     from tests.conftest import department_id
     from tests.controls_support import new_control, store_evidence
+    from tests.indicator_support import indicator, load_indicators
 
     load_catalogue()
     risk = make_risk()
     control = new_control(users["risk_manager"], "Security", risks=[risk])
     store_evidence(control, users["risk_manager"])
+    site = make_site()
+    load_indicators()
+    observe(site, miners=10)  # the site's indicators exist from its first observation
     return {
         "risk": risk.id,
-        "site": make_site().id,
+        "site": site.id,
+        "indicator": indicator(site, "miners_on_concession").id,
         "department": department_id("Legal"),
         "user": users["executive"].id,
         "control": control.id,

@@ -15,6 +15,7 @@ from riskreg.auth.permissions import Permission, permission_required
 from riskreg.dashboard import charts, heatmap, queries, trend
 from riskreg.dashboard.filters import VIEW_LABELS, DashboardFilters, parse_dashboard_filters
 from riskreg.extensions import db
+from riskreg.indicators import panels as indicator_panels
 from riskreg.modeling import today as today_utc
 from riskreg.risks.models import Direction, RiskStatus
 from riskreg.sites.models import AsmPresence
@@ -72,6 +73,7 @@ def index():
         directions=list(Direction),
         statuses=list(RiskStatus),
         plotly_version=PLOTLY_VERSION,
+        **indicator_panels.dashboard_panels(dash.risk.site),
     )
 
 

@@ -54,6 +54,8 @@ def describe_filters(ctx: ExportContext) -> str:
         )
     if filters.q:
         parts.append(f'text contains "{filters.q}"')
+    if filters.flagged is not None:
+        parts.append("flagged for review" if filters.flagged else "not flagged for review")
     joined = "; ".join(parts)
     text = joined[:1].upper() + joined[1:] if parts else "None: the whole register"
     if filters.status is None:

@@ -1,7 +1,8 @@
 """The workbook: rows in, .xlsx out, with openpyxl's write-only (streaming) mode.
 
 A sheet is one builder function `build(wb, ctx)`; SHEETS lists them in workbook order: DESIGN.md
-§4's five (Register, Controls, Heatmap, Sites, Legend), then Coverage and ASM disclosure.
+§4's five (Register, Controls, Heatmap, Sites, Legend), then Coverage and ASM disclosure, then
+Indicators.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from riskreg.exports.asm_sheets import coverage_sheet, disclosure_sheet
 from riskreg.exports.context import ExportContext, make_context
 from riskreg.exports.register_sheets import controls_sheet, register_sheet
 from riskreg.exports.summary_sheets import heatmap_sheet, legend_sheet, sites_sheet
+from riskreg.indicators.export import indicators_sheet
 from riskreg.risks.filters import RiskFilters
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ SHEETS: list[SheetBuilder] = [
     legend_sheet,
     coverage_sheet,
     disclosure_sheet,
+    indicators_sheet,  # after the first seven, which keep their order
 ]
 
 

@@ -53,8 +53,11 @@ def _annotate(observation_id: int, note: str) -> None:
 
 
 def after_observations_imported(site_ids: Iterable[int], actor: Any) -> None:
-    """Bring each site touched by an import up to date once, however many rows it had."""
-    # At the merge with the indicators: riskreg.indicators.services.recompute_sites(site_ids, actor) here.
+    """Bring each site touched by an import up to date once, however many rows it had: its ASM
+    presence and its key risk indicators (with their triggers and flags)."""
+    from riskreg.indicators.services import recompute_sites
+
     ids = sorted(set(site_ids))
     for site in db.session.scalars(sa.select(Site).where(Site.id.in_(ids)).order_by(Site.id)):
         monitoring.refresh_presence(site, actor)
+    recompute_sites(ids, actor)

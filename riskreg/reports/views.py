@@ -6,6 +6,7 @@ from flask import render_template, request
 
 from riskreg import scoring
 from riskreg.auth.permissions import Permission, permission_required
+from riskreg.indicators import panels as indicator_panels
 from riskreg.modeling import today
 from riskreg.reports import disclosure
 from riskreg.risks.models import Direction
@@ -26,4 +27,5 @@ def asm_disclosure():
         control_columns=control_columns,
         years=list(range(today().year, disclosure.MIN_YEAR - 1, -1))[:10],
         generated_on=today(),
+        **indicator_panels.disclosure_panel(year),
     )

@@ -54,6 +54,7 @@ class RiskFilters:
     owner: int | None = None
     department: int | None = None  # risks with a control owned by this department
     q: str | None = None
+    flagged: bool | None = None  # yes: with an open review flag from an indicator trigger; no: without
     likelihood: int | None = None
     impact: int | None = None
     basis: str = "residual"
@@ -73,6 +74,8 @@ class RiskFilters:
         for key in ("category", "band", "owner", "department", "q", "likelihood", "impact"):
             if values[key] not in (None, ""):
                 args[key] = values[key]
+        if values["flagged"] is not None:
+            args["flagged"] = "yes" if values["flagged"] else "no"
         if values["basis"] != "residual":
             args["basis"] = values["basis"]
         if values["sort"] != DEFAULT_SORT:
@@ -95,6 +98,11 @@ def _choice(args: MultiDict, name: str, allowed: list[str]) -> str | None:
     if raw not in allowed:
         raise BadRequest(f"Filter '{name}' must be one of {', '.join(allowed)}; {raw!r} is not.")
     return raw
+
+
+def _yes_no(args: MultiDict, name: str) -> bool | None:
+    raw = _choice(args, name, ["yes", "no"])
+    return None if raw is None else raw == "yes"
 
 
 def parse_risk_filters(args: MultiDict) -> RiskFilters:
@@ -121,6 +129,7 @@ def parse_risk_filters(args: MultiDict) -> RiskFilters:
         owner=_int(args, "owner"),
         department=_int(args, "department"),
         q=q,
+        flagged=_yes_no(args, "flagged"),
         likelihood=_int(args, "likelihood", 1, 5),
         impact=_int(args, "impact", 1, 5),
         basis=_choice(args, "basis", list(BASES)) or "residual",
@@ -194,6 +203,11 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
                 sa.func.lower(Risk.ref).contains(needle, autoescape=True),
             )
         )
+    if filters.flagged is not None:
+        from riskreg.indicators.models import ReviewFlag
+
+        open_flag = sa.exists().where(ReviewFlag.risk_id == Risk.id, ReviewFlag.review_id.is_(None))
+        where.append(open_flag if filters.flagged else ~open_flag)
     likelihood, impact = basis_columns(filters.basis)
     if filters.likelihood is not None:
         where.append(likelihood == filters.likelihood)

@@ -11,6 +11,7 @@ from riskreg import audit, editing, params
 from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.indicators import panels as indicator_panels
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, RiskEditForm, RiskForm
@@ -35,6 +36,7 @@ def list():
         filters=filters,
         link_args=link_args,
         form=RiskForm(formdata=None),
+        flag_reasons=indicator_panels.register_flags([risk.id for risk in register.risks]),
     )
 
 
@@ -57,6 +59,7 @@ def detail(risk_id: int):
         action_form=ActionForm(),
         archive_form=ArchiveForm(),
         **risk_panel(risk),
+        **indicator_panels.risk_panel(risk),
     )
 
 

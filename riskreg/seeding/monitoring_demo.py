@@ -1,5 +1,6 @@
 """`flask seed demo`, ASM part: the standards catalogue, requirement links of the demo risks, the
-controls that engagements follow up, and 18 months of observations and engagements (idempotent)."""
+controls that engagements follow up, 18 months of observations and engagements, and the key risk
+indicators replayed over them (indicators_demo.py; idempotent)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ def load_monitoring_demo(data: dict, sites: dict[str, Site], users: dict[str, Us
         site = sites[block["site"]]
         _load_observations(site, block, actor, report)
         _load_engagements(site, block, controls, actor, report)
+    from riskreg.seeding.indicators_demo import load_indicators_demo  # after the monitoring it replays
+
+    load_indicators_demo(sites, users, report)
 
 
 def _demo_risks(data: dict, sites: dict[str, Site]) -> dict[tuple[str, str], Risk]:

@@ -1,4 +1,4 @@
-"""Departments from seeds/departments.toml, and the risk templates."""
+"""Departments from seeds/departments.toml, the risk templates, and the indicator library."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ def load_departments() -> int:
             created += 1
     db.session.flush()
     return created
+
+
+def load_indicator_library() -> Any:
+    """The key risk indicator library (seeds/indicators.toml), upserted by id."""
+    from riskreg.indicators.library import load_library
+
+    return load_library()
 
 
 def risk_templates() -> dict[str, dict[str, Any]]:

@@ -73,4 +73,7 @@ def add_engagement(site: Site, data: dict[str, Any], actor: Any) -> Engagement:
     if wanted:
         changes["follow_up_controls"] = [None, [allowed[c].split(" ", 1)[0] for c in wanted]]
     audit.record("engagement", engagement.id, "create", actor, changes, f"At {site.name}")
+    from riskreg.indicators.services import recompute_sites  # grievances and engagements held
+
+    recompute_sites([site.id], actor)
     return engagement

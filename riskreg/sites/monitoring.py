@@ -247,7 +247,8 @@ def coerce_enums(values: dict[str, Any], enums: dict[str, type]) -> None:
 def add_observation(site: Site, data: dict[str, Any], actor: Any, refresh: bool = True) -> AsmObservation:
     """Record an observation (audited) and bring the site's presence up to date; flushes only.
 
-    `refresh=False` (bulk loads) leaves the presence for one refresh_presence() at the end.
+    `refresh=False` (bulk loads) leaves the presence for one refresh_presence() at the end, and the
+    indicators for one riskreg.indicators.services.recompute_sites().
     """
     values = {name: data.get(name) for name in OBSERVATION_FIELDS if name != "site_id"}
     values["minerals"] = (values.get("minerals") or "").strip()
@@ -264,4 +265,7 @@ def add_observation(site: Site, data: dict[str, Any], actor: Any, refresh: bool 
     audit.record("asm_observation", observation.id, "create", actor, changes, f"At {site.name}")
     if refresh:
         refresh_presence(site, actor)
+        from riskreg.indicators.services import recompute_sites  # indicators follow in this transaction
+
+        recompute_sites([site.id], actor)
     return observation

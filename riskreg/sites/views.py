@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from riskreg import audit, editing
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
+from riskreg.indicators import site_page
 from riskreg.modeling import today
 from riskreg.risks.filters import RiskFilters
 from riskreg.risks.models import RiskStatus
@@ -50,12 +51,12 @@ def detail(site_id: int):
         site=site,
         counts=counts,
         events=audit.history("site", site.id),
-        timeline=entries,
         latest_observation=latest_observation,
         last_observed=last[0] if last else None,
         stale=queries.is_stale(site, last[0] if last else None),
         derived=monitoring.derived_presence(site),
         formalisation=queries.formalisation_support(site),
+        **site_page.context(site, request.args, entries),  # indicators, and the timeline filtered
     )
 
 

@@ -98,6 +98,11 @@ def prefill(form: Any, template: dict[str, Any], args: MultiDict) -> None:
         if not site.isdigit() or site not in {c.value for c in form.site_id.choices if c.value}:
             raise BadRequest(f"There is no site with id {site!r}.")
         form.site_id.data = int(site)
+    from riskreg.indicators.queries import gap_evidence  # "Create from template" on a gap
+
+    evidence = gap_evidence(args, form.site_id.data if site else None)
+    if evidence:
+        form.description.data = f"{template['description']}\n\nEvidence from monitoring: {evidence}"
 
 
 def suggestions_for(risk: Any) -> list[Suggestion]:

@@ -1,0 +1,1 @@
+"""Key risk indicators computed from monitoring, their triggers, review flags and gaps."""

@@ -1,0 +1,100 @@
+"""The workbook's Indicators sheet: every indicator (at the filtered site, or every site) with its
+value, status and thresholds, its latest trigger, and the linked risks still flagged by it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from riskreg.exports.cells import WRAP, Header, StyledColumn, TableSheet, fill, safe_text
+from riskreg.exports.context import ExportContext
+from riskreg.extensions import db
+from riskreg.indicators import queries
+from riskreg.indicators.models import ReviewFlag, Trigger
+from riskreg.indicators.services import linked_risks
+
+INDICATORS = "Indicators"
+HEADERS = [
+    Header("Site", 24),
+    Header("Indicator", 34),
+    Header("Value", 9),
+    Header("Unit", 12),
+    Header("Status", 9),
+    Header("Amber at", 9),
+    Header("Red at", 9),
+    Header("Worse when", 10),
+    Header("Window (days)", 9),
+    Header("Owner", 18),
+    Header("Latest trigger", 14),
+    Header("Trigger reason", 50),
+    Header("Risks flagged (open)", 22),
+    Header("Linked risks", 30),
+]
+STATUS_FILLS = {"green": "#C8E6C9", "amber": "#FFE082", "red": "#EF9A9A", "no_data": "#E0E0E0"}
+
+
+def open_flag_refs(indicator_ids: list[int]) -> dict[int, list[str]]:
+    from riskreg.risks.models import Risk
+
+    if not indicator_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Trigger.site_indicator_id, Risk.ref)
+        .join(ReviewFlag, ReviewFlag.trigger_id == Trigger.id)
+        .join(Risk, Risk.id == ReviewFlag.risk_id)
+        .where(Trigger.site_indicator_id.in_(indicator_ids), ReviewFlag.review_id.is_(None))
+        .distinct()
+        .order_by(Trigger.site_indicator_id, Risk.ref)
+    )
+    result: dict[int, list[str]] = {}
+    for indicator_id, ref in rows:
+        result.setdefault(indicator_id, []).append(ref)
+    return result
+
+
+def latest_triggers(indicator_ids: list[int]) -> dict[int, Trigger]:
+    if not indicator_ids:
+        return {}
+    newest = (
+        sa.select(sa.func.max(Trigger.id))
+        .where(Trigger.site_indicator_id.in_(indicator_ids))
+        .group_by(Trigger.site_indicator_id)
+    )
+    return {
+        t.site_indicator_id: t for t in db.session.scalars(sa.select(Trigger).where(Trigger.id.in_(newest)))
+    }
+
+
+def indicators_sheet(wb: Workbook, ctx: ExportContext) -> None:
+    site = None if ctx.filters.corporate else ctx.filters.site
+    indicators = [] if ctx.filters.corporate else queries.site_indicators(site)
+    ids = [i.id for i in indicators]
+    flagged, latest, links = open_flag_refs(ids), latest_triggers(ids), linked_risks(indicators)
+    sheet = TableSheet(wb, INDICATORS, HEADERS, "C2")
+    ws = sheet.ws
+    statuses = {key: StyledColumn(ws, fill=fill(colour)) for key, colour in STATUS_FILLS.items()}
+    wrapped = StyledColumn(ws, alignment=WRAP)
+    when = StyledColumn(ws, number_format="yyyy-mm-dd")
+    for indicator in indicators:
+        d, trigger = indicator.definition, latest.get(indicator.id)
+        status = indicator.status.value
+        row: list[Any] = [
+            safe_text(ws, indicator.site.name),
+            safe_text(ws, d.label),
+            indicator.value,
+            safe_text(ws, d.unit),
+            statuses[status]("No data" if status == "no_data" else indicator.status.label),
+            indicator.amber,
+            indicator.red,
+            d.worse.value,
+            d.window_days or None,
+            safe_text(ws, indicator.owner.name if indicator.owner else None),
+            when(trigger.at.date()) if trigger else None,
+            wrapped(safe_text(ws, trigger.reason)) if trigger else None,
+            ", ".join(flagged.get(indicator.id, [])) or None,
+            ", ".join(r.ref for r in links[indicator.id]) or None,
+        ]
+        sheet.append(row)
+    ctx.counts["indicators"] = sheet.finish()

@@ -1,0 +1,34 @@
+"""Template variables that other features' pages take from indicators (one call each)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+
+from riskreg.indicators import queries, reviews
+from riskreg.indicators.forms import NoChangeForm
+
+
+def risk_panel(risk: Any) -> dict[str, Any]:
+    """The risk page: its open review flags, the reviews that answered earlier ones, the form."""
+    return {
+        "indicator_flags": queries.risk_flags(risk.id),
+        "can_review_flags": reviews.can_review(current_user, risk),
+        "no_change_form": NoChangeForm(formdata=None),
+    }
+
+
+def dashboard_panels(site_id: int | None = None) -> dict[str, Any]:
+    """The dashboard: triggers waiting for review, and signals without a risk."""
+    return {"waiting_triggers": queries.waiting_triggers(site_id), "indicator_gaps": queries.gaps(site_id)}
+
+
+def register_flags(risk_ids: list[int]) -> dict[int, list[str]]:
+    """The register page: the reasons of each listed risk's open flags."""
+    return reviews.open_flag_reasons(risk_ids)
+
+
+def disclosure_panel(year: int) -> dict[str, Any]:
+    """The ASM disclosure report: indicator values and the triggers of the year behind them."""
+    return {"indicator_lines": queries.disclosure_lines(year), "indicator_year": year}
