@@ -118,7 +118,8 @@ def test_two_editors_keep_each_others_changes(browsing, other, live_server, sign
     risk, updates = saved(live_server, risk_id)
     assert (risk.title, risk.residual_likelihood) == ("Encroachment by 300 miners on the northern lease", 3)
     assert (risk.description, risk.residual_impact) == ("Pits now reach the haul road.", 2)
-    assert [sorted(changes) for changes in updates] == [
+    # each also moves residual_assessed_at, unless within the same second as the one before it
+    assert [sorted(set(changes) - {"residual_assessed_at"}) for changes in updates] == [
         ["residual_likelihood", "title"],
         ["description", "residual_impact"],
     ]
