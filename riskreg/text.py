@@ -48,3 +48,17 @@ def clean_columns_of(base: type) -> None:
                 continue
             clean = multi_line if isinstance(column_type, sa.Text) else single_line
             sa.event.listen(getattr(cls, prop.key), "set", _cleaner(clean), retval=True)
+
+
+def cleaned(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` for the columns of model `cls` as the attribute listener would store them: for
+    writers that bypass the ORM's attributes (the import's bulk statements)."""
+    columns = sa.inspect(cls).columns
+    out = dict(values)
+    for name, value in values.items():
+        column = columns.get(name)
+        if type(value) is not str or column is None or isinstance(column.type, sa.Enum):
+            continue
+        if isinstance(column.type, sa.String):
+            out[name] = multi_line(value) if isinstance(column.type, sa.Text) else single_line(value)
+    return out

@@ -62,6 +62,8 @@ def test_a_title_from_the_import(clients, make_risk):
                 "Inherent impact": 2,
                 "Residual likelihood": 1,
                 "Residual impact": 1,
+                "Treatment": "Reduce",
+                "Consequence area": "Environment",
             },
         ),
     )

@@ -108,6 +108,8 @@ def test_an_edited_export_round_trips(app, clients, exported):
                 "Inherent impact": 4,
                 "Residual likelihood": 2,
                 "Residual impact": 2,
+                "Treatment": "Reduce",
+                "Consequence area": "Environment",
             },
         ),
     )

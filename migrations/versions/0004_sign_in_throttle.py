@@ -30,7 +30,9 @@ def upgrade():
     with op.batch_alter_table('sign_in_throttles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sign_in_throttles_last_failure_at'), ['last_failure_at'], unique=False)
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
+    # A plain DROP COLUMN (SQLite 3.35+): recreating `users` would trip the foreign keys of every
+    # table that refers to it once the database holds data.
+    with op.batch_alter_table('users', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('locked_until')
         batch_op.drop_column('failed_logins')
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from riskreg import audit, scoring
+from riskreg import audit, scoring, text
 from riskreg.extensions import db
 from riskreg.modeling import today, utcnow
 from riskreg.risks.models import Risk, RiskStatus, format_ref
@@ -182,7 +182,7 @@ def prepare_values(data: Mapping[str, Any], current: Mapping[str, Any] | None = 
 
     The one step every change of a risk goes through (create_risk, update_risk and the bulk import):
     a rule or derivation added here applies to all of them."""
-    values = {name: data.get(name) for name in EDITABLE_FIELDS}
+    values = text.cleaned(Risk, {name: data.get(name) for name in EDITABLE_FIELDS})
     check_rules(values)
     if (
         current is None
