@@ -521,7 +521,9 @@ def main() -> None:
             args.rebuild and args.import_only,
             args.allow_existing_database,
         )
-        text = imports.report(imports.run_import(url, args.import_rows, args.import_runs), label, machine_line())
+        text = imports.report(
+            imports.run_import(url, args.import_rows, args.import_runs), label, machine_line()
+        )
         print("\n" + text)
         if not args.no_write:
             write_results(f"Import apply, {label}", text)
