@@ -15,6 +15,7 @@ from riskreg.modeling import today
 from riskreg.risks.models import Risk
 from riskreg.sites.models import Site
 from tests.conftest import text_of
+from tests.edit_forms import edited
 from tests.indicator_support import indicator, open_flags
 from tests.test_reminders import smtp  # noqa: F401  (the loopback SMTP server fixture)
 from tests.test_sites_monitoring import OBSERVATION
@@ -35,33 +36,6 @@ def demo_user(email: str) -> User:
 
 def risk_at(site: Site, template: str) -> Risk:
     return db.session.scalar(sa.select(Risk).where(Risk.site_id == site.id, Risk.template_code == template))
-
-
-def edit_form(risk: Risk, **over: str) -> dict[str, str]:
-    values = {
-        "title": risk.title,
-        "description": risk.description,
-        "cause": risk.cause,
-        "consequence": risk.consequence,
-        "site_id": str(risk.site_id),
-        "direction": risk.direction.value,
-        "category": risk.category,
-        "impact_area": risk.impact_area.value,
-        "owner_id": str(risk.owner_id),
-        "inherent_likelihood": str(risk.inherent_likelihood),
-        "inherent_impact": str(risk.inherent_impact),
-        "residual_likelihood": str(risk.residual_likelihood),
-        "residual_impact": str(risk.residual_impact),
-        "target_likelihood": "",
-        "target_impact": "",
-        "target_date": "",
-        "treatment": risk.treatment.value,
-        "status": risk.status.value,
-        "trend": "",
-        "next_review_date": "",
-        "version": str(risk.version),
-    }
-    return values | over
 
 
 def test_an_observation_of_500_miners_flags_the_register_mails_the_owner_and_a_reassessment_clears_it(
@@ -96,8 +70,9 @@ def test_an_observation_of_500_miners_flags_the_register_mails_the_owner_and_a_r
     assert REASON in text_of(client.get("/dashboard"))
 
     db.session.refresh(influx)
+    url = f"/risks/{influx.id}/edit"
     response = client.post(
-        f"/risks/{influx.id}/edit", data=edit_form(influx, inherent_impact="5", residual_impact="5")
+        url, data=edited(client, url, "risk-form", inherent_impact="5", residual_impact="5")
     )
     assert response.status_code == 302, text_of(response)
     assert not open_flags(influx)

@@ -20,7 +20,7 @@ from riskreg.sites.models import Site
 pytestmark = pytest.mark.browser
 
 EXECUTIVE = "exec@example.com"
-SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend", "Coverage", "ASM disclosure"]
+SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend", "Coverage", "ASM disclosure", "Indicators"]
 
 # Each number label of a drawn heatmap, placed in its cell by where it sits in the plot area.
 DRAWN_COUNTS = """(basis) => {
