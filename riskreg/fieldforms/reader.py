@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any
 
 import openpyxl
-from defusedxml import DefusedXmlException
 from flask import current_app
 
 from riskreg.imports import safety
@@ -77,21 +76,7 @@ def read_workbook(data: bytes, filename: str) -> Table:
         raise
     except Exception as error:  # a hostile or broken file may fail anywhere inside openpyxl
         logger.warning("field data: unreadable workbook %r: %r", filename, error)
-        if _caused_by(error, DefusedXmlException):
-            raise safety.RefusedFile(
-                "The workbook holds XML that riskreg refuses to read (entity declarations)."
-            ) from error
-        raise safety.RefusedFile(
-            "riskreg could not read this workbook. Download the export again, or upload it as .csv."
-        ) from error
-
-
-def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
-    while error is not None:
-        if isinstance(error, kind):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
+        raise safety.unreadable(error, "Download the export again, or upload it as .csv.") from error
 
 
 def read_csv(data: bytes) -> Table:

@@ -13,6 +13,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from defusedxml import DefusedXmlException
+
 from riskreg.imports.xmlcount import Bounds, PackageCount, PartCount, Stop
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: .xls, or an encrypted .xlsx
@@ -170,3 +172,14 @@ def _bomb_message(size: int, limits: Limits) -> str:
         f"(at least {megabytes(size)}): it is either far larger than a register or a "
         "compressed bomb. Refused."
     )
+
+
+def unreadable(error: BaseException, advice: str) -> RefusedFile:
+    """What to say of a workbook openpyxl failed on: XML refused by defusedxml (which openpyxl
+    wraps in a ValueError) is said as such; anything else gets the caller's advice."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return RefusedFile("The workbook holds XML that riskreg refuses to read (entity declarations).")
+        cause = cause.__cause__ or cause.__context__
+    return RefusedFile(f"riskreg could not read this workbook. {advice}")

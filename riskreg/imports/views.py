@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from defusedxml import DefusedXmlException
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -58,22 +57,9 @@ def read(data: bytes, filename: str) -> reader.RegisterSheet:
         return reader.read_register(data, current_app.config["IMPORT_MAX_ROWS"])
     except Exception as error:  # a hostile or broken file may fail anywhere inside openpyxl
         logger.warning("import: unreadable workbook %r: %r", filename, error)
-        if _caused_by(error, DefusedXmlException):  # openpyxl wraps it in a ValueError
-            raise safety.RefusedFile(
-                "The workbook holds XML that riskreg refuses to read (entity declarations)."
-            ) from error
-        raise safety.RefusedFile(
-            "riskreg could not read this workbook. Save it again from your spreadsheet program as "
-            "Excel Workbook (.xlsx) and retry."
+        raise safety.unreadable(
+            error, "Save it again from your spreadsheet program as Excel Workbook (.xlsx) and retry."
         ) from error
-
-
-def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
-    while error is not None:
-        if isinstance(error, kind):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
 
 
 @permission_required(Permission.IMPORT)
