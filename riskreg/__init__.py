@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.imports.blueprint import bp as imports_bp
     from riskreg.indicators.blueprint import bp as indicators_bp
     from riskreg.reports.blueprint import bp as reports_bp
+    from riskreg.reviews.blueprint import bp as reviews_bp
     from riskreg.risks.blueprint import bp as risks_bp
     from riskreg.sites.blueprint import bp as sites_bp
     from riskreg.standards.blueprint import bp as standards_bp
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         imports_bp,
         fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
         indicators_bp,
+        reviews_bp,  # /risks/<id>/review
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

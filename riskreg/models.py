@@ -17,11 +17,11 @@ from riskreg.departments.models import Department
 from riskreg.indicators.models import (
     IndicatorDefinition,
     ReviewFlag,
-    RiskReview,
     SiteIndicator,
     Trigger,
     indicator_links,
 )
+from riskreg.reviews.models import ReviewKind, ReviewReminder, RiskReview
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.standards.models import AppSetting, Requirement
@@ -45,6 +45,8 @@ __all__ = [
     "ReminderDigest",
     "Requirement",
     "ReviewFlag",
+    "ReviewKind",
+    "ReviewReminder",
     "Risk",
     "RiskReview",
     "RiskStatus",
