@@ -106,6 +106,7 @@ def configure_engine(engine: sa.Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     """Each feature's blueprint.py holds its URL map and imports its views (never the reverse)."""
     from riskreg.auth.blueprint import bp as auth_bp
+    from riskreg.bulk.blueprint import bp as bulk_bp
     from riskreg.controls.blueprint import bp as controls_bp
     from riskreg.controls.blueprint import risk_bp as risk_controls_bp
     from riskreg.dashboard.blueprint import bp as dashboard_bp
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
         fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
         indicators_bp,
         reviews_bp,  # /risks/<id>/review
+        bulk_bp,  # /risks/bulk, /controls/bulk
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)
