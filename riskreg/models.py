@@ -21,6 +21,7 @@ from riskreg.indicators.models import (
     Trigger,
     indicator_links,
 )
+from riskreg.mail import NotificationOptOut, OutboxMessage
 from riskreg.reviews.models import ReviewKind, ReviewReminder, RiskReview
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
@@ -42,6 +43,8 @@ __all__ = [
     "Engagement",
     "IndicatorDefinition",
     "ImpactArea",
+    "NotificationOptOut",
+    "OutboxMessage",
     "ReminderDigest",
     "Requirement",
     "ReviewFlag",
