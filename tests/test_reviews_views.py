@@ -32,7 +32,7 @@ def due_on(risk, when):
 def test_the_owner_records_reviewed_no_change_and_it_shows_in_reviews_and_history(clients, users, make_risk):
     risk = due_on(make_risk(owner_id=users["department_head"].id), today() - timedelta(days=2))
     page = clients["department_head"].get(f"/risks/{risk.id}").get_data(as_text=True)
-    assert 'action="/risks/%d/review"' % risk.id in page and "(overdue)" in page
+    assert f'action="/risks/{risk.id}/review"' in page and "(overdue)" in page
     assert "Not reviewed yet." in page and "/edit?reassess=1" not in page  # the head may not edit
     refused = clients["department_head"].post(
         f"/risks/{risk.id}/review", data={"note": ""}, follow_redirects=True
