@@ -6,14 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from riskreg.bulk import services
-from riskreg.forms import options
 from riskreg.risks.models import RiskStatus
-
-KEEP = "— keep —"
 
 
 def _id(value: str | None, what: str) -> int | None:
@@ -39,12 +36,7 @@ class BulkForm(FlaskForm):
 class RiskBulkForm(BulkForm):
     owner_id = StringField("Owner")
     next_review_date = DateField("Next review", validators=[Optional()])
-    status = SelectField(
-        "Status",
-        choices=options(
-            [("", KEEP), *((s.value, s.label) for s in RiskStatus if s is not RiskStatus.ARCHIVED)]
-        ),
-    )
+    status = StringField("Status")
     site = StringField("Site")
 
     def changes(self) -> dict[str, Any]:
@@ -56,8 +48,11 @@ class RiskBulkForm(BulkForm):
         if self.next_review_date.data is not None:
             services.due_date_in_range(self.next_review_date.data)
             changes["next_review_date"] = self.next_review_date.data
-        if self.status.data:
-            changes["status"] = RiskStatus(self.status.data)
+        status = (self.status.data or "").strip()
+        if status:
+            if status not in {s.value for s in RiskStatus}:
+                raise ValidationError("That status is not one the page offered.")
+            changes["status"] = RiskStatus(status)
         site = (self.site.data or "").strip()
         if site == services.CORPORATE:
             changes["site_id"] = None
