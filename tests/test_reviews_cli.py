@@ -26,10 +26,10 @@ def due_on(risk, when):
 
 def test_each_owner_gets_one_mail_listing_the_risks_due_today_and_in_seven_days(
     runner,
-    smtp,
+    smtp,  # noqa: F811
     users,
     make_user,
-    make_risk,  # noqa: F811
+    make_risk,
 ):
     owner = make_user(Role.RISK_MANAGER, name="Olga Owner", email="olga@example.com")
     today_risk = due_on(make_risk(title="Due today", owner_id=owner.id), ON)
