@@ -119,3 +119,43 @@ def test_the_export_counts_each_risks_reviews_and_the_last_one(make_risk, users)
     assert set(rows) >= {reviewed.title, never.title}
     due = {row["title"] for row in export_queries.register_rows(RiskFilters(review="due"), today())}
     assert due == set()  # both were just given dates a cadence ahead
+
+
+def test_my_work_lists_the_owners_risks_due_overdue_or_flagged_bounded_with_the_total(
+    app, make_risk, make_user, users
+):
+    from riskreg.reviews import queries
+
+    owner = make_user(name="Olga Owner")
+    on = today()
+    overdue = reviewed_on(make_risk(title="Overdue", owner_id=owner.id), on - timedelta(days=4))
+    due = reviewed_on(make_risk(title="Due", owner_id=owner.id), on + timedelta(days=2))
+    reviewed_on(make_risk(title="Later", owner_id=owner.id), on + timedelta(days=30))
+    reviewed_on(make_risk(title="Not hers", owner_id=users["executive"].id), on)
+    rows, total = queries.owner_due_risks(owner.id, on)
+    assert [(risk.title, flagged) for risk, flagged in rows] == [
+        ("Overdue", False),
+        ("Due", False),
+    ] and total == 2
+    assert queries.review_detail(overdue, on, False) == f"review overdue since {overdue.next_review_date}"
+    assert (
+        queries.review_detail(due, on, True) == f"review due on {due.next_review_date}; flagged by monitoring"
+    )
+    for n in range(21):
+        reviewed_on(make_risk(title=f"Many {n}", owner_id=owner.id), on + timedelta(days=1))
+    rows, total = queries.owner_due_risks(owner.id, on)
+    assert len(rows) == 20 and total == 23
+
+
+def test_my_work_section_when_the_me_page_exists(app, make_risk, make_user):
+    pytest.importorskip("riskreg.me.sections")
+    from riskreg.reviews import queries
+
+    owner = make_user(name="Olga Owner")
+    assert queries.my_reviews(owner, today()) is None
+    risk = reviewed_on(make_risk(title="Overdue", owner_id=owner.id), today() - timedelta(days=1))
+    with app.test_request_context():
+        section = queries.my_reviews(owner, today())
+    assert section.title == "Risks due or flagged for review" and section.total == 1
+    [item] = section.items
+    assert item.url == f"/risks/{risk.id}#reviews" and item.urgent and item.action_label == "Review"

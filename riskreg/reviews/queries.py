@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from riskreg.extensions import db
@@ -73,21 +74,23 @@ def owner_due_condition(user_id: int, on: date) -> sa.ColumnElement[bool]:
     )
 
 
-def owner_due_risks(user_id: int, on: date, limit: int = 20) -> tuple[list[Risk], int]:
-    """At most `limit` of them, the most pressing first (earliest review date), and the total."""
+def owner_due_risks(user_id: int, on: date, limit: int = 20) -> tuple[list[tuple[Risk, bool]], int]:
+    """At most `limit` of them with whether each is flagged, the most pressing first (earliest
+    review date), and the total: one query, two when there are more than `limit`."""
     where = owner_due_condition(user_id, on)
-    risks = list(
-        db.session.scalars(
-            sa.select(Risk)
+    rows = [
+        (risk, bool(flagged))
+        for risk, flagged in db.session.execute(
+            sa.select(Risk, open_flag_exists().label("flagged"))
             .where(where)
             .order_by(Risk.next_review_date.asc().nulls_first(), Risk.id)
             .limit(limit)
         )
-    )
-    total = len(risks)
+    ]
+    total = len(rows)
     if total == limit:
         total = db.session.scalar(sa.select(sa.func.count(Risk.id)).where(where)) or 0
-    return risks, total
+    return rows, total
 
 
 def review_detail(risk: Any, on: date, flagged: bool) -> str:
@@ -100,3 +103,25 @@ def review_detail(risk: Any, on: date, flagged: bool) -> str:
     if flagged:
         parts.append("flagged by monitoring")
     return "; ".join(parts) or f"next review {risk.next_review_date}"
+
+
+def my_reviews(user: Any, on: date) -> Any:
+    """ "My work": the risks the user owns that are due or overdue for review or flagged by
+    monitoring (at most 20, overdue first, and the total: two queries)."""
+    from riskreg.me.sections import Item, Section
+
+    rows, total = owner_due_risks(user.id, on)
+    if not total:
+        return None
+    items = [
+        Item(
+            label=f"{risk.ref} {risk.title}",
+            url=url_for("risks.detail", risk_id=risk.id, _anchor="reviews"),
+            detail=review_detail(risk, on, flagged),
+            action_label="Review",
+            urgent=flagged or rules.state_of(risk, on) == "overdue",
+        )
+        for risk, flagged in rows
+    ]
+    more = url_for("risks.list", owner=user.id, sort="review") if total > len(items) else None
+    return Section("reviews", "Risks due or flagged for review", items, total, more)
