@@ -13,7 +13,6 @@ from riskreg.extensions import db
 from riskreg.mail import KINDS, NotificationOptOut, OutboxMessage
 from riskreg.reviews.models import ReviewReminder
 from riskreg.risks.models import RiskStatus
-from tests.test_reminders import smtp  # noqa: F401  (the loopback SMTP server fixture)
 
 ON = date(2027, 3, 10)
 
@@ -26,7 +25,7 @@ def due_on(risk, when):
 
 def test_each_owner_gets_one_mail_listing_the_risks_due_today_and_in_seven_days(
     runner,
-    smtp,  # noqa: F811
+    smtp,
     users,
     make_user,
     make_risk,
@@ -50,7 +49,7 @@ def test_each_owner_gets_one_mail_listing_the_risks_due_today_and_in_seven_days(
     assert "review_due" in KINDS
 
 
-def test_a_second_run_that_day_sends_nothing_new_and_the_next_day_does(runner, smtp, users, make_risk):  # noqa: F811
+def test_a_second_run_that_day_sends_nothing_new_and_the_next_day_does(runner, smtp, users, make_risk):
     due_on(make_risk(owner_id=users["executive"].id), ON)
     due_on(make_risk(owner_id=users["executive"].id, title="Tomorrow's week"), ON + timedelta(days=8))
     assert runner.invoke(args=["reviews", "remind", "--today", ON.isoformat()]).exit_code == 0
@@ -62,7 +61,7 @@ def test_a_second_run_that_day_sends_nothing_new_and_the_next_day_does(runner, s
     assert "Sent 1 review reminder(s)." in next_day.output and len(smtp.messages) == 2
 
 
-def test_an_owner_who_turned_review_mails_off_gets_none(runner, smtp, users, make_risk):  # noqa: F811
+def test_an_owner_who_turned_review_mails_off_gets_none(runner, smtp, users, make_risk):
     due_on(make_risk(owner_id=users["executive"].id), ON)
     db.session.add(NotificationOptOut(user_id=users["executive"].id, kind="review_due"))
     db.session.commit()
