@@ -106,6 +106,7 @@ def configure_engine(engine: sa.Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     """Each feature's blueprint.py holds its URL map and imports its views (never the reverse)."""
     from riskreg.auth.blueprint import bp as auth_bp
+    from riskreg.bulk.blueprint import bp as bulk_bp
     from riskreg.controls.blueprint import bp as controls_bp
     from riskreg.controls.blueprint import risk_bp as risk_controls_bp
     from riskreg.dashboard.blueprint import bp as dashboard_bp
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.indicators.blueprint import bp as indicators_bp
     from riskreg.me.blueprint import bp as me_bp
     from riskreg.reports.blueprint import bp as reports_bp
+    from riskreg.reviews.blueprint import bp as reviews_bp
     from riskreg.risks.blueprint import bp as risks_bp
     from riskreg.sites.blueprint import bp as sites_bp
     from riskreg.standards.blueprint import bp as standards_bp
@@ -138,6 +140,8 @@ def register_blueprints(app: Flask) -> None:
         imports_bp,
         fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
         indicators_bp,
+        reviews_bp,  # /risks/<id>/review
+        bulk_bp,  # /risks/bulk, /controls/bulk
         me_bp,
     ):
         app.register_blueprint(blueprint)

@@ -42,6 +42,7 @@ KINDS: dict[str, str] = {
     "control_closed": "A control is implemented and awaits verification (risk managers)",
     "control_verified": "A control of my department is verified or reopened",
     "overdue_digest": "The daily digest of my department's overdue and soon-due controls",
+    "review_due": "A risk I own is due for review (7 days before and on the day)",
 }
 
 # Set while seeding demo or benchmark data: its made-up events notify nobody.

@@ -17,12 +17,12 @@ from riskreg.departments.models import Department
 from riskreg.indicators.models import (
     IndicatorDefinition,
     ReviewFlag,
-    RiskReview,
     SiteIndicator,
     Trigger,
     indicator_links,
 )
 from riskreg.mail import NotificationOptOut, OutboxMessage
+from riskreg.reviews.models import ReviewKind, ReviewReminder, RiskReview
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.standards.models import AppSetting, Requirement
@@ -48,6 +48,8 @@ __all__ = [
     "ReminderDigest",
     "Requirement",
     "ReviewFlag",
+    "ReviewKind",
+    "ReviewReminder",
     "Risk",
     "RiskReview",
     "RiskStatus",

@@ -114,7 +114,7 @@ def test_header_is_bold_frozen_filtered_sized_and_validated(clients, register):
     ws = book["Register"]
     assert all(cell.font.b for cell in ws[1])
     assert ws.freeze_panes == "B2"
-    assert ws.auto_filter.ref == "A1:W4"
+    assert ws.auto_filter.ref == "A1:Y4"
     assert ws.column_dimensions["B"].width == 48
     legend = book["Legend"]
     sources = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}

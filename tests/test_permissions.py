@@ -38,7 +38,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/indicators/{indicator}/edit", ADMIN),
     ("POST", "/indicators/{indicator}/links", EDITORS),
     ("POST", "/indicators/{indicator}/links/{risk}/delete", EDITORS),
-    ("POST", "/risks/{risk}/review", EDITORS),  # and the risk's owner (tests/test_indicators_views.py)
+    ("POST", "/risks/{risk}/review", EDITORS),  # and the risk's owner (tests/test_reviews_views.py)
+    ("POST", "/risks/bulk", EDITORS),
     ("GET", "/sites", ALL),
     ("GET", "/sites/new", ADMIN),
     ("POST", "/sites/new", ADMIN),
@@ -84,6 +85,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/controls/{control}/reopen", EDITORS),
     ("POST", "/controls/{control}/cancel", EDITORS),
     ("GET", "/controls/{control}/evidence/{evidence}", ALL),
+    ("POST", "/controls/bulk", UPDATERS),  # heads: their own department's controls only
     ("POST", "/controls/{legal_control}/start", EDITORS),
     ("POST", "/controls/{legal_control}/note", EDITORS),
     ("POST", "/controls/{legal_control}/close", EDITORS),

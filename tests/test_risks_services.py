@@ -49,8 +49,10 @@ def test_update_records_each_changed_field_old_and_new(make_risk, users):
     }
     assert risk.residual_assessed_at > datetime(2026, 1, 5, 9, 30)
     assert risk.residual_score == 6
-    assert events(risk.id)[-1].changes == changes
-    assert events(risk.id)[-1].actor_id == users["risk_manager"].id
+    update, review = events(risk.id)[-2:]  # a score change is also a reassessment (riskreg.reviews)
+    assert update.action == "update" and update.changes == changes
+    assert update.actor_id == users["risk_manager"].id
+    assert review.action == "review" and review.note == "Reassessed: residual likelihood 3 → 2."
 
 
 def test_update_with_nothing_changed_writes_no_event(make_risk, users):

@@ -22,13 +22,13 @@ from riskreg.dashboard.filters import with_basis
 from riskreg.dashboard.heatmap import Grid, build_grid
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.reviews import rules as review_rules
 from riskreg.risks import filters as risk_filters
 from riskreg.risks.filters import RiskFilters
-from riskreg.risks.models import Risk, RiskStatus
+from riskreg.risks.models import Risk
 from riskreg.sites.models import AsmPresence, Site
 
 TOP_LIMIT = 10
-REVIEWABLE = (RiskStatus.OPEN, RiskStatus.DRAFT)
 
 
 def people_expr() -> sa.ColumnElement[bool]:
@@ -133,11 +133,12 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
 
 
 def review_overdue(filters: RiskFilters, on: date) -> int:
-    """Open or draft risks whose next review date has passed."""
+    """Open or draft risks whose next review date has passed (riskreg.reviews.rules, as the
+    register's review=overdue)."""
     stmt = (
         sa.select(sa.func.count(Risk.id))
         .where(*risk_filters.conditions(filters, include_band=False))
-        .where(Risk.status.in_(REVIEWABLE), Risk.next_review_date < on)
+        .where(review_rules.overdue_condition(on))
     )
     return db.session.scalar(stmt) or 0
 

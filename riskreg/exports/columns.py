@@ -39,6 +39,8 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Consequence area", "impact_area", 22, "enum", editable=True, enum=ImpactArea),
     Column("Status", "status", 11, "enum", editable=True, enum=RiskStatus),
     Column("Next review", "next_review_date", 13, "date", editable=True),
+    Column("Last review", "last_review", 13, "date"),  # riskreg.reviews: the latest review's date
+    Column("Reviews", "reviews", 9, "int"),  # how many reviews the risk has had
     Column("Controls", "controls", 10, "int"),
     Column("Open controls", "open_controls", 10, "int"),
     Column("Overdue controls", "overdue_controls", 10, "int"),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from riskreg.auth.models import User
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.reviews.rules import DUE_WITHIN_DAYS
 
 if TYPE_CHECKING:
     from riskreg.exports.context import ExportContext
@@ -56,6 +57,10 @@ def describe_filters(ctx: ExportContext) -> str:
         parts.append(f'text contains "{filters.q}"')
     if filters.flagged is not None:
         parts.append("flagged for review" if filters.flagged else "not flagged for review")
+    if filters.review == "overdue":
+        parts.append("review overdue")
+    elif filters.review == "due":
+        parts.append(f"review due within {DUE_WITHIN_DAYS} days")
     joined = "; ".join(parts)
     text = joined[:1].upper() + joined[1:] if parts else "None: the whole register"
     if filters.status is None:

@@ -19,6 +19,7 @@ from riskreg.auth.models import User
 from riskreg.controls.models import OPEN_CONTROL_STATUSES, Control, risk_controls
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.reviews.queries import review_counts
 from riskreg.risks import filters as risk_filters
 from riskreg.risks.filters import RiskFilters
 from riskreg.risks.models import Risk, risk_requirements
@@ -73,7 +74,7 @@ def requirement_codes() -> sa.Subquery:
 
 def register_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]:
     """One dict per risk, in the register's sort order, keys as in columns.REGISTER_COLUMNS."""
-    counts, codes = control_counts(today), requirement_codes()
+    counts, codes, reviewed = control_counts(today), requirement_codes(), review_counts()
     stmt = (
         sa.select(
             Risk.ref,
@@ -92,6 +93,8 @@ def register_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]
             Risk.impact_area,
             Risk.status,
             Risk.next_review_date,
+            reviewed.c.last_review,
+            sa.func.coalesce(reviewed.c.reviews, 0).label("reviews"),
             sa.func.coalesce(counts.c.controls, 0).label("controls"),
             sa.func.coalesce(counts.c.open_controls, 0).label("open_controls"),
             sa.func.coalesce(counts.c.overdue_controls, 0).label("overdue_controls"),
@@ -102,12 +105,15 @@ def register_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]
         .outerjoin(Site, Site.id == Risk.site_id)
         .outerjoin(counts, counts.c.risk_id == Risk.id)
         .outerjoin(codes, codes.c.risk_id == Risk.id)
+        .outerjoin(reviewed, reviewed.c.risk_id == Risk.id)
         .where(*risk_filters.conditions(filters))
         .order_by(*risk_filters.order_by(filters))
     )
     for row in _stream(stmt):
         values = row._asdict()
         values["requirements"] = _joined_list(values["requirements"])
+        if values["last_review"] is not None:
+            values["last_review"] = values["last_review"].date()
         yield values
 
 

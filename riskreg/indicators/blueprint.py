@@ -15,4 +15,3 @@ bp.add_url_rule("/indicators/<int:indicator_id>/links", "link", views.link, meth
 bp.add_url_rule(
     "/indicators/<int:indicator_id>/links/<int:risk_id>/delete", "unlink", views.unlink, methods=["POST"]
 )
-bp.add_url_rule("/risks/<int:risk_id>/review", "review", views.review_no_change, methods=["POST"])

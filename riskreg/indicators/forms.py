@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
 from riskreg.forms import IdSelectField
+from riskreg.reviews.forms import NoChangeForm  # noqa: F401  (its home is the reviews feature)
 
 
 class ThresholdForm(FlaskForm):
@@ -19,10 +20,3 @@ class ThresholdForm(FlaskForm):
 
 class LinkForm(FlaskForm):
     risk_id = IdSelectField("Risk at this site")
-
-
-class NoChangeForm(FlaskForm):
-    note = TextAreaField(
-        "Why the risk stays as it is",
-        validators=[InputRequired("Say in a note why the risk stays as it is."), Length(max=2000)],
-    )

@@ -4,7 +4,7 @@ the review (reassessment or "reviewed, no change") that clears them."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
 from riskreg.modeling import LabelledEnum, enum_type, utcnow
+from riskreg.reviews.models import ReviewKind, RiskReview  # noqa: F401  (their home; re-exported)
 
 if TYPE_CHECKING:
     from riskreg.auth.models import User
@@ -35,15 +36,6 @@ class Status(LabelledEnum):
     @property
     def rank(self) -> int:
         return {"no_data": 0, "green": 0, "amber": 1, "red": 2}[self.value]
-
-
-class ReviewKind(LabelledEnum):
-    REASSESSED = "reassessed"
-    NO_CHANGE = "no_change"
-
-    @property
-    def label(self) -> str:
-        return "Reassessed" if self is ReviewKind.REASSESSED else "Reviewed, no change"
 
 
 class IndicatorDefinition(db.Model):
@@ -120,23 +112,6 @@ class Trigger(db.Model):
     indicator: Mapped[SiteIndicator] = relationship(lazy="raise")
 
     __table_args__ = (sa.Index("ix_indicator_triggers_indicator_at", "site_indicator_id", "at"),)
-
-
-class RiskReview(db.Model):
-    """The owner's answer to review flags: a reassessment, or "reviewed, no change" with a note."""
-
-    __tablename__ = "risk_reviews"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    risk_id: Mapped[int] = mapped_column(sa.ForeignKey("risks.id"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    kind: Mapped[ReviewKind] = mapped_column(enum_type(ReviewKind))
-    note: Mapped[str] = mapped_column(sa.Text, default="")
-    next_review_before: Mapped[date | None]
-    next_review_after: Mapped[date | None]
-
-    by: Mapped[User | None] = relationship(lazy="raise")
 
 
 class ReviewFlag(db.Model):

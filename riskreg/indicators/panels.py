@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_login import current_user
-
 from riskreg.indicators import queries, reviews
-from riskreg.indicators.forms import NoChangeForm
 
 
 def risk_panel(risk: Any) -> dict[str, Any]:
-    """The risk page: its open review flags, the reviews that answered earlier ones, the form."""
-    return {
-        "indicator_flags": queries.risk_flags(risk.id),
-        "can_review_flags": reviews.can_review(current_user, risk),
-        "no_change_form": NoChangeForm(formdata=None),
-    }
+    """The risk page: its open review flags (the review form and the reviews: riskreg.reviews)."""
+    return {"indicator_flags": queries.risk_flags(risk.id)}
 
 
 def dashboard_panels(site_id: int | None = None) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from riskreg.indicators import compute
 from riskreg.indicators.models import (
     IndicatorDefinition,
     ReviewFlag,
-    RiskReview,
     SiteIndicator,
     Status,
     Trigger,
@@ -227,11 +226,10 @@ def waiting_triggers(site_id: int | None = None, limit: int = 20) -> list[Waitin
 @dataclass
 class RiskFlags:
     open: list[tuple[Trigger, SiteIndicator]] = field(default_factory=list)
-    reviews: list[RiskReview] = field(default_factory=list)
 
 
 def risk_flags(risk_id: int) -> RiskFlags:
-    """The risk's open flags with their triggers, and its past reviews (two queries)."""
+    """The risk's open flags with their triggers (its reviews: riskreg.reviews.queries)."""
     rows = db.session.scalars(
         sa.select(Trigger)
         .join(ReviewFlag, ReviewFlag.trigger_id == Trigger.id)
@@ -242,14 +240,7 @@ def risk_flags(risk_id: int) -> RiskFlags:
             selectinload(Trigger.indicator).selectinload(SiteIndicator.site),
         )
     ).unique()
-    reviews = db.session.scalars(
-        sa.select(RiskReview)
-        .where(RiskReview.risk_id == risk_id)
-        .order_by(RiskReview.at.desc(), RiskReview.id.desc())
-        .limit(20)
-        .options(selectinload(RiskReview.by))
-    )
-    return RiskFlags([(t, t.indicator) for t in rows], list(reviews))
+    return RiskFlags([(t, t.indicator) for t in rows])
 
 
 def chart_days(on: date, months: int = 18) -> list[date]:

@@ -13,9 +13,9 @@ from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
-from riskreg.indicators import charts, compute, queries, reviews, services, tuning
-from riskreg.indicators.forms import LinkForm, NoChangeForm, ThresholdForm
-from riskreg.indicators.models import ReviewKind, SiteIndicator
+from riskreg.indicators import charts, compute, queries, services, tuning
+from riskreg.indicators.forms import LinkForm, ThresholdForm
+from riskreg.indicators.models import SiteIndicator
 from riskreg.modeling import today
 
 
@@ -142,28 +142,3 @@ def unlink(indicator_id: int, risk_id: int):
             db.session.rollback()
             flash(str(error), "error")
     return redirect(url_for("indicators.detail", indicator_id=indicator_id))
-
-
-@permission_required(Permission.VIEW)
-def review_no_change(risk_id: int):
-    """ "Reviewed, no change" with a note: closes the risk's open flags (its owner or a risk manager)."""
-    from riskreg.risks.models import Risk
-
-    risk = db.session.get(Risk, risk_id)
-    if risk is None:
-        abort(404, f"There is no risk with id {risk_id}.")
-    if not reviews.can_review(current_user, risk):
-        abort(403)
-    form = NoChangeForm()
-    if not form.validate_on_submit():
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for("risks.detail", risk_id=risk_id))
-    try:
-        reviews.review(risk, ReviewKind.NO_CHANGE, form.note.data, current_user)
-        db.session.commit()
-    except reviews.ReviewError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        flash(f"{risk.ref}: reviewed, no change. Next review on {risk.next_review_date}.", "success")
-    return redirect(url_for("risks.detail", risk_id=risk_id))

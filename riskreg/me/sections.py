@@ -43,6 +43,7 @@ SectionFunction = Callable[[Any, date], Section | None]
 # In the order the page shows them. "module:function" strings, imported on first use: the features
 # import nothing from here but the dataclasses, and no import cycle can form.
 SECTIONS: list[str | SectionFunction] = [
+    "riskreg.reviews.queries:my_reviews",
     "riskreg.indicators.queries:my_flagged_risks",
     "riskreg.controls.queries:verification_queue",
     "riskreg.controls.queries:my_department_controls",

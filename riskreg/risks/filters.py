@@ -15,7 +15,9 @@ from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
 from riskreg.auth.models import User
+from riskreg.modeling import today
 from riskreg.params import MAX_ID, query_int
+from riskreg.reviews import rules as review_rules
 from riskreg.risks.models import Direction, Risk, RiskStatus
 from riskreg.sites.models import Site
 
@@ -55,6 +57,7 @@ class RiskFilters:
     department: int | None = None  # risks with a control owned by this department
     q: str | None = None
     flagged: bool | None = None  # yes: with an open review flag from an indicator trigger; no: without
+    review: str | None = None  # due (within 7 days or today) | overdue (past): riskreg.reviews.rules
     likelihood: int | None = None
     impact: int | None = None
     basis: str = "residual"
@@ -71,7 +74,7 @@ class RiskFilters:
         for key in ("direction", "status"):
             if values[key] is not None:
                 args[key] = getattr(values[key], "value", values[key])
-        for key in ("category", "band", "owner", "department", "q", "likelihood", "impact"):
+        for key in ("category", "band", "owner", "department", "q", "review", "likelihood", "impact"):
             if values[key] not in (None, ""):
                 args[key] = values[key]
         if values["flagged"] is not None:
@@ -130,6 +133,7 @@ def parse_risk_filters(args: MultiDict) -> RiskFilters:
         department=_int(args, "department"),
         q=q,
         flagged=_yes_no(args, "flagged"),
+        review=_choice(args, "review", list(review_rules.STATES)),
         likelihood=_int(args, "likelihood", 1, 5),
         impact=_int(args, "impact", 1, 5),
         basis=_choice(args, "basis", list(BASES)) or "residual",
@@ -208,6 +212,8 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
 
         open_flag = sa.exists().where(ReviewFlag.risk_id == Risk.id, ReviewFlag.review_id.is_(None))
         where.append(open_flag if filters.flagged else ~open_flag)
+    if filters.review is not None:
+        where.append(review_rules.condition(filters.review, today()))
     likelihood, impact = basis_columns(filters.basis)
     if filters.likelihood is not None:
         where.append(likelihood == filters.likelihood)

@@ -215,11 +215,9 @@ class Risk(db.Model):
 
     @property
     def review_overdue(self) -> bool:
-        return (
-            self.next_review_date is not None
-            and self.status in (RiskStatus.OPEN, RiskStatus.DRAFT)
-            and self.next_review_date < utcnow().date()
-        )
+        from riskreg.reviews.rules import state_of  # the one home of the rule
+
+        return state_of(self, utcnow().date()) == "overdue"
 
     def __repr__(self) -> str:
         return f"<Risk {self.ref or self.id} {self.title!r}>"

@@ -255,7 +255,7 @@ def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: 
     if changes:
         db.session.flush()
         audit.record("risk", risk.id, "update", actor, changes)
-        from riskreg.indicators.reviews import after_risk_update  # a reassessment answers review flags
+        from riskreg.reviews.services import after_risk_update  # a reassessment is a review
 
         after_risk_update(risk, changes, actor)
     return changes

@@ -12,6 +12,8 @@ from riskreg.auth.permissions import Permission, permission_required, require_ri
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
 from riskreg.indicators import panels as indicator_panels
+from riskreg.reviews import panels as review_panels
+from riskreg.reviews import services as reviews
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, RiskEditForm, RiskForm
@@ -60,6 +62,7 @@ def detail(risk_id: int):
         archive_form=ArchiveForm(),
         **risk_panel(risk),
         **indicator_panels.risk_panel(risk),
+        **review_panels.risk_panel(risk),
     )
 
 
@@ -113,15 +116,21 @@ def edit(risk_id: int):
         edit.open(stored, risk.version)
         return render_template("risks/form.html", form=form, risk=risk, conflict=None)
 
+    reassess = request.args.get("reassess") == "1"  # opened with "Reassess": the save is a review
+
     def write(current: Risk, values: dict[str, Any]) -> dict[str, Any]:
         data = {**form.values(), **values}
         changes = services.update_risk(current, data, current_user, current.version)
+        if reassess:
+            reviews.reassessed_through_form(current, changes, current_user)
         db.session.commit()
         return changes
 
     outcome = edit.post(lambda: get_risk_or_404(risk_id), editable, write, services.RiskRuleError)
     if outcome.saved:
         flash(edit.message(ref, outcome), "success")
+        if reassess:
+            flash(f"{ref}: the reassessment is recorded as a review.", "success")
         return redirect(url_for("risks.detail", risk_id=risk_id))
     return render_template("risks/form.html", form=form, risk=risk, conflict=edit.panel)
 

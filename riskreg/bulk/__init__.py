@@ -1,0 +1,1 @@
+"""Bulk changes: many risks (register) or controls (tracker) changed in one step."""

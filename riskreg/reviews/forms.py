@@ -1,0 +1,15 @@
+"""The review form on a risk's page: "reviewed, no change" with its note."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from riskreg.reviews.services import MAX_NOTE, NO_NOTE
+
+
+class NoChangeForm(FlaskForm):
+    note = TextAreaField(
+        "Why the risk stays as it is", validators=[InputRequired(NO_NOTE), Length(max=MAX_NOTE)]
+    )

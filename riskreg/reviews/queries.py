@@ -1,0 +1,127 @@
+"""Reads for reviews: a risk's reviews (its page), the counts per risk (the export), the risks due
+or flagged for review of one owner ("My work")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.orm import selectinload
+
+from riskreg.extensions import db
+from riskreg.reviews import rules
+from riskreg.reviews.models import RiskReview
+from riskreg.risks.models import Risk
+
+SHOWN = 20  # reviews listed on a risk's page (the total is counted)
+
+
+@dataclass
+class RiskReviews:
+    items: list[RiskReview] = field(default_factory=list)
+    total: int = 0
+
+
+def risk_reviews(risk_id: int, limit: int = SHOWN) -> RiskReviews:
+    """The risk's latest reviews with who made them, and how many there are (two queries)."""
+    items = list(
+        db.session.scalars(
+            sa.select(RiskReview)
+            .where(RiskReview.risk_id == risk_id)
+            .order_by(RiskReview.at.desc(), RiskReview.id.desc())
+            .limit(limit)
+            .options(selectinload(RiskReview.by))
+        )
+    )
+    total = len(items)
+    if total == limit:
+        total = db.session.scalar(sa.select(sa.func.count()).where(RiskReview.risk_id == risk_id)) or 0
+    return RiskReviews(items, total)
+
+
+def review_counts() -> sa.Subquery:
+    """Per risk: how many reviews and when the last one was (grouped in SQL, for the export)."""
+    return (
+        sa.select(
+            RiskReview.risk_id,
+            sa.func.count().label("reviews"),
+            sa.func.max(RiskReview.at).label("last_review"),
+        )
+        .group_by(RiskReview.risk_id)
+        .subquery("review_counts")
+    )
+
+
+def open_flag_exists() -> sa.ColumnElement[bool]:
+    from riskreg.indicators.models import ReviewFlag
+
+    return sa.exists().where(ReviewFlag.risk_id == Risk.id, ReviewFlag.review_id.is_(None))
+
+
+def owner_due_condition(user_id: int, on: date) -> sa.ColumnElement[bool]:
+    """The owner's risks due or overdue for review, or flagged by monitoring (open or draft)."""
+    return sa.and_(
+        Risk.owner_id == user_id,
+        Risk.status.in_(rules.REVIEWED_STATUSES),
+        sa.or_(
+            rules.overdue_condition(on),
+            rules.due_condition(on),
+            open_flag_exists(),
+        ),
+    )
+
+
+def owner_due_risks(user_id: int, on: date, limit: int = 20) -> tuple[list[tuple[Risk, bool]], int]:
+    """At most `limit` of them with whether each is flagged, the most pressing first (earliest
+    review date), and the total: one query, two when there are more than `limit`."""
+    where = owner_due_condition(user_id, on)
+    rows = [
+        (risk, bool(flagged))
+        for risk, flagged in db.session.execute(
+            sa.select(Risk, open_flag_exists().label("flagged"))
+            .where(where)
+            .order_by(Risk.next_review_date.asc().nulls_first(), Risk.id)
+            .limit(limit)
+        )
+    ]
+    total = len(rows)
+    if total == limit:
+        total = db.session.scalar(sa.select(sa.func.count(Risk.id)).where(where)) or 0
+    return rows, total
+
+
+def review_detail(risk: Any, on: date, flagged: bool) -> str:
+    state = rules.state_of(risk, on)
+    parts = []
+    if state == "overdue":
+        parts.append(f"review overdue since {risk.next_review_date}")
+    elif state == "due":
+        parts.append(f"review due on {risk.next_review_date}")
+    if flagged:
+        parts.append("flagged by monitoring")
+    return "; ".join(parts) or f"next review {risk.next_review_date}"
+
+
+def my_reviews(user: Any, on: date) -> Any:
+    """ "My work": the risks the user owns that are due or overdue for review or flagged by
+    monitoring (at most 20, overdue first, and the total: two queries)."""
+    from riskreg.me.sections import Item, Section
+
+    rows, total = owner_due_risks(user.id, on)
+    if not total:
+        return None
+    items = [
+        Item(
+            label=f"{risk.ref} {risk.title}",
+            url=url_for("risks.detail", risk_id=risk.id, _anchor="reviews"),
+            detail=review_detail(risk, on, flagged),
+            action_label="Review",
+            urgent=flagged or rules.state_of(risk, on) == "overdue",
+        )
+        for risk, flagged in rows
+    ]
+    more = url_for("risks.list", owner=user.id, sort="review") if total > len(items) else None
+    return Section("reviews", "Risks due or flagged for review", items, total, more)
