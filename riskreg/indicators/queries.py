@@ -225,10 +225,15 @@ def waiting_triggers(site_id: int | None = None, limit: int = 20) -> list[Waitin
 class RiskFlags:
     open: list[tuple[Trigger, SiteIndicator]] = field(default_factory=list)
     reviews: list[RiskReview] = field(default_factory=list)
+    other: list[ReviewFlag] = field(default_factory=list)  # raised by something else, with a reason
+
+    @property
+    def any_open(self) -> bool:
+        return bool(self.open or self.other)
 
 
 def risk_flags(risk_id: int) -> RiskFlags:
-    """The risk's open flags with their triggers, and its past reviews (two queries)."""
+    """The risk's open flags with their triggers, its other open flags, and its past reviews."""
     rows = db.session.scalars(
         sa.select(Trigger)
         .join(ReviewFlag, ReviewFlag.trigger_id == Trigger.id)
@@ -246,7 +251,12 @@ def risk_flags(risk_id: int) -> RiskFlags:
         .limit(20)
         .options(selectinload(RiskReview.by))
     )
-    return RiskFlags([(t, t.indicator) for t in rows], list(reviews))
+    other = db.session.scalars(
+        sa.select(ReviewFlag)
+        .where(ReviewFlag.risk_id == risk_id, ReviewFlag.review_id.is_(None), ReviewFlag.trigger_id.is_(None))
+        .order_by(ReviewFlag.raised_at.desc(), ReviewFlag.id.desc())
+    )
+    return RiskFlags([(t, t.indicator) for t in rows], list(reviews), list(other))
 
 
 def chart_days(on: date, months: int = 18) -> list[date]:
