@@ -158,11 +158,15 @@ class CriticalCounts:
         return self.on_time + self.failed + self.overdue + self.not_verified
 
 
-def dashboard_counts(on: date | None = None) -> CriticalCounts:
+def dashboard_counts_of(rows: list[CriticalRow]) -> CriticalCounts:
     counts = CriticalCounts()
-    for row in critical_rows(on):
+    for row in rows:
         setattr(counts, row.state, getattr(counts, row.state) + 1)
     return counts
+
+
+def dashboard_counts(on: date | None = None) -> CriticalCounts:
+    return dashboard_counts_of(critical_rows(on))
 
 
 @dataclass
