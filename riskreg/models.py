@@ -32,6 +32,7 @@ from riskreg.indicators.models import (
     Trigger,
     indicator_links,
 )
+from riskreg.mail import NotificationOptOut, OutboxMessage
 from riskreg.risks.models import (
     Direction,
     ImpactArea,
@@ -71,6 +72,8 @@ __all__ = [
     "schedule_sites",
     "IndicatorDefinition",
     "ImpactArea",
+    "NotificationOptOut",
+    "OutboxMessage",
     "ReminderDigest",
     "Requirement",
     "ReviewFlag",

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import itertools
-import xml.etree.ElementTree as ET
 
 import sqlalchemy as sa
+from defusedxml import ElementTree as ET
 
 from riskreg.bowtie import layout, queries, services
 from riskreg.controls.models import Effectiveness, RiskControl, Role
@@ -84,7 +84,8 @@ def test_the_svg_is_escaped_and_well_formed(make_risk, users, client, clients):
     assert "&lt;script&gt;" in body and "&amp; spillway" in body
     root = ET.fromstring(response.data)  # well-formed XML
     assert root.tag == f"{SVG}svg"
-    assert root.find(f"{SVG}title").text == f'Bowtie of {risk.ref} Dam <script>alert("x")</script> & spillway'
+    title = root.find(f"{SVG}title").text
+    assert title == f'Bowtie of {risk.ref} Dam <script>alert("x")</script> & spillway'
     assert root.find(f"{SVG}desc").text.startswith("1 causes")
     assert client.get(f"/risks/{risk.id}/bowtie.svg").status_code == 302  # signed out: to sign in
 

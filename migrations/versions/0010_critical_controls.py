@@ -4,7 +4,7 @@ of each risk-control link, critical controls with performance standards, verific
 tasks and verifications; review flags raised by a failed verification
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 13:24:32.152972
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

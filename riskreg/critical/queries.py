@@ -261,3 +261,29 @@ def last_failed(control_ids: list[int]) -> set[int]:
             )
         )
     )
+
+
+def my_verifications(user: Any, on: date):
+    """My work: the critical controls my department verifies that are due (heads of the verifying
+    department), overdue first; two queries."""
+    from flask import url_for
+
+    from riskreg.auth.models import Role
+    from riskreg.me.sections import Item, Section
+
+    if user.role is not Role.DEPARTMENT_HEAD or user.department_id is None:
+        return None
+    due = department_due(user.department_id, on)
+    items = [
+        Item(
+            f"{task.control.ref} {task.control.title}",
+            url_for("critical.verify", control_id=task.control_id),
+            f"{task.days_overdue(on)} days overdue"
+            if task.is_overdue(on)
+            else f"due {task.due_on.isoformat()}",
+            "Verify",
+            urgent=task.is_overdue(on),
+        )
+        for task in due.tasks
+    ]
+    return Section("verifications", "Verifications due", items, due.total, url_for("controls.mine"))
