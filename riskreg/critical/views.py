@@ -251,9 +251,8 @@ def verify(control_id: int):
                 corrective=form.corrective(),
             )
             failed = verification.failed
-            corrective_ref = (
-                verification.corrective_control.ref if verification.corrective_control_id else None
-            )
+            corrective = verification.corrective_control_id
+            corrective_ref = db.session.get(Control, corrective).ref if corrective else None
             db.session.commit()
     except (services.CriticalError, ValueError) as error:
         db.session.rollback()
