@@ -179,3 +179,16 @@ def test_not_critical_cannot_be_verified(control, users):
     with pytest.raises(services.CriticalError, match="not a critical control"):
         services.record_verification(control, [], users["risk_manager"])
     assert Effectiveness.NOT_ASSESSED.value == "not_assessed"
+
+
+def test_the_plan_command_is_idempotent_and_refuses_a_bad_date(control, users, runner):
+    make_critical(control, users["risk_manager"], starts_on=date(2026, 1, 1), frequency=Frequency.QUARTERLY)
+    result = runner.invoke(args=["verifications", "plan", "--today", "2026-07-01"])
+    assert result.exit_code == 0 and "Planned 3 verification tasks." in result.output, result.output
+    assert (
+        runner.invoke(args=["verifications", "plan", "--today", "2026-07-01"]).output
+        == "Planned 0 verification tasks.\n"
+    )
+    bad = runner.invoke(args=["verifications", "plan", "--today", "01/07/2026"])
+    assert bad.exit_code == 2 and "is not a date: give it as YYYY-MM-DD" in bad.output
+    assert count(VerificationTask) == 3
