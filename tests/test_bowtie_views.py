@@ -151,3 +151,18 @@ def test_the_first_cause_and_the_register_text_mirror_each_other(make_risk, user
     )
     db.session.commit()
     assert [c.text for c in services.items(risk.id, "cause")] == ["Road opened to the pits"]
+
+
+def test_many_controls_on_one_line_wrap_into_rows_without_overlap():
+    lines = [
+        layout.ControlLine(
+            n, f"C-{n:04d}", f"Control {n}", Role.PREVENTIVE, 1, Effectiveness.EFFECTIVE, False, n == 0, False
+        )
+        for n in range(7)
+    ]
+    drawing = layout.draw("R-0001", "Breach", [(1, "Rain"), (2, "Quake")], [(3, "Flood")], lines)
+    boxes = drawing.controls
+    assert len({round(b.y) for b in boxes}) == 3  # 3 + 3 + 1
+    for a, b in itertools.combinations([*boxes, *drawing.items, drawing.event], 2):
+        assert not overlaps(a, b), (a.title, b.title)
+    assert boxes[0].stroke_width > boxes[1].stroke_width  # the critical one stands out

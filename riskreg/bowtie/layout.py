@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from riskreg.controls.models import Effectiveness, Role
 
 WIDTH = 1500
-ITEM_W = 220  # cause and consequence boxes
-CONTROL_W, CONTROL_H = 124, 52
+ITEM_W = 210  # cause and consequence boxes
+CONTROL_W, CONTROL_H = 118, 64
 PER_ROW = 3  # controls side by side on one line
 GAP = 10
 ROW_GAP = 18
 TOP = 56
 EVENT_W, EVENT_H = 190, 120
 LEFT_X, RIGHT_X = 10, WIDTH - 10 - ITEM_W
-LEFT_BARRIER = (ITEM_W + 30, WIDTH // 2 - EVENT_W // 2 - 40)
-RIGHT_BARRIER = (WIDTH // 2 + EVENT_W // 2 + 40, WIDTH - ITEM_W - 30)
+LEFT_BARRIER = (LEFT_X + ITEM_W + 25, WIDTH // 2 - EVENT_W // 2 - 30)
+RIGHT_BARRIER = (WIDTH // 2 + EVENT_W // 2 + 30, RIGHT_X - 15)
 
 # Fill and stroke per effectiveness; the words are always written too (colour is never the only sign).
 COLOURS = {
@@ -127,7 +127,7 @@ def _control_box(line: ControlLine, x: float, y: float, item_text: str | None) -
         y,
         CONTROL_W,
         CONTROL_H,
-        [f"{line.ref}{marks}", *wrap(line.title, 19, 1), SHORT[line.effectiveness]],
+        [f"{line.ref}{marks}", *wrap(line.title, 18, 2), SHORT[line.effectiveness]],
         title,
         fill,
         stroke,
@@ -169,13 +169,10 @@ def draw(
     def side_height(rows) -> float:
         return sum(_rows_needed(len(controls)) * (CONTROL_H + GAP) + ROW_GAP for _, _, controls in rows)
 
-    unset_rows = math.ceil(len(unset) / 2) if unset else 0
-    body = max(
-        [side_height(rows) for _, rows, _, _ in sides]
-        + [EVENT_H + 40 + unset_rows * (CONTROL_H + GAP) + (30 if unset else 0)]
-    )
-    body = max(body, EVENT_H + 40)
-    centre_y = TOP + body / 2 if not unset else TOP + EVENT_H / 2 + 20
+    # Controls without a role sit in a column under the event, clear of the lines that meet it.
+    unset_height = len(unset) * (CONTROL_H + GAP) + 40 if unset else 0
+    body = max([side_height(rows) for _, rows, _, _ in sides] + [EVENT_H + 40 + 2 * unset_height])
+    centre_y = TOP + body / 2
     event = Box(
         centre_x - EVENT_W / 2,
         centre_y - EVENT_H / 2,
@@ -214,7 +211,7 @@ def draw(
                 line_y - 26,
                 ITEM_W,
                 52,
-                wrap(text, 32, 3),
+                wrap(text, 30, 3),
                 ("Cause: " if role is Role.PREVENTIVE else "Consequence: ") + text,
                 "#ffffff",
                 "#333333",
@@ -245,11 +242,10 @@ def draw(
             y += height + GAP + ROW_GAP
     if unset:
         top = event.y + EVENT_H + 40
-        drawing.headings.append((centre_x - CONTROL_W - 5, top - 10, "Role not set"))
+        x = centre_x - CONTROL_W / 2
+        drawing.headings.append((x, top - 10, "Role not set"))
         for index, line in enumerate(unset):
-            row, column = divmod(index, 2)
-            x = centre_x - CONTROL_W - 5 + column * (CONTROL_W + 10)
-            drawing.controls.append(_control_box(line, x, top + row * (CONTROL_H + GAP), None))
+            drawing.controls.append(_control_box(line, x, top + index * (CONTROL_H + GAP), None))
     drawing.legend_y = TOP + body + 20
     drawing.legend = [
         (*COLOURS[e], e.label)
