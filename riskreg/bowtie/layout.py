@@ -191,7 +191,7 @@ def draw(
         (
             f"{len(causes)} causes on the left, the risk event in the middle, {len(consequences)} "
             f"consequences on the right; {len(lines)} controls on their lines. "
-            "The table beside the drawing lists every line."
+            "The table with the drawing lists every line."
         ),
         event,
         headings=[
