@@ -105,21 +105,28 @@ def remove_item(risk: Risk, kind: str, item_id: int, actor: Any) -> None:
     audit.record("risk", risk.id, f"remove_{kind}", actor, {f"{kind}s": [old, None]})
 
 
-def mirror_first(texts: Mapping[int, Mapping[str, str]]) -> None:
+def mirror_first(texts: Mapping[int, Mapping[str, str]], new: bool = False) -> None:
     """After risks were written through the register (form, import): their first cause and first
     consequence take the register's text; {risk_id: {"cause": text, "consequence": text}}, only
-    the fields that changed. Set-based: two reads and a few statements, whatever the count."""
+    the fields that changed. Set-based: two reads and a few statements, whatever the count; `new`
+    risks have no items yet, so nothing is read and only non-empty texts are written."""
     for kind, model in KINDS.items():
         wanted = {
             rid: " ".join(values[kind].split())[:MAX_TEXT] for rid, values in texts.items() if kind in values
         }
+        if new:
+            wanted = {rid: text for rid, text in wanted.items() if text}
         if not wanted:
             continue
         first: dict[int, Any] = {}
-        for row in db.session.execute(
-            sa.select(model.id, model.risk_id, model.text)
-            .where(model.risk_id.in_(list(wanted)))
-            .order_by(model.risk_id, model.position.desc(), model.id.desc())
+        for row in (
+            []
+            if new
+            else db.session.execute(
+                sa.select(model.id, model.risk_id, model.text)
+                .where(model.risk_id.in_(list(wanted)))
+                .order_by(model.risk_id, model.position.desc(), model.id.desc())
+            )
         ):
             first[row.risk_id] = row  # the last seen per risk is its first by position
         inserts, updates, deletes = [], [], []

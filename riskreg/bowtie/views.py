@@ -54,7 +54,7 @@ def page(risk_id: int):
 def svg(risk_id: int):
     risk = get_risk_or_404(risk_id)
     drawing = queries.bowtie(risk).drawing
-    body = render_template("bowtie/standalone.svg", d=drawing, uid=risk.id)
+    body = render_template("bowtie/standalone.svg", d=drawing, uid=risk.id, standalone=True)
     response = Response(body, mimetype="image/svg+xml")
     response.headers["Content-Disposition"] = f'inline; filename="{risk.ref}-bowtie.svg"'
     response.headers["X-Content-Type-Options"] = "nosniff"

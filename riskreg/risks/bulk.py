@@ -129,7 +129,8 @@ def create_risks(rows: Sequence[Mapping[str, Any]], actor: Any, names: Names, no
         {
             rid: {"cause": values.get("cause") or "", "consequence": values.get("consequence") or ""}
             for rid, values in zip(ids, prepared, strict=True)
-        }
+        },
+        new=True,
     )
     return ids
 

@@ -231,7 +231,7 @@ def create_risk(data: dict[str, Any], actor: Any) -> Risk:
     audit.record("risk", risk.id, "create", actor, changes)
     from riskreg.bowtie.services import mirror_first  # the first cause and consequence of the bowtie
 
-    mirror_first({risk.id: {"cause": risk.cause, "consequence": risk.consequence}})
+    mirror_first({risk.id: {"cause": risk.cause, "consequence": risk.consequence}}, new=True)
     logger.debug("risk %s created by %s", risk.ref, getattr(actor, "id", None))
     return risk
 
