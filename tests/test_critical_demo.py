@@ -70,6 +70,8 @@ def test_the_demo_journey(runner, login, smtp):
     assert page.count("Failed") >= 3  # the chip, and both controls' last verification
     dash = executive.get("/dashboard").get_data(as_text=True)
     assert 'overdue">2</td>' in dash  # two failed critical controls on the dashboard panel
+    board = dash.split('class="print-only board-bowties"')[1]  # the printed board pack
+    assert board.count('<svg class="bowtie"') == 3 and f"Bowtie of {worst.ref}" in board
 
     second = runner.invoke(args=["seed", "demo"])
     assert second.exit_code == 0 and "Nothing to do" in second.output, second.output
