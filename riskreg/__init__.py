@@ -106,9 +106,11 @@ def configure_engine(engine: sa.Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     """Each feature's blueprint.py holds its URL map and imports its views (never the reverse)."""
     from riskreg.auth.blueprint import bp as auth_bp
+    from riskreg.bowtie.blueprint import bp as bowtie_bp
     from riskreg.bulk.blueprint import bp as bulk_bp
     from riskreg.controls.blueprint import bp as controls_bp
     from riskreg.controls.blueprint import risk_bp as risk_controls_bp
+    from riskreg.critical.blueprint import bp as critical_bp
     from riskreg.dashboard.blueprint import bp as dashboard_bp
     from riskreg.departments.blueprint import bp as departments_bp
     from riskreg.exports.blueprint import bp as exports_bp
@@ -130,6 +132,8 @@ def register_blueprints(app: Flask) -> None:
         dashboard_bp,
         risks_bp,
         risk_controls_bp,  # /risks/<id>/controls/...
+        bowtie_bp,  # /risks/<id>/bowtie, causes, consequences
+        critical_bp,  # /controls/critical, a control's standard, schedule and verifications
         controls_bp,
         sites_bp,
         standards_bp,

@@ -227,11 +227,12 @@ def mail_retry_command(limit: int) -> None:
 
 def register(app: Flask) -> None:
     from riskreg.controls.reminders import reminders_cli
+    from riskreg.critical.cli import verifications_cli
     from riskreg.exports.commands import export_command
     from riskreg.indicators.cli import indicators_cli
     from riskreg.reviews.reminders import reviews_cli
 
     for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli, mail_cli):
         app.cli.add_command(group)
-    for command in (reminders_cli, export_command, indicators_cli, reviews_cli):
+    for command in (reminders_cli, export_command, indicators_cli, reviews_cli, verifications_cli):
         app.cli.add_command(command)

@@ -43,6 +43,7 @@ KINDS: dict[str, str] = {
     "control_verified": "A control of my department is verified or reopened",
     "overdue_digest": "The daily digest of my department's overdue and soon-due controls",
     "review_due": "A risk I own is due for review (7 days before and on the day)",
+    "verification_failed": "A critical control of a risk I own failed its field verification",
 }
 
 # Set while seeding demo or benchmark data: its made-up events notify nobody.

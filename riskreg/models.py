@@ -9,8 +9,18 @@ from riskreg.controls.models import (
     ControlStatus,
     Effectiveness,
     ReminderDigest,
+    RiskControl,
     control_requirements,
     risk_controls,
+)
+from riskreg.critical.models import (
+    PerformanceStandard,
+    StandardCheck,
+    Verification,
+    VerificationAnswer,
+    VerificationSchedule,
+    VerificationTask,
+    schedule_sites,
 )
 from riskreg.dashboard.models import BandSnapshot
 from riskreg.departments.models import Department
@@ -23,7 +33,16 @@ from riskreg.indicators.models import (
 )
 from riskreg.mail import NotificationOptOut, OutboxMessage
 from riskreg.reviews.models import ReviewKind, ReviewReminder, RiskReview
-from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
+from riskreg.risks.models import (
+    Direction,
+    ImpactArea,
+    Risk,
+    RiskCause,
+    RiskConsequence,
+    RiskStatus,
+    Treatment,
+    risk_requirements,
+)
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.standards.models import AppSetting, Requirement
 
@@ -41,6 +60,16 @@ __all__ = [
     "Direction",
     "Effectiveness",
     "Engagement",
+    "PerformanceStandard",
+    "RiskCause",
+    "RiskConsequence",
+    "RiskControl",
+    "StandardCheck",
+    "Verification",
+    "VerificationAnswer",
+    "VerificationSchedule",
+    "VerificationTask",
+    "schedule_sites",
     "IndicatorDefinition",
     "ImpactArea",
     "NotificationOptOut",

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from riskreg.audit import AuditEvent
 from riskreg.extensions import db
+from riskreg.risks.models import RiskCause
 from riskreg.standards.models import Requirement
 
 ALL = {"admin", "risk_manager", "department_head", "executive"}
@@ -95,6 +96,24 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/risks/{risk}/controls/link", EDITORS),
     ("POST", "/risks/{risk}/controls/{control}/unlink", EDITORS),
     ("POST", "/risks/{risk}/confirm-residual", EDITORS),
+    ("GET", "/risks/{risk}/bowtie", ALL),
+    ("GET", "/risks/{risk}/bowtie.svg", ALL),
+    ("POST", "/risks/{risk}/causes", EDITORS),
+    ("POST", "/risks/{risk}/causes/{item}/edit", EDITORS),
+    ("POST", "/risks/{risk}/causes/{item}/delete", EDITORS),
+    ("POST", "/risks/{risk}/consequences", EDITORS),
+    ("POST", "/risks/{risk}/consequences/{item}/edit", EDITORS),
+    ("POST", "/risks/{risk}/consequences/{item}/delete", EDITORS),
+    ("POST", "/risks/{risk}/controls/{control}/bowtie", EDITORS),
+    ("GET", "/controls/critical", ALL),
+    ("GET", "/controls/{control}/critical", ALL),
+    ("POST", "/controls/{control}/critical", EDITORS),
+    ("POST", "/controls/{control}/critical/remove", EDITORS),
+    ("POST", "/controls/{control}/schedule", EDITORS),
+    # Verifiers: risk managers and the heads of the verifying department (tests/test_critical_views.py);
+    # {control} is not critical, so the Security head may not verify it.
+    ("GET", "/controls/{control}/verifications/new", EDITORS),
+    ("POST", "/controls/{control}/verifications/new", EDITORS),
     ("GET", "/dashboard", ALL),
     ("GET", "/dashboard/plotly.min.js", ALL),
     ("GET", "/export.xlsx", ALL),
@@ -139,6 +158,7 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:requirement_id>", "{requirement}")
         .replace("<int:evidence_id>", "{evidence}")
         .replace("<int:indicator_id>", "{indicator}")
+        .replace("<int:item_id>", "{item}")
     )
 
 
@@ -178,6 +198,7 @@ def objects(make_risk, make_site, users):
         ).id,
         "evidence": db.session.scalar(sa.select(ControlEvidence.id)),
         "requirement": db.session.scalar(sa.select(sa.func.min(Requirement.id))),
+        "item": db.session.scalar(sa.select(sa.func.min(RiskCause.id))),
     }
 
 

@@ -150,7 +150,13 @@ def test_one_click_suggested_controls(catalogue, clients, users, make_site, make
     assert db.session.scalars(sa.select(risk_controls.c.risk_id)).all() == [risk.id]
     assert links.linked_codes("control", control.id) == ["IRMA-3.6", "RJC-COP-35"]
     trail = events("control", control.id)
-    assert [e.action for e in trail] == ["create", "link", "update"]
+    assert [e.action for e in trail] == [
+        "create",
+        "link",
+        "update",
+        "risk_role",
+    ]  # its role from the template
+    assert trail[3].changes == {"role": [None, suggestion["role"]]}
     assert {e.actor_id for e in trail} == {users["risk_manager"].id}
     assert trail[0].changes["title"] == [None, suggestion["title"]]
     assert trail[0].changes["owner"] == [None, "Gil Relations"]
@@ -192,7 +198,12 @@ def test_the_risk_history_shows_a_suggested_control_as_one_added_on_the_risk_pag
     title = get_template("A15")["controls"][0]["title"]
     form = {"title": title, "department_id": str(department_id("Closure Planning")), **owner}
     assert client.post(f"/risks/{by_hand.id}/controls/new", data=form).status_code == 302
-    suggested, added = (events("risk", risk.id)[-1] for risk in (from_template, by_hand))
+    # the suggestion's role on the bowtie comes after its link, as its own event
+    assert events("risk", from_template.id)[-1].action == "control_role"
+    suggested, added = (
+        [e for e in events("risk", risk.id) if e.action != "control_role"][-1]
+        for risk in (from_template, by_hand)
+    )
     for event in (suggested, added):
         assert event.action == "link_control" and event.note == title
         assert event.actor_id == users["risk_manager"].id

@@ -38,11 +38,30 @@ class Effectiveness(LabelledEnum):
     EFFECTIVE = "effective"
 
 
+class Role(LabelledEnum):
+    """Where a control sits on the risk's bowtie: before the event (on a cause) or after it."""
+
+    PREVENTIVE = "preventive"
+    MITIGATING = "mitigating"
+
+
+# The link between a risk and a control: its role on that risk, the cause (preventive) or
+# consequence (mitigating) it acts on, and its effectiveness for that risk. NULL role: not yet said
+# (links made before roles existed); NULL effectiveness: the control's own effectiveness applies.
 risk_controls = sa.Table(
     "risk_controls",
     db.metadata,
     sa.Column("risk_id", sa.ForeignKey("risks.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("control_id", sa.ForeignKey("controls.id", ondelete="CASCADE"), primary_key=True, index=True),
+    sa.Column("role", enum_type(Role, "risk_control_role"), nullable=True),
+    sa.Column("cause_id", sa.ForeignKey("risk_causes.id", ondelete="SET NULL"), nullable=True, index=True),
+    sa.Column(
+        "consequence_id",
+        sa.ForeignKey("risk_consequences.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("effectiveness", enum_type(Effectiveness, "risk_control_effectiveness"), nullable=True),
 )
 
 control_requirements = sa.Table(
@@ -68,6 +87,10 @@ class Control(db.Model):
         enum_type(Effectiveness), default=Effectiveness.NOT_ASSESSED
     )
     formalisation_support: Mapped[bool] = mapped_column(default=False)
+    # Critical control management (ICMM 2015): a control whose failure would significantly raise the
+    # risk despite the other controls; the reason is in words (riskreg/critical/).
+    critical: Mapped[bool] = mapped_column(default=False)
+    critical_reason: Mapped[str] = mapped_column(sa.Text, default="")
     closing_note: Mapped[str] = mapped_column(sa.Text, default="")
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -143,6 +166,20 @@ class Control(db.Model):
         return f"<Control {self.ref or self.id} {self.title!r}>"
 
 
+class RiskControl(db.Model):
+    """The risk-control link read and written as a row (the `risks`/`controls` collections stay)."""
+
+    __table__ = risk_controls
+
+    risk: Mapped[Risk] = relationship(lazy="raise", viewonly=True)
+    control: Mapped[Control] = relationship(lazy="raise", viewonly=True)
+
+    @property
+    def effective(self) -> Effectiveness:
+        """For this risk: its own rating when one was given, else the control's."""
+        return self.effectiveness or self.control.effectiveness
+
+
 class ControlEvidence(db.Model):
     __tablename__ = "control_evidence"
 
@@ -155,6 +192,8 @@ class ControlEvidence(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Evidence attached to a verification of a critical control (riskreg/critical/); None otherwise.
+    verification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("verifications.id"), index=True)
 
     control: Mapped[Control] = relationship(back_populates="evidence", lazy="raise")
     uploaded_by: Mapped[User | None] = relationship(lazy="raise", viewonly=True)

@@ -27,6 +27,7 @@ from riskreg.controls.forms import (
     VerifyForm,
 )
 from riskreg.controls.models import Control, ControlEvidence, ControlStatus
+from riskreg.critical import queries as critical_queries
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import today
@@ -91,6 +92,7 @@ def mine():
         horizon=horizon,
         page=queries.department_open_page(department.id, page, per_page, summary.open),
         awaiting=queries.awaiting_verification(department.id),
+        verifications=critical_queries.department_due(department.id, on),
         on=on,
     )
 

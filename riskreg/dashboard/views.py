@@ -12,12 +12,14 @@ from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
 from riskreg.auth.permissions import Permission, permission_required
+from riskreg.bowtie import queries as bowtie_queries
+from riskreg.critical import queries as critical_queries
 from riskreg.dashboard import charts, heatmap, queries, trend
 from riskreg.dashboard.filters import VIEW_LABELS, DashboardFilters, parse_dashboard_filters
 from riskreg.extensions import db
 from riskreg.indicators import panels as indicator_panels
 from riskreg.modeling import today as today_utc
-from riskreg.risks.models import Direction, RiskStatus
+from riskreg.risks.models import Direction, Risk, RiskStatus
 from riskreg.sites.models import AsmPresence
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ def index():
         and (row.active or row.total or row.id == dash.risk.department)
     ]
     series = trend.series(dash.risk, today)
+    top = queries.top_residual(dash.risk, grids["residual"])
     return render_template(
         "dashboard/index.html",
         dash=dash,
@@ -55,7 +58,9 @@ def index():
         view_labels=VIEW_LABELS,
         grids=grids,
         figures=figures,
-        top=queries.top_residual(dash.risk, grids["residual"]),
+        top=top,
+        critical_counts=critical_queries.dashboard_counts(today),
+        board_bowties=board_bowties(top),
         review_overdue=queries.review_overdue(dash.risk, today),
         departments=departments,
         completion=queries.completion(departments),
@@ -75,6 +80,18 @@ def index():
         plotly_version=PLOTLY_VERSION,
         **indicator_panels.dashboard_panels(dash.risk.site),
     )
+
+
+BOARD_BOWTIES = 3
+
+
+def board_bowties(top: list) -> list:
+    """The bowties of the top residual risks, for the printed board pack (five queries)."""
+    ids = [row.id for row in top[:BOARD_BOWTIES]]
+    if not ids:
+        return []
+    risks = {r.id: r for r in db.session.scalars(sa.select(Risk).where(Risk.id.in_(ids)))}
+    return bowtie_queries.bowties([risks[i] for i in ids if i in risks])
 
 
 def cell_link(dash: DashboardFilters, basis: str):

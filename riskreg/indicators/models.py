@@ -115,19 +115,30 @@ class Trigger(db.Model):
 
 
 class ReviewFlag(db.Model):
-    """A trigger asking a linked risk to be reviewed; open until a review answers it."""
+    """A request to review a risk, open until a review answers it: raised by an indicator's trigger,
+    or by another event (a failed verification of a critical control) with its reason in words."""
 
     __tablename__ = "review_flags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     risk_id: Mapped[int] = mapped_column(sa.ForeignKey("risks.id"))
-    trigger_id: Mapped[int] = mapped_column(sa.ForeignKey("indicator_triggers.id"), index=True)
+    trigger_id: Mapped[int | None] = mapped_column(sa.ForeignKey("indicator_triggers.id"), index=True)
+    verification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("verifications.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(sa.Text)  # None: the trigger's reason
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     review_id: Mapped[int | None] = mapped_column(sa.ForeignKey("risk_reviews.id"))
 
-    trigger: Mapped[Trigger] = relationship(lazy="raise")
+    trigger: Mapped[Trigger | None] = relationship(lazy="raise")
     risk: Mapped[Risk] = relationship(lazy="raise")
     review: Mapped[RiskReview | None] = relationship(lazy="raise")
 
     # Open flags of a risk (review_id IS NULL) are what the register filter and every page ask for.
-    __table_args__ = (sa.Index("ix_review_flags_risk_review", "risk_id", "review_id"),)
+    __table_args__ = (
+        sa.Index("ix_review_flags_risk_review", "risk_id", "review_id"),
+        sa.CheckConstraint("trigger_id IS NOT NULL OR reason IS NOT NULL", name="review_flag_reason"),
+    )
+
+    @property
+    def reason_text(self) -> str:
+        """Needs the trigger loaded when the flag has no reason of its own."""
+        return self.reason if self.reason is not None else self.trigger.reason

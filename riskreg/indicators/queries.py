@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
@@ -24,7 +22,6 @@ from riskreg.indicators.models import (
     indicator_links,
 )
 from riskreg.indicators.services import linked_risks, load_facts
-from riskreg.me.sections import LIMIT, Item, Section, count_of
 from riskreg.modeling import today
 from riskreg.params import query_int
 
@@ -226,10 +223,16 @@ def waiting_triggers(site_id: int | None = None, limit: int = 20) -> list[Waitin
 @dataclass
 class RiskFlags:
     open: list[tuple[Trigger, SiteIndicator]] = field(default_factory=list)
+    other: list[ReviewFlag] = field(default_factory=list)  # raised by something else, with a reason
+
+    @property
+    def any_open(self) -> bool:
+        return bool(self.open or self.other)
 
 
 def risk_flags(risk_id: int) -> RiskFlags:
-    """The risk's open flags with their triggers (its reviews: riskreg.reviews.queries)."""
+    """The risk's open flags: with their triggers, and those raised by something else (a failed
+    verification) with their reason (its reviews: riskreg.reviews.queries)."""
     rows = db.session.scalars(
         sa.select(Trigger)
         .join(ReviewFlag, ReviewFlag.trigger_id == Trigger.id)
@@ -240,7 +243,12 @@ def risk_flags(risk_id: int) -> RiskFlags:
             selectinload(Trigger.indicator).selectinload(SiteIndicator.site),
         )
     ).unique()
-    return RiskFlags([(t, t.indicator) for t in rows])
+    other = db.session.scalars(
+        sa.select(ReviewFlag)
+        .where(ReviewFlag.risk_id == risk_id, ReviewFlag.review_id.is_(None), ReviewFlag.trigger_id.is_(None))
+        .order_by(ReviewFlag.raised_at.desc(), ReviewFlag.id.desc())
+    )
+    return RiskFlags([(t, t.indicator) for t in rows], list(other))
 
 
 def chart_days(on: date, months: int = 18) -> list[date]:
@@ -277,45 +285,3 @@ def disclosure_lines(year: int) -> list[DisclosureLine]:
         for i in indicators
         if i.status in SIGNAL or i.id in by_indicator
     ]
-
-
-def my_flagged_risks(user: Any, on: date) -> Section | None:
-    """ "My work": risks I own with an open review flag from monitoring, the oldest flag first."""
-    from riskreg.risks.models import Risk, RiskStatus
-
-    oldest = (
-        sa.select(
-            ReviewFlag.risk_id,
-            sa.func.min(ReviewFlag.raised_at).label("raised_at"),
-            sa.func.count().label("n"),
-        )
-        .where(ReviewFlag.review_id.is_(None))
-        .group_by(ReviewFlag.risk_id)
-        .subquery()
-    )
-    stmt = (
-        sa.select(Risk, oldest.c.raised_at, oldest.c.n)
-        .join(oldest, oldest.c.risk_id == Risk.id)
-        .where(Risk.owner_id == user.id, Risk.status.in_((RiskStatus.DRAFT, RiskStatus.OPEN)))
-        .order_by(oldest.c.raised_at, Risk.id)
-    )
-    total = count_of(stmt)
-    if not total:
-        return None
-    items = [
-        Item(
-            f"{risk.ref} {risk.title}",
-            url_for("risks.detail", risk_id=risk.id),
-            f"{n} trigger{'s' if n != 1 else ''} from monitoring since {raised_at:%d %b %Y}",
-            "Review",
-            True,
-        )
-        for risk, raised_at, n in db.session.execute(stmt.limit(LIMIT))
-    ]
-    return Section(
-        "flagged",
-        "My risks flagged by monitoring",
-        items,
-        total,
-        url_for("risks.list", flagged="yes", owner=user.id),
-    )

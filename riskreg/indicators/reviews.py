@@ -39,10 +39,14 @@ def open_flag_reasons(risk_ids: list[int]) -> dict[int, list[str]]:
     if not risk_ids:
         return {}
     rows = db.session.execute(
-        sa.select(ReviewFlag.risk_id, Trigger.reason)
-        .join(Trigger, Trigger.id == ReviewFlag.trigger_id)
+        sa.select(ReviewFlag.risk_id, sa.func.coalesce(ReviewFlag.reason, Trigger.reason))
+        .outerjoin(Trigger, Trigger.id == ReviewFlag.trigger_id)
         .where(ReviewFlag.risk_id.in_(risk_ids), ReviewFlag.review_id.is_(None))
-        .order_by(ReviewFlag.risk_id, Trigger.at.desc(), ReviewFlag.id.desc())
+        .order_by(
+            ReviewFlag.risk_id,
+            sa.func.coalesce(Trigger.at, ReviewFlag.raised_at).desc(),
+            ReviewFlag.id.desc(),
+        )
     )
     reasons: dict[int, list[str]] = {}
     for risk_id, reason in rows:

@@ -44,10 +44,10 @@ SectionFunction = Callable[[Any, date], Section | None]
 # import nothing from here but the dataclasses, and no import cycle can form.
 SECTIONS: list[str | SectionFunction] = [
     "riskreg.reviews.queries:my_reviews",
-    "riskreg.indicators.queries:my_flagged_risks",
     "riskreg.controls.queries:verification_queue",
     "riskreg.controls.queries:my_department_controls",
     "riskreg.controls.queries:my_overdue_controls",
+    "riskreg.critical.queries:my_verifications",
 ]
 
 

@@ -113,7 +113,7 @@ def record_review(
         "residual_score": [risk.residual_score] * 2,  # the score the review looked at
     }
     if flags:
-        reasons = "; ".join(dict.fromkeys(flag.trigger.reason for flag in flags))
+        reasons = "; ".join(dict.fromkeys(flag.reason_text for flag in flags))
         changes["review_flags"] = [len(flags), 0]
         words = f"{words}. Flags cleared: {reasons}"
     else:

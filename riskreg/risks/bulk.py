@@ -123,6 +123,15 @@ def create_risks(rows: Sequence[Mapping[str, Any]], actor: Any, names: Names, no
                 changes["requirements"] = [None, linked[1]]
         events.append({"entity_id": rid, "changes": changes})
     _record_all(events, "create", actor_id, note, now)
+    from riskreg.bowtie.services import mirror_first  # the first cause and consequence of each bowtie
+
+    mirror_first(
+        {
+            rid: {"cause": values.get("cause") or "", "consequence": values.get("consequence") or ""}
+            for rid, values in zip(ids, prepared, strict=True)
+        },
+        new=True,
+    )
     return ids
 
 
@@ -171,6 +180,15 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
     for rows in groups.values():
         _update_all(rows)
     _record_all(events, "update", actor_id, note, now)
+    texts = {
+        row["rid"]: {k: row[k] for k in ("cause", "consequence") if k in row}
+        for rows in groups.values()
+        for row in rows
+    }
+    if any(texts.values()):
+        from riskreg.bowtie.services import mirror_first
+
+        mirror_first({rid: values for rid, values in texts.items() if values})
     db.session.expire_all()  # the rows changed under the ORM: read them again when next used
     return len(events)
 

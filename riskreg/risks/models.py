@@ -223,6 +223,26 @@ class Risk(db.Model):
         return f"<Risk {self.ref or self.id} {self.title!r}>"
 
 
+class _BowtieItem:
+    """A cause (left of the bowtie) or a consequence (right): short text, in the owner's order."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    risk_id: Mapped[int] = mapped_column(sa.ForeignKey("risks.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RiskCause(_BowtieItem, db.Model):
+    __tablename__ = "risk_causes"
+    __table_args__ = (sa.Index("ix_risk_causes_risk_position", "risk_id", "position"),)
+
+
+class RiskConsequence(_BowtieItem, db.Model):
+    __tablename__ = "risk_consequences"
+    __table_args__ = (sa.Index("ix_risk_consequences_risk_position", "risk_id", "position"),)
+
+
 SCORED_FIELDS = (
     "direction",
     "inherent_likelihood",

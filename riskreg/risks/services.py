@@ -229,6 +229,9 @@ def create_risk(data: dict[str, Any], actor: Any) -> Risk:
     if linked:
         changes["requirements"] = [None, linked[1]]
     audit.record("risk", risk.id, "create", actor, changes)
+    from riskreg.bowtie.services import mirror_first  # the first cause and consequence of the bowtie
+
+    mirror_first({risk.id: {"cause": risk.cause, "consequence": risk.consequence}}, new=True)
     logger.debug("risk %s created by %s", risk.ref, getattr(actor, "id", None))
     return risk
 
@@ -255,7 +258,12 @@ def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: 
     if changes:
         db.session.flush()
         audit.record("risk", risk.id, "update", actor, changes)
+        from riskreg.bowtie.services import mirror_first
         from riskreg.reviews.services import after_risk_update  # a reassessment is a review
+
+        texts = {name: getattr(risk, name) for name in ("cause", "consequence") if name in changes}
+        if texts:
+            mirror_first({risk.id: texts})
 
         after_risk_update(risk, changes, actor)
     return changes

@@ -56,6 +56,9 @@ def _load_demo() -> SeedReport:
     _load_risks(data, sites, users, report)
     load_controls(data, users, report)
     load_monitoring_demo(data, sites, users, report)  # standards, controls, observations, engagements
+    from riskreg.seeding.critical_demo import load_critical_demo  # bowties, critical controls
+
+    load_critical_demo(data, users, report)
     db.session.flush()
     from riskreg.dashboard.demo import load_demo_history  # the dashboard's trend: past months
 

@@ -230,5 +230,10 @@ def create_suggested_control(
         raise SuggestionError(str(error), error.field) from error
     except links.LinkError as error:
         raise SuggestionError(str(error)) from error
+    if template_control.get("role"):  # the template says whether it prevents or mitigates
+        from riskreg.bowtie.services import set_link
+        from riskreg.controls.models import Role
+
+        set_link(risk, control, Role(template_control["role"]), None, None, actor)
     logger.info("control %s created from template %s for %s", control.ref, risk.template_code, risk.ref)
     return control

@@ -1,0 +1,141 @@
+"""The workbook's Bowtie sheet: one row per cause/consequence-control line of the exported risks
+(a cause or consequence with no control has its own row; so has a control with no line said).
+One streamed UNION query, in the register's risk order, plus one for the critical controls'
+last verifications."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from riskreg.controls.models import Control, Effectiveness, Role, risk_controls
+from riskreg.critical.models import Verification
+from riskreg.critical.queries import _latest_ids
+from riskreg.exports.cells import WRAP, Header, StyledColumn, TableSheet, safe_text
+from riskreg.exports.context import ExportContext
+from riskreg.exports.queries import _stream
+from riskreg.extensions import db
+from riskreg.risks import filters as risk_filters
+from riskreg.risks.models import Risk, RiskCause, RiskConsequence
+
+BOWTIE = "Bowtie"
+HEADERS = [
+    Header("Risk", 10),
+    Header("Risk title", 36),
+    Header("Side", 13),
+    Header("Cause or consequence", 40),
+    Header("Control", 10),
+    Header("Control title", 40),
+    Header("Role", 12),
+    Header("Effectiveness for the risk", 20),
+    Header("Rated for this risk", 10),
+    Header("Critical", 9),
+    Header("Last verification", 20),
+]
+SIDES = {0: "Cause", 1: "Consequence", 2: "Cause", 3: "Consequence", 4: "Role not set"}
+
+
+def _lines() -> sa.Subquery:
+    rc = risk_controls.c
+    causes = (
+        sa.select(
+            RiskCause.risk_id.label("risk_id"),
+            sa.literal(0).label("side"),
+            RiskCause.position.label("position"),
+            RiskCause.text.label("item"),
+            rc.control_id.label("control_id"),
+        )
+        .select_from(RiskCause)
+        .outerjoin(risk_controls, sa.and_(rc.cause_id == RiskCause.id, rc.role == Role.PREVENTIVE.value))
+    )
+    consequences = (
+        sa.select(
+            RiskConsequence.risk_id,
+            sa.literal(1),
+            RiskConsequence.position,
+            RiskConsequence.text,
+            rc.control_id,
+        )
+        .select_from(RiskConsequence)
+        .outerjoin(
+            risk_controls, sa.and_(rc.consequence_id == RiskConsequence.id, rc.role == Role.MITIGATING.value)
+        )
+    )
+    side = sa.case((rc.role == Role.PREVENTIVE.value, 2), (rc.role == Role.MITIGATING.value, 3), else_=4)
+    unplaced = sa.select(rc.risk_id, side, sa.literal(0), sa.null(), rc.control_id).where(
+        sa.or_(
+            rc.role.is_(None),
+            sa.and_(rc.role == Role.PREVENTIVE.value, rc.cause_id.is_(None)),
+            sa.and_(rc.role == Role.MITIGATING.value, rc.consequence_id.is_(None)),
+        )
+    )
+    return sa.union_all(causes, consequences, unplaced).subquery("lines")
+
+
+def bowtie_rows(filters) -> Iterator[sa.Row]:
+    lines = _lines()
+    rc = risk_controls.c
+    stmt = (
+        sa.select(
+            Risk.ref.label("risk_ref"),
+            Risk.title.label("risk_title"),
+            lines.c.side,
+            lines.c.item,
+            Control.id.label("control_id"),
+            Control.ref.label("control_ref"),
+            Control.title.label("control_title"),
+            rc.role,
+            rc.effectiveness.label("own"),
+            Control.effectiveness.label("control_effectiveness"),
+            Control.critical,
+        )
+        .select_from(lines)
+        .join(Risk, Risk.id == lines.c.risk_id)
+        .outerjoin(Control, Control.id == lines.c.control_id)
+        .outerjoin(risk_controls, sa.and_(rc.risk_id == lines.c.risk_id, rc.control_id == lines.c.control_id))
+        .where(*risk_filters.conditions(filters))
+        .order_by(*risk_filters.order_by(filters), lines.c.side, lines.c.position, Control.ref)
+    )
+    yield from _stream(stmt)
+
+
+def last_verifications() -> dict[int, str]:
+    critical = list(db.session.scalars(sa.select(Control.id).where(Control.critical.is_(True))))
+    latest = _latest_ids(critical)
+    return {
+        v.control_id: f"{v.result.label} {v.performed_on.isoformat()}"
+        for v in db.session.scalars(sa.select(Verification).where(Verification.id.in_(list(latest.values()))))
+    }
+
+
+def bowtie_sheet(wb: Workbook, ctx: ExportContext) -> None:
+    last = last_verifications()
+    sheet = TableSheet(wb, BOWTIE, HEADERS, "C2")
+    ws = sheet.ws
+    wrapping = StyledColumn(ws, alignment=WRAP)
+
+    def wrapped(value: str | None) -> Any:
+        cell = safe_text(ws, value)
+        return wrapping(cell) if isinstance(cell, str) else cell
+
+    for row in bowtie_rows(ctx.filters):
+        own = Effectiveness(row.own) if row.own else None
+        effective = own or row.control_effectiveness
+        cells: list[Any] = [
+            row.risk_ref,
+            safe_text(ws, row.risk_title),
+            SIDES[row.side],
+            wrapped(row.item) if row.item else ("(not given)" if row.side in (2, 3) else None),
+            row.control_ref,
+            safe_text(ws, row.control_title) if row.control_title else None,
+            (Role(row.role).label if row.role else "Not set") if row.control_ref else None,
+            effective.label if row.control_ref else None,
+            ("Yes" if own else "No") if row.control_ref else None,
+            ("Yes" if row.critical else "No") if row.control_ref else None,
+            last.get(row.control_id) if row.control_ref else None,
+        ]
+        sheet.append(cells)
+    ctx.counts["bowtie_lines"] = sheet.finish()

@@ -1,0 +1,31 @@
+"""Bowtie forms: a cause or consequence's text, and where a control sits on the risk's bowtie."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Length
+
+from riskreg.controls.models import Effectiveness, Role
+from riskreg.forms import EnumSelectField
+
+
+class ItemForm(FlaskForm):
+    text = StringField("Text", validators=[Length(max=300)])
+
+
+class LinkForm(FlaskForm):
+    """`line` is "cause-<id>", "consequence-<id>" or empty; a line given says the role too."""
+
+    role = EnumSelectField("Role on this risk", Role, optional=True)
+    line = SelectField("Acts on", choices=[], validate_choice=False)
+    effectiveness = EnumSelectField("Effectiveness for this risk", Effectiveness, optional=True)
+
+    def parsed_line(self) -> tuple[str | None, int | None]:
+        value = (self.line.data or "").strip()
+        kind, _, ident = value.partition("-")
+        if not value:
+            return None, None
+        if kind not in ("cause", "consequence") or not ident.isdigit():
+            raise ValueError("Choose the line from the list.")
+        return kind, int(ident)

@@ -1,0 +1,1 @@
+"""Critical control management: performance standards, verification schedules and tasks, verifications."""

@@ -1,0 +1,87 @@
+"""Critical-control forms. The checks of a standard and the answers of a verification are rows of
+repeated fields (question-0, expected-0, ...; answer-<check id>, note-<check id>): parsed here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField, MultipleFileField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from riskreg.critical.services import AnswerInput, CheckInput, CorrectiveInput
+from riskreg.forms import optional_int
+
+BLANK_CHECK_ROWS = 3
+
+
+class CriticalForm(FlaskForm):
+    critical_reason = TextAreaField("Why it is critical", validators=[Length(max=2000)])
+    objective = TextAreaField("Objective of the performance standard", validators=[Length(max=2000)])
+
+    def checks(self, form: MultiDict) -> list[CheckInput]:
+        rows = sorted(
+            int(key.split("-", 1)[1]) for key in form if key.startswith("question-") and key[9:].isdigit()
+        )
+        return [
+            CheckInput(
+                form.get(f"question-{n}", ""), form.get(f"expected-{n}", ""), form.get(f"failure-{n}", "")
+            )
+            for n in rows
+        ]
+
+
+class UncriticalForm(FlaskForm):
+    reason = TextAreaField("Why it is no longer critical", validators=[Length(max=2000)])
+
+
+class ScheduleForm(FlaskForm):
+    frequency = StringField("How often")
+    department_id = StringField("Verifying department")
+    starts_on = DateField("First period starts", validators=[Optional()])
+
+    def site_ids(self, form: MultiDict) -> list[int]:
+        ids = []
+        for value in form.getlist("site_ids"):
+            ident = optional_int(value)
+            if ident is not None:
+                ids.append(ident)
+        return ids
+
+
+class DateInput(DateField):
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(f"{valuelist[0]!r} is not a date: enter it as YYYY-MM-DD.") from exc
+
+
+class VerificationForm(FlaskForm):
+    performed_on = DateInput("Done on", validators=[Optional()])
+    findings = TextAreaField("Findings", validators=[Length(max=10_000)])
+    immediate_action = TextAreaField(
+        "Immediate action (required when a check fails)", validators=[Length(max=5000)]
+    )
+    effectiveness = StringField("Rating for its risks when a check fails")
+    site_id = StringField("Site")
+    evidence = MultipleFileField("Evidence files (optional)", id="verification-evidence")
+    corrective_title = StringField("Corrective action (optional): title", validators=[Length(max=200)])
+    corrective_department_id = StringField("Corrective action: department")
+    corrective_due_date = DateInput("Corrective action: due date", validators=[Optional()])
+
+    def answers(self, form: MultiDict, check_ids: list[int]) -> list[AnswerInput]:
+        return [
+            AnswerInput(ident, form.get(f"answer-{ident}") or None, form.get(f"note-{ident}", ""))
+            for ident in check_ids
+            if form.get(f"answer-{ident}")
+        ]
+
+    def corrective(self) -> CorrectiveInput | None:
+        title = (self.corrective_title.data or "").strip()
+        if not title:
+            return None
+        return CorrectiveInput(
+            title, optional_int(self.corrective_department_id.data or None), self.corrective_due_date.data
+        )
