@@ -56,6 +56,12 @@ def describe_filters(ctx: ExportContext) -> str:
         parts.append(f'text contains "{filters.q}"')
     if filters.flagged is not None:
         parts.append("flagged for review" if filters.flagged else "not flagged for review")
+    if filters.appetite is not None:
+        parts.append(
+            {"above": "above appetite", "within": "within appetite", "escalated": "above appetite, no plan or acceptance"}[
+                filters.appetite
+            ]
+        )
     joined = "; ".join(parts)
     text = joined[:1].upper() + joined[1:] if parts else "None: the whole register"
     if filters.status is None:

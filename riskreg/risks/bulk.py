@@ -145,6 +145,7 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
     actor_id, now = getattr(actor, "id", None), utcnow()
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     events = []
+    rose: dict[int, int] = {}  # risk id -> its new, higher residual score
     for edit in edits:
         risk = edit.risk
         current = {name: getattr(risk, name) for name in STORED}
@@ -163,6 +164,8 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
             changed |= {
                 name: score for name, score in stored_scores(values).items() if score != getattr(risk, name)
             }
+            if changed.get("residual_score", 0) > risk.residual_score:
+                rose[risk.id] = changed["residual_score"]
         # Only the changed columns are written (fewer index updates); rows that change the same
         # columns share one statement.
         row = changed | {"updated_at": now, "rid": risk.id, "seen": edit.expected_version}
@@ -171,6 +174,9 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
     for rows in groups.values():
         _update_all(rows)
     _record_all(events, "update", actor_id, note, now)
+    from riskreg.acceptances.services import void_on_increase
+
+    void_on_increase(rose, actor)  # after the risks' own events: the voiding is told after the change
     db.session.expire_all()  # the rows changed under the ORM: read them again when next used
     return len(events)
 

@@ -41,6 +41,7 @@ SORT_COLUMNS: dict[str, tuple[Any, ...]] = {
     "updated": (Risk.updated_at,),
 }
 DEFAULT_SORT = "-residual"
+APPETITE_CHOICES = ("above", "within", "escalated")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class RiskFilters:
     department: int | None = None  # risks with a control owned by this department
     q: str | None = None
     flagged: bool | None = None  # yes: with an open review flag from an indicator trigger; no: without
+    appetite: str | None = None  # above | within its category's appetite | escalated (above, uncovered)
     likelihood: int | None = None
     impact: int | None = None
     basis: str = "residual"
@@ -71,7 +73,7 @@ class RiskFilters:
         for key in ("direction", "status"):
             if values[key] is not None:
                 args[key] = getattr(values[key], "value", values[key])
-        for key in ("category", "band", "owner", "department", "q", "likelihood", "impact"):
+        for key in ("category", "band", "owner", "department", "q", "likelihood", "impact", "appetite"):
             if values[key] not in (None, ""):
                 args[key] = values[key]
         if values["flagged"] is not None:
@@ -130,6 +132,7 @@ def parse_risk_filters(args: MultiDict) -> RiskFilters:
         department=_int(args, "department"),
         q=q,
         flagged=_yes_no(args, "flagged"),
+        appetite=_choice(args, "appetite", list(APPETITE_CHOICES)),
         likelihood=_int(args, "likelihood", 1, 5),
         impact=_int(args, "impact", 1, 5),
         basis=_choice(args, "basis", list(BASES)) or "residual",
@@ -208,6 +211,14 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
 
         open_flag = sa.exists().where(ReviewFlag.risk_id == Risk.id, ReviewFlag.review_id.is_(None))
         where.append(open_flag if filters.flagged else ~open_flag)
+    if filters.appetite is not None:
+        from riskreg.appetite import queries as appetite
+
+        where.append(
+            appetite.escalated_condition()
+            if filters.appetite == "escalated"
+            else appetite.above_condition() if filters.appetite == "above" else ~appetite.above_condition()
+        )
     likelihood, impact = basis_columns(filters.basis)
     if filters.likelihood is not None:
         where.append(likelihood == filters.likelihood)

@@ -11,6 +11,7 @@ from riskreg import audit, editing, params
 from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.acceptances import queries as acceptance_queries
 from riskreg.indicators import panels as indicator_panels
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
@@ -37,6 +38,7 @@ def list():
         link_args=link_args,
         form=RiskForm(formdata=None),
         flag_reasons=indicator_panels.register_flags([risk.id for risk in register.risks]),
+        risk_marks=acceptance_queries.register_marks(register.risks),
     )
 
 
@@ -60,6 +62,7 @@ def detail(risk_id: int):
         archive_form=ArchiveForm(),
         **risk_panel(risk),
         **indicator_panels.risk_panel(risk),
+        **acceptance_queries.risk_panel(risk),
     )
 
 

@@ -1,0 +1,1 @@
+"""Risk acceptance: a request to live with a risk as it is, approved by someone with the authority its band needs, until an expiry date."""
