@@ -37,7 +37,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
 
-    from riskreg import cli, errors, security
+    from riskreg import cli, errors, mail, security  # noqa: F401  (mail: its after-commit hooks)
 
     errors.register(app)
     security.register(app)

@@ -24,6 +24,7 @@ from riskreg.indicators.models import (
     Trigger,
     indicator_links,
 )
+from riskreg.mail import NotificationOptOut, OutboxMessage
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.standards.models import AppSetting, Requirement
@@ -47,6 +48,8 @@ __all__ = [
     "Engagement",
     "IndicatorDefinition",
     "ImpactArea",
+    "NotificationOptOut",
+    "OutboxMessage",
     "ReminderDigest",
     "Requirement",
     "ReviewFlag",
