@@ -39,6 +39,11 @@ KINDS: dict[str, str] = {
     "control_closed": "A control is implemented and awaits verification (risk managers)",
     "control_verified": "A control of my department is verified or reopened",
     "overdue_digest": "The daily digest of my department's overdue and soon-due controls",
+    "acceptance_requested": "An acceptance of a risk awaits my approval",
+    "acceptance_decided": "An acceptance I asked for, or of a risk I own, is approved or rejected",
+    "acceptance_expiring": "An acceptance I asked for, or of a risk I own, expires within 30 days",
+    "acceptance_expired": "An acceptance I asked for, or of a risk I own, expired",
+    "acceptance_voided": "A score increase voided an acceptance I asked for, or of a risk I own",
 }
 
 # A queued message is tried at most this many times by `flask mail retry`, then left for a person.
