@@ -16,9 +16,19 @@ from riskreg.risks.models import Direction, RiskStatus
 from riskreg.sites.models import AsmPresence
 from tests.xlsx_files import add_control, calamine_rows, export, register_dicts, workbook
 
-# DESIGN.md §4's five, then the ASM sheets (tests/test_export_asm_sheets.py), then Indicators
+# DESIGN.md §4's five, then the ASM sheets (tests/test_export_asm_sheets.py), then Indicators, Acceptances
 # (tests/test_indicators_export.py): new sheets come after the first seven, which keep their order.
-SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend", "Coverage", "ASM disclosure", "Indicators"]
+SHEETS = [
+    "Register",
+    "Controls",
+    "Heatmap",
+    "Sites",
+    "Legend",
+    "Coverage",
+    "ASM disclosure",
+    "Indicators",
+    "Acceptances",
+]
 FORMULAS = [
     '=HYPERLINK("http://evil.example","click")',
     "+41 phone",

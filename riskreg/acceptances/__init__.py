@@ -1,1 +1,2 @@
-"""Risk acceptance: a request to live with a risk as it is, approved by someone with the authority its band needs, until an expiry date."""
+"""Risk acceptance: living with a risk as it is, approved by someone with the authority its band
+needs, until an expiry date."""

@@ -28,7 +28,9 @@ def expire_command(on) -> None:
     warned, ended = expire(day)
     db.session.commit()  # the mails go out after this commit
     for acceptance in ended:
-        click.echo(f"Expired: acceptance #{acceptance.id} of risk {acceptance.risk_id} ({acceptance.end_reason})")
+        click.echo(
+            f"Expired: acceptance #{acceptance.id} of risk {acceptance.risk_id} ({acceptance.end_reason})"
+        )
     for acceptance in warned:
         click.echo(f"Warned: acceptance #{acceptance.id} expires on {acceptance.expires_on.isoformat()}")
     click.echo(f"{len(ended)} expired, {len(warned)} warned ({day.isoformat()}).")

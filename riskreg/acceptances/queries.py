@@ -229,7 +229,9 @@ def awaiting_my_approval(user: Any, on: date) -> Any:
     if not total:
         return None
     rows = db.session.execute(
-        sa.select(Acceptance.id, Acceptance.expires_on, Acceptance.residual_band, Risk.id, Risk.ref, Risk.title)
+        sa.select(
+            Acceptance.id, Acceptance.expires_on, Acceptance.residual_band, Risk.id, Risk.ref, Risk.title
+        )
         .join(Risk, Risk.id == Acceptance.risk_id)
         .where(*where)
         .order_by(Acceptance.id)
@@ -240,7 +242,7 @@ def awaiting_my_approval(user: Any, on: date) -> Any:
         Item(
             label=f"{row.ref} {row.title}",
             url=url_for("risks.detail", risk_id=row[3]) + "#acceptance",
-            detail=f"{matrix.band_by_key(row.residual_band).label}; accept until {row.expires_on.isoformat()}",
+            detail=f"{matrix.band_by_key(row.residual_band).label}; until {row.expires_on.isoformat()}",
             action_label="Approve or reject",
         )
         for row in rows
@@ -266,7 +268,15 @@ def escalated_above_appetite(user: Any, on: date) -> Any:
     if not total:
         return None
     rows = db.session.execute(
-        sa.select(Risk.id, Risk.ref, Risk.title, Risk.category, Risk.residual_likelihood, Risk.residual_impact, Risk.direction)
+        sa.select(
+            Risk.id,
+            Risk.ref,
+            Risk.title,
+            Risk.category,
+            Risk.residual_likelihood,
+            Risk.residual_impact,
+            Risk.direction,
+        )
         .where(*where)
         .order_by(Risk.residual_band_rank.desc(), Risk.residual_score.desc(), Risk.id)
         .limit(MY_WORK_LIMIT)
@@ -285,4 +295,6 @@ def escalated_above_appetite(user: Any, on: date) -> Any:
         for row in rows
     ]
     more = url_for("risks.list", appetite="escalated")
-    return Section("escalated_above_appetite", "Above appetite without a plan or acceptance", items, total, more)
+    return Section(
+        "escalated_above_appetite", "Above appetite without a plan or acceptance", items, total, more
+    )

@@ -97,7 +97,9 @@ def _open_of(risk_id: int, state: AcceptanceState) -> Acceptance | None:
     )
 
 
-def _record(risk: Risk, action: str, actor: Any, acceptance: Acceptance, changes: dict, note: str = "") -> None:
+def _record(
+    risk: Risk, action: str, actor: Any, acceptance: Acceptance, changes: dict, note: str = ""
+) -> None:
     audit.record("risk", risk.id, action, actor, {"acceptance": [None, f"#{acceptance.id}"], **changes}, note)
 
 
@@ -105,7 +107,9 @@ def request_acceptance(risk: Risk, data: Mapping[str, Any], actor: Any) -> Accep
     """Ask `approver_id` to accept the risk as it is until `expires_on`, for the `justification`
     given. Sets the treatment to Accept; the risk is *acceptance pending* until a decision."""
     if not risk.editable or risk.status not in (RiskStatus.OPEN, RiskStatus.DRAFT):
-        raise AcceptanceError("justification", f"{risk.ref} is {risk.status.label.lower()}: only open risks are accepted.")
+        raise AcceptanceError(
+            "justification", f"{risk.ref} is {risk.status.label.lower()}: only open risks are accepted."
+        )
     if _open_of(risk.id, AcceptanceState.PENDING) is not None:
         raise AcceptanceError(
             "justification", f"{risk.ref} already has an acceptance request waiting for a decision."
@@ -175,7 +179,9 @@ def _approver(risk: Risk, approver_id: Any, actor: Any) -> User:
     if approver is None or not approver.active:
         raise AcceptanceError("approver_id", "Choose the approver from the list.")
     if approver.id == getattr(actor, "id", None):
-        raise AcceptanceError("approver_id", "Someone else must approve your request: choose another approver.")
+        raise AcceptanceError(
+            "approver_id", "Someone else must approve your request: choose another approver."
+        )
     if not may_approve(approver, risk):
         band = risk.residual_band
         raise AcceptanceError(
@@ -191,7 +197,9 @@ def decide(acceptance: Acceptance, approve: bool, note: str, actor: Any) -> None
     the approver named in the request is the one asked. Rejecting needs a note."""
     risk = db.session.get(Risk, acceptance.risk_id)
     if acceptance.state is not AcceptanceState.PENDING:
-        raise AcceptanceError("note", f"This request is {acceptance.state.value}: there is nothing to decide.")
+        raise AcceptanceError(
+            "note", f"This request is {acceptance.state.value}: there is nothing to decide."
+        )
     if getattr(actor, "id", None) == acceptance.requested_by_id:
         raise AcceptanceError("note", "You asked for this acceptance: someone else must decide it.")
     if not may_approve(actor, risk):
@@ -206,7 +214,9 @@ def decide(acceptance: Acceptance, approve: bool, note: str, actor: Any) -> None
         raise AcceptanceError("note", "Say in a note why the acceptance is rejected.")
     on = today()
     if approve and acceptance.expires_on <= on:
-        raise AcceptanceError("note", "The requested expiry date has passed: the risk must be asked for again.")
+        raise AcceptanceError(
+            "note", "The requested expiry date has passed: the risk must be asked for again."
+        )
     old = acceptance.state
     acceptance.state = AcceptanceState.ACTIVE if approve else AcceptanceState.REJECTED
     acceptance.decided_by_id = actor.id
@@ -283,7 +293,9 @@ def void_on_increase(new_scores: Mapping[int, int], actor: Any) -> list[Acceptan
         reason = f"The residual score rose from {acceptance.residual_score} to {score}."
         _end(acceptance, AcceptanceState.VOIDED, reason)
         db.session.flush()
-        _record(risk, "acceptance_voided", actor, acceptance, {"acceptance_state": [old.value, "voided"]}, reason)
+        _record(
+            risk, "acceptance_voided", actor, acceptance, {"acceptance_state": [old.value, "voided"]}, reason
+        )
         for user in _people(risk.owner_id, acceptance.requested_by_id):
             _notify(
                 "acceptance_voided",

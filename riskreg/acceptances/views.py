@@ -75,7 +75,9 @@ def list():
     page, per_page = params.page_args()
     pagination = queries.register_page(filters, page, per_page)
     approvers = db.session.execute(
-        db.select(User.id, User.name).where(User.id.in_(db.select(Acceptance.approver_id))).order_by(User.name)
+        db.select(User.id, User.name)
+        .where(User.id.in_(db.select(Acceptance.approver_id)))
+        .order_by(User.name)
     ).all()
     sites = db.session.execute(db.select(Site.id, Site.name).order_by(Site.name)).all()
     return render_template(

@@ -89,9 +89,7 @@ def panel() -> dict[str, Any]:
         escalated_per_category[category] += int(escalated_count or 0)
         per_direction[direction] += count
     matrix = scoring.matrix()
-    appetite_labels = {
-        category: matrix.bands[rank].label for category, rank in appetite_ranks.items()
-    }
+    appetite_labels = {category: matrix.bands[rank].label for category, rank in appetite_ranks.items()}
     return {
         "categories": [
             (category, appetite_labels.get(category, "—"), count, escalated_per_category[category])

@@ -48,6 +48,9 @@ def edit():
                 "appetite/edit.html", rows=rows, form=form, bands=scoring.matrix().bands
             ), 400
         db.session.commit()
-        flash(f"Appetite saved ({len(changes)} categor{'y' if len(changes) == 1 else 'ies'} changed).", "success")
+        flash(
+            f"Appetite saved ({len(changes)} categor{'y' if len(changes) == 1 else 'ies'} changed).",
+            "success",
+        )
         return redirect(url_for("appetite.index"))
     return render_template("appetite/edit.html", rows=rows, form=form, bands=scoring.matrix().bands)

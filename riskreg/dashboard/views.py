@@ -11,6 +11,7 @@ from flask import Response, render_template, request, send_from_directory
 from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
+from riskreg.appetite import queries as appetite_queries
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.dashboard import charts, heatmap, queries, trend
 from riskreg.dashboard.filters import VIEW_LABELS, DashboardFilters, parse_dashboard_filters
@@ -57,6 +58,7 @@ def index():
         figures=figures,
         top=queries.top_residual(dash.risk, grids["residual"]),
         review_overdue=queries.review_overdue(dash.risk, today),
+        appetite_panel=appetite_queries.panel(),
         departments=departments,
         completion=queries.completion(departments),
         overdue_total=sum(row.overdue for row in departments),

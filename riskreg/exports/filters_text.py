@@ -58,9 +58,11 @@ def describe_filters(ctx: ExportContext) -> str:
         parts.append("flagged for review" if filters.flagged else "not flagged for review")
     if filters.appetite is not None:
         parts.append(
-            {"above": "above appetite", "within": "within appetite", "escalated": "above appetite, no plan or acceptance"}[
-                filters.appetite
-            ]
+            {
+                "above": "above appetite",
+                "within": "within appetite",
+                "escalated": "above appetite, no plan or acceptance",
+            }[filters.appetite]
         )
     joined = "; ".join(parts)
     text = joined[:1].upper() + joined[1:] if parts else "None: the whole register"

@@ -2,7 +2,7 @@
 
 A sheet is one builder function `build(wb, ctx)`; SHEETS lists them in workbook order: DESIGN.md
 §4's five (Register, Controls, Heatmap, Sites, Legend), then Coverage and ASM disclosure, then
-Indicators.
+Indicators and Acceptances.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import IO
 
 from openpyxl import Workbook
 
+from riskreg.acceptances.export import acceptances_sheet
 from riskreg.exports.asm_sheets import coverage_sheet, disclosure_sheet
 from riskreg.exports.context import ExportContext, make_context
 from riskreg.exports.register_sheets import controls_sheet, register_sheet
@@ -34,6 +35,7 @@ SHEETS: list[SheetBuilder] = [
     coverage_sheet,
     disclosure_sheet,
     indicators_sheet,  # after the first seven, which keep their order
+    acceptances_sheet,
 ]
 
 

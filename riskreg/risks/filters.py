@@ -217,7 +217,9 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
         where.append(
             appetite.escalated_condition()
             if filters.appetite == "escalated"
-            else appetite.above_condition() if filters.appetite == "above" else ~appetite.above_condition()
+            else appetite.above_condition()
+            if filters.appetite == "above"
+            else ~appetite.above_condition()
         )
     likelihood, impact = basis_columns(filters.basis)
     if filters.likelihood is not None:

@@ -8,10 +8,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from riskreg import audit, editing, params
+from riskreg.acceptances import queries as acceptance_queries
 from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
-from riskreg.acceptances import queries as acceptance_queries
 from riskreg.indicators import panels as indicator_panels
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
