@@ -18,7 +18,11 @@ JUSTIFICATION = "No further treatment is practicable before the mine plan change
 
 
 def request(risk: Any, requester: Any, approver: Any, days: int = 90, **over: Any) -> Acceptance:
-    data = {"justification": JUSTIFICATION, "expires_on": today() + timedelta(days=days), "approver_id": approver.id}
+    data = {
+        "justification": JUSTIFICATION,
+        "expires_on": today() + timedelta(days=days),
+        "approver_id": approver.id,
+    }
     acceptance = services.request_acceptance(risk, {**data, **over}, requester)
     db.session.commit()
     return acceptance

@@ -32,7 +32,9 @@ def test_a_request_sets_accept_but_the_risk_is_only_pending(make_risk, users):
     db.session.refresh(risk)
     assert risk.treatment is Treatment.ACCEPT
     event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.entity_id == risk.id, AuditEvent.action == "acceptance_requested")
+        sa.select(AuditEvent).where(
+            AuditEvent.entity_id == risk.id, AuditEvent.action == "acceptance_requested"
+        )
     )
     assert event.changes["treatment"] == ["reduce", "accept"] and event.note == JUSTIFICATION
 
@@ -44,7 +46,11 @@ def test_a_request_sets_accept_but_the_risk_is_only_pending(make_risk, users):
         ({"expires_on": None}, "expires_on", "Give the date"),
         ({"expires_on": today()}, "expires_on", "must lie ahead"),
         ({"expires_on": today() - timedelta(days=3)}, "expires_on", "must lie ahead"),
-        ({"expires_on": services.add_months(today(), 12) + timedelta(days=1)}, "expires_on", "at most 12 months"),
+        (
+            {"expires_on": services.add_months(today(), 12) + timedelta(days=1)},
+            "expires_on",
+            "at most 12 months",
+        ),
         ({"approver_id": None}, "approver_id", "Choose the approver"),
     ],
 )
@@ -86,7 +92,9 @@ def test_the_approver_needs_the_authority_of_the_band(make_risk, make_user, user
 def test_accept_cannot_be_set_by_the_form_the_service_or_the_import(make_risk, users):
     risk = make_risk()
     with pytest.raises(risk_services.RiskRuleError, match="Request acceptance"):
-        risk_services.update_risk(risk, {**fields(risk), "treatment": Treatment.ACCEPT}, users["admin"], risk.version)
+        risk_services.update_risk(
+            risk, {**fields(risk), "treatment": Treatment.ACCEPT}, users["admin"], risk.version
+        )
     db.session.rollback()
     with pytest.raises(risk_services.RiskRuleError, match="Request acceptance"):
         make_risk(treatment=Treatment.ACCEPT, title="New and accepted")
@@ -103,7 +111,9 @@ def test_a_risk_already_accepted_keeps_accept_on_other_edits(make_risk, users):
     risk = make_risk(**EXTREME)
     request(risk, users["risk_manager"], users["executive"])
     risk = db.session.get(Risk, risk.id)
-    changes = risk_services.update_risk(risk, {**fields(risk), "title": "Renamed"}, users["admin"], risk.version)
+    changes = risk_services.update_risk(
+        risk, {**fields(risk), "title": "Renamed"}, users["admin"], risk.version
+    )
     assert "treatment" not in changes
 
 

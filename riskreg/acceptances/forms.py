@@ -39,7 +39,7 @@ class RequestForm(FlaskForm):
 class DecisionForm(FlaskForm):
     decision = SelectField(
         "Decision",
-        choices=[("", CHOOSE), ("approve", "Approve"), ("reject", "Reject")],
+        choices=options([("", CHOOSE), ("approve", "Approve"), ("reject", "Reject")]),
         validators=[InputRequired("Choose to approve or to reject.")],
     )
     note = TextAreaField("Note", validators=[Length(max=5_000)], description="Required when you reject.")

@@ -186,7 +186,7 @@ def _approver(risk: Risk, approver_id: Any, actor: Any) -> User:
         band = risk.residual_band
         raise AcceptanceError(
             "approver_id",
-            f"{approver.name} cannot approve it: a {band.label} risk is accepted by "
+            f"{approver.name} cannot approve it: {_a(band.label)} risk is accepted by "
             f"{AUTHORITY_LABELS[band.acceptance_approver]}.",
         )
     return approver
@@ -205,7 +205,9 @@ def decide(acceptance: Acceptance, approve: bool, note: str, actor: Any) -> None
     if not may_approve(actor, risk):
         band = risk.residual_band
         raise AcceptanceError(
-            "note", f"A {band.label} risk is accepted by {AUTHORITY_LABELS[band.acceptance_approver]}."
+            "note",
+            f"{_a(band.label, capital=True)} risk is accepted by "
+            f"{AUTHORITY_LABELS[band.acceptance_approver]}.",
         )
     note = (note or "").strip()
     if len(note) > MAX_TEXT:
@@ -255,6 +257,11 @@ def decide(acceptance: Acceptance, approve: bool, note: str, actor: Any) -> None
             verdict=verdict,
             decider=actor,
         )
+
+
+def _a(label: str, capital: bool = False) -> str:
+    article = "an" if label[:1].upper() in "AEIOU" else "a"
+    return f"{article.capitalize() if capital else article} {label}"
 
 
 def _end(acceptance: Acceptance, state: AcceptanceState, reason: str) -> None:
