@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -46,6 +49,8 @@ KINDS: dict[str, str] = {
     "acceptance_voided": "A score increase voided an acceptance I asked for, or of a risk I own",
 }
 
+# Set while seeding demo or benchmark data: its made-up events notify nobody.
+_quiet: ContextVar[bool] = ContextVar("riskreg_mail_quiet", default=False)
 # A queued message is tried at most this many times by `flask mail retry`, then left for a person.
 MAX_ATTEMPTS = 10
 _PENDING = "riskreg.mail.pending"
@@ -85,11 +90,26 @@ def turned_off(user_id: int) -> set[str]:
     return set(db.session.scalars(query))
 
 
+@contextmanager
+def quiet() -> Iterator[None]:
+    """No notifications inside (demo and benchmark data describe events that did not happen)."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
+def wanted(kind: str, user_id: Any) -> sa.ColumnElement[bool]:
+    """SQL: the user (a column or id) has not turned `kind` off; for queries that pick recipients."""
+    return ~sa.exists().where(NotificationOptOut.user_id == user_id, NotificationOptOut.kind == kind)
+
+
 def notify(kind: str, user: User, subject: str, template: str, **context: Any) -> OutboxMessage | None:
     """Queue a message of `kind` to `user` in the current transaction; None when not wanted."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")  # a programming error, not input
-    if not user.active or not user.email or kind in turned_off(user.id):
+    if _quiet.get() or not user.active or not user.email or kind in turned_off(user.id):
         return None
     base_url = current_app.config["BASE_URL"].rstrip("/")
     body = render_template(template, user=user, base_url=base_url, **context)

@@ -15,7 +15,6 @@ from riskreg.risks.models import Risk, Treatment
 from tests.acceptance_support import EXTREME, JUSTIFICATION, MEDIUM, count, request
 from tests.conftest import text_of
 from tests.edit_forms import edited
-from tests.test_reminders import smtp  # noqa: F401  (the loopback SMTP fixture)
 from tests.xlsx_files import calamine_rows, export
 
 
@@ -28,7 +27,7 @@ def form(approver, days: int = 90, **over) -> dict:
     return {**data, **over}
 
 
-def test_done_when_journey(smtp, make_user, make_risk, login, runner):  # noqa: F811
+def test_done_when_journey(smtp, make_user, make_risk, login, runner):
     manager = make_user(Role.RISK_MANAGER, name="Nina New", email="nina@example.com")
     executive = make_user(Role.EXECUTIVE, name="Edgar Exec", email="edgar@example.com")
     risk = make_risk(**EXTREME, owner_id=manager.id, title="Tailings seepage to the river")
@@ -42,6 +41,9 @@ def test_done_when_journey(smtp, make_user, make_risk, login, runner):  # noqa: 
     assert "Approval asked" in smtp.to("edgar@example.com")[0]["Subject"]
 
     as_executive = login(executive)
+    my_work = as_executive.get("/me").get_data(as_text=True)
+    assert "Acceptances awaiting my approval" in my_work and "Tailings seepage to the river" in my_work
+    assert f"/risks/{risk.id}#acceptance" in my_work
     page = as_executive.get(f"/risks/{risk.id}").get_data(as_text=True)
     acceptance = db.session.scalar(sa.select(Acceptance))
     assert f"/acceptances/{acceptance.id}/decide" in page
@@ -50,6 +52,7 @@ def test_done_when_journey(smtp, make_user, make_risk, login, runner):  # noqa: 
         data={"decision": "approve", "note": "Agreed until the dam lift."},
     )
     assert response.status_code == 302
+    assert "Acceptances awaiting my approval" not in as_executive.get("/me").get_data(as_text=True)
     page = text_of(as_manager.get(f"/risks/{risk.id}"))
     expires = acceptance.expires_on
     assert f"Accepted until {expires.isoformat()}" in page

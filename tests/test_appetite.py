@@ -111,3 +111,14 @@ def test_an_empty_post_changes_nothing(clients):
     appetite(**{HS: "medium"})
     assert clients["admin"].post("/appetite/edit", data={}).status_code == 302
     assert services.stored() == {HS: "medium"}
+
+
+def test_executives_see_escalated_risks_in_my_work(clients, make_risk, users):
+    appetite(**{HS: "medium"})
+    make_risk(**EXTREME, category=HS, title="Pit wall collapse")
+    planned = make_risk(**EXTREME, category=HS, title="Blasting near pits")
+    new_control(users["risk_manager"], "Security", [planned])
+    page = text_of(clients["executive"].get("/me"))
+    assert "Above appetite without a plan or acceptance" in page
+    assert "Pit wall collapse" in page and "Blasting near pits" not in page
+    assert "Above appetite without a plan" not in text_of(clients["risk_manager"].get("/me"))
