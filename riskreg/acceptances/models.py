@@ -65,7 +65,7 @@ class Acceptance(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        sa.Index("ix_risk_acceptances_risk", "risk_id", "id"),
+        sa.Index("ix_risk_acceptances_risk_state", "risk_id", "state"),  # "has an active acceptance"
         sa.Index("ix_risk_acceptances_state_expiry", "state", "expires_on"),
         sa.Index("ix_risk_acceptances_approver_state", "approver_id", "state"),
     )
