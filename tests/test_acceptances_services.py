@@ -227,3 +227,28 @@ def test_an_extension_needs_a_new_approval_and_replaces_the_old_one(make_risk, u
     services.decide(second, True, "", users["executive"])
     db.session.commit()
     assert first.state is AcceptanceState.SUPERSEDED and second.state is AcceptanceState.ACTIVE
+
+
+def test_leaving_accept_voids_the_acceptance(make_risk, users):
+    risk = make_risk(**EXTREME)
+    acceptance = request(risk, users["risk_manager"], users["executive"])
+    services.decide(acceptance, True, "", users["executive"])
+    db.session.commit()
+    risk = db.session.get(Risk, risk.id)
+    risk_services.update_risk(
+        risk, {**fields(risk), "treatment": Treatment.AVOID}, users["admin"], risk.version
+    )
+    db.session.commit()
+    voided = db.session.get(Acceptance, acceptance.id)
+    assert voided.state is AcceptanceState.VOIDED and "treatment changed to Avoid" in voided.end_reason
+
+
+def test_the_demo_has_an_active_and_a_pending_acceptance(app):
+    from riskreg.seeding import demo
+
+    demo.load_demo()
+    db.session.commit()
+    states = db.session.scalars(sa.select(Acceptance.state)).all()
+    assert states.count(AcceptanceState.PENDING) == 1 and AcceptanceState.ACTIVE in states
+    pending = db.session.scalar(sa.select(Acceptance).where(Acceptance.state == AcceptanceState.PENDING))
+    assert db.session.get(Risk, pending.risk_id).treatment is Treatment.ACCEPT

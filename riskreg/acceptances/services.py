@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -280,24 +280,35 @@ def _people(*user_ids: int | None) -> list[User]:
     return seen
 
 
-def void_on_increase(new_scores: Mapping[int, int], actor: Any) -> list[Acceptance]:
+def void_on_increase(
+    new_scores: Mapping[int, int], actor: Any, left_accept: Collection[int] = ()
+) -> list[Acceptance]:
     """Void the pending and active acceptances of these risks whose accepted residual score is
-    lower than the risk's new one: what was accepted is no longer the risk. Flushes."""
-    if not new_scores:
+    lower than the risk's new one (what was accepted is no longer the risk), and those of the
+    risks in `left_accept`, whose treatment is no longer Accept. Flushes."""
+    ids = {*new_scores, *left_accept}
+    if not ids:
         return []
     found = list(
         db.session.scalars(
             sa.select(Acceptance)
-            .where(Acceptance.risk_id.in_(list(new_scores)), Acceptance.state.in_(OPEN_STATES))
+            .where(Acceptance.risk_id.in_(list(ids)), Acceptance.state.in_(OPEN_STATES))
             .order_by(Acceptance.id)
         )
     )
-    voided = [acc for acc in found if new_scores[acc.risk_id] > acc.residual_score]
+    voided = [
+        acc
+        for acc in found
+        if acc.risk_id in left_accept or new_scores.get(acc.risk_id, 0) > acc.residual_score
+    ]
     for acceptance in voided:
         risk = db.session.get(Risk, acceptance.risk_id)
-        score = new_scores[acceptance.risk_id]
         old = acceptance.state
-        reason = f"The residual score rose from {acceptance.residual_score} to {score}."
+        if acceptance.risk_id in left_accept:
+            reason = f"The treatment changed to {risk.treatment.label}: the acceptance no longer applies."
+        else:
+            score = new_scores[acceptance.risk_id]
+            reason = f"The residual score rose from {acceptance.residual_score} to {score}."
         _end(acceptance, AcceptanceState.VOIDED, reason)
         db.session.flush()
         _record(
@@ -307,7 +318,7 @@ def void_on_increase(new_scores: Mapping[int, int], actor: Any) -> list[Acceptan
             _notify(
                 "acceptance_voided",
                 user,
-                f"Acceptance of {risk.ref} voided: the residual score rose",
+                f"Acceptance of {risk.ref} voided",
                 "acceptances/email/voided.txt",
                 acceptance=acceptance,
                 risk=risk,

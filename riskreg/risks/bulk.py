@@ -24,7 +24,7 @@ from riskreg import audit
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
 from riskreg.risks import services
-from riskreg.risks.models import Risk, format_ref, ref_expression, stored_scores
+from riskreg.risks.models import Risk, Treatment, format_ref, ref_expression, stored_scores
 from riskreg.standards.links import replace_links
 
 BATCH = 2_000  # rows per statement batch: bounded memory and IN lists, few round trips
@@ -146,6 +146,7 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     events = []
     rose: dict[int, int] = {}  # risk id -> its new, higher residual score
+    left_accept: set[int] = set()  # risks whose treatment moves away from Accept
     for edit in edits:
         risk = edit.risk
         current = {name: getattr(risk, name) for name in STORED}
@@ -160,6 +161,8 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
                 changes["requirements"] = linked
         if not changed and "requirements" not in changes:
             continue
+        if "treatment" in changed and current["treatment"] is Treatment.ACCEPT:
+            left_accept.add(risk.id)
         if changed.keys() & LEVELS:
             changed |= {
                 name: score for name, score in stored_scores(values).items() if score != getattr(risk, name)
@@ -176,7 +179,7 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
     _record_all(events, "update", actor_id, note, now)
     from riskreg.acceptances.services import void_on_increase
 
-    void_on_increase(rose, actor)  # after the risks' own events: the voiding is told after the change
+    void_on_increase(rose, actor, left_accept)  # after the risks' own events
     db.session.expire_all()  # the rows changed under the ORM: read them again when next used
     return len(events)
 

@@ -275,7 +275,8 @@ def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: 
         from riskreg.indicators.reviews import after_risk_update  # a reassessment answers review flags
 
         after_risk_update(risk, changes, actor)
-        void_on_increase({risk.id: risk.residual_score}, actor)
+        left = "treatment" in changes and changes["treatment"][0] == Treatment.ACCEPT.value
+        void_on_increase({risk.id: risk.residual_score}, actor, {risk.id} if left else ())
     return changes
 
 
