@@ -38,6 +38,8 @@ def test_done_when_journey(smtp, make_user, make_risk, login, runner):
     assert response.status_code == 302
     page = text_of(as_manager.get(f"/risks/{risk.id}"))
     assert "Acceptance pending" in page and "Accepted until" not in page
+    register = as_manager.get("/risks").get_data(as_text=True)
+    assert 'class="flag acceptance acceptance-pending">Acceptance pending' in register
     assert "Approval asked" in smtp.to("edgar@example.com")[0]["Subject"]
 
     as_executive = login(executive)

@@ -66,8 +66,9 @@ def test_the_register_filter_marks_and_export(clients, make_risk):
     above = make_risk(**EXTREME, category=HS, title="Pit wall collapse")
     make_risk(**MEDIUM, category=HS, title="Dust")
     client = clients["executive"]
-    page = text_of(client.get("/risks?appetite=above"))
-    assert "Pit wall collapse" in page and "Dust" not in page and "Above appetite" in page
+    html = client.get("/risks?appetite=above").get_data(as_text=True)
+    assert "Pit wall collapse" in html and "Dust" not in html
+    assert html.count('class="flag acceptance acceptance-above-appetite"') == 1  # the row's mark
     assert "Dust" in text_of(client.get("/risks?appetite=within"))
     assert "Pit wall collapse" in text_of(client.get("/risks?appetite=escalated"))
     assert client.get("/risks?appetite=maybe").status_code == 400
