@@ -252,3 +252,14 @@ def test_the_demo_has_an_active_and_a_pending_acceptance(app):
     assert states.count(AcceptanceState.PENDING) == 1 and AcceptanceState.ACTIVE in states
     pending = db.session.scalar(sa.select(Acceptance).where(Acceptance.state == AcceptanceState.PENDING))
     assert db.session.get(Risk, pending.risk_id).treatment is Treatment.ACCEPT
+
+
+def test_the_import_leaving_accept_voids_with_the_new_treatment_named(make_risk, users):
+    risk = make_risk(**EXTREME)
+    acceptance = request(risk, users["risk_manager"], users["executive"])
+    risk = db.session.get(Risk, risk.id)
+    edit = bulk.Edit(risk, risk.version, {**fields(risk), "treatment": Treatment.TRANSFER})
+    bulk.update_risks([edit], users["admin"], bulk.Names({}, {}))
+    db.session.commit()
+    voided = db.session.get(Acceptance, acceptance.id)
+    assert voided.state is AcceptanceState.VOIDED and "changed to Transfer" in voided.end_reason

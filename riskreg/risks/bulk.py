@@ -179,8 +179,8 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
     _record_all(events, "update", actor_id, note, now)
     from riskreg.acceptances.services import void_on_increase
 
-    void_on_increase(rose, actor, left_accept)  # after the risks' own events
     db.session.expire_all()  # the rows changed under the ORM: read them again when next used
+    void_on_increase(rose, actor, left_accept)  # after the risks' own events, on the risks as saved
     return len(events)
 
 
