@@ -105,6 +105,9 @@ def configure_engine(engine: sa.Engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Each feature's blueprint.py holds its URL map and imports its views (never the reverse)."""
+    from riskreg.acceptances.blueprint import bp as acceptances_bp
+    from riskreg.acceptances.blueprint import risk_bp as risk_acceptances_bp
+    from riskreg.appetite.blueprint import bp as appetite_bp
     from riskreg.auth.blueprint import bp as auth_bp
     from riskreg.bowtie.blueprint import bp as bowtie_bp
     from riskreg.bulk.blueprint import bp as bulk_bp
@@ -147,6 +150,9 @@ def register_blueprints(app: Flask) -> None:
         reviews_bp,  # /risks/<id>/review
         bulk_bp,  # /risks/bulk, /controls/bulk
         me_bp,
+        acceptances_bp,
+        risk_acceptances_bp,  # /risks/<id>/acceptance
+        appetite_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -53,6 +53,16 @@ def seed_departments() -> None:
     click.echo(f"Created {created} department(s).")
 
 
+@seed_cli.command("appetite")
+def seed_appetite() -> None:
+    """The appetite per category from seeds/appetite.toml, for categories that have none yet."""
+    from riskreg.appetite.services import load_seed
+
+    created = load_seed()
+    db.session.commit()
+    click.echo(f"Set the appetite of {created} categor{'y' if created == 1 else 'ies'}.")
+
+
 @seed_cli.command("scale")
 @click.option("--risks", type=click.IntRange(1, 2_000_000), required=True, help="How many risks.")
 @click.option("--controls-per-risk", type=click.IntRange(0, 20), default=3, show_default=True)
@@ -226,6 +236,7 @@ def mail_retry_command(limit: int) -> None:
 
 
 def register(app: Flask) -> None:
+    from riskreg.acceptances.cli import acceptances_cli
     from riskreg.controls.reminders import reminders_cli
     from riskreg.critical.cli import verifications_cli
     from riskreg.exports.commands import export_command
@@ -234,5 +245,12 @@ def register(app: Flask) -> None:
 
     for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli, mail_cli):
         app.cli.add_command(group)
-    for command in (reminders_cli, export_command, indicators_cli, reviews_cli, verifications_cli):
+    for command in (
+        reminders_cli,
+        export_command,
+        indicators_cli,
+        reviews_cli,
+        verifications_cli,
+        acceptances_cli,
+    ):
         app.cli.add_command(command)

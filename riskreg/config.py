@@ -90,6 +90,10 @@ class Config:
     REMINDER_HORIZON_DAYS = 14
     BASE_URL = "http://127.0.0.1:5000"  # links in reminder mails (sent from the CLI, outside any request)
 
+    # Risk acceptance: the longest an approval lasts, and how long before its expiry people are warned.
+    ACCEPTANCE_MAX_MONTHS = 12
+    ACCEPTANCE_WARN_DAYS = 30
+
     ASM_PRESENCE_WINDOW_DAYS = 180
     MONITORING_STALE_DAYS = 90
     # GRI MM8 asks for a stated definition of "adjacent": an observation marked adjacent, or one at a
@@ -134,6 +138,8 @@ class Config:
         config["REMINDER_HORIZON_DAYS"] = env_int(
             "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]
         )
+        for key in ("ACCEPTANCE_MAX_MONTHS", "ACCEPTANCE_WARN_DAYS"):
+            config[key] = env_int(f"RISKREG_{key}", config[key])
         secure = env_bool("RISKREG_SECURE_COOKIES", config["SESSION_COOKIE_SECURE"])
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure
         config["EVIDENCE_MAX_BYTES"] = env_int("RISKREG_EVIDENCE_MAX_BYTES", config["EVIDENCE_MAX_BYTES"])

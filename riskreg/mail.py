@@ -44,6 +44,11 @@ KINDS: dict[str, str] = {
     "overdue_digest": "The daily digest of my department's overdue and soon-due controls",
     "review_due": "A risk I own is due for review (7 days before and on the day)",
     "verification_failed": "A critical control of a risk I own failed its field verification",
+    "acceptance_requested": "An acceptance of a risk awaits my approval",
+    "acceptance_decided": "An acceptance I asked for, or of a risk I own, is approved or rejected",
+    "acceptance_expiring": "An acceptance I asked for, or of a risk I own, expires within 30 days",
+    "acceptance_expired": "An acceptance I asked for, or of a risk I own, expired",
+    "acceptance_voided": "A score increase voided an acceptance I asked for, or of a risk I own",
 }
 
 # Set while seeding demo or benchmark data: its made-up events notify nobody.

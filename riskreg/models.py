@@ -1,5 +1,7 @@
 """Import hub: every model, so Alembic, the shell and create_all see the whole schema."""
 
+from riskreg.acceptances.models import Acceptance, AcceptanceState
+from riskreg.appetite.models import CategoryAppetite
 from riskreg.audit import AuditEvent
 from riskreg.auth.models import Role, User
 from riskreg.controls.models import (
@@ -47,11 +49,14 @@ from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, 
 from riskreg.standards.models import AppSetting, Requirement
 
 __all__ = [
+    "Acceptance",
+    "AcceptanceState",
     "AppSetting",
     "AsmObservation",
     "AsmPresence",
     "AuditEvent",
     "BandSnapshot",
+    "CategoryAppetite",
     "Control",
     "ControlEvidence",
     "ControlNote",

@@ -17,6 +17,7 @@ from typing import Any
 LEVELS = (1, 2, 3, 4, 5)
 PRESETS = ("cell_map", "score_thresholds")
 MAX_REVIEW_DAYS = 3650
+APPROVERS = ("risk_manager", "executive")  # the authorities an acceptance can need
 
 
 class MatrixError(ValueError):
@@ -34,6 +35,7 @@ class Band:
     tolerability: str = ""
     response: str = ""
     review_days: int = 365  # how often a risk in this band is reviewed
+    acceptance_approver: str = "risk_manager"  # whose authority an acceptance needs (APPROVERS)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ def parse_matrix(data: dict[str, Any], preset: str | None = None) -> Matrix:
                 tolerability=b.get("tolerability", ""),
                 response=b.get("response", ""),
                 review_days=_review_days(b),
+                acceptance_approver=_approver(b),
             )
             for rank, b in enumerate(data["bands"])
         )
@@ -193,6 +196,16 @@ def _review_days(band: dict[str, Any]) -> int:
             f"{MAX_REVIEW_DAYS}, not {days!r}"
         )
     return days
+
+
+def _approver(band: dict[str, Any]) -> str:
+    approver = band.get("acceptance_approver", "risk_manager")
+    if approver not in APPROVERS:
+        raise MatrixError(
+            f"acceptance_approver of band {band.get('key', '?')!r} must be one of "
+            f"{', '.join(APPROVERS)}, not {approver!r}"
+        )
+    return approver
 
 
 def _cells(preset: dict[str, Any], name: str) -> dict[tuple[int, int], str]:

@@ -47,4 +47,4 @@ def test_every_feature_keeps_its_url_map_in_blueprint_py():
 
 
 def test_the_factory_registers_every_blueprint(app):
-    assert set(app.blueprints) == {*FEATURES, "risk_controls"}
+    assert set(app.blueprints) == {*FEATURES, "risk_controls", "risk_acceptances"}

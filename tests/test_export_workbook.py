@@ -16,7 +16,7 @@ from riskreg.risks.models import Direction, RiskStatus
 from riskreg.sites.models import AsmPresence
 from tests.xlsx_files import add_control, calamine_rows, export, register_dicts, workbook
 
-# DESIGN.md §4's five, then the ASM sheets (tests/test_export_asm_sheets.py), then Indicators
+# DESIGN.md §4's five, then the ASM sheets (tests/test_export_asm_sheets.py), then Indicators, Acceptances
 # (tests/test_indicators_export.py): new sheets come after the first seven, which keep their order.
 SHEETS = [
     "Register",
@@ -28,6 +28,7 @@ SHEETS = [
     "ASM disclosure",
     "Indicators",
     "Bowtie",
+    "Acceptances",
 ]
 FORMULAS = [
     '=HYPERLINK("http://evil.example","click")',

@@ -148,7 +148,7 @@ def test_labels_and_raw_values_are_both_accepted(clients, risks, users):
             Category="Environment",
             Owner="Rhea Risk",
             Status="open",
-            **(JUDGEMENTS | {"Treatment": "accept"}),
+            **(JUDGEMENTS | {"Treatment": "avoid"}),
         ),
         row_of(
             Title="B",
@@ -258,7 +258,7 @@ def test_an_archived_risk_cannot_be_changed_by_import(clients, risks, users):
 def test_confirm_after_someone_else_changed_the_risk_shows_it_and_asks_again(app, clients, users, risks):
     client = clients["risk_manager"]
     risk = risks[0]
-    data = edited(export(client), lambda ws: set_cell(ws, risk.ref, "Treatment", "Accept"))
+    data = edited(export(client), lambda ws: set_cell(ws, risk.ref, "Treatment", "Transfer"))
     token = token_of(upload(client, data))
     other = db.session.get(Risk, risk.id)
     risk_services.update_risk(
@@ -276,7 +276,7 @@ def test_confirm_after_someone_else_changed_the_risk_shows_it_and_asks_again(app
     assert again.status_code == 302
     db.session.rollback()
     saved = db.session.get(Risk, risk.id)
-    assert saved.treatment is Treatment.ACCEPT and saved.title == "Encroachment on the lease"
+    assert saved.treatment is Treatment.TRANSFER and saved.title == "Encroachment on the lease"
 
 
 def _fields(risk: Risk) -> dict:

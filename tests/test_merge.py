@@ -113,7 +113,7 @@ def kinds(make_risk, make_site, users):
             field="title",
             values=("Their title", "Your title"),
             other="treatment",
-            other_value=Treatment.ACCEPT,
+            other_value=Treatment.TRANSFER,
         ),
         "control": Kind(
             make=lambda: new_control(users["risk_manager"], "Security"),

@@ -126,6 +126,14 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/sites/import-observations", EDITORS),
     ("POST", "/sites/import-observations/confirm", EDITORS),
     ("POST", "/sites/import-observations/cancel", EDITORS),
+    ("GET", "/risks/{risk}/acceptance", EDITORS),
+    ("POST", "/risks/{risk}/acceptance", EDITORS),
+    ("GET", "/acceptances", ALL),
+    # Executives decide too; which bands each role may decide is checked per request (a message).
+    ("POST", "/acceptances/{acceptance}/decide", ALL - {"department_head"}),
+    ("GET", "/appetite", ALL),
+    ("GET", "/appetite/edit", ADMIN),
+    ("POST", "/appetite/edit", ADMIN),
 ]
 # Forms that must carry the version they were opened at: an empty post is a 400.
 VERSIONED = {
@@ -159,6 +167,7 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:evidence_id>", "{evidence}")
         .replace("<int:indicator_id>", "{indicator}")
         .replace("<int:item_id>", "{item}")
+        .replace("<int:acceptance_id>", "{acceptance}")
     )
 
 
@@ -186,6 +195,9 @@ def objects(make_risk, make_site, users):
     site = make_site()
     load_indicators()
     observe(site, miners=10)  # the site's indicators exist from its first observation
+    from tests.acceptance_support import request
+
+    acceptance = request(risk, users["risk_manager"], users["executive"])
     return {
         "risk": risk.id,
         "site": site.id,
@@ -199,6 +211,7 @@ def objects(make_risk, make_site, users):
         "evidence": db.session.scalar(sa.select(ControlEvidence.id)),
         "requirement": db.session.scalar(sa.select(sa.func.min(Requirement.id))),
         "item": db.session.scalar(sa.select(sa.func.min(RiskCause.id))),
+        "acceptance": acceptance.id,
     }
 
 

@@ -23,6 +23,8 @@ class Permission(enum.StrEnum):
     RECORD_MONITORING = "record_monitoring"  # ASM observations, engagements
     MANAGE_REFERENCE = "manage_reference"  # sites, departments, settings
     MANAGE_USERS = "manage_users"
+    # Decide acceptance requests; which bands each role may decide is in acceptances/services.py.
+    APPROVE_ACCEPTANCES = "approve_acceptances"
 
 
 _RISK_MANAGER = {
@@ -32,6 +34,7 @@ _RISK_MANAGER = {
     Permission.MANAGE_CONTROLS,
     Permission.IMPORT,
     Permission.RECORD_MONITORING,
+    Permission.APPROVE_ACCEPTANCES,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -40,7 +43,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DEPARTMENT_HEAD: frozenset(
         {Permission.VIEW, Permission.EXPORT, Permission.UPDATE_OWN_DEPARTMENT_CONTROLS}
     ),
-    Role.EXECUTIVE: frozenset({Permission.VIEW, Permission.EXPORT}),
+    Role.EXECUTIVE: frozenset({Permission.VIEW, Permission.EXPORT, Permission.APPROVE_ACCEPTANCES}),
 }
 
 

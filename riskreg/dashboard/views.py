@@ -11,6 +11,7 @@ from flask import Response, render_template, request, send_from_directory
 from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
+from riskreg.appetite import queries as appetite_queries
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.bowtie import queries as bowtie_queries
 from riskreg.critical import queries as critical_queries
@@ -62,6 +63,7 @@ def index():
         critical_counts=critical_queries.dashboard_counts(today),
         board_bowties=board_bowties(top),
         review_overdue=queries.review_overdue(dash.risk, today),
+        appetite_panel=appetite_queries.panel(),
         departments=departments,
         completion=queries.completion(departments),
         overdue_total=sum(row.overdue for row in departments),

@@ -61,6 +61,14 @@ def describe_filters(ctx: ExportContext) -> str:
         parts.append("review overdue")
     elif filters.review == "due":
         parts.append(f"review due within {DUE_WITHIN_DAYS} days")
+    if filters.appetite is not None:
+        parts.append(
+            {
+                "above": "above appetite",
+                "within": "within appetite",
+                "escalated": "above appetite, no plan or acceptance",
+            }[filters.appetite]
+        )
     joined = "; ".join(parts)
     text = joined[:1].upper() + joined[1:] if parts else "None: the whole register"
     if filters.status is None:

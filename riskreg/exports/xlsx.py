@@ -2,7 +2,8 @@
 
 A sheet is one builder function `build(wb, ctx)`; SHEETS lists them in workbook order: DESIGN.md
 §4's five (Register, Controls, Heatmap, Sites, Legend), then Coverage and ASM disclosure, then
-Indicators and Bowtie.
+Indicators, Bowtie and Acceptances.
+Indicators and Acceptances.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import IO
 
 from openpyxl import Workbook
 
+from riskreg.acceptances.export import acceptances_sheet
 from riskreg.bowtie.export import bowtie_sheet
 from riskreg.exports.asm_sheets import coverage_sheet, disclosure_sheet
 from riskreg.exports.context import ExportContext, make_context
@@ -36,6 +38,7 @@ SHEETS: list[SheetBuilder] = [
     disclosure_sheet,
     indicators_sheet,  # after the first seven, which keep their order
     bowtie_sheet,
+    acceptances_sheet,
 ]
 
 

@@ -277,6 +277,7 @@ def _rule_problems(row: int, current: dict[str, Any] | None, proposed: dict[str,
     if current is None or current != proposed:  # the services check every create and every change
         try:
             services.check_residual(proposed)
+            services.check_treatment(proposed, current)
         except services.RiskRuleError as error:
             problems.append(Problem(row, LABELS[error.field], str(error)))
     return problems

@@ -48,6 +48,8 @@ SECTIONS: list[str | SectionFunction] = [
     "riskreg.controls.queries:my_department_controls",
     "riskreg.controls.queries:my_overdue_controls",
     "riskreg.critical.queries:my_verifications",
+    "riskreg.acceptances.queries:awaiting_my_approval",
+    "riskreg.acceptances.queries:escalated_above_appetite",
 ]
 
 

@@ -24,7 +24,7 @@ from riskreg import audit
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
 from riskreg.risks import services
-from riskreg.risks.models import Risk, format_ref, ref_expression, stored_scores
+from riskreg.risks.models import Risk, Treatment, format_ref, ref_expression, stored_scores
 from riskreg.standards.links import replace_links
 
 BATCH = 2_000  # rows per statement batch: bounded memory and IN lists, few round trips
@@ -154,6 +154,8 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
     actor_id, now = getattr(actor, "id", None), utcnow()
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     events = []
+    rose: dict[int, int] = {}  # risk id -> its new, higher residual score
+    left_accept: set[int] = set()  # risks whose treatment moves away from Accept
     for edit in edits:
         risk = edit.risk
         current = {name: getattr(risk, name) for name in STORED}
@@ -168,10 +170,14 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
                 changes["requirements"] = linked
         if not changed and "requirements" not in changes:
             continue
+        if "treatment" in changed and current["treatment"] is Treatment.ACCEPT:
+            left_accept.add(risk.id)
         if changed.keys() & LEVELS:
             changed |= {
                 name: score for name, score in stored_scores(values).items() if score != getattr(risk, name)
             }
+            if changed.get("residual_score", 0) > risk.residual_score:
+                rose[risk.id] = changed["residual_score"]
         # Only the changed columns are written (fewer index updates); rows that change the same
         # columns share one statement.
         row = changed | {"updated_at": now, "rid": risk.id, "seen": edit.expected_version}
@@ -189,7 +195,10 @@ def update_risks(edits: Sequence[Edit], actor: Any, names: Names, note: str = ""
         from riskreg.bowtie.services import mirror_first
 
         mirror_first({rid: values for rid, values in texts.items() if values})
+    from riskreg.acceptances.services import void_on_increase
+
     db.session.expire_all()  # the rows changed under the ORM: read them again when next used
+    void_on_increase(rose, actor, left_accept)  # after the risks' own events, on the risks as saved
     return len(events)
 
 

@@ -43,6 +43,7 @@ SORT_COLUMNS: dict[str, tuple[Any, ...]] = {
     "updated": (Risk.updated_at,),
 }
 DEFAULT_SORT = "-residual"
+APPETITE_CHOICES = ("above", "within", "escalated")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class RiskFilters:
     q: str | None = None
     flagged: bool | None = None  # yes: with an open review flag from an indicator trigger; no: without
     review: str | None = None  # due (within 7 days or today) | overdue (past): riskreg.reviews.rules
+    appetite: str | None = None  # above | within its category's appetite | escalated (above, uncovered)
     likelihood: int | None = None
     impact: int | None = None
     basis: str = "residual"
@@ -74,7 +76,17 @@ class RiskFilters:
         for key in ("direction", "status"):
             if values[key] is not None:
                 args[key] = getattr(values[key], "value", values[key])
-        for key in ("category", "band", "owner", "department", "q", "review", "likelihood", "impact"):
+        for key in (
+            "category",
+            "band",
+            "owner",
+            "department",
+            "q",
+            "review",
+            "likelihood",
+            "impact",
+            "appetite",
+        ):
             if values[key] not in (None, ""):
                 args[key] = values[key]
         if values["flagged"] is not None:
@@ -134,6 +146,7 @@ def parse_risk_filters(args: MultiDict) -> RiskFilters:
         q=q,
         flagged=_yes_no(args, "flagged"),
         review=_choice(args, "review", list(review_rules.STATES)),
+        appetite=_choice(args, "appetite", list(APPETITE_CHOICES)),
         likelihood=_int(args, "likelihood", 1, 5),
         impact=_int(args, "impact", 1, 5),
         basis=_choice(args, "basis", list(BASES)) or "residual",
@@ -214,6 +227,16 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
         where.append(open_flag if filters.flagged else ~open_flag)
     if filters.review is not None:
         where.append(review_rules.condition(filters.review, today()))
+    if filters.appetite is not None:
+        from riskreg.appetite import queries as appetite
+
+        where.append(
+            appetite.escalated_condition()
+            if filters.appetite == "escalated"
+            else appetite.above_condition()
+            if filters.appetite == "above"
+            else ~appetite.above_condition()
+        )
     likelihood, impact = basis_columns(filters.basis)
     if filters.likelihood is not None:
         where.append(likelihood == filters.likelihood)

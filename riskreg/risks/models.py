@@ -182,6 +182,9 @@ class Risk(db.Model):
         # The register's default order (worst first) and its inherent order, read off the index.
         sa.Index("ix_risks_residual_order", "residual_band_rank", "residual_score", "id"),
         sa.Index("ix_risks_inherent_order", "inherent_band_rank", "inherent_score", "id"),
+        # Above appetite (residual band rank above the category's) per category and direction, read
+        # off the index: the register filter, the dashboard panel and the executives' My work.
+        sa.Index("ix_risks_category_band", "category", "residual_band_rank", "status", "direction"),
     )
 
     @property

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from riskreg import audit, scoring, text
 from riskreg.extensions import db
 from riskreg.modeling import today, utcnow
-from riskreg.risks.models import Risk, RiskStatus, format_ref
+from riskreg.risks.models import Risk, RiskStatus, Treatment, format_ref
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +159,21 @@ def check_rules(values: dict[str, Any]) -> None:
         raise RiskRuleError("target_impact", "Give both a target likelihood and a target impact, or neither.")
 
 
+ACCEPT_BY_REQUEST = (
+    "Accepting a risk needs an approval: keep its treatment as it is today and use "
+    "“Request acceptance” on the risk's page (justification, expiry and approver)."
+)
+
+
+def check_treatment(values: Mapping[str, Any], current: Mapping[str, Any] | None) -> None:
+    """Treatment Accept is set only by an acceptance request (acceptances/services.py), never by the
+    form or the import directly: until an approver signs it off the risk is not accepted."""
+    if values.get("treatment") is Treatment.ACCEPT and (
+        current is None or current.get("treatment") is not Treatment.ACCEPT
+    ):
+        raise RiskRuleError("treatment", ACCEPT_BY_REQUEST)
+
+
 def check_residual(values: Mapping[str, Any]) -> None:
     """Residual may not exceed inherent: controls do not make a risk worse (form, import, any caller)."""
     for name in SCORE_FIELDS:
@@ -184,6 +199,7 @@ def prepare_values(data: Mapping[str, Any], current: Mapping[str, Any] | None = 
     a rule or derivation added here applies to all of them."""
     values = text.cleaned(Risk, {name: data.get(name) for name in EDITABLE_FIELDS})
     check_rules(values)
+    check_treatment(values, current)
     if (
         current is None
         or data.get("confirm_residual")
@@ -258,14 +274,16 @@ def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: 
     if changes:
         db.session.flush()
         audit.record("risk", risk.id, "update", actor, changes)
+        from riskreg.acceptances.services import void_on_increase
         from riskreg.bowtie.services import mirror_first
         from riskreg.reviews.services import after_risk_update  # a reassessment is a review
 
         texts = {name: getattr(risk, name) for name in ("cause", "consequence") if name in changes}
         if texts:
             mirror_first({risk.id: texts})
-
         after_risk_update(risk, changes, actor)
+        left = "treatment" in changes and changes["treatment"][0] == Treatment.ACCEPT.value
+        void_on_increase({risk.id: risk.residual_score}, actor, {risk.id} if left else ())
     return changes
 
 

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from riskreg import audit, editing, params
+from riskreg.acceptances import queries as acceptance_queries
 from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
@@ -39,6 +40,7 @@ def list():
         link_args=link_args,
         form=RiskForm(formdata=None),
         flag_reasons=indicator_panels.register_flags([risk.id for risk in register.risks]),
+        risk_marks=acceptance_queries.register_marks(register.risks),
     )
 
 
@@ -63,6 +65,7 @@ def detail(risk_id: int):
         **risk_panel(risk),
         **indicator_panels.risk_panel(risk),
         **review_panels.risk_panel(risk),
+        **acceptance_queries.risk_panel(risk),
     )
 
 

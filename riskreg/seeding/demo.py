@@ -51,6 +51,9 @@ def _load_demo() -> SeedReport:
     report = SeedReport()
     data = demo_data()
     report.add("departments", load_departments())
+    from riskreg.appetite.services import load_seed as load_appetite
+
+    report.add("category appetites", load_appetite())
     sites = _load_sites(data, report)
     users = _load_users(data, report)
     _load_risks(data, sites, users, report)
@@ -113,6 +116,7 @@ def _load_risks(data: dict, sites: dict[str, Site], users: dict[str, User], repo
         (title, site_id) for title, site_id in db.session.execute(sa.select(Risk.title, Risk.site_id))
     }
     actor = users.get("risk@example.com")
+    accepted: list[Risk] = []
     for item in data["risks"]:
         template = templates[item["template"]]
         site = sites.get(item["site"]) if item["site"] else None
@@ -120,7 +124,9 @@ def _load_risks(data: dict, sites: dict[str, Site], users: dict[str, User], repo
         if (template["title"], site_id) in existing:
             continue
         (il, ii), (rl, ri) = item["inherent"], item["residual"]
-        risk_services.create_risk(
+        # Accept is reached only through an acceptance request (load_demo_acceptances, below).
+        treatment = Treatment(item["treatment"])
+        risk = risk_services.create_risk(
             {
                 "title": template["title"],
                 "description": template["description"],
@@ -135,7 +141,7 @@ def _load_risks(data: dict, sites: dict[str, Site], users: dict[str, User], repo
                 "inherent_impact": ii,
                 "residual_likelihood": rl,
                 "residual_impact": ri,
-                "treatment": Treatment(item["treatment"]),
+                "treatment": Treatment.REDUCE if treatment is Treatment.ACCEPT else treatment,
                 "status": RiskStatus(item["status"]),
                 "next_review_date": today() + timedelta(days=item["review_in_days"]),
                 "template_code": template["code"],
@@ -144,6 +150,11 @@ def _load_risks(data: dict, sites: dict[str, Site], users: dict[str, User], repo
         )
         existing.add((template["title"], site_id))
         report.add("risks")
+        if treatment is Treatment.ACCEPT and risk.status in (RiskStatus.OPEN, RiskStatus.DRAFT):
+            accepted.append(risk)
+    from riskreg.seeding.acceptances_demo import load_demo_acceptances
+
+    load_demo_acceptances(accepted, users, report)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -1,0 +1,87 @@
+"""The workbook's Acceptances sheet: every acceptance of the risks the export's filters select."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from sqlalchemy.orm import aliased
+
+from riskreg.acceptances.models import Acceptance
+from riskreg.auth.models import User
+from riskreg.exports.cells import WRAP, Header, StyledColumn, TableSheet, safe_text
+from riskreg.exports.context import ExportContext
+from riskreg.extensions import db
+from riskreg.risks import filters as risk_filters
+from riskreg.risks.models import Risk
+from riskreg.sites.models import Site
+
+ACCEPTANCES = "Acceptances"
+HEADERS = [
+    Header("Ref", 10),
+    Header("Risk", 36),
+    Header("Site", 22),
+    Header("Acceptance", 10),
+    Header("State", 11),
+    Header("Residual score", 9),
+    Header("Residual band", 10),
+    Header("Expires on", 11),
+    Header("Justification", 50),
+    Header("Requested by", 18),
+    Header("Requested on", 11),
+    Header("Approver", 18),
+    Header("Decided by", 18),
+    Header("Decided on", 11),
+    Header("Decision note", 40),
+    Header("Ended because", 40),
+]
+
+
+def acceptances_sheet(wb: Workbook, ctx: ExportContext) -> None:
+    requester, approver, decider = aliased(User), aliased(User), aliased(User)
+    stmt = (
+        sa.select(
+            Risk.ref,
+            Risk.title,
+            Site.name,
+            Acceptance,
+            requester.name,
+            approver.name,
+            decider.name,
+        )
+        .join(Risk, Risk.id == Acceptance.risk_id)
+        .outerjoin(Site, Site.id == Risk.site_id)
+        .outerjoin(requester, requester.id == Acceptance.requested_by_id)
+        .join(approver, approver.id == Acceptance.approver_id)
+        .outerjoin(decider, decider.id == Acceptance.decided_by_id)
+        .where(*risk_filters.conditions(ctx.filters))
+        .order_by(Risk.id, Acceptance.id)
+    )
+    sheet = TableSheet(wb, ACCEPTANCES, HEADERS, "C2")
+    ws = sheet.ws
+    wrapped = StyledColumn(ws, alignment=WRAP)
+    when = StyledColumn(ws, number_format="yyyy-mm-dd")
+    bands = {band.key: band.label for band in ctx.matrix.bands}
+    for ref, title, site, acc, requested_by, approved_by, decided_by in db.session.execute(
+        stmt.execution_options(yield_per=1000)
+    ):
+        sheet.append(
+            [
+                ref,
+                safe_text(ws, title),
+                safe_text(ws, site or "Corporate"),
+                acc.id,
+                acc.state.value,
+                acc.residual_score,
+                bands.get(acc.residual_band, acc.residual_band),
+                when(acc.expires_on),
+                wrapped(safe_text(ws, acc.justification)),
+                safe_text(ws, requested_by),
+                when(acc.requested_at.date()),
+                safe_text(ws, approved_by),
+                safe_text(ws, decided_by),
+                when(acc.decided_at.date()) if acc.decided_at else None,
+                wrapped(safe_text(ws, acc.decision_note)) if acc.decision_note else None,
+                wrapped(safe_text(ws, acc.end_reason)) if acc.end_reason else None,
+            ]
+        )
+    ctx.counts["acceptances"] = sheet.finish()

@@ -1,0 +1,51 @@
+"""The acceptance request and the approver's decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from riskreg.forms import CHOOSE, optional_int, options
+
+
+class RequestForm(FlaskForm):
+    justification = TextAreaField(
+        "Justification",
+        validators=[Length(max=5_000)],
+        description="Why the company lives with this risk as it is: the cost or impossibility of further "
+        "treatment, and what would make you look again.",
+    )
+    expires_on = DateField("Expires on", validators=[Optional()])
+    # Any id is passed on: the service says why an approver cannot approve (authority, oneself).
+    approver_id = SelectField("Approver", coerce=optional_int, validate_choice=False)
+
+    def __init__(self, approvers: list[Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.approver_id.choices = options(
+            [("", CHOOSE), *((user.id, f"{user.name} ({user.role.label})") for user in approvers)]
+        )
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "justification": self.justification.data or "",
+            "expires_on": self.expires_on.data,
+            "approver_id": self.approver_id.data,
+        }
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField(
+        "Decision",
+        choices=options([("", CHOOSE), ("approve", "Approve"), ("reject", "Reject")]),
+        validators=[InputRequired("Choose to approve or to reject.")],
+    )
+    note = TextAreaField("Note", validators=[Length(max=5_000)], description="Required when you reject.")
+
+    def validate_decision(self, field: Any) -> None:
+        from wtforms.validators import ValidationError
+
+        if field.data not in ("approve", "reject"):
+            raise ValidationError("Choose to approve or to reject.")

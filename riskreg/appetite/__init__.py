@@ -1,0 +1,1 @@
+"""Risk appetite: the highest residual band the company will carry per risk category."""

@@ -1,0 +1,102 @@
+"""Above appetite in SQL and in Python: a risk whose residual band ranks above its category's appetite.
+
+Uses the stored band ranks (the people-first rule included), so the register filter reads no more
+than its own indexes; the appetite table is read once per request (a handful of rows).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskreg import scoring
+from riskreg.appetite.services import stored
+from riskreg.extensions import db
+from riskreg.risks.models import Direction, Risk, RiskStatus
+
+LIVE = (RiskStatus.OPEN, RiskStatus.DRAFT)
+
+
+def ranks() -> dict[str, int]:
+    """Category -> the rank of its appetite band."""
+    matrix = scoring.matrix()
+    out = {}
+    for category, key in stored().items():
+        try:
+            out[category] = matrix.band_by_key(key).rank
+        except KeyError:
+            continue  # a band since dropped from the matrix: no appetite until an admin sets one
+    return out
+
+
+def above_condition(appetite_ranks: dict[str, int] | None = None) -> sa.ColumnElement[bool]:
+    appetite_ranks = ranks() if appetite_ranks is None else appetite_ranks
+    if not appetite_ranks:
+        return sa.false()
+    by_rank: dict[int, list[str]] = {}
+    for category, rank in appetite_ranks.items():
+        by_rank.setdefault(rank, []).append(category)
+    return sa.or_(
+        *(
+            sa.and_(Risk.category.in_(categories), Risk.residual_band_rank > rank)
+            for rank, categories in sorted(by_rank.items())
+        )
+    )
+
+
+def covered_condition() -> sa.ColumnElement[bool]:
+    """The risk has a treatment plan (an open control linked) or an approved, active acceptance."""
+    from riskreg.acceptances.models import Acceptance, AcceptanceState
+    from riskreg.controls.models import OPEN_CONTROL_STATUSES, Control, risk_controls
+
+    plan = sa.exists().where(
+        risk_controls.c.risk_id == Risk.id,
+        risk_controls.c.control_id == Control.id,
+        Control.status.in_(OPEN_CONTROL_STATUSES),
+    )
+    accepted = sa.exists().where(Acceptance.risk_id == Risk.id, Acceptance.state == AcceptanceState.ACTIVE)
+    return sa.or_(plan, accepted)
+
+
+def escalated_condition(appetite_ranks: dict[str, int] | None = None) -> sa.ColumnElement[bool]:
+    return sa.and_(above_condition(appetite_ranks), ~covered_condition())
+
+
+def is_above(risk: Risk, appetite_ranks: dict[str, int]) -> bool:
+    rank = appetite_ranks.get(risk.category)
+    return rank is not None and risk.residual_band_rank > rank
+
+
+def panel() -> dict[str, Any]:
+    """The dashboard's "Above appetite": live risks above appetite per category and per direction,
+    and how many of them are escalated (no open control, no active acceptance). Two GROUP BYs."""
+    appetite_ranks = ranks()
+    live = Risk.status.in_(LIVE)
+    above = above_condition(appetite_ranks)
+    escalated = sa.case((~covered_condition(), 1), else_=0)
+    rows = db.session.execute(
+        sa.select(Risk.category, Risk.direction, sa.func.count(), sa.func.sum(escalated))
+        .where(live, above)
+        .group_by(Risk.category, Risk.direction)
+    ).all()
+    per_category: Counter[str] = Counter()
+    escalated_per_category: Counter[str] = Counter()
+    per_direction: Counter[Direction] = Counter()
+    for category, direction, count, escalated_count in rows:
+        per_category[category] += count
+        escalated_per_category[category] += int(escalated_count or 0)
+        per_direction[direction] += count
+    matrix = scoring.matrix()
+    appetite_labels = {category: matrix.bands[rank].label for category, rank in appetite_ranks.items()}
+    return {
+        "categories": [
+            (category, appetite_labels.get(category, "—"), count, escalated_per_category[category])
+            for category, count in sorted(per_category.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        "directions": [(direction, per_direction[direction]) for direction in Direction],
+        "total": sum(per_category.values()),
+        "escalated": sum(escalated_per_category.values()),
+        "stated": bool(appetite_ranks),
+    }
