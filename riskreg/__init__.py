@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.departments.blueprint import bp as departments_bp
     from riskreg.exports.blueprint import bp as exports_bp
     from riskreg.fieldforms.blueprint import bp as fieldforms_bp
+    from riskreg.grievances.blueprint import bp as grievances_bp
     from riskreg.health.blueprint import bp as health_bp
     from riskreg.imports.blueprint import bp as imports_bp
     from riskreg.indicators.blueprint import bp as indicators_bp
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         imports_bp,
         fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
         indicators_bp,
+        grievances_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from riskreg.auth.models import Role
 from riskreg.extensions import db
 
 seed_cli = AppGroup("seed", help="Load reference and demo data (safe to repeat).")
@@ -143,9 +144,7 @@ def read_password() -> str:
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option(
-    "--role", required=True, type=click.Choice(["admin", "risk_manager", "department_head", "executive"])
-)
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--department", default=None, help="Department name (required for department heads).")
 def users_create(email: str, name: str, role: str, department: str | None) -> None:
     """Create a user; the password is asked for twice (or read as two lines from stdin)."""

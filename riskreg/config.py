@@ -98,6 +98,11 @@ class Config:
     DISCLOSURE_LIFECYCLES = ("operating",)
     SITE_TIMELINE_LIMIT = 200  # newest observations and engagements shown on a site's page
     PAGE_SIZE = 50
+    # The grievance mechanism's deadlines (an admin setting "grievance_deadlines" overrides them) and
+    # the severity (consequence level to people) from which a grievance flags its risks for review.
+    GRIEVANCE_ACKNOWLEDGE_DAYS = 7
+    GRIEVANCE_RESPOND_DAYS = 30
+    GRIEVANCE_SEVERE_LEVEL = 4
 
     @classmethod
     def from_environment(cls, config: dict[str, Any], instance_path: str) -> None:

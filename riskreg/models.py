@@ -14,6 +14,13 @@ from riskreg.controls.models import (
 )
 from riskreg.dashboard.models import BandSnapshot
 from riskreg.departments.models import Department
+from riskreg.grievances.models import (
+    Grievance,
+    GrievanceComplainant,
+    GrievanceStep,
+    grievance_controls,
+    grievance_risks,
+)
 from riskreg.indicators.models import (
     IndicatorDefinition,
     ReviewFlag,
@@ -24,6 +31,7 @@ from riskreg.indicators.models import (
 )
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
+from riskreg.stakeholders.models import EngagementPlan, Stakeholder, plan_requirements, plan_risks
 from riskreg.standards.models import AppSetting, Requirement
 
 __all__ = [
@@ -40,6 +48,10 @@ __all__ = [
     "Direction",
     "Effectiveness",
     "Engagement",
+    "EngagementPlan",
+    "Grievance",
+    "GrievanceComplainant",
+    "GrievanceStep",
     "IndicatorDefinition",
     "ImpactArea",
     "ReminderDigest",
@@ -51,12 +63,17 @@ __all__ = [
     "Role",
     "Site",
     "SiteIndicator",
+    "Stakeholder",
     "Treatment",
     "Trigger",
     "User",
     "control_requirements",
     "engagement_controls",
+    "grievance_controls",
+    "grievance_risks",
     "indicator_links",
+    "plan_requirements",
+    "plan_risks",
     "risk_controls",
     "risk_requirements",
 ]

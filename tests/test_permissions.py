@@ -9,9 +9,14 @@ from riskreg.audit import AuditEvent
 from riskreg.extensions import db
 from riskreg.standards.models import Requirement
 
-ALL = {"admin", "risk_manager", "department_head", "executive"}
+ALL = {"admin", "risk_manager", "department_head", "executive", "grievance_officer"}
 EDITORS = {"admin", "risk_manager"}
 ADMIN = {"admin"}
+# Grievances: everyone but the executive records them; {grievance} is owned by Security (the head's
+# department), {legal_grievance} by Legal; only officers and admins touch the complainant.
+RECORDERS = ALL - {"executive"}
+HANDLERS_ANY = {"admin", "risk_manager", "grievance_officer"}
+OFFICERS = {"admin", "grievance_officer"}
 # Changes to a control of the head's own department ({control} is a Security control; the
 # department head fixture heads Security). {legal_control} is another department's: 403 for them.
 UPDATERS = EDITORS | {"department_head"}
@@ -56,6 +61,15 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/standards/controls/{control}/requirements", EDITORS),
     ("POST", "/standards/risks/{risk}/suggested-controls", EDITORS),
     ("GET", "/reports/asm-disclosure", ALL),
+    ("GET", "/grievances", ALL),
+    ("GET", "/grievances/new", RECORDERS),
+    ("POST", "/grievances/new", RECORDERS),
+    ("GET", "/grievances/{grievance}", ALL),
+    ("POST", "/grievances/{grievance}/step", RECORDERS),
+    ("POST", "/grievances/{grievance}/links", RECORDERS),
+    ("POST", "/grievances/{grievance}/complainant", OFFICERS),
+    ("POST", "/grievances/{legal_grievance}/step", HANDLERS_ANY),
+    ("POST", "/grievances/{legal_grievance}/links", HANDLERS_ANY),
     ("GET", "/departments", ALL),
     ("GET", "/departments/new", ADMIN),
     ("POST", "/departments/new", ADMIN),
@@ -133,6 +147,7 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:requirement_id>", "{requirement}")
         .replace("<int:evidence_id>", "{evidence}")
         .replace("<int:indicator_id>", "{indicator}")
+        .replace("<int:grievance_id>", "{grievance}")
     )
 
 
@@ -146,11 +161,25 @@ def test_every_route_is_in_the_table(app):
 
 
 @pytest.fixture
+def users(users, make_user):
+    """The shared role users and a grievance officer (of Community Relations)."""
+    from riskreg.auth.models import Role
+
+    return {
+        **users,
+        "grievance_officer": make_user(
+            Role.GRIEVANCE_OFFICER, department="Community Relations", name="Gil Griev"
+        ),
+    }
+
+
+@pytest.fixture
 def objects(make_risk, make_site, users):
     from riskreg.controls.models import ControlEvidence
     from tests.asm_helpers import load_catalogue, observe
     from tests.conftest import department_id
     from tests.controls_support import new_control, store_evidence
+    from tests.grievance_support import new_grievance
     from tests.indicator_support import indicator, load_indicators
 
     load_catalogue()
@@ -172,6 +201,8 @@ def objects(make_risk, make_site, users):
         ).id,
         "evidence": db.session.scalar(sa.select(ControlEvidence.id)),
         "requirement": db.session.scalar(sa.select(sa.func.min(Requirement.id))),
+        "grievance": new_grievance(site, users["admin"], "Security").id,
+        "legal_grievance": new_grievance(site, users["admin"], "Legal").id,
     }
 
 

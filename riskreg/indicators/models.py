@@ -140,17 +140,20 @@ class RiskReview(db.Model):
 
 
 class ReviewFlag(db.Model):
-    """A trigger asking a linked risk to be reviewed; open until a review answers it."""
+    """A trigger, or a severe grievance linked to the risk, asking the risk to be reviewed; open until a
+    review answers it. Exactly one of trigger_id and grievance_id is set."""
 
     __tablename__ = "review_flags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     risk_id: Mapped[int] = mapped_column(sa.ForeignKey("risks.id"))
-    trigger_id: Mapped[int] = mapped_column(sa.ForeignKey("indicator_triggers.id"), index=True)
+    trigger_id: Mapped[int | None] = mapped_column(sa.ForeignKey("indicator_triggers.id"), index=True)
+    grievance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("grievances.id"), index=True)
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     review_id: Mapped[int | None] = mapped_column(sa.ForeignKey("risk_reviews.id"))
 
-    trigger: Mapped[Trigger] = relationship(lazy="raise")
+    trigger: Mapped[Trigger | None] = relationship(lazy="raise")
+    grievance = relationship("Grievance", lazy="raise")
     risk: Mapped[Risk] = relationship(lazy="raise")
     review: Mapped[RiskReview | None] = relationship(lazy="raise")
 

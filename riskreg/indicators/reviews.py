@@ -47,14 +47,18 @@ def open_flag_reasons(risk_ids: list[int]) -> dict[int, list[str]]:
     """Reasons of the open flags of these risks (one query), for the register and the risk page."""
     if not risk_ids:
         return {}
+    from riskreg.grievances.models import Grievance
+
     rows = db.session.execute(
-        sa.select(ReviewFlag.risk_id, Trigger.reason)
-        .join(Trigger, Trigger.id == ReviewFlag.trigger_id)
+        sa.select(ReviewFlag.risk_id, Trigger.reason, Grievance)
+        .outerjoin(Trigger, Trigger.id == ReviewFlag.trigger_id)
+        .outerjoin(Grievance, Grievance.id == ReviewFlag.grievance_id)
         .where(ReviewFlag.risk_id.in_(risk_ids), ReviewFlag.review_id.is_(None))
-        .order_by(ReviewFlag.risk_id, Trigger.at.desc(), ReviewFlag.id.desc())
+        .order_by(ReviewFlag.risk_id, ReviewFlag.raised_at.desc(), ReviewFlag.id.desc())
     )
     reasons: dict[int, list[str]] = {}
-    for risk_id, reason in rows:
+    for risk_id, trigger_reason, grievance in rows:
+        reason = trigger_reason if grievance is None else grievance.review_reason
         if reason not in reasons.setdefault(risk_id, []):
             reasons[risk_id].append(reason)
     return reasons
@@ -79,7 +83,7 @@ def review(
                 sa.select(ReviewFlag)
                 .where(ReviewFlag.risk_id == risk.id, ReviewFlag.review_id.is_(None))
                 .order_by(ReviewFlag.id)
-                .options(selectinload(ReviewFlag.trigger))
+                .options(selectinload(ReviewFlag.trigger), selectinload(ReviewFlag.grievance))
             )
         )
     if not flags:
@@ -103,7 +107,9 @@ def review(
         flag.review = record
     if after != before:
         risk.next_review_date = after
-    reasons = "; ".join(dict.fromkeys(flag.trigger.reason for flag in flags))
+    reasons = "; ".join(
+        dict.fromkeys(flag.trigger.reason if flag.trigger else flag.grievance.review_reason for flag in flags)
+    )
     words = f"{kind.label}" + (f": {note}" if note else "")
     audit.record(
         "risk",
