@@ -18,7 +18,17 @@ from tests.xlsx_files import add_control, calamine_rows, export, register_dicts,
 
 # DESIGN.md §4's five, then the ASM sheets (tests/test_export_asm_sheets.py), then Indicators
 # (tests/test_indicators_export.py): new sheets come after the first seven, which keep their order.
-SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend", "Coverage", "ASM disclosure", "Indicators"]
+SHEETS = [
+    "Register",
+    "Controls",
+    "Heatmap",
+    "Sites",
+    "Legend",
+    "Coverage",
+    "ASM disclosure",
+    "Indicators",
+    "Grievances",
+]
 FORMULAS = [
     '=HYPERLINK("http://evil.example","click")',
     "+41 phone",

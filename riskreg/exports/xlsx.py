@@ -18,6 +18,7 @@ from riskreg.exports.asm_sheets import coverage_sheet, disclosure_sheet
 from riskreg.exports.context import ExportContext, make_context
 from riskreg.exports.register_sheets import controls_sheet, register_sheet
 from riskreg.exports.summary_sheets import heatmap_sheet, legend_sheet, sites_sheet
+from riskreg.grievances.export import grievances_sheet
 from riskreg.indicators.export import indicators_sheet
 from riskreg.risks.filters import RiskFilters
 
@@ -34,6 +35,7 @@ SHEETS: list[SheetBuilder] = [
     coverage_sheet,
     disclosure_sheet,
     indicators_sheet,  # after the first seven, which keep their order
+    grievances_sheet,  # without the complainants, for every role
 ]
 
 

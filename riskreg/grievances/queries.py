@@ -205,9 +205,12 @@ def kpis(filters: GrievanceFilters, on: date | None = None) -> Kpis:
     repeats = {sid: n for sid, n in by_stakeholder.items() if n > 1}
     result.repeat_grievances = sum(repeats.values())
     if repeats:
-        names = dict(
-            db.session.execute(sa.select(Stakeholder.id, Stakeholder.name).where(Stakeholder.id.in_(repeats)))
-        )
+        names = {
+            sid: name
+            for sid, name in db.session.execute(
+                sa.select(Stakeholder.id, Stakeholder.name).where(Stakeholder.id.in_(list(repeats)))
+            )
+        }
         result.repeat_stakeholders = sorted(
             ((names.get(sid, f"#{sid}"), n) for sid, n in repeats.items()),
             key=lambda pair: (-pair[1], pair[0]),

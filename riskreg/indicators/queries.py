@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -225,6 +226,11 @@ def waiting_triggers(site_id: int | None = None, limit: int = 20) -> list[Waitin
 class RiskFlags:
     open: list[tuple[Trigger, SiteIndicator]] = field(default_factory=list)
     reviews: list[RiskReview] = field(default_factory=list)
+    grievances: list[Any] = field(default_factory=list)  # severe grievances that flagged the risk
+
+    @property
+    def any_open(self) -> bool:
+        return bool(self.open or self.grievances)
 
 
 def risk_flags(risk_id: int) -> RiskFlags:
@@ -246,7 +252,15 @@ def risk_flags(risk_id: int) -> RiskFlags:
         .limit(20)
         .options(selectinload(RiskReview.by))
     )
-    return RiskFlags([(t, t.indicator) for t in rows], list(reviews))
+    from riskreg.grievances.models import Grievance
+
+    grievances = db.session.scalars(
+        sa.select(Grievance)
+        .join(ReviewFlag, ReviewFlag.grievance_id == Grievance.id)
+        .where(ReviewFlag.risk_id == risk_id, ReviewFlag.review_id.is_(None))
+        .order_by(Grievance.received_on.desc(), Grievance.id.desc())
+    ).unique()
+    return RiskFlags([(t, t.indicator) for t in rows], list(reviews), list(grievances))
 
 
 def chart_days(on: date, months: int = 18) -> list[date]:

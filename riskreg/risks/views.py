@@ -50,6 +50,7 @@ def get_risk_or_404(risk_id: int) -> Risk:
 @permission_required(Permission.VIEW)
 def detail(risk_id: int):
     from riskreg.controls.risk_views import risk_panel
+    from riskreg.grievances.queries import grievances_of_risk
 
     risk = get_risk_or_404(risk_id)
     return render_template(
@@ -60,6 +61,7 @@ def detail(risk_id: int):
         archive_form=ArchiveForm(),
         **risk_panel(risk),
         **indicator_panels.risk_panel(risk),
+        linked_grievances=grievances_of_risk(risk.id),
     )
 
 
