@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.reports.blueprint import bp as reports_bp
     from riskreg.risks.blueprint import bp as risks_bp
     from riskreg.sites.blueprint import bp as sites_bp
+    from riskreg.stakeholders.blueprint import bp as stakeholders_bp
     from riskreg.standards.blueprint import bp as standards_bp
     from riskreg.users.blueprint import bp as users_bp
 
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
         fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
         indicators_bp,
         grievances_bp,
+        stakeholders_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -212,9 +212,10 @@ def risks_rerank(check: bool) -> None:
 def register(app: Flask) -> None:
     from riskreg.controls.reminders import reminders_cli
     from riskreg.exports.commands import export_command
+    from riskreg.grievances.cli import grievances_cli
     from riskreg.indicators.cli import indicators_cli
 
     for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli):
         app.cli.add_command(group)
-    for command in (reminders_cli, export_command, indicators_cli):
+    for command in (reminders_cli, export_command, indicators_cli, grievances_cli):
         app.cli.add_command(command)

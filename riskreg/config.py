@@ -103,6 +103,7 @@ class Config:
     GRIEVANCE_ACKNOWLEDGE_DAYS = 7
     GRIEVANCE_RESPOND_DAYS = 30
     GRIEVANCE_SEVERE_LEVEL = 4
+    STAKEHOLDER_STALE_MONTHS = 6  # a stakeholder not engaged for this long is listed as such
 
     @classmethod
     def from_environment(cls, config: dict[str, Any], instance_path: str) -> None:

@@ -300,3 +300,62 @@ def overdue_of_department(
         )
     )
     return rows, total
+
+
+@dataclass
+class DisclosureGrievances:
+    site: str
+    received: int
+    closed: int
+    open: int
+    reached_appeal: int
+    human_rights: int
+    categories: list[tuple[str, int]]
+
+
+def asm_related_clause() -> Any:
+    """Grievances related to ASM: raised by an ASM stakeholder, or linked to a risk to ASM."""
+    from riskreg.grievances.models import grievance_risks
+    from riskreg.risks.models import Direction, Risk
+    from riskreg.stakeholders.models import ASM_TYPES, Stakeholder
+
+    by_asm = Grievance.stakeholder_id.in_(
+        sa.select(Stakeholder.id).where(Stakeholder.type.in_([t.value for t in ASM_TYPES]))
+    )
+    to_asm = Grievance.id.in_(
+        sa.select(grievance_risks.c.grievance_id)
+        .join(Risk, Risk.id == grievance_risks.c.risk_id)
+        .where(Risk.direction == Direction.TO_ASM)
+    )
+    return sa.or_(by_asm, to_asm)
+
+
+def disclosure_grievances(year: int) -> list[DisclosureGrievances]:
+    """The ASM disclosure report: grievances related to ASM received in the year, per site."""
+    from riskreg.sites.models import Site
+
+    rows = db.session.execute(
+        sa.select(
+            Site.name,
+            Grievance.status,
+            Grievance.appeal_on,
+            Grievance.human_rights_impact,
+            Grievance.category,
+        )
+        .join(Site, Site.id == Grievance.site_id)
+        .where(Grievance.received_on.between(date(year, 1, 1), date(year, 12, 31)), asm_related_clause())
+        .order_by(Site.name)
+    )
+    lines: dict[str, DisclosureGrievances] = {}
+    categories: dict[str, Counter[str]] = {}
+    for site, status, appeal_on, human_rights, category in rows:
+        line = lines.setdefault(site, DisclosureGrievances(site, 0, 0, 0, 0, 0, []))
+        line.received += 1
+        line.closed += status is GrievanceStatus.CLOSED
+        line.open += status is not GrievanceStatus.CLOSED
+        line.reached_appeal += appeal_on is not None
+        line.human_rights += bool(human_rights)
+        categories.setdefault(site, Counter())[category.label] += 1
+    for site, line in lines.items():
+        line.categories = categories[site].most_common()
+    return list(lines.values())
