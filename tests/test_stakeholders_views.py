@@ -34,7 +34,12 @@ def test_the_site_page_shows_the_grid_and_planned_against_held(clients, make_sit
     cooperative = new_stakeholder(site)
     traders = new_stakeholder(site, "Gold buyers of Bogoso", type="traders", influence=2, interest=3)
     client = clients["risk_manager"]
-    plan = {"year": today().year, "stakeholder_id": cooperative.id, "planned_count": 4, "frequency": "quarterly"}
+    plan = {
+        "year": today().year,
+        "stakeholder_id": cooperative.id,
+        "planned_count": 4,
+        "frequency": "quarterly",
+    }
     assert client.post(f"/sites/{site.id}/plans/new", data=plan).status_code == 302
     assert "already has a plan" in text_of(client.post(f"/sites/{site.id}/plans/new", data=plan))
     held_on = max(today() - timedelta(days=3), today().replace(month=1, day=1))
