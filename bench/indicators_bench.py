@@ -62,7 +62,7 @@ def build(url: str) -> None:
     from riskreg.extensions import db
     from riskreg.indicators.library import load_library
     from riskreg.indicators.services import recompute_sites
-    from riskreg.risks.models import Risk
+    from riskreg.risks.models import Risk, stored_scores
     from riskreg.seeding.reference import load_departments
     from riskreg.sites import monitoring
     from riskreg.sites.models import Site
@@ -82,9 +82,11 @@ def build(url: str) -> None:
                 "direction": "to_company", "category": CATEGORIES[n % len(CATEGORIES)], "owner_id": user.id,
                 "inherent_likelihood": 3, "inherent_impact": 4, "inherent_score": 12,
                 "residual_likelihood": 3, "residual_impact": 3, "residual_score": 9, "status": "open",
+                "treatment": "reduce", "impact_area": "operations",
             }
             for n in range(RISKS)
         ]  # fmt: skip
+        rows = [{**row, **stored_scores(row)} for row in rows]
         db.session.execute(sa.insert(Risk.__table__), rows)
         for n in range(PAST_OBSERVATIONS):
             values = observation(date.today() - timedelta(days=3 * n + 1), 150 + n % 40)

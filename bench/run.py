@@ -342,6 +342,8 @@ def pages(ids: dict[str, Any]) -> list[Page]:
             "department",
         ),
         Page("/dashboard", "/dashboard", "risk_manager", "dashboard"),
+        Page("/me (risk manager)", "/me", "risk_manager", "register"),
+        Page("/me (department head)", "/me", "department_head", "department"),
     ]
 
 

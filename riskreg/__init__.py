@@ -37,7 +37,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
 
-    from riskreg import cli, errors, security
+    from riskreg import cli, errors, mail, security  # noqa: F401  (mail: its after-commit hooks)
 
     errors.register(app)
     security.register(app)
@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.health.blueprint import bp as health_bp
     from riskreg.imports.blueprint import bp as imports_bp
     from riskreg.indicators.blueprint import bp as indicators_bp
+    from riskreg.me.blueprint import bp as me_bp
     from riskreg.reports.blueprint import bp as reports_bp
     from riskreg.risks.blueprint import bp as risks_bp
     from riskreg.sites.blueprint import bp as sites_bp
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
         imports_bp,
         fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
         indicators_bp,
+        me_bp,
         grievances_bp,
         stakeholders_bp,
     ):
@@ -147,22 +149,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def _index():
+    """Every role lands on "My work"."""
     from flask import redirect, url_for
-    from flask_login import current_user
 
-    from riskreg.auth.models import Role
-
-    if current_user.role is Role.DEPARTMENT_HEAD and "controls.mine" in _endpoints():
-        return redirect(url_for("controls.mine"))
-    if current_user.role is Role.EXECUTIVE and "dashboard.index" in _endpoints():
-        return redirect(url_for("dashboard.index"))
-    return redirect(url_for("risks.list"))
-
-
-def _endpoints() -> set[str]:
-    from flask import current_app
-
-    return {rule.endpoint for rule in current_app.url_map.iter_rules()}
+    return redirect(url_for("me.index"))
 
 
 def register_template_helpers(app: Flask) -> None:

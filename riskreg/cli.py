@@ -17,6 +17,7 @@ users_cli = AppGroup("users", help="Manage users.")
 sites_cli = AppGroup("sites", help="ASM monitoring jobs.")
 dashboard_cli = AppGroup("dashboard", help="Monthly band snapshots for the dashboard's trend.")
 risks_cli = AppGroup("risks", help="Maintenance of the register.")
+mail_cli = AppGroup("mail", help="The outbox of notifications.")
 
 
 @seed_cli.command("demo")
@@ -209,13 +210,27 @@ def risks_rerank(check: bool) -> None:
     click.echo(f"Recomputed band ranks: {changed['inherent']} inherent, {changed['residual']} residual.")
 
 
+@mail_cli.command("retry")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=500, show_default=True, help="per run")
+def mail_retry_command(limit: int) -> None:
+    """Send the notifications still queued (a mail server was down); run it from cron."""
+    from riskreg import mail
+
+    report = mail.retry(limit)
+    click.echo(f"Sent {len(report.sent)}, failed {len(report.failed)}, still queued {mail.queued_count()}.")
+    for address, error in report.failed:
+        click.echo(f"not sent to {address}: {error}", err=True)
+    if report.failed:
+        raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
     from riskreg.controls.reminders import reminders_cli
     from riskreg.exports.commands import export_command
     from riskreg.grievances.cli import grievances_cli
     from riskreg.indicators.cli import indicators_cli
 
-    for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli):
+    for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli, mail_cli):
         app.cli.add_command(group)
     for command in (reminders_cli, export_command, indicators_cli, grievances_cli):
         app.cli.add_command(command)

@@ -86,6 +86,7 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_STARTTLS = False
     MAIL_FROM = "riskreg@localhost"
+    MAIL_TIMEOUT = 10  # seconds per SMTP conversation; an unsent mail stays queued for `flask mail retry`
     REMINDER_HORIZON_DAYS = 14
     BASE_URL = "http://127.0.0.1:5000"  # links in reminder mails (sent from the CLI, outside any request)
 
@@ -134,6 +135,7 @@ class Config:
                 config[key] = env[f"RISKREG_{key}"]
         config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
         config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
+        config["MAIL_TIMEOUT"] = env_int("RISKREG_MAIL_TIMEOUT", config["MAIL_TIMEOUT"])
         config["SMTP_STARTTLS"] = env_bool("RISKREG_SMTP_STARTTLS", config["SMTP_STARTTLS"])
         config["REMINDER_HORIZON_DAYS"] = env_int(
             "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]

@@ -29,6 +29,7 @@ from riskreg.indicators.models import (
     Trigger,
     indicator_links,
 )
+from riskreg.mail import NotificationOptOut, OutboxMessage
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.stakeholders.models import EngagementPlan, Stakeholder, plan_requirements, plan_risks
@@ -54,6 +55,8 @@ __all__ = [
     "GrievanceStep",
     "IndicatorDefinition",
     "ImpactArea",
+    "NotificationOptOut",
+    "OutboxMessage",
     "ReminderDigest",
     "Requirement",
     "ReviewFlag",

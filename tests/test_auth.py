@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from riskreg.audit import AuditEvent
@@ -10,10 +11,12 @@ from riskreg.extensions import db
 from tests.conftest import PASSWORD, text_of
 
 
-def test_sign_in_redirects_to_the_register(client, users):
-    response = client.post("/login", data={"email": users["risk_manager"].email, "password": PASSWORD})
+@pytest.mark.parametrize("role", ["admin", "risk_manager", "department_head", "executive"])
+def test_every_role_lands_on_my_work(client, users, role):
+    response = client.post("/login", data={"email": users[role].email, "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert client.get("/", follow_redirects=True).request.path == "/risks"
+    landed = client.get("/", follow_redirects=True)
+    assert landed.request.path == "/me" and "<h1>My work</h1>" in landed.get_data(as_text=True)
 
 
 def test_wrong_email_and_wrong_password_get_the_same_message(client, users):

@@ -11,7 +11,7 @@ from riskreg.risks.models import Risk
 from riskreg.sites import services as site_services
 from riskreg.text import multi_line, single_line
 from tests.conftest import text_of
-from tests.test_reminders import due, smtp  # noqa: F401  (fixtures)
+from tests.test_reminders import due  # noqa: F401  (fixture)
 from tests.xlsx_files import append_row, edited, export, token_of, upload
 
 NASTY = "ASM\r\nLiaison\x00\x1b[31m\x85\u2028\tTeam"

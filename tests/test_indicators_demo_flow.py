@@ -17,7 +17,6 @@ from riskreg.sites.models import Site
 from tests.conftest import text_of
 from tests.edit_forms import edited
 from tests.indicator_support import indicator, open_flags
-from tests.test_reminders import smtp  # noqa: F401  (the loopback SMTP server fixture)
 from tests.test_sites_monitoring import OBSERVATION
 
 DEMO_PASSWORD = "riskreg-demo-2026"

@@ -21,7 +21,6 @@ from riskreg.sites import monitoring
 from tests.asm_helpers import observe
 from tests.conftest import statements, text_of
 from tests.indicator_support import indicator, load_indicators, open_flags
-from tests.test_reminders import smtp  # noqa: F401  (the loopback SMTP server fixture)
 from tests.xlsx_files import calamine_rows, export
 
 

@@ -25,6 +25,10 @@ UPDATERS = EDITORS | {"department_head"}
 # roles allowed)
 ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/", ALL),
+    ("GET", "/me", ALL),
+    ("GET", "/me/settings", ALL),
+    ("POST", "/me/settings/password", ALL),
+    ("POST", "/me/settings/notifications", ALL),
     ("GET", "/risks", ALL),
     ("GET", "/risks/new", EDITORS),
     ("POST", "/risks/new", EDITORS),

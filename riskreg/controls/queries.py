@@ -9,8 +9,11 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.orm import selectinload
 
+from riskreg.auth.models import Role
+from riskreg.auth.permissions import Permission, has_permission
 from riskreg.controls import filters as control_filters
 from riskreg.controls.filters import STATUS_GROUPS, ControlFilters
 from riskreg.controls.models import (
@@ -22,6 +25,7 @@ from riskreg.controls.models import (
 )
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.me.sections import Item, Section, due_words, first_and_total
 from riskreg.paging import PageNumbers
 from riskreg.params import is_digits
 from riskreg.risks.models import Risk, format_ref
@@ -183,4 +187,67 @@ def control_by_ref(ref: str) -> Control | None:
         sa.select(Control)
         .where(Control.ref == format_ref("C", int(raw)))
         .options(selectinload(Control.risks))
+    )
+
+
+# "My work" sections (riskreg/me/sections.py): what is each person's to do now about controls.
+
+
+def _item(control: Control, on: date, detail: str = "", action: str = "Open") -> Item:
+    words, urgent = due_words(control.due_date, on)
+    return Item(
+        f"{control.ref} {control.title}",
+        url_for("controls.detail", control_id=control.id),
+        detail or words,
+        action,
+        urgent and not detail,
+    )
+
+
+def verification_queue(user: Any, on: date) -> Section | None:
+    """Risk managers: implemented controls awaiting verification, the longest waiting first."""
+    if not has_permission(user, Permission.MANAGE_CONTROLS):
+        return None
+    stmt = (
+        sa.select(Control)
+        .where(Control.status == ControlStatus.IMPLEMENTED)
+        .order_by(sa.nulls_first(Control.closed_at.asc()), Control.id)
+        .options(selectinload(Control.department))
+    )
+    controls, total = first_and_total(stmt)
+    items = [
+        _item(
+            c, on, f"{c.department.name}, implemented {c.closed_at:%d %b %Y}" if c.closed_at else "", "Verify"
+        )
+        for c in controls
+    ]
+    more = url_for("controls.list", status="implemented")
+    return Section("verify", "Controls implemented, awaiting verification", items, total, more)
+
+
+def my_department_controls(user: Any, on: date) -> Section | None:
+    """Department heads: their department's open controls, overdue first, then by due date."""
+    if user.role is not Role.DEPARTMENT_HEAD or user.department_id is None:
+        return None
+    stmt = (
+        sa.select(Control)
+        .where(Control.department_id == user.department_id, Control.status.in_(OPEN_CONTROL_STATUSES))
+        .order_by(sa.nulls_last(Control.due_date.asc()), Control.id)
+    )
+    controls, total = first_and_total(stmt)
+    title = (
+        f"Open controls of {user.department.name}" if user.department else "Open controls of my department"
+    )
+    return Section("department", title, [_item(c, on) for c in controls], total, url_for("controls.mine"))
+
+
+def my_overdue_controls(user: Any, on: date) -> Section | None:
+    """Controls I own that are overdue (a head's own department's are in the section above)."""
+    stmt = sa.select(Control).where(Control.owner_id == user.id, Control.is_overdue(on))
+    if user.role is Role.DEPARTMENT_HEAD and user.department_id is not None:
+        stmt = stmt.where(Control.department_id != user.department_id)
+    controls, total = first_and_total(stmt.order_by(Control.due_date, Control.id))
+    more = url_for("controls.list", owner=user.id, overdue="yes")
+    return Section(
+        "overdue", "Controls I own that are overdue", [_item(c, on) for c in controls], total, more
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +23,7 @@ from riskreg.auth.models import Role, User
 from riskreg.controls.models import Control, ReminderDigest
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.mail import deliver, wanted
 from riskreg.modeling import today
 from riskreg.text import single_line
 
@@ -60,6 +60,7 @@ def build_digests(on: date, horizon_days: int) -> list[Digest]:
             sa.select(User)
             .join(Department, Department.id == User.department_id)
             .where(User.role == Role.DEPARTMENT_HEAD, User.active.is_(True), Department.active.is_(True))
+            .where(wanted("overdue_digest", User.id))
             .order_by(Department.name, User.name)
         )
     )
@@ -117,17 +118,6 @@ def message(digest: Digest) -> EmailMessage:
     msg.set_content(render_template("controls/email/digest.txt", **context))
     msg.add_alternative(render_template("controls/email/digest.html", **context), subtype="html")
     return msg
-
-
-def deliver(msg: EmailMessage) -> None:
-    """One connection per mail: a failure for one head cannot spoil the others' delivery."""
-    config = current_app.config
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
-        if config["SMTP_STARTTLS"]:
-            smtp.starttls(context=ssl.create_default_context())
-        if config["SMTP_USER"]:
-            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
-        smtp.send_message(msg)
 
 
 def send_digests(

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from riskreg import audit
+from riskreg.controls import notices
 from riskreg.controls.evidence import StoredFile
 from riskreg.controls.models import (
     DONE_CONTROL_STATUSES,
@@ -68,6 +69,7 @@ def create_control(data: dict[str, Any], actor: Any, risks: Iterable[Risk] = ())
     audit.record("control", control.id, "create", actor, changes)
     for risk in risks:
         link_control(control, risk, actor)
+    notices.assigned(control, actor)
     logger.info("control %s created by %s", control.ref, getattr(actor, "id", None))
     return control
 
@@ -87,6 +89,8 @@ def update_control(
     if changes:
         db.session.flush()
         audit.record("control", control.id, "update", actor, changes)
+        if {"department", "owner"} & changes.keys():
+            notices.assigned(control, actor)
     return changes
 
 
@@ -207,6 +211,7 @@ def close_control(
     record_on_risks(
         control, "control_implemented", {control.ref: [changes["status"][0], "implemented"]}, actor, note
     )
+    notices.implemented(control, actor, note)
 
 
 def verify_control(
@@ -240,6 +245,7 @@ def verify_control(
         actor,
         note,
     )
+    notices.verified(control, actor, note)
 
 
 def reopen_control(control: Control, reason: str, actor: Any, expected_version: int) -> None:
@@ -265,6 +271,7 @@ def reopen_control(control: Control, reason: str, actor: Any, expected_version: 
     db.session.flush()
     audit.record("control", control.id, "reopen", actor, changes, reason)
     record_on_risks(control, "control_reopened", {control.ref: [old, "in_progress"]}, actor, reason)
+    notices.reopened(control, actor, reason)
 
 
 def cancel_control(control: Control, reason: str, actor: Any, expected_version: int) -> None:

@@ -359,3 +359,42 @@ def disclosure_grievances(year: int) -> list[DisclosureGrievances]:
     for site, line in lines.items():
         line.categories = categories[site].most_common()
     return list(lines.values())
+
+
+def my_department_overdue_grievances(user: Any, on: date) -> Any:
+    """/me: open grievances past a deadline, of the user's department (every department for a
+    grievance officer); for those who may handle them."""
+    from flask import url_for
+
+    from riskreg.auth.models import Role
+    from riskreg.auth.permissions import Permission, has_permission
+    from riskreg.me.sections import Item, Section
+
+    if not has_permission(user, Permission.RECORD_GRIEVANCES):
+        return None
+    if user.role is Role.GRIEVANCE_OFFICER:
+        department = None
+    elif user.department_id is not None:
+        department = user.department_id
+    else:
+        return None
+    rows, total = overdue_of_department(department, on)
+    limits = services.deadlines()
+    items = [
+        Item(
+            label=f"{g.ref} {g.category.label}, received {g.received_on.isoformat()}",
+            url=url_for("grievances.detail", grievance_id=g.id),
+            detail="; ".join(services.overdue_reasons(g, limits, on)),
+            action_label="Take the next step",
+            urgent=True,
+        )
+        for g in rows
+    ]
+    args = {"overdue": "1"} | ({"department": department} if department else {})
+    return Section(
+        key="grievances_overdue",
+        title="Grievances of my department past a deadline",
+        items=items,
+        total=total,
+        more_url=url_for("grievances.list", **args),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from riskreg.indicators import mail, views  # noqa: F401  (mail: its after-commit hooks)
+from riskreg.indicators import views
 
 bp = Blueprint("indicators", __name__)
 

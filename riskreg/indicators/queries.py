@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
@@ -24,6 +25,7 @@ from riskreg.indicators.models import (
     indicator_links,
 )
 from riskreg.indicators.services import linked_risks, load_facts
+from riskreg.me.sections import LIMIT, Item, Section, count_of
 from riskreg.modeling import today
 from riskreg.params import query_int
 
@@ -297,3 +299,45 @@ def disclosure_lines(year: int) -> list[DisclosureLine]:
         for i in indicators
         if i.status in SIGNAL or i.id in by_indicator
     ]
+
+
+def my_flagged_risks(user: Any, on: date) -> Section | None:
+    """ "My work": risks I own with an open review flag from monitoring, the oldest flag first."""
+    from riskreg.risks.models import Risk, RiskStatus
+
+    oldest = (
+        sa.select(
+            ReviewFlag.risk_id,
+            sa.func.min(ReviewFlag.raised_at).label("raised_at"),
+            sa.func.count().label("n"),
+        )
+        .where(ReviewFlag.review_id.is_(None))
+        .group_by(ReviewFlag.risk_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(Risk, oldest.c.raised_at, oldest.c.n)
+        .join(oldest, oldest.c.risk_id == Risk.id)
+        .where(Risk.owner_id == user.id, Risk.status.in_((RiskStatus.DRAFT, RiskStatus.OPEN)))
+        .order_by(oldest.c.raised_at, Risk.id)
+    )
+    total = count_of(stmt)
+    if not total:
+        return None
+    items = [
+        Item(
+            f"{risk.ref} {risk.title}",
+            url_for("risks.detail", risk_id=risk.id),
+            f"{n} trigger{'s' if n != 1 else ''} from monitoring since {raised_at:%d %b %Y}",
+            "Review",
+            True,
+        )
+        for risk, raised_at, n in db.session.execute(stmt.limit(LIMIT))
+    ]
+    return Section(
+        "flagged",
+        "My risks flagged by monitoring",
+        items,
+        total,
+        url_for("risks.list", flagged="yes", owner=user.id),
+    )

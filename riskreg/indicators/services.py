@@ -248,13 +248,33 @@ def raise_flags(
         }
         audit.record("site_indicator", indicator.id, "trigger", actor, changes, trigger.reason).at = at
         flags += [{"risk_id": risk.id, "trigger_id": trigger.id, "raised_at": at} for risk in risks]
-    if flags:
-        db.session.execute(sa.insert(ReviewFlag), flags)
+    insert_flags(flags)
     logger.info("%d trigger(s), %d review flag(s)", len(triggers), len(flags))
     if notify:
         from riskreg.indicators.mail import queue_trigger_mails
 
         queue_trigger_mails(triggers, indicators, links)
+
+
+def insert_flags(flags: list[dict[str, Any]]) -> None:
+    """Many flags in one statement. On PostgreSQL three arrays unnested server-side: 1,400 flags as
+    single-row executemany cost 80 ms there, as one multi-row VALUES 60 ms plus its compilation
+    (bench/indicators_bench.py). SQLite's executemany is a loop in C, already at its floor."""
+    if not flags:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(sa.insert(ReviewFlag), flags)
+        return
+    columns = ("risk_id", "trigger_id", "raised_at")
+    arrays = {name: [flag[name] for flag in flags] for name in columns}
+    db.session.execute(
+        sa.text(
+            "INSERT INTO review_flags (risk_id, trigger_id, raised_at) "
+            "SELECT * FROM unnest(CAST(:risk_id AS integer[]), CAST(:trigger_id AS integer[]), "
+            "CAST(:raised_at AS timestamp[]))"
+        ),
+        arrays,
+    )
 
 
 def refresh_all(actor: Any = None) -> list[Trigger]:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from riskreg import reference
+from riskreg import mail, reference
 from riskreg.auth import services as auth_services
 from riskreg.auth.models import User
 from riskreg.extensions import db
@@ -42,6 +42,12 @@ def demo_data() -> dict:
 
 
 def load_demo() -> SeedReport:
+    """The demo register; its made-up events (assignments, triggers...) notify nobody."""
+    with mail.quiet():
+        return _load_demo()
+
+
+def _load_demo() -> SeedReport:
     report = SeedReport()
     data = demo_data()
     report.add("departments", load_departments())

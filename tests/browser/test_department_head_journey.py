@@ -132,7 +132,10 @@ def test_department_head_closes_his_control_with_evidence(browsing, live_server,
     note = "Floodlights and two cameras installed at the tailings area; night patrol log attached."
 
     sign_in(page, SECURITY_HEAD)
-    expect(page).to_have_url(re.compile(r"/controls/mine$"))  # department heads land on their controls
+    expect(page).to_have_url(re.compile(r"/me$"))  # every role lands on "My work", with their controls
+    expect(page.get_by_role("heading", name=re.compile(r"Open controls of Security"))).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My controls").click()
+    expect(page).to_have_url(re.compile(r"/controls/mine$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Security: open controls")
     open_chip = page.get_by_role("list", name="Summary").get_by_role("listitem").filter(has_text="Open")
     open_before = open_in(live_server, "Security")

@@ -108,7 +108,10 @@ def test_executive_reads_the_heatmap_filters_drills_down_and_exports_offline(
 ):
     page = browsing.page
     sign_in(page, EXECUTIVE)
-    assert urlsplit(page.url).path == "/dashboard"  # executives land on the dashboard
+    assert urlsplit(page.url).path == "/me"  # every role lands on "My work"
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    assert urlsplit(page.url).path == "/dashboard"
 
     assert drawn_counts(page, "inherent") == sized(database_cells(live_server, "inherent"))
     assert drawn_counts(page, "residual") == sized(database_cells(live_server, "residual"))

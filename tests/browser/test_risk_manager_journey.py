@@ -87,7 +87,9 @@ def test_risk_manager_creates_a_risk_and_assigns_controls_to_two_departments(bro
     due = date.today() + timedelta(days=45)
 
     sign_in(page, RISK_MANAGER)
-    expect(page).to_have_url(re.compile(r"/risks$"))  # risk managers land on the register
+    expect(page).to_have_url(re.compile(r"/me$"))  # every role lands on "My work"
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Register").click()
+    expect(page).to_have_url(re.compile(r"/risks$"))
     expect(page.get_by_role("heading", name="Risk register")).to_be_visible()
     browsing.keep("register")
 

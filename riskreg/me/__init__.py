@@ -1,0 +1,1 @@
+"""My work (/me): what each person must do now, and their own settings."""

@@ -1,0 +1,14 @@
+"""URL map of "My work" and each person's own settings (views do not import the blueprint)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from riskreg.me import views
+
+bp = Blueprint("me", __name__, url_prefix="/me")
+
+bp.add_url_rule("", view_func=views.index, methods=["GET"])
+bp.add_url_rule("/settings", view_func=views.settings, methods=["GET"])
+bp.add_url_rule("/settings/password", view_func=views.change_password, methods=["POST"])
+bp.add_url_rule("/settings/notifications", view_func=views.save_notifications, methods=["POST"])

@@ -1,0 +1,91 @@
+"""What "My work" (/me) is made of: sections, each a bounded list of what one person must do now.
+
+A feature adds its own section as a function `(user, today) -> Section | None` in its queries.py
+and appends it to SECTIONS; None (or an empty section) means nothing for this person. Each function
+reads at most 20 items and their total in one or two queries, whatever the size of the register.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskreg.extensions import db
+
+LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str  # e.g. "R-0042 Influx at the northern pit"
+    url: str  # where the action is done
+    detail: str = ""  # e.g. "review due in 3 days", "3 days overdue"
+    action_label: str = "Open"
+    urgent: bool = False  # overdue, red: shown first and marked
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    items: list[Item] = field(default_factory=list)
+    total: int = 0  # all that match; items holds at most LIMIT of them
+    more_url: str | None = None  # the full list, when there are more than shown
+
+
+SectionFunction = Callable[[Any, date], Section | None]
+
+# In the order the page shows them. "module:function" strings, imported on first use: the features
+# import nothing from here but the dataclasses, and no import cycle can form.
+SECTIONS: list[str | SectionFunction] = [
+    "riskreg.indicators.queries:my_flagged_risks",
+    "riskreg.controls.queries:verification_queue",
+    "riskreg.controls.queries:my_department_controls",
+    "riskreg.controls.queries:my_overdue_controls",
+    "riskreg.grievances.queries:my_department_overdue_grievances",
+]
+
+
+def _resolve(entry: str | SectionFunction) -> SectionFunction:
+    if callable(entry):
+        return entry
+    module, _, name = entry.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def sections_for(user: Any, on: date) -> list[Section]:
+    """Every section with something in it for `user`, in the order of SECTIONS."""
+    found = []
+    for entry in SECTIONS:
+        section = _resolve(entry)(user, on)
+        if section is not None and section.total:
+            found.append(section)
+    return found
+
+
+def count_of(stmt: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def first_and_total(stmt: sa.Select) -> tuple[list[Any], int]:
+    """At most LIMIT rows of `stmt` (ordered) and how many match in all: two queries, or one when
+    nothing matches."""
+    total = count_of(stmt)
+    return (list(db.session.scalars(stmt.limit(LIMIT))) if total else []), total
+
+
+def due_words(due: date | None, on: date) -> tuple[str, bool]:
+    """("3 days overdue", True), ("due today", False), ("due in 5 days", False) or ("no due date", False)."""
+    if due is None:
+        return "no due date", False
+    days = (due - on).days
+    if days < 0:
+        return f"{-days} day{'s' if days != -1 else ''} overdue", True
+    if days == 0:
+        return "due today", False
+    return f"due in {days} day{'s' if days != 1 else ''}", False

@@ -1,0 +1,55 @@
+"""A person's own settings: their password and the notices they want, audited like every change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash
+
+from riskreg import audit
+from riskreg.auth import services as auth_services
+from riskreg.auth.models import User
+from riskreg.extensions import db
+from riskreg.mail import KINDS, NotificationOptOut, turned_off
+
+
+class SettingsError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The current password is required; every other session of the user ends (new session token)."""
+    if not check_password_hash(user.password_hash, current):
+        raise SettingsError("current_password", "The current password is not right.")
+    try:
+        auth_services.check_password_policy(new)
+    except auth_services.UserError as error:
+        raise SettingsError("new_password", str(error)) from error
+    if check_password_hash(user.password_hash, new):
+        raise SettingsError("new_password", "Choose a password other than the current one.")
+    user.password_hash = auth_services.hash_password(new)
+    user.rotate_session_token()
+    audit.record("user", user.id, "change_password", user, {"password": ["(set)", "(changed)"]})
+
+
+def set_notifications(user: User, wanted: set[str]) -> dict[str, list[Any]]:
+    """Store the kinds turned off; the audit lists the kinds turned off before and after."""
+    unknown = wanted - KINDS.keys()
+    if unknown:
+        raise SettingsError("notices", f"Unknown kinds of notice: {', '.join(sorted(unknown))}.")
+    before = turned_off(user.id)
+    after = set(KINDS) - wanted
+    if before == after:
+        return {}
+    db.session.execute(
+        sa.delete(NotificationOptOut).where(
+            NotificationOptOut.user_id == user.id, NotificationOptOut.kind.in_(before - after)
+        )
+    )
+    db.session.add_all(NotificationOptOut(user_id=user.id, kind=kind) for kind in sorted(after - before))
+    changes = {"notices_turned_off": [sorted(before) or None, sorted(after) or None]}
+    audit.record("user", user.id, "notifications", user, changes)
+    return changes
