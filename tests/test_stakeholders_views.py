@@ -69,3 +69,28 @@ def test_an_engagement_with_a_stakeholder_of_another_site_is_refused(clients, ma
     from riskreg.sites.models import Engagement
 
     assert db.session.scalar(sa.select(sa.func.count(Engagement.id))) == 0
+
+
+def test_engagements_held_under_a_plan_are_coverage_evidence(clients, make_site, users):
+    from riskreg.standards.coverage import coverage_matrix
+    from riskreg.standards.evidence import requirement_evidence
+    from riskreg.standards.models import Requirement
+    from tests.asm_helpers import load_catalogue
+
+    load_catalogue()
+    site = make_site(name="Nyota")
+    cooperative = new_stakeholder(site)
+    client = clients["risk_manager"]
+    plan = {"year": today().year, "stakeholder_id": cooperative.id, "planned_count": 2}
+    assert client.post(f"/sites/{site.id}/plans/new", data=plan).status_code == 302
+    engagement = {"held_on": today().isoformat(), "stakeholder_group": "asm_cooperative", "mode": "direct",
+                  "topics": "Plans for the season", "stakeholder_id": cooperative.id}  # fmt: skip
+    assert client.post(f"/sites/{site.id}/engagements/new", data=engagement).status_code == 302
+    matrix = coverage_matrix(["RJC", "IRMA", "OECD"])
+    cells = {row.requirement.code: row.cells[site.id] for block in matrix.frameworks for row in block.rows}
+    for code in ("RJC-COP-35", "IRMA-3.6", "OECD-MSE-ANNEXE"):
+        assert cells[code].engagements == 1, code
+    assert cells["OECD-DDG-ANNEXII"].engagements == 0
+    requirement = db.session.scalar(sa.select(Requirement).where(Requirement.code == "RJC-COP-35"))
+    by_site = {column.label: column for column in requirement_evidence(requirement)}
+    assert len(by_site["Nyota"].engagements) == 1

@@ -24,6 +24,8 @@ STAKEHOLDER_FIELDS = (
     "contact_person",
     "notes",
 )
+# The requirements an engagement plan is evidence for (when they are in the catalogue).
+ENGAGEMENT_REQUIREMENTS = ("RJC-COP-35", "IRMA-3.6", "OECD-MSE-ANNEXE")
 PLAN_FIELDS = (
     "year",
     "stakeholder_id",
@@ -125,7 +127,22 @@ def create_plan(site: Any, data: dict[str, Any], actor: Any) -> EngagementPlan:
     )
     db.session.add(plan)
     db.session.flush()
+    from riskreg.stakeholders.models import plan_requirements
+    from riskreg.standards.models import Requirement
+
+    requirements = list(
+        db.session.execute(
+            sa.select(Requirement.id, Requirement.code).where(Requirement.code.in_(ENGAGEMENT_REQUIREMENTS))
+        )
+    )
+    if requirements:
+        db.session.execute(
+            sa.insert(plan_requirements),
+            [{"plan_id": plan.id, "requirement_id": rid} for rid, _ in requirements],
+        )
     snapshot = audit.snapshot(plan, PLAN_FIELDS)
     changes = {k: [None, v] for k, v in snapshot.items() if v not in (None, "")}
+    if requirements:
+        changes["requirements"] = [None, sorted(code for _, code in requirements)]
     audit.record("engagement_plan", plan.id, "create", actor, changes, f"{stakeholder.name}, {year}")
     return plan
