@@ -245,3 +245,17 @@ def test_flask_users_create_makes_a_grievance_officer(runner):
     )
     assert result.exit_code == 0, result.output
     assert "Created grievance_officer go@example.com." in result.output
+
+
+def test_the_asm_disclosure_report_counts_grievances_related_to_asm_per_site(clients, users, make_site):
+    site = make_site(name="Nyota Gold Mine")
+    cooperative = new_stakeholder(site)
+    council = new_stakeholder(site, "Shire council", type="local_government")
+    on = today()  # in this year whatever the day
+    new_grievance(
+        site, users["admin"], stakeholder_id=cooperative.id, human_rights_impact=True, received_on=on
+    )
+    new_grievance(site, users["admin"], stakeholder_id=council.id, received_on=on)  # not related to ASM
+    page = text_of(clients["executive"].get(f"/reports/asm-disclosure?year={today().year}"))
+    assert f"Grievances related to ASM, {today().year}" in page
+    assert "Nyota Gold Mine 1 0 1 0 1 Land (1)" in page

@@ -19,7 +19,9 @@ def test_the_demo_has_a_year_of_plans_engagements_and_grievances(runner, client)
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
     mine = db.session.scalar(sa.select(Site).where(Site.name == "Nyota Gold Mine"))
     emap = engagement_map(mine.id)
-    assert emap.planned > 0 and 0 < emap.held <= emap.planned
+    assert emap.planned > 0 and emap.held <= emap.planned
+    if today().timetuple().tm_yday > 60:  # the plans are for this year: early in January, none is due
+        assert emap.held > 0
     grievances = list(db.session.scalars(sa.select(Grievance).where(Grievance.site_id == mine.id)))
     assert len(grievances) >= 20
     received = [g.received_on for g in grievances]

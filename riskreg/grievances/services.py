@@ -448,13 +448,8 @@ def set_complainant(grievance: Grievance, data: dict[str, Any], actor: Any) -> d
     return changes
 
 
-def record_identity_view(grievance: Grievance, actor: Any, where: str = "grievance page") -> None:
+def record_identity_view(grievance_id: int, ref: str, actor: Any, where: str = "grievance page") -> None:
     """Every view of a complainant's identity is an audit event (no values in it)."""
     audit.record(
-        COMPLAINANT_ENTITY,
-        grievance.id,
-        "view",
-        actor,
-        {},
-        f"Identity of {grievance.ref} seen on the {where}",
+        COMPLAINANT_ENTITY, grievance_id, "view", actor, {}, f"Identity of {ref} seen on the {where}"
     )

@@ -3,6 +3,8 @@ and its complainant (grievance officers and admins only; every view of it audite
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -129,7 +131,11 @@ def detail(grievance_id: int):
         can_handle=can_handle_grievance(current_user, grievance),
     )
     if complainant is not None:  # the identity was on the page: that view is audited
-        services.record_identity_view(grievance, current_user)
+        ref, actor = grievance.ref, SimpleNamespace(id=current_user.id)
+        # End the reading transaction first: on SQLite a write begun after reads cannot wait for
+        # the lock, one that writes first can.
+        db.session.commit()
+        services.record_identity_view(grievance_id, ref, actor)
         db.session.commit()
     return page
 
