@@ -17,7 +17,7 @@ TODAY = date.today()
 
 
 @pytest.fixture
-def due(users, make_user, make_risk):
+def due(users, make_user, make_risk, smtp):
     rm = users["risk_manager"]
     risk = make_risk(title="Encroachment")
     legal_head = make_user(
@@ -25,7 +25,7 @@ def due(users, make_user, make_risk):
     )
     make_user(Role.DEPARTMENT_HEAD, department="Environment", name="Tomas Quispe")  # nothing due: no mail
     make_user(Role.DEPARTMENT_HEAD, department="Legal", active=False, email="gone@example.com")
-    return {
+    controls = {
         "legal_head": legal_head,
         "fence": new_control(
             rm, "Security", [risk], title="Fence the ROM pad", due_date=TODAY - timedelta(days=4)
@@ -42,6 +42,8 @@ def due(users, make_user, make_risk):
         "kyc": new_control(rm, "Legal", title="KYC of gold buyers", due_date=TODAY - timedelta(days=1)),
         "undated": new_control(rm, "Legal", title="No due date"),
     }
+    smtp.messages.clear()  # the assignment notices: these tests read the digests
+    return controls
 
 
 def digests() -> list[ReminderDigest]:

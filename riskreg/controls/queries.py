@@ -211,7 +211,7 @@ def verification_queue(user: Any, on: date) -> Section | None:
     stmt = (
         sa.select(Control)
         .where(Control.status == ControlStatus.IMPLEMENTED)
-        .order_by(sa.nulls_first(Control.closed_at.asc()), Control.id)
+        .order_by(Control.closed_at, Control.id)
         .options(selectinload(Control.department))
     )
     controls, total = first_and_total(stmt)
