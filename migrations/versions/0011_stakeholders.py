@@ -2,7 +2,7 @@
 raised by grievances, engagements linked to the stakeholder met, the grievance officer role
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0014
 Create Date: 2026-12-01 13:28:07.019593
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0007'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
