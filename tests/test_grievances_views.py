@@ -259,3 +259,19 @@ def test_the_asm_disclosure_report_counts_grievances_related_to_asm_per_site(cli
     page = text_of(clients["executive"].get(f"/reports/asm-disclosure?year={today().year}"))
     assert f"Grievances related to ASM, {today().year}" in page
     assert "Nyota Gold Mine 1 0 1 0 1 Land (1)" in page
+
+
+def test_an_admin_changes_the_deadlines_audited_and_bad_ones_are_refused(clients, users, make_site):
+    client = clients["admin"]
+    assert "Acknowledge within" in text_of(client.get("/grievances/settings"))
+    page = text_of(client.post("/grievances/settings", data={"acknowledge_days": "10", "respond_days": "5"}))
+    assert "cannot be due before the acknowledgement" in page
+    assert services.deadlines() == services.Deadlines(7, 30)
+    response = client.post("/grievances/settings", data={"acknowledge_days": "5", "respond_days": "21"})
+    assert response.status_code == 302
+    db.session.rollback()
+    assert services.deadlines() == services.Deadlines(5, 21)
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.entity == "settings"))
+    assert event.changes == {"acknowledge_days": [7, 5], "respond_days": [30, 21]}
+    late = new_grievance(make_site(), users["admin"], received_on=today() - timedelta(days=6))
+    assert services.overdue_reasons(late, services.deadlines()) == ["not acknowledged within 5 days"]

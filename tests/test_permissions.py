@@ -71,6 +71,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/standards/risks/{risk}/suggested-controls", EDITORS),
     ("GET", "/reports/asm-disclosure", ALL),
     ("GET", "/grievances", ALL),
+    ("GET", "/grievances/settings", ADMIN),
+    ("POST", "/grievances/settings", ADMIN),
     ("GET", "/grievances/new", RECORDERS),
     ("POST", "/grievances/new", RECORDERS),
     ("GET", "/grievances/{grievance}", ALL),

@@ -9,6 +9,7 @@ from riskreg.grievances import views
 bp = Blueprint("grievances", __name__, url_prefix="/grievances")
 
 bp.add_url_rule("", "list", views.list_grievances, methods=["GET"])
+bp.add_url_rule("/settings", "settings", views.settings, methods=["GET", "POST"])
 bp.add_url_rule("/new", "create", views.create, methods=["GET", "POST"])
 bp.add_url_rule("/<int:grievance_id>", "detail", views.detail, methods=["GET"])
 bp.add_url_rule("/<int:grievance_id>/step", "step", views.step, methods=["POST"])

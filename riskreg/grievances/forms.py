@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from riskreg.forms import EnumSelectField, IdSelectField, options
 from riskreg.grievances.models import GrievanceCategory, GrievanceChannel, GrievanceStatus
@@ -82,3 +82,14 @@ class ComplainantForm(FlaskForm):
     name = StringField("Name", validators=[Length(max=200)])
     contact = StringField("Contact", validators=[Length(max=300)])
     notes = TextAreaField("Notes", validators=[Length(max=5_000)])
+
+
+class DeadlinesForm(FlaskForm):
+    acknowledge_days = IntegerField(
+        "Acknowledge within (days)",
+        validators=[InputRequired("Give a number of days."), NumberRange(1, 365, "From 1 to 365 days.")],
+    )
+    respond_days = IntegerField(
+        "Respond within (days)",
+        validators=[InputRequired("Give a number of days."), NumberRange(1, 365, "From 1 to 365 days.")],
+    )

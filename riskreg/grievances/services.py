@@ -95,6 +95,32 @@ def deadlines() -> Deadlines:
     return Deadlines(ack, respond)
 
 
+def save_deadlines(acknowledge_days: Any, respond_days: Any, actor: Any) -> dict[str, list[Any]]:
+    """Store the company's deadlines (an admin setting shared by every worker); audited."""
+    from riskreg.standards.models import AppSetting
+    from riskreg.standards.settings import AUDIT_ENTITY
+
+    for field, value in (("acknowledge_days", acknowledge_days), ("respond_days", respond_days)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 365:
+            raise GrievanceError(field, "Give a number of days from 1 to 365.")
+    if respond_days < acknowledge_days:
+        raise GrievanceError("respond_days", "The response cannot be due before the acknowledgement.")
+    before = deadlines()
+    after = {"acknowledge_days": acknowledge_days, "respond_days": respond_days}
+    setting = db.session.get(AppSetting, SETTING_KEY)
+    if setting is None:
+        db.session.add(AppSetting(key=SETTING_KEY, value=after))
+    else:
+        setting.value = after
+    db.session.flush()
+    changes = audit.diff(
+        {"acknowledge_days": before.acknowledge_days, "respond_days": before.respond_days}, after
+    )
+    if changes:
+        audit.record(AUDIT_ENTITY, 0, "update", actor, changes, note=f"Setting '{SETTING_KEY}'")
+    return changes
+
+
 def acknowledge_due(grievance: Any, limits: Deadlines) -> date:
     return grievance.received_on + timedelta(days=limits.acknowledge_days)
 

@@ -20,6 +20,7 @@ from riskreg.grievances import queries, services
 from riskreg.grievances.forms import (
     COMPLAINANT_FORM_FIELDS,
     ComplainantForm,
+    DeadlinesForm,
     GrievanceForm,
     LinkForm,
     StepForm,
@@ -223,3 +224,25 @@ def complainant(grievance_id: int):
     else:
         flash("Complainant saved." if changes else "Nothing changed.", "success")
     return back
+
+
+@permission_required(Permission.MANAGE_REFERENCE)
+def settings():
+    """The deadlines of the grievance mechanism (admins)."""
+    form = DeadlinesForm()
+    if not form.is_submitted():
+        limits = services.deadlines()
+        form.acknowledge_days.data, form.respond_days.data = limits.acknowledge_days, limits.respond_days
+    if form.validate_on_submit():
+        try:
+            changes = services.save_deadlines(
+                form.acknowledge_days.data, form.respond_days.data, current_user
+            )
+            db.session.commit()
+        except services.GrievanceError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash("Deadlines saved." if changes else "Nothing changed.", "success")
+            return redirect(url_for("grievances.list"))
+    return render_template("grievances/settings.html", form=form)
