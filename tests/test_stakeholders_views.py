@@ -29,6 +29,21 @@ def test_a_stakeholder_is_added_and_a_contact_needs_consent(clients, make_site):
     assert stakeholder.contact_person == "Yaw Darko" and stakeholder.high_priority
 
 
+def test_a_plan_links_risks_of_its_site_only(clients, make_site, make_risk):
+    from riskreg.stakeholders.models import plan_risks
+
+    site, other = make_site(), make_site()
+    cooperative = new_stakeholder(site)
+    mine, theirs = make_risk(site_id=site.id), make_risk(site_id=other.id)
+    client = clients["risk_manager"]
+    plan = {"year": today().year, "stakeholder_id": cooperative.id, "planned_count": 2}
+    page = text_of(client.post(f"/sites/{site.id}/plans/new", data={**plan, "risk_ids": [theirs.id]}))
+    assert "Link risks of this site" in page
+    assert db.session.scalar(sa.select(sa.func.count(EngagementPlan.id))) == 0
+    assert client.post(f"/sites/{site.id}/plans/new", data={**plan, "risk_ids": [mine.id]}).status_code == 302
+    assert list(db.session.scalars(sa.select(plan_risks.c.risk_id))) == [mine.id]
+
+
 def test_the_site_page_shows_the_grid_and_planned_against_held(clients, make_site, users):
     site = make_site()
     cooperative = new_stakeholder(site)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from riskreg.forms import EnumSelectField, IdSelectField, options
@@ -56,6 +56,7 @@ class PlanForm(FlaskForm):
     channel = StringField("Channel", validators=[Length(max=120)])
     purpose = TextAreaField("Purpose", validators=[Length(max=5_000)])
     owner_department_id = IdSelectField("Owner department", blank="—")
+    risk_ids = SelectMultipleField("Linked risks", coerce=int, validate_choice=False)
 
     def values(self) -> dict[str, Any]:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}

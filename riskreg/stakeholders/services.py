@@ -144,5 +144,34 @@ def create_plan(site: Any, data: dict[str, Any], actor: Any) -> EngagementPlan:
     changes = {k: [None, v] for k, v in snapshot.items() if v not in (None, "")}
     if requirements:
         changes["requirements"] = [None, sorted(code for _, code in requirements)]
+    refs = _link_risks(plan, site, data.get("risk_ids") or [])
+    if refs:
+        changes["risks"] = [None, refs]
     audit.record("engagement_plan", plan.id, "create", actor, changes, f"{stakeholder.name}, {year}")
     return plan
+
+
+def risk_choices(site: Any) -> list[tuple[int, str]]:
+    """Risks a plan of this site may link: the site's and corporate ones, not archived."""
+    from riskreg.risks.models import Risk, RiskStatus
+
+    rows = db.session.execute(
+        sa.select(Risk.id, Risk.ref, Risk.title)
+        .where(sa.or_(Risk.site_id == site.id, Risk.site_id.is_(None)), Risk.status != RiskStatus.ARCHIVED)
+        .order_by(Risk.id)
+    )
+    return [(rid, f"{ref} {title}") for rid, ref, title in rows]
+
+
+def _link_risks(plan: EngagementPlan, site: Any, risk_ids: list[Any]) -> list[str]:
+    from riskreg.stakeholders.models import plan_risks
+
+    wanted = sorted({int(r) for r in risk_ids})
+    if not wanted:
+        return []
+    allowed = dict(risk_choices(site))
+    unknown = [r for r in wanted if r not in allowed]
+    if unknown:
+        raise StakeholderError("risk_ids", "Link risks of this site (or corporate ones) only.")
+    db.session.execute(sa.insert(plan_risks), [{"plan_id": plan.id, "risk_id": r} for r in wanted])
+    return [allowed[r].split(" ", 1)[0] for r in wanted]

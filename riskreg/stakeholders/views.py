@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
+from riskreg.forms import options
 from riskreg.grievances.queries import department_choices
 from riskreg.modeling import today
 from riskreg.sites.models import Site
@@ -45,6 +46,7 @@ def new_plan(site_id: int):
     form = PlanForm()
     form.stakeholder_id.set_choices(queries.plan_choices(site.id))
     form.owner_department_id.set_choices(department_choices())
+    form.risk_ids.choices = options(services.risk_choices(site))
     if not form.is_submitted():
         form.year.data = today().year
         form.planned_count.data = 4
