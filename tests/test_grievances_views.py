@@ -275,3 +275,33 @@ def test_an_admin_changes_the_deadlines_audited_and_bad_ones_are_refused(clients
     assert event.changes == {"acknowledge_days": [7, 5], "respond_days": [30, 21]}
     late = new_grievance(make_site(), users["admin"], received_on=today() - timedelta(days=6))
     assert services.overdue_reasons(late, services.deadlines()) == ["not acknowledged within 5 days"]
+
+
+def test_assessing_the_severity_later_flags_the_linked_risks(clients, users, make_site, make_risk):
+    from riskreg.indicators.reviews import open_flag_reasons
+    from tests.edit_forms import edited
+
+    site = make_site()
+    risk = make_risk(site_id=site.id)
+    grievance = new_grievance(site, users["admin"], severity=None)
+    services.link_risk(grievance, risk.ref, users["admin"])
+    db.session.commit()
+    assert open_flag_reasons([risk.id]) == {}
+    client = clients["department_head"]  # the grievance is owned by Security, the head's department
+    url = f"/grievances/{grievance.id}/edit"
+    response = client.post(url, data=edited(client, url, "grievance-form", severity="5"))
+    assert response.status_code == 302, text_of(response)
+    db.session.rollback()
+    assert db.session.get(Grievance, grievance.id).severity == 5
+    assert list(open_flag_reasons([risk.id])) == [risk.id]
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.entity == "grievance", AuditEvent.action == "update")
+    )
+    assert event.changes == {"severity": [None, 5]}
+    stale = edited(client, url, "grievance-form", description="Changed by someone else first")
+    client.post(url, data=edited(client, url, "grievance-form", description="A newer description"))
+    response = client.post(url, data=stale)
+    page = text_of(response)
+    assert response.status_code == 200 and "A newer description" in page  # both asked about, none lost
+    db.session.rollback()
+    assert db.session.get(Grievance, grievance.id).description == "A newer description"

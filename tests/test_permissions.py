@@ -76,6 +76,9 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/grievances/new", RECORDERS),
     ("POST", "/grievances/new", RECORDERS),
     ("GET", "/grievances/{grievance}", ALL),
+    ("GET", "/grievances/{grievance}/edit", RECORDERS),
+    ("POST", "/grievances/{grievance}/edit", RECORDERS),
+    ("POST", "/grievances/{legal_grievance}/edit", HANDLERS_ANY),
     ("POST", "/grievances/{grievance}/step", RECORDERS),
     ("POST", "/grievances/{grievance}/links", RECORDERS),
     ("POST", "/grievances/{grievance}/complainant", OFFICERS),
@@ -136,6 +139,8 @@ VERSIONED = {
         "/sites/{site}/presence",
         "/standards/controls/{control}/requirements",
         "/controls/{control}/edit",
+        "/grievances/{grievance}/edit",
+        "/grievances/{legal_grievance}/edit",
         *(
             f"/controls/{{{which}}}/{action}"
             for which in ("control", "legal_control")

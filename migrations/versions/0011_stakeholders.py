@@ -115,6 +115,7 @@ def upgrade():
 
     op.create_table('grievances',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('ref', sa.String(length=16), nullable=True),
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('stakeholder_id', sa.Integer(), nullable=True),

@@ -8,9 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from riskreg.forms import EnumSelectField, IdSelectField, options
+from riskreg.forms import EnumSelectField, IdSelectField, optional_int, options
 from riskreg.grievances.models import GrievanceCategory, GrievanceChannel, GrievanceStatus
 from riskreg.sites.forms import not_in_future
+from riskreg.versioning import BaseField, VersionField
 
 COMPLAINANT_FORM_FIELDS = ("complainant_name", "complainant_contact", "complainant_notes")
 
@@ -93,3 +94,29 @@ class DeadlinesForm(FlaskForm):
         "Respond within (days)",
         validators=[InputRequired("Give a number of days."), NumberRange(1, 365, "From 1 to 365 days.")],
     )
+
+
+class GrievanceEditForm(FlaskForm):
+    """What may be corrected or assessed after recording (the steps have their own form)."""
+
+    channel = EnumSelectField("Channel", GrievanceChannel, choose="Say how the grievance was received.")
+    stakeholder_id = IdSelectField("Stakeholder", blank="— none, or not known —")
+    category = EnumSelectField(
+        "Category", GrievanceCategory, choose="Choose a category (Other if none fits)."
+    )
+    description = TextAreaField("Description", validators=[Length(max=5_000)])
+    severity = SelectField("Severity (consequence to people)", coerce=optional_int, validators=[Optional()])
+    human_rights_impact = BooleanField("Alleges a human-rights impact")
+    owner_department_id = IdSelectField("Owner department", blank="—")
+    version = VersionField()
+    base = BaseField()
+
+    def set_choices(
+        self,
+        stakeholders: list[tuple[int, str]],
+        departments: list[tuple[int, str]],
+        levels: list[tuple[int, str]],
+    ) -> None:
+        self.stakeholder_id.set_choices(stakeholders)
+        self.owner_department_id.set_choices(departments)
+        self.severity.choices = options([("", "Not assessed"), *levels])

@@ -129,6 +129,7 @@ class Grievance(db.Model):
     accepted: Mapped[bool | None]  # did the complainant accept the response; None: not known yet
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)  # edits check it (riskreg/editing.py)
 
     site: Mapped[Site] = relationship(lazy="raise")
     stakeholder: Mapped[Stakeholder | None] = relationship(lazy="raise")
@@ -138,6 +139,7 @@ class Grievance(db.Model):
         sa.Index("ix_grievances_site_received", "site_id", "received_on"),
         sa.CheckConstraint("severity IS NULL OR (severity >= 1 AND severity <= 5)", name="severity_range"),
     )
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def review_reason(self) -> str:

@@ -290,6 +290,44 @@ def create_grievance(
     return grievance
 
 
+EDIT_FIELDS = (
+    "channel",
+    "stakeholder_id",
+    "category",
+    "description",
+    "severity",
+    "human_rights_impact",
+    "owner_department_id",
+)
+
+
+class GrievanceConflict(GrievanceError):
+    def __init__(self) -> None:
+        super().__init__("description", "Someone else changed this grievance meanwhile: reload it.")
+
+
+def update_grievance(grievance: Grievance, data: dict[str, Any], actor: Any, expected_version: int) -> dict:
+    """Correct or assess a grievance's own fields (the version is required); a grievance that becomes
+    severe flags its linked risks for review."""
+    if expected_version != grievance.version:
+        raise GrievanceConflict()
+    merged = {name: getattr(grievance, name) for name in GRIEVANCE_FIELDS} | {
+        name: data.get(name) for name in EDIT_FIELDS
+    }
+    values = check_values(merged)
+    was_severe = is_severe(grievance)
+    before = audit.snapshot(grievance, EDIT_FIELDS)
+    for name in EDIT_FIELDS:
+        setattr(grievance, name, values[name])
+    changes = audit.diff(before, audit.snapshot(grievance, EDIT_FIELDS))
+    if changes:
+        db.session.flush()
+        audit.record(ENTITY, grievance.id, "update", actor, changes, grievance.ref)
+        if is_severe(grievance) and not was_severe:
+            flag_for_review(grievance, sorted(linked_risk_ids(grievance.id)))
+    return changes
+
+
 # --- the steps ---------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from riskreg import audit, scoring
+from riskreg import audit, editing, scoring
 from riskreg.auth.permissions import (
     Permission,
     can_handle_grievance,
@@ -21,6 +21,7 @@ from riskreg.grievances.forms import (
     COMPLAINANT_FORM_FIELDS,
     ComplainantForm,
     DeadlinesForm,
+    GrievanceEditForm,
     GrievanceForm,
     LinkForm,
     StepForm,
@@ -246,3 +247,32 @@ def settings():
             flash("Deadlines saved." if changes else "Nothing changed.", "success")
             return redirect(url_for("grievances.list"))
     return render_template("grievances/settings.html", form=form)
+
+
+def editable(grievance: Grievance) -> dict:
+    return {name: getattr(grievance, name) for name in services.EDIT_FIELDS}
+
+
+@permission_required(Permission.RECORD_GRIEVANCES)
+def edit(grievance_id: int):
+    """Correct or assess a grievance, with optimistic locking: a save made meanwhile is merged."""
+    grievance = _handled(grievance_id)
+    form = GrievanceEditForm(obj=grievance)
+    from riskreg.stakeholders.queries import plan_choices  # the grievance's site's stakeholders
+
+    form.set_choices(plan_choices(grievance.site_id), queries.department_choices(), severity_levels())
+    edit = editing.Edit(form, services.ENTITY, grievance_id, services.EDIT_FIELDS, thing="grievance")
+    if request.method == "GET":
+        edit.open(editable(grievance), grievance.version)
+        return render_template("grievances/edit.html", form=form, grievance=grievance, conflict=None)
+
+    def write(current: Grievance, values: dict) -> dict:
+        changes = services.update_grievance(current, values, current_user, current.version)
+        db.session.commit()
+        return changes
+
+    outcome = edit.post(lambda: _handled(grievance_id), editable, write, services.GrievanceError)
+    if outcome.saved:
+        flash(edit.message(f"Grievance {grievance.ref}", outcome), "success")
+        return redirect(url_for("grievances.detail", grievance_id=grievance_id))
+    return render_template("grievances/edit.html", form=form, grievance=grievance, conflict=edit.panel)
