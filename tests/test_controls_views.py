@@ -158,13 +158,6 @@ def test_mine_shows_the_heads_open_controls_overdue_first(clients, tracker, user
     assert "Close as implemented" in text and "Move to in progress" in text
 
 
-def test_sign_in_lands_a_department_head_on_their_controls(client, users):
-    from tests.conftest import PASSWORD
-
-    response = client.post("/login", data={"email": users["department_head"].email, "password": PASSWORD})
-    assert client.get(response.headers["Location"]).headers["Location"].endswith("/controls/mine")
-
-
 def test_mine_without_a_department_points_to_the_tracker(clients):
     text = text_of(clients["risk_manager"].get("/controls/mine"))
     assert "not assigned to a department" in text

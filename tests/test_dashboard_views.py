@@ -231,11 +231,6 @@ def test_page_loads_nothing_from_another_host_and_runs_no_inline_script(clients,
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_executive_lands_on_the_dashboard(clients):
-    response = clients["executive"].get("/")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard")
-
-
 def test_top_risks_are_ranked_by_band_then_score_with_owners(clients, make_risk, users):
     extreme = make_risk(residual_likelihood=2, residual_impact=5, title="Unlikely but catastrophic")
     high = make_risk(residual_likelihood=4, residual_impact=3, title="Likely, moderate")
