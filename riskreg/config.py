@@ -149,6 +149,10 @@ class Config:
             "IMPORT_MAX_STYLES",
             "IMPORT_MAX_SHEET_CELLS",
             "IMPORT_MAX_SHEET_ROWS",
+            "GRIEVANCE_ACKNOWLEDGE_DAYS",
+            "GRIEVANCE_RESPOND_DAYS",
+            "GRIEVANCE_SEVERE_LEVEL",
+            "STAKEHOLDER_STALE_MONTHS",
         ):
             config[key] = env_int(f"RISKREG_{key}", config[key])
         config["MAX_CONTENT_LENGTH"] = (
