@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.departments.blueprint import bp as departments_bp
     from riskreg.exports.blueprint import bp as exports_bp
     from riskreg.fieldforms.blueprint import bp as fieldforms_bp
+    from riskreg.grievances.blueprint import bp as grievances_bp
     from riskreg.health.blueprint import bp as health_bp
     from riskreg.imports.blueprint import bp as imports_bp
     from riskreg.indicators.blueprint import bp as indicators_bp
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.reviews.blueprint import bp as reviews_bp
     from riskreg.risks.blueprint import bp as risks_bp
     from riskreg.sites.blueprint import bp as sites_bp
+    from riskreg.stakeholders.blueprint import bp as stakeholders_bp
     from riskreg.standards.blueprint import bp as standards_bp
     from riskreg.users.blueprint import bp as users_bp
 
@@ -153,6 +155,8 @@ def register_blueprints(app: Flask) -> None:
         acceptances_bp,
         risk_acceptances_bp,  # /risks/<id>/acceptance
         appetite_bp,
+        grievances_bp,
+        stakeholders_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from riskreg.auth.models import Role
 from riskreg.extensions import db
 
 seed_cli = AppGroup("seed", help="Load reference and demo data (safe to repeat).")
@@ -154,9 +155,7 @@ def read_password() -> str:
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option(
-    "--role", required=True, type=click.Choice(["admin", "risk_manager", "department_head", "executive"])
-)
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--department", default=None, help="Department name (required for department heads).")
 def users_create(email: str, name: str, role: str, department: str | None) -> None:
     """Create a user; the password is asked for twice (or read as two lines from stdin)."""
@@ -240,6 +239,7 @@ def register(app: Flask) -> None:
     from riskreg.controls.reminders import reminders_cli
     from riskreg.critical.cli import verifications_cli
     from riskreg.exports.commands import export_command
+    from riskreg.grievances.cli import grievances_cli
     from riskreg.indicators.cli import indicators_cli
     from riskreg.reviews.reminders import reviews_cli
 
@@ -252,5 +252,6 @@ def register(app: Flask) -> None:
         reviews_cli,
         verifications_cli,
         acceptances_cli,
+        grievances_cli,
     ):
         app.cli.add_command(command)

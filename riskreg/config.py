@@ -103,6 +103,12 @@ class Config:
     DISCLOSURE_LIFECYCLES = ("operating",)
     SITE_TIMELINE_LIMIT = 200  # newest observations and engagements shown on a site's page
     PAGE_SIZE = 50
+    # The grievance mechanism's deadlines (an admin setting "grievance_deadlines" overrides them) and
+    # the severity (consequence level to people) from which a grievance flags its risks for review.
+    GRIEVANCE_ACKNOWLEDGE_DAYS = 7
+    GRIEVANCE_RESPOND_DAYS = 30
+    GRIEVANCE_SEVERE_LEVEL = 4
+    STAKEHOLDER_STALE_MONTHS = 6  # a stakeholder not engaged for this long is listed as such
 
     @classmethod
     def from_environment(cls, config: dict[str, Any], instance_path: str) -> None:
@@ -149,6 +155,10 @@ class Config:
             "IMPORT_MAX_STYLES",
             "IMPORT_MAX_SHEET_CELLS",
             "IMPORT_MAX_SHEET_ROWS",
+            "GRIEVANCE_ACKNOWLEDGE_DAYS",
+            "GRIEVANCE_RESPOND_DAYS",
+            "GRIEVANCE_SEVERE_LEVEL",
+            "STAKEHOLDER_STALE_MONTHS",
         ):
             config[key] = env_int(f"RISKREG_{key}", config[key])
         config["MAX_CONTENT_LENGTH"] = (

@@ -49,6 +49,7 @@ KINDS: dict[str, str] = {
     "acceptance_expiring": "An acceptance I asked for, or of a risk I own, expires within 30 days",
     "acceptance_expired": "An acceptance I asked for, or of a risk I own, expired",
     "acceptance_voided": "A score increase voided an acceptance I asked for, or of a risk I own",
+    "grievance_overdue": "Grievances of my department (or any, as grievance officer) past a deadline",
 }
 
 # Set while seeding demo or benchmark data: its made-up events notify nobody.

@@ -26,6 +26,13 @@ from riskreg.critical.models import (
 )
 from riskreg.dashboard.models import BandSnapshot
 from riskreg.departments.models import Department
+from riskreg.grievances.models import (
+    Grievance,
+    GrievanceComplainant,
+    GrievanceStep,
+    grievance_controls,
+    grievance_risks,
+)
 from riskreg.indicators.models import (
     IndicatorDefinition,
     ReviewFlag,
@@ -46,6 +53,7 @@ from riskreg.risks.models import (
     risk_requirements,
 )
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
+from riskreg.stakeholders.models import EngagementPlan, Stakeholder, plan_requirements, plan_risks
 from riskreg.standards.models import AppSetting, Requirement
 
 __all__ = [
@@ -75,6 +83,10 @@ __all__ = [
     "VerificationSchedule",
     "VerificationTask",
     "schedule_sites",
+    "EngagementPlan",
+    "Grievance",
+    "GrievanceComplainant",
+    "GrievanceStep",
     "IndicatorDefinition",
     "ImpactArea",
     "NotificationOptOut",
@@ -90,12 +102,17 @@ __all__ = [
     "Role",
     "Site",
     "SiteIndicator",
+    "Stakeholder",
     "Treatment",
     "Trigger",
     "User",
     "control_requirements",
     "engagement_controls",
+    "grievance_controls",
+    "grievance_risks",
     "indicator_links",
+    "plan_requirements",
+    "plan_risks",
     "risk_controls",
     "risk_requirements",
 ]

@@ -29,6 +29,7 @@ SHEETS = [
     "Indicators",
     "Bowtie",
     "Acceptances",
+    "Grievances",
 ]
 FORMULAS = [
     '=HYPERLINK("http://evil.example","click")',

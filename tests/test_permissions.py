@@ -10,9 +10,14 @@ from riskreg.extensions import db
 from riskreg.risks.models import RiskCause
 from riskreg.standards.models import Requirement
 
-ALL = {"admin", "risk_manager", "department_head", "executive"}
+ALL = {"admin", "risk_manager", "department_head", "executive", "grievance_officer"}
 EDITORS = {"admin", "risk_manager"}
 ADMIN = {"admin"}
+# Grievances: everyone but the executive records them; {grievance} is owned by Security (the head's
+# department), {legal_grievance} by Legal; only officers and admins touch the complainant.
+RECORDERS = ALL - {"executive"}
+HANDLERS_ANY = {"admin", "risk_manager", "grievance_officer"}
+OFFICERS = {"admin", "grievance_officer"}
 # Changes to a control of the head's own department ({control} is a Security control; the
 # department head fixture heads Security). {legal_control} is another department's: 403 for them.
 UPDATERS = EDITORS | {"department_head"}
@@ -52,6 +57,11 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/sites/{site}/engagements/new", EDITORS),
     ("POST", "/sites/{site}/engagements/new", EDITORS),
     ("GET", "/sites/{site}/presence", EDITORS),
+    ("GET", "/sites/{site}/stakeholders/new", EDITORS),
+    ("POST", "/sites/{site}/stakeholders/new", EDITORS),
+    ("GET", "/sites/{site}/plans/new", EDITORS),
+    ("POST", "/sites/{site}/plans/new", EDITORS),
+    ("GET", "/engagement", ALL),
     ("POST", "/sites/{site}/presence", EDITORS),
     ("GET", "/standards", ALL),
     ("GET", "/standards/requirements/{requirement}", ALL),
@@ -62,6 +72,20 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/standards/controls/{control}/requirements", EDITORS),
     ("POST", "/standards/risks/{risk}/suggested-controls", EDITORS),
     ("GET", "/reports/asm-disclosure", ALL),
+    ("GET", "/grievances", ALL),
+    ("GET", "/grievances/settings", ADMIN),
+    ("POST", "/grievances/settings", ADMIN),
+    ("GET", "/grievances/new", RECORDERS),
+    ("POST", "/grievances/new", RECORDERS),
+    ("GET", "/grievances/{grievance}", ALL),
+    ("GET", "/grievances/{grievance}/edit", RECORDERS),
+    ("POST", "/grievances/{grievance}/edit", RECORDERS),
+    ("POST", "/grievances/{legal_grievance}/edit", HANDLERS_ANY),
+    ("POST", "/grievances/{grievance}/step", RECORDERS),
+    ("POST", "/grievances/{grievance}/links", RECORDERS),
+    ("POST", "/grievances/{grievance}/complainant", OFFICERS),
+    ("POST", "/grievances/{legal_grievance}/step", HANDLERS_ANY),
+    ("POST", "/grievances/{legal_grievance}/links", HANDLERS_ANY),
     ("GET", "/departments", ALL),
     ("GET", "/departments/new", ADMIN),
     ("POST", "/departments/new", ADMIN),
@@ -144,6 +168,8 @@ VERSIONED = {
         "/sites/{site}/presence",
         "/standards/controls/{control}/requirements",
         "/controls/{control}/edit",
+        "/grievances/{grievance}/edit",
+        "/grievances/{legal_grievance}/edit",
         *(
             f"/controls/{{{which}}}/{action}"
             for which in ("control", "legal_control")
@@ -168,6 +194,7 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:indicator_id>", "{indicator}")
         .replace("<int:item_id>", "{item}")
         .replace("<int:acceptance_id>", "{acceptance}")
+        .replace("<int:grievance_id>", "{grievance}")
     )
 
 
@@ -181,11 +208,25 @@ def test_every_route_is_in_the_table(app):
 
 
 @pytest.fixture
+def users(users, make_user):
+    """The shared role users and a grievance officer (of Community Relations)."""
+    from riskreg.auth.models import Role
+
+    return {
+        **users,
+        "grievance_officer": make_user(
+            Role.GRIEVANCE_OFFICER, department="Community Relations", name="Gil Griev"
+        ),
+    }
+
+
+@pytest.fixture
 def objects(make_risk, make_site, users):
     from riskreg.controls.models import ControlEvidence
     from tests.asm_helpers import load_catalogue, observe
     from tests.conftest import department_id
     from tests.controls_support import new_control, store_evidence
+    from tests.grievance_support import new_grievance
     from tests.indicator_support import indicator, load_indicators
 
     load_catalogue()
@@ -212,6 +253,8 @@ def objects(make_risk, make_site, users):
         "requirement": db.session.scalar(sa.select(sa.func.min(Requirement.id))),
         "item": db.session.scalar(sa.select(sa.func.min(RiskCause.id))),
         "acceptance": acceptance.id,
+        "grievance": new_grievance(site, users["admin"], "Security").id,
+        "legal_grievance": new_grievance(site, users["admin"], "Legal").id,
     }
 
 

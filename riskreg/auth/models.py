@@ -22,6 +22,7 @@ class Role(LabelledEnum):
     RISK_MANAGER = "risk_manager"
     DEPARTMENT_HEAD = "department_head"
     EXECUTIVE = "executive"
+    GRIEVANCE_OFFICER = "grievance_officer"
 
 
 def new_session_token() -> str:

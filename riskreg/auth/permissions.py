@@ -25,6 +25,9 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     # Decide acceptance requests; which bands each role may decide is in acceptances/services.py.
     APPROVE_ACCEPTANCES = "approve_acceptances"
+    RECORD_GRIEVANCES = "record_grievances"  # record a grievance; take the steps of those one may handle
+    HANDLE_ANY_GRIEVANCE = "handle_any_grievance"  # steps and links on every department's grievances
+    SEE_COMPLAINANTS = "see_complainants"  # who raised a grievance and how to reach them (audited)
 
 
 _RISK_MANAGER = {
@@ -35,15 +38,33 @@ _RISK_MANAGER = {
     Permission.IMPORT,
     Permission.RECORD_MONITORING,
     Permission.APPROVE_ACCEPTANCES,
+    Permission.RECORD_GRIEVANCES,
+    Permission.HANDLE_ANY_GRIEVANCE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.RISK_MANAGER: frozenset(_RISK_MANAGER),
     Role.DEPARTMENT_HEAD: frozenset(
-        {Permission.VIEW, Permission.EXPORT, Permission.UPDATE_OWN_DEPARTMENT_CONTROLS}
+        {
+            Permission.VIEW,
+            Permission.EXPORT,
+            Permission.UPDATE_OWN_DEPARTMENT_CONTROLS,
+            Permission.RECORD_GRIEVANCES,
+        }
     ),
     Role.EXECUTIVE: frozenset({Permission.VIEW, Permission.EXPORT, Permission.APPROVE_ACCEPTANCES}),
+    # Reads the register like a department head; records and handles every grievance and is, with
+    # admins, the only one to see who raised it.
+    Role.GRIEVANCE_OFFICER: frozenset(
+        {
+            Permission.VIEW,
+            Permission.EXPORT,
+            Permission.RECORD_GRIEVANCES,
+            Permission.HANDLE_ANY_GRIEVANCE,
+            Permission.SEE_COMPLAINANTS,
+        }
+    ),
 }
 
 
@@ -105,6 +126,22 @@ def can_update_control(user: Any, control: Any) -> bool:
     )
 
 
+def can_handle_grievance(user: Any, grievance: Any) -> bool:
+    """Take a grievance's steps and link it: officers, risk managers and admins any; a department head
+    those owned by their own department."""
+    if has_permission(user, Permission.HANDLE_ANY_GRIEVANCE):
+        return True
+    return (
+        has_permission(user, Permission.RECORD_GRIEVANCES)
+        and user.department_id is not None
+        and grievance.owner_department_id == user.department_id
+    )
+
+
+def can_see_complainant(user: Any) -> bool:
+    return has_permission(user, Permission.SEE_COMPLAINANTS)
+
+
 def template_helpers() -> dict[str, Any]:
     return {
         "Permission": Permission,
@@ -112,4 +149,6 @@ def template_helpers() -> dict[str, Any]:
         "can_edit_risk": can_edit_risk,
         "can_manage_controls": can_manage_controls,
         "can_update_control": can_update_control,
+        "can_handle_grievance": can_handle_grievance,
+        "can_see_complainant": can_see_complainant,
     }

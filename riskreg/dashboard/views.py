@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import plotly
 import sqlalchemy as sa
@@ -81,6 +82,7 @@ def index():
         statuses=list(RiskStatus),
         plotly_version=PLOTLY_VERSION,
         **indicator_panels.dashboard_panels(dash.risk.site),
+        **grievance_panel(dash.risk.site),
     )
 
 
@@ -147,3 +149,12 @@ def plotly_js() -> Response:
     response.cache_control.public = True
     response.cache_control.immutable = True
     return response
+
+
+def grievance_panel(site_id: int | None) -> dict[str, Any]:
+    """The grievance mechanism's KPIs for this year (at the filtered site)."""
+    from riskreg.grievances.queries import GrievanceFilters, kpis
+    from riskreg.modeling import today
+
+    filters = GrievanceFilters(site=site_id, year=today().year)
+    return {"grievance_kpis": kpis(filters), "grievance_args": filters.as_args()}

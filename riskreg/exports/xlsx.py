@@ -21,6 +21,7 @@ from riskreg.exports.asm_sheets import coverage_sheet, disclosure_sheet
 from riskreg.exports.context import ExportContext, make_context
 from riskreg.exports.register_sheets import controls_sheet, register_sheet
 from riskreg.exports.summary_sheets import heatmap_sheet, legend_sheet, sites_sheet
+from riskreg.grievances.export import grievances_sheet
 from riskreg.indicators.export import indicators_sheet
 from riskreg.risks.filters import RiskFilters
 
@@ -39,6 +40,7 @@ SHEETS: list[SheetBuilder] = [
     indicators_sheet,  # after the first seven, which keep their order
     bowtie_sheet,
     acceptances_sheet,
+    grievances_sheet,  # without the complainants, for every role
 ]
 
 

@@ -116,7 +116,8 @@ class Trigger(db.Model):
 
 class ReviewFlag(db.Model):
     """A request to review a risk, open until a review answers it: raised by an indicator's trigger,
-    or by another event (a failed verification of a critical control) with its reason in words."""
+    or by another event with its reason in words: a failed verification of a critical control
+    (verification_id) or a severe grievance linked to the risk (grievance_id)."""
 
     __tablename__ = "review_flags"
 
@@ -124,11 +125,13 @@ class ReviewFlag(db.Model):
     risk_id: Mapped[int] = mapped_column(sa.ForeignKey("risks.id"))
     trigger_id: Mapped[int | None] = mapped_column(sa.ForeignKey("indicator_triggers.id"), index=True)
     verification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("verifications.id"), index=True)
-    reason: Mapped[str | None] = mapped_column(sa.Text)  # None: the trigger's reason
+    reason: Mapped[str | None] = mapped_column(sa.Text)  # None: the trigger's reason (no complainant in it)
+    grievance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("grievances.id"), index=True)
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     review_id: Mapped[int | None] = mapped_column(sa.ForeignKey("risk_reviews.id"))
 
     trigger: Mapped[Trigger | None] = relationship(lazy="raise")
+    grievance = relationship("Grievance", lazy="raise")
     risk: Mapped[Risk] = relationship(lazy="raise")
     review: Mapped[RiskReview | None] = relationship(lazy="raise")
 

@@ -50,6 +50,7 @@ SECTIONS: list[str | SectionFunction] = [
     "riskreg.critical.queries:my_verifications",
     "riskreg.acceptances.queries:awaiting_my_approval",
     "riskreg.acceptances.queries:escalated_above_appetite",
+    "riskreg.grievances.queries:my_department_overdue_grievances",
 ]
 
 

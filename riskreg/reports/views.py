@@ -6,6 +6,7 @@ from flask import render_template, request
 
 from riskreg import scoring
 from riskreg.auth.permissions import Permission, permission_required
+from riskreg.grievances.queries import disclosure_grievances
 from riskreg.indicators import panels as indicator_panels
 from riskreg.modeling import today
 from riskreg.reports import disclosure
@@ -28,4 +29,5 @@ def asm_disclosure():
         years=list(range(today().year, disclosure.MIN_YEAR - 1, -1))[:10],
         generated_on=today(),
         **indicator_panels.disclosure_panel(year),
+        asm_grievances=disclosure_grievances(year),
     )

@@ -54,6 +54,7 @@ def get_risk_or_404(risk_id: int) -> Risk:
 @permission_required(Permission.VIEW)
 def detail(risk_id: int):
     from riskreg.controls.risk_views import risk_panel
+    from riskreg.grievances.queries import grievances_of_risk
 
     risk = get_risk_or_404(risk_id)
     return render_template(
@@ -66,6 +67,7 @@ def detail(risk_id: int):
         **indicator_panels.risk_panel(risk),
         **review_panels.risk_panel(risk),
         **acceptance_queries.risk_panel(risk),
+        linked_grievances=grievances_of_risk(risk.id),
     )
 
 

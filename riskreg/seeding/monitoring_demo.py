@@ -60,6 +60,9 @@ def load_monitoring_demo(data: dict, sites: dict[str, Site], users: dict[str, Us
     from riskreg.seeding.indicators_demo import load_indicators_demo  # after the monitoring it replays
 
     load_indicators_demo(sites, users, report)
+    from riskreg.seeding.stakeholders_demo import load_stakeholders_demo  # the engagements it links
+
+    load_stakeholders_demo(sites, users, report)
 
 
 def _demo_risks(data: dict, sites: dict[str, Site]) -> dict[tuple[str, str], Risk]:

@@ -35,6 +35,12 @@ def follow_up_choices(site: Site) -> list[tuple[int, str]]:
     return [(control_id, f"{ref} {title}") for control_id, ref, title in rows]
 
 
+def stakeholder_choices(site: Site) -> list[tuple[int, str]]:
+    from riskreg.stakeholders.queries import plan_choices
+
+    return plan_choices(site.id)
+
+
 def add_engagement(site: Site, data: dict[str, Any], actor: Any) -> Engagement:
     """Record an engagement and link its follow-up controls (ids of the site's controls); flushes only."""
     held_on = data.get("held_on")
@@ -52,6 +58,16 @@ def add_engagement(site: Site, data: dict[str, Any], actor: Any) -> Engagement:
             + ", ".join(str(c) for c in unknown)
             + ".",
         )
+    stakeholder_id = data.get("stakeholder_id") or None
+    if stakeholder_id is not None:
+        from riskreg.stakeholders.models import Stakeholder
+
+        stakeholder = db.session.get(Stakeholder, int(stakeholder_id))
+        if stakeholder is None or stakeholder.site_id != site.id:
+            raise MonitoringError(
+                "stakeholder_id", "The stakeholder met must be one of this site's stakeholders."
+            )
+        stakeholder_id = stakeholder.id
     values = {name: data.get(name) for name in ENGAGEMENT_FIELDS}
     coerce_enums(values, {"stakeholder_group": StakeholderGroup, "mode": EngagementMode})
     for name in ("stakeholder_group", "mode"):
@@ -60,7 +76,9 @@ def add_engagement(site: Site, data: dict[str, Any], actor: Any) -> Engagement:
     values["topics"] = (values.get("topics") or "").strip()
     values["grievances"] = (values.get("grievances") or "").strip()
     values["formalisation_support"] = bool(values.get("formalisation_support"))
-    engagement = Engagement(site_id=site.id, recorded_by_id=getattr(actor, "id", None), **values)
+    engagement = Engagement(
+        site_id=site.id, recorded_by_id=getattr(actor, "id", None), stakeholder_id=stakeholder_id, **values
+    )
     db.session.add(engagement)
     db.session.flush()
     if wanted:
@@ -68,7 +86,7 @@ def add_engagement(site: Site, data: dict[str, Any], actor: Any) -> Engagement:
             sa.insert(engagement_controls),
             [{"engagement_id": engagement.id, "control_id": control_id} for control_id in wanted],
         )
-    snapshot = audit.snapshot(engagement, ("site_id", *ENGAGEMENT_FIELDS))
+    snapshot = audit.snapshot(engagement, ("site_id", "stakeholder_id", *ENGAGEMENT_FIELDS))
     changes = {k: [None, v] for k, v in snapshot.items() if v not in (None, "")}
     if wanted:
         changes["follow_up_controls"] = [None, [allowed[c].split(" ", 1)[0] for c in wanted]]

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from riskreg.forms import EnumSelectField, options
+from riskreg.forms import EnumSelectField, IdSelectField, options
 from riskreg.modeling import today
 from riskreg.sites.models import (
     ActivityType,
@@ -120,9 +120,13 @@ class EngagementForm(FlaskForm):
     grievances = TextAreaField("Grievances raised", validators=[Length(max=5_000)])
     formalisation_support = BooleanField("Formalisation support activity")
     follow_up_controls = SelectMultipleField("Follow-up controls", coerce=int, validate_choice=False)
+    stakeholder_id = IdSelectField("Stakeholder met", blank="— not on the site's map —")
 
     def set_controls(self, choices: list[tuple[int, str]]) -> None:
         self.follow_up_controls.choices = options(choices)
+
+    def set_stakeholders(self, choices: list[tuple[int, str]]) -> None:
+        self.stakeholder_id.set_choices(choices)
 
     def validate_follow_up_controls(self, field: Any) -> None:
         known = {int(choice.value) for choice in field.choices or []}

@@ -244,6 +244,8 @@ class Engagement(db.Model):
     formalisation_support: Mapped[bool] = mapped_column(default=False)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The stakeholder met (one of the site's map); None for entries logged before the map existed.
+    stakeholder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stakeholders.id"), index=True)
 
     site: Mapped[Site] = relationship(lazy="raise")
     follow_up_controls: Mapped[list[Control]] = relationship(secondary=engagement_controls, lazy="raise")

@@ -57,7 +57,15 @@ def detail(site_id: int):
         derived=monitoring.derived_presence(site),
         formalisation=queries.formalisation_support(site),
         **site_page.context(site, request.args, entries),  # indicators, and the timeline filtered
+        **stakeholder_panel(site),
     )
+
+
+def stakeholder_panel(site: Site) -> dict[str, Any]:
+    from riskreg.stakeholders.queries import engagement_map, grid_figure
+
+    emap = engagement_map(site.id)  # plotly_version comes with the indicators' context
+    return {"stakeholder_map": emap, "stakeholder_figure": grid_figure(emap.stakeholders)}
 
 
 @permission_required(Permission.MANAGE_REFERENCE)
@@ -139,6 +147,7 @@ def new_engagement(site_id: int):
     site = get_site_or_404(site_id)
     form = EngagementForm()
     form.set_controls(engagements.follow_up_choices(site))
+    form.set_stakeholders(engagements.stakeholder_choices(site))
     if not form.is_submitted():
         form.held_on.data = today()
     if form.validate_on_submit():

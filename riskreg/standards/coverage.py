@@ -88,11 +88,37 @@ def _control_sites() -> Any:
     )
 
 
+def engagement_requirement_pairs(requirement_ids: Any) -> Any:
+    """(requirement_id, engagement_id) for every engagement that is evidence for a requirement: it is
+    followed up by a control linked to it, or held with a stakeholder whose engagement plan of that
+    year is linked to it (RJC COP 35, IRMA 3.6, OECD Annex E)."""
+    from riskreg.controls.models import control_requirements
+    from riskreg.sites.models import Engagement, engagement_controls
+    from riskreg.stakeholders.models import EngagementPlan, plan_requirements
+
+    through_controls = (
+        sa.select(control_requirements.c.requirement_id, engagement_controls.c.engagement_id)
+        .join(engagement_controls, engagement_controls.c.control_id == control_requirements.c.control_id)
+        .where(control_requirements.c.requirement_id.in_(requirement_ids))
+    )
+    year = sa.cast(sa.func.extract("year", Engagement.held_on), sa.Integer)
+    through_plans = (
+        sa.select(plan_requirements.c.requirement_id, Engagement.id.label("engagement_id"))
+        .join(EngagementPlan, EngagementPlan.id == plan_requirements.c.plan_id)
+        .join(
+            Engagement,
+            sa.and_(Engagement.stakeholder_id == EngagementPlan.stakeholder_id, year == EngagementPlan.year),
+        )
+        .where(plan_requirements.c.requirement_id.in_(requirement_ids))
+    )
+    return sa.union(through_controls, through_plans).subquery("engagement_evidence")
+
+
 def coverage_matrix(frameworks: list[str] | None = None) -> CoverageMatrix:
     """The matrix for the given framework keys (default: the company's setting); six queries."""
     from riskreg.controls.models import Control, ControlStatus, control_requirements
     from riskreg.risks.models import Risk, RiskStatus, risk_requirements
-    from riskreg.sites.models import Engagement, Site, engagement_controls
+    from riskreg.sites.models import Engagement, Site
 
     available = settings.available_frameworks()
     keys = frameworks if frameworks is not None else settings.selected_framework_keys(available)
@@ -141,17 +167,16 @@ def coverage_matrix(frameworks: list[str] | None = None) -> CoverageMatrix:
     for requirement_id, site_id, count in db.session.execute(risk_counts):
         cells[(requirement_id, site_id)].risks = count
 
+    pairs_of_engagements = engagement_requirement_pairs(chosen)
     engagement_counts = (
         sa.select(
-            control_requirements.c.requirement_id,
+            pairs_of_engagements.c.requirement_id,
             Engagement.site_id,
             sa.func.count(sa.distinct(Engagement.id)),
             sa.func.max(Engagement.held_on),
         )
-        .join(engagement_controls, engagement_controls.c.control_id == control_requirements.c.control_id)
-        .join(Engagement, Engagement.id == engagement_controls.c.engagement_id)
-        .where(control_requirements.c.requirement_id.in_(chosen))
-        .group_by(control_requirements.c.requirement_id, Engagement.site_id)
+        .join(Engagement, Engagement.id == pairs_of_engagements.c.engagement_id)
+        .group_by(pairs_of_engagements.c.requirement_id, Engagement.site_id)
     )
     for requirement_id, site_id, count, last in db.session.execute(engagement_counts):
         cell = cells[(requirement_id, site_id)]

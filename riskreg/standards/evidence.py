@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from riskreg.extensions import db
-from riskreg.standards.coverage import GROUP_LABEL, Cell, _control_sites
+from riskreg.standards.coverage import GROUP_LABEL, Cell, _control_sites, engagement_requirement_pairs
 from riskreg.standards.models import Requirement
 
 
@@ -38,7 +38,7 @@ def requirement_evidence(requirement: Requirement) -> list[ColumnEvidence]:
     """One entry per active site (by name) and one for the Group, in a fixed number of queries."""
     from riskreg.controls.models import Control, control_requirements
     from riskreg.risks.models import Risk, RiskStatus, risk_requirements
-    from riskreg.sites.models import Engagement, Site, engagement_controls
+    from riskreg.sites.models import Engagement, Site
 
     sites = db.session.execute(
         sa.select(Site.id, Site.name).where(Site.active.is_(True)).order_by(Site.name)
@@ -68,12 +68,10 @@ def requirement_evidence(requirement: Requirement) -> list[ColumnEvidence]:
             if site_id in columns:
                 columns[site_id].controls.append(control)
 
+    evidence = engagement_requirement_pairs([requirement.id])
     engagements = db.session.scalars(
         sa.select(Engagement)
-        .join(engagement_controls, engagement_controls.c.engagement_id == Engagement.id)
-        .join(control_requirements, control_requirements.c.control_id == engagement_controls.c.control_id)
-        .where(control_requirements.c.requirement_id == requirement.id)
-        .distinct()
+        .where(Engagement.id.in_(sa.select(evidence.c.engagement_id)))
         .order_by(Engagement.held_on.desc(), Engagement.id.desc())
     )
     for engagement in engagements:

@@ -1,0 +1,1 @@
+"""The grievance mechanism (UNGP 31): grievances, their dated steps, the confidential complainant."""

@@ -1,0 +1,122 @@
+"""Forms of the grievance mechanism: record a grievance, take a step, link, the complainant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from riskreg.forms import EnumSelectField, IdSelectField, optional_int, options
+from riskreg.grievances.models import GrievanceCategory, GrievanceChannel, GrievanceStatus
+from riskreg.sites.forms import not_in_future
+from riskreg.versioning import BaseField, VersionField
+
+COMPLAINANT_FORM_FIELDS = ("complainant_name", "complainant_contact", "complainant_notes")
+
+
+class GrievanceForm(FlaskForm):
+    received_on = DateField("Received on", validators=[InputRequired("Give the date."), not_in_future])
+    site_id = IdSelectField("Site", blank="Choose…")
+    channel = EnumSelectField("Channel", GrievanceChannel, choose="Say how the grievance was received.")
+    stakeholder_id = IdSelectField("Stakeholder", blank="— none, or not known —")
+    anonymous = BooleanField("Anonymous (the complainant asked not to be named)")
+    category = EnumSelectField(
+        "Category", GrievanceCategory, choose="Choose a category (Other if none fits)."
+    )
+    description = TextAreaField("Description", validators=[Length(max=5_000)])
+    severity = SelectField("Severity (consequence to people)", validators=[Optional()])
+    human_rights_impact = BooleanField("Alleges a human-rights impact")
+    owner_department_id = IdSelectField("Owner department", blank="— the recorder's department —")
+    # Only grievance officers and admins see and fill these (a post from anyone else is refused).
+    complainant_name = StringField("Complainant's name", validators=[Length(max=200)])
+    complainant_contact = StringField("Contact (phone, address, through whom)", validators=[Length(max=300)])
+    complainant_notes = TextAreaField("Notes on the complainant", validators=[Length(max=5_000)])
+
+    def set_choices(
+        self,
+        sites: list[tuple[int, str]],
+        stakeholders: list[tuple[int, str]],
+        departments: list[tuple[int, str]],
+    ) -> None:
+        self.site_id.set_choices(sites)
+        self.stakeholder_id.set_choices(stakeholders)
+        self.owner_department_id.set_choices(departments)
+
+    def set_severity_levels(self, levels: list[tuple[int, str]]) -> None:
+        self.severity.choices = options([("", "Not assessed"), *levels])
+
+    def values(self) -> dict[str, Any]:
+        skip = {"csrf_token", *COMPLAINANT_FORM_FIELDS}
+        return {name: field.data for name, field in self._fields.items() if name not in skip}
+
+    def complainant(self) -> dict[str, Any]:
+        return {
+            "name": self.complainant_name.data,
+            "contact": self.complainant_contact.data,
+            "notes": self.complainant_notes.data,
+        }
+
+
+class StepForm(FlaskForm):
+    step = EnumSelectField("Next step", GrievanceStatus, choose="Choose the next step.")
+    on = DateField("On", validators=[InputRequired("Give the date of the step."), not_in_future])
+    note = TextAreaField("Note", validators=[Length(max=5_000)])
+    response = TextAreaField("Response proposed", validators=[Length(max=5_000)])
+    accepted = SelectField(
+        "Did the complainant accept the response?",
+        choices=options([("", "Not known"), ("yes", "Yes"), ("no", "No")]),
+        validators=[Optional()],
+    )
+
+    def accepted_value(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.accepted.data or "")
+
+
+class LinkForm(FlaskForm):
+    risk_ref = StringField("Risk (ref)", validators=[Length(max=16)])
+    control_ref = StringField("Control (ref)", validators=[Length(max=16)])
+
+
+class ComplainantForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=200)])
+    contact = StringField("Contact", validators=[Length(max=300)])
+    notes = TextAreaField("Notes", validators=[Length(max=5_000)])
+
+
+class DeadlinesForm(FlaskForm):
+    acknowledge_days = IntegerField(
+        "Acknowledge within (days)",
+        validators=[InputRequired("Give a number of days."), NumberRange(1, 365, "From 1 to 365 days.")],
+    )
+    respond_days = IntegerField(
+        "Respond within (days)",
+        validators=[InputRequired("Give a number of days."), NumberRange(1, 365, "From 1 to 365 days.")],
+    )
+
+
+class GrievanceEditForm(FlaskForm):
+    """What may be corrected or assessed after recording (the steps have their own form)."""
+
+    channel = EnumSelectField("Channel", GrievanceChannel, choose="Say how the grievance was received.")
+    stakeholder_id = IdSelectField("Stakeholder", blank="— none, or not known —")
+    category = EnumSelectField(
+        "Category", GrievanceCategory, choose="Choose a category (Other if none fits)."
+    )
+    description = TextAreaField("Description", validators=[Length(max=5_000)])
+    severity = SelectField("Severity (consequence to people)", coerce=optional_int, validators=[Optional()])
+    human_rights_impact = BooleanField("Alleges a human-rights impact")
+    owner_department_id = IdSelectField("Owner department", blank="—")
+    version = VersionField()
+    base = BaseField()
+
+    def set_choices(
+        self,
+        stakeholders: list[tuple[int, str]],
+        departments: list[tuple[int, str]],
+        levels: list[tuple[int, str]],
+    ) -> None:
+        self.stakeholder_id.set_choices(stakeholders)
+        self.owner_department_id.set_choices(departments)
+        self.severity.choices = options([("", "Not assessed"), *levels])

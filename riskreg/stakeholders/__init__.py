@@ -1,0 +1,1 @@
+"""Stakeholders of a site: the map (influence x interest) and the engagement plans."""

@@ -1,0 +1,62 @@
+"""The stakeholder and engagement plan forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from riskreg.forms import EnumSelectField, IdSelectField, options
+from riskreg.sites.models import OecdLegitimacy
+from riskreg.stakeholders.models import StakeholderType
+
+LEVEL_CHOICES = options(
+    [
+        ("", "Not assessed"),
+        (1, "1 · very low"),
+        (2, "2 · low"),
+        (3, "3 · medium"),
+        (4, "4 · high"),
+        (5, "5 · very high"),
+    ]
+)
+
+
+class StakeholderForm(FlaskForm):
+    name = StringField(
+        "Group or organisation", validators=[InputRequired("Name the group."), Length(max=200)]
+    )
+    type = EnumSelectField(
+        "Type", StakeholderType, choose="Choose the type of stakeholder (Other if none fits)."
+    )
+    influence = SelectField("Influence", choices=LEVEL_CHOICES, validators=[Optional()])
+    interest = SelectField("Interest (or how affected)", choices=LEVEL_CHOICES, validators=[Optional()])
+    oecd_legitimacy = EnumSelectField(
+        "Legitimate in the OECD sense", OecdLegitimacy, default=OecdLegitimacy.NOT_ASSESSED
+    )
+    languages = StringField("Languages", validators=[Length(max=200)])
+    preferred_channel = StringField("Preferred channel", validators=[Length(max=120)])
+    consent_noted = BooleanField("Consent to record a contact person noted")
+    contact_person = StringField("Contact person (only with consent)", validators=[Length(max=200)])
+    notes = TextAreaField("Notes", validators=[Length(max=5_000)])
+
+    def values(self) -> dict[str, Any]:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class PlanForm(FlaskForm):
+    year = IntegerField("Year", validators=[InputRequired("Give the year."), NumberRange(2000, 2100)])
+    stakeholder_id = IdSelectField("Stakeholder")
+    planned_count = IntegerField(
+        "Engagements planned", validators=[InputRequired("Give the number planned."), NumberRange(0, 365)]
+    )
+    frequency = StringField("Frequency or dates", validators=[Length(max=120)])
+    channel = StringField("Channel", validators=[Length(max=120)])
+    purpose = TextAreaField("Purpose", validators=[Length(max=5_000)])
+    owner_department_id = IdSelectField("Owner department", blank="—")
+    risk_ids = SelectMultipleField("Linked risks", coerce=int, validate_choice=False)
+
+    def values(self) -> dict[str, Any]:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}

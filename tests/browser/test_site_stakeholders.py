@@ -1,0 +1,41 @@
+"""The demo mine's stakeholder map as Chromium draws it: one marker per assessed stakeholder on the
+influence x interest grid (figure JSON drawn by our static script under the strict CSP), the list
+beside it, and planned against held engagements."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from riskreg.sites.models import Site
+from riskreg.stakeholders.models import Stakeholder
+
+EXECUTIVE = "exec@example.com"
+
+
+@pytest.mark.browser
+def test_the_stakeholder_grid_draws_one_marker_per_assessed_stakeholder(browsing, live_server, sign_in):
+    page = browsing.page
+    with live_server.session() as session:
+        site_id = session.scalar(sa.select(Site.id).where(Site.name == "Nyota Gold Mine"))
+        assessed = session.scalar(
+            sa.select(sa.func.count(Stakeholder.id)).where(
+                Stakeholder.site_id == site_id,
+                Stakeholder.influence.is_not(None),
+                Stakeholder.interest.is_not(None),
+            )
+        )
+    assert assessed > 0, "the demo maps the mine's stakeholders"
+    sign_in(page, EXECUTIVE)
+    page.goto(f"{live_server.url}/sites/{site_id}#stakeholders")
+    panel = page.locator("#stakeholders")
+    expect(panel.get_by_role("heading", name="Stakeholders and engagement plans")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('#stakeholders [data-figure][data-drawn]') !== null")
+    assert panel.locator(".scatterlayer .point").count() == assessed
+    assert panel.locator("table.stakeholders tbody tr").count() >= assessed
+    expect(panel.get_by_text("planned engagements held in")).to_be_visible()
+    assert "New stakeholder" not in panel.inner_text()  # the executive changes nothing
+    browsing.keep("site-stakeholders")
+    assert browsing.offsite == [], "the page asked for something on another host"
+    assert browsing.errors == []
