@@ -78,6 +78,9 @@ class Config:
     # 0 trusts no such header; 1 for the usual nginx or load balancer in front of gunicorn.
     PROXY_COUNT = 0
     RATELIMIT_LOGIN = "20 per minute"
+    # Two-factor sign-in (auth/twofactor.py) required for "admin" (admins who sign in with a
+    # password) or "local" (every local account); empty: offered to all, required of none.
+    REQUIRE_2FA_FOR = ""
     RATELIMIT_HEADERS_ENABLED = False
 
     SMTP_HOST = "localhost"
@@ -127,6 +130,7 @@ class Config:
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
+        config["REQUIRE_2FA_FOR"] = env.get("RISKREG_REQUIRE_2FA_FOR", config["REQUIRE_2FA_FOR"]).strip()
         config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
         config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
         config["MAIL_TIMEOUT"] = env_int("RISKREG_MAIL_TIMEOUT", config["MAIL_TIMEOUT"])

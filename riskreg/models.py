@@ -1,7 +1,7 @@
 """Import hub: every model, so Alembic, the shell and create_all see the whole schema."""
 
 from riskreg.audit import AuditEvent
-from riskreg.auth.models import Role, User
+from riskreg.auth.models import RecoveryCode, Role, SignInSource, User
 from riskreg.controls.models import (
     Control,
     ControlEvidence,
@@ -38,6 +38,8 @@ __all__ = [
     "ControlNote",
     "ControlStatus",
     "Department",
+    "RecoveryCode",
+    "SignInSource",
     "Direction",
     "Effectiveness",
     "Engagement",

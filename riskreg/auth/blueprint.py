@@ -10,3 +10,5 @@ bp = Blueprint("auth", __name__)
 
 bp.add_url_rule("/login", view_func=views.login, methods=["GET", "POST"])
 bp.add_url_rule("/logout", view_func=views.logout, methods=["POST"])
+bp.add_url_rule("/login/second-factor", view_func=views.second_factor, methods=["GET", "POST"])
+bp.before_app_request(views.require_enrolment)

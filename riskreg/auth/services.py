@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from riskreg import audit
 from riskreg.auth import throttle
-from riskreg.auth.models import Role, User
+from riskreg.auth.models import Role, SignInSource, User
 from riskreg.database import read_phase
 from riskreg.departments.models import Department
 from riskreg.extensions import db
@@ -70,7 +70,10 @@ def authenticate(email: str, password: str, source: str | None = None) -> SignIn
     key, now = throttle.account_key(email), utcnow()
     with read_phase():
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        found = (user.id, user.password_hash, user.active) if user is not None else None
+        # Only local accounts have a password here; the others sign in at their source.
+        found = (
+            (user.id, user.password_hash, user.active and user.source is SignInSource.LOCAL) if user else None
+        )
         wait = throttle.seconds_to_wait(key, source, now)
     if wait:
         logger.warning("sign-in throttled for %ss from %s", wait, source)

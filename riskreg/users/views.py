@@ -11,7 +11,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from riskreg import audit
-from riskreg.auth import services
+from riskreg.auth import services, twofactor
 from riskreg.auth.models import Role, User
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.departments.models import Department
@@ -127,3 +127,19 @@ def edit(user_id: int):
         flash(f"User {user.email} saved.", "success")
         return redirect(url_for("users.list"))
     return render_template("users/form.html", form=form, user=user)
+
+
+@permission_required(Permission.MANAGE_USERS)
+def reset_two_factor(user_id: int):
+    """Turn off a user's two-factor sign-in (a lost phone); they enrol again at their next sign-in
+    when it is required. Their sessions end."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the users page and try again.")
+    if not user.two_factor_enabled:
+        flash(f"{user.email} has no two-factor sign-in to reset.", "info")
+        return redirect(url_for("users.list"))
+    twofactor.disable(user, current_user, action="reset_2fa")
+    db.session.commit()
+    flash(f"Two-factor sign-in of {user.email} is reset; their sessions have ended.", "success")
+    return redirect(url_for("users.list"))
