@@ -61,12 +61,17 @@ def configure_proxies(app: Flask) -> None:
 
 def configure_sign_in(app: Flask) -> None:
     """Refuse to start on a sign-in setting that is wrong, naming it (not at the first sign-in)."""
-    from riskreg.auth import twofactor
+    from riskreg.auth import oidc, rolemap, twofactor
+    from riskreg.extensions import db
 
     if app.config["REQUIRE_2FA_FOR"] not in twofactor.REQUIRE_CHOICES:
         raise ValueError(
             f"RISKREG_REQUIRE_2FA_FOR must be admin, local or empty, not {app.config['REQUIRE_2FA_FOR']!r}"
         )
+    oidc.configure(app)
+    if oidc.enabled(app):
+        with app.app_context(), db.engine.connect() as connection:
+            rolemap.check_departments("RISKREG_OIDC_ROLE_MAP", oidc.grants_of(app), connection)
 
 
 def register_extensions(app: Flask) -> None:

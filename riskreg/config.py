@@ -81,6 +81,17 @@ class Config:
     # Two-factor sign-in (auth/twofactor.py) required for "admin" (admins who sign in with a
     # password) or "local" (every local account); empty: offered to all, required of none.
     REQUIRE_2FA_FOR = ""
+    # Company sign-in (README "Company sign-in"): OpenID Connect when OIDC_ISSUER is set, LDAP when
+    # LDAP_URL is; each maps groups to roles (auth/rolemap.py). Checked when the app starts.
+    OIDC_ISSUER = ""
+    OIDC_CLIENT_ID = ""
+    OIDC_CLIENT_SECRET = ""
+    OIDC_PROVIDER_NAME = "your company account"
+    OIDC_SCOPES = "openid email profile"
+    OIDC_ROLE_CLAIM = "groups"  # Entra ID: "groups" (object ids) or "roles" (app roles); Okta: "groups"
+    OIDC_ROLE_MAP = ""
+    OIDC_TIMEOUT = 10  # seconds per request to the provider
+    SIGN_IN_HELP = "Ask your riskreg administrator to give your account access."
     RATELIMIT_HEADERS_ENABLED = False
 
     SMTP_HOST = "localhost"
@@ -127,10 +138,19 @@ class Config:
             "RATELIMIT_STORAGE_URI",
             "REDIS_URL",
             "BASE_URL",
+            "OIDC_ISSUER",
+            "OIDC_CLIENT_ID",
+            "OIDC_CLIENT_SECRET",
+            "OIDC_PROVIDER_NAME",
+            "OIDC_SCOPES",
+            "OIDC_ROLE_CLAIM",
+            "OIDC_ROLE_MAP",
+            "SIGN_IN_HELP",
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
         config["REQUIRE_2FA_FOR"] = env.get("RISKREG_REQUIRE_2FA_FOR", config["REQUIRE_2FA_FOR"]).strip()
+        config["OIDC_TIMEOUT"] = env_int("RISKREG_OIDC_TIMEOUT", config["OIDC_TIMEOUT"])
         config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
         config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
         config["MAIL_TIMEOUT"] = env_int("RISKREG_MAIL_TIMEOUT", config["MAIL_TIMEOUT"])

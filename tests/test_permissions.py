@@ -136,6 +136,8 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/login/second-factor"),
     ("POST", "/login/second-factor"),
+    ("GET", "/login/oidc"),
+    ("GET", "/login/oidc/callback"),
 }
 
 

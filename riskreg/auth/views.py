@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+import requests
+from authlib.common.errors import AuthlibBaseError
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from joserfc.errors import JoseError
 
-from riskreg.auth import services, twofactor
+from riskreg.auth import external, oidc, services, twofactor
 from riskreg.auth.forms import LoginForm, SecondFactorForm
-from riskreg.auth.models import User
+from riskreg.auth.models import SignInSource, User
 from riskreg.extensions import db, limiter, login_manager
 
 login_manager.login_view = "auth.login"
@@ -55,9 +58,76 @@ def login():
             form.password.errors.append(
                 f"Too many attempts: try again in {wait_words(outcome.wait_seconds)}."
             )
-            page = render_template("auth/login.html", form=form)
+            page = login_page(form)
             return page, 429, {"Retry-After": str(outcome.wait_seconds)}
-    return render_template("auth/login.html", form=form)
+    return login_page(form)
+
+
+def login_page(form: LoginForm) -> str:
+    return render_template(
+        "auth/login.html",
+        form=form,
+        oidc_name=oidc.provider_name() if oidc.enabled() else None,
+    )
+
+
+def oidc_start():
+    """Off to the provider: Authlib adds state, nonce and the PKCE challenge, kept in the session."""
+    if not oidc.enabled():
+        abort(404)
+    session["oidc_next"] = safe_next(request.args.get("next"))
+    return oidc.client().authorize_redirect(url_for("auth.oidc_callback", _external=True))
+
+
+def refused(source: SignInSource, refusal: external.SignInRefused, status: int):
+    """Nothing of the attempt is kept but its audit event; the person reads why and whom to ask."""
+    db.session.rollback()
+    external.record_refusal(source, refusal)
+    db.session.commit()
+    current_app.logger.warning("%s sign-in refused: %s %s", source.value, refusal.reason, refusal.detail)
+    page = render_template(
+        "auth/sign_in_refused.html", message=refusal.message, help=current_app.config["SIGN_IN_HELP"]
+    )
+    return page, status
+
+
+def oidc_callback():
+    """Back from the provider: the code for tokens, the ID token checked (signature, issuer,
+    audience, expiry, nonce), then the account created or updated from its claims."""
+    if not oidc.enabled():
+        abort(404)
+    try:
+        token = oidc.client().authorize_access_token(claims_options=oidc.claims_options())
+        claims = token.get("userinfo")
+        if not claims or not claims.get("sub"):
+            raise external.SignInRefused("no_id_token", "The sign-in service sent no identity.")
+        user = external.sign_in(
+            SignInSource.OIDC,
+            f"{claims['iss']} {claims['sub']}",
+            oidc.email_of(claims),
+            claims.get("name"),
+            oidc.groups_of(claims),
+            oidc.grants_of(),
+        )
+    except external.SignInRefused as refusal:
+        return refused(
+            SignInSource.OIDC, refusal, 403 if refusal.reason in ("no_mapping", "inactive") else 400
+        )
+    except (AuthlibBaseError, JoseError) as error:
+        detail = f"{type(error).__name__}: {error}"
+        message = "The sign-in could not be completed safely, so it was refused. Please try again."
+        return refused(
+            SignInSource.OIDC, external.SignInRefused(oidc.reason_of(error), message, detail=detail), 400
+        )
+    except requests.RequestException as error:
+        message = "The company sign-in service cannot be reached just now. Please try again later."
+        refusal = external.SignInRefused("provider_unreachable", message, detail=str(error))
+        return refused(SignInSource.OIDC, refusal, 503)
+    next_url = safe_next(session.get("oidc_next"))
+    start_session(user)
+    session["oidc_id_token"] = token.get("id_token")  # the hint for the provider's end-session endpoint
+    db.session.commit()
+    return redirect(next_url)
 
 
 SECOND_FACTOR_MINUTES = 5
@@ -149,9 +219,18 @@ def wait_words(seconds: int) -> str:
 
 @login_required
 def logout():
+    """End the riskreg session; after an OpenID Connect sign-in, end the provider's too when it
+    offers an end-session endpoint."""
+    id_token = session.get("oidc_id_token")
     current_user.rotate_session_token()  # copies of the old cookie stop working
     db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
+    if id_token and oidc.enabled():
+        end_session = oidc.client().load_server_metadata().get("end_session_endpoint")
+        if end_session:
+            return oidc.client().logout_redirect(
+                post_logout_redirect_uri=url_for("auth.login", _external=True), id_token_hint=id_token
+            )
     return redirect(url_for("auth.login"))
