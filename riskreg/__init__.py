@@ -61,7 +61,7 @@ def configure_proxies(app: Flask) -> None:
 
 def configure_sign_in(app: Flask) -> None:
     """Refuse to start on a sign-in setting that is wrong, naming it (not at the first sign-in)."""
-    from riskreg.auth import oidc, rolemap, twofactor
+    from riskreg.auth import ldap, oidc, rolemap, twofactor
     from riskreg.extensions import db
 
     if app.config["REQUIRE_2FA_FOR"] not in twofactor.REQUIRE_CHOICES:
@@ -69,9 +69,12 @@ def configure_sign_in(app: Flask) -> None:
             f"RISKREG_REQUIRE_2FA_FOR must be admin, local or empty, not {app.config['REQUIRE_2FA_FOR']!r}"
         )
     oidc.configure(app)
-    if oidc.enabled(app):
-        with app.app_context(), db.engine.connect() as connection:
-            rolemap.check_departments("RISKREG_OIDC_ROLE_MAP", oidc.grants_of(app), connection)
+    ldap.configure(app)
+    maps = [("RISKREG_OIDC_ROLE_MAP", oidc), ("RISKREG_LDAP_ROLE_MAP", ldap)]
+    for setting, source in maps:
+        if source.enabled(app):
+            with app.app_context(), db.engine.connect() as connection:
+                rolemap.check_departments(setting, source.grants_of(app), connection)
 
 
 def register_extensions(app: Flask) -> None:

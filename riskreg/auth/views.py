@@ -11,7 +11,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
-from riskreg.auth import external, oidc, services, twofactor
+from riskreg.auth import external, ldap, oidc, services, twofactor
 from riskreg.auth.forms import LoginForm, SecondFactorForm
 from riskreg.auth.models import SignInSource, User
 from riskreg.extensions import db, limiter, login_manager
@@ -53,6 +53,11 @@ def login():
         db.session.commit()  # the failure count, or the sign-in time
         if outcome.user is not None:
             return after_first_factor(outcome.user, safe_next(form.next.data))
+        if outcome.refusal is not None:
+            return refused(SignInSource.LDAP, outcome.refusal, 403)
+        if outcome.problem:
+            form.password.errors.append(outcome.problem)
+            return login_page(form), 503
         form.password.errors.append("Invalid email or password.")
         if outcome.wait_seconds:
             form.password.errors.append(
@@ -64,6 +69,8 @@ def login():
 
 
 def login_page(form: LoginForm) -> str:
+    if ldap.enabled():
+        form.email.label.text = "Email or user name"
     return render_template(
         "auth/login.html",
         form=form,
