@@ -76,6 +76,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/users/{user}/edit", ADMIN),
     ("POST", "/users/{user}/unlock", ADMIN),
     ("POST", "/users/{user}/reset-2fa", ADMIN),
+    ("POST", "/users/{user}/deactivate", ADMIN),
+    ("POST", "/users/{user}/activate", ADMIN),
     ("GET", "/controls", ALL),
     ("GET", "/controls/mine", ALL),
     ("GET", "/controls/{control}", ALL),

@@ -51,6 +51,8 @@ def list():
         sign_ins=services.sign_in_records(users),
         now=utcnow(),
         unlock_form=ActionForm(),
+        two_factor_required={user.id for user in users if twofactor.required_for(user)},
+        two_factor_offered={user.id for user in users if twofactor.offered_to(user)},
     )
 
 
@@ -142,4 +144,31 @@ def reset_two_factor(user_id: int):
     twofactor.disable(user, current_user, action="reset_2fa")
     db.session.commit()
     flash(f"Two-factor sign-in of {user.email} is reset; their sessions have ended.", "success")
+    return redirect(url_for("users.list"))
+
+
+@permission_required(Permission.MANAGE_USERS)
+def deactivate(user_id: int):
+    """Turn an account off: every session of it ends at once (new session token), and no sign-in
+    (password, directory or OpenID Connect) lets it in until an admin turns it on again."""
+    return _set_active(user_id, False)
+
+
+@permission_required(Permission.MANAGE_USERS)
+def activate(user_id: int):
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
+    user = db.session.get(User, user_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the users page and try again.")
+    if user.id == current_user.id:
+        abort(400, "You cannot turn off your own account.")
+    if user.active != active:
+        user.active = active
+        user.rotate_session_token()
+        audit.record("user", user.id, "update", current_user, {"active": [not active, active]})
+        db.session.commit()
+    flash(f"{user.email} is {'active' if active else 'turned off; their sessions have ended'}.", "success")
     return redirect(url_for("users.list"))
