@@ -238,6 +238,8 @@ def test_an_sso_account_has_no_password_and_no_second_factor_here(oidc_app, prov
     sso_sign_in(client, provider)
     page = client.get("/me/settings/two-factor")
     assert "its sign-in asks for your second factor" in text_of(page)
+    settings = text_of(client.get("/me/settings"))
+    assert "change its password there" in settings and "Current password" not in settings
     for password in ("", "!external", PASSWORD):
         response = oidc_app.test_client().post(
             "/login", data={"email": "ada@mine.example", "password": password}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
 from riskreg.audit import AuditEvent
@@ -64,3 +65,11 @@ def test_an_admin_cannot_turn_themselves_off(clients, users):
     assert response.status_code == 400
     db.session.refresh(users["admin"])
     assert users["admin"].active
+
+
+def test_a_company_account_has_no_password_to_change_here(app, make_user):
+    from riskreg.me import services
+
+    user = make_user(Role.EXECUTIVE, source=SignInSource.LDAP, external_id="uid=y,dc=example")
+    with pytest.raises(services.SettingsError, match="company account"):
+        services.change_password(user, "whatever it was", "a brand new password")

@@ -1,4 +1,4 @@
-"""The sign-in blueprint: /login and /logout (views in auth/views.py)."""
+"""The sign-in blueprint: /login, its second-factor and OpenID Connect steps, /logout (auth/views.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/login and /logout."""
+"""/login (password, directory), the second-factor step, OpenID Connect sign-in, and /logout."""
 
 from __future__ import annotations
 
