@@ -205,3 +205,11 @@ def test_misconfiguration_is_refused_at_start_up(app, directory, tmp_path, over,
     config = make_config(sqlite_path=tmp_path / "riskreg.sqlite", **ldap_settings(directory, **over))
     with pytest.raises(ValueError, match=message):
         create_app(config)
+
+
+def test_an_empty_password_is_never_sent_as_an_unauthenticated_bind(ldap_app):
+    from riskreg.auth import ldap
+
+    with ldap_app.test_request_context():
+        assert ldap.find_and_check("jdoe", "") is None  # the directory would answer "success"
+        assert ldap.find_and_check("jdoe", d.PASSWORD).dn == d.person_dn("jdoe")
