@@ -34,6 +34,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     configure_proxies(app)
     register_extensions(app)
+    configure_sign_in(app)
     register_blueprints(app)
     register_template_helpers(app)
 
@@ -56,6 +57,24 @@ def configure_proxies(app: Flask) -> None:
         raise ValueError(f"RISKREG_PROXY_COUNT must be 0 or more, not {count}")
     if count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
+def configure_sign_in(app: Flask) -> None:
+    """Refuse to start on a sign-in setting that is wrong, naming it (not at the first sign-in)."""
+    from riskreg.auth import ldap, oidc, rolemap, twofactor
+    from riskreg.extensions import db
+
+    if app.config["REQUIRE_2FA_FOR"] not in twofactor.REQUIRE_CHOICES:
+        raise ValueError(
+            f"RISKREG_REQUIRE_2FA_FOR must be admin, local or empty, not {app.config['REQUIRE_2FA_FOR']!r}"
+        )
+    oidc.configure(app)
+    ldap.configure(app)
+    maps = [("RISKREG_OIDC_ROLE_MAP", oidc), ("RISKREG_LDAP_ROLE_MAP", ldap)]
+    for setting, source in maps:
+        if source.enabled(app):
+            with app.app_context(), db.engine.connect() as connection:
+                rolemap.check_departments(setting, source.grants_of(app), connection)
 
 
 def register_extensions(app: Flask) -> None:

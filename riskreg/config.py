@@ -78,6 +78,33 @@ class Config:
     # 0 trusts no such header; 1 for the usual nginx or load balancer in front of gunicorn.
     PROXY_COUNT = 0
     RATELIMIT_LOGIN = "20 per minute"
+    # Two-factor sign-in (auth/twofactor.py) required for "admin" (admins who sign in with a
+    # password) or "local" (every local account); empty: offered to all, required of none.
+    REQUIRE_2FA_FOR = ""
+    # Company sign-in (README "Company sign-in"): OpenID Connect when OIDC_ISSUER is set, LDAP when
+    # LDAP_URL is; each maps groups to roles (auth/rolemap.py). Checked when the app starts.
+    OIDC_ISSUER = ""
+    OIDC_CLIENT_ID = ""
+    OIDC_CLIENT_SECRET = ""
+    OIDC_PROVIDER_NAME = "your company account"
+    OIDC_SCOPES = "openid email profile"
+    OIDC_ROLE_CLAIM = "groups"  # Entra ID: "groups" (object ids) or "roles" (app roles); Okta: "groups"
+    OIDC_ROLE_MAP = ""
+    OIDC_TIMEOUT = 10  # seconds per request to the provider
+    SIGN_IN_HELP = "Ask your riskreg administrator to give your account access."
+    LDAP_URL = ""  # ldaps://dc1.corp.example:636, or ldap://... with LDAP_START_TLS
+    LDAP_START_TLS = False
+    LDAP_ALLOW_PLAIN = False  # plain ldap:// without TLS: test labs only
+    LDAP_CA_FILE = ""  # the company CA that signed the directory's certificate (default: the system's)
+    LDAP_BIND_DN = ""  # the service account that searches (empty: anonymous search)
+    LDAP_BIND_PASSWORD = ""
+    LDAP_USER_BASE = ""
+    LDAP_USER_FILTER = "(uid={username})"  # Active Directory: (sAMAccountName={username})
+    LDAP_EMAIL_ATTRIBUTE = "mail"
+    LDAP_NAME_ATTRIBUTE = "cn"  # Active Directory: displayName
+    LDAP_GROUP_ATTRIBUTE = "memberOf"
+    LDAP_ROLE_MAP = ""
+    LDAP_TIMEOUT = 5
     RATELIMIT_HEADERS_ENABLED = False
 
     SMTP_HOST = "localhost"
@@ -134,9 +161,32 @@ class Config:
             "RATELIMIT_STORAGE_URI",
             "REDIS_URL",
             "BASE_URL",
+            "OIDC_ISSUER",
+            "OIDC_CLIENT_ID",
+            "OIDC_CLIENT_SECRET",
+            "OIDC_PROVIDER_NAME",
+            "OIDC_SCOPES",
+            "OIDC_ROLE_CLAIM",
+            "OIDC_ROLE_MAP",
+            "SIGN_IN_HELP",
+            "LDAP_URL",
+            "LDAP_CA_FILE",
+            "LDAP_BIND_DN",
+            "LDAP_BIND_PASSWORD",
+            "LDAP_USER_BASE",
+            "LDAP_USER_FILTER",
+            "LDAP_EMAIL_ATTRIBUTE",
+            "LDAP_NAME_ATTRIBUTE",
+            "LDAP_GROUP_ATTRIBUTE",
+            "LDAP_ROLE_MAP",
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
+        config["REQUIRE_2FA_FOR"] = env.get("RISKREG_REQUIRE_2FA_FOR", config["REQUIRE_2FA_FOR"]).strip()
+        config["OIDC_TIMEOUT"] = env_int("RISKREG_OIDC_TIMEOUT", config["OIDC_TIMEOUT"])
+        config["LDAP_TIMEOUT"] = env_int("RISKREG_LDAP_TIMEOUT", config["LDAP_TIMEOUT"])
+        config["LDAP_START_TLS"] = env_bool("RISKREG_LDAP_START_TLS", config["LDAP_START_TLS"])
+        config["LDAP_ALLOW_PLAIN"] = env_bool("RISKREG_LDAP_ALLOW_PLAIN", config["LDAP_ALLOW_PLAIN"])
         config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
         config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
         config["MAIL_TIMEOUT"] = env_int("RISKREG_MAIL_TIMEOUT", config["MAIL_TIMEOUT"])

@@ -3,7 +3,7 @@
 from riskreg.acceptances.models import Acceptance, AcceptanceState
 from riskreg.appetite.models import CategoryAppetite
 from riskreg.audit import AuditEvent
-from riskreg.auth.models import Role, User
+from riskreg.auth.models import RecoveryCode, Role, SignInSource, User
 from riskreg.controls.models import (
     Control,
     ControlEvidence,
@@ -70,6 +70,8 @@ __all__ = [
     "ControlNote",
     "ControlStatus",
     "Department",
+    "RecoveryCode",
+    "SignInSource",
     "Direction",
     "Effectiveness",
     "Engagement",

@@ -17,7 +17,14 @@ from flask_login import current_user
 from riskreg.extensions import login_manager
 
 # Everything else requires a signed-in, active user.
-PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "static"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.second_factor",
+    "auth.oidc_start",
+    "auth.oidc_callback",
+    "health.healthz",
+    "static",
+}
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

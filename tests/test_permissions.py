@@ -30,6 +30,10 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/me/settings", ALL),
     ("POST", "/me/settings/password", ALL),
     ("POST", "/me/settings/notifications", ALL),
+    ("GET", "/me/settings/two-factor", ALL),
+    ("POST", "/me/settings/two-factor", ALL),
+    ("POST", "/me/settings/two-factor/recovery-codes", ALL),
+    ("POST", "/me/settings/two-factor/disable", ALL),
     ("GET", "/risks", ALL),
     ("GET", "/risks/new", EDITORS),
     ("POST", "/risks/new", EDITORS),
@@ -97,6 +101,9 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/users/{user}/edit", ADMIN),
     ("POST", "/users/{user}/edit", ADMIN),
     ("POST", "/users/{user}/unlock", ADMIN),
+    ("POST", "/users/{user}/reset-2fa", ADMIN),
+    ("POST", "/users/{user}/deactivate", ADMIN),
+    ("POST", "/users/{user}/activate", ADMIN),
     ("GET", "/controls", ALL),
     ("GET", "/controls/mine", ALL),
     ("GET", "/controls/{control}", ALL),
@@ -179,7 +186,16 @@ VERSIONED = {
     )
 }
 # Reachable without signing in, or only by signing in/out.
-PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/healthz")}
+PUBLIC = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/healthz"),
+    ("GET", "/login/second-factor"),
+    ("POST", "/login/second-factor"),
+    ("GET", "/login/oidc"),
+    ("GET", "/login/oidc/callback"),
+}
 
 
 def placeholder_url(rule: str) -> str:

@@ -25,6 +25,23 @@ class Role(LabelledEnum):
     GRIEVANCE_OFFICER = "grievance_officer"
 
 
+class SignInSource(LabelledEnum):
+    """Where the account's sign-in is checked: riskreg's own password, an OpenID provider, LDAP."""
+
+    LOCAL = "local"
+    OIDC = "oidc"
+    LDAP = "ldap"
+
+    @property
+    def label(self) -> str:
+        return {"local": "Local", "oidc": "OpenID Connect", "ldap": "LDAP"}[self.value]
+
+
+# Stored instead of a password hash for accounts whose password lives elsewhere (OIDC, LDAP): it
+# is no hash of anything, so no password ever matches it.
+NO_PASSWORD = "!external"  # noqa: S105 (a marker, not a password)
+
+
 def new_session_token() -> str:
     return secrets.token_hex(16)
 
@@ -39,12 +56,28 @@ class User(UserMixin, db.Model):
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
+    source: Mapped[SignInSource] = mapped_column(
+        enum_type(SignInSource), default=SignInSource.LOCAL, server_default=SignInSource.LOCAL.value
+    )
+    # The account at its source: "<issuer> <subject>" for OpenID Connect, the entry's DN for LDAP.
+    external_id: Mapped[str | None] = mapped_column(sa.String(500))
+    # Two-factor authentication (auth/twofactor.py): the TOTP secret once enrolment is confirmed,
+    # and the last time step used, so that a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
     # Part of the login cookie's id; rotating it signs out every copy of an old cookie.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     department: Mapped[Department | None] = relationship(back_populates="heads", lazy="joined")
+
+    __table_args__ = (sa.Index("ix_users_source_external_id", "source", "external_id", unique=True),)
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_secret is not None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -58,6 +91,18 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the second factor; only its SHA-256 is kept (the code is
+    80 random bits, shown once at enrolment)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None]
 
 
 class SignInThrottle(db.Model):

@@ -12,8 +12,8 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from riskreg import audit
-from riskreg.auth import throttle
-from riskreg.auth.models import Role, User
+from riskreg.auth import ldap, throttle
+from riskreg.auth.models import Role, SignInSource, User
 from riskreg.database import read_phase
 from riskreg.departments.models import Department
 from riskreg.extensions import db
@@ -56,6 +56,8 @@ class SignIn:
 
     user: User | None
     wait_seconds: int = 0
+    problem: str = ""  # said instead of "Invalid email or password." (the directory is down)
+    refusal: Any = None  # external.SignInRefused: the directory said yes, riskreg says no (audited)
 
 
 def authenticate(email: str, password: str, source: str | None = None) -> SignIn:
@@ -70,11 +72,16 @@ def authenticate(email: str, password: str, source: str | None = None) -> SignIn
     key, now = throttle.account_key(email), utcnow()
     with read_phase():
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        found = (user.id, user.password_hash, user.active) if user is not None else None
+        # Only local accounts have a password here; the others sign in at their source.
+        local = user is not None and user.source is SignInSource.LOCAL
+        found = (user.id, user.password_hash, user.active and local) if user else None
         wait = throttle.seconds_to_wait(key, source, now)
     if wait:
         logger.warning("sign-in throttled for %ss from %s", wait, source)
         return SignIn(None, wait)
+    if not local and ldap.enabled():
+        # A local account is checked here even when the directory is down (break-glass).
+        return directory_sign_in(email, password, key, source, now)
     stored_hash = found[1] if found else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
     valid = check_password_hash(stored_hash, password) and found is not None and found[2]
     if not valid:
@@ -85,6 +92,36 @@ def authenticate(email: str, password: str, source: str | None = None) -> SignIn
     user = db.session.get(User, found[0])
     user.last_login_at = now
     db.session.flush()
+    return SignIn(user)
+
+
+DIRECTORY_DOWN = (
+    "The company directory cannot be reached just now, so directory accounts cannot sign in. "
+    "Please try again in a few minutes."
+)
+
+
+def directory_sign_in(name: str, password: str, key: str, source: str, now: Any) -> SignIn:
+    """Bind-then-search at the directory (auth/ldap.py); a wrong name or password counts as a
+    failure like a local one, a directory that is down does not."""
+    from riskreg.auth import external
+
+    try:
+        person = ldap.find_and_check(name, password)
+    except ldap.DirectoryDown as error:
+        logger.warning("LDAP sign-in impossible: %s", error)
+        return SignIn(None, problem=DIRECTORY_DOWN)
+    if person is None:
+        throttle.record_failure(key, source, now)
+        db.session.flush()
+        return SignIn(None)
+    throttle.forget_failures(key, source)
+    try:
+        user = external.sign_in(
+            SignInSource.LDAP, person.dn, person.email, person.name, person.groups, ldap.grants_of()
+        )
+    except external.SignInRefused as refusal:
+        return SignIn(None, refusal=refusal)
     return SignIn(user)
 
 

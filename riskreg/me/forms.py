@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SubmitField
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from riskreg.mail import KINDS
@@ -28,3 +28,15 @@ def notifications_form(wanted: set[str]) -> FlaskForm:
     for kind, label in KINDS.items():
         setattr(NotificationsForm, f"kind_{kind}", BooleanField(label, default=kind in wanted))
     return NotificationsForm(prefix="notices")
+
+
+class EnableTwoFactorForm(FlaskForm):
+    code = StringField("Code from the app", validators=[DataRequired(), Length(max=12)])
+    enable = SubmitField("Turn on two-factor sign-in")
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """Changes to a second factor already on need a current code (a stolen session is not enough)."""
+
+    code = StringField("Current code from the app", validators=[DataRequired(), Length(max=40)])
+    submit = SubmitField("Confirm")

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash
 
 from riskreg import audit
 from riskreg.auth import services as auth_services
-from riskreg.auth.models import User
+from riskreg.auth.models import SignInSource, User
 from riskreg.extensions import db
 from riskreg.mail import KINDS, NotificationOptOut, turned_off
 
@@ -21,7 +21,12 @@ class SettingsError(ValueError):
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """The current password is required; every other session of the user ends (new session token)."""
+    """The current password is required; every other session of the user ends (new session token).
+    Company accounts (OIDC, LDAP) have no password here."""
+    if user.source is not SignInSource.LOCAL:
+        raise SettingsError(
+            "current_password", "You sign in with your company account; change its password there."
+        )
     if not check_password_hash(user.password_hash, current):
         raise SettingsError("current_password", "The current password is not right.")
     try:

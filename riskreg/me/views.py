@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 
+from riskreg import audit
+from riskreg.auth import twofactor
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db, limiter
 from riskreg.mail import KINDS, turned_off
 from riskreg.me import services
-from riskreg.me.forms import PasswordForm, notifications_form
+from riskreg.me.forms import EnableTwoFactorForm, PasswordForm, TwoFactorCodeForm, notifications_form
 from riskreg.me.sections import sections_for
 from riskreg.modeling import today
 
@@ -69,3 +71,111 @@ def save_notifications():
     db.session.commit()
     flash("Notices saved." if changes else "Nothing changed.", "success")
     return redirect(url_for("me.settings"))
+
+
+ENROLMENT_KEY = "totp_enrolment"
+
+
+def _two_factor_page(form: Any = None, codes: list[str] | None = None):
+    user = current_user
+    context: dict[str, Any] = {
+        "offered": twofactor.offered_to(user),
+        "required": twofactor.required_for(user),
+        "codes": codes,
+        "code_form": form if user.two_factor_enabled and form is not None else TwoFactorCodeForm(),
+    }
+    if user.two_factor_enabled or not context["offered"]:
+        context["left"] = twofactor.unused_recovery_codes(user) if user.two_factor_enabled else 0
+    else:
+        # The secret waits in this session (signed cookie) until a first code confirms it.
+        secret = session.get(ENROLMENT_KEY) or twofactor.new_secret()
+        session[ENROLMENT_KEY] = secret
+        uri = twofactor.provisioning_uri(user, secret)
+        context.update(secret=secret, qr=twofactor.qr_svg(uri), enable_form=form or EnableTwoFactorForm())
+    return render_template("me/two_factor.html", **context)
+
+
+@permission_required(Permission.VIEW)
+def two_factor():
+    return _two_factor_page()
+
+
+def _refresh_session() -> None:
+    """The session token was rotated (every other session ends); this one starts afresh."""
+    user = current_user._get_current_object()
+    session.clear()
+    session.permanent = True
+    login_user(user)
+
+
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@permission_required(Permission.VIEW)
+def enable_two_factor():
+    form = EnableTwoFactorForm()
+    secret = session.get(ENROLMENT_KEY)
+    if current_user.two_factor_enabled:
+        flash("Two-factor sign-in is already on.", "info")
+        return redirect(url_for("me.two_factor"))
+    if not form.validate_on_submit() or not secret:
+        return _two_factor_page(form)
+    try:
+        codes = twofactor.enable(current_user, secret, form.code.data)
+    except twofactor.TwoFactorError as error:
+        db.session.rollback()
+        form.code.errors.append(str(error))
+        return _two_factor_page(form)
+    db.session.commit()
+    _refresh_session()
+    flash("Two-factor sign-in is on. Your other sessions are signed out.", "success")
+    return _two_factor_page(codes=codes)
+
+
+def _confirmed_by_code(form: TwoFactorCodeForm) -> bool:
+    """A current code (or recovery code), throttled like a sign-in."""
+    if not form.validate_on_submit():
+        return False
+    accepted, wait = twofactor.check_second_factor(current_user, form.code.data, request.remote_addr)
+    db.session.commit()  # the failure count, or the step used
+    if not accepted:
+        form.code.errors.append(
+            f"Too many attempts: try again in {wait} seconds." if wait else "That code is not right."
+        )
+    return accepted
+
+
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@permission_required(Permission.VIEW)
+def new_recovery_codes():
+    if not current_user.two_factor_enabled:
+        flash("Two-factor sign-in is off: there are no recovery codes to replace.", "info")
+        return redirect(url_for("me.two_factor"))
+    form = TwoFactorCodeForm()
+    if not _confirmed_by_code(form):
+        return _two_factor_page(form)
+    codes = twofactor.new_recovery_codes(current_user)
+    audit.record(
+        "user", current_user.id, "new_recovery_codes", current_user, {"recovery_codes": [None, len(codes)]}
+    )
+    db.session.commit()
+    flash("New recovery codes: the old ones no longer work.", "success")
+    return _two_factor_page(codes=codes)
+
+
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@permission_required(Permission.VIEW)
+def disable_two_factor():
+    if not current_user.two_factor_enabled:
+        return redirect(url_for("me.two_factor"))
+    if twofactor.required_for(current_user):
+        abort(
+            400,
+            "Two-factor sign-in is required for your account; an admin can reset it if you lost your device.",
+        )
+    form = TwoFactorCodeForm()
+    if not _confirmed_by_code(form):
+        return _two_factor_page(form)
+    twofactor.disable(current_user, current_user)
+    db.session.commit()
+    _refresh_session()
+    flash("Two-factor sign-in is off.", "success")
+    return redirect(url_for("me.two_factor"))

@@ -11,7 +11,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from riskreg import audit
-from riskreg.auth import services
+from riskreg.auth import services, twofactor
 from riskreg.auth.models import Role, User
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.departments.models import Department
@@ -51,6 +51,8 @@ def list():
         sign_ins=services.sign_in_records(users),
         now=utcnow(),
         unlock_form=ActionForm(),
+        two_factor_required={user.id for user in users if twofactor.required_for(user)},
+        two_factor_offered={user.id for user in users if twofactor.offered_to(user)},
     )
 
 
@@ -127,3 +129,46 @@ def edit(user_id: int):
         flash(f"User {user.email} saved.", "success")
         return redirect(url_for("users.list"))
     return render_template("users/form.html", form=form, user=user)
+
+
+@permission_required(Permission.MANAGE_USERS)
+def reset_two_factor(user_id: int):
+    """Turn off a user's two-factor sign-in (a lost phone); they enrol again at their next sign-in
+    when it is required. Their sessions end."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the users page and try again.")
+    if not user.two_factor_enabled:
+        flash(f"{user.email} has no two-factor sign-in to reset.", "info")
+        return redirect(url_for("users.list"))
+    twofactor.disable(user, current_user, action="reset_2fa")
+    db.session.commit()
+    flash(f"Two-factor sign-in of {user.email} is reset; their sessions have ended.", "success")
+    return redirect(url_for("users.list"))
+
+
+@permission_required(Permission.MANAGE_USERS)
+def deactivate(user_id: int):
+    """Turn an account off: every session of it ends at once (new session token), and no sign-in
+    (password, directory or OpenID Connect) lets it in until an admin turns it on again."""
+    return _set_active(user_id, False)
+
+
+@permission_required(Permission.MANAGE_USERS)
+def activate(user_id: int):
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
+    user = db.session.get(User, user_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the users page and try again.")
+    if user.id == current_user.id:
+        abort(400, "You cannot turn off your own account.")
+    if user.active != active:
+        user.active = active
+        user.rotate_session_token()
+        audit.record("user", user.id, "update", current_user, {"active": [not active, active]})
+        db.session.commit()
+    flash(f"{user.email} is {'active' if active else 'turned off; their sessions have ended'}.", "success")
+    return redirect(url_for("users.list"))
