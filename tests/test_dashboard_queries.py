@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from riskreg.controls.models import Control, ControlStatus
+from riskreg.controls.models import Control, ControlStatus, risk_controls
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import today
@@ -64,8 +64,16 @@ def test_query_count_does_not_grow_with_the_register(clients, users, make_site):
     for k in range(3):
         make_site(name=f"Concession {k}", asm_presence=list(AsmPresence)[k])
     grow(users, 10)
-    security = db.session.scalar(sa.select(Department.id).where(Department.name == "Security"))
-    site = db.session.scalar(sa.select(Site.id).order_by(Site.id))
+    # A site and department where the filtered view already shows a risk (its top risks carry their
+    # bowties in the board pack): the count may then not grow, whatever numbers the risks were given.
+    site, security = db.session.execute(
+        sa.select(Risk.site_id, Control.department_id)
+        .join(risk_controls, risk_controls.c.risk_id == Risk.id)
+        .join(Control, Control.id == risk_controls.c.control_id)
+        .where(Risk.site_id.is_not(None), Risk.target_likelihood.is_not(None))
+        .order_by(Risk.id)
+        .limit(1)
+    ).one()
     urls = ["/dashboard", f"/dashboard?site={site}&department={security}&view=target&status=all"]
     page(client.get("/dashboard"))  # the month's first view writes its snapshot once
 
@@ -83,7 +91,9 @@ def test_query_count_does_not_grow_with_the_register(clients, users, make_site):
     db.session.commit()
     large = measure()
     assert large == small
-    assert small["/dashboard"] <= 12, small  # see the list in riskreg/dashboard/views.py
+    # 12 for the register panels (riskreg/dashboard/views.py), 13 for critical controls and their
+    # bowties in the board pack, appetite, grievances and the review figures
+    assert small["/dashboard"] <= 25, small
     total = sum(counts(page(client.get("/dashboard?status=all")), "residual").values())
     assert total == db.session.scalar(
         sa.select(sa.func.count(Risk.id)).where(Risk.status != RiskStatus.ARCHIVED)

@@ -53,7 +53,8 @@ def asked(response) -> list[str]:
 def test_two_tabs_keep_both_peoples_edits(clients, make_risk, users, same_person):
     """The repro of issue 10: tab 1 saves title and residual likelihood (2 -> 3), tab 2 then saves
     description and residual impact; nothing of tab 1 is reverted and both updates are audited."""
-    # A review date sooner than any band's cadence: the score changes below leave it as it is.
+    # Tab 1's score change is a reassessment (riskreg.reviews): it moves the next review date on by
+    # the band's cadence, a change of theirs that tab 2 keeps too.
     risk = make_risk(residual_likelihood=2, residual_impact=3, next_review_date=today() + timedelta(days=7))
     url = f"/risks/{risk.id}/edit"
     first, second = (
@@ -73,7 +74,7 @@ def test_two_tabs_keep_both_peoples_edits(clients, make_risk, users, same_person
     assert response.status_code == 200
     who = "Rhea Risk" if same_person else "Ada Admin"
     assert (
-        f"{risk.ref} saved; kept {who}'s change to Title and Residual likelihood, "
+        f"{risk.ref} saved; kept {who}'s change to Title, Residual likelihood and Next review, "
         "and yours to Description and Residual impact."
     ) in text_of(response)
     saved = stored(Risk, risk.id)
@@ -102,7 +103,7 @@ def test_a_field_both_changed_asks_and_nothing_else_does(clients, make_risk, cho
     assert asked(response) == ["title"]  # only the field both changed
     assert not re.search(r'name="keep-title"[^>]*checked', page)  # nothing pre-chosen
     assert "Ada Admin saved this risk while you were editing" in text
-    assert "Their change to Residual likelihood is now in the form" in text
+    assert "Their change to Residual likelihood and Next review is now in the form" in text
     assert "Your change to Description is kept in the form" in text
     assert "Nothing has been overwritten" not in text
     again = form_of(page, "risk-form")

@@ -140,3 +140,16 @@ def test_notices_turned_off_are_stored_audited_and_respected(app, smtp, clients,
         == 1
     )
     assert control.id
+
+
+def test_a_count_stops_at_the_cap_and_says_so(clients, users, monkeypatch):
+    from riskreg.me import sections as me_sections
+
+    monkeypatch.setattr(me_sections, "CAP", 10)
+    for number in range(12):
+        owner = users["executive"].id
+        control = new_control(users["risk_manager"], "Legal", title=f"Legal control {number}", owner_id=owner)
+        legacy(control, due_date=today() - timedelta(days=number + 1))
+    page = section(clients["executive"].get("/me"), "overdue")
+    assert '<span class="count">10+</span>' in page and "All of them" in page
+    assert page.count("<li") == 12  # every one shown: LIMIT (20) is above the cap here

@@ -161,7 +161,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/risks/{risk}/acceptance", EDITORS),
     ("GET", "/acceptances", ALL),
     # Executives decide too; which bands each role may decide is checked per request (a message).
-    ("POST", "/acceptances/{acceptance}/decide", ALL - {"department_head"}),
+    ("POST", "/acceptances/{acceptance}/decide", ALL - {"department_head", "grievance_officer"}),
     ("GET", "/appetite", ALL),
     ("GET", "/appetite/edit", ADMIN),
     ("POST", "/appetite/edit", ADMIN),

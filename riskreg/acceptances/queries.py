@@ -256,7 +256,7 @@ def escalated_above_appetite(user: Any, on: date) -> Any:
     active acceptance."""
     from riskreg.appetite import queries as appetite
     from riskreg.auth.models import Role
-    from riskreg.me.sections import Item, Section
+    from riskreg.me.sections import Item, Section, count_of
 
     if user.role is not Role.EXECUTIVE:
         return None
@@ -264,7 +264,7 @@ def escalated_above_appetite(user: Any, on: date) -> Any:
     if not ranks:
         return None
     where = (Risk.status.in_(appetite.LIVE), appetite.escalated_condition(ranks))
-    total = db.session.scalar(sa.select(sa.func.count(Risk.id)).where(*where))
+    total = count_of(sa.select(Risk.id).where(*where))
     if not total:
         return None
     rows = db.session.execute(

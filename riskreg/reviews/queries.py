@@ -76,7 +76,8 @@ def owner_due_condition(user_id: int, on: date) -> sa.ColumnElement[bool]:
 
 def owner_due_risks(user_id: int, on: date, limit: int = 20) -> tuple[list[tuple[Risk, bool]], int]:
     """At most `limit` of them with whether each is flagged, the most pressing first (earliest
-    review date), and the total: one query, two when there are more than `limit`."""
+    review date), and the total (counted up to CAP, riskreg.me.sections): one query, two when
+    there are more than `limit`."""
     where = owner_due_condition(user_id, on)
     rows = [
         (risk, bool(flagged))
@@ -89,7 +90,9 @@ def owner_due_risks(user_id: int, on: date, limit: int = 20) -> tuple[list[tuple
     ]
     total = len(rows)
     if total == limit:
-        total = db.session.scalar(sa.select(sa.func.count(Risk.id)).where(where)) or 0
+        from riskreg.me.sections import count_of
+
+        total = count_of(sa.select(Risk.id).where(where))
     return rows, total
 
 
