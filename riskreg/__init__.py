@@ -105,6 +105,7 @@ def configure_engine(engine: sa.Engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Each feature's blueprint.py holds its URL map and imports its views (never the reverse)."""
+    from riskreg.api.blueprint import bp as api_bp
     from riskreg.auth.blueprint import bp as auth_bp
     from riskreg.controls.blueprint import bp as controls_bp
     from riskreg.controls.blueprint import risk_bp as risk_controls_bp
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
         fieldforms_bp,  # /sites/observation-form.xlsx, /sites/import-observations
         indicators_bp,
         me_bp,
+        api_bp,  # /api/v1: bearer tokens, JSON
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

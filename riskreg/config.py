@@ -79,6 +79,9 @@ class Config:
     PROXY_COUNT = 0
     RATELIMIT_LOGIN = "20 per minute"
     RATELIMIT_HEADERS_ENABLED = False
+    # The REST API (/api/v1): requests per bearer token, and the largest JSON body it reads.
+    API_RATELIMIT = "600 per minute"
+    API_MAX_BODY = 64 * 1024
 
     SMTP_HOST = "localhost"
     SMTP_PORT = 25

@@ -1,5 +1,6 @@
 """Import hub: every model, so Alembic, the shell and create_all see the whole schema."""
 
+from riskreg.api.models import ApiToken
 from riskreg.audit import AuditEvent
 from riskreg.auth.models import Role, User
 from riskreg.controls.models import (
@@ -28,6 +29,7 @@ from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, 
 from riskreg.standards.models import AppSetting, Requirement
 
 __all__ = [
+    "ApiToken",
     "AppSetting",
     "AsmObservation",
     "AsmPresence",

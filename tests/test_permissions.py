@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -24,6 +26,9 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/me/settings", ALL),
     ("POST", "/me/settings/password", ALL),
     ("POST", "/me/settings/notifications", ALL),
+    ("GET", "/me/tokens", ALL),
+    ("POST", "/me/tokens", ALL),
+    ("POST", "/me/tokens/{token}/revoke", ALL),
     ("GET", "/risks", ALL),
     ("GET", "/risks/new", EDITORS),
     ("POST", "/risks/new", EDITORS),
@@ -137,13 +142,23 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:requirement_id>", "{requirement}")
         .replace("<int:evidence_id>", "{evidence}")
         .replace("<int:indicator_id>", "{indicator}")
+        .replace("<int:token_id>", "{token}")
     )
 
 
 def test_every_route_is_in_the_table(app):
+    """The API's routes (bearer tokens, not sessions) have their own table: tests/test_api_permissions.py."""
+    from tests.test_api_permissions import API_ROUTES
+
     listed = {(method, url) for method, url, _ in ROUTES} | PUBLIC
+    api_listed = {(method, f"/api/v1{path}") for method, path, _ in API_ROUTES}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
+            continue
+        if rule.rule.startswith("/api/v1/"):
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+                assert (method, path) in api_listed, f"{method} {rule.rule} is not in the API table"
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (method, placeholder_url(rule.rule)) in listed, f"{method} {rule.rule} is not in the table"
@@ -176,14 +191,31 @@ def objects(make_risk, make_site, users):
         ).id,
         "evidence": db.session.scalar(sa.select(ControlEvidence.id)),
         "requirement": db.session.scalar(sa.select(sa.func.min(Requirement.id))),
+        **_tokens_of_each(users),
     }
+
+
+def _tokens_of_each(users) -> dict:
+    """A token of every role's user: each role revokes its own (another's is a 404:
+    tests/test_api_tokens.py)."""
+    from riskreg.api.models import ApiToken
+    from tests.api_support import new_token
+
+    for user in users.values():
+        new_token(user)
+    ids = {user.id: role for role, user in users.items()}
+    tokens = {
+        ids[user_id]: token_id
+        for token_id, user_id in db.session.execute(sa.select(ApiToken.id, ApiToken.user_id))
+    }
+    return {"token": tokens["executive"], "tokens": tokens}
 
 
 @pytest.mark.parametrize(("method", "url", "allowed"), ROUTES, ids=[f"{m} {u}" for m, u, _ in ROUTES])
 @pytest.mark.parametrize("role", sorted(ALL))
 def test_role_route_matrix(clients, objects, method, url, allowed, role):
     client = clients[role]
-    path = url.format(**objects)
+    path = url.format(**{**objects, "token": objects["tokens"][role]})
     events_before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
     response = client.get(path) if method == "GET" else client.post(path, data={})
     response.close()  # a download holds its file open until the server closes the response

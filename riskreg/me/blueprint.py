@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from riskreg.me import views
+from riskreg.me import token_views, views
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -12,3 +12,6 @@ bp.add_url_rule("", view_func=views.index, methods=["GET"])
 bp.add_url_rule("/settings", view_func=views.settings, methods=["GET"])
 bp.add_url_rule("/settings/password", view_func=views.change_password, methods=["POST"])
 bp.add_url_rule("/settings/notifications", view_func=views.save_notifications, methods=["POST"])
+bp.add_url_rule("/tokens", view_func=token_views.tokens, methods=["GET"])
+bp.add_url_rule("/tokens", endpoint="create_token", view_func=token_views.create, methods=["POST"])
+bp.add_url_rule("/tokens/<int:token_id>/revoke", view_func=token_views.revoke, methods=["POST"])
