@@ -23,8 +23,10 @@ def body(model: type[M]) -> M:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge as error:
         raise Problem(413, "The request body is too large.") from error
+    if not raw.strip():
+        raise Problem(400, "The body is empty: send a JSON object ({} when there is nothing to say).")
     try:
-        return model.model_validate_json(raw or b"{}")
+        return model.model_validate_json(raw)
     except ValidationError as error:
         raise Problem(400, *_described(error)) from error
 
