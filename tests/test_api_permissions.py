@@ -12,6 +12,7 @@ from riskreg.extensions import db
 
 ALL = {"admin", "risk_manager", "department_head", "executive"}
 EDITORS = {"admin", "risk_manager"}
+UPDATERS = EDITORS | {"department_head"}  # {control_id} is a Security control; the head heads Security
 OPEN = {"anyone"}  # the description of the API: no token needed
 
 # (method, path under /api/v1 with {placeholders}, roles allowed)
@@ -26,12 +27,30 @@ API_ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/risks/{risk_id}/archive", EDITORS),
     ("POST", "/risks/{risk_id}/restore", EDITORS),
     ("GET", "/risks/{risk_id}/history", ALL),
+    ("GET", "/controls", ALL),
+    ("POST", "/controls", EDITORS),
+    ("GET", "/controls/{control_id}", ALL),
+    ("PATCH", "/controls/{control_id}", EDITORS),
+    ("POST", "/controls/{control_id}/start", UPDATERS),
+    ("POST", "/controls/{control_id}/notes", UPDATERS),
+    ("POST", "/controls/{control_id}/close", UPDATERS),
+    ("POST", "/controls/{control_id}/verify", EDITORS),
+    ("GET", "/controls/{control_id}/history", ALL),
+    ("GET", "/sites", ALL),
+    ("GET", "/sites/{site_id}", ALL),
+    ("GET", "/sites/{site_id}/history", ALL),
+    ("GET", "/sites/{site_id}/observations", ALL),
+    ("POST", "/sites/{site_id}/observations", EDITORS),
 ]
 
 
 @pytest.fixture
-def objects(make_risk):
-    return {"risk_id": make_risk().id, "name": "swagger-ui.css"}
+def objects(make_risk, make_site, users):
+    from tests.controls_support import new_control
+
+    risk = make_risk()
+    control = new_control(users["risk_manager"], "Security", risks=[risk])
+    return {"risk_id": risk.id, "control_id": control.id, "site_id": make_site().id, "name": "swagger-ui.css"}
 
 
 @pytest.mark.parametrize(

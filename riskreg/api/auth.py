@@ -4,6 +4,9 @@ the pages' permission checks apply unchanged; a read-only token may only read.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, g, request
 
 from riskreg.api import tokens
@@ -49,6 +52,13 @@ def authenticate() -> None:
         raise Problem(403, "This token is read-only: create a read-and-write token to change anything.")
 
 
-def require(permission: Permission | None) -> None:
-    if permission is not None and not has_permission(g._login_user, permission):
-        raise Problem(403, f"Your role may not do this (it needs the {permission.value} permission).")
+def require(permission: Permission | Callable[[Any], bool] | None) -> None:
+    """The role check of an operation, before its body is read: a permission, or a predicate on the
+    user (the per-object check follows in the view)."""
+    if permission is None:
+        return
+    if isinstance(permission, Permission):
+        if not has_permission(g._login_user, permission):
+            raise Problem(403, f"Your role may not do this (it needs the {permission.value} permission).")
+    elif not permission(g._login_user):
+        raise Problem(403, "Your role may not do this.")

@@ -3,12 +3,17 @@ each (riskreg/api/spec.py), from the same models."""
 
 from __future__ import annotations
 
-from riskreg.api import risks, schemas
+from riskreg.api import controls, risks, schemas, sites
 from riskreg.api.spec import Op
 from riskreg.auth.permissions import Permission
 
 EDIT = Permission.EDIT_RISKS
+MANAGE = Permission.MANAGE_CONTROLS
+MONITOR = Permission.RECORD_MONITORING
 RISK = "/risks/<int:risk_id>"
+CONTROL = "/controls/<int:control_id>"
+SITE = "/sites/<int:site_id>"
+HEAD = "Risk managers on any control; a department head on their own department's."
 
 
 OPS: list[Op] = [
@@ -76,5 +81,128 @@ OPS: list[Op] = [
         "The audit trail of a risk",
         "Risks",
         response=schemas.History,
+    ),
+    Op(
+        "GET",
+        "/controls",
+        controls.list_controls,
+        "The control tracker, filtered and paged",
+        "Controls",
+        response=schemas.ControlPage,
+        query=controls.QUERY,
+    ),
+    Op(
+        "POST",
+        "/controls",
+        controls.create_control,
+        "Create a control",
+        "Controls",
+        permission=MANAGE,
+        body=schemas.ControlCreate,
+        response=schemas.Control,
+        status=201,
+        errors=(422,),
+    ),
+    Op("GET", CONTROL, controls.get_control, "One control", "Controls", response=schemas.Control),
+    Op(
+        "PATCH",
+        CONTROL,
+        controls.update_control,
+        "Change a control",
+        "Controls",
+        permission=MANAGE,
+        body=schemas.ControlPatch,
+        response=schemas.Control,
+        if_match=True,
+        errors=(422,),
+    ),
+    Op(
+        "POST",
+        f"{CONTROL}/start",
+        controls.start_control,
+        "Start the work",
+        "Controls",
+        permission=controls.may_update_controls,
+        response=schemas.Control,
+        if_match=True,
+        errors=(422,),
+        description=HEAD,
+    ),
+    Op(
+        "POST",
+        f"{CONTROL}/notes",
+        controls.note_control,
+        "Add a progress note",
+        "Controls",
+        permission=controls.may_update_controls,
+        body=schemas.NoteRequest,
+        response=schemas.Control,
+        status=201,
+        errors=(422,),
+        description=HEAD,
+    ),
+    Op(
+        "POST",
+        f"{CONTROL}/close",
+        controls.close_control,
+        "Close as implemented",
+        "Controls",
+        permission=controls.may_update_controls,
+        body=schemas.CloseRequest,
+        response=schemas.Control,
+        if_match=True,
+        errors=(422,),
+        description=HEAD + " Evidence files are added on the control's page.",
+    ),
+    Op(
+        "POST",
+        f"{CONTROL}/verify",
+        controls.verify_control,
+        "Verify an implemented control",
+        "Controls",
+        permission=MANAGE,
+        body=schemas.VerifyRequest,
+        response=schemas.Control,
+        if_match=True,
+        errors=(422,),
+    ),
+    Op(
+        "GET",
+        f"{CONTROL}/history",
+        controls.control_history,
+        "The audit trail of a control",
+        "Controls",
+        response=schemas.History,
+    ),
+    Op("GET", "/sites", sites.list_sites, "Every site", "Sites", response=schemas.SiteList),
+    Op("GET", SITE, sites.get_site, "One site", "Sites", response=schemas.Site),
+    Op(
+        "GET",
+        f"{SITE}/history",
+        sites.site_history,
+        "The audit trail of a site",
+        "Sites",
+        response=schemas.History,
+    ),
+    Op(
+        "GET",
+        f"{SITE}/observations",
+        sites.list_observations,
+        "The site's ASM observations, newest first",
+        "Observations",
+        response=schemas.ObservationPage,
+        query=sites.QUERY,
+    ),
+    Op(
+        "POST",
+        f"{SITE}/observations",
+        sites.create_observation,
+        "Record an ASM observation",
+        "Observations",
+        permission=MONITOR,
+        body=schemas.ObservationCreate,
+        response=schemas.Observation,
+        status=201,
+        errors=(409, 422),
     ),
 ]

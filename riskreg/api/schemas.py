@@ -12,7 +12,20 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from riskreg.controls.models import ControlStatus, Effectiveness
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment, Trend
+from riskreg.sites.models import (
+    ActivityType,
+    AsmApproach,
+    ChemicalUse,
+    FormalisationStatus,
+    Lifecycle,
+    ObservationLocation,
+    ObservationSource,
+    OecdLegitimacy,
+    WomenParticipation,
+)
+from riskreg.sites.models import AsmPresence as SitePresence
 
 Level = Annotated[int, Field(ge=1, le=5, description="A level from 1 to 5 (seeds/matrix.toml).")]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -189,3 +202,142 @@ class ProblemDetails(ResponseModel):
     detail: str | None = None
     errors: list[FieldError] | None = None
     current: dict[str, Any] | None = Field(None, description="On a 412: the record as it is now.")
+
+
+# ---------------------------------------------------------------- controls
+
+
+class ControlCreate(RequestModel):
+    """A new control, assigned to a department (owner: its head unless chosen), with a due date."""
+
+    title: ShortText
+    description: LongText = ""
+    department_id: Id
+    owner_id: Id | None = Field(None, description="Empty: the department's head.")
+    due_date: date | None = Field(description="Required by the rules: a control without one is refused.")
+    formalisation_support: bool = False
+    risk_ids: list[Id] = Field(default_factory=list, max_length=100, description="Risks it mitigates.")
+
+
+class ControlPatch(RequestModel):
+    title: ShortText | None = None
+    description: LongText | None = None
+    department_id: Id | None = None
+    owner_id: Id | None = None
+    due_date: date | None = None
+    formalisation_support: bool | None = None
+
+
+class NoteRequest(RequestModel):
+    body: Annotated[str, Field(max_length=5000)]
+
+
+class CloseRequest(RequestModel):
+    note: Annotated[str, Field(max_length=5000, description="What was done, and where the proof is.")]
+
+
+class VerifyRequest(RequestModel):
+    effectiveness: Effectiveness
+    note: Annotated[str, Field(max_length=5000)] = ""
+
+
+class RiskRef(ResponseModel):
+    id: int
+    ref: str
+    title: str
+
+
+class Control(ResponseModel):
+    id: int
+    ref: str
+    title: str
+    description: str
+    department: NamedRef
+    owner: NamedRef | None
+    due_date: date | None
+    status: ControlStatus
+    effectiveness: Effectiveness
+    formalisation_support: bool
+    closing_note: str
+    closed_at: datetime | None
+    verified_at: datetime | None
+    risks: list[RiskRef]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ControlPage(ResponseModel):
+    items: list[Control]
+    total: int
+    links: Links
+
+
+# ---------------------------------------------------------------- sites and observations
+
+
+class Site(ResponseModel):
+    id: int
+    name: str
+    country: str
+    region: str
+    latitude: float | None
+    longitude: float | None
+    commodity: str
+    lifecycle: Lifecycle
+    asm_presence: SitePresence
+    asm_approach: AsmApproach
+    description: str
+    active: bool
+    version: int
+
+
+class SiteList(ResponseModel):
+    items: list[Site]
+
+
+class ObservationCreate(RequestModel):
+    """An ASM observation at the site; the site's presence and indicators follow from it."""
+
+    observed_on: date
+    location: ObservationLocation
+    distance_km: Annotated[float, Field(ge=0, le=10_000)] | None = None
+    miners_estimate: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    minerals: Annotated[str, Field(max_length=200)] = ""
+    activity_type: ActivityType
+    mercury_use: ChemicalUse = ChemicalUse.NOT_OBSERVED
+    cyanide_use: ChemicalUse = ChemicalUse.NOT_OBSERVED
+    children_seen: bool = False
+    women_participation: WomenParticipation = WomenParticipation.UNKNOWN
+    security_incident: bool = False
+    formalisation_status: FormalisationStatus = FormalisationStatus.UNKNOWN
+    oecd_legitimacy: OecdLegitimacy = OecdLegitimacy.NOT_ASSESSED
+    source: ObservationSource
+    notes: LongText = ""
+
+
+class Observation(ResponseModel):
+    id: int
+    site_id: int
+    observed_on: date
+    location: ObservationLocation
+    distance_km: float | None
+    miners_estimate: int | None
+    minerals: str
+    activity_type: ActivityType
+    mercury_use: ChemicalUse
+    cyanide_use: ChemicalUse
+    children_seen: bool
+    women_participation: WomenParticipation
+    security_incident: bool
+    formalisation_status: FormalisationStatus
+    oecd_legitimacy: OecdLegitimacy
+    source: ObservationSource
+    notes: str
+    created_at: datetime
+
+
+class ObservationPage(ResponseModel):
+    items: list[Observation]
+    total: int
+    links: Links

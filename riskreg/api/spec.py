@@ -33,7 +33,7 @@ class Op:
     view: Callable[..., Any]
     summary: str
     tag: str
-    permission: Permission | None = Permission.VIEW
+    permission: Permission | Callable[[Any], bool] | None = Permission.VIEW
     body: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
@@ -71,6 +71,7 @@ PROBLEM_CODES = {
     401: "No valid bearer token",
     403: "The token or its user's role may not do this",
     404: "No such record",
+    409: "Someone else changed the same record at the same moment: try again",
     412: "Stale If-Match: `current` holds the record as it is now",
     413: "Body too large",
     415: "Body not JSON",
