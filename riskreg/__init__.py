@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.sites.blueprint import bp as sites_bp
     from riskreg.standards.blueprint import bp as standards_bp
     from riskreg.users.blueprint import bp as users_bp
+    from riskreg.webhooks.blueprint import bp as webhooks_bp
 
     for blueprint in (
         auth_bp,
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
         indicators_bp,
         me_bp,
         api_bp,  # /api/v1: bearer tokens, JSON
+        webhooks_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -91,6 +91,9 @@ def record(
         via=current_via(),
     )
     db.session.add(event)
+    from riskreg.webhooks.delivery import on_audit  # webhook events queue in the same transaction
+
+    on_audit(entity, entity_id, action, actor, event.changes)
     logger.debug("audit %s %s#%s by %s", action, entity, entity_id, getattr(actor, "id", None))
     return event
 

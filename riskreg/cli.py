@@ -230,8 +230,9 @@ def register(app: Flask) -> None:
     from riskreg.controls.reminders import reminders_cli
     from riskreg.exports.commands import export_command
     from riskreg.indicators.cli import indicators_cli
+    from riskreg.webhooks.cli import webhooks_cli
 
     for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli, mail_cli):
         app.cli.add_command(group)
-    for command in (reminders_cli, export_command, indicators_cli, tokens_cli):
+    for command in (reminders_cli, export_command, indicators_cli, tokens_cli, webhooks_cli):
         app.cli.add_command(command)

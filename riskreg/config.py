@@ -82,6 +82,7 @@ class Config:
     # The REST API (/api/v1): requests per bearer token, and the largest JSON body it reads.
     API_RATELIMIT = "600 per minute"
     API_MAX_BODY = 64 * 1024
+    WEBHOOK_TIMEOUT = 3  # seconds per delivery; one that fails is retried by `flask webhooks deliver`
 
     SMTP_HOST = "localhost"
     SMTP_PORT = 25

@@ -27,6 +27,7 @@ from riskreg.mail import NotificationOptOut, OutboxMessage
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment, risk_requirements
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.standards.models import AppSetting, Requirement
+from riskreg.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiToken",
@@ -59,6 +60,8 @@ __all__ = [
     "Treatment",
     "Trigger",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "control_requirements",
     "engagement_controls",
     "indicator_links",

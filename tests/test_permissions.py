@@ -26,6 +26,12 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/me/settings", ALL),
     ("POST", "/me/settings/password", ALL),
     ("POST", "/me/settings/notifications", ALL),
+    ("GET", "/webhooks", ADMIN),
+    ("POST", "/webhooks", ADMIN),
+    ("POST", "/webhooks/settings", ADMIN),
+    ("GET", "/webhooks/{endpoint}", ADMIN),
+    ("POST", "/webhooks/{endpoint}/test", ADMIN),
+    ("POST", "/webhooks/{endpoint}/disable", ADMIN),
     ("GET", "/me/tokens", ALL),
     ("POST", "/me/tokens", ALL),
     ("POST", "/me/tokens/{token}/revoke", ALL),
@@ -143,6 +149,7 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:evidence_id>", "{evidence}")
         .replace("<int:indicator_id>", "{indicator}")
         .replace("<int:token_id>", "{token}")
+        .replace("<int:endpoint_id>", "{endpoint}")
     )
 
 
@@ -192,7 +199,18 @@ def objects(make_risk, make_site, users):
         "evidence": db.session.scalar(sa.select(ControlEvidence.id)),
         "requirement": db.session.scalar(sa.select(sa.func.min(Requirement.id))),
         **_tokens_of_each(users),
+        "endpoint": _endpoint(users),
     }
+
+
+def _endpoint(users) -> int:
+    """A webhook endpoint on a closed loopback port (a test event fails at once, and is logged)."""
+    from riskreg.webhooks import services
+
+    services.set_allow_private(True, users["admin"])
+    endpoint = services.create_endpoint("http://127.0.0.1:9/hook", ["risk.created"], "", users["admin"])
+    db.session.commit()
+    return endpoint.id
 
 
 def _tokens_of_each(users) -> dict:
