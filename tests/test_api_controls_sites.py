@@ -114,3 +114,17 @@ def test_sites_and_observations(api, users, make_site):
     assert db.session.scalar(sa.select(sa.func.count(AsmObservation.id))) == 1
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.entity == "asm_observation"))
     assert event.via.startswith("api")
+
+
+def test_dashboard_figures_and_requirements(api, users, make_risk):
+    from tests.asm_helpers import load_catalogue
+
+    load_catalogue()
+    make_risk()
+    client = api(users["executive"], read_only=True)
+    figures = client.get("/api/v1/dashboard").get_json()
+    residual = next(grid for grid in figures["grids"] if grid["basis"] == "residual")
+    assert residual["total"] == 1 and sum(residual["band_counts"].values()) == 1
+    assert client.get("/api/v1/dashboard?direction=sideways").status_code == 400
+    requirements = client.get("/api/v1/requirements").get_json()["items"]
+    assert requirements and {"code", "framework", "title"} <= requirements[0].keys()

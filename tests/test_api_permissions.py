@@ -41,6 +41,8 @@ API_ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/sites/{site_id}/history", ALL),
     ("GET", "/sites/{site_id}/observations", ALL),
     ("POST", "/sites/{site_id}/observations", EDITORS),
+    ("GET", "/dashboard", ALL),
+    ("GET", "/requirements", ALL),
 ]
 
 

@@ -129,3 +129,21 @@ def test_rate_limit_per_token_is_429_with_retry_after(limited_app):
         1 <= int(refused.headers["Retry-After"]) <= 61
     )  # the window is a minute (reset_at in whole seconds)
     assert second.get("/api/v1/risks").status_code == 200  # counted per token
+
+
+@pytest.fixture
+def csrf_on(tmp_path):
+    yield from running_app(tmp_path, WTF_CSRF_ENABLED=True)
+
+
+def test_the_api_is_csrf_exempt_but_the_token_page_is_not(csrf_on):
+    from riskreg.auth.services import create_user
+    from tests.api_support import risk_body
+
+    user = create_user(email="rm@example.com", name="Rhea", role="risk_manager", password=PASSWORD)
+    secret = new_token(user)
+    created = ApiClient(csrf_on.test_client(), secret).post("/api/v1/risks", risk_body(owner_id=user.id))
+    assert created.status_code == 201, created.get_data(as_text=True)  # a bearer token, no CSRF token
+    browser = csrf_on.test_client()
+    browser.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert browser.post("/me/tokens", data={"name": "x", "access": "read", "days": "5"}).status_code == 400

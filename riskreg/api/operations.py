@@ -3,7 +3,7 @@ each (riskreg/api/spec.py), from the same models."""
 
 from __future__ import annotations
 
-from riskreg.api import controls, risks, schemas, sites
+from riskreg.api import controls, figures, risks, schemas, sites
 from riskreg.api.spec import Op
 from riskreg.auth.permissions import Permission
 
@@ -204,5 +204,22 @@ OPS: list[Op] = [
         response=schemas.Observation,
         status=201,
         errors=(409, 422),
+    ),
+    Op(
+        "GET",
+        "/dashboard",
+        figures.dashboard,
+        "The dashboard's figures",
+        "Dashboard",
+        response=schemas.Dashboard,
+        query=figures.QUERY,
+    ),
+    Op(
+        "GET",
+        "/requirements",
+        figures.list_requirements,
+        "The standards' requirements",
+        "Standards",
+        response=schemas.RequirementList,
     ),
 ]

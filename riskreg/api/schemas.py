@@ -341,3 +341,47 @@ class ObservationPage(ResponseModel):
     items: list[Observation]
     total: int
     links: Links
+
+
+# ---------------------------------------------------------------- dashboard and standards
+
+
+class GridFigures(ResponseModel):
+    basis: str
+    total: int
+    unscored: int
+    band_counts: dict[str, int]
+
+
+class DepartmentFigures(ResponseModel):
+    id: int
+    name: str
+    total: int = Field(description="Controls not cancelled.")
+    done: int = Field(description="Implemented or verified.")
+    overdue: int
+    ownerless: int
+    undated: int
+
+
+class Dashboard(ResponseModel):
+    """The dashboard's figures for its filters (the same query string as /dashboard)."""
+
+    grids: list[GridFigures]
+    review_overdue: int = Field(description="Open or draft risks past their next review date.")
+    departments: list[DepartmentFigures]
+
+
+class RequirementOut(ResponseModel):
+    id: int
+    code: str
+    framework_key: str
+    framework: str
+    edition: str
+    identifier: str
+    title: str
+    summary: str
+    scope: str
+
+
+class RequirementList(ResponseModel):
+    items: list[RequirementOut]
