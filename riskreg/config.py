@@ -128,12 +128,14 @@ class Config:
             "RATELIMIT_STORAGE_URI",
             "REDIS_URL",
             "BASE_URL",
+            "API_RATELIMIT",
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
         config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
         config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
         config["MAIL_TIMEOUT"] = env_int("RISKREG_MAIL_TIMEOUT", config["MAIL_TIMEOUT"])
+        config["WEBHOOK_TIMEOUT"] = env_int("RISKREG_WEBHOOK_TIMEOUT", config["WEBHOOK_TIMEOUT"])
         config["SMTP_STARTTLS"] = env_bool("RISKREG_SMTP_STARTTLS", config["SMTP_STARTTLS"])
         config["REMINDER_HORIZON_DAYS"] = env_int(
             "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]

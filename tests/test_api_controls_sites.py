@@ -114,6 +114,8 @@ def test_sites_and_observations(api, users, make_site):
     assert db.session.scalar(sa.select(sa.func.count(AsmObservation.id))) == 1
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.entity == "asm_observation"))
     assert event.via.startswith("api")
+    engagements = reader.get(f"/api/v1/sites/{site.id}/engagements").get_json()
+    assert engagements == {"items": [], "total": 0, "links": {"next": None, "prev": None}}
 
 
 def test_dashboard_figures_and_requirements(api, users, make_risk):

@@ -41,6 +41,7 @@ API_ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/sites/{site_id}/history", ALL),
     ("GET", "/sites/{site_id}/observations", ALL),
     ("POST", "/sites/{site_id}/observations", EDITORS),
+    ("GET", "/sites/{site_id}/engagements", ALL),
     ("GET", "/dashboard", ALL),
     ("GET", "/requirements", ALL),
 ]

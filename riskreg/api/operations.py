@@ -222,4 +222,13 @@ OPS: list[Op] = [
         "Standards",
         response=schemas.RequirementList,
     ),
+    Op(
+        "GET",
+        f"{SITE}/engagements",
+        sites.list_engagements,
+        "The site's engagements, newest first",
+        "Sites",
+        response=schemas.EngagementPage,
+        query=sites.QUERY,
+    ),
 ]

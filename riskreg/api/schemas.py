@@ -18,11 +18,13 @@ from riskreg.sites.models import (
     ActivityType,
     AsmApproach,
     ChemicalUse,
+    EngagementMode,
     FormalisationStatus,
     Lifecycle,
     ObservationLocation,
     ObservationSource,
     OecdLegitimacy,
+    StakeholderGroup,
     WomenParticipation,
 )
 from riskreg.sites.models import AsmPresence as SitePresence
@@ -385,3 +387,21 @@ class RequirementOut(ResponseModel):
 
 class RequirementList(ResponseModel):
     items: list[RequirementOut]
+
+
+class EngagementOut(ResponseModel):
+    id: int
+    site_id: int
+    held_on: date
+    stakeholder_group: StakeholderGroup
+    mode: EngagementMode
+    topics: str
+    grievances: str
+    formalisation_support: bool
+    created_at: datetime
+
+
+class EngagementPage(ResponseModel):
+    items: list[EngagementOut]
+    total: int
+    links: Links

@@ -13,7 +13,7 @@ from riskreg.api.problems import Problem
 from riskreg.api.risks import history_of
 from riskreg.extensions import db
 from riskreg.sites import monitoring
-from riskreg.sites.models import AsmObservation, Site
+from riskreg.sites.models import AsmObservation, Engagement, Site
 
 
 def find(site_id: int) -> Site:
@@ -56,6 +56,27 @@ def list_observations(site_id: int):
         links.prev = url_for("api.list_observations", site_id=site_id, page=page - 1, per_page=per_page)
     items = [schemas.Observation.model_validate(row) for row in rows]
     return respond(schemas.ObservationPage(items=items, total=total, links=links))
+
+
+def list_engagements(site_id: int):
+    find(site_id)
+    page, per_page = params.page_args()
+    where = Engagement.site_id == site_id
+    total = db.session.scalar(sa.select(sa.func.count(Engagement.id)).where(where))
+    rows = db.session.scalars(
+        sa.select(Engagement)
+        .where(where)
+        .order_by(Engagement.held_on.desc(), Engagement.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    links = schemas.Links()
+    if page * per_page < total:
+        links.next = url_for("api.list_engagements", site_id=site_id, page=page + 1, per_page=per_page)
+    if page > 1:
+        links.prev = url_for("api.list_engagements", site_id=site_id, page=page - 1, per_page=per_page)
+    items = [schemas.EngagementOut.model_validate(row) for row in rows]
+    return respond(schemas.EngagementPage(items=items, total=total, links=links))
 
 
 def create_observation(site_id: int, body: schemas.ObservationCreate):
