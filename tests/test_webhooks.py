@@ -179,3 +179,12 @@ def test_only_subscribed_events_and_pages_too(clients, users, receiver, make_ris
     assert receiver.received == []
     clients["risk_manager"].post(f"/risks/{risk.id}/archive", data={"reason": "Duplicate"})
     assert [json.loads(body)["type"] for _, body in receiver.received] == ["risk.archived"]
+
+
+def test_an_indicator_trigger_is_an_event(app, users, receiver, endpoint):
+    from riskreg import audit
+
+    audit.record("site_indicator", 7, "trigger", None, {"status": ["amber", "red"]}, "Influx")
+    db.session.commit()
+    event = Webhook(endpoint.secret).verify(receiver.received[-1][1], receiver.received[-1][0])
+    assert event["type"] == "indicator.triggered" and event["data"]["changes"] == {"status": ["amber", "red"]}

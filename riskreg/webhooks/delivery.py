@@ -43,6 +43,7 @@ EVENTS: dict[str, str] = {
     "control.closed": "A control is closed as implemented",
     "control.verified": "A control is verified",
     "observation.recorded": "An ASM observation is recorded",
+    "indicator.triggered": "A key risk indicator crosses a threshold (a trigger)",
 }
 TEST_EVENT = "webhook.test"
 # (entity, action) of the audit trail -> event type
@@ -54,6 +55,7 @@ AUDIT_EVENTS = {
     ("control", "close"): "control.closed",
     ("control", "verify"): "control.verified",
     ("asm_observation", "create"): "observation.recorded",
+    ("site_indicator", "trigger"): "indicator.triggered",
 }
 API_PATHS = {"risk": "/api/v1/risks/{id}", "control": "/api/v1/controls/{id}"}
 # After the first try: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h (Standard Webhooks' suggested schedule),
