@@ -50,8 +50,9 @@ def export_floor(path: Path) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-def replay_floor(url: str, email: str, path: str, runs: int) -> dict[str, Any]:
-    """Capture the SQL a GET of `path` runs, then time those statements alone on one connection."""
+def replay_floor(url: str, email: str, path: str, runs: int, bearer: str | None = None) -> dict[str, Any]:
+    """Capture the SQL a GET of `path` runs, then time those statements alone on one connection.
+    With `bearer` (an API token) the GET carries it instead of signing in."""
     import sqlalchemy as sa
 
     from riskreg import create_app
@@ -69,11 +70,13 @@ def replay_floor(url: str, email: str, path: str, runs: int) -> dict[str, Any]:
         engine = db.engine
         sa.event.listen(engine, "before_cursor_execute", record)
     client = app.test_client()
-    response = client.post("/login", data={"email": email, "password": "riskreg-scale-2026"})
-    if response.status_code != 302:
-        raise SystemExit(f"floor: could not sign in as {email}")
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    if not bearer:
+        response = client.post("/login", data={"email": email, "password": "riskreg-scale-2026"})
+        if response.status_code != 302:
+            raise SystemExit(f"floor: could not sign in as {email}")
     recording["on"] = True
-    response = client.get(path)
+    response = client.get(path, headers=headers)
     recording["on"] = False
     if response.status_code != 200:
         raise SystemExit(f"floor: {path} answered {response.status_code}")

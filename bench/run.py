@@ -53,7 +53,7 @@ TARGETS_MS = {"register": 100.0, "dashboard": 150.0, "risk": 50.0, "department":
 class Page:
     name: str
     path: str
-    role: str  # "risk_manager" or "department_head"
+    role: str  # "risk_manager", "department_head", or "api" (the risk manager's bearer token)
     target: str | None  # key of TARGETS_MS
 
 
@@ -254,9 +254,11 @@ class Server:
 
 
 class Client:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, bearer: str | None = None) -> None:
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        if bearer:  # the API: a personal access token, no session
+            self.opener.addheaders = [("Authorization", f"Bearer {bearer}"), ("Accept", "application/json")]
 
     def get(self, path: str) -> tuple[int, bytes]:
         try:
@@ -344,6 +346,7 @@ def pages(ids: dict[str, Any]) -> list[Page]:
         Page("/dashboard", "/dashboard", "risk_manager", "dashboard"),
         Page("/me (risk manager)", "/me", "risk_manager", "register"),
         Page("/me (department head)", "/me", "department_head", "department"),
+        Page("GET /api/v1/risks", "/api/v1/risks", "api", "register"),  # a page of 50, as /risks
     ]
 
 
@@ -358,10 +361,13 @@ def run_size(
         clients = {"risk_manager": Client(server.base), "department_head": Client(server.base)}
         clients["risk_manager"].login(ids["manager"], SCALE_PASSWORD)
         clients["department_head"].login(ids["head"], SCALE_PASSWORD)
+        token = flask(url, "tokens", "create", "--email", ids["manager"], "--name", "bench", "--read-only")
+        clients["api"] = Client(server.base, bearer=token.stdout.strip())
         for page in pages(ids):
             samples = timed(clients[page.role], page.path, runs)
-            email = ids["manager"] if page.role == "risk_manager" else ids["head"]
-            floor = replay_floor(url, email, page.path, runs)
+            email = ids["head"] if page.role == "department_head" else ids["manager"]
+            bearer = token.stdout.strip() if page.role == "api" else None
+            floor = replay_floor(url, email, page.path, runs, bearer=bearer)
             rows.append(
                 Row(
                     size,

@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     """Each feature's blueprint.py holds its URL map and imports its views (never the reverse)."""
     from riskreg.acceptances.blueprint import bp as acceptances_bp
     from riskreg.acceptances.blueprint import risk_bp as risk_acceptances_bp
+    from riskreg.api.blueprint import bp as api_bp
     from riskreg.appetite.blueprint import bp as appetite_bp
     from riskreg.auth.blueprint import bp as auth_bp
     from riskreg.bowtie.blueprint import bp as bowtie_bp
@@ -149,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.stakeholders.blueprint import bp as stakeholders_bp
     from riskreg.standards.blueprint import bp as standards_bp
     from riskreg.users.blueprint import bp as users_bp
+    from riskreg.webhooks.blueprint import bp as webhooks_bp
 
     for blueprint in (
         auth_bp,
@@ -176,6 +178,8 @@ def register_blueprints(app: Flask) -> None:
         appetite_bp,
         grievances_bp,
         stakeholders_bp,
+        api_bp,  # /api/v1: bearer tokens, JSON
+        webhooks_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

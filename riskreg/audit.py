@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -30,6 +31,8 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(sa.String(32))
     changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # How the change came in when not through the pages: "api (token 'ERP sync')".
+    via: Mapped[str | None] = mapped_column(sa.String(120))
 
     actor = relationship("User", lazy="raise")
 
@@ -64,6 +67,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
 
 
+def current_via() -> str | None:
+    """The channel of the current request's changes: set by the API for a token's requests."""
+    return g.get("audit_via") if has_app_context() else None
+
+
 def record(
     entity: str,
     entity_id: int,
@@ -80,8 +88,12 @@ def record(
         actor_id=getattr(actor, "id", None),
         changes=changes or {},
         note=note,
+        via=current_via(),
     )
     db.session.add(event)
+    from riskreg.webhooks.delivery import on_audit  # webhook events queue in the same transaction
+
+    on_audit(entity, entity_id, action, actor, event.changes)
     logger.debug("audit %s %s#%s by %s", action, entity, entity_id, getattr(actor, "id", None))
     return event
 

@@ -106,6 +106,10 @@ class Config:
     LDAP_ROLE_MAP = ""
     LDAP_TIMEOUT = 5
     RATELIMIT_HEADERS_ENABLED = False
+    # The REST API (/api/v1): requests per bearer token, and the largest JSON body it reads.
+    API_RATELIMIT = "600 per minute"
+    API_MAX_BODY = 64 * 1024
+    WEBHOOK_TIMEOUT = 3  # seconds per delivery; one that fails is retried by `flask webhooks deliver`
 
     SMTP_HOST = "localhost"
     SMTP_PORT = 25
@@ -179,6 +183,7 @@ class Config:
             "LDAP_NAME_ATTRIBUTE",
             "LDAP_GROUP_ATTRIBUTE",
             "LDAP_ROLE_MAP",
+            "API_RATELIMIT",
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
@@ -190,6 +195,7 @@ class Config:
         config["SMTP_PORT"] = env_int("RISKREG_SMTP_PORT", config["SMTP_PORT"])
         config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
         config["MAIL_TIMEOUT"] = env_int("RISKREG_MAIL_TIMEOUT", config["MAIL_TIMEOUT"])
+        config["WEBHOOK_TIMEOUT"] = env_int("RISKREG_WEBHOOK_TIMEOUT", config["WEBHOOK_TIMEOUT"])
         config["SMTP_STARTTLS"] = env_bool("RISKREG_SMTP_STARTTLS", config["SMTP_STARTTLS"])
         config["REMINDER_HORIZON_DAYS"] = env_int(
             "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]

@@ -112,6 +112,10 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException):
         if error.code is None or error.code < 400 or isinstance(error, InternalServerError):
             return error
+        if request.path.startswith("/api/"):  # the API answers in problem+json, even for unknown URLs
+            from riskreg.api.problems import from_http
+
+            return from_http(error)
         return render_error(error.code, error.description or "")
 
     @app.errorhandler(sa.exc.DBAPIError)

@@ -1,6 +1,7 @@
 """Import hub: every model, so Alembic, the shell and create_all see the whole schema."""
 
 from riskreg.acceptances.models import Acceptance, AcceptanceState
+from riskreg.api.models import ApiToken
 from riskreg.appetite.models import CategoryAppetite
 from riskreg.audit import AuditEvent
 from riskreg.auth.models import RecoveryCode, Role, SignInSource, User
@@ -55,10 +56,12 @@ from riskreg.risks.models import (
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.stakeholders.models import EngagementPlan, Stakeholder, plan_requirements, plan_risks
 from riskreg.standards.models import AppSetting, Requirement
+from riskreg.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Acceptance",
     "AcceptanceState",
+    "ApiToken",
     "AppSetting",
     "AsmObservation",
     "AsmPresence",
@@ -108,6 +111,8 @@ __all__ = [
     "Treatment",
     "Trigger",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "control_requirements",
     "engagement_controls",
     "grievance_controls",

@@ -107,6 +107,8 @@ def register(app: Flask) -> None:
     def _require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
+        if request.blueprint == "api":  # bearer tokens only, never the session: riskreg/api/auth.py
+            return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         return None

@@ -25,6 +25,7 @@ from riskreg.risks import services as risk_services
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment
 from riskreg.seeding.reference import load_departments
 from riskreg.sites.models import Site
+from tests.api_support import api  # noqa: F401  (API clients with a bearer token)
 from tests.mail_support import smtp  # noqa: F401  (the loopback SMTP server, for every test)
 
 PASSWORD = "correct horse battery staple"

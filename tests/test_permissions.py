@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -34,6 +36,15 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/me/settings/two-factor", ALL),
     ("POST", "/me/settings/two-factor/recovery-codes", ALL),
     ("POST", "/me/settings/two-factor/disable", ALL),
+    ("GET", "/webhooks", ADMIN),
+    ("POST", "/webhooks", ADMIN),
+    ("POST", "/webhooks/settings", ADMIN),
+    ("GET", "/webhooks/{endpoint}", ADMIN),
+    ("POST", "/webhooks/{endpoint}/test", ADMIN),
+    ("POST", "/webhooks/{endpoint}/disable", ADMIN),
+    ("GET", "/me/tokens", ALL),
+    ("POST", "/me/tokens", ALL),
+    ("POST", "/me/tokens/{token}/revoke", ALL),
     ("GET", "/risks", ALL),
     ("GET", "/risks/new", EDITORS),
     ("POST", "/risks/new", EDITORS),
@@ -211,13 +222,24 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:item_id>", "{item}")
         .replace("<int:acceptance_id>", "{acceptance}")
         .replace("<int:grievance_id>", "{grievance}")
+        .replace("<int:token_id>", "{token}")
+        .replace("<int:endpoint_id>", "{endpoint}")
     )
 
 
 def test_every_route_is_in_the_table(app):
+    """The API's routes (bearer tokens, not sessions) have their own table: tests/test_api_permissions.py."""
+    from tests.test_api_permissions import API_ROUTES
+
     listed = {(method, url) for method, url, _ in ROUTES} | PUBLIC
+    api_listed = {(method, f"/api/v1{path}") for method, path, _ in API_ROUTES}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
+            continue
+        if rule.rule.startswith("/api/v1/"):
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+                assert (method, path) in api_listed, f"{method} {rule.rule} is not in the API table"
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (method, placeholder_url(rule.rule)) in listed, f"{method} {rule.rule} is not in the table"
@@ -271,14 +293,42 @@ def objects(make_risk, make_site, users):
         "acceptance": acceptance.id,
         "grievance": new_grievance(site, users["admin"], "Security").id,
         "legal_grievance": new_grievance(site, users["admin"], "Legal").id,
+        **_tokens_of_each(users),
+        "endpoint": _endpoint(users),
     }
+
+
+def _endpoint(users) -> int:
+    """A webhook endpoint on a closed loopback port (a test event fails at once, and is logged)."""
+    from riskreg.webhooks import services
+
+    services.set_allow_private(True, users["admin"])
+    endpoint = services.create_endpoint("http://127.0.0.1:9/hook", ["risk.created"], "", users["admin"])
+    db.session.commit()
+    return endpoint.id
+
+
+def _tokens_of_each(users) -> dict:
+    """A token of every role's user: each role revokes its own (another's is a 404:
+    tests/test_api_tokens.py)."""
+    from riskreg.api.models import ApiToken
+    from tests.api_support import new_token
+
+    for user in users.values():
+        new_token(user)
+    ids = {user.id: role for role, user in users.items()}
+    tokens = {
+        ids[user_id]: token_id
+        for token_id, user_id in db.session.execute(sa.select(ApiToken.id, ApiToken.user_id))
+    }
+    return {"token": tokens["executive"], "tokens": tokens}
 
 
 @pytest.mark.parametrize(("method", "url", "allowed"), ROUTES, ids=[f"{m} {u}" for m, u, _ in ROUTES])
 @pytest.mark.parametrize("role", sorted(ALL))
 def test_role_route_matrix(clients, objects, method, url, allowed, role):
     client = clients[role]
-    path = url.format(**objects)
+    path = url.format(**{**objects, "token": objects["tokens"][role]})
     events_before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
     response = client.get(path) if method == "GET" else client.post(path, data={})
     response.close()  # a download holds its file open until the server closes the response

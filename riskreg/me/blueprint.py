@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from riskreg.me import views
+from riskreg.me import token_views, views
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -16,3 +16,6 @@ bp.add_url_rule("/settings/two-factor", view_func=views.two_factor, methods=["GE
 bp.add_url_rule("/settings/two-factor", view_func=views.enable_two_factor, methods=["POST"])
 bp.add_url_rule("/settings/two-factor/recovery-codes", view_func=views.new_recovery_codes, methods=["POST"])
 bp.add_url_rule("/settings/two-factor/disable", view_func=views.disable_two_factor, methods=["POST"])
+bp.add_url_rule("/tokens", view_func=token_views.tokens, methods=["GET"])
+bp.add_url_rule("/tokens", endpoint="create_token", view_func=token_views.create, methods=["POST"])
+bp.add_url_rule("/tokens/<int:token_id>/revoke", view_func=token_views.revoke, methods=["POST"])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
+from riskreg.forms import options
 from riskreg.mail import KINDS
 
 
@@ -40,3 +41,21 @@ class TwoFactorCodeForm(FlaskForm):
 
     code = StringField("Current code from the app", validators=[DataRequired(), Length(max=40)])
     submit = SubmitField("Confirm")
+
+
+class TokenForm(FlaskForm):
+    """A new personal access token of the API (riskreg/api/tokens.py)."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    access = RadioField(
+        "Access",
+        choices=options([("read", "Read only"), ("write", "Read and write (as far as my role may)")]),
+        default="read",
+        validators=[DataRequired()],
+    )
+    days = IntegerField(
+        "Expires after (days)",
+        default=90,
+        validators=[InputRequired(), NumberRange(min=1, max=365, message="From 1 to 365 days.")],
+    )
+    create_token = SubmitField("Create token")

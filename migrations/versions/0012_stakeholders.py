@@ -1,8 +1,8 @@
 """stakeholders, engagement plans, grievances (with the confidential complainant), review flags
 raised by grievances, engagements linked to the stakeholder met, the grievance officer role
 
-Revision ID: 0011
-Revises: 0014
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 13:28:07.019593
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0014'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

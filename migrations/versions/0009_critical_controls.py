@@ -3,7 +3,7 @@ consequence text become the first of each), the role, cause/consequence and per-
 of each risk-control link, critical controls with performance standards, verification schedules,
 tasks and verifications; review flags raised by a failed verification
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 13:24:32.152972
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

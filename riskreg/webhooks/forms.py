@@ -1,0 +1,27 @@
+"""Forms of the admins' webhook pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from riskreg.forms import options
+from riskreg.webhooks.delivery import EVENTS
+
+
+class EndpointForm(FlaskForm):
+    url = StringField("URL", validators=[DataRequired(), Length(max=2000)])
+    description = StringField("Description", validators=[Length(max=200)])
+    events = SelectMultipleField(
+        "Events",
+        choices=options(EVENTS.items()),
+        validators=[DataRequired(message="Choose at least one event.")],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class SettingsForm(FlaskForm):
+    allow_private = BooleanField("Allow endpoints on loopback, link-local and private addresses")
