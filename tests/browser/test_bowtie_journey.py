@@ -22,7 +22,7 @@ def test_the_bowtie_renders_and_passes_axe(live_server, browsing, page, sign_in)
         ).one()
     sign_in(page, EXECUTIVE)
     page.goto(f"{live_server.url}/risks/{risk_id}")
-    page.get_by_role("link", name="Bowtie").click()
+    page.get_by_role("link", name="Bowtie", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/risks/{risk_id}/bowtie")
 
     drawing = page.locator("svg.bowtie")

@@ -154,7 +154,7 @@ def test_department_head_closes_his_control_with_evidence(browsing, live_server,
         card.get_by_role("button", name="Close as implemented").click()
 
     expect(page).to_have_url(re.compile(r"/controls/mine$"))
-    expect(page.get_by_role("status")).to_contain_text(f"{ref} closed as implemented with 1 evidence file")
+    expect(page.locator(".flashes")).to_contain_text(f"{ref} closed as implemented with 1 evidence file")
     expect(card).to_have_count(0)  # it left the open list
     expect(open_chip.locator("strong")).to_have_text(str(open_before - 1))
     assert open_in(live_server, "Security") == open_before - 1

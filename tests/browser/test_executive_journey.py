@@ -16,11 +16,11 @@ from playwright.sync_api import expect
 from riskreg import scoring
 from riskreg.risks.models import Direction, Risk, RiskStatus
 from riskreg.sites.models import Site
+from tests.test_export_workbook import SHEETS  # the workbook's sheets, in order
 
 pytestmark = pytest.mark.browser
 
 EXECUTIVE = "exec@example.com"
-SHEETS = ["Register", "Controls", "Heatmap", "Sites", "Legend", "Coverage", "ASM disclosure", "Indicators"]
 
 # Each number label of a drawn heatmap, placed in its cell by where it sits in the plot area.
 DRAWN_COUNTS = """(basis) => {

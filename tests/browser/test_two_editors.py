@@ -106,8 +106,9 @@ def test_two_editors_keep_each_others_changes(browsing, other, live_server, sign
     form.get_by_label("Residual impact", exact=True).select_option("2")
     save(second)
     expect(second).to_have_url(re.compile(rf"/risks/{risk_id}$"))
-    expect(second.get_by_role("status")).to_contain_text(
-        "kept Ada Admin's change to Title and Residual likelihood, "
+    expect(second.locator(".flashes")).to_contain_text(
+        # the first save's score change was a reassessment: it moved the next review on too
+        "kept Ada Admin's change to Title, Residual likelihood and Next review, "
         "and yours to Description and Residual impact"
     )
     expect(second.get_by_role("heading", level=1)).to_have_text(
@@ -147,7 +148,7 @@ def test_the_second_editor_chooses_when_both_change_the_same_field(browsing, oth
     expect(second).to_have_url(re.compile(rf"{url}$"))  # nothing saved yet: the form asks
     panel = second.get_by_role("alert").filter(has_text="saved this risk while you were editing")
     expect(panel).to_contain_text("Ada Admin")
-    expect(panel).to_contain_text("Their change to Residual likelihood is now in the form")
+    expect(panel).to_contain_text("Their change to Residual likelihood and Next review is now in the form")
     expect(panel.get_by_role("radio")).to_have_count(2)  # only the title asks
     theirs, yours = panel.get_by_label("Keep theirs for Title"), panel.get_by_label("Keep yours for Title")
     expect(theirs).not_to_be_checked()
