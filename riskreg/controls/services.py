@@ -160,12 +160,16 @@ def add_progress_note(control: Control, body: str, actor: Any) -> ControlNote:
     return note
 
 
-def _add_evidence(control: Control, files: Iterable[StoredFile], actor: Any) -> list[str]:
+def store_evidence_rows(
+    control: Control, files: Iterable[StoredFile], actor: Any, verification_id: int | None = None
+) -> list[str]:
+    """A row per stored file (closing evidence, or a verification's); the names for the audit."""
     names = []
     for item in files:
         db.session.add(
             ControlEvidence(
                 control_id=control.id,
+                verification_id=verification_id,
                 stored_name=item.stored_name,
                 original_name=item.original_name,
                 content_type=item.content_type,
@@ -181,7 +185,7 @@ def _add_evidence(control: Control, files: Iterable[StoredFile], actor: Any) -> 
 def add_evidence(control: Control, files: list[StoredFile], actor: Any) -> None:
     if not files:
         raise ControlRuleError("evidence", "Choose at least one file.")
-    names = _add_evidence(control, files, actor)
+    names = store_evidence_rows(control, files, actor)
     db.session.flush()
     audit.record("control", control.id, "add_evidence", actor, {"evidence": [None, ", ".join(names)]})
 
@@ -203,7 +207,7 @@ def close_control(
         closed_by_id=getattr(actor, "id", None),
     )
     _note(control, NoteKind.CLOSING, note, actor)
-    names = _add_evidence(control, files, actor)
+    names = store_evidence_rows(control, files, actor)
     if names:
         changes["evidence"] = [None, ", ".join(names)]
     db.session.flush()

@@ -18,7 +18,7 @@ from riskreg import audit
 from riskreg.auth.models import User
 from riskreg.controls import services as control_services
 from riskreg.controls.evidence import StoredFile
-from riskreg.controls.models import Control, ControlEvidence, ControlStatus, Effectiveness, RiskControl
+from riskreg.controls.models import Control, ControlStatus, Effectiveness, RiskControl
 from riskreg.critical.models import (
     Answer,
     Frequency,
@@ -447,19 +447,7 @@ def record_verification(
         db.session.add(
             VerificationAnswer(verification_id=verification.id, check_id=check.id, answer=answer, note=note)
         )
-    for item in files:
-        db.session.add(
-            ControlEvidence(
-                control_id=control.id,
-                verification_id=verification.id,
-                stored_name=item.stored_name,
-                original_name=item.original_name,
-                content_type=item.content_type,
-                size_bytes=item.size_bytes,
-                sha256=item.sha256,
-                uploaded_by_id=getattr(actor, "id", None),
-            )
-        )
+    control_services.store_evidence_rows(control, files, actor, verification_id=verification.id)
     if task is not None:
         task.done_at = verification.recorded_at
     corrective_control = None
