@@ -117,10 +117,13 @@ def _endpoints(session: Session) -> list[tuple[int, list[str]]]:
     """The active endpoints and their events, read once per transaction."""
     cached = session.info.get(_ENDPOINTS)
     if cached is None:
-        rows = session.execute(
-            sa.select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.active.is_(True))
-        )
-        cached = session.info[_ENDPOINTS] = [(row.id, list(row.events or [])) for row in rows]
+        # No autoflush: audit.record calls this with the change's own rows still pending, and
+        # callers may still amend them (the field-data import annotates the audit event).
+        with session.no_autoflush:
+            rows = session.execute(
+                sa.select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.active.is_(True))
+            )
+            cached = session.info[_ENDPOINTS] = [(row.id, list(row.events or [])) for row in rows]
     return cached
 
 
