@@ -103,7 +103,7 @@ def bowtie_rows(filters) -> Iterator[sa.Row]:
 
 
 def last_verifications() -> dict[int, str]:
-    critical = list(db.session.scalars(sa.select(Control.id).where(Control.critical.is_(True))))
+    critical = list(db.session.scalars(sa.select(Control.id).where(Control.critical == sa.true())))
     latest = _latest_ids(critical)
     return {
         v.control_id: f"{v.result.label} {v.performed_on.isoformat()}"

@@ -124,6 +124,7 @@ class Control(db.Model):
         sa.Index("ix_controls_status_due", "status", "due_date"),
         sa.Index("ix_controls_status_closed", "status", "closed_at"),  # awaiting verification, oldest first
         sa.Index("ix_controls_owner_status_due", "owner_id", "status", "due_date"),  # my overdue controls
+        sa.Index("ix_controls_critical_ref", "critical", "ref"),  # /controls/critical, the dashboard panel
     )
 
     @property

@@ -81,7 +81,7 @@ def critical_rows(on: date | None = None, department_id: int | None = None) -> l
     on = on or today()
     stmt = (
         sa.select(Control)
-        .where(Control.critical.is_(True))
+        .where(Control.critical == sa.true())
         .order_by(Control.ref)
         .options(selectinload(Control.department), selectinload(Control.risks))
     )

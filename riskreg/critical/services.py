@@ -295,7 +295,7 @@ def plan(on: date | None = None) -> int:
         db.session.scalars(
             sa.select(VerificationSchedule)
             .join(Control, Control.id == VerificationSchedule.control_id)
-            .where(VerificationSchedule.active.is_(True), Control.critical.is_(True))
+            .where(VerificationSchedule.active.is_(True), Control.critical == sa.true())
             .order_by(VerificationSchedule.id)
         )
     )
