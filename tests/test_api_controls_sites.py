@@ -130,3 +130,26 @@ def test_dashboard_figures_and_requirements(api, users, make_risk):
     assert client.get("/api/v1/dashboard?direction=sideways").status_code == 400
     requirements = client.get("/api/v1/requirements").get_json()["items"]
     assert requirements and {"code", "framework", "title"} <= requirements[0].keys()
+
+
+def test_coverage_is_the_standards_matrix(api, users, make_risk, make_site):
+    """The same cells as /standards (riskreg.standards.coverage), and the page's 400 for a bad key."""
+    from riskreg.standards.coverage import coverage_matrix
+    from tests.asm_helpers import load_catalogue
+
+    load_catalogue()
+    make_site(name="Tarkwa North")
+    client = api(users["executive"], read_only=True)
+    response = client.get("/api/v1/coverage")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    matrix = coverage_matrix()
+    assert [c["label"] for c in body["columns"]] == [label for _, label in matrix.columns]
+    assert body["totals"] == matrix.totals() and sum(body["totals"].values()) > 0
+    first = body["frameworks"][0]["rows"][0]
+    assert {cell["state"] for cell in first["cells"]} <= {"covered", "planned", "gap"}
+    key = body["frameworks"][0]["key"]
+    only = client.get(f"/api/v1/coverage?framework={key}").get_json()
+    assert [f["key"] for f in only["frameworks"]] == [key]
+    refused = client.get("/api/v1/coverage?framework=nonsense")
+    assert refused.status_code == 400 and refused.mimetype == "application/problem+json"

@@ -44,6 +44,7 @@ API_ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/sites/{site_id}/engagements", ALL),
     ("GET", "/dashboard", ALL),
     ("GET", "/requirements", ALL),
+    ("GET", "/coverage", ALL),
 ]
 
 

@@ -1,4 +1,5 @@
-"""/api/v1/dashboard (the dashboard's figures, its own filters) and /api/v1/requirements (read)."""
+"""/api/v1/dashboard (the dashboard's figures, its own filters), /api/v1/requirements and
+/api/v1/coverage (read: the /standards matrix, the same ?framework= as the page)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,57 @@ def dashboard():
 def list_requirements():
     rows = db.session.scalars(sa.select(Requirement).order_by(Requirement.framework_key, Requirement.code))
     return respond(schemas.RequirementList(items=[schemas.RequirementOut.model_validate(r) for r in rows]))
+
+
+def coverage():
+    from werkzeug.exceptions import BadRequest
+
+    from riskreg.standards import coverage as standards_coverage
+    from riskreg.standards import settings
+
+    only = (request.args.get("framework") or "").strip()
+    chosen = None
+    if only:  # the page's own check of a framework key: the same 400
+        try:
+            chosen = settings.check_framework_keys([only], settings.available_frameworks())
+        except settings.SettingsError as error:
+            raise BadRequest(str(error)) from error
+    matrix = standards_coverage.coverage_matrix(chosen)
+    return respond(
+        schemas.Coverage(
+            columns=[
+                schemas.CoverageColumn(site_id=site_id, label=label) for site_id, label in matrix.columns
+            ],
+            frameworks=[
+                schemas.CoverageFramework(
+                    key=block.key,
+                    name=block.name,
+                    rows=[
+                        schemas.CoverageRow(
+                            requirement_id=row.requirement.id,
+                            code=row.requirement.code,
+                            title=row.requirement.title,
+                            cells=[
+                                schemas.CoverageCell(
+                                    site_id=site_id,
+                                    state=cell.state,
+                                    active_controls=cell.active,
+                                    planned_controls=cell.planned,
+                                    risks=cell.risks,
+                                    engagements=cell.engagements,
+                                    last_engagement=cell.last_engagement,
+                                )
+                                for site_id, cell in row.cells.items()
+                            ],
+                        )
+                        for row in block.rows
+                    ],
+                )
+                for block in matrix.frameworks
+            ],
+            totals=matrix.totals(),
+        )
+    )
 
 
 def _query():

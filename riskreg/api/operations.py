@@ -4,7 +4,7 @@ each (riskreg/api/spec.py), from the same models."""
 from __future__ import annotations
 
 from riskreg.api import controls, figures, risks, schemas, sites
-from riskreg.api.spec import Op
+from riskreg.api.spec import Op, Param
 from riskreg.auth.permissions import Permission
 
 EDIT = Permission.EDIT_RISKS
@@ -221,6 +221,15 @@ OPS: list[Op] = [
         "The standards' requirements",
         "Standards",
         response=schemas.RequirementList,
+    ),
+    Op(
+        "GET",
+        "/coverage",
+        figures.coverage,
+        "Coverage of the company's frameworks by site (the /standards matrix)",
+        "Standards",
+        response=schemas.Coverage,
+        query=(Param("framework", {"type": "string"}, "One framework's key instead of the company's."),),
     ),
     Op(
         "GET",

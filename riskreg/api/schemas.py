@@ -389,6 +389,42 @@ class RequirementList(ResponseModel):
     items: list[RequirementOut]
 
 
+class CoverageCell(ResponseModel):
+    """One requirement at one site (site_id null: the Group column, corporate risks and controls)."""
+
+    site_id: int | None
+    state: str = Field(description="covered | planned | gap, as on /standards")
+    active_controls: int
+    planned_controls: int
+    risks: int
+    engagements: int
+    last_engagement: date | None
+
+
+class CoverageRow(ResponseModel):
+    requirement_id: int
+    code: str
+    title: str
+    cells: list[CoverageCell]
+
+
+class CoverageFramework(ResponseModel):
+    key: str
+    name: str
+    rows: list[CoverageRow]
+
+
+class CoverageColumn(ResponseModel):
+    site_id: int | None
+    label: str
+
+
+class Coverage(ResponseModel):
+    columns: list[CoverageColumn]
+    frameworks: list[CoverageFramework]
+    totals: dict[str, int] = Field(description="cells per state: covered, planned, gap")
+
+
 class EngagementOut(ResponseModel):
     id: int
     site_id: int
