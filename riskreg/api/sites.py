@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import g, url_for
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,46 +39,48 @@ def site_history(site_id: int):
     return respond(history_of("site", site_id))
 
 
-def list_observations(site_id: int):
+def _newest_first(site_id: int, model: Any, day: Any, endpoint: str, item: Any, page_schema: Any):
+    """A site's rows, newest first, a page at a time with next/prev links (observations, engagements)."""
     find(site_id)
     page, per_page = params.page_args()
-    where = AsmObservation.site_id == site_id
-    total = db.session.scalar(sa.select(sa.func.count(AsmObservation.id)).where(where))
+    where = model.site_id == site_id
+    total = db.session.scalar(sa.select(sa.func.count(model.id)).where(where))
     rows = db.session.scalars(
-        sa.select(AsmObservation)
+        sa.select(model)
         .where(where)
-        .order_by(AsmObservation.observed_on.desc(), AsmObservation.id.desc())
+        .order_by(day.desc(), model.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
     links = schemas.Links()
     if page * per_page < total:
-        links.next = url_for("api.list_observations", site_id=site_id, page=page + 1, per_page=per_page)
+        links.next = url_for(endpoint, site_id=site_id, page=page + 1, per_page=per_page)
     if page > 1:
-        links.prev = url_for("api.list_observations", site_id=site_id, page=page - 1, per_page=per_page)
-    items = [schemas.Observation.model_validate(row) for row in rows]
-    return respond(schemas.ObservationPage(items=items, total=total, links=links))
+        links.prev = url_for(endpoint, site_id=site_id, page=page - 1, per_page=per_page)
+    items = [item.model_validate(row) for row in rows]
+    return respond(page_schema(items=items, total=total, links=links))
+
+
+def list_observations(site_id: int):
+    return _newest_first(
+        site_id,
+        AsmObservation,
+        AsmObservation.observed_on,
+        "api.list_observations",
+        schemas.Observation,
+        schemas.ObservationPage,
+    )
 
 
 def list_engagements(site_id: int):
-    find(site_id)
-    page, per_page = params.page_args()
-    where = Engagement.site_id == site_id
-    total = db.session.scalar(sa.select(sa.func.count(Engagement.id)).where(where))
-    rows = db.session.scalars(
-        sa.select(Engagement)
-        .where(where)
-        .order_by(Engagement.held_on.desc(), Engagement.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    return _newest_first(
+        site_id,
+        Engagement,
+        Engagement.held_on,
+        "api.list_engagements",
+        schemas.EngagementOut,
+        schemas.EngagementPage,
     )
-    links = schemas.Links()
-    if page * per_page < total:
-        links.next = url_for("api.list_engagements", site_id=site_id, page=page + 1, per_page=per_page)
-    if page > 1:
-        links.prev = url_for("api.list_engagements", site_id=site_id, page=page - 1, per_page=per_page)
-    items = [schemas.EngagementOut.model_validate(row) for row in rows]
-    return respond(schemas.EngagementPage(items=items, total=total, links=links))
 
 
 def create_observation(site_id: int, body: schemas.ObservationCreate):
