@@ -7,6 +7,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 # make test PYTEST_ARGS="-m 'not browser'" skips the browser journeys
 PYTEST_ARGS ?=
+# the suite runs on every core (pytest-xdist, whole files per worker); PYTEST_WORKERS=0 for one process
+PYTEST_WORKERS ?= auto
 
 # make bench BENCH_ARGS="--sizes 1000 --runs 20" for a quick look
 BENCH_ARGS ?=
@@ -36,7 +38,7 @@ run: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
