@@ -27,7 +27,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
+# The pages' files with Brotli and gzip copies (riskreg/assets), rebuilt when one of them changes.
+ASSETS := instance/assets/manifest.json
+$(ASSETS): $(VENV)/.installed $(shell find riskreg/static -type f)
+	$(FLASK) assets build
+
+install: $(VENV)/.installed $(ASSETS)
 install-dev: $(VENV)/.installed-dev
 
 run: install

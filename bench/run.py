@@ -501,7 +501,19 @@ def main() -> None:
         action="store_true",
         help="drop and rebuild a riskreg_bench_<size> database that the benchmark did not create",
     )
+    parser.add_argument(
+        "--browser", action="store_true", help="only the dashboard's first and repeat view in Chromium"
+    )
     args = parser.parse_args()
+    if args.browser:
+        import browser
+
+        heading = "Browser: the dashboard's first and repeat view"
+        text = f"### {heading}\n\n{machine_line()}, load average {os.getloadavg()[0]:.1f}\n\n{browser.run()}\n"
+        print("\n" + text)
+        if not args.no_write:
+            write_results(heading, text)
+        return
     if args.database_url and not args.database_url.startswith("postgresql"):
         raise SystemExit(
             "--database-url takes a PostgreSQL server URL, e.g. postgresql+psycopg://user@host:5432"

@@ -37,6 +37,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     configure_sign_in(app)
     register_blueprints(app)
     register_template_helpers(app)
+    from riskreg.assets import serve as assets
+
+    assets.install(app)
 
     from riskreg import cli, errors, mail, security  # noqa: F401  (mail: its after-commit hooks)
 

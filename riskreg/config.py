@@ -62,6 +62,7 @@ class Config:
     IMPORT_MAX_SHEET_CELLS = 1_000_000  # per sheet
     IMPORT_MAX_SHEET_ROWS = 100_000  # per sheet
     UPLOAD_DIR: str | None = None  # default: <instance>/uploads
+    ASSETS_DIR: str | None = None  # `flask assets build` output; default <instance>/assets, "" = none
 
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a hash method, not a password); OWASP minimum
     # Failed sign-ins slow down further attempts (auth/throttle.py); none locks an account.
@@ -156,6 +157,9 @@ class Config:
         )
         config["UPLOAD_DIR"] = (
             env.get("RISKREG_UPLOAD_DIR") or config.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads")
+        )
+        config["ASSETS_DIR"] = env.get("RISKREG_ASSETS_DIR") or (
+            str(Path(instance_path) / "assets") if config.get("ASSETS_DIR") is None else config["ASSETS_DIR"]
         )
         for key in (
             "SMTP_HOST",
@@ -252,3 +256,4 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 (fast hashing for tests only)
     RATELIMIT_ENABLED = False
     WTF_CSRF_ENABLED = False  # tests/test_csrf.py turns it back on
+    ASSETS_DIR = ""  # Flask serves the assets; tests/test_assets.py builds its own
