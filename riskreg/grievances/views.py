@@ -260,7 +260,11 @@ def edit(grievance_id: int):
     form = GrievanceEditForm(obj=grievance)
     from riskreg.stakeholders.queries import plan_choices  # the grievance's site's stakeholders
 
-    form.set_choices(plan_choices(grievance.site_id), queries.department_choices(), severity_levels())
+    form.set_choices(
+        plan_choices(grievance.site_id, keep=grievance.stakeholder_id),
+        queries.department_choices(),
+        severity_levels(),
+    )
     edit = editing.Edit(form, services.ENTITY, grievance_id, services.EDIT_FIELDS, thing="grievance")
     if request.method == "GET":
         edit.open(editable(grievance), grievance.version)
