@@ -121,8 +121,8 @@ def test_only_those_who_record_monitoring_edit_retire_or_delete(clients, make_si
     assert client.get(f"/stakeholders/{cooperative.id}/edit").status_code == 403
     assert client.post(f"/stakeholders/{cooperative.id}/edit", data=form).status_code == 403
     token = {"planned_count": "1"}  # CSRF is off in these tests: its own test is below
-    for url in (f"/stakeholders/{cooperative.id}/retire", f"/plans/{plan.id}/edit", f"/plans/{plan.id}/retire",
-                f"/plans/{plan.id}/delete"):  # fmt: skip
+    plans = [f"/plans/{plan.id}/{action}" for action in ("edit", "retire", "delete")]
+    for url in (f"/stakeholders/{cooperative.id}/retire", *plans):
         assert client.post(url, data=token).status_code == 403, url
     assert "Retire" not in text_of(client.get(f"/sites/{site.id}"))
     db.session.expire_all()
@@ -318,7 +318,7 @@ def test_a_retired_stakeholder_is_not_planned_with(users, make_site):
     site = make_site()
     cooperative = new_stakeholder(site, active=False)
     with pytest.raises(services.StakeholderError, match="is retired"):
-        services.create_plan(site, {"year": today().year, "stakeholder_id": cooperative.id, "planned_count": 1},
-                             users["risk_manager"])  # fmt: skip
+        plan = {"year": today().year, "stakeholder_id": cooperative.id, "planned_count": 1}
+        services.create_plan(site, plan, users["risk_manager"])
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Stakeholder.id))) == 1
