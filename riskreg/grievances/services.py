@@ -159,11 +159,19 @@ def overdue_clause(limits: Deadlines, on: date) -> sa.ColumnElement[bool]:
     )
 
 
+def severe_level() -> int:
+    return int(current_app.config.get("GRIEVANCE_SEVERE_LEVEL", 4))
+
+
 def is_severe(grievance: Any) -> bool:
     """Severe enough to flag its risks for review: a high consequence to people, or a human-rights
-    impact alleged."""
-    level = int(current_app.config.get("GRIEVANCE_SEVERE_LEVEL", 4))
-    return bool(grievance.human_rights_impact) or (grievance.severity or 0) >= level
+    impact alleged (severe_clause is the same rule in SQL)."""
+    return bool(grievance.human_rights_impact) or (grievance.severity or 0) >= severe_level()
+
+
+def severe_clause() -> Any:
+    """is_severe as a WHERE clause on grievances."""
+    return sa.or_(Grievance.human_rights_impact.is_(True), Grievance.severity >= severe_level())
 
 
 # --- recording ---------------------------------------------------------------------------------
