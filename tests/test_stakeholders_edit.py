@@ -322,3 +322,23 @@ def test_a_retired_stakeholder_is_not_planned_with(users, make_site):
         services.create_plan(site, plan, users["risk_manager"])
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Stakeholder.id))) == 1
+
+
+def test_the_services_refuse_a_retired_stakeholder_on_a_new_engagement_or_grievance(users, make_site):
+    from riskreg.grievances import services as grievances
+    from riskreg.sites import engagements
+    from riskreg.sites.monitoring import MonitoringError
+    from tests.grievance_support import grievance_data
+
+    site = make_site()
+    retired = new_stakeholder(site, active=False)
+    engagement = {"held_on": today(), "stakeholder_group": "asm_cooperative", "mode": "direct",
+                  "topics": "Pit safety", "stakeholder_id": retired.id}  # fmt: skip
+    with pytest.raises(MonitoringError, match="is retired"):
+        engagements.add_engagement(site, engagement, users["risk_manager"])
+    db.session.rollback()
+    with pytest.raises(grievances.GrievanceError, match="is retired"):
+        grievances.create_grievance(grievance_data(site, stakeholder_id=retired.id), users["risk_manager"])
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Engagement.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Grievance.id))) == 0

@@ -264,12 +264,24 @@ def identity_given(data: dict[str, Any]) -> bool:
     return any((data.get(name) or "").strip() for name in COMPLAINANT_FIELDS)
 
 
+def refuse_retired(stakeholder_id: int | None) -> None:
+    """A retired stakeholder stays on its past grievances but is not chosen for another one."""
+    from riskreg.stakeholders.models import Stakeholder
+
+    stakeholder = db.session.get(Stakeholder, stakeholder_id) if stakeholder_id is not None else None
+    if stakeholder is not None and not stakeholder.active:
+        raise GrievanceError(
+            "stakeholder_id", f"{stakeholder.name} is retired: restore it on the site page to choose it."
+        )
+
+
 def create_grievance(
     data: dict[str, Any], actor: Any, complainant: dict[str, Any] | None = None
 ) -> Grievance:
     """Record a received grievance (its first step); `complainant` (name, contact, notes) only from
     someone who may see complainants. Flushes and audits."""
     values = check_values(data)
+    refuse_retired(values["stakeholder_id"])
     if values["owner_department_id"] is None:
         values["owner_department_id"] = getattr(actor, "department_id", None)
     if complainant and identity_given(complainant):
@@ -323,6 +335,8 @@ def update_grievance(grievance: Grievance, data: dict[str, Any], actor: Any, exp
         name: data.get(name) for name in EDIT_FIELDS
     }
     values = check_values(merged)
+    if values["stakeholder_id"] != grievance.stakeholder_id:  # a retired one stays where it was
+        refuse_retired(values["stakeholder_id"])
     was_severe = is_severe(grievance)
     before = audit.snapshot(grievance, EDIT_FIELDS)
     for name in EDIT_FIELDS:
