@@ -265,15 +265,8 @@ def _link_risks(plan: EngagementPlan, site: Any, risk_ids: list[Any]) -> list[st
 
 STAKEHOLDER_ENTITY, PLAN_ENTITY = "stakeholder", "engagement_plan"
 # What the plan's edit page changes: who and which year are the plan itself (make a new plan for those).
-PLAN_EDIT_FIELDS = (
-    "planned_count",
-    "frequency",
-    "channel",
-    "purpose",
-    "owner_department_id",
-    "risk_ids",
-    "requirement_ids",
-)
+PLAN_OWN_FIELDS = ("planned_count", "frequency", "channel", "purpose", "owner_department_id")
+PLAN_EDIT_FIELDS = (*PLAN_OWN_FIELDS, "risk_ids", "requirement_ids")
 
 
 class Retired(StakeholderError):
@@ -306,14 +299,14 @@ def set_stakeholder_active(stakeholder: Stakeholder, active: bool, actor: Any) -
     stakeholder.active = active
     db.session.flush()
     changes = {"active": [not active, active]}
-    audit.record(STAKEHOLDER_ENTITY, stakeholder.id, "restore" if active else "retire", actor, changes,
-                 stakeholder.name)  # fmt: skip
+    action = "restore" if active else "retire"
+    audit.record(STAKEHOLDER_ENTITY, stakeholder.id, action, actor, changes, stakeholder.name)
     return changes
 
 
 def plan_values(plan: EngagementPlan) -> dict[str, Any]:
     risks, requirements = plan_links(plan.id)
-    return {name: getattr(plan, name) for name in PLAN_EDIT_FIELDS[:5]} | {
+    return {name: getattr(plan, name) for name in PLAN_OWN_FIELDS} | {
         "risk_ids": risks,
         "requirement_ids": requirements,
     }
@@ -341,11 +334,11 @@ def update_plan(plan: EngagementPlan, site: Any, data: dict[str, Any], actor: An
     if any(r not in allowed for r in wanted_risks):
         raise StakeholderError("risk_ids", "Link risks of this site (or corporate ones) only.")
     requirements = _requirement_codes(data.get("requirement_ids") or [])
-    before = audit.snapshot(plan, PLAN_EDIT_FIELDS[:5])
+    before = audit.snapshot(plan, PLAN_OWN_FIELDS)
     plan.planned_count = planned
     for name, value in texts.items():
         setattr(plan, name, value)
-    changes = audit.diff(before, audit.snapshot(plan, PLAN_EDIT_FIELDS[:5]))
+    changes = audit.diff(before, audit.snapshot(plan, PLAN_OWN_FIELDS))
     if wanted_risks != old["risk_ids"]:
         db.session.execute(sa.delete(plan_risks).where(plan_risks.c.plan_id == plan.id))
         if wanted_risks:
