@@ -247,3 +247,50 @@ def test_the_disclosure_year_from_the_address_and_the_command_line(clients, runn
     refused = tmp_path / "refused.xlsx"
     result = runner.invoke(args=["export", "--out", str(refused), "--year", str(THIS_YEAR + 1)])
     assert result.exit_code != 0 and "has not happened yet" in result.output and not refused.exists()
+
+
+def test_the_disclosure_sheet_has_the_asm_grievances_per_site_as_the_report_and_no_identity(
+    clients, users, make_site, make_risk
+):
+    from riskreg.grievances import services as grievances
+    from tests.grievance_support import new_grievance, new_stakeholder
+
+    site, other = make_site(name="Nyota Gold Mine"), make_site(name="=Formula pits")
+    cooperative, council = (
+        new_stakeholder(site),
+        new_stakeholder(site, "Shire council", type="local_government"),
+    )
+    secret = {"name": "Abena Owusu-Secret", "contact": "+233 24 555 0199"}
+    on = today()
+    hurt = {"human_rights_impact": True, "received_on": on, "complainant": secret}
+    new_grievance(site, users["admin"], stakeholder_id=cooperative.id, **hurt)
+    new_grievance(site, users["admin"], stakeholder_id=council.id, received_on=on)  # not related to ASM
+    linked = new_grievance(other, users["admin"], category="water", received_on=on, complainant=secret)
+    grievances.link_risk(linked, make_risk(site_id=other.id, direction="to_asm").ref, users["admin"])
+    db.session.commit()
+    page = text_of(clients["executive"].get(f"/reports/asm-disclosure?year={THIS_YEAR}"))
+    assert "Nyota Gold Mine 1 0 1 0 1 Land (1)" in page and "=Formula pits 1 0 1 0 0 Water (1)" in page
+    data = export(clients["admin"], f"?year={THIS_YEAR}")  # even an admin's export holds no identity
+    ws = workbook(data)["ASM disclosure"]
+    rows = [list(row) for row in ws.iter_rows(values_only=True)]
+    start = rows.index(
+        [f"Grievances related to ASM received in {THIS_YEAR}, per site"] + [None] * (len(rows[0]) - 1)
+    )
+    headers = [cell for cell in rows[start + 1] if cell is not None]
+    assert headers == ["Site", "Grievances received", "Closed", "Open", "Reached appeal",
+                       "Alleging a human-rights impact", "Categories"]  # fmt: skip
+    body = [[cell for cell in row[:7]] for row in rows[start + 2 : start + 4]]
+    assert body == [
+        ["=Formula pits", 1, 0, 1, 0, 0, "Water (1)"],
+        ["Nyota Gold Mine", 1, 0, 1, 0, 1, "Land (1)"],
+    ]
+    formula = next(row[0] for row in ws.iter_rows(min_row=start + 1) if row[0].value == "=Formula pits")
+    assert formula.data_type == "s" and formula.quotePrefix
+    cells = " ".join(str(c) for row in calamine_rows(data, "ASM disclosure") for c in row)
+    assert secret["name"] not in cells and secret["contact"] not in cells
+    assert "never who raised them" in cells
+
+
+def test_a_year_without_asm_grievances_says_so_on_the_sheet(clients):
+    cells = [row[0] for row in calamine_rows(export(clients["executive"]), "ASM disclosure") if row]
+    assert f"No grievance related to ASM was received in {THIS_YEAR}." in cells

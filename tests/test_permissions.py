@@ -76,6 +76,15 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/sites/{site}/stakeholders/new", EDITORS),
     ("GET", "/sites/{site}/plans/new", EDITORS),
     ("POST", "/sites/{site}/plans/new", EDITORS),
+    ("GET", "/stakeholders/{stakeholder}/edit", EDITORS),
+    ("POST", "/stakeholders/{stakeholder}/edit", EDITORS),
+    ("POST", "/stakeholders/{stakeholder}/retire", EDITORS),
+    ("POST", "/stakeholders/{stakeholder}/restore", EDITORS),
+    ("GET", "/plans/{plan}/edit", EDITORS),
+    ("POST", "/plans/{plan}/edit", EDITORS),
+    ("POST", "/plans/{plan}/retire", EDITORS),
+    ("POST", "/plans/{plan}/restore", EDITORS),
+    ("POST", "/plans/{plan}/delete", EDITORS),
     ("GET", "/engagement", ALL),
     ("POST", "/sites/{site}/presence", EDITORS),
     ("GET", "/standards", ALL),
@@ -188,6 +197,8 @@ VERSIONED = {
         "/controls/{control}/edit",
         "/grievances/{grievance}/edit",
         "/grievances/{legal_grievance}/edit",
+        "/stakeholders/{stakeholder}/edit",
+        "/plans/{plan}/edit",
         *(
             f"/controls/{{{which}}}/{action}"
             for which in ("control", "legal_control")
@@ -224,6 +235,8 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:grievance_id>", "{grievance}")
         .replace("<int:token_id>", "{token}")
         .replace("<int:endpoint_id>", "{endpoint}")
+        .replace("<int:stakeholder_id>", "{stakeholder}")
+        .replace("<int:plan_id>", "{plan}")
     )
 
 
@@ -293,9 +306,22 @@ def objects(make_risk, make_site, users):
         "acceptance": acceptance.id,
         "grievance": new_grievance(site, users["admin"], "Security").id,
         "legal_grievance": new_grievance(site, users["admin"], "Legal").id,
+        **_stakeholder_and_plan(site, users),
         **_tokens_of_each(users),
         "endpoint": _endpoint(users),
     }
+
+
+def _stakeholder_and_plan(site, users) -> dict:
+    from riskreg.modeling import today
+    from riskreg.stakeholders import services
+    from tests.grievance_support import new_stakeholder
+
+    stakeholder = new_stakeholder(site)
+    data = {"year": today().year, "stakeholder_id": stakeholder.id, "planned_count": 2}
+    plan = services.create_plan(site, data, users["risk_manager"])
+    db.session.commit()
+    return {"stakeholder": stakeholder.id, "plan": plan.id}
 
 
 def _endpoint(users) -> int:

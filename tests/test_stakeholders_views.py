@@ -12,6 +12,7 @@ from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.stakeholders.models import EngagementPlan, Stakeholder
 from tests.conftest import text_of
+from tests.edit_forms import form_of
 from tests.grievance_support import new_stakeholder
 
 
@@ -96,7 +97,8 @@ def test_engagements_held_under_a_plan_are_coverage_evidence(clients, make_site,
     site = make_site(name="Nyota")
     cooperative = new_stakeholder(site)
     client = clients["risk_manager"]
-    plan = {"year": today().year, "stakeholder_id": cooperative.id, "planned_count": 2}
+    plan = {**form_of(client.get(f"/sites/{site.id}/plans/new").get_data(as_text=True), "card"),
+            "stakeholder_id": cooperative.id, "planned_count": 2}  # fmt: skip
     assert client.post(f"/sites/{site.id}/plans/new", data=plan).status_code == 302
     engagement = {"held_on": today().isoformat(), "stakeholder_group": "asm_cooperative", "mode": "direct",
                   "topics": "Plans for the season", "stakeholder_id": cooperative.id}  # fmt: skip

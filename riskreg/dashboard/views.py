@@ -153,8 +153,14 @@ def plotly_js() -> Response:
 
 def grievance_panel(site_id: int | None) -> dict[str, Any]:
     """The grievance mechanism's KPIs for this year (at the filtered site)."""
+    from riskreg.grievances.charts import per_month_figure
     from riskreg.grievances.queries import GrievanceFilters, kpis
     from riskreg.modeling import today
 
     filters = GrievanceFilters(site=site_id, year=today().year)
-    return {"grievance_kpis": kpis(filters), "grievance_args": filters.as_args()}
+    figures = kpis(filters)
+    return {
+        "grievance_kpis": figures,
+        "grievance_figure": per_month_figure(figures),
+        "grievance_args": filters.as_args(),
+    }

@@ -33,6 +33,7 @@ COVERAGE_WIDTHS = (11, 20, 14, 16, 44, 22, 13, 14, 10, 9, 12, 13, 40)
 TEXT_COLUMNS = (0, 1, 2, 3, 5)  # framework, code, identifier, edition, site
 WRAPPED_COLUMNS = (4, 12)  # the requirement's title, the evidence
 TITLE = "ASM disclosure {year} · GRI G4 MM8 · GRI 14: Mining Sector 2024, topic 14.13"
+GRIEVANCES_TITLE = "Grievances related to ASM received in {year}, per site"
 
 
 def coverage_sheet(wb: Workbook, ctx: ExportContext) -> None:
@@ -65,6 +66,17 @@ def coverage_sheet(wb: Workbook, ctx: ExportContext) -> None:
     ctx.counts["coverage"] = sheet.finish()
 
 
+def grievances_block(ws: Any, report: disclosure.DisclosureSheet) -> None:
+    """The ASM-related grievances per site for the year, as the report page shows them."""
+    ws.append([styled_cell(ws, GRIEVANCES_TITLE.format(year=report.year), font=TITLE_FONT)])
+    if not report.grievances:
+        ws.append([safe_text(ws, f"No grievance related to ASM was received in {report.year}.")])
+        return
+    ws.append([bold_cell(ws, text) for text in disclosure.GRIEVANCE_HEADERS])
+    for row in report.grievances:
+        ws.append([safe_text(ws, value) if isinstance(value, str) else value for value in row])
+
+
 def disclosure_sheet(wb: Workbook, ctx: ExportContext) -> None:
     """The disclosure for ctx.year: a row per site (filterable), the total and the group in bold
     below the filter, then the headline figures (the percentage a real percentage) and the notes."""
@@ -93,6 +105,8 @@ def disclosure_sheet(wb: Workbook, ctx: ExportContext) -> None:
     ws.append([styled_cell(ws, TITLE.format(year=report.year), font=TITLE_FONT)])
     for label, value, number_format in report.figures:
         ws.append([bold_cell(ws, label), styled_cell(ws, value, number_format=number_format)])
+    ws.append([])
+    grievances_block(ws, report)
     ws.append([])
     for note in report.notes:
         ws.append([safe_text(ws, note)])

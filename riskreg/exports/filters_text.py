@@ -69,6 +69,14 @@ def describe_filters(ctx: ExportContext) -> str:
                 "escalated": "above appetite, no plan or acceptance",
             }[filters.appetite]
         )
+    if filters.grievance is not None:
+        parts.append(
+            {
+                "any": "linked to a grievance",
+                "open": "linked to an open grievance",
+                "severe": "linked to a severe grievance",
+            }[filters.grievance]
+        )
     joined = "; ".join(parts)
     text = joined[:1].upper() + joined[1:] if parts else "None: the whole register"
     if filters.status is None:

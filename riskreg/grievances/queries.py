@@ -313,6 +313,21 @@ class DisclosureGrievances:
     categories: list[tuple[str, int]]
 
 
+def linked_grievance_condition(risk_id: Any, kind: str) -> Any:
+    """The register's grievance filter: the risk is linked to a grievance (any), to one not closed
+    (open), or to a severe one (services.severe_clause)."""
+    from riskreg.grievances.models import grievance_risks
+
+    linked = sa.select(grievance_risks.c.risk_id).join(
+        Grievance, Grievance.id == grievance_risks.c.grievance_id
+    )
+    if kind == "open":
+        linked = linked.where(Grievance.status != GrievanceStatus.CLOSED)
+    elif kind == "severe":
+        linked = linked.where(services.severe_clause())
+    return risk_id.in_(linked)
+
+
 def asm_related_clause() -> Any:
     """Grievances related to ASM: raised by an ASM stakeholder, or linked to a risk to ASM."""
     from riskreg.grievances.models import grievance_risks

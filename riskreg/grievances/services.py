@@ -159,11 +159,19 @@ def overdue_clause(limits: Deadlines, on: date) -> sa.ColumnElement[bool]:
     )
 
 
+def severe_level() -> int:
+    return int(current_app.config.get("GRIEVANCE_SEVERE_LEVEL", 4))
+
+
 def is_severe(grievance: Any) -> bool:
     """Severe enough to flag its risks for review: a high consequence to people, or a human-rights
-    impact alleged."""
-    level = int(current_app.config.get("GRIEVANCE_SEVERE_LEVEL", 4))
-    return bool(grievance.human_rights_impact) or (grievance.severity or 0) >= level
+    impact alleged (severe_clause is the same rule in SQL)."""
+    return bool(grievance.human_rights_impact) or (grievance.severity or 0) >= severe_level()
+
+
+def severe_clause() -> Any:
+    """is_severe as a WHERE clause on grievances."""
+    return sa.or_(Grievance.human_rights_impact.is_(True), Grievance.severity >= severe_level())
 
 
 # --- recording ---------------------------------------------------------------------------------
@@ -256,12 +264,24 @@ def identity_given(data: dict[str, Any]) -> bool:
     return any((data.get(name) or "").strip() for name in COMPLAINANT_FIELDS)
 
 
+def refuse_retired(stakeholder_id: int | None) -> None:
+    """A retired stakeholder stays on its past grievances but is not chosen for another one."""
+    from riskreg.stakeholders.models import Stakeholder
+
+    stakeholder = db.session.get(Stakeholder, stakeholder_id) if stakeholder_id is not None else None
+    if stakeholder is not None and not stakeholder.active:
+        raise GrievanceError(
+            "stakeholder_id", f"{stakeholder.name} is retired: restore it on the site page to choose it."
+        )
+
+
 def create_grievance(
     data: dict[str, Any], actor: Any, complainant: dict[str, Any] | None = None
 ) -> Grievance:
     """Record a received grievance (its first step); `complainant` (name, contact, notes) only from
     someone who may see complainants. Flushes and audits."""
     values = check_values(data)
+    refuse_retired(values["stakeholder_id"])
     if values["owner_department_id"] is None:
         values["owner_department_id"] = getattr(actor, "department_id", None)
     if complainant and identity_given(complainant):
@@ -315,6 +335,8 @@ def update_grievance(grievance: Grievance, data: dict[str, Any], actor: Any, exp
         name: data.get(name) for name in EDIT_FIELDS
     }
     values = check_values(merged)
+    if values["stakeholder_id"] != grievance.stakeholder_id:  # a retired one stays where it was
+        refuse_retired(values["stakeholder_id"])
     was_severe = is_severe(grievance)
     before = audit.snapshot(grievance, EDIT_FIELDS)
     for name in EDIT_FIELDS:

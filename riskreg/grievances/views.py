@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import plotly
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -17,6 +18,7 @@ from riskreg.auth.permissions import (
 )
 from riskreg.extensions import db
 from riskreg.grievances import queries, services
+from riskreg.grievances.charts import per_month_figure
 from riskreg.grievances.forms import (
     COMPLAINANT_FORM_FIELDS,
     ComplainantForm,
@@ -42,12 +44,15 @@ def list_grievances():
     filters = queries.GrievanceFilters.from_args(request.args)
     rows, total = queries.grievance_rows(filters)
     limits = services.deadlines()
+    figures = queries.kpis(filters)
     return render_template(
         "grievances/list.html",
         rows=rows,
         total=total,
         filters=filters,
-        kpis=queries.kpis(filters),
+        kpis=figures,
+        per_month_figure=per_month_figure(figures),
+        plotly_version=plotly.__version__,
         limits=limits,
         overdue={g.id: services.overdue_reasons(g, limits) for g in rows},
         sites=queries.site_choices(),
@@ -260,7 +265,11 @@ def edit(grievance_id: int):
     form = GrievanceEditForm(obj=grievance)
     from riskreg.stakeholders.queries import plan_choices  # the grievance's site's stakeholders
 
-    form.set_choices(plan_choices(grievance.site_id), queries.department_choices(), severity_levels())
+    form.set_choices(
+        plan_choices(grievance.site_id, keep=grievance.stakeholder_id),
+        queries.department_choices(),
+        severity_levels(),
+    )
     edit = editing.Edit(form, services.ENTITY, grievance_id, services.EDIT_FIELDS, thing="grievance")
     if request.method == "GET":
         edit.open(editable(grievance), grievance.version)

@@ -216,6 +216,18 @@ class DisclosureSheet:
     corporate: list[Any]  # group-level risks and actions, not in the total
     figures: list[tuple[str, float | None, str]]  # the headline: label, value, number format
     notes: list[str]
+    grievances: list[list[Any]] = field(default_factory=list)  # ASM-related, per site (no identity)
+
+
+GRIEVANCE_HEADERS = (
+    "Site",
+    "Grievances received",
+    "Closed",
+    "Open",
+    "Reached appeal",
+    "Alleging a human-rights impact",
+    "Categories",
+)
 
 
 def disclosure_sheet_rows(year: int) -> DisclosureSheet:
@@ -258,7 +270,15 @@ def disclosure_sheet_rows(year: int) -> DisclosureSheet:
 
     operating, with_asm = len(report.operating), len(report.with_asm)
     on = today()
+    from riskreg.grievances.queries import disclosure_grievances  # the report page's own figures
+
+    grievances = [
+        [g.site, g.received, g.closed, g.open, g.reached_appeal, g.human_rights,
+         ", ".join(f"{label} ({n})" for label, n in g.categories)]
+        for g in disclosure_grievances(year)
+    ]  # fmt: skip
     return DisclosureSheet(
+        grievances=grievances,
         year=year,
         headers=headers,
         sites=[row(line, "Yes" if line.counted else "No", line.presence.label) for line in report.sites],
@@ -283,5 +303,7 @@ def disclosure_sheet_rows(year: int) -> DisclosureSheet:
             "Controls: the distinct controls mitigating them, by status (cancelled ones left out); "
             "a control shared by two sites counts once in the total.",
             "Group-level (corporate) risks and their controls are shown apart and are not in the total.",
+            f"Grievances related to ASM: received in {year}, raised by an ASM stakeholder or linked to a "
+            "risk to ASM; counts only, never who raised them.",
         ],
     )

@@ -44,6 +44,7 @@ SORT_COLUMNS: dict[str, tuple[Any, ...]] = {
 }
 DEFAULT_SORT = "-residual"
 APPETITE_CHOICES = ("above", "within", "escalated")
+GRIEVANCE_CHOICES = ("any", "open", "severe")  # linked to any grievance / an open one / a severe one
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class RiskFilters:
     flagged: bool | None = None  # yes: with an open review flag from an indicator trigger; no: without
     review: str | None = None  # due (within 7 days or today) | overdue (past): riskreg.reviews.rules
     appetite: str | None = None  # above | within its category's appetite | escalated (above, uncovered)
+    grievance: str | None = None  # any | open | severe: linked to such a grievance (GRIEVANCE_CHOICES)
     likelihood: int | None = None
     impact: int | None = None
     basis: str = "residual"
@@ -86,6 +88,7 @@ class RiskFilters:
             "likelihood",
             "impact",
             "appetite",
+            "grievance",
         ):
             if values[key] not in (None, ""):
                 args[key] = values[key]
@@ -147,6 +150,7 @@ def parse_risk_filters(args: MultiDict) -> RiskFilters:
         flagged=_yes_no(args, "flagged"),
         review=_choice(args, "review", list(review_rules.STATES)),
         appetite=_choice(args, "appetite", list(APPETITE_CHOICES)),
+        grievance=_choice(args, "grievance", list(GRIEVANCE_CHOICES)),
         likelihood=_int(args, "likelihood", 1, 5),
         impact=_int(args, "impact", 1, 5),
         basis=_choice(args, "basis", list(BASES)) or "residual",
@@ -237,6 +241,10 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
             if filters.appetite == "above"
             else ~appetite.above_condition()
         )
+    if filters.grievance is not None:
+        from riskreg.grievances.queries import linked_grievance_condition
+
+        where.append(linked_grievance_condition(Risk.id, filters.grievance))
     likelihood, impact = basis_columns(filters.basis)
     if filters.likelihood is not None:
         where.append(likelihood == filters.likelihood)

@@ -67,6 +67,10 @@ def add_engagement(site: Site, data: dict[str, Any], actor: Any) -> Engagement:
             raise MonitoringError(
                 "stakeholder_id", "The stakeholder met must be one of this site's stakeholders."
             )
+        if not stakeholder.active:  # kept on its past engagements, not logged with again
+            raise MonitoringError(
+                "stakeholder_id", f"{stakeholder.name} is retired: restore it on the site page to choose it."
+            )
         stakeholder_id = stakeholder.id
     values = {name: data.get(name) for name in ENGAGEMENT_FIELDS}
     coerce_enums(values, {"stakeholder_group": StakeholderGroup, "mode": EngagementMode})

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from riskreg import audit, editing
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
+from riskreg.forms import ActionForm
 from riskreg.indicators import site_page
 from riskreg.modeling import today
 from riskreg.risks.filters import RiskFilters
@@ -65,7 +66,11 @@ def stakeholder_panel(site: Site) -> dict[str, Any]:
     from riskreg.stakeholders.queries import engagement_map, grid_figure
 
     emap = engagement_map(site.id)  # plotly_version comes with the indicators' context
-    return {"stakeholder_map": emap, "stakeholder_figure": grid_figure(emap.stakeholders)}
+    return {
+        "stakeholder_map": emap,
+        "stakeholder_figure": grid_figure(emap.stakeholders),
+        "stakeholder_action": ActionForm(),  # the retire, restore and delete buttons' CSRF token
+    }
 
 
 @permission_required(Permission.MANAGE_REFERENCE)

@@ -8,9 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from riskreg.forms import EnumSelectField, IdSelectField, options
+from riskreg.forms import EnumSelectField, IdSelectField, optional_int, options
 from riskreg.sites.models import OecdLegitimacy
 from riskreg.stakeholders.models import StakeholderType
+from riskreg.versioning import BaseField, VersionField
 
 LEVEL_CHOICES = options(
     [
@@ -31,8 +32,10 @@ class StakeholderForm(FlaskForm):
     type = EnumSelectField(
         "Type", StakeholderType, choose="Choose the type of stakeholder (Other if none fits)."
     )
-    influence = SelectField("Influence", choices=LEVEL_CHOICES, validators=[Optional()])
-    interest = SelectField("Interest (or how affected)", choices=LEVEL_CHOICES, validators=[Optional()])
+    influence = SelectField("Influence", choices=LEVEL_CHOICES, coerce=optional_int, validators=[Optional()])
+    interest = SelectField(
+        "Interest (or how affected)", choices=LEVEL_CHOICES, coerce=optional_int, validators=[Optional()]
+    )
     oecd_legitimacy = EnumSelectField(
         "Legitimate in the OECD sense", OecdLegitimacy, default=OecdLegitimacy.NOT_ASSESSED
     )
@@ -57,6 +60,27 @@ class PlanForm(FlaskForm):
     purpose = TextAreaField("Purpose", validators=[Length(max=5_000)])
     owner_department_id = IdSelectField("Owner department", blank="—")
     risk_ids = SelectMultipleField("Linked risks", coerce=int, validate_choice=False)
+    # The service refuses an id that is not in the catalogue, with a message.
+    requirement_ids = SelectMultipleField("Evidence for the requirements", coerce=int, validate_choice=False)
 
     def values(self) -> dict[str, Any]:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class StakeholderEditForm(StakeholderForm):
+    version = VersionField()
+    base = BaseField()
+
+
+class PlanEditForm(FlaskForm):
+    """A plan's numbers, texts and links; its stakeholder and year are the plan itself."""
+
+    planned_count = PlanForm.planned_count
+    frequency = PlanForm.frequency
+    channel = PlanForm.channel
+    purpose = PlanForm.purpose
+    owner_department_id = IdSelectField("Owner department", blank="—")
+    risk_ids = PlanForm.risk_ids
+    requirement_ids = PlanForm.requirement_ids
+    version = VersionField()
+    base = BaseField()

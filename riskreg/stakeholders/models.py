@@ -79,8 +79,9 @@ class Stakeholder(db.Model):
     consent_noted: Mapped[bool] = mapped_column(default=False)
     contact_person: Mapped[str] = mapped_column(sa.String(200), default="")  # only with consent
     notes: Mapped[str] = mapped_column(sa.Text, default="")
-    active: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)  # False: retired (kept on old records)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # edits check it (editing.py)
 
     site: Mapped[Site] = relationship(lazy="raise")
 
@@ -92,6 +93,7 @@ class Stakeholder(db.Model):
         sa.CheckConstraint("interest IS NULL OR (interest >= 1 AND interest <= 5)", name="interest_range"),
         sa.CheckConstraint("consent_noted OR contact_person = ''", name="contact_needs_consent"),
     )
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def high_priority(self) -> bool:
@@ -130,6 +132,8 @@ class EngagementPlan(db.Model):
     owner_department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())  # False: retired
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # edits check it (editing.py)
 
     stakeholder: Mapped[Stakeholder] = relationship(lazy="raise")
     owner_department = relationship("Department", lazy="raise")
@@ -139,3 +143,4 @@ class EngagementPlan(db.Model):
         sa.Index("ix_engagement_plans_site_year", "site_id", "year"),
         sa.CheckConstraint("planned_count >= 0", name="planned_nonnegative"),
     )
+    __mapper_args__ = {"version_id_col": version}

@@ -4,7 +4,7 @@ stakeholders not engaged for a while, and the share of high-priority stakeholder
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +22,30 @@ def stakeholders_of(site_id: int | None = None) -> list[Stakeholder]:
     if site_id is not None:
         where.append(Stakeholder.site_id == site_id)
     return list(db.session.scalars(sa.select(Stakeholder).where(*where).order_by(Stakeholder.name)))
+
+
+def retired_of(site_id: int) -> list[Stakeholder]:
+    return list(
+        db.session.scalars(
+            sa.select(Stakeholder)
+            .where(Stakeholder.site_id == site_id, Stakeholder.active.is_(False))
+            .order_by(Stakeholder.name)
+        )
+    )
+
+
+def retired_plans(site_id: int, year: int, by_id: dict[int, Stakeholder]) -> list[PlanLine]:
+    """The year's retired plans at the site (of active or retired stakeholders), with what was held."""
+    plans = db.session.scalars(
+        sa.select(EngagementPlan)
+        .where(
+            EngagementPlan.site_id == site_id, EngagementPlan.year == year, EngagementPlan.active.is_(False)
+        )
+        .order_by(EngagementPlan.id)
+    )
+    plans = [p for p in plans if p.stakeholder_id in by_id]
+    held = held_in_year([p.stakeholder_id for p in plans], year)
+    return [PlanLine(p, by_id[p.stakeholder_id], held.get(p.stakeholder_id, 0)) for p in plans]
 
 
 def last_engaged(stakeholder_ids: list[int]) -> dict[int, date]:
@@ -72,6 +96,8 @@ class EngagementMap:
     high_priority: int
     high_priority_engaged: int
     year: int
+    retired: list[Stakeholder] = field(default_factory=list)  # the site's, to restore
+    retired_plans: list[PlanLine] = field(default_factory=list)  # this year's retired plans, to restore
 
     @property
     def high_priority_share(self) -> float | None:
@@ -89,7 +115,7 @@ def engagement_map(site_id: int | None, year: int | None = None, on: date | None
     held = held_in_year(ids, year)
     cutoff = on - timedelta(days=30 * months)
     stale = [s for s in stakeholders if last.get(s.id) is None or last[s.id] < cutoff]
-    where = [EngagementPlan.year == year]
+    where = [EngagementPlan.year == year, EngagementPlan.active.is_(True)]
     if site_id is not None:
         where.append(EngagementPlan.site_id == site_id)
     by_id = {s.id: s for s in stakeholders}
@@ -99,7 +125,12 @@ def engagement_map(site_id: int | None, year: int | None = None, on: date | None
         if plan.stakeholder_id in by_id
     ]
     high = [s for s in stakeholders if s.high_priority]
+    retired = retired_of(site_id) if site_id is not None else []
     return EngagementMap(
+        retired=retired,
+        retired_plans=retired_plans(site_id, year, by_id | {s.id: s for s in retired})
+        if site_id is not None
+        else [],
         stakeholders=stakeholders,
         last=last,
         stale=stale,
@@ -159,5 +190,12 @@ def grid_figure(stakeholders: list[Stakeholder]) -> dict[str, Any]:
     return {"data": [trace], "layout": layout, "config": {"displayModeBar": False, "responsive": True}}
 
 
-def plan_choices(site_id: int) -> list[tuple[int, str]]:
-    return [(s.id, s.name) for s in stakeholders_of(site_id)]
+def plan_choices(site_id: int, keep: int | None = None) -> list[tuple[int, str]]:
+    """The site's active stakeholders to pick; `keep` (a record's own stakeholder) stays offered, marked,
+    when it has been retired since."""
+    choices = [(s.id, s.name) for s in stakeholders_of(site_id)]
+    if keep is not None and keep not in dict(choices):
+        kept = db.session.get(Stakeholder, keep)
+        if kept is not None and kept.site_id == site_id:
+            choices.append((kept.id, f"{kept.name} (retired)"))
+    return choices

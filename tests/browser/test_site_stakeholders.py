@@ -39,3 +39,49 @@ def test_the_stakeholder_grid_draws_one_marker_per_assessed_stakeholder(browsing
     browsing.keep("site-stakeholders")
     assert browsing.offsite == [], "the page asked for something on another host"
     assert browsing.errors == []
+
+
+RISK_MANAGER = "risk@example.com"
+
+
+@pytest.mark.browser
+def test_a_risk_manager_edits_retires_and_restores_a_stakeholder_from_the_site_page(
+    browsing, live_server, sign_in
+):
+    """Through the real forms (CSRF tokens, the edit page's version and base) on a stakeholder of its
+    own (journeys share the live database), restored at the end."""
+    from riskreg.audit import AuditEvent
+
+    page = browsing.page
+    with live_server.session() as session:
+        site_id = session.scalar(sa.select(Site.id).where(Site.name == "Nyota Gold Mine"))
+        stakeholder = Stakeholder(site_id=site_id, name="Browser journey pit owners", type="pit_owners")
+        session.add(stakeholder)
+        session.commit()
+        stakeholder_id = stakeholder.id
+    sign_in(page, RISK_MANAGER)
+    page.goto(f"{live_server.url}/sites/{site_id}#stakeholders")
+    row = page.locator(f'tr[data-stakeholder="{stakeholder_id}"]')
+    row.get_by_role("link", name="Edit").click()
+    page.get_by_label("Languages").fill("Twi, Fante")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flashes")).to_contain_text("Stakeholder Browser journey pit owners saved.")
+    expect(row).to_contain_text("Twi, Fante")
+    row.get_by_role("button", name="Retire").click()
+    expect(page.locator(".flashes")).to_contain_text("Browser journey pit owners retired")
+    expect(row).to_have_count(0)
+    retired = page.locator("details.retired-stakeholders")
+    retired.locator("summary").click()
+    retired.locator(f'[data-retired-stakeholder="{stakeholder_id}"]').get_by_role(
+        "button", name="Restore"
+    ).click()
+    expect(page.locator(".flashes")).to_contain_text("Browser journey pit owners restored.")
+    expect(row).to_have_count(1)
+    with live_server.session() as session:
+        actions = session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.entity == "stakeholder", AuditEvent.entity_id == stakeholder_id)
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == ["update", "retire", "restore"]
+    assert browsing.offsite == [] and browsing.errors == []
