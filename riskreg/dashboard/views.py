@@ -64,6 +64,7 @@ def index():
         today=today,
         view_labels=VIEW_LABELS,
         direction_toggle=DIRECTION_TOGGLE,
+        direction_words=dict(DIRECTION_TOGGLE),
         direction_bands=queries.band_counts_by_direction(dash.risk),
         grids=grids,
         figures=figures,
