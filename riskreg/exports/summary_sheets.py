@@ -247,6 +247,7 @@ def _legend_rows(ws: WriteOnlyWorksheet, ctx: ExportContext) -> list[list[Any]]:
         ["The Register sheet is also the import format (Import in riskreg): edit it and upload it back."],
         ["Leave Ref empty to add a risk. A risk is matched by its Ref; risks not in the file are untouched."],
         ["Scores, bands, control counts and requirements are worked out by riskreg and ignored on import."],
+        ["Columns of your own are ignored on import too; the preview names them."],
         ["The columns on the right list the values each drop-down accepts."],
     ]
     return rows
