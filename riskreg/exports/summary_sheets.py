@@ -48,12 +48,17 @@ def heatmap_sheet(wb: Workbook, ctx: ExportContext) -> None:
     floor = matrix.band_by_key(matrix.people_floor_band).label
     people = ", ".join(d.label for d in Direction if matrix.is_people(d))
     sheet.append([_cell(ws, "Risks per cell of the matrix", font=TITLE_FONT)])
+    rule = (
+        f"For risks to people ({people}) an impact of {matrix.people_floor_impact} is at least {floor} "
+        "(people-first rule): a starred count holds such risks, and the line under its grid says how "
+        "many and in which band. "
+        if people
+        else ""  # a matrix file may list no people directions: then there is no such rule
+    )
     _note(
         sheet,
         "Each cell holds the number of exported risks; its colour is the band of that cell. "
-        f"For risks to people ({people}) an impact of {matrix.people_floor_impact} is at least {floor} "
-        "(people-first rule): a starred count holds such risks, and the line under its grid says how "
-        "many and in which band. The band totals count each risk in its own band.",
+        f"{rule}The band totals count each risk in its own band.",
     )
     directions: list[Direction | None] = (
         [ctx.filters.direction] if ctx.filters.direction else [None, *Direction]
