@@ -107,7 +107,8 @@ def text_lines(text: str, width: float) -> int:
     """Lines a wrapped cell of `width` (Excel's character units) needs for `text`.
 
     A column of width w holds about w characters of proportional text once word breaks are counted;
-    an estimate that errs on the tall side, as Excel does not fit row heights on opening a file.
+    an estimate that errs on the tall side (a spreadsheet program opening the file does not always
+    work the heights out itself, and a cut-off line is worse on paper than a little white space).
     """
     per_line = max(1, int(width))
     if "\n" not in text:
