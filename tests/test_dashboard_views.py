@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from riskreg import scoring
 from riskreg.controls.models import Control, ControlStatus
 from riskreg.extensions import db
 from riskreg.modeling import today
@@ -239,7 +241,99 @@ def test_top_risks_are_ranked_by_band_then_score_with_owners(clients, make_risk,
     text = page(clients["executive"].get("/dashboard"))
     section = text[text.index("Top 10 residual risks") :]
     cell = r"<td>(.*?)</td>"
-    rows = re.findall(r'<tr><td><a href="/risks/\d+">(R-\d+)</a></td>' + cell * 3, section)
+    rows = re.findall(r'<tr><td><a href="/risks/\d+">(R-\d+)</a></td>' + cell * 4, section)
     assert [ref for ref, *_ in rows[:2]] == [extreme.ref, high.ref]  # band first: 10 Extreme beats 12 High
     assert len(rows) == 10
-    assert rows[0][1:] == ("Unlikely but catastrophic", "Corporate", users["risk_manager"].name)
+    assert rows[0][1:] == (
+        "Unlikely but catastrophic",
+        "To the company",
+        "Corporate",
+        users["risk_manager"].name,
+    )
+
+
+def toggle_links(text: str) -> dict[str, tuple[str, bool]]:
+    """The direction toggle: {data-direction: (href, is the current one)}."""
+    nav = text[text.index('class="direction-switch"') :]
+    nav = nav[: nav.index("</nav>")]
+    found = re.findall(r'<a href="([^"]+)" data-direction="(\w+)" ?(aria-current="page")?>', nav)
+    return {key: (html.unescape(href), bool(current)) for href, key, current in found}
+
+
+def direction_table(text: str) -> dict[str, dict[str, tuple[int, str | None]]]:
+    """{band: {direction: (count, register link or None)}} of the per-direction band table."""
+    table: dict[str, dict[str, tuple[int, str | None]]] = {}
+    for band, row in re.findall(r'<tr data-direction-band="(\w+)">(.*?)</tr>', text, re.S):
+        table[band] = {}
+        for direction, inner in re.findall(r'<td data-direction="(\w+)"[^>]*>(.*?)</td>', row, re.S):
+            link = re.search(r'href="([^"]+)"', inner)
+            count = int(re.sub(r"<[^>]+>", "", inner))
+            table[band][direction] = (count, html.unescape(link.group(1)) if link else None)
+    return table
+
+
+def test_the_direction_toggle_narrows_the_heatmaps_and_keeps_the_drill_down(clients, register):
+    client = clients["executive"]
+    north = register["north"].id
+    links = toggle_links(page(client.get(f"/dashboard?site={north}&view=residual")))
+    assert list(links) == ["all", "to_company", "to_communities", "to_asm"]
+    assert links["all"][1] and not any(current for key, (_, current) in links.items() if key != "all")
+    href, _ = links["to_communities"]
+    assert parse_qs(urlsplit(href).query) == {
+        "site": [str(north)],
+        "direction": ["to_communities"],
+        "view": ["residual"],
+    }
+    text = page(client.get(href))
+    assert toggle_links(text)["to_communities"][1]
+    assert (
+        "direction=" not in toggle_links(text)["all"][0] and f"site={north}" in toggle_links(text)["all"][0]
+    )
+    assert counts(text, "residual") == {(2, 4): 1}
+    cell = cells(text, "residual")[(2, 4)]
+    assert parse_qs(urlsplit(cell["href"]).query)["direction"] == ["to_communities"]
+    assert register_refs(client, cell["href"]) == {register["risks"]["b"].ref}
+    assert "To communities and stakeholders" in text_of(client.get(href)).split("ASM risk dashboard")[1][:200]
+
+
+def test_band_counts_per_direction_link_to_their_risks(clients, register):
+    matrix = scoring.matrix()
+    client = clients["executive"]
+    r = register["risks"]
+    expected: dict[tuple[str, str], set[str]] = {}
+    for key in ("a", "b", "c", "d"):  # the open ones
+        risk = r[key]
+        band = matrix.band(risk.residual_likelihood, risk.residual_impact, risk.direction).key
+        expected.setdefault((band, risk.direction.value), set()).add(risk.ref)
+    for query in ("", "?direction=to_asm"):  # the table shows every direction, whatever the toggle
+        text = page(client.get(f"/dashboard{query}"))
+        table = direction_table(text)
+        assert list(table) == [band.key for band in reversed(matrix.bands)]
+        for band, row in table.items():
+            assert list(row) == [d.value for d in Direction]
+            for direction, (count, href) in row.items():
+                refs = expected.get((band, direction), set())
+                assert count == len(refs), (band, direction)
+                if count:
+                    assert register_refs(client, href) == refs
+                else:
+                    assert href is None
+    current = re.findall(
+        r'<td data-direction="(\w+)" class="current">', page(client.get("/dashboard?direction=to_asm"))
+    )
+    assert set(current) == {"to_asm"}
+
+
+def test_the_band_table_by_direction_applies_the_people_first_rule(app, clients, make_risk):
+    app.config["MATRIX_PRESET"] = "score_thresholds"  # there, (1, 5) scores 5: Medium, unless to people
+    make_risk(residual_likelihood=1, residual_impact=5, direction=Direction.TO_COMPANY)
+    make_risk(residual_likelihood=1, residual_impact=5, direction=Direction.TO_COMMUNITIES)
+    table = direction_table(page(clients["executive"].get("/dashboard")))
+    assert table["medium"]["to_company"][0] == 1 and table["high"]["to_company"][0] == 0
+    assert table["high"]["to_communities"][0] == 1 and table["medium"]["to_communities"][0] == 0
+
+
+def test_the_top_ten_show_their_direction(clients, register):
+    text = text_of(clients["executive"].get("/dashboard"))
+    top = text[text.index("residual risks Ref Risk Direction Site Owner Residual") :]
+    assert "To communities" in top and "To ASM" in top and "To the company" in top

@@ -7,6 +7,7 @@ import zipfile
 from datetime import date, datetime
 
 import pytest
+from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
 from riskreg import scoring
@@ -126,7 +127,7 @@ def test_header_is_bold_frozen_filtered_sized_and_validated(clients, register):
     ws = book["Register"]
     assert all(cell.font.b for cell in ws[1])
     assert ws.freeze_panes == "B2"
-    assert ws.auto_filter.ref == "A1:Y4"
+    assert ws.auto_filter.ref == f"A1:{get_column_letter(len(REGISTER_COLUMNS))}4"
     assert ws.column_dimensions["B"].width == 48
     legend = book["Legend"]
     sources = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
@@ -137,9 +138,15 @@ def test_header_is_bold_frozen_filtered_sized_and_validated(clients, register):
     assert listed == [d.label for d in Direction]
     assert sources["G2:G1048576"].type == "whole"
     assert (sources["G2:G1048576"].formula1, sources["G2:G1048576"].formula2) == ("1", "5")
-    assert {"E2:E1048576", "O2:O1048576", "P2:P1048576", "Q2:Q1048576", "C2:C1048576", "F2:F1048576"} <= set(
-        sources
-    )
+    headers = [c.header for c in REGISTER_COLUMNS]
+
+    def column_of(header: str) -> str:
+        letter = get_column_letter(headers.index(header) + 1)
+        return f"{letter}2:{letter}1048576"
+
+    validated = ("Category", "Treatment", "Consequence area", "Status", "Site", "Owner", "Target likelihood")
+    assert {column_of(header) for header in validated} <= set(sources)
+    assert sources[column_of("Target impact")].type == "whole"
     controls = book["Controls"]
     assert controls.freeze_panes == "B2" and controls.auto_filter.ref == "A1:K3"
 
@@ -189,27 +196,154 @@ def test_controls_sheet_lists_each_control_with_its_risks(clients, register):
     assert verified["Closed on"] == date(2024, 2, 3)
 
 
-def test_heatmap_grids_hold_counts_in_band_colours(clients, register):
-    matrix = scoring.matrix()
-    ws = workbook(export(clients["executive"]))["Heatmap"]
+def _heatmap_grids(ws) -> dict[str, dict]:
+    """Each grid of the Heatmap sheet by its title: counts, fills, number formats, and the notes
+    under it."""
     rows = list(ws.iter_rows())
-    titles = [i for i, row in enumerate(rows) if row[0].value in ("Inherent risk", "Residual risk")]
-    assert len(titles) == 2
-    for start, counts in zip(
-        titles, ({(4, 5): 1, (4, 4): 1, (2, 2): 1}, {(1, 5): 1, (1, 1): 1, (3, 3): 1}), strict=True
-    ):
-        axis = rows[start + 1]
-        assert [c.value for c in axis[1:6]] == [f"{lv.value} · {lv.label}" for lv in matrix.impact]
+    grids: dict[str, dict] = {}
+    for index, row in enumerate(rows):
+        title = row[0].value
+        if not (isinstance(title, str) and " risk · " in title):
+            continue
+        grid: dict = {"axis": [c.value for c in rows[index + 1][1:6]], "cells": {}, "notes": [], "labels": []}
         for offset, likelihood in enumerate(range(5, 0, -1), start=2):
-            row = rows[start + offset]
-            assert row[0].value == f"{likelihood} · {matrix.likelihood_label(likelihood)}"
+            line = rows[index + offset]
+            grid["labels"].append(line[0].value)
             for impact in range(1, 6):
-                cell = row[impact]
-                assert cell.value == counts.get((likelihood, impact), 0)
-                assert cell.fill.fgColor.rgb[-6:] == matrix.band(likelihood, impact).fill.lstrip("#").upper()
-    totals = {row[0].value: (row[1].value, row[2].value) for row in rows[titles[1] + 8 :] if row[0].value}
-    assert totals["High"][1] == 2  # (3, 3), and (1, 5): the people-first rule lifts it for ASM miners
-    assert sum(v[0] for k, v in totals.items() if k != "Band") == 3
+                grid["cells"][likelihood, impact] = line[impact]
+        for line in rows[index + 7 :]:
+            if not (isinstance(line[0].value, str) and line[0].value.startswith("* ")):
+                break
+            grid["notes"].append(line[0].value)
+        grids[title] = grid
+    return grids
+
+
+def test_heatmap_sheet_has_a_grid_per_direction_and_for_all(clients, register):
+    matrix = scoring.matrix()
+    grids = _heatmap_grids(workbook(export(clients["executive"]))["Heatmap"])
+    names = ["All directions", *(d.label for d in Direction)]
+    assert list(grids) == [f"{basis} risk · {name}" for basis in ("Inherent", "Residual") for name in names]
+    expected = {
+        "Inherent risk · All directions": {(4, 5): 1, (4, 4): 1, (2, 2): 1},
+        "Inherent risk · To the company": {(4, 4): 1, (2, 2): 1},
+        "Inherent risk · To ASM miners": {(4, 5): 1},
+        "Residual risk · All directions": {(1, 5): 1, (3, 3): 1, (1, 1): 1},
+        "Residual risk · To the company": {(3, 3): 1, (1, 1): 1},
+        "Residual risk · To ASM miners": {(1, 5): 1},
+    }
+    for title, grid in grids.items():
+        assert grid["axis"] == [f"{lv.value} · {lv.label}" for lv in matrix.impact]
+        assert grid["labels"] == [f"{n} · {matrix.likelihood_label(n)}" for n in range(5, 0, -1)]
+        for (likelihood, impact), cell in grid["cells"].items():
+            count = expected.get(title, {}).get((likelihood, impact), 0)
+            assert cell.value == count, (title, likelihood, impact)
+            # the colour is the cell's band for risks not to people, as on the dashboard
+            assert cell.fill.fgColor.rgb[-6:] == matrix.band(likelihood, impact).fill.lstrip("#").upper()
+
+
+def test_heatmap_sheet_stars_the_cells_the_people_first_rule_lifts(app, clients, register):
+    app.config["MATRIX_PRESET"] = "score_thresholds"  # there, (1, 5) scores 5: Medium, unless to people
+    ws = workbook(export(clients["executive"]))["Heatmap"]
+    grids = _heatmap_grids(ws)
+    for title in ("Residual risk · All directions", "Residual risk · To ASM miners"):
+        lifted = grids[title]["cells"][1, 5]
+        assert lifted.value == 1 and lifted.number_format == '0"*"'  # shows "1*", stays a number
+        assert grids[title]["notes"] == [
+            "* Likelihood 1 Rare × impact 5 Catastrophic: 1 risk to people is High, not Medium "
+            "(people-first rule)."
+        ]
+        others = [c for key, c in grids[title]["cells"].items() if key != (1, 5)]
+        assert all(c.number_format == "General" for c in others)
+    assert grids["Residual risk · To the company"]["notes"] == []
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not [t for t in texts if "to_asm" in t or "to_communities" in t or "to_company" in t]
+    assert any("To communities and stakeholders, To ASM miners" in t for t in texts)
+
+
+def test_heatmap_sheet_counts_bands_per_direction(clients, register):
+    rows = list(workbook(export(clients["executive"]))["Heatmap"].iter_rows(values_only=True))
+    start = rows.index(("Residual risks per band", None, None, None, None, None, None))
+    assert rows[start + 1][:5] == ("Band", "All directions", *(d.label for d in Direction))
+    table = {row[0]: row[1:5] for row in rows[start + 2 : start + 6]}
+    assert list(table) == ["Extreme", "High", "Medium", "Low"]
+    # (3, 3) to the company, (1, 5) to ASM miners: High in the default cell map
+    assert table["High"] == (2, 1, 0, 1) and table["Low"] == (1, 1, 0, 0)
+
+
+def test_a_direction_filter_leaves_one_grid_per_basis(clients, register):
+    grids = _heatmap_grids(workbook(export(clients["executive"], "?direction=to_asm"))["Heatmap"])
+    assert list(grids) == ["Inherent risk · To ASM miners", "Residual risk · To ASM miners"]
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_its_header_row(clients, register):
+    book = workbook(export(clients["executive"]))
+    for ws in book.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, ws.title
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
+        assert "&P" in ws.oddFooter.center.text, ws.title
+
+
+def test_wrapped_rows_are_as_tall_as_their_text(clients, make_risk, register):
+    long = make_risk(title="Long description", description="Pits and shafts. " * 40)  # 680 characters
+    data = export(clients["executive"])
+    ws = workbook(data)["Register"]
+    headers = [c.value for c in ws[1]]
+    width = ws.column_dimensions[get_column_letter(headers.index("Description") + 1)].width
+    rows = {row[0].value: row for row in ws.iter_rows(min_row=2)}
+    cell = rows[long.ref][headers.index("Description")]
+    assert cell.alignment.wrap_text
+    lines = -(-len(cell.value.rstrip()) // int(width))
+    assert ws.row_dimensions[cell.row].height >= 15 * lines
+    short = rows[register[1]["corporate"].ref][0].row
+    assert ws.row_dimensions[short].height is None  # one line: the default height
+    assert ws.row_dimensions[1].height >= 30  # the header's two-line labels
+    heatmap = workbook(data)["Heatmap"]
+    intro = heatmap["A2"]  # a long note across the grid's columns, merged and wrapped
+    assert intro.alignment.wrap_text and "A2:G2" in {str(r) for r in heatmap.merged_cells.ranges}
+    assert heatmap.row_dimensions[2].height >= 30
+
+
+def test_row_heights_are_not_kept_in_memory_while_streaming(app):
+    from openpyxl import Workbook
+
+    from riskreg.exports.cells import Header, TableSheet
+
+    book = Workbook(write_only=True)
+    sheet = TableSheet(book, "T", [Header("Ref", 10), Header("Text", 20, wrap=True)])
+    for n in range(50):
+        sheet.append([n, "word " * 30])
+    assert list(sheet.ws.row_dimensions) == [1]  # the header's; each data row's left with its row
+    saved = io.BytesIO()
+    book.save(saved)  # a write-only sheet left open would be closed by the garbage collector, badly
+    heights = openpyxl_heights(saved.getvalue(), "T")
+    assert heights[1] >= 30 and all(heights[n] == 15 * 8 for n in range(2, 52))  # 150 characters / 20
+
+
+def openpyxl_heights(data: bytes, title: str) -> dict[int, float | None]:
+    ws = workbook(data)[title]
+    return {row[0].row: ws.row_dimensions[row[0].row].height for row in ws.iter_rows()}
+
+
+def test_register_has_cause_consequence_target_and_consequence_area(clients, make_risk, register):
+    risk = make_risk(
+        title="With a target",
+        cause="Gold price up",
+        consequence="=Fatalities",
+        target_likelihood=1,
+        target_impact=2,
+        target_date=date(2028, 1, 31),
+    )
+    rows = {row["Ref"]: row for row in register_dicts(export(clients["executive"]))}
+    row = rows[risk.ref]
+    assert (row["Cause"], row["Consequence"]) == ("Gold price up", "=Fatalities")  # text, not a formula
+    assert (row["Target likelihood"], row["Target impact"], row["Target score"]) == (1, 2, 2)
+    assert row["Target band"] == "Low" and row["Target date"] == datetime(2028, 1, 31)
+    assert row["Consequence area"] == "Social and human rights"  # the label, not the stored key
+    untargeted = rows[register[1]["corporate"].ref]
+    assert untargeted["Target score"] is None and untargeted["Target band"] is None
 
 
 def test_sites_sheet_counts_risks_per_band(clients, register, make_site):

@@ -168,7 +168,7 @@ def test_header_problems(clients, risks):
     headers = ["Ref", "Title", "Title", "Colour", "Direction", "Owner"]
     page = text_of(upload(clients["risk_manager"], sheet_from_rows([headers, ["R-0001", "x", "y", "red"]])))
     assert "Column C: Title appears twice." in page
-    assert "Column D: unknown column 'Colour'." in page
+    assert "Column D: 'Colour' is not a column of the register, so it is ignored." in page
     assert "lacks the column(s): Category, Inherent likelihood, Inherent impact" in page
     page = text_of(upload(clients["risk_manager"], sheet_from_rows([HEADERS], title="Risks")))
     assert "The workbook has no sheet called Register (it has: Risks)." in page
@@ -376,3 +376,137 @@ def test_upload_and_confirm_need_the_csrf_token(tmp_path):
 
 def _csrf(page: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def _add_column(ws, header: str, values: dict[str, str]) -> None:
+    """A column of the person's own after the export's, with values on the rows of `values` (by Ref)."""
+    column = ws.max_column + 1
+    ws.cell(row=1, column=column, value=header)
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value in values:
+            ws.cell(row=row[0].row, column=column, value=values[row[0].value])
+
+
+def test_an_extra_column_is_ignored_with_a_warning_not_refused(app, clients, risks):
+    client = clients["risk_manager"]
+    risk = risks[0]
+
+    def change(ws):
+        set_cell(ws, risk.ref, "Residual likelihood", 2)
+        _add_column(ws, "My notes", {risk.ref: "ask the site manager"})
+        ws.cell(row=2, column=ws.max_column + 2, value="stray")  # a value under no header at all
+
+    response = upload(client, edited(export(client), change))
+    page = text_of(response)
+    assert "1 risk with changes 2 unchanged 0 problems" in page
+    assert "Warnings — the import can go ahead" in page
+    assert "'My notes' is not a column of the register, so it is ignored." in page
+    assert "holds values but has no header: it is ignored." in page
+    assert client.post("/import/confirm", data={"token": token_of(response)}).status_code == 302
+    db.session.rollback()
+    assert db.session.get(Risk, risk.id).residual_likelihood == 2
+
+
+def test_cause_consequence_and_target_are_imported(clients, users, risks):
+    client = clients["risk_manager"]
+    risk = risks[0]
+
+    def change(ws):
+        set_cell(ws, risk.ref, "Cause", "Gold price at a record")
+        set_cell(ws, risk.ref, "Consequence", "Lost ore\nand a dispute")
+        set_cell(ws, risk.ref, "Target likelihood", 1)
+        set_cell(ws, risk.ref, "Target impact", 2)
+        set_cell(ws, risk.ref, "Target date", datetime(2028, 6, 30))
+        append_row(
+            ws,
+            Title="Tailings seepage reaching a village well",
+            Direction="To communities and stakeholders",
+            Category="Environment",
+            Owner=users["risk_manager"].email,
+            Cause="Liner failure",
+            Consequence="Unsafe drinking water",
+            **{"Target likelihood": 1, "Target impact": 3, **JUDGEMENTS},
+        )
+
+    response = upload(client, edited(export(client), change))
+    page = text_of(response)
+    assert "1 new risk 1 risk with changes 2 unchanged 0 problems" in page
+    assert "Cause High gold price Gold price at a record" in page
+    assert "Target likelihood — 1" in page and "Target date — 2028-06-30" in page
+    assert client.post("/import/confirm", data={"token": token_of(response)}).status_code == 302
+    db.session.rollback()
+    saved = db.session.get(Risk, risk.id)
+    assert (saved.cause, saved.consequence) == ("Gold price at a record", "Lost ore\nand a dispute")
+    assert (saved.target_likelihood, saved.target_impact) == (1, 2)
+    assert saved.target_date.isoformat() == "2028-06-30"
+    created = db.session.scalar(sa.select(Risk).where(Risk.title.startswith("Tailings seepage")))
+    assert (created.cause, created.consequence) == ("Liner failure", "Unsafe drinking water")
+    assert (created.target_likelihood, created.target_impact) == (1, 3)
+
+
+def test_impact_area_is_read_as_the_consequence_area(clients, users, risks):
+    headers = [{"Consequence area": "Impact area"}.get(h, h) for h in HEADERS]
+    row = row_of(
+        headers,
+        Title="Cyanide spill",
+        Direction="To communities and stakeholders",
+        Category="Environment",
+        Owner="Rhea Risk",
+        Status="Open",
+        **{**JUDGEMENTS, "Impact area": "Environment"},
+    )
+    page = text_of(upload(clients["risk_manager"], sheet_from_rows([headers, row])))
+    assert "1 new risk" in page and "0 problems" in page and "Warnings" not in page
+
+
+def test_a_target_needs_both_levels_and_cause_its_limit(clients, risks):
+    ok = {
+        "Title": "fine",
+        "Direction": "To the company",
+        "Category": "Environment",
+        "Owner": "Rhea Risk",
+        "Status": "Open",
+        **JUDGEMENTS,
+    }
+    rows = [
+        HEADERS,
+        row_of(**ok, **{"Target likelihood": 2}),
+        row_of(**ok, Cause="c" * 5001),
+        row_of(**ok, **{"Target impact": 9}),
+    ]
+    html = upload(clients["risk_manager"], sheet_from_rows(rows)).get_data(as_text=True)
+    problems = {tuple(cells) for cells in _problem_rows(html)}
+    both = "Give both a target likelihood and a target impact, or neither."
+    assert ("2", "Target impact", both) in problems
+    assert ("3", "Cause", "Cause is 5001 characters long; the limit is 5000.") in problems
+    assert ("4", "Target impact", "Target impact must be from 1 to 5; 9 is out of range.") in problems
+    assert "/import/confirm" not in html and len(problems) == 3
+
+
+def test_a_new_row_like_a_risk_already_there_is_a_likely_duplicate(clients, users, risks, make_site):
+    client = clients["risk_manager"]
+    other_site = make_site(name="Kibali South")
+    new = {
+        "Direction": "To the company",
+        "Category": "Environment",
+        "Owner": "Rhea Risk",
+        "Status": "Open",
+        **JUDGEMENTS,
+    }
+
+    def change(ws):
+        append_row(ws, Title=risks[0].title, Site="Nyota Gold Mine", **new)  # as R-0001: a duplicate
+        append_row(ws, Title=risks[0].title, Site=other_site.name, **new)  # another site: not one
+        append_row(ws, Title="Night-time ore theft", **new)
+        append_row(ws, Title="Night-time ore theft", **new)  # the same new risk twice
+
+    response = upload(client, edited(export(client), change))
+    page = text_of(response)
+    assert "4 new risks 0 risks with changes 3 unchanged 0 problems" in page
+    section = page[page.index("Likely duplicates") : page.index("New risks")]
+    assert f"5 {risks[0].title} Nyota Gold Mine {risks[0].ref} (open)" in section
+    assert "8 Night-time ore theft Corporate row 7" in section
+    assert "6 " + risks[0].title not in section and "7 Night-time" not in section
+    html = response.get_data(as_text=True)
+    assert f'href="/risks/{risks[0].id}"' in html[html.index("import-duplicates") :]
+    assert "/import/confirm" in html  # a warning: the person decides

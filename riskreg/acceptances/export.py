@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 
 from riskreg.acceptances.models import Acceptance
 from riskreg.auth.models import User
-from riskreg.exports.cells import WRAP, Header, StyledColumn, TableSheet, safe_text
+from riskreg.exports.cells import Header, StyledColumn, TableSheet, safe_text
 from riskreg.exports.context import ExportContext
 from riskreg.extensions import db
 from riskreg.risks import filters as risk_filters
@@ -25,14 +25,14 @@ HEADERS = [
     Header("Residual score", 9),
     Header("Residual band", 10),
     Header("Expires on", 11),
-    Header("Justification", 50),
+    Header("Justification", 50, wrap=True),
     Header("Requested by", 18),
     Header("Requested on", 11),
     Header("Approver", 18),
     Header("Decided by", 18),
     Header("Decided on", 11),
-    Header("Decision note", 40),
-    Header("Ended because", 40),
+    Header("Decision note", 40, wrap=True),
+    Header("Ended because", 40, wrap=True),
 ]
 
 
@@ -58,7 +58,6 @@ def acceptances_sheet(wb: Workbook, ctx: ExportContext) -> None:
     )
     sheet = TableSheet(wb, ACCEPTANCES, HEADERS, "C2")
     ws = sheet.ws
-    wrapped = StyledColumn(ws, alignment=WRAP)
     when = StyledColumn(ws, number_format="yyyy-mm-dd")
     bands = {band.key: band.label for band in ctx.matrix.bands}
     for ref, title, site, acc, requested_by, approved_by, decided_by in db.session.execute(
@@ -74,14 +73,14 @@ def acceptances_sheet(wb: Workbook, ctx: ExportContext) -> None:
                 acc.residual_score,
                 bands.get(acc.residual_band, acc.residual_band),
                 when(acc.expires_on),
-                wrapped(safe_text(ws, acc.justification)),
+                safe_text(ws, acc.justification),  # TableSheet wraps it (one template per column)
                 safe_text(ws, requested_by),
                 when(acc.requested_at.date()),
                 safe_text(ws, approved_by),
                 safe_text(ws, decided_by),
                 when(acc.decided_at.date()) if acc.decided_at else None,
-                wrapped(safe_text(ws, acc.decision_note)) if acc.decision_note else None,
-                wrapped(safe_text(ws, acc.end_reason)) if acc.end_reason else None,
+                safe_text(ws, acc.decision_note),
+                safe_text(ws, acc.end_reason),
             ]
         )
     ctx.counts["acceptances"] = sheet.finish()

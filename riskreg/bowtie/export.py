@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from riskreg.controls.models import Control, Effectiveness, Role, risk_controls
 from riskreg.critical.models import Verification
 from riskreg.critical.queries import _latest_ids
-from riskreg.exports.cells import WRAP, Header, StyledColumn, TableSheet, safe_text
+from riskreg.exports.cells import Header, TableSheet, safe_text
 from riskreg.exports.context import ExportContext
 from riskreg.exports.queries import _stream
 from riskreg.extensions import db
@@ -26,7 +26,7 @@ HEADERS = [
     Header("Risk", 10),
     Header("Risk title", 36),
     Header("Side", 13),
-    Header("Cause or consequence", 40),
+    Header("Cause or consequence", 40, wrap=True),
     Header("Control", 10),
     Header("Control title", 40),
     Header("Role", 12),
@@ -115,12 +115,6 @@ def bowtie_sheet(wb: Workbook, ctx: ExportContext) -> None:
     last = last_verifications()
     sheet = TableSheet(wb, BOWTIE, HEADERS, "C2")
     ws = sheet.ws
-    wrapping = StyledColumn(ws, alignment=WRAP)
-
-    def wrapped(value: str | None) -> Any:
-        cell = safe_text(ws, value)
-        return wrapping(cell) if isinstance(cell, str) else cell
-
     for row in bowtie_rows(ctx.filters):
         own = Effectiveness(row.own) if row.own else None
         effective = own or row.control_effectiveness
@@ -128,7 +122,7 @@ def bowtie_sheet(wb: Workbook, ctx: ExportContext) -> None:
             row.risk_ref,
             safe_text(ws, row.risk_title),
             SIDES[row.side],
-            wrapped(row.item) if row.item else ("(not given)" if row.side in (2, 3) else None),
+            safe_text(ws, row.item) if row.item else ("(not given)" if row.side in (2, 3) else None),
             row.control_ref,
             safe_text(ws, row.control_title) if row.control_title else None,
             (Role(row.role).label if row.role else "Not set") if row.control_ref else None,

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from riskreg.risks.filters import RiskFilters, parse_risk_filters
-from riskreg.risks.models import RiskStatus
+from riskreg.risks.models import Direction, RiskStatus
 
 VIEWS = ("compare", "inherent", "residual", "target")
 VIEW_LABELS = {
@@ -24,6 +24,13 @@ VIEW_LABELS = {
     "residual": "Residual",
     "target": "Target",
 }
+# The direction toggle above the heatmaps: short words for the three directions (and all of them).
+DIRECTION_TOGGLE: tuple[tuple[Direction | None, str], ...] = (
+    (None, "All"),
+    (Direction.TO_COMPANY, "To the company"),
+    (Direction.TO_COMMUNITIES, "To communities"),
+    (Direction.TO_ASM, "To ASM"),
+)
 RISK_PARAMS = ("site", "direction", "category", "department", "status")
 PARAMS = (*RISK_PARAMS, "view")
 STATUS_ALL = "all"  # every status but archived
@@ -70,6 +77,14 @@ class DashboardFilters:
 
     def band_url(self, basis: str, band: str) -> str:
         return url_for("risks.list", **self.register_args(basis, band=band))
+
+    def direction_url(self, direction: Direction | None) -> str:
+        """This dashboard for one direction (None: all of them), every other filter and the view kept."""
+        return url_for("dashboard.index", **self.args(direction=direction.value if direction else None))
+
+    def direction_band_url(self, direction: Direction, band: str, basis: str = "residual") -> str:
+        """/risks: the risks of one direction in one band, under this dashboard's other filters."""
+        return url_for("risks.list", **self.register_args(basis, band=band, direction=direction.value))
 
     @property
     def status_value(self) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -25,7 +26,7 @@ from riskreg.extensions import db
 from riskreg.reviews import rules as review_rules
 from riskreg.risks import filters as risk_filters
 from riskreg.risks.filters import RiskFilters
-from riskreg.risks.models import Risk
+from riskreg.risks.models import Direction, Risk
 from riskreg.sites.models import AsmPresence, Site
 
 TOP_LIMIT = 10
@@ -61,6 +62,7 @@ class TopRisk:
     likelihood: int
     impact: int
     band: scoring.Band
+    direction: Direction
 
     @property
     def score(self) -> int:
@@ -127,9 +129,24 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
     )
     matrix = scoring.matrix()
     return [
-        TopRisk(rid, ref, title, site, owner, lk, im, matrix.band(lk, im, direction))
+        TopRisk(rid, ref, title, site, owner, lk, im, matrix.band(lk, im, direction), direction)
         for rid, ref, title, site, owner, lk, im, direction in db.session.execute(stmt)
     ]
+
+
+def band_counts_by_direction(filters: RiskFilters, basis: str = "residual") -> dict[Direction, Counter[str]]:
+    """Risks per band for each of the three directions, whatever the direction filter (the other
+    filters kept): one GROUP BY of at most 75 rows, the people-first rule included."""
+    likelihood, impact = risk_filters.basis_columns(basis)
+    every_direction = replace(with_basis(filters, basis), direction=None)
+    stmt = (
+        sa.select(Risk.direction, likelihood, impact, Risk.direction, sa.func.count())
+        .where(*risk_filters.conditions(every_direction, include_band=False))
+        .group_by(Risk.direction, likelihood, impact)
+    )
+    matrix = scoring.matrix()
+    found = matrix.tally_by(db.session.execute(stmt))
+    return {direction: found.get(direction, matrix.tally([])) for direction in Direction}
 
 
 def review_overdue(filters: RiskFilters, on: date) -> int:

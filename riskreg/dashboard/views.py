@@ -17,7 +17,12 @@ from riskreg.auth.permissions import Permission, permission_required
 from riskreg.bowtie import queries as bowtie_queries
 from riskreg.critical import queries as critical_queries
 from riskreg.dashboard import charts, heatmap, queries, trend
-from riskreg.dashboard.filters import VIEW_LABELS, DashboardFilters, parse_dashboard_filters
+from riskreg.dashboard.filters import (
+    DIRECTION_TOGGLE,
+    VIEW_LABELS,
+    DashboardFilters,
+    parse_dashboard_filters,
+)
 from riskreg.extensions import db
 from riskreg.indicators import panels as indicator_panels
 from riskreg.modeling import today as today_utc
@@ -58,6 +63,9 @@ def index():
         dash=dash,
         today=today,
         view_labels=VIEW_LABELS,
+        direction_toggle=DIRECTION_TOGGLE,
+        direction_words=dict(DIRECTION_TOGGLE),
+        direction_bands=queries.band_counts_by_direction(dash.risk),
         grids=grids,
         figures=figures,
         top=top,

@@ -13,7 +13,6 @@ from openpyxl import Workbook
 from riskreg.exports.cells import (
     HEADER_FONT,
     TITLE_FONT,
-    WRAP,
     Header,
     StyledColumn,
     TableSheet,
@@ -32,6 +31,7 @@ DATE = "yyyy-mm-dd"
 COVERAGE_WIDTHS = (11, 20, 14, 16, 44, 22, 13, 14, 10, 9, 12, 13, 40)
 TEXT_COLUMNS = (0, 1, 2, 3, 5)  # framework, code, identifier, edition, site
 WRAPPED_COLUMNS = (4, 12)  # the requirement's title, the evidence
+BASIS_COLUMN = 5  # of the disclosure: how each site's figures were arrived at
 TITLE = "ASM disclosure {year} · GRI G4 MM8 · GRI 14: Mining Sector 2024, topic 14.13"
 GRIEVANCES_TITLE = "Grievances related to ASM received in {year}, per site"
 
@@ -43,7 +43,10 @@ def coverage_sheet(wb: Workbook, ctx: ExportContext) -> None:
     sheet = TableSheet(
         wb,
         COVERAGE,
-        [Header(text, width) for text, width in zip(headers, COVERAGE_WIDTHS, strict=True)],
+        [
+            Header(text, width, wrap=index in WRAPPED_COLUMNS)
+            for index, (text, width) in enumerate(zip(headers, COVERAGE_WIDTHS, strict=True))
+        ],
         "C2",
     )
     ws = sheet.ws
@@ -51,15 +54,11 @@ def coverage_sheet(wb: Workbook, ctx: ExportContext) -> None:
     states = {
         label: StyledColumn(ws, fill=fill(coverage.STATE_COLOURS[state])) for label, state in state_of.items()
     }
-    wrapped = {index: StyledColumn(ws, alignment=WRAP) for index in WRAPPED_COLUMNS}
     last_engagement = StyledColumn(ws, number_format=DATE)
     for row in rows:
         cells: list[Any] = list(row)  # the counts stay numbers
-        for index in TEXT_COLUMNS:
+        for index in (*TEXT_COLUMNS, *WRAPPED_COLUMNS):  # TableSheet wraps the long ones
             cells[index] = safe_text(ws, row[index])
-        for index, column in wrapped.items():
-            text = safe_text(ws, row[index])
-            cells[index] = column(text) if isinstance(text, str) else text
         cells[6] = states[row[6]](row[6])
         cells[11] = last_engagement(row[11])
         sheet.append(cells)
@@ -82,18 +81,18 @@ def disclosure_sheet(wb: Workbook, ctx: ExportContext) -> None:
     below the filter, then the headline figures (the percentage a real percentage) and the notes."""
     report = disclosure.disclosure_sheet_rows(ctx.year)
     widths = [28, 14, 13, 11, 14, 34, 13, 11] + [11] * (len(report.headers) - 8)
-    sheet = TableSheet(wb, DISCLOSURE, [Header(t, w) for t, w in zip(report.headers, widths, strict=True)])
+    headers = [
+        Header(t, w, wrap=index == BASIS_COLUMN)
+        for index, (t, w) in enumerate(zip(report.headers, widths, strict=True))
+    ]
+    sheet = TableSheet(wb, DISCLOSURE, headers)
     ws = sheet.ws
-    basis = StyledColumn(ws, alignment=WRAP)
 
     def cells(row: list[Any], **style: Any) -> list[Any]:
         values = [None if value == "" else value for value in row]
         if style:
             return [styled_cell(ws, value, **style) for value in values]
-        made = [safe_text(ws, value) if isinstance(value, str) else value for value in values]
-        if isinstance(made[5], str):
-            made[5] = basis(made[5])
-        return made
+        return [safe_text(ws, value) if isinstance(value, str) else value for value in values]
 
     for row in report.sites:
         sheet.append(cells(row))

@@ -1,4 +1,5 @@
-"""Cells for write-only sheets: safe text, band fills, and a table writer with a tidy header row."""
+"""Cells for write-only sheets: safe text, band fills, a print set-up, row heights that fit wrapped
+text, and a table writer with a tidy header row."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import RowDimension
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from riskreg import scoring
 
@@ -25,6 +29,9 @@ HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 TITLE_FONT = Font(bold=True, size=14)
+LINE_HEIGHT = 15.0  # points per line of Excel's default font (11-point Calibri)
+MAX_ROW_HEIGHT = 409.0  # Excel's limit
+FOOTER = "&A · page &P of &N"  # the sheet's name and the page number on every printed page
 
 
 def fill(colour: str) -> PatternFill:
@@ -73,6 +80,88 @@ def bold_cell(ws: WriteOnlyWorksheet, value: Any) -> Cell:
     return styled_cell(ws, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=WRAP)
 
 
+def new_sheet(wb: Workbook, title: str, title_rows: str = "1:1") -> WriteOnlyWorksheet:
+    """A write-only sheet with its print set-up: every sheet of the workbook is made here."""
+    ws: WriteOnlyWorksheet = wb.create_sheet(title)
+    print_setup(ws, title_rows)
+    return ws
+
+
+def print_setup(ws: WriteOnlyWorksheet, title_rows: str = "1:1") -> None:
+    """Landscape, one page wide and as many pages down as it takes, `title_rows` repeated on each.
+
+    Write-only order: the fit-to-page flag sits in the sheet's properties, written with the first
+    row, so this runs before any row; the page set-up, margins and footer are written at the end,
+    the repeated rows with the workbook.
+    """
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # 0: no limit on the pages down
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.oddFooter.center.text = FOOTER
+    ws.print_title_rows = title_rows
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell of `width` (Excel's character units) needs for `text`.
+
+    A column of width w holds about w characters of proportional text once word breaks are counted;
+    an estimate that errs on the tall side (a spreadsheet program opening the file does not always
+    work the heights out itself, and a cut-off line is worse on paper than a little white space).
+    """
+    per_line = max(1, int(width))
+    if "\n" not in text:
+        return max(1, -(-len(text) // per_line))
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+def row_height(lines: int) -> float | None:
+    """The height of a row of `lines` lines; None for one line (the default height)."""
+    return None if lines <= 1 else min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)
+
+
+def fitted_append(ws: WriteOnlyWorksheet, values: list[Any], index: int, height: float | None) -> None:
+    """Append row number `index` with its own height (None: the default). The dimension lives only
+    while its row is written, so a long sheet holds none of them in memory."""
+    if height is None:
+        ws.append(values)
+        return
+    ws.row_dimensions[index] = RowDimension(ws, index=index, ht=height)
+    try:
+        ws.append(values)
+    finally:
+        del ws.row_dimensions[index]
+
+
+def wrapped_lines(values: Iterable[Any], widths: Sequence[float]) -> int:
+    """Lines of the tallest wrapped cell of a row (for the short sheets: it reads each cell's style)."""
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        if isinstance(value, Cell) and isinstance(value.value, str) and value.alignment.wrap_text:
+            lines = max(lines, text_lines(value.value, width))
+    return lines
+
+
+class PrintedSheet:
+    """A short sheet laid out by hand (Heatmap, Legend): widths, the print set-up, and each row as
+    tall as its wrapped cells need."""
+
+    def __init__(self, wb: Workbook, title: str, widths: Sequence[float]) -> None:
+        self.ws = new_sheet(wb, title)
+        self.widths = list(widths)
+        for index, width in enumerate(widths, 1):
+            self.ws.column_dimensions[get_column_letter(index)].width = width
+        self.rows = 0
+
+    def append(self, values: list[Any], height: float | None = None) -> None:
+        """One row; `height` None: as tall as its wrapped cells need."""
+        self.rows += 1
+        if height is None:
+            height = row_height(wrapped_lines(values, self.widths))
+        fitted_append(self.ws, values, self.rows, height)
+
+
 class StyledColumn:
     """One reusable styled cell per column (and per band): a write-only row is written at once.
 
@@ -107,19 +196,28 @@ class Header:
     text: str
     width: float
     validation: DataValidation | None = None
+    wrap: bool = False  # long text: the cells wrap and the row is as tall as the text needs
 
 
 class TableSheet:
-    """A write-only sheet holding one table: bold, frozen header row, autofilter, widths, drop-downs."""
+    """A write-only sheet holding one table: bold, frozen header row, autofilter, widths, drop-downs,
+    the print set-up, and wrapped columns whose rows grow to fit their text."""
 
     def __init__(self, wb: Workbook, title: str, headers: Sequence[Header], freeze: str = "B2") -> None:
-        self.ws: WriteOnlyWorksheet = wb.create_sheet(title)
+        self.ws: WriteOnlyWorksheet = new_sheet(wb, title)
         self.headers = headers
         # Widths, the frozen pane and the header row go before the first row (write-only order).
         for index, header in enumerate(headers, 1):
             self.ws.column_dimensions[get_column_letter(index)].width = header.width
         self.ws.freeze_panes = freeze
-        self.ws.row_dimensions[1].height = 32
+        self.wrapped = {
+            index: (header.width, StyledColumn(self.ws, alignment=WRAP))
+            for index, header in enumerate(headers)
+            if header.wrap
+        }
+        # Bold text is a little wider than the body's: 0.9 of the width per line.
+        lines = max(text_lines(header.text, header.width * 0.9) for header in headers) if headers else 1
+        self.ws.row_dimensions[1].height = max(32.0, LINE_HEIGHT * lines + 2)
         self.ws.append([self.header_cell(header.text) for header in headers])
         self.rows = 1
 
@@ -129,8 +227,21 @@ class TableSheet:
         return cell
 
     def append(self, values: Iterable[Any]) -> None:
-        self.ws.append(list(values))
+        """One row; text in a wrapped column is wrapped (a cell given ready-made keeps its style)
+        and the row is made as tall as its longest wrapped text."""
+        row = list(values)
+        lines = 1
+        for index, (width, wrap) in self.wrapped.items():
+            value = row[index] if index < len(row) else None
+            if isinstance(value, str):
+                row[index] = wrap(value)
+            elif isinstance(value, Cell) and isinstance(value.value, str):
+                value = value.value
+            else:
+                continue
+            lines = max(lines, text_lines(value, width))
         self.rows += 1
+        fitted_append(self.ws, row, self.rows, row_height(lines))
 
     def finish(self) -> int:
         """Autofilter over the written rows, drop-downs on their columns; returns the data rows."""

@@ -35,6 +35,11 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Residual impact", "residual_impact", 11, "level", editable=True, required=True),
     Column("Residual score", "residual_score", 10, "int"),
     Column("Residual band", "residual_band", 11, "band"),
+    Column("Target likelihood", "target_likelihood", 11, "level", editable=True),
+    Column("Target impact", "target_impact", 11, "level", editable=True),
+    Column("Target score", "target_score", 10, "int"),
+    Column("Target band", "target_band", 11, "band"),
+    Column("Target date", "target_date", 13, "date", editable=True),
     Column("Treatment", "treatment", 12, "enum", editable=True, enum=Treatment),
     Column("Consequence area", "impact_area", 22, "enum", editable=True, enum=ImpactArea),
     Column("Status", "status", 11, "enum", editable=True, enum=RiskStatus),
@@ -46,6 +51,8 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Overdue controls", "overdue_controls", 10, "int"),
     Column("Requirements", "requirements", 36, wrap=True),
     Column("Description", "description", 60, editable=True, wrap=True),
+    Column("Cause", "cause", 48, editable=True, wrap=True),
+    Column("Consequence", "consequence", 48, editable=True, wrap=True),
 )
 
 CORPORATE = "Corporate"  # the Site cell of a risk tied to no single site

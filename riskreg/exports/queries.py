@@ -89,6 +89,9 @@ def register_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]
             Risk.residual_likelihood,
             Risk.residual_impact,
             Risk.residual_score,
+            Risk.target_likelihood,
+            Risk.target_impact,
+            Risk.target_date,
             Risk.treatment,
             Risk.impact_area,
             Risk.status,
@@ -100,6 +103,8 @@ def register_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]
             sa.func.coalesce(counts.c.overdue_controls, 0).label("overdue_controls"),
             codes.c.codes.label("requirements"),
             Risk.description,
+            Risk.cause,
+            Risk.consequence,
         )
         .join(User, User.id == Risk.owner_id)
         .outerjoin(Site, Site.id == Risk.site_id)

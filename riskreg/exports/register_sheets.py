@@ -10,10 +10,8 @@ from openpyxl import Workbook
 from riskreg.controls.models import ControlStatus, Effectiveness
 from riskreg.exports import queries
 from riskreg.exports.cells import (
-    WRAP,
     BandCells,
     Header,
-    StyledColumn,
     TableSheet,
     level_validation,
     list_validation,
@@ -34,37 +32,43 @@ def _validation(column: Column, lists: ValueLists) -> Any:
     return None
 
 
+TEXT_KEYS = ("title", "category", "owner", "requirements", "description", "cause", "consequence")
+
+
 def register_sheet(wb: Workbook, ctx: ExportContext) -> None:
     """One row per risk, the columns of columns.REGISTER_COLUMNS; also the import format."""
-    headers = [Header(c.header, c.width, _validation(c, ctx.lists)) for c in REGISTER_COLUMNS]
+    headers = [Header(c.header, c.width, _validation(c, ctx.lists), c.wrap) for c in REGISTER_COLUMNS]
     sheet = TableSheet(wb, "Register", headers)
     ws = sheet.ws
     bands = ctx.band_table()
     inherent, residual = BandCells(ws, ctx.matrix), BandCells(ws, ctx.matrix)
-    wrapped = {c.key: StyledColumn(ws, alignment=WRAP) for c in REGISTER_COLUMNS if c.wrap}
+    target = BandCells(ws, ctx.matrix)
     keys = [c.key for c in REGISTER_COLUMNS]
-
-    def text(key: str, value: str | None) -> Any:
-        cell = safe_text(ws, value)
-        return wrapped[key](cell) if key in wrapped and isinstance(cell, str) else cell
 
     for row in queries.register_rows(ctx.filters, ctx.today):
         is_people = ctx.matrix.is_people(row["direction"])
         row["inherent_band"] = inherent(bands[row["inherent_likelihood"], row["inherent_impact"], is_people])
         row["residual_band"] = residual(bands[row["residual_likelihood"], row["residual_impact"], is_people])
+        lk, im = row["target_likelihood"], row["target_impact"]
+        if lk is not None and im is not None:  # a target is optional
+            row["target_score"] = lk * im
+            row["target_band"] = target(bands[lk, im, is_people])
+        else:
+            row["target_score"] = row["target_band"] = None
         row["direction"] = row["direction"].label
         row["treatment"] = row["treatment"].label
+        row["impact_area"] = row["impact_area"].label  # the drop-down's words, not the stored key
         row["status"] = row["status"].label
-        row["site"] = text("site", row["site"] or CORPORATE)
-        for key in ("title", "category", "owner", "requirements", "description"):
-            row[key] = text(key, row[key])
+        row["site"] = safe_text(ws, row["site"] or CORPORATE)
+        for key in TEXT_KEYS:
+            row[key] = safe_text(ws, row[key])  # TableSheet wraps the long ones
         sheet.append([row[key] for key in keys])
     ctx.counts["risks"] = sheet.finish()
 
 
 CONTROL_HEADERS = (
     Header("Ref", 10),
-    Header("Title", 48),
+    Header("Title", 48, wrap=True),
     Header("Risks", 24),
     Header("Department", 24),
     Header("Owner", 22),
@@ -73,7 +77,7 @@ CONTROL_HEADERS = (
     Header("Overdue", 9),
     Header("Effectiveness", 18),
     Header("Closed on", 12),
-    Header("Closing note", 60),
+    Header("Closing note", 60, wrap=True),
 )
 
 
@@ -86,15 +90,12 @@ def controls_sheet(wb: Workbook, ctx: ExportContext) -> None:
     )
     sheet = TableSheet(wb, "Controls", headers)
     ws = sheet.ws
-    title, note = StyledColumn(ws, alignment=WRAP), StyledColumn(ws, alignment=WRAP)
     for row in queries.control_rows(ctx.filters, ctx.today):
         closed = row["closed_at"]
-        title_cell = safe_text(ws, row["title"])
-        note_cell = safe_text(ws, row["closing_note"])
         sheet.append(
             [
                 row["ref"],
-                title(title_cell) if isinstance(title_cell, str) else title_cell,
+                safe_text(ws, row["title"]),
                 row["risks"] or None,
                 safe_text(ws, row["department"]),
                 safe_text(ws, row["owner"]),
@@ -103,7 +104,7 @@ def controls_sheet(wb: Workbook, ctx: ExportContext) -> None:
                 "Yes" if row["overdue"] else "No",
                 row["effectiveness"].label,
                 closed.date() if closed is not None else None,
-                note(note_cell) if isinstance(note_cell, str) else note_cell,
+                safe_text(ws, row["closing_note"]),
             ]
         )
     ctx.counts["controls"] = sheet.finish()

@@ -1,4 +1,4 @@
-"""The summary sheets: Heatmap (both grids), Sites (ASM presence, risks per band) and Legend."""
+"""The summary sheets: Heatmap (grids per direction), Sites (ASM presence, risks per band) and Legend."""
 
 from __future__ import annotations
 
@@ -7,74 +7,120 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.cell_range import CellRange
 
+from riskreg import scoring
+from riskreg.dashboard.heatmap import Grid, build_grid
 from riskreg.exports import queries
 from riskreg.exports.cells import (
     TITLE_FONT,
     WRAP,
     Header,
+    PrintedSheet,
     StyledColumn,
     TableSheet,
     fill,
+    row_height,
     safe_text,
+    text_lines,
 )
 from riskreg.exports.cells import bold_cell as _bold
 from riskreg.exports.cells import styled_cell as _cell
 from riskreg.exports.columns import CORPORATE
 from riskreg.exports.context import LIST_FIRST_COLUMN, ExportContext
 from riskreg.exports.filters_text import describe_filters
+from riskreg.risks.models import Direction
 
 CENTRE = Alignment(horizontal="center", vertical="center")
 
 
+HEATMAP_WIDTHS = (24, 16, 16, 16, 16, 16, 16)
+LIFTED_FORMAT = '0"*"'  # the count stays a number; the star marks a cell the people-first rule lifts
+
+
 def heatmap_sheet(wb: Workbook, ctx: ExportContext) -> None:
-    """Inherent and residual grids: likelihood down (highest first), impact across, counts in cells."""
-    ws = wb.create_sheet("Heatmap")
-    ws.column_dimensions["A"].width = 24
-    for index in range(2, 8):
-        ws.column_dimensions[get_column_letter(index)].width = 16
-    matrix = ctx.matrix
-    ws.append([_cell(ws, "Risks per cell of the matrix", font=TITLE_FONT)])
-    ws.append(["Each cell holds the number of exported risks; its colour is the band of that cell."])
-    people = ", ".join(sorted(matrix.people_directions))
-    ws.append(
-        [
-            f"For risks to people ({people}) an impact of {matrix.people_floor_impact} is at least "
-            f"{matrix.band_by_key(matrix.people_floor_band).label}: the band totals below count them so."
-        ]
+    """A grid per direction and one for all, inherent then residual: likelihood down (highest first),
+    impact across, counts in cells coloured by band; cells the people-first rule lifts are starred
+    and explained under their grid, as on the dashboard. Then the risks per band and direction."""
+    sheet = PrintedSheet(wb, "Heatmap", HEATMAP_WIDTHS)
+    ws, matrix = sheet.ws, ctx.matrix
+    floor = matrix.band_by_key(matrix.people_floor_band).label
+    people = ", ".join(d.label for d in Direction if matrix.is_people(d))
+    sheet.append([_cell(ws, "Risks per cell of the matrix", font=TITLE_FONT)])
+    rule = (
+        f"For risks to people ({people}) an impact of {matrix.people_floor_impact} is at least {floor} "
+        "(people-first rule): a starred count holds such risks, and the line under its grid says how "
+        "many and in which band. "
+        if people
+        else ""  # a matrix file may list no people directions: then there is no such rule
     )
-    totals: dict[str, Counter[str]] = {}
+    _note(
+        sheet,
+        "Each cell holds the number of exported risks; its colour is the band of that cell. "
+        f"{rule}The band totals count each risk in its own band.",
+    )
+    directions: list[Direction | None] = (
+        [ctx.filters.direction] if ctx.filters.direction else [None, *Direction]
+    )
+    grids: dict[str, dict[Direction | None, Grid]] = {}
     for basis in ("inherent", "residual"):
-        rows = queries.cell_counts(ctx.filters, basis)
-        counts: Counter[tuple[int, int]] = Counter()
-        for lk, im, _direction, n in rows:
-            counts[lk, im] += n
-        ws.append([])
-        ws.append([_cell(ws, f"{basis.capitalize()} risk", font=TITLE_FONT)])
-        ws.append(
-            [_bold(ws, "Likelihood ↓ · Impact →")]
-            + [_bold(ws, f"{level.value} · {level.label}") for level in matrix.impact]
+        rows = queries.cell_counts(ctx.filters, basis)  # one GROUP BY feeds every direction's grid
+        grids[basis] = {
+            direction: build_grid(
+                [row for row in rows if direction is None or row[2] is direction], matrix, basis
+            )
+            for direction in directions
+        }
+        for direction, grid in grids[basis].items():
+            _grid(sheet, grid, matrix, direction_words(direction))
+    for basis, by_direction in grids.items():
+        sheet.append([])
+        sheet.append([_cell(ws, f"{basis.capitalize()} risks per band", font=TITLE_FONT)])
+        sheet.append([_bold(ws, "Band"), *(_bold(ws, direction_words(d)) for d in by_direction)])
+        for band in reversed(matrix.bands):
+            counts = [grid.band_counts[band.key] for grid in by_direction.values()]
+            sheet.append([_cell(ws, band.label, fill=fill(band.fill)), *counts])
+
+
+def _grid(sheet: PrintedSheet, grid: Grid, matrix: scoring.Matrix, direction: str) -> None:
+    ws = sheet.ws
+    sheet.append([])
+    sheet.append([_cell(ws, f"{grid.title} risk · {direction}", font=TITLE_FONT)])
+    sheet.append(
+        [_bold(ws, "Likelihood ↓ · Impact →")]
+        + [_bold(ws, f"{level.value} · {level.label}") for level in matrix.impact]
+    )
+    for row in grid.rows():
+        first = row[0].likelihood
+        cells: list[Any] = [_bold(ws, f"{first} · {matrix.likelihood_label(first)}")]
+        for cell in row:
+            style: dict[str, Any] = {"fill": fill(cell.band.fill), "alignment": CENTRE}
+            if cell.lifted:
+                style["number_format"] = LIFTED_FORMAT
+            cells.append(_cell(ws, cell.count, **style))
+        sheet.append(cells)
+    for cell in sorted((c for c in grid.cells.values() if c.lifted), key=lambda c: (-c.likelihood, c.impact)):
+        noun = "risk" if cell.lifted == 1 else "risks"
+        _note(
+            sheet,
+            f"* Likelihood {cell.likelihood} {matrix.likelihood_label(cell.likelihood)} × impact "
+            f"{cell.impact} {matrix.impact_label(cell.impact)}: {cell.lifted} {noun} to people "
+            f"{'is' if cell.lifted == 1 else 'are'} {cell.people_band.label}, not {cell.band.label} "
+            "(people-first rule).",
         )
-        for likelihood in reversed(matrix.likelihood):
-            row: list[Any] = [_bold(ws, f"{likelihood.value} · {likelihood.label}")]
-            for impact in matrix.impact:
-                band = matrix.band_for(likelihood.value, impact.value, people=False)
-                n = counts[likelihood.value, impact.value]
-                row.append(_cell(ws, n, fill=fill(band.fill), alignment=CENTRE))
-            ws.append(row)
-        totals[basis] = matrix.tally(rows)
-    ws.append([])
-    ws.append([_bold(ws, "Band"), _bold(ws, "Inherent"), _bold(ws, "Residual")])
-    for band in matrix.bands:
-        ws.append(
-            [
-                _cell(ws, band.label, fill=fill(band.fill)),
-                totals["inherent"][band.key],
-                totals["residual"][band.key],
-            ]
-        )
+
+
+def _note(sheet: PrintedSheet, text: str) -> None:
+    """A line of text across the grid's width, wrapped, its row as tall as the text."""
+    row = sheet.rows + 1
+    sheet.ws.merged_cells.add(CellRange(min_col=1, min_row=row, max_col=len(sheet.widths), max_row=row))
+    height = row_height(text_lines(text, sum(sheet.widths)))
+    sheet.append([_cell(sheet.ws, text, alignment=WRAP)], height=height)
+
+
+def direction_words(direction: Direction | None) -> str:
+    return "All directions" if direction is None else direction.label
 
 
 def sites_sheet(wb: Workbook, ctx: ExportContext) -> None:
@@ -121,12 +167,10 @@ def sites_sheet(wb: Workbook, ctx: ExportContext) -> None:
 
 def legend_sheet(wb: Workbook, ctx: ExportContext) -> None:
     """The matrix, who made the file and when, the filters; the allowed values on the right."""
-    ws = wb.create_sheet("Legend")
     widths = [22, 20, 34, 40, 30, 30, 30, 30, 30]
-    for index, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    for index in range(len(ctx.lists.lists)):
-        ws.column_dimensions[get_column_letter(LIST_FIRST_COLUMN + index)].width = 28
+    widths += [12] * (LIST_FIRST_COLUMN - 1 - len(widths)) + [28] * len(ctx.lists.lists)
+    sheet = PrintedSheet(wb, "Legend", widths)
+    ws = sheet.ws
     left = _legend_rows(ws, ctx)
     lists = [[_bold(ws, name) for name in ctx.lists.lists]]
     values = list(ctx.lists.lists.values())
@@ -135,7 +179,7 @@ def legend_sheet(wb: Workbook, ctx: ExportContext) -> None:
     for index in range(max(len(left), len(lists))):
         row = left[index] if index < len(left) else []
         row = row + [None] * (LIST_FIRST_COLUMN - 1 - len(row))
-        ws.append(row + (lists[index] if index < len(lists) else []))
+        sheet.append(row + (lists[index] if index < len(lists) else []))
 
 
 def _coverage_scope(ctx: ExportContext) -> str:
@@ -208,6 +252,7 @@ def _legend_rows(ws: WriteOnlyWorksheet, ctx: ExportContext) -> list[list[Any]]:
         ["The Register sheet is also the import format (Import in riskreg): edit it and upload it back."],
         ["Leave Ref empty to add a risk. A risk is matched by its Ref; risks not in the file are untouched."],
         ["Scores, bands, control counts and requirements are worked out by riskreg and ignored on import."],
+        ["Columns of your own are ignored on import too; the preview names them."],
         ["The columns on the right list the values each drop-down accepts."],
     ]
     return rows

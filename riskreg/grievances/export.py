@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
-from riskreg.exports.cells import WRAP, Header, StyledColumn, TableSheet, safe_text
+from riskreg.exports.cells import Header, StyledColumn, TableSheet, safe_text
 from riskreg.exports.context import ExportContext
 from riskreg.extensions import db
 from riskreg.grievances import services
@@ -26,7 +26,7 @@ HEADERS = [
     Header("Category", 16),
     Header("Severity", 8),
     Header("Human-rights impact", 10),
-    Header("Description", 50),
+    Header("Description", 50, wrap=True),
     Header("Owner department", 18),
     Header("Status", 16),
     Header("Acknowledged", 11),
@@ -85,7 +85,6 @@ def grievances_sheet(wb: Workbook, ctx: ExportContext) -> None:
     limits = services.deadlines()
     sheet = TableSheet(wb, GRIEVANCES, HEADERS, "B2")
     ws = sheet.ws
-    wrapped = StyledColumn(ws, alignment=WRAP)
     day = StyledColumn(ws, number_format=DATE)
 
     def when(value: Any) -> Any:
@@ -104,7 +103,7 @@ def grievances_sheet(wb: Workbook, ctx: ExportContext) -> None:
                 g.category.label,
                 g.severity,
                 "yes" if g.human_rights_impact else "no",
-                wrapped(safe_text(ws, g.description)),
+                safe_text(ws, g.description),
                 safe_text(ws, g.owner_department.name if g.owner_department else None),
                 g.status.label,
                 when(g.acknowledged_on),

@@ -40,7 +40,7 @@ NEW_RISK: dict[str, Any] = {
     "trend": None,
     "next_review_date": None,
 }
-MAX_LENGTH = {"title": 200, "description": 10_000}
+MAX_LENGTH = {"title": 200, "description": 10_000, "cause": 5_000, "consequence": 5_000}  # the form's
 REF_CHUNK = 500
 
 
@@ -96,6 +96,7 @@ class Plan:
     unchanged: list[tuple[int, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # shown in the preview; they stop nothing
 
     @property
     def ok(self) -> bool:
@@ -131,7 +132,7 @@ def load_risks(refs: list[str]) -> dict[str, Risk]:
 
 
 def make_plan(sheet: RegisterSheet, lookups: Lookups) -> Plan:
-    plan = Plan(problems=list(sheet.problems), ignored=list(sheet.ignored))
+    plan = Plan(problems=list(sheet.problems), ignored=list(sheet.ignored), warnings=list(sheet.warnings))
     if any(problem.row <= 1 for problem in sheet.problems):
         return plan  # the file or its header is wrong: row-by-row reports would only add noise
     risks = load_risks(sorted({row.ref for row in sheet.rows if row.ref}))
@@ -277,7 +278,45 @@ def _rule_problems(row: int, current: dict[str, Any] | None, proposed: dict[str,
     if current is None or current != proposed:  # the services check every create and every change
         try:
             services.check_residual(proposed)
+            services.check_target(proposed)
             services.check_treatment(proposed, current)
         except services.RiskRuleError as error:
             problems.append(Problem(row, LABELS[error.field], str(error)))
     return problems
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A new row with the title and site of a risk already in the register, or of an earlier new row."""
+
+    row: int
+    title: str
+    site_id: int | None
+    risks: list[tuple[int, str, RiskStatus]]  # (id, ref, status) of the matching risks
+    rows: list[int]  # earlier rows of the file that would add the same risk
+
+
+def likely_duplicates(creates: list[Create]) -> list[Duplicate]:
+    """The planned new risks that look like risks already there: the same title (exactly, as the
+    title index finds it) and the same site. A warning for the preview, never a refusal: two
+    sites' risks often share a title, and so, now and then, do two risks of one site."""
+    titles = sorted({create.values["title"] for create in creates})
+    known: dict[tuple[str, int | None], list[tuple[int, str, RiskStatus]]] = {}
+    for start in range(0, len(titles), REF_CHUNK):
+        stmt = (
+            sa.select(Risk.id, Risk.ref, Risk.title, Risk.site_id, Risk.status)
+            .where(Risk.title.in_(titles[start : start + REF_CHUNK]))
+            .order_by(Risk.id)
+        )
+        for risk_id, ref, title, site_id, status in db.session.execute(stmt):
+            known.setdefault((title, site_id), []).append((risk_id, ref or "", status))
+    earlier: dict[tuple[str, int | None], list[int]] = {}
+    found = []
+    for create in creates:
+        key = (create.values["title"], create.values["site_id"])
+        if key in known or key in earlier:
+            found.append(
+                Duplicate(create.row, key[0], key[1], known.get(key, []), list(earlier.get(key, [])))
+            )
+        earlier.setdefault(key, []).append(create.row)
+    return found

@@ -1,4 +1,5 @@
-"""The plan in words for the preview page: labels instead of ids, long lists cut to a readable size."""
+"""The plan in words for the preview page: labels instead of ids, long lists cut to a readable size,
+and the warnings that stop nothing (ignored columns, likely duplicates)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from riskreg.exports.columns import CORPORATE
-from riskreg.imports.plan import LABELS, Lookups, Plan
+from riskreg.imports.plan import LABELS, Lookups, Plan, likely_duplicates
 from riskreg.imports.reader import Problem
 
 SHOWN = 300  # rows of each list on the page; the counts are always complete
@@ -23,6 +24,8 @@ class Preview:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def can_confirm(self) -> bool:
@@ -48,13 +51,27 @@ def build(plan: Plan, lookups: Lookups) -> Preview:
     preview = Preview(
         problems=plan.problems[:SHOWN],
         ignored=plan.ignored,
+        warnings=plan.warnings[:SHOWN],
         counts={
             "creates": len(plan.creates),
             "changes": len(plan.changes),
             "unchanged": len(plan.unchanged),
             "problems": len(plan.problems),
+            "warnings": len(plan.warnings),
         },
     )
+    duplicates = likely_duplicates(plan.creates) if plan.creates else []
+    preview.counts["duplicates"] = len(duplicates)
+    for duplicate in duplicates[:SHOWN]:
+        preview.duplicates.append(
+            {
+                "row": duplicate.row,
+                "title": duplicate.title,
+                "site": words("site_id", duplicate.site_id, lookups),
+                "risks": [(rid, ref, status.label) for rid, ref, status in duplicate.risks],
+                "rows": duplicate.rows,
+            }
+        )
     for create in plan.creates[:SHOWN]:
         v = create.values
         preview.creates.append(

@@ -1,8 +1,9 @@
 """Read the Register sheet of an uploaded workbook into typed cells, with a problem for each bad one.
 
 Only the editable columns are read back (columns.REGISTER_COLUMNS); scores, bands, control counts
-and requirements are worked out by riskreg and ignored. Lookups against the register (sites,
-owners, refs) happen in plan.py.
+and requirements are worked out by riskreg and ignored. A column riskreg does not know (someone's
+own notes, say) is ignored too, with a warning: warnings never stop an import, problems do.
+Lookups against the register (sites, owners, refs) happen in plan.py.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class RegisterSheet:
     ignored: list[str] = field(default_factory=list)  # headers of the worked-out columns in the file
     rows: list[SheetRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # said in the preview; the import goes ahead
 
 
 class CellError(ValueError):
@@ -135,12 +137,12 @@ def _read_header(header: Any, result: RegisterSheet, unknown: set[int]) -> dict[
         letter = get_column_letter(position + 1)
         if column is None:
             unknown.add(position)
-            result.problems.append(
+            result.warnings.append(
                 Problem(
                     1,
                     str(text),
-                    f"Column {letter}: unknown column {str(text)!r}. Remove it or use "
-                    "one of the export's headers (see the Legend sheet).",
+                    f"Column {letter}: {str(text)!r} is not a column of the register, so it is ignored. "
+                    "Rename it to one of the export's headers (see the Legend sheet) to import it.",
                 )
             )
         elif column.key in found:
@@ -180,8 +182,8 @@ def _read_row(
             if cell.value is not None and str(cell.value).strip() and position not in unlabelled:
                 unlabelled.add(position)  # once per column, not once per row
                 letter = get_column_letter(position + 1)
-                result.problems.append(
-                    Problem(number, letter, f"Column {letter} holds values but has no header.")
+                result.warnings.append(
+                    Problem(number, letter, f"Column {letter} holds values but has no header: it is ignored.")
                 )
             continue
         if not column.editable:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from riskreg.exports.cells import WRAP, Header, StyledColumn, TableSheet, fill, safe_text
+from riskreg.exports.cells import Header, StyledColumn, TableSheet, fill, safe_text
 from riskreg.exports.context import ExportContext
 from riskreg.extensions import db
 from riskreg.indicators import queries
@@ -28,7 +28,7 @@ HEADERS = [
     Header("Window (days)", 9),
     Header("Owner", 18),
     Header("Latest trigger", 14),
-    Header("Trigger reason", 50),
+    Header("Trigger reason", 50, wrap=True),
     Header("Risks flagged (open)", 22),
     Header("Linked risks", 30),
 ]
@@ -75,7 +75,6 @@ def indicators_sheet(wb: Workbook, ctx: ExportContext) -> None:
     sheet = TableSheet(wb, INDICATORS, HEADERS, "C2")
     ws = sheet.ws
     statuses = {key: StyledColumn(ws, fill=fill(colour)) for key, colour in STATUS_FILLS.items()}
-    wrapped = StyledColumn(ws, alignment=WRAP)
     when = StyledColumn(ws, number_format="yyyy-mm-dd")
     for indicator in indicators:
         d, trigger = indicator.definition, latest.get(indicator.id)
@@ -92,7 +91,7 @@ def indicators_sheet(wb: Workbook, ctx: ExportContext) -> None:
             d.window_days or None,
             safe_text(ws, indicator.owner.name if indicator.owner else None),
             when(trigger.at.date()) if trigger else None,
-            wrapped(safe_text(ws, trigger.reason)) if trigger else None,
+            safe_text(ws, trigger.reason) if trigger else None,
             ", ".join(flagged.get(indicator.id, [])) or None,
             ", ".join(r.ref for r in links[indicator.id]) or None,
         ]

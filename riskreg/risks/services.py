@@ -155,6 +155,11 @@ def check_rules(values: dict[str, Any]) -> None:
     check_residual(values)
     if values["status"] == RiskStatus.ARCHIVED:
         raise RiskRuleError("status", "Use the Archive button to archive a risk.")
+    check_target(values)
+
+
+def check_target(values: Mapping[str, Any]) -> None:
+    """A target score is optional, but it takes both levels (form, import, any caller)."""
     if (values.get("target_likelihood") is None) != (values.get("target_impact") is None):
         raise RiskRuleError("target_impact", "Give both a target likelihood and a target impact, or neither.")
 
