@@ -243,6 +243,7 @@ def register(app: Flask) -> None:
     from riskreg.grievances.cli import grievances_cli
     from riskreg.indicators.cli import indicators_cli
     from riskreg.reviews.reminders import reviews_cli
+    from riskreg.storage.cli import storage_cli
     from riskreg.webhooks.cli import webhooks_cli
 
     for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli, mail_cli):
@@ -257,5 +258,6 @@ def register(app: Flask) -> None:
         grievances_cli,
         tokens_cli,
         webhooks_cli,
+        storage_cli,
     ):
         app.cli.add_command(command)
