@@ -237,6 +237,7 @@ def mail_retry_command(limit: int) -> None:
 def register(app: Flask) -> None:
     from riskreg.acceptances.cli import acceptances_cli
     from riskreg.api.cli import tokens_cli
+    from riskreg.backup.cli import backup_cli
     from riskreg.controls.reminders import reminders_cli
     from riskreg.critical.cli import verifications_cli
     from riskreg.exports.commands import export_command
@@ -259,5 +260,6 @@ def register(app: Flask) -> None:
         tokens_cli,
         webhooks_cli,
         storage_cli,
+        backup_cli,
     ):
         app.cli.add_command(command)

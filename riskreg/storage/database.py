@@ -82,4 +82,4 @@ class DatabaseStorage:
 
     def recorded(self) -> dict[str, str]:
         """Every key with the sha256 recorded when it was saved (for a backup's manifest)."""
-        return dict(db.session.execute(sa.select(files.c.key, files.c.sha256)).tuples().all())
+        return dict(db.session.execute(sa.select(files.c.key, files.c.sha256)).all())

@@ -50,11 +50,10 @@ class LocalStorage:
         return hashing.result()
 
     def open(self, key: str) -> Iterator[bytes]:
-        try:
-            handle = self.path(key).open("rb")
-        except FileNotFoundError as error:
-            raise Missing(f"{key} is not in the storage folder.") from error
-        return _read(handle)
+        path = self.path(key)
+        if not path.is_file():
+            raise Missing(f"{key} is not in the storage folder.")
+        return _read(path)  # opened on the first chunk, closed with the generator
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
@@ -79,7 +78,7 @@ class LocalStorage:
             raise Missing(f"{key} is not in the storage folder.") from error
 
 
-def _read(handle: IO[bytes]) -> Iterator[bytes]:
-    with handle:
+def _read(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             yield chunk
