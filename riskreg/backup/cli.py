@@ -22,6 +22,8 @@ def create_command(out: Path) -> None:
         manifest = create(out, click.echo)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
+    except OSError as error:  # a full disk, a folder it may not write: the partial backup is removed
+        raise click.ClickException(f"The backup could not be written ({error}); nothing was kept.") from error
     click.echo(
         f"Backup written to {out}: {sum(manifest['tables'].values())} rows in {len(manifest['tables'])} "
         f"tables, {len(manifest['stored'])} stored file(s), {len(manifest['files'])} file(s) in the manifest."
@@ -35,7 +37,7 @@ def restore_command(folder: Path, force: bool) -> None:
     """Restore a backup into an empty database (or, with --force, over this one)."""
     try:
         restored = restore(folder, force, click.echo)
-    except BackupError as error:
+    except (BackupError, OSError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(
         f"Restored {restored.rows} rows in {restored.tables} tables and {restored.files} stored file(s) from "

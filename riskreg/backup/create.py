@@ -95,7 +95,7 @@ def _sqlite(target: Path) -> Snapshot:
     path = db.engine.url.database
     if not path or path == ":memory:":
         raise BackupError("This riskreg keeps its SQLite database in memory: there is nothing to back up.")
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    source = sqlite3.connect(path)
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)

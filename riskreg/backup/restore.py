@@ -69,17 +69,23 @@ def restore(folder: Path, force: bool, say: Callable[[str], None]) -> Restored:
     return Restored(len(counts), sum(counts.values()), files)
 
 
+FIRST_NAMED = ("risks", "controls", "users", "sites", "control_evidence")  # what a reader recognises
+
+
 def _occupied() -> list[tuple[str, int]]:
     with db.engine.connect() as conn:
         counts = table_counts(conn)
-    return [(name, count) for name, count in counts.items() if count and name != "alembic_version"]
+    held = [(name, count) for name, count in counts.items() if count and name != "alembic_version"]
+    return sorted(
+        held, key=lambda item: (FIRST_NAMED.index(item[0]) if item[0] in FIRST_NAMED else 99, item[0])
+    )
 
 
 def _sqlite(database_file: Path) -> None:
     path = db.engine.url.database
     if not path or path == ":memory:":
         raise BackupError("This riskreg keeps its SQLite database in memory: give it a file to restore into.")
-    source = sqlite3.connect(f"file:{database_file}?mode=ro", uri=True)
+    source = sqlite3.connect(database_file)
     target = sqlite3.connect(path)
     try:
         source.backup(target)  # replaces the whole database in one step
