@@ -77,6 +77,11 @@ def test_keys_that_could_leave_the_storage_are_refused(backend, key):
         backend.save(key, io.BytesIO(b"x"))
 
 
+def test_url_safe_tokens_are_keys_even_when_they_start_with_a_dash(backend):
+    backend.save("imports/-u4UpQKTWddJife7v5S.xlsx", io.BytesIO(b"PK"))
+    assert b"".join(backend.open("imports/-u4UpQKTWddJife7v5S.xlsx")) == b"PK"
+
+
 def test_the_database_back_end_keeps_chunks_of_at_most_one_mebibyte(db_app):
     data = os.urandom(CHUNK * 2 + 1)
     storage.current().save("evidence/chunked", io.BytesIO(data))

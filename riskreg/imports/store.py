@@ -2,8 +2,9 @@
 "imports/<token>.xlsx" and ".json"), not memory.
 
 Any worker on any host can pick up a preview: the workbook and a small JSON note (whose upload it is,
-its checksum, the digest of the plan shown) are stored under a random token tied to the user. Each
-change is committed at once (the views call these after their own commit), as a file on disk is.
+its checksum, the digest of the plan shown) are stored under a random token tied to the user. In
+the database storage each change is committed at once, as a file on disk is written at once (the
+views call these after their own commit, with nothing else pending).
 """
 
 from __future__ import annotations
@@ -43,8 +44,21 @@ def _key(token: str, suffix: str) -> str:
 
 
 def _write(key: str, data: bytes) -> None:
-    storage.current().save(key, io.BytesIO(data))
-    db.session.commit()
+    kept = storage.current()
+    kept.save(key, io.BytesIO(data))
+    _commit(kept)
+
+
+def _commit(kept: storage.Storage) -> None:
+    """Keep the change without expiring what the view loaded: it goes on to render the preview."""
+    if not kept.transactional:
+        return
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def save(data: bytes, filename: str, user_id: int) -> Upload:
@@ -89,7 +103,7 @@ def discard(token: str) -> None:
     kept = storage.current()
     for suffix in (".xlsx", ".json"):
         kept.delete(_key(token, suffix))
-    db.session.commit()
+    _commit(kept)
 
 
 def sweep() -> None:
@@ -102,4 +116,4 @@ def sweep() -> None:
                 kept.delete(key)
         except (OSError, storage.StorageError):
             continue
-    db.session.commit()
+    _commit(kept)

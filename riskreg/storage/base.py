@@ -10,7 +10,8 @@ from typing import IO, Protocol
 
 CHUNK = 1024 * 1024  # what is read, written and held at once: files never sit whole in memory
 # A key is "namespace/name" (or deeper): plain path segments only, so a key can never leave the root.
-SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# A segment may start with "-" (URL-safe tokens do), never with "." (no "..", no hidden files).
+SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
 
 
 class StorageError(Exception):
