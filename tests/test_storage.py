@@ -131,6 +131,7 @@ def test_evidence_in_the_database_keeps_its_checksum_and_downloads_as_from_disk(
     assert download.status_code == 200 and download.get_data() == PDF
     assert download.headers["Content-Disposition"] == "attachment; filename=proof.pdf"
     assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Length"] == str(len(PDF))
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert download.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
     assert download.headers["Cache-Control"] == "private, no-store"

@@ -40,8 +40,9 @@ def restore(folder: Path, force: bool, say: Callable[[str], None]) -> Restored:
     occupied = _occupied()
     if occupied and not force:
         listed = ", ".join(f"{name} ({count})" for name, count in occupied[:5])
+        more = f" and {len(occupied) - 5} more tables" if len(occupied) > 5 else ""
         raise BackupError(
-            f"The database is not empty: {listed}{' …' if len(occupied) > 5 else ''}. Restore into an "
+            f"The database is not empty: {listed}{more}. Restore into an "
             "empty database, or add --force to replace everything in it. Nothing was restored."
         )
     db.session.remove()

@@ -74,6 +74,12 @@ class DatabaseStorage:
             query = query.where(files.c.key.startswith(prefix, autoescape=True))
         yield from list(db.session.scalars(query))
 
+    def size(self, key: str) -> int:
+        size = db.session.scalar(sa.select(files.c.size_bytes).where(files.c.key == key))
+        if size is None:
+            raise Missing(f"{key} is not in the database storage.")
+        return size
+
     def modified(self, key: str) -> float:
         created = db.session.scalar(sa.select(files.c.created_at).where(files.c.key == key))
         if created is None:

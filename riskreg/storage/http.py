@@ -4,9 +4,11 @@ or a streamed response from the database, one chunk at a time."""
 from __future__ import annotations
 
 from flask import Response, send_file, stream_with_context
+from werkzeug.http import dump_options_header
 
 from riskreg.storage import current
 from riskreg.storage.base import Missing
+from riskreg.storage.database import DatabaseStorage
 from riskreg.storage.local import LocalStorage
 
 
@@ -22,7 +24,9 @@ def send(key: str, *, mimetype: str, download_name: str, etag: str | None = None
         )
     chunks = storage.open(key)
     response = Response(stream_with_context(chunks), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename={download_name}"
+    response.headers["Content-Disposition"] = dump_options_header("attachment", {"filename": download_name})
+    if isinstance(storage, DatabaseStorage):
+        response.content_length = storage.size(key)
     if etag:
         response.set_etag(etag)
     return response
