@@ -240,3 +240,17 @@ def test_a_database_holding_data_is_replaced_only_with_force(app, made_backup, m
     assert "Added after the backup" not in db.session.scalars(sa.select(Risk.title)).all()
     kept = storage.current()
     assert {key: storage.checksum(kept.open(key))[1] for key in recorded} == recorded
+
+
+def test_a_backup_of_the_other_kind_of_database_is_refused(made_backup, tmp_path):
+    folder, _ = made_backup
+    manifest = json.loads((folder / "manifest.json").read_text())
+    other = "sqlite" if TEST_DATABASE_URL else "postgresql"
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "database": other}))
+    target = target_app(tmp_path, "local")
+    with target.app_context():
+        result = restore(target, folder)
+        assert result.exit_code == 1
+        assert f"This backup is of a {other} database; this riskreg uses" in result.output
+        assert counts() == {}
+        db.engine.dispose()
