@@ -47,13 +47,20 @@ def check_key(key: str) -> str:
 
 
 class Storage(Protocol):
+    """Keys are "namespace/name" ("evidence/...", "imports/...", "jobs/..."). The local back end
+    writes at once; the database back end writes in the caller's session, which must commit."""
+
     name: str
     # True when saves and deletes belong to the caller's database transaction (a rollback undoes them).
     transactional: bool
 
-    def save(self, key: str, stream: IO[bytes], *, max_bytes: int | None = None) -> StoredFile: ...
+    def save(self, key: str, stream: IO[bytes], *, max_bytes: int | None = None) -> StoredFile:
+        """Read `stream` in chunks into `key` (replacing it); TooLarge or Full keep nothing."""
+        ...
 
-    def open(self, key: str) -> Iterator[bytes]: ...
+    def open(self, key: str) -> Iterator[bytes]:
+        """The content in chunks of at most CHUNK bytes; Missing when nothing is stored there."""
+        ...
 
     def exists(self, key: str) -> bool: ...
 
