@@ -238,12 +238,14 @@ def register(app: Flask) -> None:
     from riskreg.acceptances.cli import acceptances_cli
     from riskreg.api.cli import tokens_cli
     from riskreg.assets.cli import assets_cli
+    from riskreg.backup.cli import backup_cli
     from riskreg.controls.reminders import reminders_cli
     from riskreg.critical.cli import verifications_cli
     from riskreg.exports.commands import export_command
     from riskreg.grievances.cli import grievances_cli
     from riskreg.indicators.cli import indicators_cli
     from riskreg.reviews.reminders import reviews_cli
+    from riskreg.storage.cli import storage_cli
     from riskreg.webhooks.cli import webhooks_cli
 
     for group in (seed_cli, users_cli, sites_cli, dashboard_cli, risks_cli, mail_cli):
@@ -259,5 +261,7 @@ def register(app: Flask) -> None:
         tokens_cli,
         webhooks_cli,
         assets_cli,
+        storage_cli,
+        backup_cli,
     ):
         app.cli.add_command(command)

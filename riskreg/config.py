@@ -34,6 +34,15 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
 class Config:
     SEEDS_DIR = ROOT / "seeds"
     MATRIX_FILE = ROOT / "seeds" / "matrix.toml"
@@ -63,6 +72,8 @@ class Config:
     IMPORT_MAX_SHEET_ROWS = 100_000  # per sheet
     UPLOAD_DIR: str | None = None  # default: <instance>/uploads
     ASSETS_DIR: str | None = None  # `flask assets build` output; default <instance>/assets, "" = none
+    # Where kept files live (riskreg/storage/): "local" (UPLOAD_DIR) or "database" (every host sees them).
+    STORAGE = "local"
 
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a hash method, not a password); OWASP minimum
     # Failed sign-ins slow down further attempts (auth/throttle.py); none locks an account.
@@ -161,6 +172,7 @@ class Config:
         config["ASSETS_DIR"] = env.get("RISKREG_ASSETS_DIR") or (
             str(Path(instance_path) / "assets") if config.get("ASSETS_DIR") is None else config["ASSETS_DIR"]
         )
+        config["STORAGE"] = env_choice("RISKREG_STORAGE", config["STORAGE"], ("local", "database"))
         for key in (
             "SMTP_HOST",
             "SMTP_USER",

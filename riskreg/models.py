@@ -56,6 +56,7 @@ from riskreg.risks.models import (
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.stakeholders.models import EngagementPlan, Stakeholder, plan_requirements, plan_risks
 from riskreg.standards.models import AppSetting, Requirement
+from riskreg.storage.models import StoredChunk, StoredObject
 from riskreg.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -108,6 +109,8 @@ __all__ = [
     "Site",
     "SiteIndicator",
     "Stakeholder",
+    "StoredChunk",
+    "StoredObject",
     "Treatment",
     "Trigger",
     "User",

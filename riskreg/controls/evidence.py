@@ -1,9 +1,8 @@
-"""Evidence files: checked (size, name and content agree), stored under random names, removed on failure."""
+"""Evidence files: checked (size, name and content agree), stored under random names in the storage
+(riskreg/storage/, key "evidence/<name>"), removed on failure."""
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import logging
 import os
 import re
@@ -11,7 +10,6 @@ import secrets
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -20,13 +18,14 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.http import dump_options_header
 from werkzeug.utils import secure_filename
 
+from riskreg import storage
+
 logger = logging.getLogger(__name__)
 
-CHUNK = 64 * 1024
 SNIFF_BYTES = 8 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 STORED_NAME = re.compile(r"^[0-9a-f]{32,64}$")
-STORAGE_FULL = {errno.ENOSPC, errno.EDQUOT}
+NAMESPACE = "evidence"
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class StorageFull(EvidenceError):
 
 @dataclass
 class StoredFile:
-    path: Path
+    key: str
     stored_name: str
     original_name: str
     content_type: str
@@ -82,17 +81,10 @@ class StoredFile:
     sha256: str
 
 
-def storage_dir() -> Path:
-    root = current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
-    path = Path(root) / "evidence"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def path_of(stored_name: str) -> Path:
-    if not STORED_NAME.match(stored_name):  # never join anything but our own random names
+def key_of(stored_name: str) -> str:
+    if not STORED_NAME.match(stored_name):  # never look up anything but our own random names
         raise EvidenceError("Unknown evidence file.")
-    return storage_dir() / stored_name
+    return f"{NAMESPACE}/{stored_name}"
 
 
 def submitted(files: list[Any] | None) -> list[FileStorage]:
@@ -201,39 +193,34 @@ class FileBatch:
         if exc_type is not None:
             self.discard()
 
-    def store(self, upload: FileStorage, kind: Kind) -> StoredFile:
-        """Write the file under a random name; a full disk is a StorageFull, the file removed."""
+    def store(self, upload: FileStorage, kind: Kind, max_bytes: int | None = None) -> StoredFile:
+        """Keep the file under a random name; a full disk is a StorageFull, nothing kept."""
         stored_name = secrets.token_hex(24)
-        path = storage_dir() / stored_name
-        digest = hashlib.sha256()
+        key = key_of(stored_name)
+        result = StoredFile(key, stored_name, clean_name(upload.filename or ""), kind.content_type, 0, "")
         upload.stream.seek(0)
-        result = StoredFile(path, stored_name, clean_name(upload.filename or ""), kind.content_type, 0, "")
         try:
-            # O_EXCL: never overwrite; 0o640: readable by the service group only, never executable.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-            self.stored.append(result)  # registered before writing, so a failed write is cleaned up too
-            with os.fdopen(fd, "wb") as out:
-                while chunk := upload.stream.read(CHUNK):
-                    digest.update(chunk)
-                    result.size_bytes += len(chunk)
-                    out.write(chunk)
-        except OSError as error:
-            if error.errno in STORAGE_FULL:
-                logger.error("evidence storage is full: %s", error)
-                raise StorageFull(
-                    f"{result.original_name} was not saved: the evidence storage is full. Nothing was "
-                    "changed; tell an administrator, then try again."
-                ) from error
-            raise
-        result.sha256 = digest.hexdigest()
+            # check() refused larger files already; the storage bounds what it writes as well.
+            limit = max_bytes or current_app.config["EVIDENCE_MAX_BYTES"]
+            saved = storage.current().save(key, upload.stream, max_bytes=limit)
+        except storage.Full as error:
+            logger.error("evidence storage is full: %s", error)
+            raise StorageFull(
+                f"{result.original_name} was not saved: the evidence storage is full. Nothing was "
+                "changed; tell an administrator, then try again."
+            ) from error
+        result.size_bytes, result.sha256 = saved.size, saved.sha256
+        self.stored.append(result)
         return result
 
     def discard(self) -> None:
-        for item in self.stored:
-            try:
-                item.path.unlink(missing_ok=True)
-            except OSError:
-                logger.exception("could not remove evidence file %s", item.stored_name)
+        backend = storage.current()
+        if not backend.transactional:  # in the database, the caller's rollback removes them
+            for item in self.stored:
+                try:
+                    backend.delete(item.key)
+                except OSError:
+                    logger.exception("could not remove evidence file %s", item.stored_name)
         self.stored.clear()
 
 

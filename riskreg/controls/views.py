@@ -8,10 +8,10 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from riskreg import audit, editing, params
+from riskreg import audit, editing, params, storage
 from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, can_update_control, permission_required
 from riskreg.controls import evidence, queries, services
@@ -33,6 +33,7 @@ from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.risks.models import Risk
 from riskreg.sites.models import Site
+from riskreg.storage import http as stored_file
 
 logger = logging.getLogger(__name__)
 
@@ -191,19 +192,17 @@ def download(control_id: int, evidence_id: int):
     control = db.session.get(Control, control_id)
     if item is None or control is None or item.control_id != control_id:
         abort(404, "There is no such evidence file.")
-    path = evidence.path_of(item.stored_name)
-    if not path.is_file():
+    fallback = f"{control.ref}-evidence-{item.id}"
+    try:
+        response = stored_file.send(
+            evidence.key_of(item.stored_name),
+            mimetype=item.content_type,
+            download_name=evidence.download_name(item.original_name, fallback),
+            etag=item.sha256,
+        )
+    except storage.Missing:
         logger.error("evidence %s of control %s is missing from storage", item.id, control_id)
         abort(404, "The evidence file is missing from storage; tell an administrator.")
-    response = send_file(
-        path,
-        mimetype=item.content_type,
-        as_attachment=True,
-        download_name=evidence.download_name(item.original_name, f"{control.ref}-evidence-{item.id}"),
-        max_age=0,
-        etag=item.sha256,
-    )
-    fallback = f"{control.ref}-evidence-{item.id}"
     response.headers["Content-Disposition"] = evidence.content_disposition(item.original_name, fallback)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"

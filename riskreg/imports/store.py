@@ -1,22 +1,27 @@
-"""Uploads kept between the preview and the confirmation: files under UPLOAD_DIR/imports, not memory.
+"""Uploads kept between the preview and the confirmation: in the storage (riskreg/storage/, keys
+"imports/<token>.xlsx" and ".json"), not memory.
 
 Any worker on any host can pick up a preview: the workbook and a small JSON note (whose upload it is,
-its checksum, the digest of the plan shown) are stored under a random token tied to the user.
+its checksum, the digest of the plan shown) are stored under a random token tied to the user. In
+the database storage each change is committed at once, as a file on disk is written at once (the
+views call these after their own commit, with nothing else pending).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
 import re
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from flask import current_app
+from riskreg import storage
+from riskreg.extensions import db
 
+NAMESPACE = "imports"
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{40,64}$")
 MAX_AGE_SECONDS = 2 * 3600  # a preview left longer than this must be uploaded again
 SWEEP_AGE_SECONDS = 24 * 3600
@@ -34,19 +39,26 @@ class Upload:
     versions: dict[str, int] = field(default_factory=dict)  # ref -> version of each risk it changes
 
 
-def folder() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _key(token: str, suffix: str) -> str:
+    return f"{NAMESPACE}/{token}{suffix}"
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Owner-only file, written beside and renamed: a reader never sees half a file."""
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(partial, path)
+def _write(key: str, data: bytes) -> None:
+    kept = storage.current()
+    kept.save(key, io.BytesIO(data))
+    _commit(kept)
+
+
+def _commit(kept: storage.Storage) -> None:
+    """Keep the change without expiring what the view loaded: it goes on to render the preview."""
+    if not kept.transactional:
+        return
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def save(data: bytes, filename: str, user_id: int) -> Upload:
@@ -59,24 +71,24 @@ def save(data: bytes, filename: str, user_id: int) -> Upload:
         sha256=hashlib.sha256(data).hexdigest(),
         created=time.time(),
     )
-    _write(folder() / f"{upload.token}.xlsx", data)
+    _write(_key(upload.token, ".xlsx"), data)
     remember(upload)
     return upload
 
 
 def remember(upload: Upload) -> None:
-    _write(folder() / f"{upload.token}.json", json.dumps(asdict(upload)).encode())
+    _write(_key(upload.token, ".json"), json.dumps(asdict(upload)).encode())
 
 
 def load(token: str, user_id: int) -> tuple[Upload, bytes] | None:
     """The upload and its bytes, or None when unknown, someone else's, expired or altered."""
     if not TOKEN.match(token or ""):
         return None
-    base = folder()
+    kept = storage.current()
     try:
-        upload = Upload(**json.loads((base / f"{token}.json").read_text()))
-        data = (base / f"{token}.xlsx").read_bytes()
-    except (OSError, ValueError, TypeError):
+        upload = Upload(**json.loads(b"".join(kept.open(_key(token, ".json")))))
+        data = b"".join(kept.open(_key(token, ".xlsx")))  # bounded by IMPORT_MAX_BYTES when saved
+    except (OSError, ValueError, TypeError, storage.StorageError):
         return None
     if upload.user_id != user_id or time.time() - upload.created > MAX_AGE_SECONDS:
         return None
@@ -88,16 +100,20 @@ def load(token: str, user_id: int) -> tuple[Upload, bytes] | None:
 def discard(token: str) -> None:
     if not TOKEN.match(token or ""):
         return
+    kept = storage.current()
     for suffix in (".xlsx", ".json"):
-        (folder() / f"{token}{suffix}").unlink(missing_ok=True)
+        kept.delete(_key(token, suffix))
+    _commit(kept)
 
 
 def sweep() -> None:
-    """Remove uploads nobody confirmed (cheap: the folder holds few files)."""
+    """Remove uploads nobody confirmed (cheap: few are kept at a time)."""
     limit = time.time() - SWEEP_AGE_SECONDS
-    for path in folder().iterdir():
+    kept = storage.current()
+    for key in kept.keys(f"{NAMESPACE}/"):
         try:
-            if path.stat().st_mtime < limit:
-                path.unlink(missing_ok=True)
-        except OSError:
+            if kept.modified(key) < limit:
+                kept.delete(key)
+        except (OSError, storage.StorageError):
             continue
+    _commit(kept)
