@@ -4,6 +4,7 @@ set), clients signed in as each role, and factories for users and risks."""
 from __future__ import annotations
 
 import atexit
+import hashlib
 import itertools
 import os
 import re
@@ -67,22 +68,42 @@ def make_config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
-# A table that only `reset_schema` creates: while it is there, the schema is the models' own and
-# emptying the tables is enough. Tests that drop the schema (the migration tests) drop it too.
+# A table that only `reset_schema` creates, holding a fingerprint of the models it built: while it
+# is there and matches, the schema is the models' own and emptying the tables is enough. Tests that
+# drop the schema (the migration tests) drop it too; a database left by older models fails to match.
 SCHEMA_STAMP = "test_schema_stamp"
+_fingerprint: list[str] = []
+
+
+def models_fingerprint() -> str:
+    if not _fingerprint:
+        from sqlalchemy.schema import CreateIndex, CreateTable
+
+        dialect = db.engine.dialect
+        ddl = [str(CreateTable(table).compile(dialect=dialect)) for table in db.metadata.sorted_tables]
+        ddl += [
+            str(CreateIndex(index).compile(dialect=dialect))
+            for table in db.metadata.sorted_tables
+            for index in sorted(table.indexes, key=lambda index: index.name or "")
+        ]
+        _fingerprint.append(hashlib.sha256("\n".join(ddl).encode()).hexdigest())
+    return _fingerprint[0]
 
 
 def reset_schema() -> None:
     """Start every test from an empty schema built from the models.
 
     PostgreSQL keeps tables between tests: building them again costs ~0.3 s a test, so while the
-    stamp shows the schema is intact the tables are truncated instead.
+    stamp shows the schema is the current models' own, the tables are truncated instead.
     """
     if db.engine.dialect.name != "postgresql":
         db.create_all()
         return
+    fingerprint = models_fingerprint()
     with db.engine.begin() as conn:
-        if conn.scalar(sa.text(f"SELECT to_regclass('public.{SCHEMA_STAMP}') IS NOT NULL")):
+        if conn.scalar(sa.text(f"SELECT to_regclass('public.{SCHEMA_STAMP}') IS NOT NULL")) and (
+            conn.scalar(sa.text(f"SELECT fingerprint FROM {SCHEMA_STAMP}")) == fingerprint
+        ):
             tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             return
@@ -90,7 +111,8 @@ def reset_schema() -> None:
         conn.execute(sa.text("CREATE SCHEMA public"))
     db.create_all()
     with db.engine.begin() as conn:
-        conn.execute(sa.text(f"CREATE TABLE {SCHEMA_STAMP} (built_at timestamptz DEFAULT now())"))
+        conn.execute(sa.text(f"CREATE TABLE {SCHEMA_STAMP} (fingerprint text NOT NULL)"))
+        conn.execute(sa.text(f"INSERT INTO {SCHEMA_STAMP} VALUES (:value)"), {"value": fingerprint})
 
 
 _sqlite_template: list[Path] = []
