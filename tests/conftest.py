@@ -68,10 +68,10 @@ def make_config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
-# A table that only `reset_schema` creates, holding a fingerprint of the models it built: while it
-# is there and matches, the schema is the models' own and emptying the tables is enough. Tests that
-# drop the schema (the migration tests) drop it too; a database left by older models fails to match.
-SCHEMA_STAMP = "test_schema_stamp"
+# A table (test_schema_fingerprint) that only `reset_schema` creates, holding a fingerprint of the
+# models it built: while it is there and matches, the schema is the models' own and emptying the
+# tables is enough. Tests that drop the schema (the migration tests) drop it too; a database left
+# by older models fails to match.
 _fingerprint: list[str] = []
 
 
@@ -101,8 +101,8 @@ def reset_schema() -> None:
         return
     fingerprint = models_fingerprint()
     with db.engine.begin() as conn:
-        if conn.scalar(sa.text(f"SELECT to_regclass('public.{SCHEMA_STAMP}') IS NOT NULL")) and (
-            conn.scalar(sa.text(f"SELECT fingerprint FROM {SCHEMA_STAMP}")) == fingerprint
+        if conn.scalar(sa.text("SELECT to_regclass('public.test_schema_fingerprint') IS NOT NULL")) and (
+            conn.scalar(sa.text("SELECT fingerprint FROM test_schema_fingerprint")) == fingerprint
         ):
             tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -111,8 +111,8 @@ def reset_schema() -> None:
         conn.execute(sa.text("CREATE SCHEMA public"))
     db.create_all()
     with db.engine.begin() as conn:
-        conn.execute(sa.text(f"CREATE TABLE {SCHEMA_STAMP} (fingerprint text NOT NULL)"))
-        conn.execute(sa.text(f"INSERT INTO {SCHEMA_STAMP} VALUES (:value)"), {"value": fingerprint})
+        conn.execute(sa.text("CREATE TABLE test_schema_fingerprint (fingerprint text NOT NULL)"))
+        conn.execute(sa.text("INSERT INTO test_schema_fingerprint VALUES (:value)"), {"value": fingerprint})
 
 
 _sqlite_template: list[Path] = []
