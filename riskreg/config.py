@@ -78,6 +78,12 @@ class Config:
     # 0 trusts no such header; 1 for the usual nginx or load balancer in front of gunicorn.
     PROXY_COUNT = 0
     RATELIMIT_LOGIN = "20 per minute"
+    # /metrics (README "Seeing it run"): a bearer token, or client addresses (CIDRs, comma-separated);
+    # with neither, /metrics answers 404.
+    METRICS_TOKEN = ""
+    METRICS_ALLOW = ""
+    # /healthz?ready waits this long for Redis (and each registered check) before calling it down.
+    HEALTH_TIMEOUT = 2
     # Two-factor sign-in (auth/twofactor.py) required for "admin" (admins who sign in with a
     # password) or "local" (every local account); empty: offered to all, required of none.
     REQUIRE_2FA_FOR = ""
@@ -184,6 +190,9 @@ class Config:
             "LDAP_GROUP_ATTRIBUTE",
             "LDAP_ROLE_MAP",
             "API_RATELIMIT",
+            "RATELIMIT_LOGIN",
+            "METRICS_TOKEN",
+            "METRICS_ALLOW",
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
