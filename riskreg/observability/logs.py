@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +55,8 @@ def log_format() -> str:
 
 
 def make_handler(fmt: str) -> logging.Handler:
-    handler = logging.StreamHandler()
+    # Standard output, as gunicorn's access log was: one stream for a collector to read.
+    handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler._riskreg = True  # type: ignore[attr-defined]  (ours: not added twice by a second app)
@@ -62,7 +64,7 @@ def make_handler(fmt: str) -> logging.Handler:
 
 
 def configure(app: Flask) -> None:
-    """Outside tests and the debugger, riskreg's lines go to stderr in the chosen format. The
+    """Outside tests and the debugger, riskreg's lines go to standard output in the chosen format. The
     format is checked even there, so a typo fails at start rather than in production."""
     fmt = log_format()
     app.config["LOG_FORMAT"] = fmt
