@@ -157,6 +157,8 @@ class Config:
         if not config["SQLALCHEMY_DATABASE_URI"]:
             private_folder(Path(instance_path))
             config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(instance_path) / "riskreg.sqlite")
+        # Remembered: a key made per instance folder differs per host (riskreg/observability/hosts.py).
+        config["SECRET_KEY_FROM_INSTANCE"] = not (env.get("RISKREG_SECRET_KEY") or config.get("SECRET_KEY"))
         config["SECRET_KEY"] = (
             env.get("RISKREG_SECRET_KEY") or config.get("SECRET_KEY") or instance_secret(instance_path)
         )
@@ -205,6 +207,7 @@ class Config:
         config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
         config["MAIL_TIMEOUT"] = env_int("RISKREG_MAIL_TIMEOUT", config["MAIL_TIMEOUT"])
         config["WEBHOOK_TIMEOUT"] = env_int("RISKREG_WEBHOOK_TIMEOUT", config["WEBHOOK_TIMEOUT"])
+        config["HEALTH_TIMEOUT"] = env_int("RISKREG_HEALTH_TIMEOUT", config["HEALTH_TIMEOUT"])
         config["SMTP_STARTTLS"] = env_bool("RISKREG_SMTP_STARTTLS", config["SMTP_STARTTLS"])
         config["REMINDER_HORIZON_DAYS"] = env_int(
             "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]

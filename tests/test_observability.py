@@ -282,3 +282,40 @@ def test_job_queues_report_through_the_registration_hook(metrics_app):
     assert value(samples, "riskreg_job_queue_up", queue="exports") == 1
     assert value(samples, "riskreg_job_queue_up", queue="imports") == 0
     assert ("riskreg_job_queue_depth", (("queue", "imports"),)) not in samples
+
+
+# --- several hosts ------------------------------------------------------------------------------
+
+
+def settings(**config):
+    return SimpleNamespace(config=config)
+
+
+def test_a_server_database_with_per_host_secret_and_limits_is_named():
+    from riskreg.observability.hosts import per_host_state
+
+    server = "postgresql+psycopg://riskreg@db.internal/riskreg"
+    problems = per_host_state(
+        settings(
+            SQLALCHEMY_DATABASE_URI=server, SECRET_KEY_FROM_INSTANCE=True, RATELIMIT_STORAGE_URI="memory://"
+        )
+    )
+    assert len(problems) == 2
+    assert "RISKREG_SECRET_KEY" in problems[0] and "RISKREG_REDIS_URL" in problems[1]
+    shared = settings(
+        SQLALCHEMY_DATABASE_URI=server, SECRET_KEY_FROM_INSTANCE=False, RATELIMIT_STORAGE_URI="redis://r/0"
+    )
+    assert per_host_state(shared) == []
+    one_file = settings(
+        SQLALCHEMY_DATABASE_URI="sqlite:///x.sqlite",
+        SECRET_KEY_FROM_INSTANCE=True,
+        RATELIMIT_STORAGE_URI="memory://",
+    )
+    assert per_host_state(one_file) == []  # SQLite: one machine by construction
+
+
+def test_the_warning_is_logged_at_start(caplog):
+    server = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # not connected to at start
+    with caplog.at_level(logging.WARNING, logger="riskreg.observability.hosts"):
+        create_app(make_config(SQLALCHEMY_DATABASE_URI=server, RATELIMIT_ENABLED=True))
+    assert any("RISKREG_REDIS_URL" in r.getMessage() for r in caplog.records)
