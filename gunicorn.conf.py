@@ -23,6 +23,7 @@ max_requests_jitter = 200
 # with RISKREG_LOG_FORMAT=json) on standard output, so gunicorn's own access log is off unless asked
 # for with --access-logfile.
 accesslog = None
+os.environ.setdefault("RISKREG_LOG_STREAM", "stdout")
 errorlog = "-"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 forwarded_allow_ips = os.environ.get("RISKREG_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -252,6 +252,7 @@ def test_mail_failures_are_read_from_the_outbox(metrics_app):
     assert value(samples, "riskreg_mail_queued") == 3
     assert value(samples, "riskreg_mail_failed") == 2
     assert value(samples, "riskreg_mail_given_up") == 1
+    assert value(samples, "riskreg_mail_outbox_up") == 1
 
 
 def test_a_refused_mail_counts_as_a_send_failure(metrics_app, users):
@@ -319,3 +320,35 @@ def test_the_warning_is_logged_at_start(caplog):
     with caplog.at_level(logging.WARNING, logger="riskreg.observability.hosts"):
         create_app(make_config(SQLALCHEMY_DATABASE_URI=server, RATELIMIT_ENABLED=True))
     assert any("RISKREG_REDIS_URL" in r.getMessage() for r in caplog.records)
+
+
+def test_metrics_still_answer_with_the_database_gone(tmp_path):
+    broken = create_app(
+        make_config(
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/db.sqlite", METRICS_TOKEN=TOKEN
+        )
+    )
+    broken.test_client().get("/healthz")
+    samples = scrape(broken)
+    assert value(samples, "riskreg_mail_outbox_up") == 0
+    assert ("riskreg_mail_queued", ()) not in samples
+    labels = {"endpoint": "health.healthz", "method": "GET", "status": "2xx"}
+    assert value(samples, "riskreg_http_requests_total", **labels) >= 1
+
+
+def test_an_unknown_log_stream_refuses_to_start(monkeypatch):
+    monkeypatch.setenv("RISKREG_LOG_STREAM", "syslog")
+    with pytest.raises(ValueError, match="RISKREG_LOG_STREAM must be stdout or stderr"):
+        create_app(make_config())
+
+
+def test_log_lines_go_to_the_stream_asked_for(monkeypatch, capsys):
+    monkeypatch.setenv("RISKREG_LOG_STREAM", "stdout")
+    handler = logs.make_handler("json")
+    handler.handle(logging.LogRecord("riskreg.x", logging.INFO, __file__, 1, "to stdout", (), None))
+    monkeypatch.setenv("RISKREG_LOG_STREAM", "stderr")
+    logs.make_handler("text").handle(
+        logging.LogRecord("riskreg.x", logging.INFO, __file__, 1, "to err", (), None)
+    )
+    out, err = capsys.readouterr()
+    assert json.loads(out)["message"] == "to stdout" and "to err" in err and "to err" not in out

@@ -54,9 +54,17 @@ def log_format() -> str:
     return raw
 
 
+def log_stream():
+    """Standard error by default (a command's standard output stays its own, for scripts to read);
+    gunicorn.conf.py asks for standard output, where its access log used to go."""
+    raw = os.environ.get("RISKREG_LOG_STREAM", "").strip().lower() or "stderr"
+    if raw not in ("stdout", "stderr"):
+        raise ValueError(f"RISKREG_LOG_STREAM must be stdout or stderr, not {raw!r}")
+    return sys.stdout if raw == "stdout" else sys.stderr
+
+
 def make_handler(fmt: str) -> logging.Handler:
-    # Standard output, as gunicorn's access log was: one stream for a collector to read.
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(log_stream())
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler._riskreg = True  # type: ignore[attr-defined]  (ours: not added twice by a second app)
@@ -64,9 +72,10 @@ def make_handler(fmt: str) -> logging.Handler:
 
 
 def configure(app: Flask) -> None:
-    """Outside tests and the debugger, riskreg's lines go to standard output in the chosen format. The
+    """Outside tests and the debugger, riskreg's lines go to RISKREG_LOG_STREAM in the chosen format. The
     format is checked even there, so a typo fails at start rather than in production."""
     fmt = log_format()
+    log_stream()
     app.config["LOG_FORMAT"] = fmt
     root = logging.getLogger()
     if app.debug or app.testing or any(getattr(h, "_riskreg", False) for h in root.handlers):

@@ -104,14 +104,22 @@ class ReadAtScrape(Collector):
         from riskreg.mail import MAX_ATTEMPTS, OutboxMessage
 
         unsent = OutboxMessage.sent_at.is_(None)
-        counts = db.session.execute(
-            sa.select(
-                sa.func.count().filter(unsent),
-                sa.func.count().filter(unsent, OutboxMessage.attempts > 0),
-                sa.func.count().filter(unsent, OutboxMessage.attempts >= MAX_ATTEMPTS),
-            )
-        ).one()
+        up = "riskreg_mail_outbox_up"
+        try:
+            counts = db.session.execute(
+                sa.select(
+                    sa.func.count().filter(unsent),
+                    sa.func.count().filter(unsent, OutboxMessage.attempts > 0),
+                    sa.func.count().filter(unsent, OutboxMessage.attempts >= MAX_ATTEMPTS),
+                )
+            ).one()
+        except sa.exc.SQLAlchemyError:  # the database is down: the counted metrics matter most now
+            db.session.rollback()
+            logger.warning("metrics: the mail outbox could not be read", exc_info=True)
+            yield GaugeMetricFamily(up, "1 when the mail outbox was read for this scrape.", value=0)
+            return
         db.session.rollback()
+        yield GaugeMetricFamily(up, "1 when the mail outbox was read for this scrape.", value=1)
         for name, text, value in (
             ("riskreg_mail_queued", "Mails not yet accepted by the SMTP server.", counts[0]),
             ("riskreg_mail_failed", "Unsent mails whose last attempt failed.", counts[1]),
