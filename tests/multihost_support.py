@@ -13,6 +13,10 @@ Fixtures for test modules (tests/test_multihost.py uses them; later tests add jo
   `browser()`, `browser(sign_in=user, at=cluster.a.url)`.
 - `make_person`: creates a user in the shared database and returns it (password PASSWORD).
 - `db_app`: an app context in the test process on the same database, for setting up data.
+- `multihost_env`: extra environment for both hosts (default none). A module overrides it to
+  change what the hosts run with, e.g. `RISKREG_STORAGE=database` for evidence served by either
+  host; `cluster.run_beside("worker", [...])` starts another process with the hosts' shared
+  settings (a job worker, say), stopped with the hosts.
 
 The hosts are started only when RISKREG_TEST_DATABASE_URL is a PostgreSQL URL (SQLite is one
 machine's file, not a database two hosts share) and Redis answers at RISKREG_TEST_MULTIHOST_REDIS_URL
@@ -107,6 +111,20 @@ class Cluster:
     b: Host
     folder: Path
     env: dict[str, str] = field(default_factory=dict)
+    others: list[Host] = field(default_factory=list)
+
+    def run_beside(self, name: str, argv: list[str]) -> Host:
+        """Start another process (a job worker, say) with the hosts' shared settings; its output
+        is kept in its log, and it is stopped with the hosts."""
+        (self.folder / name).mkdir(exist_ok=True)
+        log = self.folder / name / "process.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                argv, cwd=ROOT, env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT
+            )
+        other = Host(name, "", process, log)
+        self.others.append(other)
+        return other
 
     @property
     def urls(self) -> tuple[str, str]:
@@ -117,7 +135,7 @@ class Cluster:
         return self.a, self.b
 
     def stop(self) -> None:
-        for host in self.hosts:
+        for host in (*self.others, *self.hosts):
             host.stop()
 
 
@@ -206,8 +224,8 @@ def empty_redis() -> None:
     connection.close()
 
 
-def start_cluster(folder: Path) -> Cluster:
-    shared = shared_env()
+def start_cluster(folder: Path, extra_env: dict[str, str] | None = None) -> Cluster:
+    shared = {**shared_env(), **(extra_env or {})}
     env_a, env_b = host_env(folder, "a", shared), host_env(folder, "b", shared)
     build_schema(env_a)
     empty_redis()
@@ -226,12 +244,18 @@ def start_cluster(folder: Path) -> Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory) -> Iterator[Cluster]:
+def multihost_env() -> dict[str, str]:
+    """Extra settings for both hosts; override this fixture in a test module to change them."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, multihost_env) -> Iterator[Cluster]:
     reason = why_not()
     if reason:
         pytest.skip(reason)
     folder = tmp_path_factory.mktemp("multihost")
-    running = start_cluster(folder)
+    running = start_cluster(folder, multihost_env)
     try:
         yield running
     finally:

@@ -21,6 +21,7 @@ from tests.multihost_support import (  # noqa: F401  (fixtures)
     host_urls,
     make_person,
     metrics_of,
+    multihost_env,
     new_session,
     sign_in,
 )
@@ -141,3 +142,21 @@ def test_each_hosts_metrics_add_up_its_workers(cluster):
         assert counter(text, "riskreg_db_pool_size") > 0
         assert "riskreg_mail_queued" in text
         assert requests.get(f"{host}/metrics", timeout=30).status_code == 403
+
+
+def test_a_process_beside_the_hosts_shares_their_settings(cluster, browser):
+    """What a job worker will rely on: a process started with the hosts' settings works on their
+    database; here `flask users create` makes an account that then signs in on host b."""
+    import shlex
+    import sys
+    from pathlib import Path
+
+    email = f"beside-{secrets.token_hex(4)}@example.com"
+    flask = shlex.quote(str(Path(sys.executable).parent / "flask"))
+    create = f"{flask} --app wsgi users create --email {email} --name Beside --role executive"
+    script = f"printf '%s\\n%s\\n' {shlex.quote(PASSWORD)} {shlex.quote(PASSWORD)} | {create}"
+    other = cluster.run_beside("cli", ["sh", "-c", script])
+    assert other.process.wait(timeout=120) == 0, other.log.read_text(errors="replace")[-2000:]
+    session = browser()
+    assert sign_in(session, cluster.b.url, email).status_code == 302
+    assert session.get(f"{cluster.b.url}/risks", allow_redirects=False, timeout=30).status_code == 200
