@@ -34,6 +34,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     configure_proxies(app)
     register_extensions(app)
+    from riskreg import observability
+
+    observability.register(app)  # request ids, logs, metrics: its hooks first
     configure_sign_in(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -46,7 +49,6 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     security.register(app)
     cli.register(app)
-    configure_logging(app)
     return app
 
 
@@ -146,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.imports.blueprint import bp as imports_bp
     from riskreg.indicators.blueprint import bp as indicators_bp
     from riskreg.me.blueprint import bp as me_bp
+    from riskreg.observability.blueprint import bp as observability_bp
     from riskreg.reports.blueprint import bp as reports_bp
     from riskreg.reviews.blueprint import bp as reviews_bp
     from riskreg.risks.blueprint import bp as risks_bp
@@ -158,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp,
         health_bp,
+        observability_bp,  # /metrics
         dashboard_bp,
         risks_bp,
         risk_controls_bp,  # /risks/<id>/controls/...
@@ -217,8 +221,3 @@ def register_template_helpers(app: Flask) -> None:
             "has_endpoint": lambda name: name in app.view_functions,
             **permissions.template_helpers(),
         }
-
-
-def configure_logging(app: Flask) -> None:
-    if not app.debug and not app.testing and not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

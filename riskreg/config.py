@@ -90,6 +90,12 @@ class Config:
     # 0 trusts no such header; 1 for the usual nginx or load balancer in front of gunicorn.
     PROXY_COUNT = 0
     RATELIMIT_LOGIN = "20 per minute"
+    # /metrics (README "Seeing it run"): a bearer token, or client addresses (CIDRs, comma-separated);
+    # with neither, /metrics answers 404.
+    METRICS_TOKEN = ""
+    METRICS_ALLOW = ""
+    # /healthz?ready waits this long for Redis (and each registered check) before calling it down.
+    HEALTH_TIMEOUT = 2
     # Two-factor sign-in (auth/twofactor.py) required for "admin" (admins who sign in with a
     # password) or "local" (every local account); empty: offered to all, required of none.
     REQUIRE_2FA_FOR = ""
@@ -163,6 +169,8 @@ class Config:
         if not config["SQLALCHEMY_DATABASE_URI"]:
             private_folder(Path(instance_path))
             config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(instance_path) / "riskreg.sqlite")
+        # Remembered: a key made per instance folder differs per host (riskreg/observability/hosts.py).
+        config["SECRET_KEY_FROM_INSTANCE"] = not (env.get("RISKREG_SECRET_KEY") or config.get("SECRET_KEY"))
         config["SECRET_KEY"] = (
             env.get("RISKREG_SECRET_KEY") or config.get("SECRET_KEY") or instance_secret(instance_path)
         )
@@ -200,6 +208,9 @@ class Config:
             "LDAP_GROUP_ATTRIBUTE",
             "LDAP_ROLE_MAP",
             "API_RATELIMIT",
+            "RATELIMIT_LOGIN",
+            "METRICS_TOKEN",
+            "METRICS_ALLOW",
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
@@ -212,6 +223,7 @@ class Config:
         config["PROXY_COUNT"] = env_int("RISKREG_PROXY_COUNT", config["PROXY_COUNT"])
         config["MAIL_TIMEOUT"] = env_int("RISKREG_MAIL_TIMEOUT", config["MAIL_TIMEOUT"])
         config["WEBHOOK_TIMEOUT"] = env_int("RISKREG_WEBHOOK_TIMEOUT", config["WEBHOOK_TIMEOUT"])
+        config["HEALTH_TIMEOUT"] = env_int("RISKREG_HEALTH_TIMEOUT", config["HEALTH_TIMEOUT"])
         config["SMTP_STARTTLS"] = env_bool("RISKREG_SMTP_STARTTLS", config["SMTP_STARTTLS"])
         config["REMINDER_HORIZON_DAYS"] = env_int(
             "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]

@@ -28,6 +28,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
+from riskreg.observability import metrics
+from riskreg.observability.request_id import HEADER as REQUEST_ID_HEADER
+from riskreg.observability.request_id import current_request_id
 from riskreg.text import single_line
 
 if TYPE_CHECKING:
@@ -139,6 +142,9 @@ def email_message(to_address: str, subject: str, body: str) -> EmailMessage:
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or "riskreg")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
+    request_id = current_request_id()
+    if request_id:  # the request (or job) that caused it: a bounce or a complaint leads to its log lines
+        msg[REQUEST_ID_HEADER] = request_id
     msg.set_content(body)
     return msg
 
@@ -171,10 +177,12 @@ def send(rows: list[OutboxMessage]) -> SendReport:
         except (smtplib.SMTPException, OSError, ValueError) as error:
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
             report.failed.append((row.to_address, row.last_error))
+            metrics.count_mail_failure()
             logger.warning("mail %s to %s (%s) not sent: %s", row.id, row.to_address, row.subject, error)
         else:
             row.sent_at, row.last_error = utcnow(), None
             report.sent.append(row.to_address)
+            logger.info("mail %s to %s sent", row.id, row.to_address)
     return report
 
 
@@ -241,8 +249,10 @@ def _try(item: _Flushed) -> tuple[_Flushed, str | None]:
     try:
         deliver(email_message(item.to_address, item.subject, item.body))
     except (smtplib.SMTPException, OSError, ValueError) as error:
+        metrics.count_mail_failure()
         logger.warning("mail %s to %s (%s) not sent: %s", item.id, item.to_address, item.subject, error)
         return item, f"{type(error).__name__}: {error}"[:2000]
+    logger.info("mail %s to %s sent", item.id, item.to_address)
     return item, None
 
 

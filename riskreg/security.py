@@ -23,6 +23,7 @@ PUBLIC_ENDPOINTS = {
     "auth.oidc_start",
     "auth.oidc_callback",
     "health.healthz",
+    "observability.metrics",  # its own token or address check (observability/access.py)
     "static",
 }
 

@@ -153,13 +153,15 @@ def test_cli_refuses_bad_input_with_a_message(runner, users):
 
 
 def test_healthz_reports_database_state(client, tmp_path):
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz?ready").status_code == 200
     from riskreg import create_app
     from tests.conftest import make_config
 
     broken = create_app(make_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/db.sqlite"))
-    response = broken.test_client().get("/healthz")
+    assert broken.test_client().get("/healthz").status_code == 200  # liveness: the process answers
+    response = broken.test_client().get("/healthz?ready")
     assert response.status_code == 503 and response.json["database"] == "unreachable"
+    assert response.json["failed"] == ["database"]
 
 
 def test_unknown_email_costs_as_much_as_a_wrong_password(app, client, users, monkeypatch):

@@ -108,7 +108,8 @@ def test_a_signed_in_page_with_the_database_gone_is_riskregs_503(app, users, log
     assert name not in page  # the page did not try to load who is signed in
     saved = client.post("/risks/new", data=form)
     assert_riskregs_page(saved, 503, "Nothing of yours was saved.")
-    assert client.get("/healthz").status_code == 503
+    assert client.get("/healthz?ready").status_code == 503
+    assert client.get("/healthz").status_code == 200  # liveness: no restart for a database outage
     api = client.get("/risks", headers={"Accept": "application/json"})
     assert api.status_code == 503 and api.json["message"].startswith("The database cannot be reached.")
 
@@ -124,10 +125,14 @@ def test_an_unknown_address_with_the_database_gone_is_riskregs_404(app, users, l
 def test_healthz_ready_says_the_database_is_read_only(app, users):
     assert app.test_client().get("/healthz?ready").json == {"status": "ok", "database": "accepts writes"}
     client = read_only_app(app).test_client()
-    assert client.get("/healthz").status_code == 200  # it answers: plain /healthz stays a cheap read
+    assert client.get("/healthz").status_code == 200  # liveness: plain /healthz touches nothing
     ready = client.get("/healthz?ready")
     assert ready.status_code == 503
-    assert ready.json == {"status": "unavailable", "database": "read-only: saves are refused"}
+    assert ready.json == {
+        "status": "unavailable",
+        "database": "read-only: saves are refused",
+        "failed": ["database"],
+    }
 
 
 def test_sign_in_and_saves_on_a_read_only_database_say_so(app, users, login):
@@ -171,7 +176,7 @@ def test_a_save_that_waits_too_long_for_sqlites_write_lock_is_a_busy_503(app, us
 
 
 def test_health_ready_is_public_and_cheap_without_ready(app):
-    """Plain /healthz runs one SELECT; ?ready adds the write probe (and nothing is written)."""
+    """Plain /healthz runs no SQL; ?ready runs a SELECT and the write probe (nothing is written)."""
     from tests.conftest import statements
 
     client = app.test_client()
@@ -179,7 +184,7 @@ def test_health_ready_is_public_and_cheap_without_ready(app):
         client.get("/healthz")
     with statements(sql_only=True) as ready:
         client.get("/healthz?ready")
-    assert [s.strip() for s in plain] == ["SELECT 1"]
+    assert plain == []
     assert len(ready) == 2 and ready[1].startswith("UPDATE app_settings")
 
 

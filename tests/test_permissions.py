@@ -213,6 +213,7 @@ PUBLIC = {
     ("POST", "/login"),
     ("POST", "/logout"),
     ("GET", "/healthz"),
+    ("GET", "/metrics"),  # its own token or address check: tests/test_observability.py
     ("GET", "/login/second-factor"),
     ("POST", "/login/second-factor"),
     ("GET", "/login/oidc"),
