@@ -37,6 +37,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     configure_sign_in(app)
     register_blueprints(app)
     register_template_helpers(app)
+    from riskreg.jobs import queue
+
+    queue.init_app(app)
 
     from riskreg import cli, errors, mail, security  # noqa: F401  (mail: its after-commit hooks)
 
@@ -142,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.health.blueprint import bp as health_bp
     from riskreg.imports.blueprint import bp as imports_bp
     from riskreg.indicators.blueprint import bp as indicators_bp
+    from riskreg.jobs.blueprint import bp as jobs_bp
     from riskreg.me.blueprint import bp as me_bp
     from riskreg.reports.blueprint import bp as reports_bp
     from riskreg.reviews.blueprint import bp as reviews_bp
@@ -180,6 +184,7 @@ def register_blueprints(app: Flask) -> None:
         stakeholders_bp,
         api_bp,  # /api/v1: bearer tokens, JSON
         webhooks_bp,
+        jobs_bp,  # /jobs: background jobs, their progress and files
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -242,6 +242,7 @@ def register(app: Flask) -> None:
     from riskreg.exports.commands import export_command
     from riskreg.grievances.cli import grievances_cli
     from riskreg.indicators.cli import indicators_cli
+    from riskreg.jobs.cli import jobs_cli
     from riskreg.reviews.reminders import reviews_cli
     from riskreg.webhooks.cli import webhooks_cli
 
@@ -257,5 +258,6 @@ def register(app: Flask) -> None:
         grievances_cli,
         tokens_cli,
         webhooks_cli,
+        jobs_cli,
     ):
         app.cli.add_command(command)

@@ -59,6 +59,7 @@ def register_sheet(wb: Workbook, ctx: ExportContext) -> None:
         for key in ("title", "category", "owner", "requirements", "description"):
             row[key] = text(key, row[key])
         sheet.append([row[key] for key in keys])
+        ctx.row_written()
     ctx.counts["risks"] = sheet.finish()
 
 
@@ -106,6 +107,7 @@ def controls_sheet(wb: Workbook, ctx: ExportContext) -> None:
                 note(note_cell) if isinstance(note_cell, str) else note_cell,
             ]
         )
+        ctx.row_written()
     ctx.counts["controls"] = sheet.finish()
 
 

@@ -70,10 +70,16 @@ def _discard(wb: Workbook) -> None:
 
 
 def export_register(
-    filters: RiskFilters, generated_by: str, target: str | IO[bytes], year: int | None = None
+    filters: RiskFilters,
+    generated_by: str,
+    target: str | IO[bytes],
+    year: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ExportContext:
-    """The workbook of the register (with `filters`), and the ASM disclosure of `year` (default: this one)."""
+    """The workbook of the register (with `filters`), and the ASM disclosure of `year` (default: this one);
+    `progress` hears the rows written of queries.export_row_count(filters)."""
     ctx = make_context(filters, generated_by, year)
+    ctx.progress = progress
     write_workbook(ctx, target)
     return ctx
 
