@@ -19,7 +19,7 @@ def start_export(client: FlaskClient, query: str = "") -> int:
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True))
     data = {"query": query, **({"csrf_token": token.group(1)} if token else {})}
     response = client.post("/export.xlsx", data=data)
-    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.status_code == 302, response.get_data(as_text=True)
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 

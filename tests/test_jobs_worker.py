@@ -236,7 +236,7 @@ def test_a_worker_killed_mid_job_leaves_it_failed_with_no_file_and_retry_works(
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "stopped" in page and "Retry</button>" in page and "/download" not in page
     response = client.post(f"/jobs/{job_id}/retry")
-    assert response.status_code == 303
+    assert response.status_code == 302
     again = int(response.headers["Location"].rsplit("/", 1)[1])
     done = wait_for(JobState.DONE, again, second)
     assert done.total == done.done and done.retry_of_id == job_id

@@ -77,9 +77,7 @@ def start_job():
     args = MultiDict(parse_qsl(query, keep_blank_values=True))
     parse_risk_filters(args)  # 400 with the parameter's name, before anything is queued
     parse_year(args.get("year"))
-    return redirect(
-        url_for("jobs.detail", job_id=jobs.start(JobKind.EXPORT, current_user, {"query": query})), 303
-    )
+    return redirect(url_for("jobs.detail", job_id=jobs.start(JobKind.EXPORT, current_user, {"query": query})))
 
 
 def _chunks(path: Path) -> Iterator[bytes]:

@@ -90,7 +90,7 @@ def retry(job_id: int):
     if not services.can_retry(current_user, job):
         flash("This job cannot be retried: it is still running, or it is not yours to run.", "error")
         return redirect(url_for("jobs.detail", job_id=job.id))
-    return redirect(url_for("jobs.detail", job_id=services.retry(job, current_user)), 303)
+    return redirect(url_for("jobs.detail", job_id=services.retry(job, current_user)))
 
 
 @permission_required(Permission.MANAGE_USERS)  # admins only
@@ -99,4 +99,4 @@ def run():
     if not form.validate_on_submit():
         flash("Choose a job to run.", "error")
         return redirect(url_for("jobs.list_jobs"))
-    return redirect(url_for("jobs.detail", job_id=services.start(form.selected(), current_user, {})), 303)
+    return redirect(url_for("jobs.detail", job_id=services.start(form.selected(), current_user, {})))
