@@ -11,6 +11,7 @@ from werkzeug.exceptions import BadRequest
 
 from riskreg.auth.models import User
 from riskreg.auth.permissions import has_permission
+from riskreg.database import write_phase
 from riskreg.extensions import db
 from riskreg.jobs import outputs
 from riskreg.jobs.models import Job, JobKind
@@ -57,8 +58,9 @@ def indicators_refresh(job: Job, progress: Progress) -> Outcome:
     from riskreg.indicators.services import refresh_all
 
     progress.start(None, "Recomputing every indicator")
-    triggers = refresh_all(actor=None)
-    db.session.commit()  # the owners' mails go out after this commit
+    with write_phase():
+        triggers = refresh_all(actor=None)
+        db.session.commit()  # the owners' mails go out after this commit
     return Outcome(f"Indicators recomputed: {len(triggers)} trigger(s).")
 
 
@@ -86,8 +88,9 @@ def reminders(job: Job, progress: Progress) -> Outcome:
     progress.start(len(steps), "Sending reminders")
     parts = []
     for done, (name, step) in enumerate(steps, start=1):
-        count = step()
-        db.session.commit()
+        with write_phase():
+            count = step()
+            db.session.commit()
         parts.append(f"{name}: {count}")
         progress.rows(done)
     return Outcome("; ".join(parts) + ".")
@@ -97,7 +100,8 @@ def mail_retry(job: Job, progress: Progress) -> Outcome:
     from riskreg import mail
 
     progress.start(None, "Sending queued mail")
-    report = mail.retry()
+    with write_phase():
+        report = mail.retry()
     return Outcome(
         f"Sent {len(report.sent)}, failed {len(report.failed)}, still queued {mail.queued_count()}."
     )
@@ -107,7 +111,8 @@ def webhooks_deliver(job: Job, progress: Progress) -> Outcome:
     from riskreg.webhooks import delivery
 
     progress.start(None, "Sending webhook deliveries")
-    delivered, failed = delivery.deliver_due()
+    with write_phase():
+        delivered, failed = delivery.deliver_due()
     return Outcome(f"Delivered {delivered}, failed {failed}.")
 
 
