@@ -223,3 +223,40 @@ def test_an_admin_runs_a_scheduled_job_now(clients, users):
     assert clients["admin"].post("/jobs/run", data={"kind": "export"}).status_code == 302  # not a choice
     assert clients["risk_manager"].post("/jobs/run", data={"kind": "reminders"}).status_code == 403
     assert job_count() == 1
+
+
+def test_a_queue_that_cannot_be_reached_fails_the_job_with_the_reason(app, clients, register, monkeypatch):
+    def down(job_id: int) -> None:
+        raise ConnectionError("Redis is not answering")
+
+    monkeypatch.setattr(app.extensions["riskreg.jobs"], "run_job", down)
+    response = clients["executive"].post("/export.xlsx", data={"query": ""})
+    assert response.status_code == 302  # to the job's page, not an error page
+    job = job_row(int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert job.state is JobState.FAILED and "queue could not be reached" in job.message
+    assert "Retry</button>" in clients["executive"].get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_a_job_no_worker_took_within_its_24_hours_fails(app, users):
+    job = services.create(JobKind.EXPORT, users["executive"], {"query": ""})
+    job.expires_at = utcnow() - timedelta(seconds=1)
+    waiting = services.create(JobKind.EXPORT, users["executive"], {"query": ""})
+    db.session.commit()
+    services.reap()
+    assert job_row(job.id).state is JobState.FAILED and "No worker took" in job_row(job.id).message
+    assert job_row(waiting.id).state is JobState.QUEUED
+
+
+def test_an_unexpected_error_is_named_without_its_internals(app, users, monkeypatch):
+    from riskreg.exports import xlsx
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("SELECT secret FROM internals")
+
+    monkeypatch.setattr(xlsx, "export_register", broken)
+    job = services.create(JobKind.EXPORT, users["executive"], {"query": ""})
+    db.session.commit()
+    services.enqueue(job.id)
+    failed = job_row(job.id)
+    assert failed.state is JobState.FAILED and "unexpected error (RuntimeError)" in failed.message
+    assert "secret" not in failed.message and output_files(app) == []

@@ -19,7 +19,7 @@ def worker_command(workers: int | None) -> None:
     queue = current_app.extensions["riskreg.jobs"]
     if queue.huey.immediate:
         raise click.UsageError("JOBS_IMMEDIATE is on: jobs run inside the web request, not on a worker.")
-    reaped = services.reap()  # jobs left running by a worker that was killed
+    reaped = services.reap(starting=True)  # jobs left running by a worker that was killed
     if reaped:
         click.echo(f"Marked {len(reaped)} job(s) of a stopped worker as failed: {reaped}")
     click.echo(f"riskreg jobs worker on {queue.backend} (queue {queue.huey.name!r}).")

@@ -130,7 +130,13 @@ def run(job_id: int, handlers: dict[Any, Handler]) -> None:
     except Exception as error:
         db.session.rollback()
         logger.exception("job %s (%s) failed", job_id, job.kind.value)
-        _fail(engine, job_id, f"The job stopped on an error: {type(error).__name__}: {error}"[:2000])
+        # The details are in the worker's log; the page says what kind of error without the internals.
+        _fail(
+            engine,
+            job_id,
+            f"The job stopped on an unexpected error ({type(error).__name__}); retry it, and "
+            "if it fails again, tell an administrator (the worker's log has the details).",
+        )
     else:
         _finish(engine, job_id, outcome)
     finally:
@@ -161,6 +167,10 @@ def _finish(engine: sa.Engine, job_id: int, outcome: Outcome) -> None:
         # The reaper gave up on this job meanwhile (it beat too late): its file is not served.
         outputs.delete(outcome.output_key)
     logger.info("job %s done: %s", job_id, outcome.message)
+
+
+def fail(job_id: int, reason: str) -> None:
+    _fail(db.engine, job_id, reason)
 
 
 def _fail(engine: sa.Engine, job_id: int, reason: str) -> None:

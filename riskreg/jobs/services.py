@@ -20,7 +20,7 @@ from riskreg import audit
 from riskreg.auth.models import Role
 from riskreg.auth.permissions import Permission, has_permission
 from riskreg.extensions import db
-from riskreg.jobs import outputs
+from riskreg.jobs import outputs, runner
 from riskreg.jobs.models import Job, JobKind, JobState
 from riskreg.jobs.runner import stale_before
 from riskreg.modeling import utcnow
@@ -66,8 +66,15 @@ def create(kind: JobKind, user: Any, parameters: dict[str, Any], retry_of: Job |
 def enqueue(job_id: int) -> None:
     """After the commit: the worker must find the row it is told to run. (Nothing may touch the
     session in between: in immediate mode the job runs right here, and on SQLite a writing
-    request's new transaction would hold the lock the job needs.)"""
-    current_app.extensions["riskreg.jobs"].run_job(job_id)
+    request's new transaction would hold the lock the job needs.) A queue that cannot be reached
+    fails the job with the reason, on its page, rather than the request."""
+    try:
+        current_app.extensions["riskreg.jobs"].run_job(job_id)
+    except Exception as error:  # noqa: BLE001 (Redis down, a full disk: any of them, said on the page)
+        logger.exception("job %s could not be queued", job_id)
+        runner.fail(
+            job_id, f"The job queue could not be reached ({type(error).__name__}); nothing ran. Retry later."
+        )
 
 
 def start(kind: JobKind, user: Any, parameters: dict[str, Any]) -> int:
@@ -111,9 +118,11 @@ def downloadable(job: Job) -> bool:
     return job.state is JobState.DONE and job.output_key is not None and job.expires_at > utcnow()
 
 
-def reap(stale_seconds: float | None = None) -> list[int]:
+def reap(stale_seconds: float | None = None, starting: bool = False) -> list[int]:
     """Fail running jobs whose worker stopped beating (killed, or its host gone), and remove what
-    they had written. Run when a worker starts and every minute by the worker's schedule."""
+    they had written; and queued jobs no worker took within their 24 hours. Run when a worker
+    starts (`starting`: a job recorded under this very process id is a dead predecessor's) and
+    every minute by the worker's schedule."""
     limit = (
         stale_before()
         if stale_seconds is None
@@ -124,7 +133,7 @@ def reap(stale_seconds: float | None = None) -> list[int]:
             Job.state == JobState.RUNNING, sa.or_(Job.heartbeat_at < limit, Job.heartbeat_at.is_(None))
         )
     ).all()
-    dead = [row for row in _running_here() if row.id not in {s.id for s in stale}]
+    dead = [row for row in _running_here(starting) if row.id not in {s.id for s in stale}]
     reaped = []
     for row in [*stale, *dead]:
         since = row.heartbeat_at.isoformat(timespec="seconds") if row.heartbeat_at else "its start"
@@ -139,6 +148,15 @@ def reap(stale_seconds: float | None = None) -> list[int]:
         ).rowcount
         if done:
             reaped.append(row.id)
+    db.session.execute(
+        sa.update(Job)
+        .where(Job.state == JobState.QUEUED, Job.expires_at <= utcnow())
+        .values(
+            state=JobState.FAILED,
+            finished_at=utcnow(),
+            message="No worker took this job within 24 hours: is `flask jobs worker` running? Retry it.",
+        )
+    )
     db.session.commit()
     for row in [*stale, *dead]:
         if row.id in reaped and row.output_key:
@@ -148,7 +166,7 @@ def reap(stale_seconds: float | None = None) -> list[int]:
     return reaped
 
 
-def _running_here() -> list[sa.Row]:
+def _running_here(starting: bool) -> list[sa.Row]:
     """Running jobs of a worker process on this host that no longer exists: no need to wait."""
     host = socket.gethostname() + ":"
     rows = db.session.execute(
@@ -156,7 +174,12 @@ def _running_here() -> list[sa.Row]:
             Job.state == JobState.RUNNING, Job.worker.startswith(host, autoescape=True)
         )
     ).all()
-    return [row for row in rows if not _alive(row.worker.removeprefix(host))]
+    own = str(os.getpid()) if starting else None  # a restarted container may reuse the pid
+    return [
+        row
+        for row in rows
+        if row.worker.removeprefix(host) == own or not _alive(row.worker.removeprefix(host))
+    ]
 
 
 def _alive(pid_text: str) -> bool:
