@@ -50,7 +50,12 @@ class ExportContext:
     counts: dict[str, int] = field(default_factory=dict)  # rows written per sheet, for the Legend
     # Called with the rows written so far (Register and Controls) by a background export's progress.
     progress: Callable[[int], None] | None = None
+    note: Callable[[str], None] | None = None  # ...and hears which part is being written
     rows_written: int = 0
+
+    def announce(self, message: str) -> None:
+        if self.note is not None:
+            self.note(message)
 
     def row_written(self) -> None:
         self.rows_written += 1

@@ -46,7 +46,9 @@ def export(job: Job, progress: Progress) -> Outcome:
     key = outputs.new_key(job.id, "xlsx")
     progress.output(key)
     with outputs.write(key) as handle:
-        ctx = xlsx.export_register(filters, f"{user.name} <{user.email}>", handle, year, progress.rows)
+        ctx = xlsx.export_register(
+            filters, f"{user.name} <{user.email}>", handle, year, progress.rows, progress.note
+        )
     risks, controls = ctx.counts.get("risks", 0), ctx.counts.get("controls", 0)
     logger.info(
         "register exported by user %s (job %s): %s risks, %s controls", user.id, job.id, risks, controls

@@ -62,7 +62,8 @@ class Progress:
         self._write(done=0, total=total, message=message)
 
     def note(self, message: str) -> None:
-        self._write(message=message)
+        """What the job is doing now, with the rows written so far (not yet written if throttled)."""
+        self._write(message=message, done=self.done)
 
     def output(self, key: str) -> None:
         """Say which file the job writes before writing it: a reaper can then remove what is left."""
