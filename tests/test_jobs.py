@@ -5,6 +5,7 @@ Real workers (SQLite and Redis queues, a killed worker): tests/test_jobs_worker.
 from __future__ import annotations
 
 import io
+import time
 from datetime import timedelta
 
 import openpyxl
@@ -260,3 +261,58 @@ def test_an_unexpected_error_is_named_without_its_internals(app, users, monkeypa
     failed = job_row(job.id)
     assert failed.state is JobState.FAILED and "unexpected error (RuntimeError)" in failed.message
     assert "secret" not in failed.message and output_files(app) == []
+
+
+@pytest.mark.parametrize("kind", [k.value for k in services.SCHEDULED])
+def test_each_scheduled_job_runs(clients, kind):
+    response = clients["admin"].post("/jobs/run", data={"kind": kind})
+    job = job_row(int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert job.state is JobState.DONE and job.user_id is not None, job.message
+    assert job.finished_at is not None and job.worker
+
+
+def test_the_worker_runs_the_schedule_unless_told_not_to(tmp_path):
+    from riskreg.jobs.queue import make_huey
+
+    names = {"reminders", "indicators", "mail_retry", "webhooks", "reap"}
+
+    def periodic(schedule: bool) -> set[str]:
+        from tests.conftest import make_config
+
+        config = make_config(
+            JOBS_IMMEDIATE=False, JOBS_SCHEDULE=schedule, JOBS_QUEUE_FILE=str(tmp_path / "q.db")
+        )
+        from riskreg import create_app
+
+        app = create_app(config)
+        huey = app.extensions["riskreg.jobs"].huey
+        assert isinstance(huey, type(make_huey(config, str(tmp_path))))
+        with app.app_context():
+            db.engine.dispose()
+        return {task.name.rsplit(".", 1)[1] for task in huey._registry.periodic_tasks}
+
+    assert periodic(True) == names
+    assert periodic(False) == {"reap"}  # the reaper always runs
+
+
+def test_the_heartbeat_beats_while_the_handler_runs(app, users):
+    from riskreg.jobs.runner import Heartbeat
+
+    job = services.create(JobKind.EXPORT, users["executive"], {"query": ""})
+    job.state, job.heartbeat_at = JobState.RUNNING, utcnow() - timedelta(hours=1)
+    db.session.commit()
+    beat = Heartbeat(db.engine, job.id, 0.05)
+    beat.start()
+    try:
+        deadline = utcnow() + timedelta(seconds=60)
+        while job_row(job.id).heartbeat_at < utcnow() - timedelta(minutes=1) and utcnow() < deadline:
+            time.sleep(0.02)
+    finally:
+        beat.stop()
+    assert job_row(job.id).heartbeat_at > utcnow() - timedelta(minutes=1)
+    assert services.reap() == []  # a beating job is not reaped
+
+
+def test_the_worker_command_refuses_immediate_mode(runner):
+    result = runner.invoke(args=["jobs", "worker"])
+    assert result.exit_code != 0 and "JOBS_IMMEDIATE" in result.output
