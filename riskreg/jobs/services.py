@@ -118,16 +118,12 @@ def downloadable(job: Job) -> bool:
     return job.state is JobState.DONE and job.output_key is not None and job.expires_at > utcnow()
 
 
-def reap(stale_seconds: float | None = None, starting: bool = False) -> list[int]:
+def reap(starting: bool = False) -> list[int]:
     """Fail running jobs whose worker stopped beating (killed, or its host gone), and remove what
     they had written; and queued jobs no worker took within their 24 hours. Run when a worker
     starts (`starting`: a job recorded under this very process id is a dead predecessor's) and
     every minute by the worker's schedule."""
-    limit = (
-        stale_before()
-        if stale_seconds is None
-        else utcnow() - timedelta(seconds=stale_seconds)  # a test or `flask jobs reap --now`
-    )
+    limit = stale_before()
     stale = db.session.execute(
         sa.select(Job.id, Job.output_key, Job.heartbeat_at, Job.worker).where(
             Job.state == JobState.RUNNING, sa.or_(Job.heartbeat_at < limit, Job.heartbeat_at.is_(None))
