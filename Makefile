@@ -40,6 +40,9 @@ run: install
 	$(FLASK) risks rerank
 	$(FLASK) seed demo --if-empty
 	$(FLASK) seed demo-logins
+	@# The jobs worker runs beside the web server; Ctrl-C (or the server ending) stops both.
+	$(FLASK) jobs worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev

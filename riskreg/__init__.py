@@ -43,6 +43,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from riskreg.assets import serve as assets
 
     assets.install(app)
+    from riskreg.jobs import queue
+
+    queue.init_app(app)
 
     from riskreg import cli, errors, mail, security  # noqa: F401  (mail: its after-commit hooks)
 
@@ -147,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.health.blueprint import bp as health_bp
     from riskreg.imports.blueprint import bp as imports_bp
     from riskreg.indicators.blueprint import bp as indicators_bp
+    from riskreg.jobs.blueprint import bp as jobs_bp
     from riskreg.me.blueprint import bp as me_bp
     from riskreg.observability.blueprint import bp as observability_bp
     from riskreg.reports.blueprint import bp as reports_bp
@@ -187,6 +191,7 @@ def register_blueprints(app: Flask) -> None:
         stakeholders_bp,
         api_bp,  # /api/v1: bearer tokens, JSON
         webhooks_bp,
+        jobs_bp,  # /jobs: background jobs, their progress and files
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -244,6 +244,7 @@ def register(app: Flask) -> None:
     from riskreg.exports.commands import export_command
     from riskreg.grievances.cli import grievances_cli
     from riskreg.indicators.cli import indicators_cli
+    from riskreg.jobs.cli import jobs_cli
     from riskreg.reviews.reminders import reviews_cli
     from riskreg.storage.cli import storage_cli
     from riskreg.webhooks.cli import webhooks_cli
@@ -263,5 +264,6 @@ def register(app: Flask) -> None:
         assets_cli,
         storage_cli,
         backup_cli,
+        jobs_cli,
     ):
         app.cli.add_command(command)

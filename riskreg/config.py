@@ -129,6 +129,18 @@ class Config:
     API_MAX_BODY = 64 * 1024
     WEBHOOK_TIMEOUT = 3  # seconds per delivery; one that fails is retried by `flask webhooks deliver`
 
+    # Background jobs (riskreg/jobs, README "Background jobs"): Huey on REDIS_URL when set, else on
+    # JOBS_QUEUE_FILE (default <instance>/jobs-queue.sqlite); JOBS_IMMEDIATE runs them in the request.
+    JOBS_IMMEDIATE = False
+    JOBS_QUEUE_FILE: str | None = None
+    JOBS_QUEUE_NAME = "riskreg"
+    JOBS_WORKERS = 2  # jobs a worker runs at once (threads)
+    JOBS_STALE_SECONDS = 120  # a running job whose worker has not beaten for this long has failed
+    JOBS_SCHEDULE = True  # the worker runs the reminders, refresh, mail retry and webhooks (no cron)
+    JOBS_DAILY_HOUR = 5  # UTC hour of the daily reminders (:00) and indicators refresh (:30)
+    EXPORT_INLINE_MAX_RISKS = 5_000  # a larger /export.xlsx runs as a job with a progress page
+    IMPORT_INLINE_MAX_ROWS = 2_000  # a confirmed import of more rows runs as a job
+
     SMTP_HOST = "localhost"
     SMTP_PORT = 25
     SMTP_USER: str | None = None
@@ -211,6 +223,8 @@ class Config:
             "RATELIMIT_LOGIN",
             "METRICS_TOKEN",
             "METRICS_ALLOW",
+            "JOBS_QUEUE_FILE",
+            "JOBS_QUEUE_NAME",
         ):
             if env.get(f"RISKREG_{key}"):
                 config[key] = env[f"RISKREG_{key}"]
@@ -228,6 +242,15 @@ class Config:
         config["REMINDER_HORIZON_DAYS"] = env_int(
             "RISKREG_REMINDER_HORIZON_DAYS", config["REMINDER_HORIZON_DAYS"]
         )
+        for key in (
+            "JOBS_WORKERS",
+            "JOBS_STALE_SECONDS",
+            "JOBS_DAILY_HOUR",
+            "EXPORT_INLINE_MAX_RISKS",
+            "IMPORT_INLINE_MAX_ROWS",
+        ):
+            config[key] = env_int(f"RISKREG_{key}", config[key])
+        config["JOBS_SCHEDULE"] = env_bool("RISKREG_JOBS_SCHEDULE", config["JOBS_SCHEDULE"])
         for key in ("ACCEPTANCE_MAX_MONTHS", "ACCEPTANCE_WARN_DAYS"):
             config[key] = env_int(f"RISKREG_{key}", config[key])
         secure = env_bool("RISKREG_SECURE_COOKIES", config["SESSION_COOKIE_SECURE"])
@@ -281,3 +304,4 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     WTF_CSRF_ENABLED = False  # tests/test_csrf.py turns it back on
     ASSETS_DIR = ""  # Flask serves the assets; tests/test_assets.py builds its own
+    JOBS_IMMEDIATE = True  # tests/test_jobs_worker.py runs real workers

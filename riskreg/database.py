@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import g, has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 
 from riskreg.extensions import db
 
@@ -17,6 +17,8 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 def request_may_write() -> bool:
     """True while a POST (PUT, ...) may write: its transactions begin IMMEDIATE on SQLite."""
+    if has_app_context() and g.get("riskreg_writing", False):
+        return True  # a job's write_phase()
     if not has_request_context() or request.method in SAFE_METHODS:
         return False
     return not g.get("riskreg_reading", False)
@@ -34,6 +36,19 @@ def read_phase() -> Iterator[None]:
     finally:
         db.session.rollback()
         g.riskreg_reading = False
+
+
+@contextmanager
+def write_phase() -> Iterator[None]:
+    """Outside a request (a job on the worker), transactions that will write begin IMMEDIATE on
+    SQLite, as a writing request's do: a deferred one that read first cannot take the lock once
+    another connection (the job's own progress) has written since its read began."""
+    db.session.commit()  # end the read that came before: its snapshot would be stale
+    g.riskreg_writing = True
+    try:
+        yield
+    finally:
+        g.riskreg_writing = False
 
 
 def create_private_file(database: str) -> None:

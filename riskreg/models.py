@@ -41,6 +41,7 @@ from riskreg.indicators.models import (
     Trigger,
     indicator_links,
 )
+from riskreg.jobs.models import Job, JobKind, JobState
 from riskreg.mail import NotificationOptOut, OutboxMessage
 from riskreg.reviews.models import ReviewKind, ReviewReminder, RiskReview
 from riskreg.risks.models import (
@@ -60,6 +61,9 @@ from riskreg.storage.models import StoredChunk, StoredObject
 from riskreg.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "Job",
+    "JobKind",
+    "JobState",
     "Acceptance",
     "AcceptanceState",
     "ApiToken",

@@ -168,6 +168,14 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/dashboard", ALL),
     ("GET", "/dashboard/plotly.min.js", ALL),
     ("GET", "/export.xlsx", ALL),
+    ("POST", "/export.xlsx", ALL),  # the background export (immediate in tests)
+    ("GET", "/jobs", ALL),
+    ("POST", "/jobs/run", ADMIN),
+    # {job} is each role's own export job (another's is a 404: tests/test_jobs.py)
+    ("GET", "/jobs/{job}", ALL),
+    ("GET", "/jobs/{job}/status", ALL),
+    ("GET", "/jobs/{job}/download", ALL),
+    ("POST", "/jobs/{job}/retry", ALL),
     ("GET", "/import", EDITORS),
     ("POST", "/import", EDITORS),
     ("POST", "/import/confirm", EDITORS),
@@ -238,6 +246,7 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:endpoint_id>", "{endpoint}")
         .replace("<int:stakeholder_id>", "{stakeholder}")
         .replace("<int:plan_id>", "{plan}")
+        .replace("<int:job_id>", "{job}")
     )
 
 
@@ -310,6 +319,7 @@ def objects(make_risk, make_site, users):
         **_stakeholder_and_plan(site, users),
         **_tokens_of_each(users),
         "endpoint": _endpoint(users),
+        **_jobs_of_each(users),
     }
 
 
@@ -323,6 +333,21 @@ def _stakeholder_and_plan(site, users) -> dict:
     plan = services.create_plan(site, data, users["risk_manager"])
     db.session.commit()
     return {"stakeholder": stakeholder.id, "plan": plan.id}
+
+
+def _jobs_of_each(users) -> dict:
+    """A finished export job of every role's user, with its file (each role opens its own)."""
+    from riskreg.jobs import outputs, services
+    from riskreg.jobs.models import JobKind, JobState
+
+    jobs = {}
+    for role, user in users.items():
+        job = services.create(JobKind.EXPORT, user, {"query": ""})
+        job.state, job.output_key, job.output_name = JobState.DONE, outputs.new_key(job.id, "xlsx"), "x.xlsx"
+        outputs.save(job.output_key, b"a workbook")  # its content is not what this test is about
+        jobs[role] = job.id
+    db.session.commit()
+    return {"job": jobs["admin"], "jobs": jobs}
 
 
 def _endpoint(users) -> int:
@@ -355,7 +380,7 @@ def _tokens_of_each(users) -> dict:
 @pytest.mark.parametrize("role", sorted(ALL))
 def test_role_route_matrix(clients, objects, method, url, allowed, role):
     client = clients[role]
-    path = url.format(**{**objects, "token": objects["tokens"][role]})
+    path = url.format(**{**objects, "token": objects["tokens"][role], "job": objects["jobs"][role]})
     events_before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
     response = client.get(path) if method == "GET" else client.post(path, data={})
     response.close()  # a download holds its file open until the server closes the response

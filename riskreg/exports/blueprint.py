@@ -9,3 +9,4 @@ from riskreg.exports import views
 bp = Blueprint("exports", __name__)
 
 bp.add_url_rule("/export.xlsx", view_func=views.register, methods=["GET"])
+bp.add_url_rule("/export.xlsx", endpoint="start_job", view_func=views.start_job, methods=["POST"])

@@ -3,6 +3,7 @@ the disclosure year and the company's frameworks (for the Coverage and ASM discl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from riskreg.standards import settings
 
 LEGEND = "Legend"
 LIST_FIRST_COLUMN = 11  # the allowed values sit on the Legend sheet from column K, right of the legend
+PROGRESS_ROWS = 100  # rows between calls to a progress callback (it throttles its own writes)
 
 
 @dataclass
@@ -46,6 +48,19 @@ class ExportContext:
     year: int  # of the ASM disclosure sheet
     frameworks: list[str]  # the company's frameworks (as on /standards), for the Coverage sheet
     counts: dict[str, int] = field(default_factory=dict)  # rows written per sheet, for the Legend
+    # Called with the rows written so far (Register and Controls) by a background export's progress.
+    progress: Callable[[int], None] | None = None
+    note: Callable[[str], None] | None = None  # ...and hears which part is being written
+    rows_written: int = 0
+
+    def announce(self, message: str) -> None:
+        if self.note is not None:
+            self.note(message)
+
+    def row_written(self) -> None:
+        self.rows_written += 1
+        if self.progress is not None and not self.rows_written % PROGRESS_ROWS:
+            self.progress(self.rows_written)
 
     @property
     def today(self) -> date:

@@ -122,6 +122,33 @@ def register_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]
         yield values
 
 
+def risk_count(filters: RiskFilters) -> int:
+    """The rows of the Register sheet (decides whether /export.xlsx answers at once)."""
+    return db.session.scalar(sa.select(sa.func.count(Risk.id)).where(*risk_filters.conditions(filters))) or 0
+
+
+def export_row_count(filters: RiskFilters) -> int:
+    """The rows of the Register and Controls sheets together: a background export's total."""
+    return risk_count(filters) + (
+        db.session.scalar(sa.select(sa.func.count()).select_from(_controls(filters))) or 0
+    )
+
+
+def _controls(filters: RiskFilters) -> sa.Subquery:
+    stmt = sa.select(Control.id)
+    if filters.active:
+        stmt = stmt.where(Control.id.in_(_exported_controls(filters)))
+    return stmt.subquery()
+
+
+def _exported_controls(filters: RiskFilters) -> sa.Select:
+    return (
+        sa.select(risk_controls.c.control_id)
+        .join(Risk, Risk.id == risk_controls.c.risk_id)
+        .where(*risk_filters.conditions(filters))
+    )
+
+
 def control_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]:
     """One dict per control: the controls of the exported risks (every control when unfiltered)."""
     refs = (
@@ -151,12 +178,7 @@ def control_rows(filters: RiskFilters, today: date) -> Iterator[dict[str, Any]]:
         .order_by(Control.id)
     )
     if filters.active:
-        exported = (
-            sa.select(risk_controls.c.control_id)
-            .join(Risk, Risk.id == risk_controls.c.risk_id)
-            .where(*risk_filters.conditions(filters))
-        )
-        stmt = stmt.where(Control.id.in_(exported))
+        stmt = stmt.where(Control.id.in_(_exported_controls(filters)))
     for row in _stream(stmt):
         values = row._asdict()
         values["risks"] = _joined_list(values["risks"])

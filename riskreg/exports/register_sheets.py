@@ -63,6 +63,7 @@ def register_sheet(wb: Workbook, ctx: ExportContext) -> None:
         for key in TEXT_KEYS:
             row[key] = safe_text(ws, row[key])  # TableSheet wraps the long ones
         sheet.append([row[key] for key in keys])
+        ctx.row_written()
     ctx.counts["risks"] = sheet.finish()
 
 
@@ -107,6 +108,7 @@ def controls_sheet(wb: Workbook, ctx: ExportContext) -> None:
                 safe_text(ws, row["closing_note"]),
             ]
         )
+        ctx.row_written()
     ctx.counts["controls"] = sheet.finish()
 
 

@@ -1,4 +1,5 @@
-"""GET /export.xlsx: the register (same filters as /risks) as a workbook, streamed from a temporary file."""
+"""GET /export.xlsx: the register (same filters as /risks) as a workbook, streamed from a temporary file;
+a register larger than EXPORT_INLINE_MAX_RISKS is exported by a background job (POST /export.xlsx)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl
 
-from flask import Response, request
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField
 
 from riskreg.auth.permissions import Permission, permission_required
-from riskreg.exports import xlsx
+from riskreg.exports import queries, xlsx
+from riskreg.jobs import services as jobs
+from riskreg.jobs.models import JobKind
 from riskreg.reports.disclosure import parse_year
 from riskreg.risks.filters import parse_risk_filters
 
@@ -23,12 +30,21 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 CHUNK = 256 * 1024
 
 
+class BackgroundForm(FlaskForm):
+    query = HiddenField()  # the filters of /export.xlsx, as its query string
+
+
 @permission_required(Permission.EXPORT)
 def register():
     """openpyxl's write-only mode finishes each sheet before zipping it, so the workbook is built in a
     temporary file, then sent in chunks: memory stays flat whatever the size of the register."""
     filters = parse_risk_filters(request.args)  # 400 with the parameter's name on a bad value
     year = parse_year(request.args.get("year"))  # of the ASM disclosure sheet; this year by default
+    count = queries.risk_count(filters)
+    if count > current_app.config["EXPORT_INLINE_MAX_RISKS"]:
+        # Longer than a proxy waits: offer the background job (a POST, so a link cannot start one).
+        form = BackgroundForm(query=request.query_string.decode("utf-8", "replace"))
+        return render_template("exports/background.html", form=form, count=count)
     fd, name = tempfile.mkstemp(prefix="riskreg-export-", suffix=".xlsx")
     path = Path(name)
     try:
@@ -49,6 +65,19 @@ def register():
     response.headers["Cache-Control"] = "no-store"
     response.call_on_close(lambda: path.unlink(missing_ok=True))  # also when the download is dropped
     return response
+
+
+@permission_required(Permission.EXPORT)
+def start_job():
+    """Start the background export with the filters the GET carried, and show its progress page."""
+    form = BackgroundForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("exports.register"))  # an expired form: the GET asks again
+    query = form.query.data or ""
+    args = MultiDict(parse_qsl(query, keep_blank_values=True))
+    parse_risk_filters(args)  # 400 with the parameter's name, before anything is queued
+    parse_year(args.get("year"))
+    return redirect(url_for("jobs.detail", job_id=jobs.start(JobKind.EXPORT, current_user, {"query": query})))
 
 
 def _chunks(path: Path) -> Iterator[bytes]:

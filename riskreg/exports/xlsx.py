@@ -49,7 +49,9 @@ def write_workbook(ctx: ExportContext, target: str | IO[bytes], sheets: Sequence
     wb = Workbook(write_only=True)
     try:
         for build in sheets or SHEETS:
+            ctx.announce(f"Writing the {build.__name__.removesuffix('_sheet').replace('_', ' ')} sheet")
             build(wb, ctx)
+        ctx.announce("Saving the workbook")  # zipping the sheets: the longest stretch without rows
         wb.save(target)
     except BaseException:
         _discard(wb)
@@ -70,10 +72,17 @@ def _discard(wb: Workbook) -> None:
 
 
 def export_register(
-    filters: RiskFilters, generated_by: str, target: str | IO[bytes], year: int | None = None
+    filters: RiskFilters,
+    generated_by: str,
+    target: str | IO[bytes],
+    year: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> ExportContext:
-    """The workbook of the register (with `filters`), and the ASM disclosure of `year` (default: this one)."""
+    """The workbook of the register (with `filters`), and the ASM disclosure of `year` (default: this one);
+    `progress` hears the rows written of queries.export_row_count(filters)."""
     ctx = make_context(filters, generated_by, year)
+    ctx.progress, ctx.note = progress, note
     write_workbook(ctx, target)
     return ctx
 

@@ -23,6 +23,8 @@ from riskreg.fieldforms import reader, services, xlsform
 from riskreg.fieldforms.forms import ExportUploadForm, PreviewTokenForm
 from riskreg.fieldforms.plan import Lookups, Plan, make_plan
 from riskreg.imports import safety, store
+from riskreg.jobs import services as jobs
+from riskreg.jobs.models import JobKind
 from riskreg.sites.monitoring import MonitoringError
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ def upload():
             token = None
             if plan.ok and plan.new:
                 saved = store.save(data, filename, user_id)
-                saved.digest = plan.digest()
+                saved.digest, saved.rows = plan.digest(), len(plan.new)
                 store.remember(saved)
                 token = saved.token
             return _preview_page(plan, lookups, token, filename)
@@ -99,6 +101,11 @@ def confirm():
         )
         return redirect(url_for("fieldforms.upload"))
     upload, data = found
+    if upload.rows > current_app.config["IMPORT_INLINE_MAX_ROWS"]:
+        # Longer than a proxy waits: the same checks and writes on the worker (fieldforms/jobs.py).
+        params = {"token": upload.token, "filename": upload.filename, "rows": upload.rows}
+        job_id = jobs.start(JobKind.OBSERVATIONS_IMPORT, current_user, params)
+        return redirect(url_for("jobs.detail", job_id=job_id))
     db.session.commit()  # as in upload(): no write lock while the file is read again
     try:
         table = reader.read_export(data, upload.filename)

@@ -37,6 +37,7 @@ class Upload:
     created: float
     digest: str = ""  # of the plan shown in the last preview
     versions: dict[str, int] = field(default_factory=dict)  # ref -> version of each risk it changes
+    rows: int = 0  # rows the preview would write: a large confirm runs as a background job
 
 
 def _key(token: str, suffix: str) -> str:

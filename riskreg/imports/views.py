@@ -22,6 +22,8 @@ from riskreg.extensions import db
 from riskreg.imports import preview, reader, safety, services, store
 from riskreg.imports.plan import Lookups, Plan, make_plan
 from riskreg.imports.xmlcount import Bounds
+from riskreg.jobs import services as jobs
+from riskreg.jobs.models import JobKind
 from riskreg.risks import services as risk_services
 from riskreg.risks.models import Risk
 
@@ -81,6 +83,7 @@ def upload():
             if plan.ok and (plan.creates or plan.changes):
                 saved = store.save(data, storage.filename or "", user_id)
                 saved.digest, saved.versions = plan.digest(), plan.versions()
+                saved.rows = len(plan.creates) + len(plan.changes)
                 store.remember(saved)
                 token = saved.token
             return _preview_page(plan, lookups, token, storage.filename or "")
@@ -108,6 +111,10 @@ def confirm():
         )
         return redirect(url_for("imports.upload"))
     upload, data = found
+    if upload.rows > current_app.config["IMPORT_INLINE_MAX_ROWS"]:
+        # Longer than a proxy waits: the same checks and writes on the worker (imports/jobs.py).
+        params = {"token": upload.token, "filename": upload.filename, "rows": upload.rows}
+        return redirect(url_for("jobs.detail", job_id=jobs.start(JobKind.IMPORT, current_user, params)))
     db.session.commit()  # as in upload(): no write lock while the file is parsed again
     try:
         sheet = read(data, upload.filename)

@@ -96,6 +96,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             "SECRET_KEY": secrets.token_hex(32),
             "UPLOAD_DIR": str(folder / "uploads"),
             "RATELIMIT_ENABLED": False,  # every journey signs in from the same address
+            "JOBS_QUEUE_FILE": str(folder / "jobs-queue.sqlite"),  # no worker: a journey runs its job
+            "JOBS_SCHEDULE": False,
         }
     )
     with app.app_context():

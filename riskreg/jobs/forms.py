@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+
+from riskreg.jobs.models import JobKind
+from riskreg.jobs.services import SCHEDULED
+
+
+class RunForm(FlaskForm):
+    """An admin runs one of the scheduled jobs now."""
+
+    kind = SelectField("Job", choices=[SelectChoice(k.value, k.label) for k in SCHEDULED])
+
+    def selected(self) -> JobKind:
+        return JobKind(self.kind.data)
