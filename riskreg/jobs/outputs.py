@@ -1,24 +1,24 @@
-"""The files jobs write, by key: the only module that touches them (storage may move elsewhere).
+"""The files jobs write, by key, kept in riskreg's storage under "jobs/" (riskreg/storage): in the
+local folder, or in the database so that any host serves a file another host's worker wrote.
 
-Writing goes to a temporary name beside the final one and is published by a rename once complete,
-so a reader never sees half a file; a job that dies leaves only the temporary, which delete() (the
-reaper) removes with the key.
+A job writes into a temporary file first; only a complete file is saved into the storage, so a
+reader never sees half a file and a job that dies leaves nothing to serve.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO
 
-from flask import current_app
+from riskreg import storage
+from riskreg.extensions import db
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}\.[a-z]{1,8}$")
-PARTIAL = ".partial"
+NAMESPACE = "jobs/"
 
 
 def new_key(job_id: int, suffix: str) -> str:
@@ -26,33 +26,23 @@ def new_key(job_id: int, suffix: str) -> str:
     return f"job-{job_id}-{secrets.token_hex(8)}.{suffix}"
 
 
-def _folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_DIR"]) / "jobs"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
-
-
-def _path(key: str) -> Path:
+def _stored(key: str) -> str:
     if not KEY.match(key):  # keys are made by new_key; anything else is a bug, never a path
         raise ValueError(f"not a job output key: {key!r}")
-    return _folder() / key
+    return NAMESPACE + key
 
 
 @contextmanager
 def write(key: str) -> Iterator[IO[bytes]]:
-    """A binary file to fill; published under `key` when the block ends without an error."""
-    final = _path(key)
-    partial = final.with_name(final.name + PARTIAL)
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, final)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    """A binary file to fill; saved under `key` when the block ends without an error."""
+    stored = _stored(key)
+    with tempfile.TemporaryFile(prefix="riskreg-job-") as handle:
+        yield handle
+        handle.seek(0)
+        kept = storage.current()
+        kept.save(stored, handle)
+        if kept.transactional:  # in the database: visible to every host once committed
+            db.session.commit()
 
 
 def save(key: str, data: bytes) -> int:
@@ -61,28 +51,25 @@ def save(key: str, data: bytes) -> int:
     return len(data)
 
 
-def open_output(key: str) -> BinaryIO | None:
-    """The published file, or None when it is gone (expired, or never finished)."""
-    try:
-        return open(_path(key), "rb")  # noqa: SIM115 (the caller streams and closes it)
-    except FileNotFoundError:
+def open_output(key: str) -> IO[bytes] | None:
+    """The saved file as a stream, or None when it is gone (expired, or never finished)."""
+    kept, stored = storage.current(), _stored(key)
+    if not kept.exists(stored):
         return None
+    return storage.IterStream(kept.open(stored))  # type: ignore[return-value]
 
 
 def size(key: str) -> int | None:
     try:
-        return _path(key).stat().st_size
-    except FileNotFoundError:
+        return storage.current().size(_stored(key))
+    except storage.Missing:
         return None
 
 
 def delete(key: str) -> None:
-    """The file and any unfinished temporary of it."""
-    final = _path(key)
-    final.unlink(missing_ok=True)
-    final.with_name(final.name + PARTIAL).unlink(missing_ok=True)
+    storage.current().delete(_stored(key))
 
 
 def keys() -> list[str]:
-    """Every key with a published or unfinished file (the reaper's sweep of orphans)."""
-    return sorted({p.name.removesuffix(PARTIAL) for p in _folder().iterdir() if p.is_file()})
+    """Every key with a saved file (the reaper's sweep of orphans)."""
+    return sorted(k.removeprefix(NAMESPACE) for k in storage.current().keys(NAMESPACE))

@@ -68,6 +68,10 @@ class Storage(Protocol):
 
     def keys(self, prefix: str = "") -> Iterator[str]: ...
 
+    def size(self, key: str) -> int:
+        """Its length in bytes; Missing when nothing is stored there."""
+        ...
+
     def modified(self, key: str) -> float:
         """When the file was saved (seconds since the epoch)."""
         ...

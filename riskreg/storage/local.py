@@ -71,6 +71,12 @@ class LocalStorage:
                 if key.startswith(prefix) and not name.startswith(".") and "/" in key:
                     yield key
 
+    def size(self, key: str) -> int:
+        try:
+            return self.path(key).stat().st_size
+        except FileNotFoundError as error:
+            raise Missing(f"{key} is not in the storage folder.") from error
+
     def modified(self, key: str) -> float:
         try:
             return self.path(key).stat().st_mtime
