@@ -137,11 +137,16 @@ def write_marker(url: str, size: int) -> None:
     engine.dispose()
 
 
+# PostgreSQL scratch databases are named <prefix>_<size>; RISKREG_BENCH_DB_PREFIX lets two checkouts
+# benchmark on one server without rebuilding each other's databases.
+DB_PREFIX = os.environ.get("RISKREG_BENCH_DB_PREFIX", "riskreg_bench")
+
+
 def scratch_url(base: str | None, size: int) -> str:
     if base is None:
         DATA.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{DATA / f'bench-{size}.sqlite'}"
-    return base.rstrip("/") + f"/riskreg_bench_{size}"
+    return base.rstrip("/") + f"/{DB_PREFIX}_{size}"
 
 
 def create_scratch(base: str | None, url: str, size: int) -> None:
@@ -155,7 +160,7 @@ def create_scratch(base: str | None, url: str, size: int) -> None:
 
     admin = sa.create_engine(base.rstrip("/") + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        name = f"riskreg_bench_{size}"
+        name = f"{DB_PREFIX}_{size}"
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -168,6 +173,7 @@ def ensure_database(
     url = scratch_url(base, size)
     marker = read_marker(url)
     if marker is not None and marker.get("size") == size and not rebuild:
+        flask(url, "db", "upgrade")  # a reused database gains the migrations added since it was built
         return url, None
     if marker is None and database_has_tables(url) and not allow_existing:
         raise SystemExit(
