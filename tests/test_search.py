@@ -241,7 +241,8 @@ def _search_objects() -> set[str]:
             )
         else:
             rows = conn.exec_driver_sql(
-                "SELECT 'index', indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'ix_search%'"
+                "SELECT 'index', indexname, indexdef FROM pg_indexes "
+                "WHERE starts_with(indexname, 'ix_search')"
             )
         return {" ".join(str(part) for part in row) for row in rows}
 
@@ -279,3 +280,27 @@ def test_migrations_build_the_same_index_as_the_models_and_backfill_it(app):
     from riskreg.search import queries
 
     assert [hit.kind for hit in queries.search("beforemigration", ["site", "risk"]).hits["site"]] == ["site"]
+
+
+@pytest.mark.parametrize("sort", ["-residual", "title", "-site", "owner", "review", "ref"])
+def test_register_q_keeps_the_order_and_the_pages(clients, make_risk, make_site, sort):
+    from tests.test_risks_views import refs, walk
+
+    sites = [make_site(name=name) for name in ("Alpha", "Beta")]
+    for n in range(7):
+        make_risk(
+            title=f"Tailings {n}" if n % 2 else f"Pond {n}",
+            description="Seepage from the dam" if n % 3 == 0 else "Dust",
+            site_id=sites[n % 2].id if n % 4 else None,
+            residual_likelihood=1 + n % 4,
+            next_review_date=date(2027, 1, 1 + n) if n % 3 else None,
+        )
+    everything = refs(clients["executive"].get(f"/risks?sort={sort}&per_page=50"))
+    titles = {risk.ref: risk.title for risk in db.session.scalars(sa.select(Risk))}
+    descriptions = {risk.ref: risk.description for risk in db.session.scalars(sa.select(Risk))}
+    in_title = [r for r in everything if "tailings" in titles[r].lower()]
+    in_text = [r for r in everything if "seepage" in descriptions[r].lower()]
+    assert len(in_title) == 3 and len(in_text) == 3
+    # the same risks in the same order as the unfiltered register, page by page (cursors or numbers)
+    assert walk(clients["executive"], f"/risks?sort={sort}&per_page=2&q=TAILINGS") == in_title
+    assert walk(clients["executive"], f"/risks?sort={sort}&per_page=2&q=seepage") == in_text

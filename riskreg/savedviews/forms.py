@@ -24,3 +24,7 @@ class EditViewForm(FlaskForm):
 
 class RefilterForm(FlaskForm):
     query = HiddenField(validators=[Length(max=MAX_QUERY)])
+
+
+class ClearDefaultForm(FlaskForm):
+    page = HiddenField(validators=[DataRequired()])

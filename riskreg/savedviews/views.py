@@ -14,7 +14,7 @@ from riskreg.extensions import db
 from riskreg.forms import ActionForm
 from riskreg.savedviews import queries, services
 from riskreg.savedviews.apply import NONE
-from riskreg.savedviews.forms import EditViewForm, RefilterForm, SaveViewForm
+from riskreg.savedviews.forms import ClearDefaultForm, EditViewForm, RefilterForm, SaveViewForm
 from riskreg.savedviews.models import MAX_QUERY, SavedView
 from riskreg.savedviews.pages import PAGES, ViewPage, normalised_query
 
@@ -57,7 +57,8 @@ def create() -> Response:
     form = SaveViewForm()
     page = PAGES.get(form.page.data or "")
     if page is None:
-        abort(400, "Views can be saved for the register and the control tracker only.")
+        flash("Views can be saved for the register and the control tracker only.", "error")
+        return redirect(url_for("risks.list", view=NONE))
     back = _back(page, form.query.data or "")
     if not form.validate_on_submit():
         flash(f"The view was not saved: {_errors(form)}", "error")
@@ -151,12 +152,14 @@ def make_default(view_id: int) -> Response:
 
 
 @permission_required(Permission.VIEW)
-def clear_default(page: str) -> Response:
-    if page not in PAGES:
-        abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
-    services.set_default(current_user, page, None)
+def clear_default() -> Response:
+    """Open the page (the form's `page`) without a saved view again."""
+    form = ClearDefaultForm()
+    page = PAGES.get(form.page.data or "")
+    if page is None or not form.validate_on_submit():
+        flash("Choose the register or the control tracker.", "error")
+        return redirect(url_for("risks.list", view=NONE))
+    services.set_default(current_user, page.key, None)
     db.session.commit()
     flash("The page now opens without a saved view.", "success")
-    return redirect(url_for(PAGES[page].endpoint, view=NONE))
+    return redirect(url_for(page.endpoint, view=NONE))

@@ -80,17 +80,14 @@ class SearchResults:
 
 
 def terms_of(q: str) -> list[str]:
-    """The words searched for: SQLite takes whitespace-separated chunks of at least three
-    characters as literal substrings; PostgreSQL the letters-and-digits words, each as a prefix.
-    Either way a record must hold every word."""
-    if dialect() == "postgresql":
-        words = re.findall(r"[^\W_]+", q)
-    else:
-        # punctuation around a word is not searched for ("-mercury", "(mercury"); inside it is ("R-0001")
-        chunks = (re.sub(r"^[\W_]+|[\W_]+$", "", chunk) for chunk in q.split())
-        words = [chunk for chunk in chunks if len(chunk) >= MIN_TRIGRAM]
-    unique = list(dict.fromkeys(word.lower() for word in words))
-    return unique[:MAX_TERMS]
+    """The words searched for, every one required: the whitespace-separated chunks without the
+    punctuation around them ("-mercury", "(mercury"; inside a word it stays: "R-0001"). SQLite
+    matches each as a literal substring of at least three characters; PostgreSQL parses each as
+    its documents are parsed and matches the words as prefixes."""
+    chunks = (re.sub(r"^[\W_]+|[\W_]+$", "", chunk) for chunk in q.split())
+    shortest = MIN_TRIGRAM if dialect() == "sqlite" else 1
+    words = [chunk for chunk in chunks if len(chunk) >= shortest]
+    return list(dict.fromkeys(word.lower() for word in words))[:MAX_TERMS]
 
 
 def search(q: str, kinds: list[str], per_kind: int = PER_KIND) -> SearchResults:
@@ -113,9 +110,10 @@ def search(q: str, kinds: list[str], per_kind: int = PER_KIND) -> SearchResults:
 
 
 def _rank_postgresql(doc: Document, terms: list[str], limit: int) -> list[Hit]:
-    # Each term is letters and digits only, quoted as a lexeme and matched as a prefix.
+    # Each term quoted (so nothing in it is an operator), parsed as the documents are, as prefixes.
+    quoted = (term.replace("\\", "\\\\").replace("'", "''") for term in terms)
     query = sa.func.to_tsquery(
-        sa.literal_column("'simple'::regconfig"), " & ".join(f"'{term}':*" for term in terms)
+        sa.literal_column("'simple'::regconfig"), " & ".join(f"'{term}':*" for term in quoted)
     )
     vector = sa.literal_column(doc.tsvector())  # the indexed expression, to the character
     rank = sa.func.ts_rank(vector, query).label("rank")
