@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from riskreg import create_app  # noqa: E402
 from riskreg.extensions import db  # noqa: E402
 from riskreg.risks import filters as risk_filters  # noqa: E402
+from riskreg.risks import queries  # noqa: E402
 from riskreg.risks.filters import RiskFilters  # noqa: E402
 from riskreg.risks.models import Direction, Risk, RiskStatus  # noqa: E402
 
@@ -55,7 +56,14 @@ def statements(filters: RiskFilters, old: bool) -> list[sa.Select]:
         .where(*where)
         .group_by(likelihood, impact, Risk.direction)
     )
-    page = sa.select(Risk.id).where(*where).order_by(*risk_filters.order_by(filters)).limit(51)
+    columns = risk_filters.sort_columns(filters)
+    keys = sa.select(Risk.id.label("id"), *(c.label(f"sort_{n}") for n, c in enumerate(columns))).where(
+        *where
+    )
+    if old:  # as before the index: ORDER BY on the filtered table
+        page = keys.order_by(*risk_filters.order_by(filters)).limit(51)
+    else:  # as the register does now (riskreg/risks/queries.py)
+        page = queries.sorted_keys(keys, filters, False).limit(51)
     return [counts, page]
 
 

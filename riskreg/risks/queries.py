@@ -67,9 +67,9 @@ def register_page(
         # Walking backwards is walking forwards in the reversed order, then flipping the rows.
         descending = filters.sort.startswith("-") != backwards
         keys = keys.where(pagination.after(columns, descending, values, row_id))
-        keys = _sorted(keys, filters, backwards).limit(per_page + 1)
+        keys = sorted_keys(keys, filters, backwards).limit(per_page + 1)
     else:
-        keys = _sorted(keys, filters, False).limit(per_page + 1).offset((page - 1) * per_page)
+        keys = sorted_keys(keys, filters, False).limit(per_page + 1).offset((page - 1) * per_page)
     chosen = keys.subquery("page")
     # The sort values come back beside each risk: the cursor is made of what the database sorted by.
     sort_values = [chosen.c[f"sort_{n}"] for n in range(len(columns))]
@@ -95,7 +95,7 @@ def register_page(
     return result
 
 
-def _sorted(keys: sa.Select, filters: RiskFilters, reverse: bool) -> sa.Select:
+def sorted_keys(keys: sa.Select, filters: RiskFilters, reverse: bool) -> sa.Select:
     """The narrow rows in the register's order.
 
     With a text search on PostgreSQL the matches are found first (the trigram index) and then
