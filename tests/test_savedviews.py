@@ -58,6 +58,8 @@ def test_the_default_view_opens_with_the_plain_register_only(clients, register):
     assert refs(clients["executive"].get("/risks")) == [register["draft"].ref]
     # any parameter, or ?view=none, shows exactly what it says
     assert len(refs(clients["executive"].get("/risks?view=none"))) == 3
+    for odd in ("²", "99999999999", "-1", "x"):  # not a view: the page as the other parameters say
+        assert len(refs(clients["executive"].get("/risks", query_string={"view": odd}))) == 3
     assert refs(clients["executive"].get("/risks?direction=to_asm")) == [register["asm"].ref]
     # others are not affected
     assert len(refs(clients["risk_manager"].get("/risks"))) == 3
@@ -148,7 +150,9 @@ def test_a_name_is_unique_per_owner_and_page(clients, register):
     save(clients["executive"], "Drafts", "status=open", page="controls")  # another page
     save(clients["risk_manager"], "Drafts", "status=open")  # another owner
     assert len(views()) == 3
-    refused = clients["executive"].post("/views", data={"page": "dashboard", "name": "x"}, follow_redirects=True)
+    refused = clients["executive"].post(
+        "/views", data={"page": "dashboard", "name": "x"}, follow_redirects=True
+    )
     assert "register and the control tracker only" in text_of(refused) and len(views()) == 3
 
 

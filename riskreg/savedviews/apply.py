@@ -31,7 +31,8 @@ def page_args(page: str, fallback: dict[str, str] | None = None) -> tuple[MultiD
             return MultiDict(parse_qsl(view.query, keep_blank_values=True)), view
         return MultiDict(fallback or {}), None
     raw = args.get("view", "")
-    view = queries.viewable(current_user, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    is_id = raw.isascii() and raw.isdigit() and len(raw) < 10
+    view = queries.viewable(current_user, int(raw)) if is_id else None
     return args, view
 
 
