@@ -137,11 +137,16 @@ def write_marker(url: str, size: int) -> None:
     engine.dispose()
 
 
+# PostgreSQL scratch databases are named <prefix>_<size>; RISKREG_BENCH_DB_PREFIX lets two checkouts
+# benchmark on one server without rebuilding each other's databases.
+DB_PREFIX = os.environ.get("RISKREG_BENCH_DB_PREFIX", "riskreg_bench")
+
+
 def scratch_url(base: str | None, size: int) -> str:
     if base is None:
         DATA.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{DATA / f'bench-{size}.sqlite'}"
-    return base.rstrip("/") + f"/riskreg_bench_{size}"
+    return base.rstrip("/") + f"/{DB_PREFIX}_{size}"
 
 
 def create_scratch(base: str | None, url: str, size: int) -> None:
@@ -155,7 +160,7 @@ def create_scratch(base: str | None, url: str, size: int) -> None:
 
     admin = sa.create_engine(base.rstrip("/") + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        name = f"riskreg_bench_{size}"
+        name = f"{DB_PREFIX}_{size}"
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -168,6 +173,7 @@ def ensure_database(
     url = scratch_url(base, size)
     marker = read_marker(url)
     if marker is not None and marker.get("size") == size and not rebuild:
+        flask(url, "db", "upgrade")  # a reused database gains the migrations added since it was built
         return url, None
     if marker is None and database_has_tables(url) and not allow_existing:
         raise SystemExit(
@@ -335,6 +341,14 @@ def pages(ids: dict[str, Any]) -> list[Page]:
             "risk_manager",
             "register",
         ),
+        # issue 18's case (376 ms p95 at 100,000 risks when q= scanned): q= now reads the search index
+        Page(
+            "/risks to ASM, open + text",
+            "/risks?direction=to_asm&status=open&q=mercury",
+            "risk_manager",
+            "register",
+        ),
+        Page("/search", "/search?q=mercury+spill", "risk_manager", "register"),
         Page("/risks/<id>", f"/risks/{ids['risk']}", "risk_manager", "risk"),
         Page("/controls/mine", "/controls/mine", "department_head", "department"),
         Page(
@@ -351,7 +365,13 @@ def pages(ids: dict[str, Any]) -> list[Page]:
 
 
 def run_size(
-    size: int, base: str | None, runs: int, rebuild: bool, workers: int, allow_existing: bool = False
+    size: int,
+    base: str | None,
+    runs: int,
+    rebuild: bool,
+    workers: int,
+    allow_existing: bool = False,
+    only: list[str] | None = None,
 ) -> tuple[list[Row], dict]:
     url, build_seconds = ensure_database(base, size, rebuild, allow_existing)
     ids = bench_users(url)
@@ -364,6 +384,8 @@ def run_size(
         token = flask(url, "tokens", "create", "--email", ids["manager"], "--name", "bench", "--read-only")
         clients["api"] = Client(server.base, bearer=token.stdout.strip())
         for page in pages(ids):
+            if only and not any(part in page.name for part in only):
+                continue
             samples = timed(clients[page.role], page.path, runs)
             email = ids["head"] if page.role == "department_head" else ids["manager"]
             bearer = token.stdout.strip() if page.role == "api" else None
@@ -386,6 +408,8 @@ def run_size(
             )
     finally:
         server.stop()
+    if only:  # a look at some pages: no export
+        return rows, {}
     export = measure_export(url, ids)
     print(
         f"  {size:>7,} export: {export['seconds']:.1f} s, worker peak {export['peak_mb']:.0f} MB; "
@@ -448,11 +472,12 @@ def report(all_rows: list[Row], exports: dict[int, dict], label: str) -> str:
             f"| {row.size:,} | {row.name} | {row.p50:.1f} | {row.p95:.1f} | {row.floor_p50:.1f} | "
             f"{row.ratio:.1f}x | {row.queries} | {target} | {result} |"
         )
-    lines += [
-        "",
-        "| risks | export s | bare openpyxl s | ratio (≤ 2x) | worker peak MB (≤ 300) | cells | result |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ]
+    if exports:
+        lines += [
+            "",
+            "| risks | export s | bare openpyxl s | ratio (≤ 2x) | worker peak MB (≤ 300) | cells | result |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
     for size, ex in exports.items():
         ratio = ex["seconds"] / ex["floor_seconds"] if ex["floor_seconds"] else float("nan")
         ok = ratio <= 2.0 and ex["peak_mb"] <= 300
@@ -491,6 +516,12 @@ def main() -> None:
     parser.add_argument("--import-runs", type=int, default=5, help="timed applies of the file")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     parser.add_argument(
+        "--pages",
+        nargs="+",
+        help="only the pages whose name contains one of these (no export, import or indicators); "
+        "their own section of bench/RESULTS.md",
+    )
+    parser.add_argument(
         "--indicators",
         choices=("with", "skip", "only"),
         default="with",
@@ -525,14 +556,24 @@ def main() -> None:
         for size in args.sizes:
             print(f"== {label}, {size:,} risks", flush=True)
             rows, export = run_size(
-                size, args.database_url, args.runs, args.rebuild, args.workers, args.allow_existing_database
+                size,
+                args.database_url,
+                args.runs,
+                args.rebuild,
+                args.workers,
+                args.allow_existing_database,
+                args.pages,
             )
             all_rows += rows
-            exports[size] = export
-        text = report(all_rows, exports, label)
+            if export:
+                exports[size] = export
+        heading = f"{label}, pages: {', '.join(args.pages)}" if args.pages else label
+        text = report(all_rows, exports, heading)
         print("\n" + text)
         if not args.no_write:
-            write_results(label, text)
+            write_results(heading, text)
+        if args.pages:
+            return
     if args.indicators != "only":
         print(f"== {label}, import apply of {args.import_rows:,} rows", flush=True)
         url, _ = ensure_database(

@@ -90,7 +90,9 @@ def register_extensions(app: Flask) -> None:
     from riskreg.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    from riskreg.search.index import not_search_index  # the FTS5 table and GIN indexes: DDL of their own
+
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True, include_name=not_search_index)
     csrf.init_app(app)
     config = app.config
     config["RATELIMIT_STORAGE_URI"] = (
@@ -156,6 +158,8 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.reports.blueprint import bp as reports_bp
     from riskreg.reviews.blueprint import bp as reviews_bp
     from riskreg.risks.blueprint import bp as risks_bp
+    from riskreg.savedviews.blueprint import bp as savedviews_bp
+    from riskreg.search.blueprint import bp as search_bp
     from riskreg.sites.blueprint import bp as sites_bp
     from riskreg.stakeholders.blueprint import bp as stakeholders_bp
     from riskreg.standards.blueprint import bp as standards_bp
@@ -184,6 +188,8 @@ def register_blueprints(app: Flask) -> None:
         reviews_bp,  # /risks/<id>/review
         bulk_bp,  # /risks/bulk, /controls/bulk
         me_bp,
+        search_bp,
+        savedviews_bp,
         acceptances_bp,
         risk_acceptances_bp,  # /risks/<id>/acceptance
         appetite_bp,

@@ -54,6 +54,8 @@ from riskreg.risks.models import (
     Treatment,
     risk_requirements,
 )
+from riskreg.savedviews.models import DefaultView, SavedView
+from riskreg.search import index as search_index  # noqa: F401  (its DDL runs with create_all)
 from riskreg.sites.models import AsmObservation, AsmPresence, Engagement, Site, engagement_controls
 from riskreg.stakeholders.models import EngagementPlan, Stakeholder, plan_requirements, plan_risks
 from riskreg.standards.models import AppSetting, Requirement
@@ -110,6 +112,8 @@ __all__ = [
     "RiskReview",
     "RiskStatus",
     "Role",
+    "SavedView",
+    "DefaultView",
     "Site",
     "SiteIndicator",
     "Stakeholder",

@@ -60,11 +60,17 @@ def tracker(users, make_risk, make_site):
 
 
 def test_tracker_lists_every_department_by_due_date(clients, tracker):
-    response = clients["executive"].get("/controls")
+    response = clients["executive"].get("/controls?view=none")
     assert response.status_code == 200
     expected = [tracker[k].ref for k in ("done", "overdue", "soon", "later", "undated")]
     assert refs(response) == expected  # undated last
     assert "5 days overdue" in text_of(response)
+
+
+def test_tracker_opens_on_the_open_controls_by_due_date(clients, tracker):
+    response = clients["executive"].get("/controls")
+    assert refs(response) == [tracker[k].ref for k in ("overdue", "soon", "later", "undated")]
+    assert 'value="open" selected' in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

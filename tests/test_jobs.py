@@ -4,9 +4,8 @@ Real workers (SQLite and Redis queues, a killed worker): tests/test_jobs_worker.
 
 from __future__ import annotations
 
-import re
-
 import io
+import re
 import time
 from datetime import timedelta
 

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from riskreg.extensions import db
+from riskreg.search.index import not_search_index
 
 
 def empty_database() -> None:
@@ -26,7 +27,11 @@ def test_upgrade_from_nothing_matches_the_models(app):
     empty_database()
     upgrade()
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        # The search index's FTS5 table and GIN indexes are DDL of their own, not model objects
+        # (riskreg/search/index.py): left out here as in autogenerate; test_search_index checks them.
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": not_search_index}
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == [], f"models and migrations differ: {differences}"
 

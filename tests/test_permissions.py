@@ -46,6 +46,14 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/me/tokens", ALL),
     ("POST", "/me/tokens/{token}/revoke", ALL),
     ("GET", "/risks", ALL),
+    ("GET", "/search", ALL),
+    ("POST", "/views", ALL),
+    ("GET", "/views/{view}", ALL),  # {view} is the risk manager's shared view
+    ("POST", "/views/{view}/edit", EDITORS),  # its owner, and admins for a shared one
+    ("POST", "/views/{view}/refilter", EDITORS),
+    ("POST", "/views/{view}/delete", EDITORS),
+    ("POST", "/views/{view}/default", ALL),
+    ("POST", "/views/default/clear", ALL),
     ("GET", "/risks/new", EDITORS),
     ("POST", "/risks/new", EDITORS),
     ("GET", "/risks/{risk}", ALL),
@@ -247,6 +255,7 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:stakeholder_id>", "{stakeholder}")
         .replace("<int:plan_id>", "{plan}")
         .replace("<int:job_id>", "{job}")
+        .replace("<int:view_id>", "{view}")
     )
 
 
@@ -320,6 +329,7 @@ def objects(make_risk, make_site, users):
         **_tokens_of_each(users),
         "endpoint": _endpoint(users),
         **_jobs_of_each(users),
+        "view": _shared_view(users),
     }
 
 
@@ -348,6 +358,14 @@ def _jobs_of_each(users) -> dict:
         jobs[role] = job.id
     db.session.commit()
     return {"job": jobs["admin"], "jobs": jobs}
+
+
+def _shared_view(users) -> int:
+    from riskreg.savedviews import services
+
+    view = services.create_view(users["risk_manager"], "register", "Team view", "status=open", shared=True)
+    db.session.commit()
+    return view.id
 
 
 def _endpoint(users) -> int:

@@ -138,6 +138,16 @@ def can_handle_grievance(user: Any, grievance: Any) -> bool:
     )
 
 
+def can_edit_view(user: Any, view: Any) -> bool:
+    """Rename, re-filter, share or delete a saved view: its owner; a shared one also risk managers
+    and admins (they keep the team's views tidy)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    if view.owner_id == user.id:
+        return True
+    return view.shared and user.role in (Role.ADMIN, Role.RISK_MANAGER)
+
+
 def can_see_complainant(user: Any) -> bool:
     return has_permission(user, Permission.SEE_COMPLAINANTS)
 
@@ -151,4 +161,5 @@ def template_helpers() -> dict[str, Any]:
         "can_update_control": can_update_control,
         "can_handle_grievance": can_handle_grievance,
         "can_see_complainant": can_see_complainant,
+        "can_edit_view": can_edit_view,
     }

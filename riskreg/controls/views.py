@@ -32,6 +32,7 @@ from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.risks.models import Risk
+from riskreg.savedviews import apply as saved_views
 from riskreg.sites.models import Site
 from riskreg.storage import http as stored_file
 
@@ -52,7 +53,9 @@ VERBS = {
 @permission_required(Permission.VIEW)
 def list():
     """Every department's controls, filtered, by due date, with counts per department and status."""
-    filters = parse_control_filters(request.args)
+    # Opened plain: the user's default view, else the open controls by due date (the work to do).
+    args, view = saved_views.page_args("controls", fallback={"status": "open"})
+    filters = parse_control_filters(args)
     page, per_page = params.page_args()
     on = today()
     result, table = queries.tracker_page(filters, page, per_page, on)
@@ -73,6 +76,7 @@ def list():
         ).all(),
         risk=risk,
         on=on,
+        **saved_views.panel("controls", view, args),
     )
 
 

@@ -216,14 +216,11 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
             )
         )
     if filters.q:
-        needle = filters.q.lower()
-        where.append(
-            sa.or_(
-                sa.func.lower(Risk.title).contains(needle, autoescape=True),
-                sa.func.lower(Risk.description).contains(needle, autoescape=True),
-                sa.func.lower(Risk.ref).contains(needle, autoescape=True),
-            )
-        )
+        from riskreg.search import queries as search
+
+        # a substring of the title, description or ref, any case: read off the full-text index
+        columns = {"title": Risk.title, "description": Risk.description, "ref": Risk.ref}
+        where.append(search.register_condition(filters.q, Risk.id, columns))
     if filters.flagged is not None:
         from riskreg.indicators.models import ReviewFlag
 

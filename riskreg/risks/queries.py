@@ -67,11 +67,9 @@ def register_page(
         # Walking backwards is walking forwards in the reversed order, then flipping the rows.
         descending = filters.sort.startswith("-") != backwards
         keys = keys.where(pagination.after(columns, descending, values, row_id))
-        keys = keys.order_by(*risk_filters.order_by(filters, reverse=backwards)).limit(per_page + 1)
+        keys = sorted_keys(keys, filters, backwards).limit(per_page + 1)
     else:
-        keys = (
-            keys.order_by(*risk_filters.order_by(filters)).limit(per_page + 1).offset((page - 1) * per_page)
-        )
+        keys = sorted_keys(keys, filters, False).limit(per_page + 1).offset((page - 1) * per_page)
     chosen = keys.subquery("page")
     # The sort values come back beside each risk: the cursor is made of what the database sorted by.
     sort_values = [chosen.c[f"sort_{n}"] for n in range(len(columns))]
@@ -95,6 +93,22 @@ def register_page(
         if page > 1:
             result.prev_cursor = pagination.encode(first[1:], first[0].id)
     return result
+
+
+def sorted_keys(keys: sa.Select, filters: RiskFilters, reverse: bool) -> sa.Select:
+    """The narrow rows in the register's order.
+
+    With a text search on PostgreSQL the matches are found first (the trigram index) and then
+    sorted: left to itself the planner walks the order's index hoping to meet 50 matches early,
+    which reads every risk when the text and the other filters rarely meet (q=mercury to ASM
+    miners: 1 s at 100,000 risks). OFFSET 0 keeps the search a subquery of its own."""
+    if not (filters.q and db.session.get_bind().dialect.name == "postgresql"):
+        return keys.order_by(*risk_filters.order_by(filters, reverse=reverse))
+    matches = keys.offset(0).subquery("matches")
+    descending = filters.sort.startswith("-") != reverse
+    names = [name for name in matches.c.keys() if name.startswith("sort_")] + ["id"]
+    order = [matches.c[name].desc() if descending else matches.c[name].asc() for name in names]
+    return sa.select(*matches.c).order_by(*order)
 
 
 def risk_with_links(risk_id: int) -> Risk | None:

@@ -15,29 +15,39 @@ from riskreg.forms import ActionForm
 from riskreg.indicators import panels as indicator_panels
 from riskreg.reviews import panels as review_panels
 from riskreg.reviews import services as reviews
+from riskreg.risks import columns as register_columns
 from riskreg.risks import queries, services
+from riskreg.risks.columns import parse_columns
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, RiskEditForm, RiskForm
 from riskreg.risks.models import Risk
+from riskreg.savedviews import apply as saved_views
 from riskreg.standards import templates as risk_templates
 
 
 @permission_required(Permission.VIEW)
 def list():
     """The register, filtered, sorted and paginated, with counts per band."""
-    filters = parse_risk_filters(request.args)
+    args, view = saved_views.page_args("register")  # no parameters: the user's default view
+    filters = parse_risk_filters(args)
+    columns = parse_columns(args)
     page, per_page = params.page_args()
     register = queries.register_page(
-        filters, page, per_page, after=request.args.get("after"), before=request.args.get("before")
+        filters, page, per_page, after=args.get("after"), before=args.get("before")
     )
-    link_args = filters.query_args()
+    column_args = register_columns.column_args(columns)
+    link_args = filters.query_args() | column_args
     if per_page != current_app.config["PAGE_SIZE"]:
         link_args["per_page"] = per_page
     return render_template(
         "risks/list.html",
         register=register,
         filters=filters,
+        columns=columns,
+        column_labels=register_columns.COLUMNS,
+        column_args=column_args,
         link_args=link_args,
+        **saved_views.panel("register", view, args),
         form=RiskForm(formdata=None),
         flag_reasons=indicator_panels.register_flags([risk.id for risk in register.risks]),
         risk_marks=acceptance_queries.register_marks(register.risks),

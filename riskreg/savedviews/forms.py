@@ -1,0 +1,30 @@
+"""Forms of the saved views (each with its CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import DataRequired, Length
+
+from riskreg.savedviews.models import MAX_NAME, MAX_QUERY
+
+
+class SaveViewForm(FlaskForm):
+    page = HiddenField(validators=[DataRequired()])
+    query = HiddenField(validators=[Length(max=MAX_QUERY)])  # the page's current query string
+    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME)])
+    shared = BooleanField("Share with everyone")
+    make_default = BooleanField("Open the page on it")
+
+
+class EditViewForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME)])
+    shared = BooleanField("Share with everyone")
+
+
+class RefilterForm(FlaskForm):
+    query = HiddenField(validators=[Length(max=MAX_QUERY)])
+
+
+class ClearDefaultForm(FlaskForm):
+    page = HiddenField(validators=[DataRequired()])

@@ -1,0 +1,1 @@
+"""Search: one box across the register, controls, sites, standards and monitoring."""
