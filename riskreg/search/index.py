@@ -13,7 +13,7 @@ new writer.
   a kind is a rowid range and a record's entry is found by rowid.
 
 The tables are not model objects (alembic's comparison cannot see FTS5 tables, triggers or
-expression GIN indexes): create_all builds them through the metadata events below, migration 0019
+expression GIN indexes): create_all builds them through the metadata events below, migration 0018
 through create_statements(). A later migration that rebuilds one of these tables on SQLite (batch
 mode copies the table) must run create_statements("sqlite") again, or its triggers are lost.
 """
