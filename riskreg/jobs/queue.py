@@ -50,12 +50,13 @@ def init_app(app: Flask) -> None:
     huey = make_huey(app.config, app.instance_path)
 
     @huey.task(name="riskreg.jobs.run")
-    def run_job(job_id: int) -> None:
+    def run_job(job_id: int, request_id: str | None = None) -> None:
         from riskreg.jobs import runner
         from riskreg.jobs.handlers import HANDLERS
+        from riskreg.observability.request_id import bound_request_id
 
         def work() -> None:
-            with app.app_context():
+            with app.app_context(), bound_request_id(request_id):
                 runner.run(job_id, HANDLERS)
 
         if has_request_context():
@@ -78,6 +79,9 @@ def init_app(app: Flask) -> None:
     if app.config["JOBS_SCHEDULE"]:
         _schedule(app, huey)
     app.extensions["riskreg.jobs"] = Queue(huey, run_job)
+    from riskreg.jobs import monitoring
+
+    monitoring.register(app, huey)
 
 
 def _schedule(app: Flask, huey: Huey) -> None:

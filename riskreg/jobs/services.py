@@ -24,6 +24,7 @@ from riskreg.jobs import outputs, runner
 from riskreg.jobs.models import Job, JobKind, JobState
 from riskreg.jobs.runner import stale_before
 from riskreg.modeling import utcnow
+from riskreg.observability.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ def enqueue(job_id: int) -> None:
     request's new transaction would hold the lock the job needs.) A queue that cannot be reached
     fails the job with the reason, on its page, rather than the request."""
     try:
-        current_app.extensions["riskreg.jobs"].run_job(job_id)
+        # The job's log lines and mails carry the id of the request that queued it.
+        current_app.extensions["riskreg.jobs"].run_job(job_id, current_request_id())
     except Exception as error:  # noqa: BLE001 (Redis down, a full disk: any of them, said on the page)
         logger.exception("job %s could not be queued", job_id)
         runner.fail(
