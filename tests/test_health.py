@@ -30,14 +30,23 @@ def test_liveness_says_ok_without_asking_anything(client):
 
 
 def test_ready_without_redis_checks_only_the_database(client):
-    assert client.get("/healthz?ready").json == {"status": "ok", "database": "accepts writes"}
+    assert client.get("/healthz?ready").json == {
+        "status": "ok",
+        "database": "accepts writes",
+        "jobs": "reachable, 0 waiting",
+    }
 
 
 def test_ready_asks_redis_when_it_is_configured(tmp_path, live_redis):
     for app in running_app(tmp_path, REDIS_URL=live_redis):
         response = app.test_client().get("/healthz?ready")
         assert response.status_code == 200
-        assert response.json == {"status": "ok", "database": "accepts writes", "redis": "answers"}
+        assert response.json == {
+            "status": "ok",
+            "database": "accepts writes",
+            "redis": "answers",
+            "jobs": "reachable, 0 waiting",
+        }
 
 
 def test_ready_is_503_naming_redis_when_it_does_not_answer(tmp_path):
@@ -48,14 +57,15 @@ def test_ready_is_503_naming_redis_when_it_does_not_answer(tmp_path):
             "status": "unavailable",
             "database": "accepts writes",
             "redis": "does not answer",
+            "jobs": "reachable, 0 waiting",
             "failed": ["redis"],
         }
         assert app.test_client().get("/healthz").status_code == 200
 
 
 def test_a_registered_check_is_part_of_readiness(app):
-    register_check(app, "jobs", lambda: "reachable")
-    assert app.test_client().get("/healthz?ready").json["jobs"] == "reachable"
+    register_check(app, "spare", lambda: "reachable")
+    assert app.test_client().get("/healthz?ready").json["spare"] == "reachable"
 
 
 def test_a_registered_check_that_fails_is_named(app):
