@@ -5,13 +5,18 @@ on one and saving on the other, one sign-in rate limit for both, and each host's
 
 from __future__ import annotations
 
+import io
 import secrets
+import time
 
+import openpyxl
 import pytest
 import requests
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.multihost_support import (  # noqa: F401  (fixtures)
+    BIN,
     LOGIN_LIMIT,
     PASSWORD,
     browser,
@@ -27,6 +32,18 @@ from tests.multihost_support import (  # noqa: F401  (fixtures)
 )
 
 pytestmark = pytest.mark.multihost
+
+
+@pytest.fixture(scope="module")
+def multihost_env() -> dict[str, str]:
+    """Kept files in PostgreSQL (no folder shared), and any export of two risks or more as a job."""
+    return {"RISKREG_STORAGE": "database", "RISKREG_EXPORT_INLINE_MAX_RISKS": "1"}
+
+
+@pytest.fixture(scope="module")
+def worker(cluster):
+    """One job worker beside the two hosts, on the same Redis queue."""
+    return cluster.run_beside("worker", [str(BIN / "flask"), "--app", "wsgi", "jobs", "worker"])
 
 
 def counter(text: str, name: str, **labels: str) -> float:
@@ -128,7 +145,12 @@ def test_both_hosts_are_ready_and_say_so(cluster):
         assert requests.get(f"{host}/healthz", timeout=30).json() == {"status": "ok"}
         ready = requests.get(f"{host}/healthz?ready", timeout=30)
         assert ready.status_code == 200
-        assert ready.json() == {"status": "ok", "database": "accepts writes", "redis": "answers"}
+        assert ready.json() == {
+            "status": "ok",
+            "database": "accepts writes",
+            "redis": "answers",
+            "jobs": "reachable, 0 waiting",
+        }
 
 
 def test_each_hosts_metrics_add_up_its_workers(cluster):
@@ -160,3 +182,54 @@ def test_a_process_beside_the_hosts_shares_their_settings(cluster, browser):
     session = browser()
     assert sign_in(session, cluster.b.url, email).status_code == 302
     assert session.get(f"{cluster.b.url}/risks", allow_redirects=False, timeout=30).status_code == 200
+
+
+def test_evidence_uploaded_on_one_host_is_served_by_the_other(cluster, db_app, make_person, browser):
+    from riskreg.controls.models import ControlEvidence
+    from riskreg.extensions import db
+    from tests.controls_support import PDF, new_control
+
+    head = make_person("department_head", department="Security")
+    control = new_control(head, "Security", title="Boundary signage")
+    db.session.commit()
+    a, b = cluster.urls
+    user = browser(sign_in_as=head, at=a)
+    token = csrf_form(user, f"{a}/risks", "logout")["csrf_token"]
+    closed = user.post(
+        f"{a}/controls/{control.id}/close",
+        data={"csrf_token": token, "version": control.version, "closing_note": "Signs installed"},
+        files={"evidence": ("signs.pdf", PDF, "application/pdf")},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert closed.status_code == 302, closed.text[-2000:]
+    db.session.rollback()
+    evidence = db.session.scalar(sa.select(ControlEvidence).where(ControlEvidence.control_id == control.id))
+    served = user.get(f"{b}/controls/{control.id}/evidence/{evidence.id}", timeout=30)
+    assert served.status_code == 200 and served.content == PDF
+    assert not any((cluster.folder / name / "uploads" / "evidence").exists() for name in ("a", "b"))
+
+
+def test_an_export_job_started_on_one_host_is_seen_and_downloaded_on_the_other(
+    cluster, db_app, worker, make_person, browser
+):
+    person = make_person("risk_manager")
+    for _ in range(3):
+        make_risk(db_app, person)
+    a, b = cluster.urls
+    user = browser(sign_in_as=person, at=a)
+    form = csrf_form(user, f"{a}/export.xlsx", "/export.xlsx")  # the form whose action it is
+    started = user.post(f"{a}/export.xlsx", data=form, allow_redirects=False, timeout=30)
+    assert started.status_code == 302, started.text[-2000:]
+    job = started.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+    deadline = time.monotonic() + 180
+    while True:
+        status = user.get(f"{b}/jobs/{job}/status", timeout=30).json()
+        if status["state"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert status["state"] == "done", (status, worker.log.read_text()[-3000:])
+    download = user.get(f"{b}/jobs/{job}/download", timeout=60)
+    assert download.status_code == 200
+    register = openpyxl.load_workbook(io.BytesIO(download.content), read_only=True)["Register"]
+    assert sum(1 for _ in register.iter_rows(min_row=2)) >= 3

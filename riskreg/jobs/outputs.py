@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from flask import Response
+
 from riskreg import storage
 from riskreg.extensions import db
 
@@ -51,12 +53,15 @@ def save(key: str, data: bytes) -> int:
     return len(data)
 
 
-def open_output(key: str) -> IO[bytes] | None:
-    """The saved file as a stream, or None when it is gone (expired, or never finished)."""
-    kept, stored = storage.current(), _stored(key)
-    if not kept.exists(stored):
+def send(key: str, *, mimetype: str, download_name: str) -> Response | None:
+    """The saved file as an attachment streamed from the storage (chunks read while the response
+    is sent, inside the request's context), or None when it is gone."""
+    from riskreg.storage.http import send as send_stored
+
+    try:
+        return send_stored(_stored(key), mimetype=mimetype, download_name=download_name)
+    except storage.Missing:
         return None
-    return storage.IterStream(kept.open(stored))  # type: ignore[return-value]
 
 
 def size(key: str) -> int | None:

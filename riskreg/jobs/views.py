@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from riskreg.auth.models import Role
@@ -64,18 +64,19 @@ def download(job_id: int):
         abort(403, "Only the user who asked for this job can download its file.")
     if not services.may_download(current_user, job):
         abort(403, "You are no longer allowed to do what this job did, so its file is not served.")
-    handle = outputs.open_output(job.output_key) if services.downloadable(job) else None
-    if handle is None:
+    suffix = (job.output_name or "").rpartition(".")[2]
+    response = (
+        outputs.send(
+            job.output_key,
+            mimetype=MIMETYPES.get(suffix, "application/octet-stream"),
+            download_name=job.output_name or f"job-{job.id}",
+        )
+        if services.downloadable(job)
+        else None
+    )
+    if response is None:
         abort(404, "This job has no file to download (it has not finished, failed, or is past its 24 hours).")
     logger.info("job %s file downloaded by user %s", job.id, current_user.id)
-    suffix = (job.output_name or "").rpartition(".")[2]
-    response = send_file(
-        handle,
-        mimetype=MIMETYPES.get(suffix, "application/octet-stream"),
-        as_attachment=True,
-        download_name=job.output_name or f"job-{job.id}",
-        max_age=0,
-    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
