@@ -38,6 +38,8 @@ BIN = Path(PYTHON).parent
 SCRATCH_MARKER = "bench_scratch"
 SCALE_PASSWORD = "riskreg-scale-2026"
 SECRET = "bench-only-secret-key-not-for-production"
+# PostgreSQL scratch databases are <prefix>_<size>; a prefix of its own keeps two benchmarks apart.
+DB_PREFIX = os.environ.get("RISKREG_BENCH_DB_PREFIX", "riskreg_bench")
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -141,7 +143,7 @@ def scratch_url(base: str | None, size: int) -> str:
     if base is None:
         DATA.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{DATA / f'bench-{size}.sqlite'}"
-    return base.rstrip("/") + f"/riskreg_bench_{size}"
+    return base.rstrip("/") + f"/{DB_PREFIX}_{size}"
 
 
 def create_scratch(base: str | None, url: str, size: int) -> None:
@@ -155,7 +157,7 @@ def create_scratch(base: str | None, url: str, size: int) -> None:
 
     admin = sa.create_engine(base.rstrip("/") + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        name = f"riskreg_bench_{size}"
+        name = f"{DB_PREFIX}_{size}"
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -177,7 +179,10 @@ def ensure_database(
     create_scratch(base, url, size)
     started = time.perf_counter()
     flask(url, "db", "upgrade")
-    flask(url, "seed", "scale", "--risks", str(size))
+    # A million risks with ten audit events each would spend most of its build on history no page
+    # reads at that size: one event per risk keeps the build to minutes.
+    events = ["--audit-events-per-risk", "1"] if size >= 1_000_000 else []
+    flask(url, "seed", "scale", "--risks", str(size), *events)
     seconds = time.perf_counter() - started
     write_marker(url, size)
     return url, seconds

@@ -24,3 +24,24 @@ class BandSnapshot(db.Model):
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (sa.Index("ix_band_snapshots_month", "month", "basis"),)
+
+
+class RiskCellCount(db.Model):
+    """How many risks sit in each heatmap cell, per basis and per the dashboard's filter dimensions.
+
+    Kept by database triggers on `risks` (riskreg/dashboard/counts.py) in the writing transaction,
+    so every writer (forms, bulk changes, imports, the scale seed) keeps it true; the dashboard and
+    the register's band counts read it instead of counting the register. `flask dashboard recount`
+    rebuilds it from the risks.
+    """
+
+    __tablename__ = "risk_cell_counts"
+
+    basis: Mapped[str] = mapped_column(sa.String(16), primary_key=True)  # inherent | residual | target
+    site_key: Mapped[int] = mapped_column(primary_key=True)  # the site's id; 0 for a corporate risk
+    direction: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    likelihood: Mapped[int] = mapped_column(primary_key=True)  # 0: no target score
+    impact: Mapped[int] = mapped_column(primary_key=True)
+    risk_count: Mapped[int] = mapped_column(default=0)

@@ -18,6 +18,7 @@ from riskreg.controls.models import (
     ControlStatus,
     risk_controls,
 )
+from riskreg.dashboard import counts
 from riskreg.dashboard.filters import with_basis
 from riskreg.dashboard.heatmap import Grid, build_grid
 from riskreg.departments.models import Department
@@ -37,11 +38,14 @@ def people_expr() -> sa.ColumnElement[bool]:
 
 
 def grid(filters: RiskFilters, basis: str) -> Grid:
-    """Counts per (likelihood, impact, direction): one GROUP BY of at most 78 rows.
+    """Counts per (likelihood, impact, direction): from the maintained counts when the filters are
+    theirs (site, direction, category, status), else one GROUP BY of at most 78 rows.
 
     Grouping by the direction column itself (not "is it to people") lets the database read the
     rows in the order of the covering index ix_risks_<basis>_cell, with no sort.
     """
+    if counts.can_answer(filters):  # the maintained counts: the same rows at any register size
+        return build_grid(counts.cell_rows(filters, basis), scoring.matrix(), basis)
     likelihood, impact = risk_filters.basis_columns(basis)
     stmt = (
         sa.select(likelihood, impact, Risk.direction, sa.func.count())

@@ -1,0 +1,92 @@
+"""Where one request spends its time: pyinstrument over a page served in-process, with its SQL.
+
+    .venv/bin/python bench/profile.py sqlite:///bench/data/bench-1000.sqlite [/risks /dashboard ...]
+        [--email someone@example.com] [--runs 20] [--html DIR]
+
+Signs in as the database's first risk manager (the scale seed's password), warms each page up,
+then profiles `--runs` GETs of it and prints the call tree (or writes it as HTML), with the
+statements the page ran and its mean wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's riskreg, not an installed one
+from pyinstrument import Profiler
+
+SCALE_PASSWORD = "riskreg-scale-2026"  # noqa: S105 (the synthetic accounts of `flask seed scale`)
+DEFAULT_PATHS = ("/risks", "/risks/{risk}", "/controls/mine", "/dashboard", "/sites/{site}")
+
+
+def sample_ids(url: str) -> dict[str, Any]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        ids = {
+            "manager": conn.execute(
+                sa.text("SELECT email FROM users WHERE role='risk_manager' ORDER BY id")
+            ).scalar(),
+            "risk": conn.execute(
+                sa.text("SELECT min(id) FROM risks WHERE site_id IS NOT NULL AND status='open'")
+            ).scalar(),
+            "site": conn.execute(sa.text("SELECT min(site_id) FROM risks")).scalar(),
+        }
+    engine.dispose()
+    return ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("url")
+    parser.add_argument("paths", nargs="*")
+    parser.add_argument("--email")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--html", type=Path, help="write one HTML profile per page into this folder")
+    args = parser.parse_args()
+
+    from riskreg import create_app
+    from riskreg.extensions import db
+
+    ids = sample_ids(args.url)
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": args.url, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+    )
+    statements: list[str] = []
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    client = app.test_client()
+    email = args.email or ids["manager"]
+    if client.post("/login", data={"email": email, "password": SCALE_PASSWORD}).status_code != 302:
+        raise SystemExit(f"could not sign in as {email}")
+    for template in args.paths or DEFAULT_PATHS:
+        path = template.format(**ids)
+        for _ in range(3):
+            status = client.get(path).status_code
+            if status != 200:
+                raise SystemExit(f"{path} answered {status}")
+        statements.clear()
+        client.get(path)
+        count = len(statements)
+        profiler = Profiler(interval=0.0005)
+        started = time.perf_counter()
+        with profiler:
+            for _ in range(args.runs):
+                client.get(path)
+        mean_ms = (time.perf_counter() - started) * 1000 / args.runs
+        print(f"\n===== {path}: {mean_ms:.1f} ms per request, {count} statements")
+        if args.html:
+            args.html.mkdir(parents=True, exist_ok=True)
+            name = path.strip("/").replace("/", "_").replace("?", "_") or "root"
+            (args.html / f"{name}.html").write_text(profiler.output_html())
+        else:
+            print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    main()

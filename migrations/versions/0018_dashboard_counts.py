@@ -1,0 +1,43 @@
+"""the dashboard's kept heatmap counts (risk_cell_counts) and the triggers on risks that keep them
+
+Revision ID: 0018
+Revises: 0014
+Create Date: 2026-12-01 17:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0018'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('risk_cell_counts',
+    sa.Column('basis', sa.String(length=16), nullable=False),
+    sa.Column('site_key', sa.Integer(), nullable=False),
+    sa.Column('direction', sa.String(length=40), nullable=False),
+    sa.Column('category', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('likelihood', sa.Integer(), nullable=False),
+    sa.Column('impact', sa.Integer(), nullable=False),
+    sa.Column('risk_count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('basis', 'site_key', 'direction', 'category', 'status', 'likelihood', 'impact', name=op.f('pk_risk_cell_counts'))
+    )
+    # The triggers and the first count, from the one home of their SQL.
+    from riskreg.dashboard import counts
+
+    counts.install(op.get_bind())
+
+
+def downgrade():
+    from riskreg.dashboard import counts
+
+    bind = op.get_bind()
+    for statement in counts.drop_ddl(bind.dialect.name):
+        bind.exec_driver_sql(statement)
+    op.drop_table('risk_cell_counts')
