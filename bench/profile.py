@@ -18,7 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's riskreg, not an installed one
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent.parent)
+)  # this checkout's riskreg, not an installed one
 from pyinstrument import Profiler
 
 SCALE_PASSWORD = "riskreg-scale-2026"  # noqa: S105 (the synthetic accounts of `flask seed scale`)
@@ -42,7 +44,9 @@ def sample_ids(url: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("url")
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--email")

@@ -212,7 +212,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(
+        self, url: str, workers: int, root: Path | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -228,8 +230,8 @@ class Server:
                 "/dev/null",
                 "wsgi:app",
             ],
-            cwd=ROOT,
-            env=env_for(url),
+            cwd=root or ROOT,
+            env=env or env_for(url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

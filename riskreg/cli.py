@@ -204,23 +204,23 @@ def dashboard_backfill() -> None:
 
 @dashboard_cli.command("recount")
 @click.option(
-    "--check", is_flag=True, help="Only compare the kept counts with the risks; exit 1 if they differ."
+    "--check", is_flag=True, help="Only compare the kept counts with a recount; exit 1 if they differ."
 )
 def dashboard_recount(check: bool) -> None:
-    """Rebuild the heatmap counts the dashboard and the register read from the risks themselves
+    """Rebuild the counts the dashboard and the register read (heatmap cells, controls) from the rows
     (a repair: the database's triggers keep them on every write; safe to repeat)."""
     from riskreg.dashboard import counts
 
     if check:
         wrong = counts.differences()
-        click.echo(f"Heatmap counts that differ from the risks: {wrong}.")
+        click.echo(f"Kept counts that differ from the risks and controls: {wrong}.")
         if wrong:
             raise SystemExit(1)
         return
     wrong = counts.recount()
     db.session.commit()
     click.echo(
-        f"Recounted the heatmap counts: {wrong} were wrong." if wrong else "Recounted: every count was true."
+        f"Recounted the kept counts: {wrong} were wrong." if wrong else "Recounted: every count was true."
     )
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from riskreg.bulk import services as bulk_services
+from riskreg.controls.models import Control, ControlStatus
 from riskreg.dashboard import counts
 from riskreg.dashboard import queries as dashboard_queries
 from riskreg.dashboard.models import RiskCellCount
 from riskreg.extensions import db
+from riskreg.modeling import today
 from riskreg.risks import bulk, services
 from riskreg.risks.filters import RiskFilters
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment
@@ -75,6 +78,10 @@ def test_counts_equal_a_recount_after_random_changes_through_every_writer(users,
         elif action == 1 and risk.editable:
             change = values(rnd, owner, sites) | {"title": risk.title}
             services.update_risk(risk, change, actor, risk.version)
+            control = rnd.choice(list(db.session.scalars(sa.select(Control))))
+            control.status = rnd.choice(list(ControlStatus))
+            control.due_date = rnd.choice([None, today() - timedelta(days=3), today() + timedelta(days=9)])
+            control.owner_id = rnd.choice([None, owner])
         elif action == 2:
             if risk.status is RiskStatus.ARCHIVED:
                 services.restore_risk(risk, actor)
@@ -101,7 +108,10 @@ def test_counts_equal_a_recount_after_random_changes_through_every_writer(users,
         else:
             db.session.commit()
         assert counts.differences() == 0, f"after step {step} (action {action})"
-    assert sum(counts.current().values()) == 3 * db.session.scalar(sa.select(sa.func.count(Risk.id)))
+    assert sum(counts.current().values()) == 12 * db.session.scalar(sa.select(sa.func.count(Risk.id)))
+    kept = dashboard_queries.control_rows(RiskFilters(), today())
+    live = dashboard_queries._department_rows(dashboard_queries.live_tally(today(), [sa.true()]).subquery())
+    assert kept == live and sum(row.total for row in kept)
 
 
 def test_the_dashboard_grid_reads_the_kept_counts(users, make_risk, make_site):
@@ -124,7 +134,7 @@ def test_the_dashboard_grid_reads_the_kept_counts(users, make_risk, make_site):
         .count
         == 7
     )
-    assert counts.recount() == 1
+    assert counts.recount() == 2  # the site's row and its category's
     assert counts.recount() == 0
     all_open = dashboard_queries.grid(RiskFilters(status=RiskStatus.OPEN), "residual")
     assert all_open.cells[(3, 3)].count == 2
@@ -135,7 +145,7 @@ def test_recount_command_repairs_and_check_reports(app, runner, make_risk):
     db.session.execute(sa.update(RiskCellCount).values(risk_count=RiskCellCount.risk_count + 5))
     db.session.commit()
     checked = runner.invoke(args=["dashboard", "recount", "--check"])
-    assert checked.exit_code == 1 and "differ from the risks: 3" in checked.output
+    assert checked.exit_code == 1 and "risks and controls: 12" in checked.output
     repaired = runner.invoke(args=["dashboard", "recount"])
-    assert repaired.exit_code == 0 and "3 were wrong" in repaired.output
+    assert repaired.exit_code == 0 and "12 were wrong" in repaired.output
     assert runner.invoke(args=["dashboard", "recount", "--check"]).exit_code == 0

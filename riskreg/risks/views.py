@@ -17,7 +17,7 @@ from riskreg.reviews import panels as review_panels
 from riskreg.reviews import services as reviews
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
-from riskreg.risks.forms import ArchiveForm, RiskEditForm, RiskForm
+from riskreg.risks.forms import ArchiveForm, FilterChoices, RiskEditForm, RiskForm
 from riskreg.risks.models import Risk
 from riskreg.standards import templates as risk_templates
 
@@ -38,7 +38,7 @@ def list():
         register=register,
         filters=filters,
         link_args=link_args,
-        form=RiskForm(formdata=None),
+        form=FilterChoices.load(),  # the menus only: a whole RiskForm would load the catalogue
         flag_reasons=indicator_panels.register_flags([risk.id for risk in register.risks]),
         risk_marks=acceptance_queries.register_marks(register.risks),
     )
