@@ -358,7 +358,13 @@ def pages(ids: dict[str, Any]) -> list[Page]:
 
 
 def run_size(
-    size: int, base: str | None, runs: int, rebuild: bool, workers: int, allow_existing: bool = False
+    size: int,
+    base: str | None,
+    runs: int,
+    rebuild: bool,
+    workers: int,
+    allow_existing: bool = False,
+    export: bool = True,
 ) -> tuple[list[Row], dict]:
     url, build_seconds = ensure_database(base, size, rebuild, allow_existing)
     ids = bench_users(url)
@@ -393,6 +399,8 @@ def run_size(
             )
     finally:
         server.stop()
+    if not export:
+        return rows, {"build_seconds": build_seconds}
     export = measure_export(url, ids)
     print(
         f"  {size:>7,} export: {export['seconds']:.1f} s, worker peak {export['peak_mb']:.0f} MB; "
@@ -461,6 +469,8 @@ def report(all_rows: list[Row], exports: dict[int, dict], label: str) -> str:
         "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for size, ex in exports.items():
+        if "seconds" not in ex:
+            continue
         ratio = ex["seconds"] / ex["floor_seconds"] if ex["floor_seconds"] else float("nan")
         ok = ratio <= 2.0 and ex["peak_mb"] <= 300
         lines.append(
@@ -497,6 +507,9 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=20_000, help="rows of the imported file")
     parser.add_argument("--import-runs", type=int, default=5, help="timed applies of the file")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
+    parser.add_argument("--no-export", action="store_true", help="pages only: skip the full export")
+    parser.add_argument("--no-import", action="store_true", help="skip the import apply benchmark")
+    parser.add_argument("--label", help="the results' heading (default: the database)")
     parser.add_argument(
         "--indicators",
         choices=("with", "skip", "only"),
@@ -513,14 +526,20 @@ def main() -> None:
         raise SystemExit(
             "--database-url takes a PostgreSQL server URL, e.g. postgresql+psycopg://user@host:5432"
         )
-    label = "PostgreSQL" if args.database_url else "SQLite"
+    label = args.label or ("PostgreSQL" if args.database_url else "SQLite")
     if not args.import_only and args.indicators != "only":
         all_rows: list[Row] = []
         exports: dict[int, dict] = {}
         for size in args.sizes:
             print(f"== {label}, {size:,} risks", flush=True)
             rows, export = run_size(
-                size, args.database_url, args.runs, args.rebuild, args.workers, args.allow_existing_database
+                size,
+                args.database_url,
+                args.runs,
+                args.rebuild,
+                args.workers,
+                args.allow_existing_database,
+                export=not args.no_export,
             )
             all_rows += rows
             exports[size] = export
@@ -528,7 +547,7 @@ def main() -> None:
         print("\n" + text)
         if not args.no_write:
             write_results(label, text)
-    if args.indicators != "only":
+    if args.indicators != "only" and not args.no_import:
         print(f"== {label}, import apply of {args.import_rows:,} rows", flush=True)
         url, _ = ensure_database(
             args.database_url,

@@ -137,15 +137,20 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
     ]
 
 
+REVIEW_OVERDUE_LIMIT = 1_000  # counted up to here, then shown as "1,000+": a bounded read
+
+
 def review_overdue(filters: RiskFilters, on: date) -> int:
     """Open or draft risks whose next review date has passed (riskreg.reviews.rules, as the
-    register's review=overdue)."""
-    stmt = (
-        sa.select(sa.func.count(Risk.id))
+    register's review=overdue), counted up to REVIEW_OVERDUE_LIMIT + 1 (the register lists them all)."""
+    matching = (
+        sa.select(Risk.id)
         .where(*risk_filters.conditions(filters, include_band=False))
         .where(review_rules.overdue_condition(on))
+        .limit(REVIEW_OVERDUE_LIMIT + 1)
+        .subquery()
     )
-    return db.session.scalar(stmt) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
 
 
 @dataclass
