@@ -8,7 +8,7 @@ PORT   ?= 5000
 # make test PYTEST_ARGS="-m 'not browser'" skips the browser journeys
 PYTEST_ARGS ?=
 
-# make bench BENCH_ARGS="--sizes 1000 --runs 20" for a quick look
+# make bench BENCH_ARGS="--sizes 1000 --runs 20" for a quick look; BENCH_ARGS=--load for the mixed load
 BENCH_ARGS ?=
 
 .PHONY: run test install install-dev lint bench clean

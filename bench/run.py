@@ -48,6 +48,7 @@ import imports  # noqa: E402
 import indicators_bench  # noqa: E402
 from measure import export_floor, peak_rss_mb, replay_floor  # noqa: E402
 
+PAGE_FILTER: list[str] = []  # --pages
 TARGETS_MS = {"register": 100.0, "dashboard": 150.0, "risk": 50.0, "department": 100.0}
 
 
@@ -377,6 +378,8 @@ def run_size(
         token = flask(url, "tokens", "create", "--email", ids["manager"], "--name", "bench", "--read-only")
         clients["api"] = Client(server.base, bearer=token.stdout.strip())
         for page in pages(ids):
+            if PAGE_FILTER and not any(part in page.name for part in PAGE_FILTER):
+                continue
             samples = timed(clients[page.role], page.path, runs)
             email = ids["head"] if page.role == "department_head" else ids["manager"]
             bearer = token.stdout.strip() if page.role == "api" else None
@@ -510,6 +513,12 @@ def main() -> None:
     parser.add_argument("--no-export", action="store_true", help="pages only: skip the full export")
     parser.add_argument("--no-import", action="store_true", help="skip the import apply benchmark")
     parser.add_argument("--label", help="the results' heading (default: the database)")
+    parser.add_argument("--pages", nargs="+", help="only the pages whose name holds one of these")
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="only the mixed load (bench/load.py) on the largest of --sizes (default 100,000)",
+    )
     parser.add_argument(
         "--indicators",
         choices=("with", "skip", "only"),
@@ -526,6 +535,13 @@ def main() -> None:
         raise SystemExit(
             "--database-url takes a PostgreSQL server URL, e.g. postgresql+psycopg://user@host:5432"
         )
+    PAGE_FILTER[:] = args.pages or []
+    if args.load:
+        size = max(args.sizes) if args.sizes != [1_000, 10_000, 100_000] else 100_000
+        command = [PYTHON, str(ROOT / "bench" / "load.py"), "--size", str(size)]
+        if args.database_url:
+            command += ["--database-url", args.database_url]
+        raise SystemExit(subprocess.run(command, cwd=ROOT, check=False).returncode)
     label = args.label or ("PostgreSQL" if args.database_url else "SQLite")
     if not args.import_only and args.indicators != "only":
         all_rows: list[Row] = []
