@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # the suite runs on every core (pytest-xdist, whole files per worker); PYTEST_WORKERS=0 for one process
 PYTEST_WORKERS ?= auto
 
-# make bench BENCH_ARGS="--sizes 1000 --runs 20" for a quick look
+# make bench BENCH_ARGS="--sizes 1000 --runs 20" for a quick look; BENCH_ARGS=--load for the mixed load
 BENCH_ARGS ?=
 
 .PHONY: run test install install-dev lint bench clean

@@ -38,6 +38,8 @@ BIN = Path(PYTHON).parent
 SCRATCH_MARKER = "bench_scratch"
 SCALE_PASSWORD = "riskreg-scale-2026"
 SECRET = "bench-only-secret-key-not-for-production"
+# PostgreSQL scratch databases are <prefix>_<size>; a prefix of its own keeps two benchmarks apart.
+DB_PREFIX = os.environ.get("RISKREG_BENCH_DB_PREFIX", "riskreg_bench")
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -46,6 +48,7 @@ import imports  # noqa: E402
 import indicators_bench  # noqa: E402
 from measure import export_floor, peak_rss_mb, replay_floor  # noqa: E402
 
+PAGE_FILTER: list[str] = []  # --pages
 TARGETS_MS = {"register": 100.0, "dashboard": 150.0, "risk": 50.0, "department": 100.0}
 
 
@@ -183,7 +186,10 @@ def ensure_database(
     create_scratch(base, url, size)
     started = time.perf_counter()
     flask(url, "db", "upgrade")
-    flask(url, "seed", "scale", "--risks", str(size))
+    # A million risks with ten audit events each would spend most of its build on history no page
+    # reads at that size: one event per risk keeps the build to minutes.
+    events = ["--audit-events-per-risk", "1"] if size >= 1_000_000 else []
+    flask(url, "seed", "scale", "--risks", str(size), *events)
     seconds = time.perf_counter() - started
     write_marker(url, size)
     return url, seconds
@@ -213,7 +219,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(
+        self, url: str, workers: int, root: Path | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -229,8 +237,8 @@ class Server:
                 "/dev/null",
                 "wsgi:app",
             ],
-            cwd=ROOT,
-            env=env_for(url),
+            cwd=root or ROOT,
+            env=env or env_for(url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -371,7 +379,7 @@ def run_size(
     rebuild: bool,
     workers: int,
     allow_existing: bool = False,
-    only: list[str] | None = None,
+    export: bool = True,
 ) -> tuple[list[Row], dict]:
     url, build_seconds = ensure_database(base, size, rebuild, allow_existing)
     ids = bench_users(url)
@@ -384,7 +392,7 @@ def run_size(
         token = flask(url, "tokens", "create", "--email", ids["manager"], "--name", "bench", "--read-only")
         clients["api"] = Client(server.base, bearer=token.stdout.strip())
         for page in pages(ids):
-            if only and not any(part in page.name for part in only):
+            if PAGE_FILTER and not any(part in page.name for part in PAGE_FILTER):
                 continue
             samples = timed(clients[page.role], page.path, runs)
             email = ids["head"] if page.role == "department_head" else ids["manager"]
@@ -408,8 +416,8 @@ def run_size(
             )
     finally:
         server.stop()
-    if only:  # a look at some pages: no export
-        return rows, {}
+    if not export:
+        return rows, {"build_seconds": build_seconds}
     export = measure_export(url, ids)
     print(
         f"  {size:>7,} export: {export['seconds']:.1f} s, worker peak {export['peak_mb']:.0f} MB; "
@@ -479,6 +487,8 @@ def report(all_rows: list[Row], exports: dict[int, dict], label: str) -> str:
             "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
     for size, ex in exports.items():
+        if "seconds" not in ex:
+            continue
         ratio = ex["seconds"] / ex["floor_seconds"] if ex["floor_seconds"] else float("nan")
         ok = ratio <= 2.0 and ex["peak_mb"] <= 300
         lines.append(
@@ -515,11 +525,19 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=20_000, help="rows of the imported file")
     parser.add_argument("--import-runs", type=int, default=5, help="timed applies of the file")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
+    parser.add_argument("--no-export", action="store_true", help="pages only: skip the full export")
+    parser.add_argument("--no-import", action="store_true", help="skip the import apply benchmark")
+    parser.add_argument("--label", help="the results' heading (default: the database)")
     parser.add_argument(
         "--pages",
         nargs="+",
         help="only the pages whose name contains one of these (no export, import or indicators); "
         "their own section of bench/RESULTS.md",
+    )
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="only the mixed load (bench/load.py) on the largest of --sizes (default 100,000)",
     )
     parser.add_argument(
         "--indicators",
@@ -549,7 +567,14 @@ def main() -> None:
         raise SystemExit(
             "--database-url takes a PostgreSQL server URL, e.g. postgresql+psycopg://user@host:5432"
         )
-    label = "PostgreSQL" if args.database_url else "SQLite"
+    PAGE_FILTER[:] = args.pages or []
+    if args.load:
+        size = max(args.sizes) if args.sizes != [1_000, 10_000, 100_000] else 100_000
+        command = [PYTHON, str(ROOT / "bench" / "load.py"), "--size", str(size)]
+        if args.database_url:
+            command += ["--database-url", args.database_url]
+        raise SystemExit(subprocess.run(command, cwd=ROOT, check=False).returncode)
+    label = args.label or ("PostgreSQL" if args.database_url else "SQLite")
     if not args.import_only and args.indicators != "only":
         all_rows: list[Row] = []
         exports: dict[int, dict] = {}
@@ -562,7 +587,7 @@ def main() -> None:
                 args.rebuild,
                 args.workers,
                 args.allow_existing_database,
-                args.pages,
+                export=not (args.no_export or args.pages),
             )
             all_rows += rows
             if export:
@@ -574,7 +599,7 @@ def main() -> None:
             write_results(heading, text)
         if args.pages:
             return
-    if args.indicators != "only":
+    if args.indicators != "only" and not args.no_import:
         print(f"== {label}, import apply of {args.import_rows:,} rows", flush=True)
         url, _ = ensure_database(
             args.database_url,

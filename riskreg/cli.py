@@ -15,7 +15,7 @@ from riskreg.extensions import db
 seed_cli = AppGroup("seed", help="Load reference and demo data (safe to repeat).")
 users_cli = AppGroup("users", help="Manage users.")
 sites_cli = AppGroup("sites", help="ASM monitoring jobs.")
-dashboard_cli = AppGroup("dashboard", help="Monthly band snapshots for the dashboard's trend.")
+dashboard_cli = AppGroup("dashboard", help="The dashboard's monthly band snapshots and its kept counts.")
 risks_cli = AppGroup("risks", help="Maintenance of the register.")
 mail_cli = AppGroup("mail", help="The outbox of notifications.")
 
@@ -200,6 +200,28 @@ def dashboard_backfill() -> None:
         click.echo(f"Rebuilt {len(written)} month(s) from the audit trail: {months}.")
     else:
         click.echo("Every month since the first audited risk has a snapshot: nothing to do.")
+
+
+@dashboard_cli.command("recount")
+@click.option(
+    "--check", is_flag=True, help="Only compare the kept counts with a recount; exit 1 if they differ."
+)
+def dashboard_recount(check: bool) -> None:
+    """Rebuild the counts the dashboard and the register read (heatmap cells, controls) from the rows
+    (a repair: the database's triggers keep them on every write; safe to repeat)."""
+    from riskreg.dashboard import counts
+
+    if check:
+        wrong = counts.differences()
+        click.echo(f"Kept counts that differ from the risks and controls: {wrong}.")
+        if wrong:
+            raise SystemExit(1)
+        return
+    wrong = counts.recount()
+    db.session.commit()
+    click.echo(
+        f"Recounted the kept counts: {wrong} were wrong." if wrong else "Recounted: every count was true."
+    )
 
 
 @risks_cli.command("rerank")

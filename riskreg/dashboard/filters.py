@@ -33,7 +33,11 @@ DIRECTION_TOGGLE: tuple[tuple[Direction | None, str], ...] = (
 )
 RISK_PARAMS = ("site", "direction", "category", "department", "status")
 PARAMS = (*RISK_PARAMS, "view")
-STATUS_ALL = "all"  # every status but archived
+STATUS_ALL = "all"
+CELL_L, CELL_I = (
+    "LEVEL-L",
+    "LEVEL-I",
+)  # placeholders in a cell URL (no filter value can hold them)  # every status but archived
 DEFAULT_STATUS = RiskStatus.OPEN
 
 
@@ -73,7 +77,14 @@ class DashboardFilters:
         return url_for("controls.list", **{key: value for key, value in args.items() if value is not None})
 
     def cell_url(self, basis: str, likelihood: int, impact: int) -> str:
-        return url_for("risks.list", **self.register_args(basis, likelihood=likelihood, impact=impact))
+        """The register's URL for one heatmap cell. A page draws up to 150 of them: the URL is built
+        once per basis with placeholders for the levels (digits, never encoded), then filled in."""
+        templates = self.__dict__.setdefault("_cell_urls", {})
+        if basis not in templates:
+            templates[basis] = url_for(
+                "risks.list", **self.register_args(basis, likelihood=CELL_L, impact=CELL_I)
+            )
+        return templates[basis].replace(CELL_L, str(likelihood)).replace(CELL_I, str(impact))
 
     def band_url(self, basis: str, band: str) -> str:
         return url_for("risks.list", **self.register_args(basis, band=band))

@@ -24,3 +24,38 @@ class BandSnapshot(db.Model):
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (sa.Index("ix_band_snapshots_month", "month", "basis"),)
+
+
+class RiskCellCount(db.Model):
+    """How many risks sit in each heatmap cell, per basis and per the dashboard's filter dimensions.
+
+    Kept by database triggers on `risks` (riskreg/dashboard/counts.py) in the writing transaction,
+    so every writer (forms, bulk changes, imports, the scale seed) keeps it true; the dashboard and
+    the register's band counts read it instead of counting the register. `flask dashboard recount`
+    rebuilds it from the risks.
+    """
+
+    __tablename__ = "risk_cell_counts"
+
+    basis: Mapped[str] = mapped_column(sa.String(16), primary_key=True)  # inherent | residual | target
+    site_key: Mapped[int] = mapped_column(primary_key=True)  # the site's id; 0 corporate; -1 every site
+    category: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # "*": every category
+    status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    direction: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    likelihood: Mapped[int] = mapped_column(primary_key=True)  # 0: no target score
+    impact: Mapped[int] = mapped_column(primary_key=True)
+    risk_count: Mapped[int] = mapped_column(default=0)
+
+
+class ControlCount(db.Model):
+    """How many controls each department has per status, due date and owner: the dashboard's
+    departments tally reads it instead of every control. Kept like RiskCellCount (triggers on
+    `controls`, riskreg/dashboard/counts.py); its size follows the distinct due dates, not the controls."""
+
+    __tablename__ = "control_counts"
+
+    department_id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    due_key: Mapped[str] = mapped_column(sa.String(10), primary_key=True)  # YYYY-MM-DD; "" no due date
+    owner_key: Mapped[int] = mapped_column(primary_key=True)  # the owner's user id; 0 nobody
+    control_count: Mapped[int] = mapped_column(default=0)

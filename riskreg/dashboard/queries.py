@@ -19,8 +19,10 @@ from riskreg.controls.models import (
     ControlStatus,
     risk_controls,
 )
+from riskreg.dashboard import counts
 from riskreg.dashboard.filters import with_basis
 from riskreg.dashboard.heatmap import Grid, build_grid
+from riskreg.dashboard.models import ControlCount
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.reviews import rules as review_rules
@@ -38,11 +40,14 @@ def people_expr() -> sa.ColumnElement[bool]:
 
 
 def grid(filters: RiskFilters, basis: str) -> Grid:
-    """Counts per (likelihood, impact, direction): one GROUP BY of at most 78 rows.
+    """Counts per (likelihood, impact, direction): from the maintained counts when the filters are
+    theirs (site, direction, category, status), else one GROUP BY of at most 78 rows.
 
     Grouping by the direction column itself (not "is it to people") lets the database read the
     rows in the order of the covering index ix_risks_<basis>_cell, with no sort.
     """
+    if counts.can_answer(filters):  # the maintained counts: the same rows at any register size
+        return build_grid(counts.cell_rows(filters, basis), scoring.matrix(), basis)
     likelihood, impact = risk_filters.basis_columns(basis)
     stmt = (
         sa.select(likelihood, impact, Risk.direction, sa.func.count())
@@ -147,17 +152,20 @@ def band_counts_by_direction(filters: RiskFilters, basis: str = "residual") -> d
     matrix = scoring.matrix()
     found = matrix.tally_by(db.session.execute(stmt))
     return {direction: found.get(direction, matrix.tally([])) for direction in Direction}
+REVIEW_OVERDUE_LIMIT = 1_000  # counted up to here, then shown as "1,000+": a bounded read
 
 
 def review_overdue(filters: RiskFilters, on: date) -> int:
     """Open or draft risks whose next review date has passed (riskreg.reviews.rules, as the
-    register's review=overdue)."""
-    stmt = (
-        sa.select(sa.func.count(Risk.id))
+    register's review=overdue), counted up to REVIEW_OVERDUE_LIMIT + 1 (the register lists them all)."""
+    matching = (
+        sa.select(Risk.id)
         .where(*risk_filters.conditions(filters, include_band=False))
         .where(review_rules.overdue_condition(on))
+        .limit(REVIEW_OVERDUE_LIMIT + 1)
+        .subquery()
     )
-    return db.session.scalar(stmt) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
 
 
 @dataclass
@@ -179,11 +187,39 @@ def _sum_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
     """Every department with its controls' counts, in one statement (departments with none show 0).
 
-    The controls are tallied per (department, status) in index order (ix_controls_department_
-    status_due covers it), then joined to the departments. Site, direction and category narrow
-    the controls to those mitigating a matching risk; the department filter is applied by the
-    caller, so this one query also lists the departments for the filter.
+    Unfiltered, the tally reads the kept control counts (flat with the register's size). Site,
+    direction and category narrow the controls to those mitigating a matching risk, tallied per
+    (department, status) in index order (ix_controls_department_status_due covers it). The
+    department filter is applied by the caller, so this one query also lists the departments.
     """
+    scope = risk_filters.scope_conditions(filters)
+    tally = kept_tally(on) if not scope else live_tally(on, scope)
+    counted = tally.subquery()
+    return _department_rows(counted)
+
+
+def kept_tally(on: date) -> sa.Select:
+    """The tally from the kept control counts (no scope filter): rows per distinct due date and
+    owner, not per control."""
+    c = ControlCount.__table__.c
+    is_open = c.status.in_([s.value for s in OPEN_CONTROL_STATUSES])
+    inactive = sa.select(User.id).where(User.active.is_(False))
+    return sa.select(
+        c.department_id.label("department_id"),
+        c.status.label("status"),
+        sa.func.sum(c.control_count).label("controls"),
+        _sum_of(sa.and_(is_open, c.due_key != "", c.due_key < on.isoformat()), c.control_count).label("late"),
+        _sum_of(sa.or_(c.owner_key == 0, c.owner_key.in_(inactive)), c.control_count).label("nobody"),
+        _sum_of(c.due_key == "", c.control_count).label("no_date"),
+    ).group_by(c.department_id, c.status)
+
+
+def _sum_of(condition: sa.ColumnElement[bool], count: Any) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, count), else_=0)), 0)
+
+
+def live_tally(on: date, scope: list[sa.ColumnElement[bool]]) -> sa.Select:
+    """The tally over the controls mitigating the risks in scope (site, direction, category)."""
     tally = sa.select(
         Control.department_id.label("department_id"),
         Control.status.label("status"),
@@ -192,16 +228,14 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
         _sum_if(control_filters.ownerless_condition()).label("nobody"),
         _sum_if(Control.due_date.is_(None)).label("no_date"),
     ).group_by(Control.department_id, Control.status)
-    scope = risk_filters.scope_conditions(filters)
-    if scope:
-        tally = tally.where(
-            Control.id.in_(
-                sa.select(risk_controls.c.control_id)
-                .join(Risk, Risk.id == risk_controls.c.risk_id)
-                .where(*scope)
-            )
+    return tally.where(
+        Control.id.in_(
+            sa.select(risk_controls.c.control_id).join(Risk, Risk.id == risk_controls.c.risk_id).where(*scope)
         )
-    counted = tally.subquery()
+    )
+
+
+def _department_rows(counted: sa.Subquery) -> list[DepartmentControls]:
     stmt = (
         sa.select(
             Department.id,
@@ -217,10 +251,11 @@ def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
         .order_by(Department.name, Department.id)
     )
     rows: dict[int, DepartmentControls] = {}
-    for dept_id, name, active, status, controls, late, nobody, no_date in db.session.execute(stmt):
+    for dept_id, name, active, raw_status, controls, late, nobody, no_date in db.session.execute(stmt):
         row = rows.setdefault(dept_id, DepartmentControls(dept_id, name, active))
-        if status is None:
+        if raw_status is None:
             continue
+        status = ControlStatus(getattr(raw_status, "value", raw_status))  # the kept counts hold the value
         if status is not ControlStatus.CANCELLED:
             row.total += controls
         if status in DONE_CONTROL_STATUSES:

@@ -72,6 +72,7 @@ def index():
         critical_counts=critical_queries.dashboard_counts(today),
         board_bowties=board_bowties(top),
         review_overdue=queries.review_overdue(dash.risk, today),
+        review_overdue_limit=queries.REVIEW_OVERDUE_LIMIT,
         appetite_panel=appetite_queries.panel(),
         departments=departments,
         completion=queries.completion(departments),

@@ -6,7 +6,7 @@ clicks a heatmap cell must land on exactly those risks or be told why not.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,7 +69,8 @@ class RiskFilters:
 
     def query_args(self, **overrides: Any) -> dict[str, Any]:
         """The filters as query-string arguments (for links, exports and pagination)."""
-        values = asdict(self) | overrides
+        # A shallow copy: asdict() deep-copies every field, and pages call this once per link.
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | overrides
         args: dict[str, Any] = {}
         if values["corporate"]:
             args["site"] = "corporate"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from riskreg import reference, scoring
 from riskreg.auth.models import User
 from riskreg.extensions import db
-from riskreg.forms import CHOOSE, EnumSelectField, IdSelectField, options
+from riskreg.forms import CHOOSE, EnumSelectField, IdSelectField, SelectChoice, options
 from riskreg.risks import services
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment, Trend
 from riskreg.sites.models import Site
@@ -78,14 +79,9 @@ class RiskForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = options([("", CHOOSE), *((c, c) for c in reference.categories())])
-        self.site_id.set_choices(
-            [(s.id, s.name) for s in db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name))]
-        )
-        users = db.session.execute(
-            sa.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name)
-        )
-        self.owner_id.set_choices([(u.id, u.name) for u in users])
+        self.category.choices = category_choices()
+        self.site_id.set_choices(site_pairs())
+        self.owner_id.set_choices(owner_pairs())
         self.requirements.load_choices()
 
     def validate_residual_impact(self, field: Any) -> None:
@@ -113,6 +109,44 @@ class RiskForm(FlaskForm):
         data["template_code"] = data.get("template_code") or None
         data["requirements"] = list(data.get("requirements") or [])
         return data
+
+
+def category_choices() -> list[SelectChoice]:
+    return options([("", CHOOSE), *((c, c) for c in reference.categories())])
+
+
+def site_pairs() -> list[tuple[int, str]]:
+    return [(s.id, s.name) for s in db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name))]
+
+
+def owner_pairs() -> list[tuple[int, str]]:
+    users = db.session.execute(sa.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name))
+    return [(u.id, u.name) for u in users]
+
+
+@dataclass(frozen=True)
+class Choices:
+    choices: list[SelectChoice]
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The register's filter and bulk-change menus: the risk form's site, direction, category and
+    owner choices, without building the form (nor loading the requirements catalogue)."""
+
+    site_id: Choices
+    direction: Choices
+    category: Choices
+    owner_id: Choices
+
+    @classmethod
+    def load(cls) -> FilterChoices:
+        return cls(
+            site_id=Choices(options(site_pairs())),
+            direction=Choices(options(Direction.choices())),
+            category=Choices(category_choices()),
+            owner_id=Choices(options(owner_pairs())),
+        )
 
 
 class ArchiveForm(FlaskForm):

@@ -19,7 +19,7 @@ from riskreg.risks import columns as register_columns
 from riskreg.risks import queries, services
 from riskreg.risks.columns import parse_columns
 from riskreg.risks.filters import parse_risk_filters
-from riskreg.risks.forms import ArchiveForm, RiskEditForm, RiskForm
+from riskreg.risks.forms import ArchiveForm, FilterChoices, RiskEditForm, RiskForm
 from riskreg.risks.models import Risk
 from riskreg.savedviews import apply as saved_views
 from riskreg.standards import templates as risk_templates
@@ -48,7 +48,7 @@ def list():
         column_args=column_args,
         link_args=link_args,
         **saved_views.panel("register", view, args),
-        form=RiskForm(formdata=None),
+        form=FilterChoices.load(),  # the menus only: a whole RiskForm would load the catalogue
         flag_reasons=indicator_panels.register_flags([risk.id for risk in register.risks]),
         risk_marks=acceptance_queries.register_marks(register.risks),
     )

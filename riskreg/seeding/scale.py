@@ -102,7 +102,23 @@ def seed_scale(options: ScaleOptions, allow_real_data: bool = False) -> dict[str
             AppSetting(key=MARKER, value={"seed": options.seed, "written_at": utcnow().isoformat()})
         )
     db.session.flush()
+    _advance_sequences(Site, User, Risk, Control, AuditEvent)
     return created | {"sites": len(site_ids), "users": len(user_ids)}
+
+
+def _advance_sequences(*models: Any) -> None:
+    """PostgreSQL: the ids were written explicitly, so move each id sequence past them (else the
+    next risk created through the app would collide with a seeded one)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for model in models:
+        table = model.__table__.name
+        db.session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 (model names only)
+                f"(SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)"
+            )
+        )
 
 
 def _ensure_departments(count: int) -> list[int]:
