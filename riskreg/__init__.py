@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.auth.blueprint import bp as auth_bp
     from riskreg.bowtie.blueprint import bp as bowtie_bp
     from riskreg.bulk.blueprint import bp as bulk_bp
+    from riskreg.comments.blueprint import bp as comments_bp
     from riskreg.controls.blueprint import bp as controls_bp
     from riskreg.controls.blueprint import risk_bp as risk_controls_bp
     from riskreg.critical.blueprint import bp as critical_bp
@@ -180,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
         stakeholders_bp,
         api_bp,  # /api/v1: bearer tokens, JSON
         webhooks_bp,
+        comments_bp,  # /risks/<id>/comments, /controls/<id>/comments, /comments/...
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)
@@ -193,19 +195,13 @@ def _index():
 
 
 def register_template_helpers(app: Flask) -> None:
-    from riskreg import scoring
+    from riskreg import labels, scoring
     from riskreg.auth import permissions
 
     @app.template_filter("audit_value")
-    def _audit_value(value: Any) -> str:
-        """An audited value for people: em dash for nothing, words for enum values."""
-        if value is None or value == "":
-            return "—"
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value) or "—"
-        if isinstance(value, str) and value.islower() and "_" in value and " " not in value:
-            return value.replace("_", " ")
-        return str(value)
+    def _audit_value(value: Any, field: str | None = None, entity: str | None = None) -> str:
+        """An audited value for people: em dash for nothing, the enum's label for a stored code."""
+        return labels.label_of(value, field, entity)
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:

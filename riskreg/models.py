@@ -5,6 +5,7 @@ from riskreg.api.models import ApiToken
 from riskreg.appetite.models import CategoryAppetite
 from riskreg.audit import AuditEvent
 from riskreg.auth.models import RecoveryCode, Role, SignInSource, User
+from riskreg.comments.models import Comment, Mention
 from riskreg.controls.models import (
     Control,
     ControlEvidence,
@@ -59,9 +60,11 @@ from riskreg.standards.models import AppSetting, Requirement
 from riskreg.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "Mention",
     "Acceptance",
     "AcceptanceState",
     "ApiToken",
+    "Comment",
     "AppSetting",
     "AsmObservation",
     "AsmPresence",

@@ -50,6 +50,12 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/risks/new", EDITORS),
     ("GET", "/risks/{risk}", ALL),
     ("GET", "/risks/{risk}/edit", EDITORS),
+    # Comments: whoever sees the risk or control; {comment} is the admin's, {mention} names the executive.
+    ("POST", "/risks/{risk}/comments", ALL),
+    ("POST", "/controls/{control}/comments", ALL),
+    ("GET", "/comments/{comment}/edit", ADMIN),
+    ("POST", "/comments/{comment}/edit", ADMIN),
+    ("GET", "/comments/mentions/{mention}", {"executive"}),
     ("POST", "/risks/{risk}/edit", EDITORS),
     ("POST", "/risks/{risk}/archive", EDITORS),
     ("POST", "/risks/{risk}/restore", EDITORS),
@@ -224,6 +230,8 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:grievance_id>", "{grievance}")
         .replace("<int:token_id>", "{token}")
         .replace("<int:endpoint_id>", "{endpoint}")
+        .replace("<int:comment_id>", "{comment}")
+        .replace("<int:mention_id>", "{mention}")
     )
 
 
@@ -295,7 +303,18 @@ def objects(make_risk, make_site, users):
         "legal_grievance": new_grievance(site, users["admin"], "Legal").id,
         **_tokens_of_each(users),
         "endpoint": _endpoint(users),
+        **_comment(risk, users),
     }
+
+
+def _comment(risk, users) -> dict:
+    """The admin's comment on {risk}, mentioning the executive."""
+    from riskreg.comments import services
+
+    users["executive"].email = "eve.exec@example.com"
+    comment, _ = services.add_comment("risk", risk, "For @eve.exec", users["admin"])
+    db.session.commit()
+    return {"comment": comment.id, "mention": comment.mentions[0].id}
 
 
 def _endpoint(users) -> int:

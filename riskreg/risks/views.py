@@ -53,6 +53,7 @@ def get_risk_or_404(risk_id: int) -> Risk:
 
 @permission_required(Permission.VIEW)
 def detail(risk_id: int):
+    from riskreg.comments import views as comment_views
     from riskreg.controls.risk_views import risk_panel
     from riskreg.grievances.queries import grievances_of_risk
 
@@ -68,6 +69,7 @@ def detail(risk_id: int):
         **review_panels.risk_panel(risk),
         **acceptance_queries.risk_panel(risk),
         linked_grievances=grievances_of_risk(risk.id),
+        **comment_views.panel("risk", risk.id),
     )
 
 
