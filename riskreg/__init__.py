@@ -185,6 +185,14 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)
+    app.add_url_rule("/favicon.ico", endpoint="favicon", view_func=_favicon)
+
+
+def _favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page links: the same file."""
+    from flask import current_app, send_from_directory
+
+    return send_from_directory(current_app.static_folder, "img/favicon.ico", mimetype="image/x-icon")
 
 
 def _index():

@@ -24,6 +24,7 @@ PUBLIC_ENDPOINTS = {
     "auth.oidc_callback",
     "health.healthz",
     "static",
+    "favicon",
 }
 
 CONTENT_SECURITY_POLICY = "; ".join(
