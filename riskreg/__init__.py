@@ -205,6 +205,7 @@ def _index():
 def register_template_helpers(app: Flask) -> None:
     from riskreg import labels, scoring
     from riskreg.auth import permissions
+    from riskreg.forms import iso_date_attributes
 
     @app.template_filter("audit_value")
     def _audit_value(value: Any, field: str | None = None, entity: str | None = None) -> str:
@@ -215,6 +216,7 @@ def register_template_helpers(app: Flask) -> None:
     def _helpers() -> dict[str, Any]:
         return {
             "matrix": scoring.matrix(),
+            "iso_date": iso_date_attributes(),  # <input {{ iso_date }} name=...>: YYYY-MM-DD
             "has_endpoint": lambda name: name in app.view_functions,
             **permissions.template_helpers(),
         }

@@ -48,6 +48,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/risks", ALL),
     ("GET", "/risks/new", EDITORS),
     ("POST", "/risks/new", EDITORS),
+    ("GET", "/risks/new/template", EDITORS),
     ("GET", "/risks/{risk}", ALL),
     ("GET", "/risks/{risk}/edit", EDITORS),
     # Comments: whoever sees the risk or control; {comment} is the admin's, {mention} names the executive.

@@ -126,6 +126,7 @@ def detail_forms(control: Control, **override: Any) -> dict[str, Any]:
 
 def render_detail(control: Control, **override: Any):
     from riskreg.comments import views as comment_views  # comments import the controls' models
+
     return render_template(
         "controls/detail.html",
         control=control,
