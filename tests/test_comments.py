@@ -193,3 +193,22 @@ def test_a_mail_is_queued_in_the_comments_transaction(clients, people, make_risk
     clients["executive"].post(f"/risks/{risk.id}/comments", data={"body": "@sam.osei @sam.osei twice"})
     rows = list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "mentioned")))
     assert len(rows) == 1 and rows[0].sent_at is not None
+
+
+def test_my_mentions_is_one_bounded_read_however_many_mentions(clients, users, people, make_risk, login):
+    from tests.conftest import statements
+
+    risk = make_risk()
+    sam = login(people["sam"])
+    sam.get("/me")
+    authors = [users["executive"], users["admin"], users["risk_manager"]]
+    counts = []
+    for batch in (1, 25):
+        for number in range(batch):
+            services.add_comment("risk", risk, f"@sam.osei look {number}", authors[number % 3])
+        db.session.commit()
+        with statements(sql_only=True) as seen:
+            page = sam.get("/me")
+        counts.append(len(seen))
+    assert "Mentions 26" in text_of(page) and counts[0] == counts[1]  # authors read with the mentions
+    assert page.get_data(as_text=True).split('id="work-mentions"')[1].count("/comments/mentions/") == 2 * 20
