@@ -141,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from riskreg.auth.blueprint import bp as auth_bp
     from riskreg.bowtie.blueprint import bp as bowtie_bp
     from riskreg.bulk.blueprint import bp as bulk_bp
+    from riskreg.comments.blueprint import bp as comments_bp
     from riskreg.controls.blueprint import bp as controls_bp
     from riskreg.controls.blueprint import risk_bp as risk_controls_bp
     from riskreg.critical.blueprint import bp as critical_bp
@@ -198,9 +199,18 @@ def register_blueprints(app: Flask) -> None:
         api_bp,  # /api/v1: bearer tokens, JSON
         webhooks_bp,
         jobs_bp,  # /jobs: background jobs, their progress and files
+        comments_bp,  # /risks/<id>/comments, /controls/<id>/comments, /comments/...
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)
+    app.add_url_rule("/favicon.ico", endpoint="favicon", view_func=_favicon)
+
+
+def _favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page links: the same file."""
+    from flask import current_app, send_from_directory
+
+    return send_from_directory(current_app.static_folder, "img/favicon.ico", mimetype="image/x-icon")
 
 
 def _index():
@@ -211,24 +221,20 @@ def _index():
 
 
 def register_template_helpers(app: Flask) -> None:
-    from riskreg import scoring
+    from riskreg import labels, scoring
     from riskreg.auth import permissions
+    from riskreg.forms import iso_date_attributes
 
     @app.template_filter("audit_value")
-    def _audit_value(value: Any) -> str:
-        """An audited value for people: em dash for nothing, words for enum values."""
-        if value is None or value == "":
-            return "—"
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value) or "—"
-        if isinstance(value, str) and value.islower() and "_" in value and " " not in value:
-            return value.replace("_", " ")
-        return str(value)
+    def _audit_value(value: Any, field: str | None = None, entity: str | None = None) -> str:
+        """An audited value for people: em dash for nothing, the enum's label for a stored code."""
+        return labels.label_of(value, field, entity)
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         return {
             "matrix": scoring.matrix(),
+            "iso_date": iso_date_attributes(),  # <input {{ iso_date }} name=...>: YYYY-MM-DD
             "has_endpoint": lambda name: name in app.view_functions,
             **permissions.template_helpers(),
         }

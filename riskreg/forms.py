@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import wtforms
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
@@ -27,6 +29,51 @@ def optional_int(value: Any) -> int | None:
 
 
 CHOOSE = "Choose…"
+
+# Dates are YYYY-MM-DD on every page and in every input: a browser's date input shows the
+# operating system's format (03/31/2027 or 31.03.2027), which riskreg's pages never use.
+ISO_DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
+ISO_DATE_ATTRIBUTES = {
+    "type": "text",
+    "inputmode": "numeric",
+    "pattern": ISO_DATE_PATTERN,
+    "placeholder": "YYYY-MM-DD",
+    "autocomplete": "off",
+    "size": 10,
+    "maxlength": 10,
+}
+
+
+def iso_date_attributes() -> Markup:
+    """The attributes of a YYYY-MM-DD text input, for the inputs templates write by hand."""
+    return Markup(" ").join(
+        Markup('{}="{}"').format(name, value) for name, value in ISO_DATE_ATTRIBUTES.items()
+    )
+
+
+class IsoDateInput(wtforms.widgets.TextInput):
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        for name, value in ISO_DATE_ATTRIBUTES.items():
+            kwargs.setdefault(name, value)
+        kwargs["type"] = "text"  # even when a template asks for type="date"
+        return super().__call__(field, **kwargs)
+
+
+class DateField(wtforms.DateField):
+    """A date typed as YYYY-MM-DD (the only format riskreg shows), with a message that says so."""
+
+    widget = IsoDateInput()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(
+                f"Not a valid date value: enter it as YYYY-MM-DD, for example {ISO_EXAMPLE}."
+            ) from exc
+
+
+ISO_EXAMPLE = "2027-03-31"
 
 
 class EnumSelectField(SelectField):

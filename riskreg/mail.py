@@ -53,6 +53,7 @@ KINDS: dict[str, str] = {
     "acceptance_expired": "An acceptance I asked for, or of a risk I own, expired",
     "acceptance_voided": "A score increase voided an acceptance I asked for, or of a risk I own",
     "grievance_overdue": "Grievances of my department (or any, as grievance officer) past a deadline",
+    "mentioned": "Someone mentioned me (@name) in a comment on a risk or a control",
 }
 
 # Set while seeding demo or benchmark data: its made-up events notify nobody.

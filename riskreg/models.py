@@ -5,6 +5,7 @@ from riskreg.api.models import ApiToken
 from riskreg.appetite.models import CategoryAppetite
 from riskreg.audit import AuditEvent
 from riskreg.auth.models import RecoveryCode, Role, SignInSource, User
+from riskreg.comments.models import Comment, Mention
 from riskreg.controls.models import (
     Control,
     ControlEvidence,
@@ -66,9 +67,11 @@ __all__ = [
     "Job",
     "JobKind",
     "JobState",
+    "Mention",
     "Acceptance",
     "AcceptanceState",
     "ApiToken",
+    "Comment",
     "AppSetting",
     "AsmObservation",
     "AsmPresence",

@@ -25,6 +25,7 @@ PUBLIC_ENDPOINTS = {
     "health.healthz",
     "observability.metrics",  # its own token or address check (observability/access.py)
     "static",
+    "favicon",
 }
 
 CONTENT_SECURITY_POLICY = "; ".join(

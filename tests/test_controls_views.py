@@ -266,7 +266,15 @@ def test_link_and_unlink_an_existing_control(clients, users, make_risk):
     )
     assert "There is no control C-9999." in text_of(missing)
 
-    client.post(f"/risks/{second.id}/controls/{control.id}/unlink")
+    question = client.get(f"/risks/{second.id}/controls/{control.id}/unlink")
+    assert question.status_code == 200 and f"Unlink {control.ref}?" in text_of(question)
+    unconfirmed = client.post(f"/risks/{second.id}/controls/{control.id}/unlink")
+    assert unconfirmed.status_code == 200 and actions("risk", second.id)[-1] != "unlink_control"
+    done = client.post(
+        f"/risks/{second.id}/controls/{control.id}/unlink", data={"confirm": "yes"}, follow_redirects=True
+    )
+    controls_section = done.get_data(as_text=True).split('id="controls"')[1].split("</section>")[0]
+    assert "no longer mitigates" in controls_section  # the message is where the jump lands
     assert actions("risk", second.id)[-1] == "unlink_control"
     assert fresh(control.id) is not None  # the control itself is kept
     assert (

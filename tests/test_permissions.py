@@ -56,8 +56,15 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/views/default/clear", ALL),
     ("GET", "/risks/new", EDITORS),
     ("POST", "/risks/new", EDITORS),
+    ("GET", "/risks/new/template", EDITORS),
     ("GET", "/risks/{risk}", ALL),
     ("GET", "/risks/{risk}/edit", EDITORS),
+    # Comments: whoever sees the risk or control; {comment} is the admin's, {mention} names the executive.
+    ("POST", "/risks/{risk}/comments", ALL),
+    ("POST", "/controls/{control}/comments", ALL),
+    ("GET", "/comments/{comment}/edit", ADMIN),
+    ("POST", "/comments/{comment}/edit", ADMIN),
+    ("GET", "/comments/mentions/{mention}", {"executive"}),
     ("POST", "/risks/{risk}/edit", EDITORS),
     ("POST", "/risks/{risk}/archive", EDITORS),
     ("POST", "/risks/{risk}/restore", EDITORS),
@@ -153,6 +160,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/risks/{risk}/controls/new", EDITORS),
     ("POST", "/risks/{risk}/controls/new", EDITORS),
     ("POST", "/risks/{risk}/controls/link", EDITORS),
+    ("GET", "/risks/{risk}/controls/{control}/unlink", EDITORS),
     ("POST", "/risks/{risk}/controls/{control}/unlink", EDITORS),
     ("POST", "/risks/{risk}/confirm-residual", EDITORS),
     ("GET", "/risks/{risk}/bowtie", ALL),
@@ -230,6 +238,7 @@ PUBLIC = {
     ("POST", "/logout"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),  # its own token or address check: tests/test_observability.py
+    ("GET", "/favicon.ico"),
     ("GET", "/login/second-factor"),
     ("POST", "/login/second-factor"),
     ("GET", "/login/oidc"),
@@ -256,6 +265,8 @@ def placeholder_url(rule: str) -> str:
         .replace("<int:plan_id>", "{plan}")
         .replace("<int:job_id>", "{job}")
         .replace("<int:view_id>", "{view}")
+        .replace("<int:comment_id>", "{comment}")
+        .replace("<int:mention_id>", "{mention}")
     )
 
 
@@ -330,6 +341,7 @@ def objects(make_risk, make_site, users):
         "endpoint": _endpoint(users),
         **_jobs_of_each(users),
         "view": _shared_view(users),
+        **_comment(risk, users),
     }
 
 
@@ -366,6 +378,16 @@ def _shared_view(users) -> int:
     view = services.create_view(users["risk_manager"], "register", "Team view", "status=open", shared=True)
     db.session.commit()
     return view.id
+
+
+def _comment(risk, users) -> dict:
+    """The admin's comment on {risk}, mentioning the executive."""
+    from riskreg.comments import services
+
+    users["executive"].email = "eve.exec@example.com"
+    comment, _ = services.add_comment("risk", risk, "For @eve.exec", users["admin"])
+    db.session.commit()
+    return {"comment": comment.id, "mention": comment.mentions[0].id}
 
 
 def _endpoint(users) -> int:

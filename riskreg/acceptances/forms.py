@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from riskreg.forms import CHOOSE, optional_int, options
+from riskreg.forms import (
+    CHOOSE,
+    DateField,  # YYYY-MM-DD inputs
+    optional_int,
+    options,
+)
 
 
 class RequestForm(FlaskForm):

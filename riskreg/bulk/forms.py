@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from riskreg.bulk import services
+from riskreg.forms import DateField  # YYYY-MM-DD inputs
 from riskreg.risks.models import RiskStatus
 
 

@@ -29,7 +29,7 @@ bp.add_url_rule("/<int:control_id>/cancel", view_func=actions.cancel, methods=["
 risk_bp.add_url_rule("/<int:risk_id>/controls/new", view_func=risk_views.create, methods=["GET", "POST"])
 risk_bp.add_url_rule("/<int:risk_id>/controls/link", view_func=risk_views.link, methods=["POST"])
 risk_bp.add_url_rule(
-    "/<int:risk_id>/controls/<int:control_id>/unlink", view_func=risk_views.unlink, methods=["POST"]
+    "/<int:risk_id>/controls/<int:control_id>/unlink", view_func=risk_views.unlink, methods=["GET", "POST"]
 )
 risk_bp.add_url_rule(
     "/<int:risk_id>/confirm-residual", view_func=risk_views.confirm_residual, methods=["POST"]

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     MultipleFileField,
@@ -22,7 +21,11 @@ from riskreg.auth.models import User
 from riskreg.controls.models import Effectiveness
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.forms import IdSelectField, options
+from riskreg.forms import (
+    DateField,  # YYYY-MM-DD inputs
+    IdSelectField,
+    options,
+)
 from riskreg.versioning import BaseField, VersionField
 
 VERSION_MISSING = "This form is missing the version of the control: reload the page and try again."

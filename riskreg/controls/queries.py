@@ -217,7 +217,7 @@ def verification_queue(user: Any, on: date) -> Section | None:
     controls, total = first_and_total(stmt)
     items = [
         _item(
-            c, on, f"{c.department.name}, implemented {c.closed_at:%d %b %Y}" if c.closed_at else "", "Verify"
+            c, on, f"{c.department.name}, implemented {c.closed_at:%Y-%m-%d}" if c.closed_at else "", "Verify"
         )
         for c in controls
     ]

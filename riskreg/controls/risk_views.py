@@ -43,7 +43,14 @@ def get_risk_or_404(risk_id: int) -> Risk:
 
 
 def to_controls(risk_id: int):
+    """Back to the risk's controls, where the message of what was done is shown (see `placed`)."""
     return redirect(url_for("risks.detail", risk_id=risk_id, _anchor="controls"))
+
+
+def placed(category: str) -> str:
+    """A flash shown in the risk page's controls section, in view after the jump to #controls,
+    instead of at the top of the page (base.html leaves out categories with a place)."""
+    return f"{category}:controls"
 
 
 def require_controls_change(risk: Risk) -> None:
@@ -69,7 +76,7 @@ def create(risk_id: int):
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            flash(created, "success")
+            flash(created, placed("success"))
             return to_controls(risk_id)
     return render_template("controls/form.html", form=form, control=None, risk=risk)
 
@@ -80,11 +87,11 @@ def link(risk_id: int):
     require_controls_change(risk)
     form = LinkControlForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(e for errors in form.errors.values() for e in errors), placed("error"))
         return to_controls(risk_id)
     control = queries.control_by_ref(form.control_ref.data)
     if control is None:
-        flash(f"There is no control {form.control_ref.data.strip()}. Refs look like C-0012.", "error")
+        flash(f"There is no control {form.control_ref.data.strip()}. Refs look like C-0012.", placed("error"))
         return to_controls(risk_id)
     linked = f"{control.ref} now also mitigates {risk.ref}."  # after the commit: no database
     try:
@@ -92,29 +99,37 @@ def link(risk_id: int):
         db.session.commit()
     except services.ControlRuleError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(str(error), placed("error"))
     else:
-        flash(linked, "success")
+        flash(linked, placed("success"))
     return to_controls(risk_id)
 
 
 @permission_required(Permission.MANAGE_CONTROLS)
 def unlink(risk_id: int, control_id: int):
+    """GET asks (a page of its own: it works without scripts); the POST from that page unlinks.
+    A POST without the confirmation goes to the question instead of unlinking."""
     risk = get_risk_or_404(risk_id)
     require_controls_change(risk)
     control = queries.control_with_links(control_id)
     if control is None:
         abort(404, f"There is no control with id {control_id}.")
+    if control not in risk.controls:
+        flash(f"{control.ref} does not mitigate {risk.ref}: there is nothing to unlink.", placed("error"))
+        return to_controls(risk_id)
+    form = ActionForm()
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render_template("controls/unlink.html", risk=risk, control=control, form=form)
     unlinked = f"{control.ref} no longer mitigates {risk.ref}. The control itself is kept."
-    if ActionForm().validate_on_submit():
+    if form.validate_on_submit():
         try:
             services.unlink_control(control, risk, current_user)
             db.session.commit()
         except services.ControlRuleError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            flash(str(error), placed("error"))
         else:
-            flash(unlinked, "success")
+            flash(unlinked, placed("success"))
     return to_controls(risk_id)
 
 

@@ -130,12 +130,15 @@ def detail_forms(control: Control, **override: Any) -> dict[str, Any]:
 
 
 def render_detail(control: Control, **override: Any):
+    from riskreg.comments import views as comment_views  # comments import the controls' models
+
     return render_template(
         "controls/detail.html",
         control=control,
         events=audit.history("control", control.id),
         on=today(),
         **detail_forms(control, **override),
+        **comment_views.panel("control", control.id),
     )
 
 

@@ -7,11 +7,14 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, MultipleFileField, StringField, TextAreaField
+from wtforms import MultipleFileField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from riskreg.critical.services import AnswerInput, CheckInput, CorrectiveInput
-from riskreg.forms import optional_int
+from riskreg.forms import (
+    DateField,  # YYYY-MM-DD inputs
+    optional_int,
+)
 
 BLANK_CHECK_ROWS = 3
 

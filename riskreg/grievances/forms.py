@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from riskreg.forms import EnumSelectField, IdSelectField, optional_int, options
+from riskreg.forms import (
+    DateField,  # YYYY-MM-DD inputs
+    EnumSelectField,
+    IdSelectField,
+    optional_int,
+    options,
+)
 from riskreg.grievances.models import GrievanceCategory, GrievanceChannel, GrievanceStatus
 from riskreg.sites.forms import not_in_future
 from riskreg.versioning import BaseField, VersionField

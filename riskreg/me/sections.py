@@ -60,6 +60,7 @@ SECTIONS: list[str | SectionFunction] = [
     "riskreg.acceptances.queries:awaiting_my_approval",
     "riskreg.acceptances.queries:escalated_above_appetite",
     "riskreg.grievances.queries:my_department_overdue_grievances",
+    "riskreg.comments.queries:my_mentions",
 ]
 
 

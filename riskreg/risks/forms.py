@@ -7,13 +7,20 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from riskreg import reference, scoring
 from riskreg.auth.models import User
 from riskreg.extensions import db
-from riskreg.forms import CHOOSE, EnumSelectField, IdSelectField, SelectChoice, options
+from riskreg.forms import (
+    CHOOSE,
+    DateField,  # YYYY-MM-DD inputs
+    EnumSelectField,
+    IdSelectField,
+    SelectChoice,
+    options,
+)
 from riskreg.risks import services
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment, Trend
 from riskreg.sites.models import Site

@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from riskreg import audit, editing, params
+from riskreg import audit, editing, params, scoring
 from riskreg.acceptances import queries as acceptance_queries
 from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
@@ -16,11 +16,11 @@ from riskreg.indicators import panels as indicator_panels
 from riskreg.reviews import panels as review_panels
 from riskreg.reviews import services as reviews
 from riskreg.risks import columns as register_columns
-from riskreg.risks import queries, services
+from riskreg.risks import preview, queries, services
 from riskreg.risks.columns import parse_columns
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, FilterChoices, RiskEditForm, RiskForm
-from riskreg.risks.models import Risk
+from riskreg.risks.models import Direction, Risk
 from riskreg.savedviews import apply as saved_views
 from riskreg.standards import templates as risk_templates
 
@@ -63,6 +63,7 @@ def get_risk_or_404(risk_id: int) -> Risk:
 
 @permission_required(Permission.VIEW)
 def detail(risk_id: int):
+    from riskreg.comments import views as comment_views
     from riskreg.controls.risk_views import risk_panel
     from riskreg.grievances.queries import grievances_of_risk
 
@@ -78,6 +79,53 @@ def detail(risk_id: int):
         **review_panels.risk_panel(risk),
         **acceptance_queries.risk_panel(risk),
         linked_grievances=grievances_of_risk(risk.id),
+        **comment_views.panel("risk", risk.id),
+    )
+
+
+@permission_required(Permission.EDIT_RISKS)
+def pick_template():
+    """ "New risk from template": a compact, searchable list that opens the pre-filled form. The
+    filters are a plain GET form, so it works without scripts."""
+    query = request.args.get("q", "").strip()[:200]
+    direction = request.args.get("direction", "").strip()
+    category = request.args.get("category", "").strip()
+    site = request.args.get("site", "").strip()
+    categories = risk_templates.template_categories()
+    problems = []
+    if direction and direction not in {d.value for d in Direction}:
+        problems.append(f"There is no direction {direction!r}: showing every direction.")
+        direction = ""
+    if category and category not in categories:
+        problems.append(f"There is no template category {category!r}: showing every category.")
+        category = ""
+    if site and not site.isdigit():
+        problems.append(f"'site' must be a site id, not {site!r}: the site is left to choose.")
+        site = ""
+    page = render_template(
+        "risks/pick_template.html",
+        found=risk_templates.pick(query, direction, category),
+        total=len(risk_templates.all_templates()),
+        query=query,
+        direction=direction,
+        category=category,
+        site=site,
+        directions=[*Direction],  # (`list` is the register view here)
+        categories=categories,
+        problems=problems,
+    )
+    return page, 400 if problems else 200
+
+
+def form_page(form: RiskForm, **context: Any) -> str:
+    """The risk form with each score's band beside its choices and the matrix for the live preview."""
+    matrix = scoring.matrix()
+    return render_template(
+        "risks/form.html",
+        form=form,
+        previews=preview.previews(form, matrix),
+        matrix_data=preview.matrix_data(matrix),
+        **context,
     )
 
 
@@ -101,7 +149,7 @@ def create():
             db.session.commit()
             flash(f"Risk {ref} created.", "success")
             return redirect(url_for("risks.detail", risk_id=new_id))
-    return render_template("risks/form.html", form=form, risk=None, template=template)
+    return form_page(form, risk=None, template=template)
 
 
 # What the edit form's three-way merge covers: every editable field and the requirement links.
@@ -129,7 +177,7 @@ def edit(risk_id: int):
         form.status.data = risk.status.value
         form.requirements.data = stored["requirements"]
         edit.open(stored, risk.version)
-        return render_template("risks/form.html", form=form, risk=risk, conflict=None)
+        return form_page(form, risk=risk, conflict=None)
 
     reassess = request.args.get("reassess") == "1"  # opened with "Reassess": the save is a review
 
@@ -147,7 +195,7 @@ def edit(risk_id: int):
         if reassess:
             flash(f"{ref}: the reassessment is recorded as a review.", "success")
         return redirect(url_for("risks.detail", risk_id=risk_id))
-    return render_template("risks/form.html", form=form, risk=risk, conflict=edit.panel)
+    return form_page(form, risk=risk, conflict=edit.panel)
 
 
 @permission_required(Permission.EDIT_RISKS)

@@ -7,7 +7,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FloatField,
     IntegerField,
     RadioField,
@@ -17,7 +16,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from riskreg.forms import EnumSelectField, IdSelectField, options
+from riskreg.forms import (
+    DateField,  # YYYY-MM-DD inputs
+    EnumSelectField,
+    IdSelectField,
+    options,
+)
 from riskreg.modeling import today
 from riskreg.sites.models import (
     ActivityType,

@@ -59,9 +59,31 @@ def requested_template(args: MultiDict, posted_code: str | None = None) -> dict[
     if code:
         template = get_template(code)
         if template is None:
-            raise BadRequest(f"There is no risk template {code!r}. The list is at /standards/templates.")
+            raise BadRequest(f"There is no risk template {code!r}. Choose one at /risks/new/template.")
         return template
     return get_template(posted_code)
+
+
+def pick(query: str = "", direction: str = "", category: str = "") -> list[dict[str, Any]]:
+    """The templates for the picker: every word of `query` in the code, title, description or
+    category (any case), of the direction and category given (empty: all)."""
+    words = query.lower().split()
+    found = []
+    for template in all_templates():
+        if direction and template["direction"] != direction:
+            continue
+        if category and template["category"] != category:
+            continue
+        haystack = " ".join(
+            (template["code"], template["title"], template["description"], template["category"])
+        ).lower()
+        if all(word in haystack for word in words):
+            found.append(template)
+    return found
+
+
+def template_categories() -> list[str]:
+    return sorted({template["category"] for template in all_templates()})
 
 
 # What a template may state besides its text; a judgement it does not state is left to the person.

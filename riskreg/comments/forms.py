@@ -1,0 +1,14 @@
+"""The comment box: one text area, bounded."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+
+from riskreg.comments.models import MAX_LENGTH
+
+
+class CommentForm(FlaskForm):
+    # The length is checked by the service (one message for every writer); the browser's
+    # maxlength only stops typing past it.
+    body = TextAreaField("Comment", render_kw={"maxlength": MAX_LENGTH, "rows": 3})
