@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, request
 
+from riskreg.extensions import db
 from riskreg.observability import metrics
 from riskreg.observability.request_id import HEADER, clean, new_request_id
 
@@ -14,11 +16,16 @@ logger = logging.getLogger("riskreg.requests")
 
 
 def user_id() -> int | None:
-    """The signed-in user's id if Flask-Login has loaded it already: the log line costs no query."""
+    """The signed-in user's id if Flask-Login has loaded it already. Read from the identity map's
+    key, never from the row: after a commit its attributes are expired, and reading one would
+    query the database again (a line about a saved request must not fail when the database has
+    gone away since)."""
     user = g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
+    # type(), not isinstance(): after a sign-out the slot can hold Flask-Login's proxy of itself.
+    if not issubclass(type(user), db.Model):  # the anonymous user, or none loaded
         return None
-    return user.id
+    state = sa.inspect(user)
+    return state.identity[0] if state.identity else None
 
 
 def register(app: Flask) -> None:
