@@ -123,7 +123,11 @@ def test_an_unknown_address_with_the_database_gone_is_riskregs_404(app, users, l
 
 
 def test_healthz_ready_says_the_database_is_read_only(app, users):
-    assert app.test_client().get("/healthz?ready").json == {"status": "ok", "database": "accepts writes"}
+    assert app.test_client().get("/healthz?ready").json == {
+        "status": "ok",
+        "database": "accepts writes",
+        "jobs": "reachable, 0 waiting",
+    }
     client = read_only_app(app).test_client()
     assert client.get("/healthz").status_code == 200  # liveness: plain /healthz touches nothing
     ready = client.get("/healthz?ready")
@@ -131,6 +135,7 @@ def test_healthz_ready_says_the_database_is_read_only(app, users):
     assert ready.json == {
         "status": "unavailable",
         "database": "read-only: saves are refused",
+        "jobs": "reachable, 0 waiting",  # the queue is not the database: it still answers
         "failed": ["database"],
     }
 
