@@ -54,17 +54,25 @@ def test_readiness_names_the_job_queue_and_fails_when_it_does_not_answer(app, mo
     assert body["failed"] == ["jobs"] and "does not answer (ConnectionError)" in body["jobs"]
 
 
-def test_a_job_logs_under_the_request_id_that_queued_it(app, clients, make_risk, caplog):
+def test_a_job_logs_under_the_request_id_that_queued_it(app, clients, make_risk):
     make_risk()
     make_risk(title="A second risk, past the inline limit of one")
-    caplog.handler.addFilter(logs.RequestIdFilter())
-    client = clients["executive"]
-    client.environ_base["HTTP_X_REQUEST_ID"] = "export-from-the-board-room"
-    with caplog.at_level(logging.INFO, logger="riskreg.jobs"):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append  # type: ignore[method-assign]
+    handler.addFilter(logs.RequestIdFilter())  # as riskreg's own handler does, at emit time
+    jobs_logger = logging.getLogger("riskreg.jobs")
+    level = jobs_logger.level
+    jobs_logger.addHandler(handler)
+    jobs_logger.setLevel(logging.INFO)
+    try:
+        client = clients["executive"]
+        client.environ_base["HTTP_X_REQUEST_ID"] = "export-from-the-board-room"
         job_id = start_export(client)
-    done = [
-        r for r in caplog.records if r.name.startswith("riskreg.jobs") and f"job {job_id} done" in r.message
-    ]
+    finally:
+        jobs_logger.removeHandler(handler)
+        jobs_logger.setLevel(level)
+    done = [r for r in records if f"job {job_id} done" in r.getMessage()]
     assert len(done) == 1
     assert done[0].request_id == "export-from-the-board-room"
     assert db.session.get(Job, job_id).state is JobState.DONE
