@@ -123,7 +123,7 @@ def test_executive_reads_the_heatmap_filters_drills_down_and_exports_offline(
     page.select_option('select[name="site"]', str(site_id))
     page.select_option('select[name="direction"]', direction)
     with page.expect_navigation():
-        page.click('form[role="search"] button[type="submit"]')
+        page.click('main form[role="search"] button[type="submit"]')  # not the header's search box
     query = parse_qs(urlsplit(page.url).query)
     assert query["site"] == [str(site_id)] and query["direction"] == [direction]
     filtered = database_cells(live_server, site_id=site_id, direction=direction)

@@ -19,7 +19,7 @@ def test_pick_a_template_then_watch_the_band_follow_the_choices(page, browsing, 
     page.goto("/risks")
     with page.expect_navigation():
         page.get_by_role("link", name="New risk from template").click()
-    page.get_by_label("Search").fill("mercury")
+    page.get_by_role("searchbox", name="Search", exact=True).fill("mercury")  # the picker's own
     page.get_by_label("Direction").select_option("to_communities")
     with page.expect_navigation():
         page.get_by_role("button", name="Filter").click()

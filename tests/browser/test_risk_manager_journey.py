@@ -93,7 +93,7 @@ def test_risk_manager_creates_a_risk_and_assigns_controls_to_two_departments(bro
     expect(page.get_by_role("heading", name="Risk register")).to_be_visible()
     browsing.keep("register")
 
-    page.get_by_role("link", name="New risk").click()
+    page.get_by_role("link", name="New risk", exact=True).click()
     expect(page).to_have_url(re.compile(r"/risks/new$"))
     fill_risk_form(page, title)
     with page.expect_navigation():
@@ -156,7 +156,7 @@ def test_risk_manager_creates_a_risk_and_assigns_controls_to_two_departments(bro
     # And in the unfiltered tracker, found with the search box.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Controls", exact=True).click()
     expect(page).to_have_url(re.compile(r"/controls$"))
-    page.get_by_label("Search").fill(controls["Community Relations"])
+    page.get_by_role("searchbox", name="Search", exact=True).fill(controls["Community Relations"])  # the tracker's own
     with page.expect_navigation():
         page.get_by_role("button", name="Filter").click()
     found = tracker.get_by_role("row").filter(has_text=controls["Community Relations"])
