@@ -558,7 +558,9 @@ def main() -> None:
         import browser
 
         heading = "Browser: the dashboard's first and repeat view"
-        text = f"### {heading}\n\n{machine_line()}, load average {os.getloadavg()[0]:.1f}\n\n{browser.run()}\n"
+        text = (
+            f"### {heading}\n\n{machine_line()}, load average {os.getloadavg()[0]:.1f}\n\n{browser.run()}\n"
+        )
         print("\n" + text)
         if not args.no_write:
             write_results(heading, text)

@@ -61,7 +61,7 @@ def test_control_and_risk_pages_make_few_queries(clients, users, make_risk):
     controls = [new_control(users["risk_manager"], "Security", [risk], title=f"C{n}") for n in range(20)]
     with statements() as seen:
         assert clients["risk_manager"].get(f"/risks/{risk.id}").status_code == 200
-    assert len(seen) <= 20, len(seen)
+    assert len(seen) <= 21, len(seen)  # 20, and one for the comments thread
     with statements() as seen:
         assert clients["executive"].get(f"/controls/{controls[0].id}").status_code == 200
     assert len(seen) <= 20, len(seen)

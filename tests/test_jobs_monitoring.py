@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from riskreg.extensions import db
-from riskreg.jobs import services
+from riskreg.jobs import runner, services
 from riskreg.jobs.models import Job, JobKind, JobState
 from riskreg.observability import logs
 from tests.conftest import running_app
@@ -54,25 +54,21 @@ def test_readiness_names_the_job_queue_and_fails_when_it_does_not_answer(app, mo
     assert body["failed"] == ["jobs"] and "does not answer (ConnectionError)" in body["jobs"]
 
 
-def test_a_job_logs_under_the_request_id_that_queued_it(app, clients, make_risk):
+def test_a_job_logs_under_the_request_id_that_queued_it(app, clients, make_risk, monkeypatch):
     make_risk()
     make_risk(title="A second risk, past the inline limit of one")
     records: list[logging.LogRecord] = []
     handler = logging.Handler(logging.INFO)
     handler.emit = records.append  # type: ignore[method-assign]
     handler.addFilter(logs.RequestIdFilter())  # as riskreg's own handler does, at emit time
-    jobs_logger = logging.getLogger("riskreg.jobs")
-    level = jobs_logger.level
-    jobs_logger.addHandler(handler)
-    jobs_logger.setLevel(logging.INFO)
-    try:
-        client = clients["executive"]
-        client.environ_base["HTTP_X_REQUEST_ID"] = "export-from-the-board-room"
-        job_id = start_export(client)
-    finally:
-        jobs_logger.removeHandler(handler)
-        jobs_logger.setLevel(level)
+    # The runner's own logger, replaced by one only this test configures (other tests set logging up).
+    own = logging.Logger("tests.jobs.request-id", logging.INFO)
+    own.addHandler(handler)
+    monkeypatch.setattr(runner, "logger", own)
+    client = clients["executive"]
+    client.environ_base["HTTP_X_REQUEST_ID"] = "export-from-the-board-room"
+    job_id = start_export(client)
     done = [r for r in records if f"job {job_id} done" in r.getMessage()]
-    assert len(done) == 1
+    assert len(done) == 1, [r.getMessage() for r in records]
     assert done[0].request_id == "export-from-the-board-room"
     assert db.session.get(Job, job_id).state is JobState.DONE

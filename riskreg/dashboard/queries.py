@@ -152,6 +152,8 @@ def band_counts_by_direction(filters: RiskFilters, basis: str = "residual") -> d
     matrix = scoring.matrix()
     found = matrix.tally_by(db.session.execute(stmt))
     return {direction: found.get(direction, matrix.tally([])) for direction in Direction}
+
+
 REVIEW_OVERDUE_LIMIT = 1_000  # counted up to here, then shown as "1,000+": a bounded read
 
 

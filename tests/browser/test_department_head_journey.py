@@ -204,7 +204,9 @@ def test_department_head_closes_his_control_with_evidence(browsing, live_server,
     expect(page.get_by_role("heading", level=1)).to_have_text(legal_title)
     expect(page.locator("#overview")).to_contain_text("Legal")
     main = page.get_by_role("main")
-    expect(main.get_by_role("button")).to_have_count(0)
+    # Nothing to change; the one button is the comment form's (anyone who reads a control may comment).
+    expect(main.get_by_role("button")).to_have_count(1)
+    expect(main.locator("form.comment-form").get_by_role("button", name="Add comment")).to_have_count(1)
     expect(main.get_by_role("heading", name="Work on it")).to_have_count(0)
     expect(main.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
 

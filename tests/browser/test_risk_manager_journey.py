@@ -156,7 +156,8 @@ def test_risk_manager_creates_a_risk_and_assigns_controls_to_two_departments(bro
     # And in the unfiltered tracker, found with the search box.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Controls", exact=True).click()
     expect(page).to_have_url(re.compile(r"/controls$"))
-    page.get_by_role("searchbox", name="Search", exact=True).fill(controls["Community Relations"])  # the tracker's own
+    tracker_search = page.get_by_role("searchbox", name="Search", exact=True)  # not the header's
+    tracker_search.fill(controls["Community Relations"])
     with page.expect_navigation():
         page.get_by_role("button", name="Filter").click()
     found = tracker.get_by_role("row").filter(has_text=controls["Community Relations"])
