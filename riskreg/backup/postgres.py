@@ -70,10 +70,20 @@ def drops(conn: sa.Connection) -> list[str]:
             "WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd')"
         )
     )
+    # Functions of riskreg's own (the kept counts' and the search index's triggers), not those an
+    # extension such as pg_trgm installed in the schema: the dump creates those again by itself.
+    functions = conn.execute(
+        sa.text(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+            "WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
+        )
+    )
     statements = [f"DROP VIEW IF EXISTS {quote(name)} CASCADE;" for (name,) in views]
     statements += [f"DROP TABLE IF EXISTS {quote(name)} CASCADE;" for (name,) in tables]
     statements += [f"DROP SEQUENCE IF EXISTS {quote(name)} CASCADE;" for (name,) in sequences]
     statements += [f"DROP TYPE IF EXISTS {quote(name)} CASCADE;" for (name,) in types]
+    statements += [f"DROP FUNCTION IF EXISTS {signature} CASCADE;" for (signature,) in functions]
     return statements
 
 
@@ -105,7 +115,8 @@ def restore(url: sa.URL, dump_file: Path, before: list[str]) -> None:
                 script.stdout.close()
             script.wait()
         errors.seek(0)
+        # psql first: when it stops at an error, pg_restore only sees its pipe close.
+        if result.returncode != 0:
+            raise BackupError(f"psql failed (nothing was changed): {result.stderr.strip()}")
         if script.returncode != 0:
             raise BackupError(f"pg_restore failed: {errors.read().decode(errors='replace').strip()}")
-    if result.returncode != 0:
-        raise BackupError(f"psql failed (nothing was changed): {result.stderr.strip()}")
