@@ -14,6 +14,7 @@ from riskreg.extensions import db
 from riskreg.fieldforms import reader, services
 from riskreg.fieldforms.plan import Lookups, make_plan
 from riskreg.imports import safety, store
+from riskreg.imports.jobs import stored_preview
 from riskreg.jobs.models import Job
 from riskreg.jobs.runner import JobFailure, Outcome, Progress
 from riskreg.sites.monitoring import MonitoringError
@@ -27,13 +28,7 @@ MOVED = (
 
 
 def confirm(job: Job, user: Any, progress: Progress) -> Outcome:
-    found = store.load(job.parameters.get("token", ""), user.id)
-    if found is None:
-        raise JobFailure(
-            "That preview has expired or its file is gone: nothing was imported. Upload it again."
-        )
-    upload, data = found
-    progress.start(upload.rows, f"Reading {upload.filename}")
+    upload, data = stored_preview(job, user, progress)
     try:
         table = reader.read_export(data, upload.filename)
     except safety.RefusedFile as error:

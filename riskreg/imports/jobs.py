@@ -26,7 +26,9 @@ MOVED = (
 )
 
 
-def confirm(job: Job, user: Any, progress: Progress) -> Outcome:
+def stored_preview(job: Job, user: Any, progress: Progress) -> tuple[Any, bytes]:
+    """The upload a confirm job imports (the register's or the field monitoring's), its reading
+    started on the job's progress; a preview that expired fails the job with nothing imported."""
     found = store.load(job.parameters.get("token", ""), user.id)
     if found is None:
         raise JobFailure(
@@ -34,6 +36,11 @@ def confirm(job: Job, user: Any, progress: Progress) -> Outcome:
         )
     upload, data = found
     progress.start(upload.rows, f"Reading {upload.filename}")
+    return upload, data
+
+
+def confirm(job: Job, user: Any, progress: Progress) -> Outcome:
+    upload, data = stored_preview(job, user, progress)
     try:
         sheet = read(data, upload.filename)
     except RefusedFile as error:
