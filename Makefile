@@ -27,13 +27,22 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# Front-end packages pinned in package-lock.json: the cartesian Plotly bundle the dashboard serves
+# (without npm the dashboard falls back to the plotly package's full bundle) and, for the tests, axe-core.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --omit=dev --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the dashboard serves the plotly package's full bundle"; fi
+node_modules/.installed-dev: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@ node_modules/.installed
+
 # The pages' files with Brotli and gzip copies (riskreg/assets), rebuilt when one of them changes.
 ASSETS := instance/assets/manifest.json
-$(ASSETS): $(VENV)/.installed $(shell find riskreg/static -type f)
+$(ASSETS): $(VENV)/.installed node_modules/.installed $(shell find riskreg/static -type f)
 	$(FLASK) assets build
 
 install: $(VENV)/.installed $(ASSETS)
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.installed-dev
 
 run: install
 	$(FLASK) db upgrade
@@ -56,4 +65,4 @@ bench: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules
