@@ -127,3 +127,30 @@ def test_malformed_catalogue_is_refused_and_nothing_is_written(app, tmp_path, re
     with pytest.raises(CatalogueError, match=message):
         load_standards(path)
     assert requirement_count() == 0
+
+
+def catalogue_events(action: str) -> list:
+    from riskreg.audit import AuditEvent
+
+    stmt = sa.select(AuditEvent).where(AuditEvent.entity == "requirement", AuditEvent.action == action)
+    return list(db.session.scalars(stmt.order_by(AuditEvent.id)))
+
+
+def test_every_requirement_the_command_creates_changes_or_deletes_is_audited(runner, tmp_path):
+    result = runner.invoke(args=["seed", "standards"])
+    assert result.exit_code == 0, result.output
+    created = catalogue_events("created")
+    assert len(created) == requirement_count() > 0
+    craft = db.session.scalar(sa.select(Requirement).where(Requirement.code == "CRAFT"))
+    first = next(event for event in created if event.entity_id == craft.id)
+    assert first.changes["code"] == [None, "CRAFT"] and first.actor_id is None
+
+    path = edited(
+        tmp_path, {'title = "Conflict-free gold"': 'title = "Conflict-free gold, revised"'}, ("CRAFT",)
+    )
+    result = runner.invoke(args=["seed", "standards", "--file", str(path)])
+    assert result.exit_code == 0 and "1 updated" in result.output and "1 deleted" in result.output
+    (updated,) = catalogue_events("updated")
+    assert updated.changes == {"title": ["Conflict-free gold", "Conflict-free gold, revised"]}
+    (deleted,) = catalogue_events("deleted")
+    assert deleted.entity_id == craft.id and deleted.changes["code"] == ["CRAFT", None]

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from riskreg import audit
 from riskreg.extensions import db
 from riskreg.standards.models import Requirement
 
@@ -158,8 +159,11 @@ def links_to(requirement_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def load_standards(path: Path | str | None = None) -> LoadReport:
-    """Create, update and delete Requirement rows to match the file; flushes, never commits."""
+def load_standards(path: Path | str | None = None, actor: Any = None) -> LoadReport:
+    """Create, update and delete Requirement rows to match the file; flushes, never commits.
+
+    Every row created, changed or deleted is audited with its old and new values, in the caller's
+    transaction (the actor is None when the command line loads the file)."""
     _, wanted = read_catalogue(path)
     existing = {r.code: r for r in db.session.scalars(sa.select(Requirement))}
     wanted_codes = {row["code"] for row in wanted}
@@ -175,20 +179,28 @@ def load_standards(path: Path | str | None = None) -> LoadReport:
         )
     report = LoadReport()
     for requirement in removed:
+        gone = audit.diff(audit.snapshot(requirement, FIELDS), dict.fromkeys(FIELDS))
+        audit.record("requirement", requirement.id, "deleted", actor, gone, note="standards catalogue")
         db.session.delete(requirement)
         report.deleted.append(requirement.code)
     db.session.flush()  # free the identities of deleted rows before inserting
+    added: list[Requirement] = []
     for row in wanted:
         requirement = existing.get(row["code"])
         if requirement is None:
-            db.session.add(Requirement(**row))
+            added.append(Requirement(**row))
             report.created.append(row["code"])
-        elif any(getattr(requirement, name) != value for name, value in row.items()):
+        elif changes := audit.diff(audit.snapshot(requirement, FIELDS), row):
             for name, value in row.items():
                 setattr(requirement, name, value)
+            audit.record("requirement", requirement.id, "updated", actor, changes, note="standards catalogue")
             report.updated.append(row["code"])
         else:
             report.unchanged += 1
-    db.session.flush()
+    db.session.add_all(added)
+    db.session.flush()  # the ids the audit events name
+    for requirement in added:
+        made = audit.diff(dict.fromkeys(FIELDS), audit.snapshot(requirement, FIELDS))
+        audit.record("requirement", requirement.id, "created", actor, made, note="standards catalogue")
     logger.info("standards loaded: %s", report)
     return report
