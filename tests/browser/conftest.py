@@ -11,6 +11,9 @@ Fixtures for every journey (mark each test `@pytest.mark.browser`):
   (`browsing.errors`). A failed journey leaves a screenshot of its end in tests/artifacts/;
   `browsing.keep(name)` screenshots a page for tests/artifacts/<name>.png, written if it passes.
 - `sign_in(page, email)`: signs in through the real form with the demo password.
+- `walked_pages`: (pages, unreachable) of tests/browser/site_pages.py, every HTML page of the URL
+  map with its ids filled, after the objects the demo data lacks were made; the walks use it.
+- `axe_file`: axe-core's file from node_modules (skipped, saying why, when `npm ci` has not run).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # the npm package's (`npm ci`)
 VIEWPORT = {"width": 1400, "height": 1000}
 ACTION_TIMEOUT_MS = 20_000
 NAVIGATION_TIMEOUT_MS = 30_000
@@ -199,15 +203,41 @@ def demo_password() -> str:
         return tomllib.load(handle)["password"]
 
 
+def sign_in_as(page: Any, email: str, password: str) -> None:
+    """Signs in through the real form (also for walks that open their own contexts)."""
+    page.goto("/login")
+    form = page.locator("main form")
+    form.get_by_label("Email").fill(email)
+    form.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        form.get_by_role("button", name="Sign in").click()
+    assert "/login" not in page.url, f"{email} could not sign in"
+
+
 @pytest.fixture
 def sign_in(demo_password: str) -> Callable[[Any, str], None]:
     def sign_in(page: Any, email: str) -> None:
-        page.goto("/login")
-        form = page.locator("main form")
-        form.get_by_label("Email").fill(email)
-        form.get_by_label("Password").fill(demo_password)
-        with page.expect_navigation():
-            form.get_by_role("button", name="Sign in").click()
-        assert "/login" not in page.url, f"{email} could not sign in"
+        sign_in_as(page, email, demo_password)
 
     return sign_in
+
+
+@pytest.fixture(scope="session")
+def walked_pages(live_server: LiveServer) -> tuple[list[Any], dict[str, str]]:
+    """The walks' pages (tests/browser/site_pages.py): every HTML page of the URL map, after the
+    objects the demo data lacks (a comment, a job, a webhook endpoint) were made in the live database."""
+    from tests.browser.site_pages import add_missing_objects, site_pages
+
+    add_missing_objects(live_server.app)
+    with live_server.session() as session:
+        return site_pages(live_server.app, session)
+
+
+@pytest.fixture(scope="session")
+def axe_file() -> Path:
+    if not AXE.exists():
+        pytest.skip(
+            f"{AXE.relative_to(ROOT)} is missing: run `npm ci` (as `make install-dev` does) "
+            "to install axe-core for the accessibility checks"
+        )
+    return AXE

@@ -112,3 +112,39 @@ def site_pages(app: Any, session: Any) -> tuple[list[Page], dict[str, str]]:
 
                 pages.append(Page(rule.endpoint, url_for(rule.endpoint, **values)))
     return pages, missing
+
+
+def add_missing_objects(app: Any) -> None:
+    """One comment, one job and one webhook endpoint, made through riskreg's services in the live
+    database: the demo data has none, so their pages (comments.edit, jobs.detail, webhooks.detail)
+    would otherwise escape the walks. Idempotent: a second call adds nothing."""
+    from riskreg.comments import services as comments
+    from riskreg.extensions import db
+    from riskreg.jobs import services as jobs
+    from riskreg.jobs.models import JobKind
+    from riskreg.webhooks import services as webhooks
+    from riskreg.webhooks.delivery import EVENTS
+
+    with app.app_context():
+        session = db.session
+        user = {role: select(models.User).where(models.User.email == e) for role, e in ROLE_USERS.items()}
+        risk_manager = session.scalar(user["risk_manager"])
+        if session.scalar(select(models.Comment.id).limit(1)) is None:
+            risk = session.get(models.Risk, first(models.Risk)(session))
+            text = "Checked with the site team: the fence line holds."
+            comments.add_comment("risk", risk, text, risk_manager)
+        if session.scalar(select(models.Job.id).limit(1)) is None:
+            # Queued, never enqueued: the live server has no worker, and its page shows the wait.
+            jobs.create(JobKind.EXPORT, risk_manager, {"query": ""})
+        if session.scalar(select(models.WebhookEndpoint.id).limit(1)) is None:
+            admin = session.scalar(user["admin"])
+            # A loopback receiver needs the private-address setting for a moment; the endpoint is
+            # disabled at once so the other journeys' changes queue no deliveries to it.
+            webhooks.set_allow_private(True, admin)
+            endpoint = webhooks.create_endpoint(
+                "http://127.0.0.1:9/riskreg-hook", sorted(EVENTS)[:1], "Walk check", admin
+            )
+            webhooks.set_allow_private(False, admin)
+            webhooks.disable_endpoint(endpoint, admin)
+        session.commit()
+        session.remove()

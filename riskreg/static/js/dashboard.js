@@ -9,6 +9,17 @@
     return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/";
   }
 
+  // Once the chart is drawn its table is hidden (kept for screen readers and print): what it could
+  // focus leaves the tab order, so Tab never lands out of sight. A heatmap's table is the heatmap's
+  // keyboard form instead (data-keyboard): the stylesheet shows it while focus is inside it.
+  function keepOutOfTabOrder(holder) {
+    holder.querySelectorAll(".chart-table:not([data-keyboard])").forEach(function (table) {
+      table.querySelectorAll("a[href], button, input, select, textarea, [tabindex]").forEach(function (item) {
+        item.setAttribute("tabindex", "-1");
+      });
+    });
+  }
+
   function draw(element) {
     var source = document.getElementById(element.getAttribute("data-figure"));
     if (!source || typeof window.Plotly === "undefined") {
@@ -20,6 +31,7 @@
       var holder = element.closest(".figure");
       if (holder) {
         holder.classList.add("charted");
+        keepOutOfTabOrder(holder);
       }
       element.on("plotly_click", function (event) {
         var point = event && event.points && event.points[0];
