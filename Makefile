@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= auto
 # make bench BENCH_ARGS="--sizes 1000 --runs 20" for a quick look; BENCH_ARGS=--load for the mixed load
 BENCH_ARGS ?=
 
-.PHONY: run test install install-dev lint bench clean
+.PHONY: run test install install-dev lint bench clean messages translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,25 @@ ASSETS := instance/assets/manifest.json
 $(ASSETS): $(VENV)/.installed node_modules/.installed $(shell find riskreg/static -type f)
 	$(FLASK) assets build
 
-install: $(VENV)/.installed $(ASSETS)
-install-dev: $(VENV)/.installed-dev node_modules/.installed-dev
+# Translations (Flask-Babel): the catalogues' sources (.po) are committed, their compiled .mo files
+# are built here. `make messages` extracts the strings again and updates every catalogue.
+LOCALES := fr es pt
+CATALOGUES := $(foreach locale,$(LOCALES),riskreg/translations/$(locale)/LC_MESSAGES/messages.mo)
+riskreg/translations/%/LC_MESSAGES/messages.mo: riskreg/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel --quiet compile -l $* -i $< -o $@
+translations: $(CATALOGUES)
+
+messages: $(VENV)/.installed-dev
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project riskreg --copyright-holder "riskreg contributors" -o riskreg/translations/messages.pot .
+	for locale in $(LOCALES); do \
+		if [ -f riskreg/translations/$$locale/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel --quiet update --no-fuzzy-matching -i riskreg/translations/messages.pot -d riskreg/translations -l $$locale; \
+		else $(BIN)/pybabel --quiet init -i riskreg/translations/messages.pot -d riskreg/translations -l $$locale; fi; \
+	done
+
+install: $(VENV)/.installed $(ASSETS) translations
+install-dev: $(VENV)/.installed-dev node_modules/.installed-dev translations
 
 run: install
 	$(FLASK) db upgrade

@@ -100,6 +100,9 @@ def register_extensions(app: Flask) -> None:
     )
     limiter.init_app(app)
     login_manager.init_app(app)
+    from riskreg import i18n
+
+    i18n.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

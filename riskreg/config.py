@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from riskreg.i18n.languages import LANGUAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -74,6 +76,9 @@ class Config:
     ASSETS_DIR: str | None = None  # `flask assets build` output; default <instance>/assets, "" = none
     # Where kept files live (riskreg/storage/): "local" (UPLOAD_DIR) or "database" (every host sees them).
     STORAGE = "local"
+    # The language of a user without a setting of their own whose browser asks for none we have
+    # (riskreg/i18n); RISKREG_DEFAULT_LOCALE, one of riskreg.i18n.LANGUAGES.
+    DEFAULT_LOCALE = "en"
 
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a hash method, not a password); OWASP minimum
     # Failed sign-ins slow down further attempts (auth/throttle.py); none locks an account.
@@ -193,6 +198,9 @@ class Config:
             str(Path(instance_path) / "assets") if config.get("ASSETS_DIR") is None else config["ASSETS_DIR"]
         )
         config["STORAGE"] = env_choice("RISKREG_STORAGE", config["STORAGE"], ("local", "database"))
+        config["DEFAULT_LOCALE"] = env_choice(
+            "RISKREG_DEFAULT_LOCALE", config["DEFAULT_LOCALE"], tuple(LANGUAGES)
+        )
         for key in (
             "SMTP_HOST",
             "SMTP_USER",

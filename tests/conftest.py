@@ -52,6 +52,27 @@ def worker_database_url(url: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+def compile_stale_catalogues() -> None:
+    """`make install` compiles the catalogues; a pytest run without it compiles the stale ones here,
+    each written to a temporary file and moved into place (xdist workers may do this at once)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    translations = Path(__file__).resolve().parent.parent / "riskreg" / "translations"
+    for po in translations.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with open(po, "rb") as source:
+            messages = read_po(source, locale=po.parent.parent.name)
+        handle, scratch = tempfile.mkstemp(dir=po.parent, suffix=".mo.tmp")
+        with os.fdopen(handle, "wb") as target:
+            write_mo(target, messages)
+        os.replace(scratch, mo)
+
+
+compile_stale_catalogues()
+
 TEST_DATABASE_URL = worker_database_url(os.environ.get("RISKREG_TEST_DATABASE_URL", ""))
 
 

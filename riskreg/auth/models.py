@@ -69,6 +69,8 @@ class User(UserMixin, db.Model):
     # Part of the login cookie's id; rotating it signs out every copy of an old cookie.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     last_login_at: Mapped[datetime | None]
+    # The language chosen in /me/settings (riskreg.i18n.LANGUAGES); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     department: Mapped[Department | None] = relationship(back_populates="heads", lazy="joined")

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, RadioField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
 from riskreg.forms import options
+from riskreg.i18n.languages import LANGUAGES
 from riskreg.mail import KINDS
 
 
@@ -29,6 +39,17 @@ def notifications_form(wanted: set[str]) -> FlaskForm:
     for kind, label in KINDS.items():
         setattr(NotificationsForm, f"kind_{kind}", BooleanField(label, default=kind in wanted))
     return NotificationsForm(prefix="notices")
+
+
+class LanguageForm(FlaskForm):
+    """The language riskreg speaks to this user; empty follows the browser's Accept-Language."""
+
+    locale = SelectField(
+        _l("Language"),
+        choices=options([("", _l("The browser's language")), *LANGUAGES.items()]),
+        default="",
+    )
+    save_language = SubmitField(_l("Save language"))
 
 
 class EnableTwoFactorForm(FlaskForm):

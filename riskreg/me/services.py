@@ -58,3 +58,18 @@ def set_notifications(user: User, wanted: set[str]) -> dict[str, list[Any]]:
     changes = {"notices_turned_off": [sorted(before) or None, sorted(after) or None]}
     audit.record("user", user.id, "notifications", user, changes)
     return changes
+
+
+def set_language(user: User, locale: str | None) -> dict[str, list[Any]]:
+    """The user's own language (a code of riskreg.i18n.LANGUAGES), or None to follow the browser."""
+    from riskreg.i18n.languages import LANGUAGES
+
+    locale = locale or None
+    if locale is not None and locale not in LANGUAGES:
+        raise SettingsError("locale", f"riskreg does not speak {locale!r}; choose one of the list.")
+    if locale == user.locale:
+        return {}
+    changes = {"locale": [user.locale, locale]}
+    user.locale = locale
+    audit.record("user", user.id, "language", user, changes)
+    return changes

@@ -6,15 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from riskreg import audit
+from riskreg import audit, i18n
 from riskreg.auth import twofactor
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db, limiter
 from riskreg.mail import KINDS, turned_off
 from riskreg.me import services
-from riskreg.me.forms import EnableTwoFactorForm, PasswordForm, TwoFactorCodeForm, notifications_form
+from riskreg.me.forms import (
+    EnableTwoFactorForm,
+    LanguageForm,
+    PasswordForm,
+    TwoFactorCodeForm,
+    notifications_form,
+)
 from riskreg.me.sections import sections_for
 from riskreg.modeling import today
 
@@ -25,7 +32,9 @@ def index():
     return render_template("me/index.html", sections=sections, today=today())
 
 
-def _settings_page(password_form: PasswordForm | None = None, notices: Any = None) -> str:
+def _settings_page(
+    password_form: PasswordForm | None = None, notices: Any = None, language_form: LanguageForm | None = None
+) -> str:
     wanted = set(KINDS) - turned_off(current_user.id)
     notices = notices or notifications_form(wanted)
     fields = [(kind, getattr(notices, f"kind_{kind}")) for kind in KINDS]
@@ -34,6 +43,7 @@ def _settings_page(password_form: PasswordForm | None = None, notices: Any = Non
         password_form=password_form or PasswordForm(),
         notices=notices,
         notice_fields=fields,
+        language_form=language_form or LanguageForm(locale=current_user.locale or ""),
     )
     return page
 
@@ -70,6 +80,18 @@ def save_notifications():
     changes = services.set_notifications(current_user, wanted)
     db.session.commit()
     flash("Notices saved." if changes else "Nothing changed.", "success")
+    return redirect(url_for("me.settings"))
+
+
+@permission_required(Permission.VIEW)
+def save_language():
+    form = LanguageForm()
+    if not form.validate_on_submit():  # a code not in the list is refused here, with the field's message
+        return _settings_page(language_form=form)
+    changes = services.set_language(current_user, form.locale.data)
+    db.session.commit()
+    session.pop(i18n.SESSION_KEY, None)  # the saved choice now beats an earlier ?lang= of this session
+    flash(_("Language saved.") if changes else _("Nothing changed."), "success")
     return redirect(url_for("me.settings"))
 
 

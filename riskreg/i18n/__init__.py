@@ -1,0 +1,72 @@
+"""The language of each request (Flask-Babel): `?lang=` for the session, else the user's own
+setting (/me/settings), else the browser's Accept-Language, else RISKREG_DEFAULT_LOCALE.
+
+An unsupported value anywhere in that chain is passed over without an error. Outside a request
+(jobs, mails, the command line) the company default applies unless the caller forces a locale.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import Babel, get_locale
+from sqlalchemy.exc import SQLAlchemyError
+
+from riskreg.i18n.languages import LANGUAGES
+
+babel = Babel()
+SESSION_KEY = "lang"
+
+
+def init_app(app: Flask) -> None:
+    default = app.config["DEFAULT_LOCALE"]
+    if default not in LANGUAGES:  # a mapping given to create_app skips the environment's check
+        raise ValueError(f"RISKREG_DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}, not {default!r}")
+    babel.init_app(app, locale_selector=select_locale, default_locale=app.config["DEFAULT_LOCALE"])
+    app.before_request(remember_requested_language)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=current_language)
+
+
+def remember_requested_language() -> None:
+    """`?lang=fr` on any page: French for the rest of the session; an unknown code is ignored."""
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        session[SESSION_KEY] = wanted
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return current_app.config["DEFAULT_LOCALE"]
+    chosen = session.get(SESSION_KEY)
+    if chosen in LANGUAGES:
+        return chosen
+    own = user_language()
+    if own in LANGUAGES:
+        return own
+    return browser_language() or current_app.config["DEFAULT_LOCALE"]
+
+
+def browser_language() -> str | None:
+    """The first language of Accept-Language (by its weights) we speak, by primary tag: "pt-BR;q=0.8"
+    is Portuguese, ahead of "es;q=0.5" (werkzeug's best_match would prefer the exact "es")."""
+    for value, _quality in request.accept_languages:  # highest weight first
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return None
+
+
+def user_language() -> str | None:
+    """The signed-in user's own setting; None when there is none or the database cannot say (an
+    error page about the database must still render, in the default language)."""
+    from flask_login import current_user
+
+    try:
+        return current_user.locale if current_user.is_authenticated else None
+    except SQLAlchemyError:
+        return None
+
+
+def current_language() -> str:
+    """The code for <html lang="..">: the language the page is rendered in."""
+    locale = get_locale()
+    return locale.language if locale is not None else current_app.config["DEFAULT_LOCALE"]

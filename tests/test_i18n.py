@@ -1,0 +1,106 @@
+"""The language of a page: `?lang=` for the session, else the user's setting, else Accept-Language,
+else RISKREG_DEFAULT_LOCALE; unsupported values are passed over without an error; <html lang>."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from riskreg import create_app
+from riskreg.audit import AuditEvent
+from riskreg.extensions import db
+from tests.conftest import make_config
+
+HTML_LANG = re.compile(r'<html lang="([a-z]+)">')
+
+
+def lang_of(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return HTML_LANG.search(response.get_data(as_text=True)).group(1)
+
+
+def settings_title(response) -> str:
+    return re.search(r"<h1>(.*?)</h1>", response.get_data(as_text=True)).group(1)
+
+
+def test_the_default_is_english_with_the_html_lang_declared(clients):
+    response = clients["risk_manager"].get("/me/settings")
+    assert lang_of(response) == "en" and settings_title(response) == "My settings"
+
+
+def test_lang_parameter_sets_the_language_for_the_rest_of_the_session(clients):
+    client = clients["risk_manager"]
+    assert settings_title(client.get("/me/settings?lang=fr")) == "Mes paramètres"
+    response = client.get("/me/settings")  # no parameter: the session remembers it
+    assert lang_of(response) == "fr" and settings_title(response) == "Mes paramètres"
+    assert lang_of(client.get("/risks?lang=es")) == "es"
+    assert settings_title(client.get("/me/settings")) == "Mi configuración"
+
+
+@pytest.mark.parametrize("value", ["xx", "de", "", "fr-FR'><script>", "EN"])
+def test_an_unsupported_lang_parameter_falls_back_without_an_error(clients, value):
+    response = clients["risk_manager"].get("/me/settings", query_string={"lang": value})
+    assert lang_of(response) == "en" and "<script>" not in response.get_data(as_text=True)[:200]
+
+
+def test_accept_language_is_honoured_with_its_weights(clients):
+    client = clients["risk_manager"]
+    headers = {"Accept-Language": "de-DE,de;q=0.9,pt-BR;q=0.8,es;q=0.5"}
+    assert lang_of(client.get("/me/settings", headers=headers)) == "pt"
+    assert lang_of(client.get("/me/settings", headers={"Accept-Language": "zh-CN"})) == "en"
+
+
+def test_the_users_setting_beats_the_browser_and_lang_beats_the_setting(clients, users):
+    client = clients["risk_manager"]
+    response = client.post("/me/settings/language", data={"locale": "es"})
+    assert response.status_code == 302
+    spanish = client.get("/me/settings", headers={"Accept-Language": "fr"})
+    assert lang_of(spanish) == "es" and "Idioma guardado." in spanish.get_data(as_text=True)
+    assert lang_of(client.get("/me/settings?lang=pt", headers={"Accept-Language": "fr"})) == "pt"
+    # Saving the setting again clears the session's ?lang= choice: the saved language shows.
+    client.post("/me/settings/language", data={"locale": "fr"})
+    assert lang_of(client.get("/me/settings")) == "fr"
+
+
+def test_choosing_a_language_is_audited_with_old_and_new_values(clients, users):
+    client = clients["risk_manager"]
+    client.post("/me/settings/language", data={"locale": "pt"})
+    client.post("/me/settings/language", data={"locale": ""})  # back to the browser's language
+    db.session.refresh(users["risk_manager"])
+    assert users["risk_manager"].locale is None
+    changes = db.session.scalars(
+        sa.select(AuditEvent.changes).where(AuditEvent.action == "language").order_by(AuditEvent.id)
+    ).all()
+    assert changes == [{"locale": [None, "pt"]}, {"locale": ["pt", None]}]
+
+
+def test_an_unknown_language_in_the_settings_form_is_refused_and_nothing_is_written(clients, users):
+    response = clients["risk_manager"].post("/me/settings/language", data={"locale": "klingon"})
+    assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)
+    db.session.refresh(users["risk_manager"])
+    assert users["risk_manager"].locale is None
+    assert db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "language")) == 0
+
+
+def config_from_environment(tmp_path) -> dict:
+    config = make_config(sqlite_path=tmp_path / "riskreg.sqlite")
+    del config["DEFAULT_LOCALE"]  # an explicit mapping beats the environment: leave it to the variable
+    return config
+
+
+def test_the_company_default_applies_without_any_other_choice(tmp_path, monkeypatch):
+    monkeypatch.setenv("RISKREG_DEFAULT_LOCALE", "es")
+    app = create_app(config_from_environment(tmp_path))
+    assert app.config["DEFAULT_LOCALE"] == "es"
+    with app.test_request_context("/"):
+        from riskreg.i18n import current_language
+
+        assert current_language() == "es"
+
+
+def test_an_unsupported_company_default_stops_the_start_naming_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("RISKREG_DEFAULT_LOCALE", "de")
+    with pytest.raises(ValueError, match="RISKREG_DEFAULT_LOCALE must be one of en, fr, es, pt"):
+        create_app(config_from_environment(tmp_path))
