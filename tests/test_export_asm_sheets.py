@@ -26,7 +26,7 @@ from tests.xlsx_files import calamine_rows, export, workbook
 THIS_YEAR = today().year
 CSS = Path(__file__).resolve().parent.parent / "riskreg" / "static" / "css" / "app.css"
 CELL = re.compile(
-    r'<td class="cov cov-(\w+)" data-code="([^"]+)" data-site="([^"]*)">\s*<strong>([^<]*)</strong>'
+    r'<td class="cov cov-(\w+)" data-code="([^"]+)" data-site="([^"]*)"[^>]*>\s*<strong>([^<]*)</strong>'
     r'\s*<small class="cov-detail">(.*?)</small>',
     re.S,
 )
