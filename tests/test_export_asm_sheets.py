@@ -186,9 +186,8 @@ def test_disclosure_sheet_matches_the_report(clients, estate):
         row = body[line.name]
         assert row["Counted as operating"] == ("Yes" if line.counted else "No")
         assert row[f"ASM on or adjacent in {THIS_YEAR}"] == line.presence.label
-        numbers = [
-            int(n) for n in re.findall(r'<td class="num"[^>]*>(\d+)</td>', row_html(page, html.escape(line.name)))
-        ]
+        row_cells = row_html(page, html.escape(line.name))
+        numbers = [int(n) for n in re.findall(r'<td class="num"[^>]*>(\d+)</td>', row_cells)]
         assert [row["Observations in the year"], row["Open risks"], row["Controls"]] == [
             numbers[0],
             line.risk_total,
