@@ -19,6 +19,16 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 
+# Walked without JavaScript too: the dashboard then shows tables in place of its charts.
+NO_SCRIPT_PAGES = {
+    "me.index",
+    "dashboard.index",
+    "risks.list",
+    "risks.detail",
+    "controls.list",
+    "sites.detail",
+}
+
 # Wide on purpose and scrolled inside its own box, never the page: the bowtie diagram.
 SIDEWAYS_SCROLLERS = ".bowtie-scroll"
 
@@ -30,6 +40,7 @@ OVERFLOW_SCRIPT = """
   const width = document.documentElement.clientWidth;
   const contained = (el) => {
     for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (up.matches('.visually-hidden, .skip')) return true;
       if (up.matches(allowed)) return true;
       const style = getComputedStyle(up);
       if (['hidden', 'clip'].includes(style.overflowX)) return true;
@@ -43,15 +54,28 @@ OVERFLOW_SCRIPT = """
     if (box.right <= 0) return false;  // parked off-screen on purpose (the skip link)
     return box.right > width + 0.5 || box.left < -0.5;
   };
+  const nameOf = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    [...el.classList].map((c) => '.' + c).join('');
   const offenders = [];
   for (const el of document.body.querySelectorAll('*')) {
     if (!sticksOut(el) || contained(el)) continue;
     if (el.parentElement && el.parentElement !== document.body && sticksOut(el.parentElement)) continue;
     const box = el.getBoundingClientRect();
-    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-      [...el.classList].map((c) => '.' + c).join('');
     const text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
-    offenders.push(`${name} (${Math.round(box.left)}..${Math.round(box.right)} px) "${text}"`);
+    offenders.push(`${nameOf(el)} (${Math.round(box.left)}..${Math.round(box.right)} px) "${text}"`);
+  }
+  // Text wider than its own box (a long word that cannot wrap) spills out of an element that fits.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const holder = node.parentElement;
+    if (!holder || !holder.checkVisibility() || contained(node)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const box = range.getBoundingClientRect();
+    if (box.width === 0 || (box.right <= width + 0.5 && box.left >= -0.5) || sticksOut(holder)) continue;
+    const text = node.textContent.trim().slice(0, 40);
+    const where = `${Math.round(box.left)}..${Math.round(box.right)} px`;
+    offenders.push(`text in ${nameOf(holder)} (${where}) "${text}"`);
   }
   return {scrollWidth: document.documentElement.scrollWidth, width, offenders};
 }
@@ -130,7 +154,16 @@ def test_the_menu_opens_without_javascript(
         page = context.new_page()
         sign_in(page, ROLE_USERS["risk_manager"])
         assert_menu_folds(page)
-        assert not overflow(page)
+        # Without scripts the dashboard shows its tables in place of the charts: they fit too.
+        with live_server.session() as session:
+            pages, _ = site_pages(live_server.app, session)
+        failures = {}
+        for item in pages:
+            if item.endpoint in NO_SCRIPT_PAGES:
+                page.goto(item.path)
+                if problems := overflow(page):
+                    failures[item.path] = problems
+        assert not failures, failures
     finally:
         context.close()
 
