@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= auto
 # make bench BENCH_ARGS="--sizes 1000 --runs 20" for a quick look; BENCH_ARGS=--load for the mixed load
 BENCH_ARGS ?=
 
-.PHONY: run test install install-dev lint bench clean messages translations
+.PHONY: run test install install-dev lint bench screenshots clean messages translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ lint: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The README tour's screenshots at 1400 px and 390 px, from a demo server on loopback (Chromium)
+screenshots: install-dev
+	$(BIN)/python bench/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules

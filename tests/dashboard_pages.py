@@ -50,4 +50,4 @@ def register_refs(client, url: str) -> set[str]:
     """The refs listed by a register page (all of them: the tests keep below one page)."""
     text = page(client.get(url))
     assert "page=2" not in text, "the register spread over several pages"
-    return set(re.findall(r'<td><a href="/risks/\d+">(R-\d+)</a></td>', text))
+    return set(re.findall(r'<td[^>]*><a href="/risks/\d+">(R-\d+)</a></td>', text))

@@ -204,11 +204,12 @@ def test_sites_list_shows_latest_observation_and_open_risks_by_band(clients, mak
     make_risk(site_id=None)  # corporate
     row = row_html(clients["executive"].get("/sites").get_data(as_text=True), "Nyota")
     assert (today() - timedelta(days=5)).isoformat() in row
-    assert '<td class="miners">320</td>' in row
+    assert re.search(r'<td[^>]*class="miners">320</td>', row)
     counts = {band: int(n) for band, n in re.findall(r'data-band="(\w+)">[^<]*<strong>(\d+)</strong>', row)}
     assert counts == {"low": 0, "medium": 0, "high": 2, "extreme": 1}
-    assert '<td class="miners">—</td>' in row_html(
-        clients["executive"].get("/sites").get_data(as_text=True), "Kestrel"
+    assert re.search(
+        r'<td[^>]*class="miners">—</td>',
+        row_html(clients["executive"].get("/sites").get_data(as_text=True), "Kestrel"),
     )
     # the site page counts the same open risks
     page = clients["executive"].get(f"/sites/{site.id}").get_data(as_text=True)

@@ -143,7 +143,14 @@ def figure(grid: Grid, matrix: Matrix, link: Callable[[Cell], str]) -> dict[str,
         "hovertemplate": "%{hovertext}<extra></extra>",
         "customdata": [[link(cell) if cell.count else None for cell in row] for row in ordered],
     }
-    axis = {"tickvals": list(LEVELS), "fixedrange": True, "showgrid": False, "zeroline": False}
+    # automargin: on a phone the impact labels turn sideways and the margin grows to hold them
+    axis = {
+        "tickvals": list(LEVELS),
+        "fixedrange": True,
+        "showgrid": False,
+        "zeroline": False,
+        "automargin": True,
+    }
     layout = {
         "title": {"text": f"{grid.title} risk", "font": {"size": 15}},
         "xaxis": {
