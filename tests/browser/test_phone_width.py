@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ACTION_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, LiveServer
-from tests.browser.site_pages import ROLE_USERS, site_pages
+from tests.browser.site_pages import ROLE_USERS
 
 pytestmark = pytest.mark.browser
 
@@ -117,10 +117,14 @@ def assert_menu_folds(page: Any) -> None:
 
 @pytest.mark.parametrize("role", sorted(ROLE_USERS))
 def test_every_page_fits_a_phone(
-    role: str, browser: Any, live_server: LiveServer, sign_in: Callable[[Any, str], None]
+    role: str,
+    browser: Any,
+    live_server: LiveServer,
+    sign_in: Callable[[Any, str], None],
+    walked_pages: tuple[list[Any], dict[str, str]],
 ) -> None:
-    with live_server.session() as session:
-        pages, missing = site_pages(live_server.app, session)
+    pages, missing = walked_pages
+    assert not missing, f"pages not walked for want of data: {missing}"
     context = phone_context(browser, live_server)
     try:
         page = context.new_page()
@@ -142,12 +146,13 @@ def test_every_page_fits_a_phone(
         assert len(refused) < len(pages), f"{role} was refused every page"
     finally:
         context.close()
-    if missing:
-        print(f"{role}: not walked for want of data: {', '.join(sorted(missing))}")
 
 
 def test_the_menu_opens_without_javascript(
-    browser: Any, live_server: LiveServer, sign_in: Callable[[Any, str], None]
+    browser: Any,
+    live_server: LiveServer,
+    sign_in: Callable[[Any, str], None],
+    walked_pages: tuple[list[Any], dict[str, str]],
 ) -> None:
     context = phone_context(browser, live_server, java_script_enabled=False)
     try:
@@ -155,8 +160,7 @@ def test_the_menu_opens_without_javascript(
         sign_in(page, ROLE_USERS["risk_manager"])
         assert_menu_folds(page)
         # Without scripts the dashboard shows its tables in place of the charts: they fit too.
-        with live_server.session() as session:
-            pages, _ = site_pages(live_server.app, session)
+        pages, _ = walked_pages
         failures = {}
         for item in pages:
             if item.endpoint in NO_SCRIPT_PAGES:
