@@ -553,14 +553,13 @@ def main() -> None:
     parser.add_argument(
         "--browser", action="store_true", help="only the dashboard's first and repeat view in Chromium"
     )
+    parser.add_argument("--browser-runs", type=int, default=5, help="runs per case of --browser (medians)")
     args = parser.parse_args()
     if args.browser:
         import browser
 
         heading = "Browser: the dashboard's first and repeat view"
-        text = (
-            f"### {heading}\n\n{machine_line()}, load average {os.getloadavg()[0]:.1f}\n\n{browser.run()}\n"
-        )
+        text = f"### {heading}\n\n{machine_line()}, load average {os.getloadavg()[0]:.1f}\n\n{browser.run(args.browser_runs)}\n"
         print("\n" + text)
         if not args.no_write:
             write_results(heading, text)

@@ -12,9 +12,9 @@ import brotli
 import pytest
 
 from riskreg import create_app
-from riskreg.assets.build import build
-from riskreg.assets.sources import STATIC_DIR
-from riskreg.dashboard.views import PLOTLY_DIR
+from riskreg.assets import serve, sources
+from riskreg.assets.build import build, content_hash
+from riskreg.assets.sources import CARTESIAN_PLOTLY, FULL_PLOTLY, STATIC_DIR, plotly_bundle
 from tests.conftest import make_config, running_app
 
 APP_CSS = (STATIC_DIR / "css" / "app.css").read_bytes()
@@ -60,7 +60,7 @@ def test_plotly_bundle_is_served_compressed_at_its_own_url(served):
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "br"
     body = brotli.decompress(compressed)
-    assert body == (PLOTLY_DIR / "plotly.min.js").read_bytes()
+    assert body == plotly_bundle().read_bytes()
     assert len(compressed) < len(body) / 3
 
 
@@ -104,3 +104,68 @@ def test_the_command_builds_and_refuses_without_a_folder(tmp_path, runner):
     assert done.exit_code == 0, done.output
     assert "asset(s)" in done.output
     assert (tmp_path / "out" / "files" / "dashboard" / "plotly.min.js.gz").exists()
+
+
+needs_npm = pytest.mark.skipif(not CARTESIAN_PLOTLY.is_file(), reason="npm ci has not installed node_modules")
+
+
+@pytest.fixture
+def fresh_versions():
+    serve.source_version.cache_clear()  # each process hashes a source once; these tests swap them
+    yield
+    serve.source_version.cache_clear()
+
+
+@needs_npm
+def test_the_cartesian_bundle_is_built_and_served_when_npm_installed_it(served, built):
+    assert plotly_bundle() == CARTESIAN_PLOTLY
+    cartesian = CARTESIAN_PLOTLY.read_bytes()
+    assert b"plotly.js (cartesian" in cartesian[:200] and len(cartesian) < FULL_PLOTLY.stat().st_size / 2
+    client = served.test_client()
+    with client.get("/dashboard/plotly.min.js", headers={"Accept-Encoding": "gzip"}) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "max-age=31536000" in response.headers["Cache-Control"]
+        assert gzip.decompress(response.data) == cartesian
+    assert (built / "files" / "dashboard" / "plotly.min.js.br").exists()
+    assert content_hash(CARTESIAN_PLOTLY) in (built / "manifest.json").read_text()
+
+
+@needs_npm
+def test_the_cartesian_bundle_draws_every_trace_type_the_charts_use():
+    registered = set(re.findall(rb'moduleType:"trace",name:"(\w+)"', CARTESIAN_PLOTLY.read_bytes()))
+    assert {b"bar", b"heatmap", b"scatter"} <= registered
+
+
+def test_the_cartesian_bundle_is_chosen_when_node_modules_has_it(
+    app, clients, tmp_path, monkeypatch, fresh_versions
+):
+    bundle = tmp_path / "node_modules" / "plotly-cartesian.min.js"
+    bundle.parent.mkdir()
+    bundle.write_text("/* plotly.js (cartesian) */ window.Plotly = {};")
+    monkeypatch.setattr(sources, "CARTESIAN_PLOTLY", bundle)
+    assert plotly_bundle() == bundle
+    served_from_flask(app, clients["executive"], bundle)
+
+
+def test_without_node_modules_the_plotly_package_s_full_bundle_is_served(
+    app, clients, tmp_path, monkeypatch, fresh_versions
+):
+    monkeypatch.setattr(sources, "CARTESIAN_PLOTLY", tmp_path / "node_modules" / "missing.min.js")
+    assert plotly_bundle() == FULL_PLOTLY
+    served_from_flask(app, clients["executive"], FULL_PLOTLY)
+    target = tmp_path / "assets"
+    build(app, target, brotli_quality=1)
+    assert (target / "files" / "dashboard" / "plotly.min.js").read_bytes() == FULL_PLOTLY.read_bytes()
+
+
+def served_from_flask(app, client, bundle: Path) -> None:
+    """Without a build: the dashboard links `bundle` by its content hash and Flask serves its bytes."""
+    from flask import url_for
+
+    with app.test_request_context():
+        url = url_for("dashboard.plotly_js")
+    assert url == f"/dashboard/plotly.min.js?v={content_hash(bundle)}"
+    with client.get(url) as response:
+        assert response.status_code == 200
+        assert response.data == bundle.read_bytes()
+        assert response.cache_control.max_age == 365 * 24 * 3600 and response.cache_control.immutable

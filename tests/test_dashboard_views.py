@@ -210,7 +210,8 @@ def test_empty_register_gives_an_empty_heatmap_and_says_why(clients):
 def test_plotly_is_served_locally_with_long_cache_headers(clients):
     client = clients["executive"]
     text = page(client.get("/dashboard"))
-    src = re.search(r'<script src="(/dashboard/plotly\.min\.js\?v=[^"]+)"></script>', text).group(1)
+    link = r'<script defer src="(/dashboard/plotly\.min\.js\?v=[0-9a-f]{16})"></script>'  # its content hash
+    src = re.search(link, text).group(1)
     response = client.get(src)
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
@@ -221,6 +222,14 @@ def test_plotly_is_served_locally_with_long_cache_headers(clients):
     again = client.get(src, headers={"If-None-Match": response.headers["ETag"]})
     again.close()
     assert again.status_code == 304
+
+
+def test_every_chart_is_a_trace_type_of_the_cartesian_bundle(clients, register):
+    add_control("Security", ControlStatus.PLANNED, -5, [register["risks"]["a"]])
+    drawn = figures(page(clients["executive"].get("/dashboard?view=compare")))
+    assert {"figure-inherent", "figure-residual", "figure-overdue"} <= drawn.keys()
+    kinds = {trace["type"] for figure in drawn.values() for trace in figure["data"]}
+    assert kinds <= {"bar", "heatmap", "scatter"}  # riskreg.assets.sources: what the bundle draws
 
 
 def test_page_loads_nothing_from_another_host_and_runs_no_inline_script(clients, register):

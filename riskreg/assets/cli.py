@@ -17,9 +17,12 @@ assets_cli = AppGroup("assets", help="The pages' files, precompressed for servin
 def build_command(out: Path | None, quality: int) -> None:
     """Copy every asset to ASSETS_DIR with Brotli and gzip copies; restart the server to serve it."""
     from riskreg.assets.build import build
+    from riskreg.assets.sources import CARTESIAN_PLOTLY, plotly_bundle
 
     target = out or current_app.config.get("ASSETS_DIR")
     if not target:
         raise click.UsageError("ASSETS_DIR is empty: give --out or set RISKREG_ASSETS_DIR.")
     report = build(current_app, Path(target), brotli_quality=quality)
     click.echo(f"Built {report} in {target}.")
+    if plotly_bundle() != CARTESIAN_PLOTLY:
+        click.echo("Plotly: the plotly package's full bundle (`npm ci` installs the smaller cartesian one).")

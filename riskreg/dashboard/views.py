@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
-import plotly
 import sqlalchemy as sa
-from flask import Response, render_template, request, send_from_directory
+from flask import Response, render_template, request, send_file
 from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
 from riskreg.appetite import queries as appetite_queries
+from riskreg.assets.sources import plotly_bundle
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.bowtie import queries as bowtie_queries
 from riskreg.critical import queries as critical_queries
@@ -32,8 +31,6 @@ from riskreg.sites.models import AsmPresence
 logger = logging.getLogger(__name__)
 
 
-PLOTLY_DIR = Path(plotly.__file__).resolve().parent / "package_data"
-PLOTLY_VERSION = plotly.__version__
 ONE_YEAR = 365 * 24 * 3600
 
 
@@ -89,7 +86,6 @@ def index():
         categories=reference.categories(),
         directions=list(Direction),
         statuses=list(RiskStatus),
-        plotly_version=PLOTLY_VERSION,
         **indicator_panels.dashboard_panels(dash.risk.site),
         **grievance_panel(dash.risk.site),
     )
@@ -148,12 +144,12 @@ def asm_sites(dash: DashboardFilters, sites: list[queries.SiteRow]) -> list[quer
 
 @permission_required(Permission.VIEW)
 def plotly_js() -> Response:
-    """The plotly package's own bundle: no CDN, no copy in the repository; cached for a year.
+    """Plotly's bundle (sources.plotly_bundle): no CDN, no copy in the repository; cached for a year.
 
-    Pages link it with ?v=<plotly version>, so an upgrade changes the URL and the cache moves on.
+    Pages link it with ?v=<content hash> (riskreg.assets), so a new bundle is a new URL.
     """
-    response = send_from_directory(
-        PLOTLY_DIR, "plotly.min.js", mimetype="text/javascript", max_age=ONE_YEAR, conditional=True, etag=True
+    response = send_file(
+        plotly_bundle(), mimetype="text/javascript", max_age=ONE_YEAR, conditional=True, etag=True
     )
     response.cache_control.public = True
     response.cache_control.immutable = True

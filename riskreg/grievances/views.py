@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import plotly
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -52,7 +51,6 @@ def list_grievances():
         filters=filters,
         kpis=figures,
         per_month_figure=per_month_figure(figures),
-        plotly_version=plotly.__version__,
         limits=limits,
         overdue={g.id: services.overdue_reasons(g, limits) for g in rows},
         sites=queries.site_choices(),

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import plotly
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
@@ -160,5 +159,4 @@ def context(site: Any, args: MultiDict, entries: list[Any]) -> dict[str, Any]:
         "indicator_gaps": queries.gaps(site.id),
         "waiting_triggers": queries.waiting_triggers(site.id),
         "indicator_thresholds": compute.threshold_words,
-        "plotly_version": plotly.__version__,
     }

@@ -3,7 +3,6 @@ links by hand (risk managers), and "reviewed, no change" on a flagged risk (its 
 
 from __future__ import annotations
 
-import plotly
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -73,7 +72,6 @@ def detail(indicator_id: int, link_form: LinkForm | None = None):
         link_form=link_form,
         action_form=ActionForm(),
         threshold_words=compute.threshold_words,
-        plotly_version=plotly.__version__,
     )
 
 

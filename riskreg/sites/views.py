@@ -65,7 +65,7 @@ def detail(site_id: int):
 def stakeholder_panel(site: Site) -> dict[str, Any]:
     from riskreg.stakeholders.queries import engagement_map, grid_figure
 
-    emap = engagement_map(site.id)  # plotly_version comes with the indicators' context
+    emap = engagement_map(site.id)
     return {
         "stakeholder_map": emap,
         "stakeholder_figure": grid_figure(emap.stakeholders),

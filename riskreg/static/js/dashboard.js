@@ -42,7 +42,64 @@
     });
   }
 
-  document.querySelectorAll("[data-figure]").forEach(draw);
+  // The charts on screen are drawn first, after the tables have been painted; the others when they
+  // near the screen or the browser is idle, one per task, so the first screen does not wait for the
+  // charts further down (tens of ms of Plotly's layout each). Until then, and without JavaScript,
+  // the table beside each chart shows its numbers.
+  var waiting = Array.prototype.slice.call(document.querySelectorAll("[data-figure]"));
+  var observer = null;
+
+  function drawOnce(element) {
+    var index = waiting.indexOf(element);
+    if (index < 0) {
+      return;
+    }
+    waiting.splice(index, 1);
+    if (observer) {
+      observer.unobserve(element);
+    }
+    draw(element);
+  }
+
+  function later(callback) {
+    if (window.requestIdleCallback) {
+      window.requestIdleCallback(callback, { timeout: 1000 });
+    } else {
+      window.setTimeout(callback, 50);
+    }
+  }
+
+  function drawNextWhenIdle() {
+    if (waiting.length) {
+      drawOnce(waiting[0]);
+      later(drawNextWhenIdle);
+    }
+  }
+
+  if (typeof window.IntersectionObserver === "undefined") {
+    waiting.slice().forEach(drawOnce);
+  } else {
+    observer = new window.IntersectionObserver(
+      function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting) {
+            drawOnce(entry.target);
+          }
+        });
+      },
+      { rootMargin: "100px 0px" }
+    );
+    waiting.forEach(function (element) {
+      observer.observe(element);
+    });
+    if (document.readyState === "complete") {
+      later(drawNextWhenIdle);
+    } else {
+      window.addEventListener("load", function () {
+        later(drawNextWhenIdle);
+      });
+    }
+  }
 
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.hidden = false;
