@@ -45,6 +45,8 @@ NOT_PAGES: dict[str, str] = {
     "comments.open_mention": "a redirect to the comment's page",
     "savedviews.open": "a redirect to the saved filter",
 }
+# Pages of one person's own objects: anyone else gets a 404, as if the object did not exist.
+OWN_ONLY: dict[str, str] = {"jobs.detail": "a job is seen only by the person who asked for it"}
 # The API's JSON routes are not pages; its documentation page is.
 API_PAGES = {"api.docs"}
 
