@@ -54,15 +54,18 @@ def test_large_export_runs_as_a_job_with_progress_and_a_download(clients, users,
     job = job_row(job_id)
     assert job.state is JobState.DONE and job.kind is JobKind.EXPORT
     assert job.user_id == users["executive"].id and job.parameters == {"query": "site=&status=open"}
-    assert (job.done, job.total) == (3, 3)  # three risks, no controls
+    # Three risks, no controls, their bowtie lines: each written, then saved into the file.
+    assert job.done == job.total
     assert job.expires_at - job.created_at == timedelta(hours=24)
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Download riskreg-register-" in page and f"/jobs/{job_id}/download" in page
     response = client.get(f"/jobs/{job_id}/download")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
-    rows = sheet_rows(response.get_data())
+    data = response.get_data()
+    rows = sheet_rows(data)
     response.close()
     assert sorted(r[1] for r in rows[1:]) == ["Child labour", "Encroachment", "Mercury"]
+    assert job.total == 2 * (3 + len(sheet_rows(data, "Bowtie")) - 1)
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity == "job")).one()
     assert (event.action, event.entity_id, event.actor_id) == ("start", job_id, users["executive"].id)
     assert "/jobs/" in client.get("/jobs").get_data(as_text=True)
@@ -90,6 +93,45 @@ def test_progress_is_written_while_the_rows_are(clients, register, make_risk, mo
         sa.event.remove(db.engine, "before_cursor_execute", record)
     assert job_row(job_id).state is JobState.DONE
     assert set(range(1, 9)) <= set(seen)  # 8 risks: each count of rows written reached the row
+
+
+def test_progress_moves_in_every_long_phase_of_the_export(clients, users, register, make_risk, monkeypatch):
+    """The bar moves while each long sheet is written and while the workbook is zipped, not only
+    during the Register: the value the polling script reads rises inside each phase."""
+    from riskreg.exports import context, xlsx
+    from riskreg.jobs import runner
+    from tests.controls_support import new_control
+
+    risks = [make_risk(title=f"Line {n}") for n in range(4)]
+    for n in range(3):
+        new_control(users["risk_manager"], risks=risks, title=f"Patrols {n}")
+    db.session.commit()
+    monkeypatch.setattr(context, "PROGRESS_ROWS", 1)
+    monkeypatch.setattr(runner, "PROGRESS_EVERY", 0)
+    monkeypatch.setattr(xlsx, "SAVE_CHUNK", 256)  # many chunks even for a small workbook
+    written: list[tuple[str, int]] = []  # (the phase, the value) at every write of the job's row
+    phase = {"now": ""}
+    original = runner._update
+
+    def record(engine, job_id, *where, **values):  # noqa: ANN001, ANN202
+        phase["now"] = values.get("message", phase["now"])
+        if isinstance(values.get("done"), int):  # (the finish writes an SQL expression)
+            written.append((phase["now"], values["done"]))
+        return original(engine, job_id, *where, **values)
+
+    monkeypatch.setattr(runner, "_update", record)
+    job_id = start_export(clients["executive"])
+    job = job_row(job_id)
+    assert job.state is JobState.DONE and job.done == job.total
+    values = [value for _, value in written]
+    assert values == sorted(values)  # never backwards
+    for name in ("register", "controls", "bowtie"):
+        during = {value for message, value in written if message == f"Writing the {name} sheet"}
+        assert len(during) > 2, (name, during)
+    saving = [value for message, value in written if message == "Saving the workbook"]
+    assert len(set(saving)) > 2 and saving[-1] == job.total
+    status = clients["executive"].get(f"/jobs/{job_id}/status").get_json()
+    assert status["unit"] == ""  # rows counted twice: the page shows the percentage alone
 
 
 def test_the_page_works_without_javascript_and_loads_the_polling_script(clients, users):
