@@ -56,6 +56,7 @@ def write_workbook(ctx: ExportContext, target: str | IO[bytes], sheets: Sequence
         for build in sheets or SHEETS:
             ctx.announce(f"Writing the {build.__name__.removesuffix('_sheet').replace('_', ' ')} sheet")
             build(wb, ctx)
+            ctx.sheet_written()
         ctx.announce("Saving the workbook")  # zipping the sheets: seconds at 100,000 risks
         _save(wb, target, ctx)
     except BaseException:
@@ -124,10 +125,10 @@ def export_register(
 
 def progress_total(filters: RiskFilters) -> int:
     """What a background export's progress counts to (ExportContext.progress): the rows of the
-    Register, Controls and Bowtie sheets, written then saved."""
+    Register, Controls and Bowtie sheets, written then saved, and one per sheet."""
     from riskreg.bowtie.export import bowtie_line_count
 
-    return 2 * (queries.export_row_count(filters) + bowtie_line_count(filters))
+    return 2 * (queries.export_row_count(filters) + bowtie_line_count(filters)) + len(SHEETS)
 
 
 def download_name(on: date) -> str:
