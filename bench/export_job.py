@@ -57,8 +57,8 @@ def queue_env(url: str, redis_url: str | None, tag: str) -> dict[str, str]:
 class JobWorker:
     """`flask jobs worker`, as `make run` starts it beside the web server."""
 
-    def __init__(self, env: dict[str, str], root: Path = ROOT) -> None:
-        self.log = (run.DATA / "jobs-worker.log").open("w")
+    def __init__(self, env: dict[str, str], root: Path = ROOT, tag: str = "export") -> None:
+        self.log = (run.DATA / f"jobs-worker-{tag}.log").open("w")  # its log, for when a job fails
         self.process = subprocess.Popen(
             [str(run.BIN / "flask"), "--app", "wsgi", "jobs", "worker", "--workers", "1"],
             cwd=root,
@@ -277,7 +277,7 @@ class ExportRun(threading.Thread):
             self.asked.set()
             self.trace = follow(client, job_id, self.started, self.poll)
             self.ended = time.monotonic()
-            fetch_file(client, self.trace, run.DATA / "export-job.xlsx")
+            fetch_file(client, self.trace, run.DATA / "export-job-load.xlsx")
             self.trace.expected_rows = exported_risks(self.url)
         except (SystemExit, OSError) as error:
             self.error = str(error)
@@ -325,7 +325,7 @@ def main() -> None:
     env = queue_env(url, args.redis_url, tag)
     email = run.bench_users(url)["manager"]
     before = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
-    worker = JobWorker(env)
+    worker = JobWorker(env, tag=tag)
     server = DevServer(env)
     try:
         client = run.Client(server.base)

@@ -303,7 +303,7 @@ def run_step(
     clients = min(clients, MAX_CLIENTS)
     env = host_env(url, hosts)
     servers = [run.Server(url, workers, root, env) for _ in range(hosts)]
-    worker = export_job.JobWorker(env, root) if export else None
+    worker = export_job.JobWorker(env, root, "load") if export else None
     try:
         ports = [s.port for s in servers]
         cookie = sign_in(ports[0], ids["manager"])
