@@ -239,8 +239,11 @@ def exported_risks(url: str) -> int:
 
 def fetch_file(client: run.Client, trace: Trace, path: Path) -> None:
     """Download the job's file and count the rows of its Register sheet (openpyxl, read-only)."""
-    from openpyxl import load_workbook
+    download(client, trace, path)
+    count_rows(trace, path)
 
+
+def download(client: run.Client, trace: Trace, path: Path) -> None:
     if trace.state != "done":
         raise SystemExit(f"job {trace.job_id} ended {trace.state}: {trace.message}")
     started = time.perf_counter()
@@ -250,6 +253,11 @@ def fetch_file(client: run.Client, trace: Trace, path: Path) -> None:
         raise SystemExit(f"/jobs/{trace.job_id}/download answered {status}")
     path.write_bytes(body)
     trace.file_bytes = len(body)
+
+
+def count_rows(trace: Trace, path: Path) -> None:
+    from openpyxl import load_workbook
+
     book = load_workbook(path, read_only=True)
     try:
         # The header row is the first; every row after it is a risk.
@@ -268,8 +276,10 @@ class ExportRun(threading.Thread):
         self.started = self.ended = float("nan")  # time.monotonic() of the POST and of the end
         self.error: str | None = None
         self.asked = threading.Event()
+        self.downloaded = threading.Event()  # the file is in: the load may stop (then rows are counted)
 
     def run(self) -> None:
+        path = run.DATA / "export-job-load.xlsx"
         try:
             client = run.Client(self.base)
             client.login(self.email, run.SCALE_PASSWORD)
@@ -277,12 +287,15 @@ class ExportRun(threading.Thread):
             self.asked.set()
             self.trace = follow(client, job_id, self.started, self.poll)
             self.ended = time.monotonic()
-            fetch_file(client, self.trace, run.DATA / "export-job-load.xlsx")
+            download(client, self.trace, path)
+            self.downloaded.set()
+            count_rows(self.trace, path)
             self.trace.expected_rows = exported_risks(self.url)
         except (SystemExit, OSError) as error:
             self.error = str(error)
         finally:
             self.asked.set()
+            self.downloaded.set()
 
 
 def report(trace: Trace, size: int, database: str, note: str) -> str:
@@ -332,7 +345,7 @@ def main() -> None:
         client.login(email, run.SCALE_PASSWORD)
         job_id, asked = start_export(client)
         trace = follow(client, job_id, asked, args.poll)
-        fetch_file(client, trace, run.DATA / "export-job.xlsx")
+        fetch_file(client, trace, run.DATA / f"export-job-{tag}.xlsx")
         trace.expected_rows = exported_risks(url)
     finally:
         server.stop()

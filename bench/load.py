@@ -326,11 +326,13 @@ def run_step(
             step.export = start_export_job(ports, ids["manager"], url)
         time.sleep(seconds)
         if step.export is not None:
-            step.export.join(EXPORT_TIMEOUT)
+            step.export.downloaded.wait(EXPORT_TIMEOUT)
         stop.set()
         for thread in threads:
             thread.join()
         step.seconds = time.monotonic() - started  # the last answers arrive after the stop
+        if step.export is not None:
+            step.export.join(EXPORT_TIMEOUT)  # its file's rows counted, the load stopped
         return step
     finally:
         if worker is not None:
