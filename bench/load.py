@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py [--size 100000] [--database-url postgresql+psycopg://...]
         [--hosts 1 2] [--workers 4] [--clients 8 32 128] [--seconds 60] [--app-root DIR]
+        [--export-clients 8 | --no-export] [--out FILE] [--no-write]
 
 Each step starts the hosts afresh (gunicorn, `--workers` each, on loopback ports; two hosts share
 the database and Redis, and the clients take turns over their ports as a round-robin balancer
@@ -13,12 +14,21 @@ after a save) is an error. Clients are bounded (at most 128) and only ever talk 
 
 `--app-root` serves another checkout of riskreg (e.g. the code before a change) against the same
 database, to measure before and after on the same data.
+
+After the steps of each host count, one more step runs the same load with the export of the whole
+register as a background job (issue 17 §5): started through the web page as a user would, run by a
+`flask jobs worker` beside the hosts (the queue on Redis with PostgreSQL, on Huey's SQLite file
+without), the load going on until the file is downloaded. Its table compares the pages' p95 during
+the export with the step of the same clients without it (target: within 2x), with the export's
+time to the file. `--export-clients` picks the clients of that step (default: the fewest asked);
+`--no-export` skips it. Every step runs with the same queue settings, so they compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import random
 import re
 import sys
@@ -33,11 +43,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+import export_job  # noqa: E402
 import run  # noqa: E402
 
 MAX_CLIENTS = 128
 EDIT_EVERY = 20  # reads per edit
-REDIS_URL = "redis://127.0.0.1:6379/4"
+REDIS_URL = os.environ.get("RISKREG_BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
+EXPORT_TIMEOUT = 1800  # seconds the export step may last before it is given up (bounded)
 DIRECTIONS = ("to_asm", "to_company", "to_communities")
 STATUSES = ("open", "draft", "closed")
 BANDS = ("low", "medium", "high", "extreme")
@@ -49,6 +61,7 @@ class Sample:
     kind: str
     ms: float
     ok: bool
+    at: float = 0.0  # time.monotonic() when the request started
 
 
 @dataclass
@@ -59,6 +72,11 @@ class Step:
     samples: list[Sample] = field(default_factory=list)
     issued: int = 0  # requests started, for the edit schedule
     errors: list[str] = field(default_factory=list)
+    export: export_job.ExportRun | None = None  # the background export that ran beside it
+
+    def page_times(self, start: float = float("-inf"), end: float = float("inf")) -> list[float]:
+        """The reads (every page but the edits) that started between `start` and `end`."""
+        return sorted(s.ms for s in self.samples if s.ok and s.kind != "edit" and start <= s.at <= end)
 
     def times(self, kind: str | None = None) -> list[float]:
         return sorted(s.ms for s in self.samples if s.ok and (kind is None or s.kind == kind))
@@ -197,17 +215,23 @@ def read_path(rnd: random.Random, ids: dict[str, Any]) -> tuple[str, str]:
 
 
 def client_loop(
-    n: int, http: Http, ids: dict[str, Any], own: list[int], stop: float, step: Step, lock: threading.Lock
+    n: int,
+    http: Http,
+    ids: dict[str, Any],
+    own: list[int],
+    stop: threading.Event,
+    step: Step,
+    lock: threading.Lock,
 ) -> None:
     rnd = random.Random(n)
     reads, edits = 0, 0
-    while time.monotonic() < stop:
+    while not stop.is_set():
         with lock:  # one edit per EDIT_EVERY requests of all clients together, by whoever comes
             step.issued += 1
             edit_now = step.issued % (EDIT_EVERY + 1) == 0
         if edit_now and own:
             edits += 1
-            kind, started = "edit", time.perf_counter()
+            kind, started, at = "edit", time.perf_counter(), time.monotonic()
             try:
                 status, problem = edit_risk(http, own[edits % len(own)])
             except OSError as error:
@@ -215,14 +239,14 @@ def client_loop(
             ok = status == 302
         else:
             kind, path = read_path(rnd, ids)
-            started = time.perf_counter()
+            started, at = time.perf_counter(), time.monotonic()
             try:
                 status, _ = http.request("GET", path)
             except OSError as error:
                 status, _ = 0, str(error).encode()
             ok, problem = status == 200, f"GET {path}: {status}"
             reads += 1
-        sample = Sample(kind, (time.perf_counter() - started) * 1000, ok)
+        sample = Sample(kind, (time.perf_counter() - started) * 1000, ok, at)
         with lock:
             step.samples.append(sample)
             if not ok:
@@ -252,35 +276,41 @@ def sample_ids(url: str, clients: int) -> dict[str, Any]:
     }
 
 
-def host_env(url: str, redis: bool) -> dict[str, str]:
-    env = run.env_for(url)
-    if redis:  # several hosts: rate limits (and, with the jobs, their queue) counted in one place
+def host_env(url: str, hosts: int) -> dict[str, str]:
+    """The same for every host, the jobs worker and every step: the database, the job queue (Redis
+    with PostgreSQL, else Huey's SQLite file) and the job outputs' folder."""
+    postgres = url.startswith("postgresql")
+    env = export_job.queue_env(url, REDIS_URL if postgres else None, "load")
+    env["RISKREG_RATELIMIT_STORAGE_URI"] = "memory://"
+    if hosts > 1:  # several hosts: rate limits (and the queue) counted in one place
         env["RISKREG_RATELIMIT_STORAGE_URI"] = REDIS_URL
         env["RISKREG_REDIS_URL"] = REDIS_URL
     return env
 
 
-def start_export_job(ports: list[int], cookie: str) -> None:
-    """HOOK (issue 17 §5): start the export job of the whole register while the load runs, then
-    compare the page p95 with the unloaded run. It needs the background jobs (§1), built apart;
-    until they are merged the harness runs without it."""
-    return None
-
-
 def run_step(
-    url: str, ids: dict[str, Any], hosts: int, workers: int, clients: int, seconds: float, root: Path
+    url: str,
+    ids: dict[str, Any],
+    hosts: int,
+    workers: int,
+    clients: int,
+    seconds: float,
+    root: Path,
+    export: bool = False,
 ) -> Step:
+    """`clients` for `seconds`; with `export`, the background export of the whole register runs
+    beside them (started once the clients are going) and the step lasts until its file is in."""
     clients = min(clients, MAX_CLIENTS)
-    servers = [run.Server(url, workers, root, host_env(url, hosts > 1)) for _ in range(hosts)]
+    env = host_env(url, hosts)
+    servers = [run.Server(url, workers, root, env) for _ in range(hosts)]
+    worker = export_job.JobWorker(env, root, "load") if export else None
     try:
         ports = [s.port for s in servers]
         cookie = sign_in(ports[0], ids["manager"])
         warm = Http(ports, cookie)
         for path in ("/risks", "/dashboard", f"/risks/{ids['risks'][0]}") * (workers * hosts):
             warm.request("GET", path)
-        start_export_job(ports, cookie)
-        step, lock = Step(hosts, clients, seconds), threading.Lock()
-        stop = time.monotonic() + seconds
+        step, lock, stop = Step(hosts, clients, seconds), threading.Lock(), threading.Event()
         threads = [
             threading.Thread(
                 target=client_loop,
@@ -292,13 +322,32 @@ def run_step(
         started = time.monotonic()
         for thread in threads:
             thread.start()
+        if export:
+            step.export = start_export_job(ports, ids["manager"], url)
+        time.sleep(seconds)
+        if step.export is not None:
+            step.export.downloaded.wait(EXPORT_TIMEOUT)
+        stop.set()
         for thread in threads:
             thread.join()
-        step.seconds = time.monotonic() - started  # the last answers arrive after `stop`
+        step.seconds = time.monotonic() - started  # the last answers arrive after the stop
+        if step.export is not None:
+            step.export.join(EXPORT_TIMEOUT)  # its file's rows counted, the load stopped
         return step
     finally:
+        if worker is not None:
+            worker.stop()
         for server in servers:
             server.stop()
+
+
+def start_export_job(ports: list[int], email: str, url: str) -> export_job.ExportRun:
+    """Issue 17 §5: the export of the whole register, started through the web page (on the first
+    host, as a user's browser would be), run by the jobs worker while the load runs."""
+    export = export_job.ExportRun(f"http://127.0.0.1:{ports[0]}", email, url)
+    export.start()
+    export.asked.wait(120)
+    return export
 
 
 def load_line() -> str:
@@ -312,19 +361,56 @@ def table(steps: list[Step], label: str, size: int, workers: int, note: str) -> 
         f"{run.machine_line()}; {size:,} risks; {workers} sync workers per host; {note}",
         "",
         "70% register with filters, 20% risk pages, 10% dashboard, one edit per 20 reads; "
-        "every answer checked (200, or 302 after a save).",
+        "every answer checked (200, or 302 after a save). A step marked + export ran beside the "
+        "background export of the whole register, until its file was downloaded.",
         "",
         "| hosts | clients | seconds | requests | req/s | p50 ms | p95 ms | p99 ms | edits | edit p95 ms | errors |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for step in steps:
         times, edits = step.times(), step.times("edit")
+        clients = f"{step.clients} + export" if step.export is not None else str(step.clients)
         lines.append(
-            f"| {step.hosts} | {step.clients} | {step.seconds:.0f} | {len(step.samples):,} | "
+            f"| {step.hosts} | {clients} | {step.seconds:.0f} | {len(step.samples):,} | "
             f"{step.throughput:.1f} | {percentile(times, 50):.0f} | {percentile(times, 95):.0f} | "
             f"{percentile(times, 99):.0f} | {len(edits)} | {percentile(edits, 95):.0f} | {len(step.errors)} |"
         )
+    exports = [step for step in steps if step.export is not None]
+    if exports:
+        lines += [
+            "",
+            "Pages during the export: the p95 of the reads started while the job ran (from its POST "
+            "to its end) against the p95 of the reads of the step with the same clients and no export.",
+            "",
+            "| hosts | clients | export to the file s | Register rows (expected) | page p95 unloaded ms | "
+            "page p95 during ms | ratio (≤ 2x) | reads during | errors | result |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for step in exports:
+            lines.append(export_line(step, steps))
     return "\n".join(lines) + "\n"
+
+
+def export_line(step: Step, steps: list[Step]) -> str:
+    export = step.export
+    assert export is not None
+    base = next(
+        (s for s in steps if s.export is None and (s.hosts, s.clients) == (step.hosts, step.clients)), None
+    )
+    unloaded = percentile(base.page_times(), 95) if base else float("nan")
+    during = step.page_times(export.started, export.ended)
+    p95 = percentile(during, 95)
+    trace = export.trace
+    if export.error or trace is None:
+        return f"| {step.hosts} | {step.clients} | failed: {export.error} | | | | | | {len(step.errors)} | FAIL |"
+    seconds = trace.seconds + trace.download_seconds
+    ratio = p95 / unloaded if unloaded else float("nan")
+    passed = ratio <= 2 and not step.errors and trace.register_rows == trace.expected_rows
+    return (
+        f"| {step.hosts} | {step.clients} | {seconds:.1f} | {trace.register_rows:,} ({trace.expected_rows:,}) | "
+        f"{unloaded:.0f} | {p95:.0f} | {ratio:.2f}x | {len(during):,} | {len(step.errors)} | "
+        f"{'pass' if passed else 'FAIL'} |"
+    )
 
 
 def main() -> None:
@@ -339,6 +425,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--app-root", type=Path, default=ROOT, help="the riskreg checkout the hosts serve")
     parser.add_argument("--label", help="the heading of the results (default: the database)")
+    parser.add_argument(
+        "--export-clients", type=int, help="clients of the step beside the export (default: the fewest)"
+    )
+    parser.add_argument("--no-export", action="store_true", help="no step beside the background export")
+    parser.add_argument("--out", type=Path, help="also append the tables to this file")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args()
     if any(c < 1 or c > MAX_CLIENTS for c in args.clients):
@@ -348,17 +439,28 @@ def main() -> None:
     ids = sample_ids(url, max(args.clients))
     before = load_line()
     steps = []
+    export_clients = args.export_clients or min(args.clients)
+    if not args.no_export and export_clients not in args.clients:
+        raise SystemExit("--export-clients must be one of --clients (its step is the unloaded value)")
     for hosts in args.hosts:
-        for clients in args.clients:
-            step = run_step(url, ids, hosts, args.workers, clients, args.seconds, args.app_root.resolve())
+        plan = [(clients, False) for clients in args.clients]
+        if not args.no_export:
+            plan.append((export_clients, True))
+        for clients, export in plan:
+            step = run_step(
+                url, ids, hosts, args.workers, clients, args.seconds, args.app_root.resolve(), export
+            )
             steps.append(step)
             times = step.times()
             print(
-                f"  {hosts} host(s) x {args.workers}, {clients:>3} clients: {step.throughput:6.1f} req/s  "
-                f"p50 {percentile(times, 50):6.0f}  p95 {percentile(times, 95):6.0f}  "
-                f"p99 {percentile(times, 99):6.0f} ms  errors {len(step.errors)}",
+                f"  {hosts} host(s) x {args.workers}, {clients:>3} clients{' + export' if export else ''}: "
+                f"{step.throughput:6.1f} req/s  p50 {percentile(times, 50):6.0f}  "
+                f"p95 {percentile(times, 95):6.0f}  p99 {percentile(times, 99):6.0f} ms  "
+                f"errors {len(step.errors)}",
                 flush=True,
             )
+            if export:
+                print("    " + export_line(step, steps), flush=True)
             for problem in step.errors[:5]:
                 print("    ", problem, flush=True)
     note = f"load average {before} before, {load_line()} after"
@@ -366,6 +468,9 @@ def main() -> None:
         note += f"; serving {args.app_root}"
     text = table(steps, args.label or database, args.size, args.workers, note)
     print("\n" + text)
+    if args.out:
+        with args.out.open("a") as handle:
+            handle.write("\n" + text)
     if not args.no_write:
         run.write_results(f"Mixed load, {args.label or database}", text)
 

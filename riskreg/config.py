@@ -143,6 +143,7 @@ class Config:
     JOBS_STALE_SECONDS = 120  # a running job whose worker has not beaten for this long has failed
     JOBS_SCHEDULE = True  # the worker runs the reminders, refresh, mail retry and webhooks (no cron)
     JOBS_DAILY_HOUR = 5  # UTC hour of the daily reminders (:00) and indicators refresh (:30)
+    JOBS_KEEP_DAYS = 30  # a finished job's row (its record on /jobs) is purged this long after it ended
     EXPORT_INLINE_MAX_RISKS = 5_000  # a larger /export.xlsx runs as a job with a progress page
     IMPORT_INLINE_MAX_ROWS = 2_000  # a confirmed import of more rows runs as a job
 
@@ -254,6 +255,7 @@ class Config:
             "JOBS_WORKERS",
             "JOBS_STALE_SECONDS",
             "JOBS_DAILY_HOUR",
+            "JOBS_KEEP_DAYS",
             "EXPORT_INLINE_MAX_RISKS",
             "IMPORT_INLINE_MAX_ROWS",
         ):

@@ -8,6 +8,7 @@ import io
 import re
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -49,20 +50,25 @@ def test_small_export_still_answers_at_once(clients, make_risk):
 
 
 def test_large_export_runs_as_a_job_with_progress_and_a_download(clients, users, register):
+    from riskreg.exports import xlsx
+
     client = clients["executive"]
     job_id = start_export(client, "site=&status=open")
     job = job_row(job_id)
     assert job.state is JobState.DONE and job.kind is JobKind.EXPORT
     assert job.user_id == users["executive"].id and job.parameters == {"query": "site=&status=open"}
-    assert (job.done, job.total) == (3, 3)  # three risks, no controls
+    # Three risks, no controls, their bowtie lines: each written, then saved into the file.
+    assert job.done == job.total
     assert job.expires_at - job.created_at == timedelta(hours=24)
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Download riskreg-register-" in page and f"/jobs/{job_id}/download" in page
     response = client.get(f"/jobs/{job_id}/download")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
-    rows = sheet_rows(response.get_data())
+    data = response.get_data()
+    rows = sheet_rows(data)
     response.close()
     assert sorted(r[1] for r in rows[1:]) == ["Child labour", "Encroachment", "Mercury"]
+    assert job.total == 2 * (3 + len(sheet_rows(data, "Bowtie")) - 1) + len(xlsx.SHEETS)
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity == "job")).one()
     assert (event.action, event.entity_id, event.actor_id) == ("start", job_id, users["executive"].id)
     assert "/jobs/" in client.get("/jobs").get_data(as_text=True)
@@ -90,6 +96,47 @@ def test_progress_is_written_while_the_rows_are(clients, register, make_risk, mo
         sa.event.remove(db.engine, "before_cursor_execute", record)
     assert job_row(job_id).state is JobState.DONE
     assert set(range(1, 9)) <= set(seen)  # 8 risks: each count of rows written reached the row
+
+
+def test_progress_moves_in_every_long_phase_of_the_export(clients, users, register, make_risk, monkeypatch):
+    """The bar moves while each long sheet is written and while the workbook is zipped, not only
+    during the Register: the value the polling script reads rises inside each phase."""
+    from riskreg.exports import context, xlsx
+    from riskreg.jobs import runner
+    from tests.controls_support import new_control
+
+    risks = [make_risk(title=f"Line {n}") for n in range(4)]
+    for n in range(3):
+        new_control(users["risk_manager"], risks=risks, title=f"Patrols {n}")
+    db.session.commit()
+    monkeypatch.setattr(context, "PROGRESS_ROWS", 1)
+    monkeypatch.setattr(runner, "PROGRESS_EVERY", 0)
+    monkeypatch.setattr(xlsx, "SAVE_CHUNK", 256)  # many chunks even for a small workbook
+    written: list[tuple[str, int]] = []  # (the phase, the value) at every write of the job's row
+    phase = {"now": ""}
+    original = runner._update
+
+    def record(engine, job_id, *where, **values):  # noqa: ANN001, ANN202
+        phase["now"] = values.get("message", phase["now"])
+        if isinstance(values.get("done"), int):  # (the finish writes an SQL expression)
+            written.append((phase["now"], values["done"]))
+        return original(engine, job_id, *where, **values)
+
+    monkeypatch.setattr(runner, "_update", record)
+    job_id = start_export(clients["executive"])
+    job = job_row(job_id)
+    assert job.state is JobState.DONE and job.done == job.total
+    values = [value for _, value in written]
+    assert values == sorted(values)  # never backwards
+    sheets = [message for message, _ in written if message.endswith(" sheet")]
+    assert len(set(sheets)) == len(xlsx.SHEETS)  # each sheet moved the value at least once
+    for name in ("register", "controls", "bowtie"):
+        during = {value for message, value in written if message == f"Writing the {name} sheet"}
+        assert len(during) > 2, (name, during)
+    saving = [value for message, value in written if message == "Saving the workbook"]
+    assert len(set(saving)) > 2 and saving[-1] == job.total
+    status = clients["executive"].get(f"/jobs/{job_id}/status").get_json()
+    assert status["unit"] == ""  # rows counted twice: the page shows the percentage alone
 
 
 def test_the_page_works_without_javascript_and_loads_the_polling_script(clients, users):
@@ -214,6 +261,90 @@ def test_a_file_is_removed_after_its_24_hours(app, clients, register):
     assert services.purge_expired() == 1
     assert output_files(app) == [] and job_row(job_id).output_key is None
     assert "no longer available" in clients["executive"].get(f"/jobs/{job_id}").get_data(as_text=True)
+
+
+def test_a_job_row_is_purged_with_its_file_past_retention_and_audited(app, clients, users, register):
+    """Files go after 24 hours, rows after JOBS_KEEP_DAYS: a retry's link to a purged job is cleared,
+    the recent and the unfinished stay, and the purge of a job a person asked for is audited."""
+    old_id = start_export(clients["executive"])
+    retry_id = services.retry(job_row(old_id), users["executive"])
+    keep = timedelta(days=app.config["JOBS_KEEP_DAYS"])
+    queued = services.create(JobKind.EXPORT, users["executive"], {"query": ""})
+    scheduled = services.create(JobKind.REMINDERS, None, {})
+    db.session.flush()
+    queued_id, scheduled_id = queued.id, scheduled.id
+    long_ago = utcnow() - keep - timedelta(hours=1)
+    db.session.execute(
+        sa.update(Job)
+        .where(Job.id.in_([old_id, queued_id, scheduled_id]))
+        .values(created_at=long_ago, finished_at=long_ago)
+    )
+    db.session.execute(sa.update(Job).where(Job.id == scheduled_id).values(state=JobState.FAILED))
+    db.session.commit()
+    assert len(output_files(app)) == 2  # the old export's file and its retry's (both within 24 h)
+    services.purge_expired()
+    assert (
+        job_count() == 2 and db.session.get(Job, old_id) is None and db.session.get(Job, scheduled_id) is None
+    )
+    assert job_row(retry_id).retry_of_id is None and job_row(queued_id).state is JobState.QUEUED
+    assert output_files(app) == [job_row(retry_id).output_key]
+    purges = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "purge")).all()
+    assert [(e.entity, e.entity_id, e.actor_id) for e in purges] == [("job", old_id, None)]
+    assert purges[0].changes["state"] == ["done", None]
+    assert clients["executive"].get(f"/jobs/{old_id}").status_code == 404
+    assert clients["executive"].get(f"/jobs/{retry_id}").status_code == 200
+
+
+def test_half_written_files_of_a_dead_writer_are_swept_never_one_being_written(app, tmp_path):
+    """A save that fails removes its own partial file; one whose process died leaves it: the
+    cleanup removes it once old, and never a file whose writer still holds it (its lock)."""
+    import fcntl
+    import os
+
+    from riskreg.storage.local import LocalStorage
+
+    root = Path(app.config["UPLOAD_DIR"])
+    folder = root / "jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    dead = folder / ".job-1-aaaa.xlsx.0123abcd.partial"
+    dead.write_bytes(b"half a workbook")
+    busy = root / "evidence" / ".proof.pdf.89abcdef.partial"
+    busy.parent.mkdir(parents=True, exist_ok=True)
+    busy.write_bytes(b"still coming")
+    young = folder / ".job-2-bbbb.xlsx.00000000.partial"
+    young.write_bytes(b"just started")
+    kept = folder / "job-3-cccc.xlsx"  # a saved file, however old, is not a partial one
+    kept.write_bytes(b"a workbook")
+    hour_ago = time.time() - 2 * 3600
+    for path in (dead, busy, kept):
+        os.utime(path, (hour_ago, hour_ago))
+    holder = os.open(busy, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # as LocalStorage.save holds it while writing
+    try:
+        assert services.sweep_partials() == ["jobs/.job-1-aaaa.xlsx.0123abcd.partial"]
+    finally:
+        os.close(holder)
+    assert not dead.exists() and busy.exists() and young.exists() and kept.exists()
+    assert services.sweep_partials() == ["evidence/.proof.pdf.89abcdef.partial"]  # its writer gone
+    # A save in progress holds its lock: a sweep meanwhile, however old the file looks, keeps it.
+    local = LocalStorage(root)
+    seen: list[list[str]] = []
+
+    class Slow(io.BytesIO):
+        def read(self, size: int = -1) -> bytes:
+            chunk = super().read(size)
+            if chunk:
+                for partial in folder.glob(".job-4-*.partial"):
+                    os.utime(partial, (hour_ago, hour_ago))
+                seen.append(local.sweep_partials(0))
+            return chunk
+
+    local.save("jobs/job-4-dddd.xlsx", Slow(b"x" * 10))
+    assert (
+        seen
+        and not any("job-4" in key for found in seen for key in found)
+        and (folder / "job-4-dddd.xlsx").exists()
+    )
 
 
 def test_an_admin_runs_a_scheduled_job_now(clients, users):

@@ -147,7 +147,8 @@ def test_a_job_started_on_the_web_is_run_by_the_worker_and_downloaded(clients, m
     worker = workers()  # the queue outlived the request: it is in SQLite or Redis, not in memory
     job = wait_for(JobState.DONE, job_id, worker)
     assert job.worker and job.worker.endswith(f":{worker.process.pid}")
-    assert (job.done, job.total) == (2, 2)
+    # Two risks, their bowtie lines, written then saved, and one step per sheet (xlsx.progress_total).
+    assert job.done == job.total and job.total > 2 * 2
     assert sorted(row[1] for row in download(clients["executive"], job_id)[1:]) == ["Encroachment", "Mercury"]
 
 

@@ -102,6 +102,18 @@ def bowtie_rows(filters) -> Iterator[sa.Row]:
     yield from _stream(stmt)
 
 
+def bowtie_line_count(filters) -> int:
+    """The rows bowtie_rows yields: part of a background export's total."""
+    lines = _lines()
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(lines)
+        .join(Risk, Risk.id == lines.c.risk_id)
+        .where(*risk_filters.conditions(filters))
+    )
+    return db.session.scalar(stmt) or 0
+
+
 def last_verifications() -> dict[int, str]:
     critical = list(db.session.scalars(sa.select(Control.id).where(Control.critical == sa.true())))
     latest = _latest_ids(critical)
@@ -132,4 +144,5 @@ def bowtie_sheet(wb: Workbook, ctx: ExportContext) -> None:
             last.get(row.control_id) if row.control_ref else None,
         ]
         sheet.append(cells)
+        ctx.row_written()
     ctx.counts["bowtie_lines"] = sheet.finish()

@@ -48,10 +48,13 @@ class ExportContext:
     year: int  # of the ASM disclosure sheet
     frameworks: list[str]  # the company's frameworks (as on /standards), for the Coverage sheet
     counts: dict[str, int] = field(default_factory=dict)  # rows written per sheet, for the Legend
-    # Called with the rows written so far (Register and Controls) by a background export's progress.
+    # A background export's progress hears how far it is, in rows of its long sheets (Register,
+    # Controls, Bowtie) counted twice: once written into their sheet, once saved into the file,
+    # plus one per sheet done (xlsx.progress_total); so the bar moves in every phase.
     progress: Callable[[int], None] | None = None
     note: Callable[[str], None] | None = None  # ...and hears which part is being written
     rows_written: int = 0
+    sheets_written: int = 0  # each sheet counts one more when it is done (the short ones move the bar too)
 
     def announce(self, message: str) -> None:
         if self.note is not None:
@@ -60,7 +63,18 @@ class ExportContext:
     def row_written(self) -> None:
         self.rows_written += 1
         if self.progress is not None and not self.rows_written % PROGRESS_ROWS:
-            self.progress(self.rows_written)
+            self.progress(self.rows_written + self.sheets_written)
+
+    def sheet_written(self) -> None:
+        self.sheets_written += 1
+        if self.progress is not None:
+            self.progress(self.rows_written + self.sheets_written)
+
+    def saved(self, fraction: float) -> None:
+        """`fraction` of the sheets' bytes is zipped into the file: as many of the rows are saved."""
+        if self.progress is not None:
+            saved = int(self.rows_written * min(fraction, 1.0))
+            self.progress(self.rows_written + self.sheets_written + saved)
 
     @property
     def today(self) -> date:

@@ -22,6 +22,9 @@ def worker_command(workers: int | None) -> None:
     reaped = services.reap(starting=True)  # jobs left running by a worker that was killed
     if reaped:
         click.echo(f"Marked {len(reaped)} job(s) of a stopped worker as failed: {reaped}")
+    swept = services.sweep_partials()  # ...and the files it was writing
+    if swept:
+        click.echo(f"Removed {len(swept)} half-written file(s) of a stopped process.")
     click.echo(f"riskreg jobs worker on {queue.backend} (queue {queue.huey.name!r}).")
     consumer = queue.huey.create_consumer(
         workers=workers or current_app.config["JOBS_WORKERS"],
@@ -34,7 +37,8 @@ def worker_command(workers: int | None) -> None:
 
 @jobs_cli.command("reap")
 def reap_command() -> None:
-    """Mark as failed the running jobs whose worker stopped beating (the worker does this every minute)."""
+    """Mark as failed the running jobs whose worker stopped beating, remove expired files, old jobs
+    and half-written files (the worker does this every minute)."""
     from riskreg.jobs import services
 
     reaped = services.reap()

@@ -32,7 +32,7 @@ def _asker(job: Job) -> User:
 
 
 def export(job: Job, progress: Progress) -> Outcome:
-    from riskreg.exports import queries, xlsx
+    from riskreg.exports import xlsx
     from riskreg.reports.disclosure import parse_year
     from riskreg.risks.filters import parse_risk_filters
 
@@ -42,7 +42,7 @@ def export(job: Job, progress: Progress) -> Outcome:
         filters, year = parse_risk_filters(args), parse_year(args.get("year"))
     except BadRequest as error:
         raise JobFailure(f"The export's filters are not valid: {error.description}") from error
-    progress.start(queries.export_row_count(filters), "Writing the workbook")
+    progress.start(xlsx.progress_total(filters), "Writing the workbook")
     key = outputs.new_key(job.id, "xlsx")
     progress.output(key)
     with outputs.write(key) as handle:

@@ -88,6 +88,12 @@ class Job(db.Model):
             return 100 if self.state is JobState.DONE else None
         return min(100, self.done * 100 // self.total)
 
+    @property
+    def unit(self) -> str:
+        """What done and total count: rows, but an export counts its rows twice (written, then
+        saved into the file: exports.xlsx.progress_total), so its page shows the percentage alone."""
+        return "" if self.kind is JobKind.EXPORT else "rows"
+
     def status(self) -> dict[str, Any]:
         """What the polling script reads (/jobs/<id>/status)."""
         return {
@@ -97,6 +103,7 @@ class Job(db.Model):
             "done": self.done,
             "total": self.total,
             "percent": self.percent,
+            "unit": self.unit,
             "message": self.message,
             "finished": self.finished,
         }

@@ -16,15 +16,16 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from riskreg import audit
+from riskreg import audit, storage
 from riskreg.auth.models import Role
 from riskreg.auth.permissions import Permission, has_permission
 from riskreg.extensions import db
 from riskreg.jobs import outputs, runner
-from riskreg.jobs.models import Job, JobKind, JobState
+from riskreg.jobs.models import FINISHED, Job, JobKind, JobState
 from riskreg.jobs.runner import stale_before
 from riskreg.modeling import utcnow
 from riskreg.observability.request_id import current_request_id
+from riskreg.storage.local import LocalStorage
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +194,62 @@ def _alive(pid_text: str) -> bool:
 
 
 def purge_expired() -> int:
-    """Delete the files of jobs past their 24 hours, and any file no job points to (a crash)."""
+    """Delete the files of jobs past their 24 hours, and any file no job points to (a crash); then
+    the rows of jobs finished longer ago than JOBS_KEEP_DAYS, and the half-written files of the
+    local storage folder that a killed process left. Returns the files of expired jobs removed."""
+    removed = _expire_outputs()
+    purge_old_jobs()
+    sweep_partials()
+    return removed
+
+
+PURGE_BATCH = 500  # rows deleted per transaction: never one long lock on the jobs table
+
+
+def purge_old_jobs() -> int:
+    """Delete finished jobs (and any file left to them) past their retention; a job a person asked
+    for was audited when started, so its removal is audited too (by no one: the schedule)."""
+    keep = timedelta(days=current_app.config["JOBS_KEEP_DAYS"])
+    ended = sa.func.coalesce(Job.finished_at, Job.created_at)
+    purged = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(Job.id, Job.kind, Job.state, Job.user_id, Job.output_key)
+            .where(Job.state.in_(FINISHED), ended < utcnow() - keep)
+            .order_by(Job.id)
+            .limit(PURGE_BATCH)
+        ).all()
+        if not rows:
+            return purged
+        ids = [row.id for row in rows]
+        for row in rows:
+            if row.user_id is not None:
+                changes = {"kind": [row.kind.value, None], "state": [row.state.value, None]}
+                audit.record("job", row.id, "purge", None, changes, f"Kept {keep.days} days after it ended")
+        # SQLite may run without foreign keys: a retry's link to a purged job is cleared here.
+        db.session.execute(sa.update(Job).where(Job.retry_of_id.in_(ids)).values(retry_of_id=None))
+        db.session.execute(sa.delete(Job).where(Job.id.in_(ids)))
+        db.session.commit()
+        for row in rows:
+            if row.output_key:
+                outputs.delete(row.output_key)
+        purged += len(rows)
+        logger.info("purged %s job(s) finished more than %s days ago", len(rows), keep.days)
+
+
+PARTIAL_GRACE = timedelta(hours=1)  # a half-written file untouched this long (and unlocked) is abandoned
+
+
+def sweep_partials() -> list[str]:
+    """The local folder's files left half-written by a process that died (whatever back end is
+    current now: a folder migrated to the database may still hold some)."""
+    removed = LocalStorage(storage.local_root()).sweep_partials(PARTIAL_GRACE.total_seconds())
+    if removed:
+        logger.warning("removed %s half-written file(s) of a stopped process: %s", len(removed), removed)
+    return removed
+
+
+def _expire_outputs() -> int:
     rows = db.session.execute(
         sa.select(Job.id, Job.output_key).where(Job.output_key.is_not(None), Job.expires_at <= utcnow())
     ).all()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import re
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -12,6 +15,7 @@ from typing import IO
 from riskreg.storage.base import CHUNK, Full, Hashing, Missing, StoredFile, check_key, chunks_of
 
 STORAGE_FULL = {errno.ENOSPC, errno.EDQUOT}
+PARTIAL = re.compile(r"^\..+\.[0-9a-f]{8}\.partial$")  # what save() writes beside its target
 
 
 class LocalStorage:
@@ -34,6 +38,8 @@ class LocalStorage:
         try:
             # O_EXCL: never write into someone else's file; 0o640: the service group only, never executable.
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            # Held until the file is closed: sweep_partials() never removes a file being written.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks_of(stream, CHUNK):
                     hashing.add(chunk)
@@ -48,6 +54,20 @@ class LocalStorage:
             partial.unlink(missing_ok=True)
             raise
         return hashing.result()
+
+    def sweep_partials(self, older_than: float) -> list[str]:
+        """Remove the half-written files a killed process left (a save that failed removes its
+        own): only those untouched for `older_than` seconds whose writer's lock is gone."""
+        removed: list[str] = []
+        if not self.root.is_dir():
+            return removed
+        limit = time.time() - older_than
+        for folder, _, files in os.walk(self.root):
+            for name in files:
+                path = Path(folder, name)
+                if PARTIAL.match(name) and _abandoned(path, limit):
+                    removed.append(path.relative_to(self.root).as_posix())
+        return removed
 
     def open(self, key: str) -> Iterator[bytes]:
         path = self.path(key)
@@ -82,6 +102,25 @@ class LocalStorage:
             return self.path(key).stat().st_mtime
         except FileNotFoundError as error:
             raise Missing(f"{key} is not in the storage folder.") from error
+
+
+def _abandoned(path: Path, limit: float) -> bool:
+    """Removed when old and unlocked (its writer died: the kernel dropped the lock with it)."""
+    try:
+        if path.stat().st_mtime > limit:
+            return False
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # renamed into place, or removed, meanwhile
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # being written right now
+    else:
+        path.unlink(missing_ok=True)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _read(path: Path) -> Iterator[bytes]:
