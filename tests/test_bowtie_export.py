@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from werkzeug.datastructures import MultiDict
+
 from riskreg.bowtie import services
+from riskreg.bowtie.export import bowtie_line_count, bowtie_rows
 from riskreg.controls.models import Effectiveness, Role
 from riskreg.critical import services as critical_services
 from riskreg.extensions import db
+from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.models import Risk
 from tests.controls_support import new_control
 from tests.critical_support import answers, make_critical
 from tests.xlsx_files import export, workbook
 
 
-def test_one_row_per_line_with_role_rating_and_last_verification(make_risk, users, clients):
+def test_one_row_per_line_with_role_rating_and_last_verification(make_risk, make_site, users, clients):
     actor = users["risk_manager"]
-    risk = make_risk(title="Tailings dam breach", cause="Heavy rain", consequence="Village flooded")
+    site = make_site(name="North pit")
+    risk = make_risk(
+        title="Tailings dam breach", cause="Heavy rain", consequence="Village flooded", site_id=site.id
+    )
     other = make_risk(title="Other risk", cause="", consequence="", site_id=None)
     risk = db.session.get(Risk, risk.id)
     [cause] = services.items(risk.id, "cause")
@@ -46,3 +53,10 @@ def test_one_row_per_line_with_role_rating_and_last_verification(make_risk, user
     assert [r[4] for r in body if r[0] == other.ref] == [loose.ref]
     ws = workbook(export(clients["executive"]))["Bowtie"]
     assert ws.cell(row=4, column=4).data_type == "s"  # the formula-looking text stays text
+    # A background export's total counts exactly the rows the sheet holds, per filter too.
+    every, one_site = (
+        parse_risk_filters(MultiDict()),
+        parse_risk_filters(MultiDict({"site": str(site.id)})),
+    )
+    assert bowtie_line_count(every) == len(body) == len(list(bowtie_rows(every)))
+    assert bowtie_line_count(one_site) == len(list(bowtie_rows(one_site))) == len(mine)

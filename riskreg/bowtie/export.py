@@ -38,7 +38,8 @@ HEADERS = [
 SIDES = {0: "Cause", 1: "Consequence", 2: "Cause", 3: "Consequence", 4: "Role not set"}
 
 
-def _lines() -> sa.Subquery:
+def _line_selects() -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The three kinds of line, each a SELECT whose first column is the risk's id."""
     rc = risk_controls.c
     causes = (
         sa.select(
@@ -72,7 +73,11 @@ def _lines() -> sa.Subquery:
             sa.and_(rc.role == Role.MITIGATING.value, rc.consequence_id.is_(None)),
         )
     )
-    return sa.union_all(causes, consequences, unplaced).subquery("lines")
+    return causes, consequences, unplaced
+
+
+def _lines() -> sa.Subquery:
+    return sa.union_all(*_line_selects()).subquery("lines")
 
 
 def bowtie_rows(filters) -> Iterator[sa.Row]:
@@ -103,15 +108,20 @@ def bowtie_rows(filters) -> Iterator[sa.Row]:
 
 
 def bowtie_line_count(filters) -> int:
-    """The rows bowtie_rows yields: part of a background export's total."""
-    lines = _lines()
-    stmt = (
-        sa.select(sa.func.count())
-        .select_from(lines)
-        .join(Risk, Risk.id == lines.c.risk_id)
-        .where(*risk_filters.conditions(filters))
-    )
-    return db.session.scalar(stmt) or 0
+    """The rows bowtie_rows yields: part of a background export's total, counted before its first
+    row is written. One count per kind of line: SQLite counts the whole UNION by materialising it
+    (5 s at 100,000 risks against 0.3 s for the three counts)."""
+    total = 0
+    for select in _line_selects():
+        lines = select.subquery()
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(lines)
+            .join(Risk, Risk.id == lines.c[0])
+            .where(*risk_filters.conditions(filters))
+        )
+        total += db.session.scalar(stmt) or 0
+    return total
 
 
 def last_verifications() -> dict[int, str]:
