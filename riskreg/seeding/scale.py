@@ -6,6 +6,7 @@ refuses to write into a database that holds real data unless told to.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from riskreg.sites.models import AsmPresence, Lifecycle, Site
 from riskreg.standards.models import AppSetting
 
 MARKER = "synthetic_data"
-CHUNK = 5_000
+CHUNK = 20_000
 SCALE_PASSWORD = "riskreg-scale-2026"  # noqa: S105 (synthetic accounts on a scratch database only)
 
 
@@ -68,9 +69,54 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[
 
 
 def _insert(table: sa.Table, rows: Iterator[dict[str, Any]]) -> int:
+    """Bulk rows on the session's connection, past the ORM's per-row parameter handling (most of a
+    million-risk seed's time): PostgreSQL's COPY, SQLite's executemany. Each value still goes
+    through its column type's own bind processor, so the stored values are the ones an ORM insert
+    writes."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return 0
+    connection = db.session.connection()
+    dialect = connection.dialect
+    # The row's own columns, then those it leaves to a Python-side default (as sa.insert would).
+    defaults = {
+        column.name: column.default
+        for column in table.columns
+        if column.name not in first and column.default is not None and not column.default.is_sequence
+    }
+    chosen = [column for column in table.columns if column.name in first or column.name in defaults]
+    names = [column.name for column in chosen]
+    processors = [column.type._cached_bind_processor(dialect) for column in chosen]
+
+    def value(row: dict[str, Any], name: str) -> Any:
+        if name in row:
+            return row[name]
+        default = defaults[name]
+        return default.arg(None) if default.is_callable else default.arg
+
+    def values(row: dict[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name, process in zip(names, processors, strict=True):
+            item = value(row, name)
+            out.append(process(item) if process is not None and item is not None else item)
+        return tuple(out)
+
+    rows = itertools.chain([first], rows)
+
+    raw = connection.connection.driver_connection
     count = 0
+    if dialect.name == "postgresql":
+        columns = ", ".join(f'"{name}"' for name in names)
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(values(row))
+                count += 1
+        return count
+    sql = f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})'  # noqa: S608
+    cursor = raw.cursor()
     for batch in _chunks(rows):
-        db.session.execute(sa.insert(table), batch)
+        cursor.executemany(sql, [values(row) for row in batch])
         count += len(batch)
     return count
 
@@ -123,6 +169,8 @@ def derived_tables_suspended() -> Iterator[None]:
 
     connection = db.session.connection()
     dialect = connection.dialect.name
+    if dialect == "sqlite":  # a million rows' indexes outgrow SQLite's default 2 MB page cache
+        connection.exec_driver_sql("PRAGMA cache_size = -262144")
     for statement in counts.drop_ddl(dialect) + index.drop_statements(dialect):
         connection.exec_driver_sql(statement)
     yield
