@@ -93,7 +93,8 @@ def main() -> None:
                 wall.append((time.perf_counter() - started) * 1000)
             cpu.sort(), wall.sort()
             print(
-                f"{template:<24} cpu p50 {cpu[len(cpu) // 2]:6.1f} ms  wall p50 {wall[len(wall) // 2]:6.1f} ms  "
+                f"{template:<24} cpu p50 {cpu[len(cpu) // 2]:6.1f} ms  min {cpu[0]:6.1f} ms  "
+                f"wall p50 {wall[len(wall) // 2]:6.1f} ms  "
                 f"{count} statements",
                 flush=True,
             )
