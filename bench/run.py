@@ -79,6 +79,28 @@ class Row:
     def passed(self) -> bool | None:
         return None if self.target is None else self.p95 <= self.target
 
+    @property
+    def cost_goal(self) -> tuple[str, float, float] | None:
+        """Issue 17 §6's target for this figure, if it has one: (what, limit ms, measured ms)."""
+        return cost_goal(self.size, self.name, self.p50, self.p95, self.floor_p50)
+
+
+# Issue 17 §6, "the cost of one request": at 1,000 risks a page's p50 within 3x the bare SQL it
+# runs plus 5 ms; the dashboard's p95 within 50 ms at 100,000 risks and more; and the mixed load's
+# single-host throughput at least twice the issue's figures (one host of 4 workers, 100,000 risks).
+COST_SIZE = 1_000
+DASHBOARD_FLAT_MS, DASHBOARD_FLAT_FROM = 50.0, 100_000
+THROUGHPUT_TODAY = {"SQLite": 30.0, "PostgreSQL": 23.0}  # req/s, the issue's "today"
+THROUGHPUT_FACTOR = 2.0
+
+
+def cost_goal(size: int, name: str, p50: float, p95: float, floor: float) -> tuple[str, float, float] | None:
+    if size == COST_SIZE:
+        return ("p50 ≤ 3x floor + 5", 3 * floor + 5, p50)
+    if name == "/dashboard" and size >= DASHBOARD_FLAT_FROM:
+        return ("p95 ≤ 50", DASHBOARD_FLAT_MS, p95)
+    return None
+
 
 # ---------------------------------------------------------------------------------------------
 # scratch databases
@@ -477,16 +499,33 @@ def report(all_rows: list[Row], exports: dict[int, dict], label: str) -> str:
         "",
         machine_line(),
         "",
-        "| risks | figure | p50 ms | p95 ms | floor p50 ms | ratio | queries | target p95 | result |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())} at the end",
+        "",
+        "| risks | figure | p50 ms | p95 ms | floor p50 ms | ratio | queries | target p95 | result "
+        "| §6 target | §6 limit ms | §6 result |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |",
     ]
+    goals = []
     for row in all_rows:
         result = "—" if row.passed is None else ("pass" if row.passed else "FAIL")
         target = f"≤ {row.target:.0f}" if row.target else "—"
+        goal = row.cost_goal
+        if goal is None:
+            cost = "— | — | —"
+        else:
+            ok = goal[2] <= goal[1]
+            goals.append(ok)
+            cost = f"{goal[0]} | {goal[1]:.1f} | {'pass' if ok else 'FAIL'}"
         lines.append(
             f"| {row.size:,} | {row.name} | {row.p50:.1f} | {row.p95:.1f} | {row.floor_p50:.1f} | "
-            f"{row.ratio:.1f}x | {row.queries} | {target} | {result} |"
+            f"{row.ratio:.1f}x | {row.queries} | {target} | {result} | {cost} |"
         )
+    if goals:
+        lines += [
+            "",
+            f"Issue 17 §6 page targets: {sum(goals)} of {len(goals)} pass"
+            + ("." if all(goals) else " (FAIL)."),
+        ]
     if exports:
         lines += [
             "",
@@ -565,6 +604,17 @@ def main() -> None:
         "--browser", action="store_true", help="only the dashboard's first and repeat view in Chromium"
     )
     parser.add_argument("--browser-runs", type=int, default=5, help="runs per case of --browser (medians)")
+    parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="only issue 17 §6's targets: every page at 1,000 risks against its floor, the dashboard at "
+        "--dashboard-sizes, and the single-host mixed load against the issue's throughput",
+    )
+    parser.add_argument("--dashboard-sizes", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--load-size", type=int, default=100_000, help="--cost: the mixed load's register")
+    parser.add_argument("--load-clients", type=int, default=32, help="--cost: the mixed load's clients")
+    parser.add_argument("--load-seconds", type=float, default=60, help="--cost: the mixed load's length")
+    parser.add_argument("--no-load", action="store_true", help="--cost: pages only, no mixed load")
     args = parser.parse_args()
     if args.browser:
         import browser
@@ -580,6 +630,9 @@ def main() -> None:
             "--database-url takes a PostgreSQL server URL, e.g. postgresql+psycopg://user@host:5432"
         )
     PAGE_FILTER[:] = args.pages or []
+    if args.cost:
+        run_cost(args)
+        return
     if args.load:
         size = max(args.sizes) if args.sizes != [1_000, 10_000, 100_000] else 100_000
         command = [PYTHON, str(ROOT / "bench" / "load.py"), "--size", str(size)]
@@ -631,6 +684,63 @@ def main() -> None:
         print("\n" + text)
         if not args.no_write:
             write_results(heading, text)
+
+
+def run_cost(args: argparse.Namespace) -> None:
+    """Issue 17 §6 in one run, each target printed with pass or FAIL."""
+    label = args.label or ("PostgreSQL" if args.database_url else "SQLite")
+    plan = [(COST_SIZE, [])] + [(size, ["/dashboard"]) for size in args.dashboard_sizes]
+    rows: list[Row] = []
+    builds = {}
+    for size, only in plan:
+        PAGE_FILTER[:] = only
+        print(f"== {label}, {size:,} risks{' (' + ', '.join(only) + ')' if only else ''}", flush=True)
+        size_rows, info = run_size(
+            size,
+            args.database_url,
+            args.runs,
+            args.rebuild,
+            args.workers,
+            args.allow_existing_database,
+            False,
+        )
+        rows += size_rows
+        if info.get("build_seconds") is not None:
+            builds[size] = info["build_seconds"]
+    text = report(rows, {}, f"Issue 17 §6, {label}")
+    if builds:
+        text += (
+            "Seeded here: " + ", ".join(f"{size:,} risks in {s:.0f} s" for size, s in builds.items()) + "\n"
+        )
+    if not args.no_load:
+        text += "\n" + cost_load(args, label) + "\n"
+    print("\n" + text)
+    if not args.no_write:
+        write_results(f"Issue 17 §6, {label}", text)
+
+
+def cost_load(args: argparse.Namespace, label: str) -> str:
+    """The mixed load on one host (bench/load.py), against twice the issue's figure."""
+    command = [PYTHON, str(ROOT / "bench" / "load.py"), "--size", str(args.load_size), "--hosts", "1"]
+    command += ["--clients", str(args.load_clients), "--seconds", str(args.load_seconds), "--no-write"]
+    if args.database_url:
+        command += ["--database-url", args.database_url]
+    print(f"== {label}, mixed load: {' '.join(command[1:])}", flush=True)
+    done = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, text=True)
+    print(done.stdout[-3000:], done.stderr[-2000:], flush=True)
+    found = re.search(r"1 host\(s\) x \d+,\s+\d+ clients:\s+([\d.]+) req/s.*errors (\d+)", done.stdout)
+    today = THROUGHPUT_TODAY[label if label in THROUGHPUT_TODAY else "SQLite"]
+    goal = THROUGHPUT_FACTOR * today
+    if found is None:
+        return f"Mixed load, one host: no result (load.py exited {done.returncode}): FAIL"
+    rate, errors = float(found.group(1)), int(found.group(2))
+    ok = rate >= goal and errors == 0
+    return (
+        "| mixed load | risks | clients | req/s | issue's today | target (2x) | errors | result |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
+        f"| one host x 4 workers | {args.load_size:,} | {args.load_clients} | {rate:.1f} | {today:.0f} | "
+        f"{goal:.0f} | {errors} | {'pass' if ok else 'FAIL'} |\n"
+    )
 
 
 def run_indicators(base: str | None, runs: int, label: str, allow_existing: bool) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import functools
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -51,7 +52,9 @@ class ControlFilters:
     sort: str = "due"
 
     def query_args(self, **overrides: Any) -> dict[str, Any]:
-        values = asdict(self) | overrides
+        # Shallow (every field is a scalar): asdict's deep copy per link cost ~40 µs, on a page of
+        # a hundred links (the count table's cells).
+        values = {name: getattr(self, name) for name in _field_names(type(self))} | overrides
         args: dict[str, Any] = {}
         if values["corporate"]:
             args["site"] = "corporate"
@@ -73,6 +76,11 @@ class ControlFilters:
     @property
     def active(self) -> bool:
         return bool(self.query_args(sort="due"))
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def _int(args: MultiDict, name: str, low: int = 1, high: int = MAX_ID) -> int | None:

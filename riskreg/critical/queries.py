@@ -75,16 +75,16 @@ def _latest_ids(control_ids: list[int]) -> dict[int, int]:
     return dict(db.session.execute(sa.select(ranked.c.control_id, ranked.c.id).where(ranked.c.n == 1)).all())
 
 
-def critical_rows(on: date | None = None, department_id: int | None = None) -> list[CriticalRow]:
+def critical_rows(
+    on: date | None = None, department_id: int | None = None, with_links: bool = True
+) -> list[CriticalRow]:
     """Every critical control with its last verification, 12-month compliance and open immediate
-    actions (five queries whatever the count)."""
+    actions (five queries whatever the count); with_links, its department and risks loaded too (the
+    page lists them; the dashboard's counts need only each control's state)."""
     on = on or today()
-    stmt = (
-        sa.select(Control)
-        .where(Control.critical == sa.true())
-        .order_by(Control.ref)
-        .options(selectinload(Control.department), selectinload(Control.risks))
-    )
+    stmt = sa.select(Control).where(Control.critical == sa.true()).order_by(Control.ref)
+    if with_links:
+        stmt = stmt.options(selectinload(Control.department), selectinload(Control.risks))
     if department_id is not None:
         stmt = stmt.where(Control.department_id == department_id)
     controls = list(db.session.scalars(stmt))
@@ -166,7 +166,7 @@ def dashboard_counts_of(rows: list[CriticalRow]) -> CriticalCounts:
 
 
 def dashboard_counts(on: date | None = None) -> CriticalCounts:
-    return dashboard_counts_of(critical_rows(on))
+    return dashboard_counts_of(critical_rows(on, with_links=False))
 
 
 @dataclass

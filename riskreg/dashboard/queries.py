@@ -141,16 +141,21 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
 
 def band_counts_by_direction(filters: RiskFilters, basis: str = "residual") -> dict[Direction, Counter[str]]:
     """Risks per band for each of the three directions, whatever the direction filter (the other
-    filters kept): one GROUP BY of at most 75 rows, the people-first rule included."""
-    likelihood, impact = risk_filters.basis_columns(basis)
+    filters kept), the people-first rule included: from the kept counts when the filters are
+    theirs (at most 75 rows at any register size), else one GROUP BY of the risks."""
     every_direction = replace(with_basis(filters, basis), direction=None)
-    stmt = (
-        sa.select(Risk.direction, likelihood, impact, Risk.direction, sa.func.count())
-        .where(*risk_filters.conditions(every_direction, include_band=False))
-        .group_by(Risk.direction, likelihood, impact)
-    )
     matrix = scoring.matrix()
-    found = matrix.tally_by(db.session.execute(stmt))
+    if counts.can_answer(every_direction):
+        rows = counts.cell_rows(every_direction, basis)
+        found = matrix.tally_by((Direction(d), lk, im, d, n) for lk, im, d, n in rows)
+    else:
+        likelihood, impact = risk_filters.basis_columns(basis)
+        stmt = (
+            sa.select(Risk.direction, likelihood, impact, Risk.direction, sa.func.count())
+            .where(*risk_filters.conditions(every_direction, include_band=False))
+            .group_by(Risk.direction, likelihood, impact)
+        )
+        found = matrix.tally_by(db.session.execute(stmt))
     return {direction: found.get(direction, matrix.tally([])) for direction in Direction}
 
 
