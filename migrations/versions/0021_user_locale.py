@@ -1,6 +1,6 @@
 """a user's own language (riskreg.i18n)
 
-Revision ID: 0023
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-01 22:00:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0023'
+revision = '0021'
 down_revision = '0020'
 branch_labels = None
 depends_on = None
