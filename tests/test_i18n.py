@@ -104,3 +104,20 @@ def test_an_unsupported_company_default_stops_the_start_naming_the_setting(tmp_p
     monkeypatch.setenv("RISKREG_DEFAULT_LOCALE", "de")
     with pytest.raises(ValueError, match="RISKREG_DEFAULT_LOCALE must be one of en, fr, es, pt"):
         create_app(config_from_environment(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("fr", ["Aller au contenu", "Mon travail", "Tableau de bord", "Registre", "Se déconnecter"]),
+        ("es", ["Saltar al contenido", "Mi trabajo", "Panel", "Registro", "Cerrar sesión"]),
+        ("pt", ["Ir para o conteúdo", "Meu trabalho", "Painel", "Riscos", "Sair"]),
+    ],
+)
+def test_the_header_and_footer_of_every_page_speak_the_language(clients, lang, words):
+    page = clients["risk_manager"].get(f"/risks?lang={lang}").get_data(as_text=True)
+    header = page[page.index("<body>") : page.index('<main id="main">')]
+    assert all(word in header for word in words), header
+    assert ">Sign out<" not in header and ">My work<" not in header
+    footer = page[page.index('<footer class="foot">') :]
+    assert "ASM risk register" not in footer
