@@ -10,6 +10,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import Flask, g, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -18,15 +19,15 @@ from riskreg.extensions import db, login_manager
 
 logger = logging.getLogger(__name__)
 
-TITLES = {
-    400: "That request could not be understood",
-    403: "You do not have permission to do that",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Someone else changed this",
-    413: "That upload is too large",
-    429: "Too many attempts",
-    503: "riskreg cannot save or show this right now",
+TITLES = {  # translated where the page is drawn (lazy strings)
+    400: _l("That request could not be understood"),
+    403: _l("You do not have permission to do that"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Someone else changed this"),
+    413: _l("That upload is too large"),
+    429: _l("Too many attempts"),
+    503: _l("riskreg cannot save or show this right now"),
 }
 
 # code, Retry-After seconds (None: trying again will not help until someone acts), message
@@ -78,7 +79,7 @@ def rollback_quietly() -> None:
 
 
 def render_error(code: int, message: str, offline: bool = False, headers: dict[str, str] | None = None):
-    title = TITLES.get(code, "Something went wrong")
+    title = str(TITLES.get(code, _l("Something went wrong")))
     if wants_json():
         return {"error": title, "message": message}, code, headers or {}
     page = None

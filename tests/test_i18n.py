@@ -121,3 +121,13 @@ def test_the_header_and_footer_of_every_page_speak_the_language(clients, lang, w
     assert ">Sign out<" not in header and ">My work<" not in header
     footer = page[page.index('<footer class="foot">') :]
     assert "ASM risk register" not in footer
+
+
+def test_the_sign_in_page_and_its_errors_speak_the_language(client):
+    page = client.get("/login", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).get_data(as_text=True)
+    assert "Se connecter à riskreg" in page and "Mot de passe" in page and "Password" not in page
+    refused = client.post("/login?lang=es", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert "Contraseña" in refused and "This field is required" not in refused  # WTForms' own messages too
+    missing = client.get("/nothing-here?lang=pt")
+    text = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and "Não encontrado" in text and "Erro 404" in text

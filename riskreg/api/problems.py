@@ -49,7 +49,8 @@ def response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": API_TITLES.get(status, "Error"), "status": status}
+    title = str(API_TITLES.get(status, "Error"))  # the page titles are lazy strings
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if errors:

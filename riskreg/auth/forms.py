@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
@@ -9,14 +10,15 @@ from wtforms.validators import DataRequired, Length
 
 class LoginForm(FlaskForm):
     # Not an email field: a directory account may sign in with its user name.
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     next = HiddenField()
-    submit = SubmitField("Sign in")
+    submit = SubmitField(_l("Sign in"))
 
 
 class SecondFactorForm(FlaskForm):
     code = StringField(
-        "Code from your authenticator app, or a recovery code", validators=[DataRequired(), Length(max=40)]
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=40)],
     )
-    submit = SubmitField("Continue")
+    submit = SubmitField(_l("Continue"))
