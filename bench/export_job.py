@@ -91,16 +91,9 @@ class DevServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise SystemExit("flask run did not start")
+        if not run.answers_health(self.base):
+            self.stop()
+            raise SystemExit("flask run did not start")
 
     def stop(self) -> None:
         if self.process.poll() is None:
