@@ -131,3 +131,19 @@ def test_the_sign_in_page_and_its_errors_speak_the_language(client):
     missing = client.get("/nothing-here?lang=pt")
     text = missing.get_data(as_text=True)
     assert missing.status_code == 404 and "Não encontrado" in text and "Erro 404" in text
+
+
+def test_my_work_speaks_the_language_with_plurals(clients, users):
+    from datetime import timedelta
+
+    from riskreg.modeling import today
+    from tests.controls_support import legacy, new_control
+
+    late = new_control(users["risk_manager"], "Security", title="Fence the pit")
+    legacy(late, due_date=today() - timedelta(days=3))
+    soon = today() + timedelta(days=1)
+    new_control(users["risk_manager"], "Security", title="Train the guards", due_date=soon)
+    page = clients["department_head"].get("/me?lang=fr").get_data(as_text=True)
+    assert "Contrôles ouverts de Security" in page and "3 jours de retard" in page
+    assert "échéance dans 1 jour<" in page or "échéance dans 1 jour " in page
+    assert "days overdue" not in page and "Open controls of" not in page

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg import scoring
@@ -243,12 +244,12 @@ def awaiting_my_approval(user: Any, on: date) -> Any:
             label=f"{row.ref} {row.title}",
             url=url_for("risks.detail", risk_id=row[3]) + "#acceptance",
             detail=f"{matrix.band_by_key(row.residual_band).label}; until {row.expires_on.isoformat()}",
-            action_label="Approve or reject",
+            action_label=_l("Approve or reject"),
         )
         for row in rows
     ]
     more = url_for("acceptances.list", state="pending", approver=user.id)
-    return Section("acceptances_awaiting", "Acceptances awaiting my approval", items, total, more)
+    return Section("acceptances_awaiting", _l("Acceptances awaiting my approval"), items, total, more)
 
 
 def escalated_above_appetite(user: Any, on: date) -> Any:
@@ -290,11 +291,11 @@ def escalated_above_appetite(user: Any, on: date) -> Any:
                 f"{matrix.band(row.residual_likelihood, row.residual_impact, row.direction).label} in "
                 f"{row.category} (appetite: {matrix.bands[ranks[row.category]].label})"
             ),
-            action_label="Open the risk",
+            action_label=_l("Open the risk"),
         )
         for row in rows
     ]
     more = url_for("risks.list", appetite="escalated")
     return Section(
-        "escalated_above_appetite", "Above appetite without a plan or acceptance", items, total, more
+        "escalated_above_appetite", _l("Above appetite without a plan or acceptance"), items, total, more
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 
 from riskreg.comments.mentions import Segment, segments
 from riskreg.comments.models import Comment, Mention
@@ -67,7 +68,7 @@ def my_mentions(user: Any, on: date) -> Section | None:
                 label=f"{comment.author.name} on {format_ref(prefix, comment.entity_id)}: {excerpt}",
                 url=url_for("comments.open_mention", mention_id=mention.id),
                 detail=comment.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                action_label="Read",
+                action_label=_l("Read"),
             )
         )
-    return Section(key="mentions", title="Mentions", items=items, total=total)
+    return Section(key="mentions", title=_l("Mentions"), items=items, total=total)

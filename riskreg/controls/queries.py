@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg.auth.models import Role
@@ -222,7 +223,7 @@ def verification_queue(user: Any, on: date) -> Section | None:
         for c in controls
     ]
     more = url_for("controls.list", status="implemented")
-    return Section("verify", "Controls implemented, awaiting verification", items, total, more)
+    return Section("verify", _l("Controls implemented, awaiting verification"), items, total, more)
 
 
 def my_department_controls(user: Any, on: date) -> Section | None:
@@ -236,7 +237,9 @@ def my_department_controls(user: Any, on: date) -> Section | None:
     )
     controls, total = first_and_total(stmt)
     title = (
-        f"Open controls of {user.department.name}" if user.department else "Open controls of my department"
+        _l("Open controls of %(department)s", department=user.department.name)
+        if user.department
+        else _l("Open controls of my department")
     )
     return Section("department", title, [_item(c, on) for c in controls], total, url_for("controls.mine"))
 
@@ -249,5 +252,5 @@ def my_overdue_controls(user: Any, on: date) -> Section | None:
     controls, total = first_and_total(stmt.order_by(Control.due_date, Control.id))
     more = url_for("controls.list", owner=user.id, overdue="yes")
     return Section(
-        "overdue", "Controls I own that are overdue", [_item(c, on) for c in controls], total, more
+        "overdue", _l("Controls I own that are overdue"), [_item(c, on) for c in controls], total, more
     )

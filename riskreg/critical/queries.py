@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg.controls.models import Control
@@ -286,4 +287,4 @@ def my_verifications(user: Any, on: date):
         )
         for task in due.tasks
     ]
-    return Section("verifications", "Verifications due", items, due.total, url_for("controls.mine"))
+    return Section("verifications", _l("Verifications due"), items, due.total, url_for("controls.mine"))

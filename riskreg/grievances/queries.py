@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg.extensions import db
@@ -400,7 +401,7 @@ def my_department_overdue_grievances(user: Any, on: date) -> Any:
             label=f"{g.ref} {g.category.label}, received {g.received_on.isoformat()}",
             url=url_for("grievances.detail", grievance_id=g.id),
             detail="; ".join(services.overdue_reasons(g, limits, on)),
-            action_label="Take the next step",
+            action_label=_l("Take the next step"),
             urgent=True,
         )
         for g in rows
@@ -408,7 +409,7 @@ def my_department_overdue_grievances(user: Any, on: date) -> Any:
     args = {"overdue": "1"} | ({"department": department} if department else {})
     return Section(
         key="grievances_overdue",
-        title="Grievances of my department past a deadline",
+        title=_l("Grievances of my department past a deadline"),
         items=items,
         total=total,
         more_url=url_for("grievances.list", **args),

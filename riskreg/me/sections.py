@@ -14,6 +14,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from riskreg.extensions import db
 
@@ -29,14 +31,14 @@ class Item:
     label: str  # e.g. "R-0042 Influx at the northern pit"
     url: str  # where the action is done
     detail: str = ""  # e.g. "review due in 3 days", "3 days overdue"
-    action_label: str = "Open"
+    action_label: str = _l("Open")  # lazy, as the titles
     urgent: bool = False  # overdue, red: shown first and marked
 
 
 @dataclass(frozen=True)
 class Section:
     key: str
-    title: str
+    title: str  # a lazy string (flask_babel), translated where the page is drawn
     items: list[Item] = field(default_factory=list)
     total: int = 0  # all that match; items holds at most LIMIT of them
     more_url: str | None = None  # the full list, when there are more than shown
@@ -97,10 +99,10 @@ def first_and_total(stmt: sa.Select) -> tuple[list[Any], int]:
 def due_words(due: date | None, on: date) -> tuple[str, bool]:
     """("3 days overdue", True), ("due today", False), ("due in 5 days", False) or ("no due date", False)."""
     if due is None:
-        return "no due date", False
+        return gettext("no due date"), False
     days = (due - on).days
     if days < 0:
-        return f"{-days} day{'s' if days != -1 else ''} overdue", True
+        return ngettext("%(num)d day overdue", "%(num)d days overdue", -days), True
     if days == 0:
-        return "due today", False
-    return f"due in {days} day{'s' if days != 1 else ''}", False
+        return gettext("due today"), False
+    return ngettext("due in %(num)d day", "due in %(num)d days", days), False

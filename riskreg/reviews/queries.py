@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg.extensions import db
@@ -121,10 +122,10 @@ def my_reviews(user: Any, on: date) -> Any:
             label=f"{risk.ref} {risk.title}",
             url=url_for("risks.detail", risk_id=risk.id, _anchor="reviews"),
             detail=review_detail(risk, on, flagged),
-            action_label="Review",
+            action_label=_l("Review"),
             urgent=flagged or rules.state_of(risk, on) == "overdue",
         )
         for risk, flagged in rows
     ]
     more = url_for("risks.list", owner=user.id, sort="review") if total > len(items) else None
-    return Section("reviews", "Risks due or flagged for review", items, total, more)
+    return Section("reviews", _l("Risks due or flagged for review"), items, total, more)
