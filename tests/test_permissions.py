@@ -32,6 +32,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/me/settings", ALL),
     ("POST", "/me/settings/password", ALL),
     ("POST", "/me/settings/notifications", ALL),
+    ("POST", "/me/settings/language", ALL),
     ("GET", "/me/settings/two-factor", ALL),
     ("POST", "/me/settings/two-factor", ALL),
     ("POST", "/me/settings/two-factor/recovery-codes", ALL),
