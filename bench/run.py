@@ -651,15 +651,7 @@ def main() -> None:
         exports: dict[int, dict] = {}
         for size in args.sizes:
             print(f"== {label}, {size:,} risks", flush=True)
-            rows, export = run_size(
-                size,
-                args.database_url,
-                args.runs,
-                args.rebuild,
-                args.workers,
-                args.allow_existing_database,
-                export=not (args.no_export or args.pages),
-            )
+            rows, export = run_size_of(args, size, export=not (args.no_export or args.pages))
             all_rows += rows
             if export:
                 exports[size] = export
@@ -692,6 +684,13 @@ def main() -> None:
             write_results(heading, text)
 
 
+def run_size_of(args: argparse.Namespace, size: int, export: bool) -> tuple[list[Row], dict]:
+    """run_size with the command line's database, runs, rebuild, workers and permissions."""
+    return run_size(
+        size, args.database_url, args.runs, args.rebuild, args.workers, args.allow_existing_database, export
+    )
+
+
 def run_cost(args: argparse.Namespace) -> None:
     """Issue 17 §6 in one run, each target printed with pass or FAIL."""
     label = args.label or ("PostgreSQL" if args.database_url else "SQLite")
@@ -701,15 +700,7 @@ def run_cost(args: argparse.Namespace) -> None:
     for size, only in plan:
         PAGE_FILTER[:] = only
         print(f"== {label}, {size:,} risks{' (' + ', '.join(only) + ')' if only else ''}", flush=True)
-        size_rows, info = run_size(
-            size,
-            args.database_url,
-            args.runs,
-            args.rebuild,
-            args.workers,
-            args.allow_existing_database,
-            False,
-        )
+        size_rows, info = run_size_of(args, size, export=False)
         rows += size_rows
         if info.get("build_seconds") is not None:
             builds[size] = info["build_seconds"]
