@@ -147,3 +147,30 @@ def test_my_work_speaks_the_language_with_plurals(clients, users):
     assert "Contrôles ouverts de Security" in page and "3 jours de retard" in page
     assert "échéance dans 1 jour<" in page or "échéance dans 1 jour " in page
     assert "days overdue" not in page and "Open controls of" not in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"),
+    [
+        ("en", ["2026-12-02", "2026-12-02 13:05 UTC", "12,500", "3.25", "Extreme", "Environment"]),
+        ("fr", ["2 déc. 2026", "2 déc. 2026, 13:05 UTC", "12\u202f500", "3,25", "Extrême", "Environnement"]),
+        ("pt", ["2 de dez. de 2026", "2 de dez. de 2026 13:05 UTC", "12.500", "3,25"]),
+    ],
+)
+def test_dates_numbers_and_reference_texts_follow_the_language(app, lang, shown):
+    from datetime import date, datetime
+
+    template = "{{ d|day }}|{{ t|moment }}|{{ 12500|number }}|{{ 3.25|number }}|{{ 'Extreme'|ref }}|{{ 'Environment'|ref }}"
+    with app.test_request_context(f"/?lang={lang}"):
+        app.preprocess_request()
+        rendered = app.jinja_env.from_string(template).render(
+            d=date(2026, 12, 2), t=datetime(2026, 12, 2, 13, 5, 7)
+        )
+    assert rendered.split("|")[: len(shown)] == shown
+
+
+def test_a_reference_text_the_company_edited_is_shown_as_stored(app):
+    with app.test_request_context("/?lang=es"):
+        app.preprocess_request()
+        assert app.jinja_env.from_string("{{ 'Extreme'|ref }}").render() != "Extreme"
+        assert app.jinja_env.from_string("{{ 'Extreme for us'|ref }}").render() == "Extreme for us"

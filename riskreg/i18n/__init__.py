@@ -7,8 +7,10 @@ An unsupported value anywhere in that chain is passed over without an error. Out
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 from sqlalchemy.exc import SQLAlchemyError
 
 from riskreg.i18n.languages import LANGUAGES
@@ -24,6 +26,9 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_locale=app.config["DEFAULT_LOCALE"])
     app.before_request(remember_requested_language)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=current_language)
+    from riskreg.i18n.reference import translate
+
+    app.jinja_env.filters.update(day=day, moment=moment, number=number, ref=translate)
 
 
 def remember_requested_language() -> None:
@@ -70,3 +75,32 @@ def current_language() -> str:
     """The code for <html lang="..">: the language the page is rendered in."""
     locale = get_locale()
     return locale.language if locale is not None else current_app.config["DEFAULT_LOCALE"]
+
+
+# How pages show dates and numbers (Babel's digit grouping and decimal sign in every language,
+# "12,500" / "12 500" / "12.500"). English keeps the ISO date the register has always shown (one
+# reading for every English-speaking office); the other languages get Babel's medium format
+# ("2 déc. 2026"). Inputs, exports and the API keep ISO whatever the language.
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.date()
+    if current_language() == "en":
+        return value.isoformat()
+    return format_date(value, "medium")
+
+
+def moment(value: datetime | None) -> str:
+    """A stored UTC timestamp, shown as UTC (the server knows no user's time zone)."""
+    if value is None:
+        return "—"
+    if current_language() == "en":
+        return value.strftime("%Y-%m-%d %H:%M") + " UTC"
+    return format_datetime(value, "medium", rebase=False).rsplit(":", 1)[0] + " UTC"
+
+
+def number(value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,36 @@ def _field(prefix: str, entry: dict[str, Any], field: str) -> Iterator[tuple[str
             yield f"{prefix}.{field[:-2]}.{key}", text
     elif entry.get(field):
         yield f"{prefix}.{field}", entry[field]
+
+
+@cache
+def words(seeds_dir: Path, lang: str) -> dict[str, str]:
+    """{English text: its translation in `lang`} over every reference file: what the pages show
+    for a stored reference text (a band's label, a category, a template's cause, ...)."""
+    found: dict[str, str] = {}
+    for name in NAMES:
+        translated_path = seeds_path(seeds_dir, name, lang)
+        if lang == "en" or not translated_path.exists():
+            continue
+        english = load(seeds_path(seeds_dir, name))
+        english_texts = texts(name, english)
+        for path, text in texts(name, load(translated_path), english).items():
+            source = english_texts.get(path)
+            if source and text:
+                found.setdefault(source.strip(), text)
+    return found
+
+
+def translate(text: str | None) -> str | None:
+    """A stored reference text in the language of the request: its translation while it is still
+    the seed's English; a text the company has since edited is shown as stored."""
+    if not text:
+        return text
+    from flask import current_app
+
+    from riskreg.i18n import current_language
+
+    lang = current_language()
+    if lang == "en":
+        return text
+    return words(Path(current_app.config["SEEDS_DIR"]), lang).get(text.strip(), text)
