@@ -50,7 +50,7 @@ riskreg/translations/%/LC_MESSAGES/messages.mo: riskreg/translations/%/LC_MESSAG
 translations: $(CATALOGUES)
 
 messages: $(VENV)/.installed-dev
-	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output \
 		--project riskreg --copyright-holder "riskreg contributors" -o riskreg/translations/messages.pot .
 	for locale in $(LOCALES); do \
 		if [ -f riskreg/translations/$$locale/LC_MESSAGES/messages.po ]; then \
