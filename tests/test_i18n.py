@@ -160,7 +160,10 @@ def test_my_work_speaks_the_language_with_plurals(clients, users):
 def test_dates_numbers_and_reference_texts_follow_the_language(app, lang, shown):
     from datetime import date, datetime
 
-    template = "{{ d|day }}|{{ t|moment }}|{{ 12500|number }}|{{ 3.25|number }}|{{ 'Extreme'|ref }}|{{ 'Environment'|ref }}"
+    template = (
+        "{{ d|day }}|{{ t|moment }}|{{ 12500|number }}|{{ 3.25|number }}"
+        "|{{ 'Extreme'|ref }}|{{ 'Environment'|ref }}"
+    )
     with app.test_request_context(f"/?lang={lang}"):
         app.preprocess_request()
         rendered = app.jinja_env.from_string(template).render(
