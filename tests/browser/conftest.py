@@ -37,6 +37,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from riskreg import create_app
 from riskreg.config import ROOT
 from riskreg.extensions import db
+from tests.browser import words
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -161,9 +162,33 @@ def artifact_path(name: str) -> Path:
     return ARTIFACTS / (re.sub(r"[^\w.-]+", "_", name) + ".png")
 
 
+JOURNEY_LANGUAGES = ("en", "fr")  # every journey runs in English and once more in French
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("journey") and "journey_language" in metafunc.fixturenames:
+        metafunc.parametrize("journey_language", JOURNEY_LANGUAGES, indirect=True)
+
+
 @pytest.fixture
-def browsing(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Browsing]:
-    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, accept_downloads=True)
+def journey_language(request: pytest.FixtureRequest) -> str:
+    """English, for the walks; a journey (marked `journey`) gets each of JOURNEY_LANGUAGES. The
+    journey's words (tests/browser/words.py) follow it, also in the fixtures that ask for it."""
+    code = getattr(request, "param", "en")
+    words.use(code)
+    return code
+
+
+@pytest.fixture
+def browsing(
+    browser: Any, live_server: LiveServer, request: pytest.FixtureRequest, journey_language: str
+) -> Iterator[Browsing]:
+    # The browser asks for the language (Accept-Language) as a French user's browser does; the
+    # demo users have no setting of their own, so every page answers in it.
+    context = browser.new_context(
+        base_url=live_server.url, viewport=VIEWPORT, accept_downloads=True, locale=journey_language
+    )
+    words.use(journey_language)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     page = context.new_page()
@@ -207,10 +232,10 @@ def sign_in_as(page: Any, email: str, password: str) -> None:
     """Signs in through the real form (also for walks that open their own contexts)."""
     page.goto("/login")
     form = page.locator("main form")
-    form.get_by_label("Email").fill(email)
-    form.get_by_label("Password").fill(password)
+    form.get_by_label(words.t("Email")).fill(email)
+    form.get_by_label(words.t("Password")).fill(password)
     with page.expect_navigation():
-        form.get_by_role("button", name="Sign in").click()
+        form.get_by_role("button", name=words.t("Sign in")).click()
     assert "/login" not in page.url, f"{email} could not sign in"
 
 

@@ -9,8 +9,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from riskreg.risks.models import Risk
+from tests.browser.words import has, t
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
 EXECUTIVE = "exec@example.com"
 
@@ -22,17 +23,17 @@ def test_the_bowtie_renders_and_passes_axe(live_server, browsing, page, sign_in)
         ).one()
     sign_in(page, EXECUTIVE)
     page.goto(f"{live_server.url}/risks/{risk_id}")
-    page.get_by_role("link", name="Bowtie", exact=True).click()
+    page.get_by_role("link", name=t("Bowtie"), exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/risks/{risk_id}/bowtie")
 
     drawing = page.locator("svg.bowtie")
     expect(drawing).to_be_visible()
     box = drawing.bounding_box()
     assert box and box["width"] > 900 and box["height"] > 300  # drawn, at a legible size
-    assert page.get_by_role("img", name=f"Bowtie of {ref}").count() == 1
+    assert page.get_by_role("img", name=has("Bowtie of")).count() == 1
     expect(page.locator("table.bowtie-table caption")).to_contain_text(ref)
-    expect(page.locator("table.bowtie-table")).to_contain_text("Critical ◆")
-    expect(page.locator("table.bowtie-table")).to_contain_text("Failed ✗")
+    expect(page.locator("table.bowtie-table")).to_contain_text(t("Critical") + " ◆")
+    expect(page.locator("table.bowtie-table")).to_contain_text(t("Failed") + " ✗")
     browsing.keep("bowtie")
 
     results = Axe().run(page)

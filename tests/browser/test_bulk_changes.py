@@ -11,8 +11,9 @@ from playwright.sync_api import expect
 
 from riskreg.risks.models import Risk
 from riskreg.sites.models import Site
+from tests.browser.words import t
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
 RISK_MANAGER = "risk@example.com"
 WHEN = date(2031, 1, 15)
@@ -28,16 +29,16 @@ def test_select_all_ticks_the_page_and_the_bulk_form_changes_those_risks(
     boxes = page.locator('input[name="item"][form="bulk-risks"]')
     count = boxes.count()
     assert count > 0, f"no open risks at {site}"
-    select_all = page.get_by_label("Select every risk on this page")
+    select_all = page.get_by_label(t("Select every risk on this page"))
     expect(select_all).to_be_visible()  # shown by the script; hidden without it
     select_all.check()
     for index in range(count):
         expect(boxes.nth(index)).to_be_checked()
     ids = [int(value.split(":")[0]) for value in boxes.evaluate_all("boxes => boxes.map(b => b.value)")]
     form = page.locator("#bulk-risks")
-    form.get_by_label("Next review").fill(WHEN.isoformat())
+    form.get_by_label(t("Next review")).fill(WHEN.isoformat())
     with page.expect_navigation():
-        form.get_by_role("button", name="Apply to the selected risks").click()
+        form.get_by_role("button", name=t("Apply to the selected risks")).click()
     expect(page.locator(".flash-success")).to_contain_text(f"{count} risk")
     assert f"site={site_id}" in page.url  # back to the same filtered list
     with live_server.session() as session:

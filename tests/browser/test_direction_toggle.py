@@ -9,25 +9,26 @@ import pytest
 
 from riskreg.risks.models import Direction
 from tests.browser.test_executive_journey import EXECUTIVE, click_cell, database_cells, drawn_counts, sized
+from tests.browser.words import t
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
 
 def test_the_direction_toggle_then_a_cell_lands_on_the_filtered_register(browsing, live_server, sign_in):
     page = browsing.page
     sign_in(page, EXECUTIVE)
     page.goto("/dashboard")
-    toggle = page.get_by_role("navigation", name="Direction of the risks")
+    toggle = page.get_by_role("navigation", name=t("Direction of the risks"))
     assert toggle.get_by_role("link").all_inner_texts() == [
-        "All",
-        "To the company",
-        "To communities",
-        "To ASM",
+        t("All"),
+        t("To the company"),
+        t("To communities"),
+        t("To ASM"),
     ]
     with page.expect_navigation():
-        toggle.get_by_role("link", name="To communities").click()
+        toggle.get_by_role("link", name=t("To communities")).click()
     assert parse_qs(urlsplit(page.url).query) == {"direction": ["to_communities"]}
-    assert toggle.locator('[aria-current="page"]').inner_text() == "To communities"
+    assert toggle.locator('[aria-current="page"]').inner_text() == t("To communities")
 
     cells = database_cells(live_server, direction=Direction.TO_COMMUNITIES)
     assert cells, "the demo data has no open risk to communities"

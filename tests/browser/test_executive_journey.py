@@ -16,9 +16,10 @@ from playwright.sync_api import expect
 from riskreg import scoring
 from riskreg.risks.models import Direction, Risk, RiskStatus
 from riskreg.sites.models import Site
+from tests.browser.words import t
 from tests.test_export_workbook import SHEETS  # the workbook's sheets, in order
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
 EXECUTIVE = "exec@example.com"
 
@@ -94,7 +95,7 @@ def register_refs(live_server) -> set[str]:
 def export_register(page, folder: Path) -> Path:
     """Click "Export to Excel" and wait for the workbook to arrive."""
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Export to Excel").click()
+        page.get_by_role("link", name=t("Export to Excel")).click()
     download = download_info.value
     assert download.failure() is None
     assert re.fullmatch(r"[\w.-]+\.xlsx", download.suggested_filename), download.suggested_filename
@@ -110,7 +111,7 @@ def test_executive_reads_the_heatmap_filters_drills_down_and_exports_offline(
     sign_in(page, EXECUTIVE)
     assert urlsplit(page.url).path == "/me"  # every role lands on "My work"
     with page.expect_navigation():
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+        page.get_by_role("navigation", name=t("Main")).get_by_role("link", name=t("Dashboard")).click()
     assert urlsplit(page.url).path == "/dashboard"
 
     assert drawn_counts(page, "inherent") == sized(database_cells(live_server, "inherent"))
@@ -143,7 +144,7 @@ def test_executive_reads_the_heatmap_filters_drills_down_and_exports_offline(
     assert shown == filtered[(likelihood, impact)]
 
     # Back to the whole register, and out to Excel.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Register", exact=True).click()
+    page.get_by_role("navigation", name=t("Main")).get_by_role("link", name=t("Register"), exact=True).click()
     expect(page).to_have_url(re.compile(r"/risks$"))
     total = page.get_by_text(re.compile(r"^\d+ risks?$"))
     expect(total).to_have_count(1)
@@ -153,11 +154,11 @@ def test_executive_reads_the_heatmap_filters_drills_down_and_exports_offline(
 
     workbook = openpyxl.load_workbook(export_register(page, tmp_path))
     try:
-        assert workbook.sheetnames == SHEETS
-        rows = list(workbook["Register"].iter_rows(values_only=True))
+        assert workbook.sheetnames == [t(name) for name in SHEETS]
+        rows = list(workbook[t("Register")].iter_rows(values_only=True))
     finally:
         workbook.close()
-    assert rows[0][0] == "Ref"
+    assert rows[0][0] == t("Ref")
     assert len(rows) - 1 == listed  # one row per risk under the header
     assert {row[0] for row in rows[1:]} == refs
 

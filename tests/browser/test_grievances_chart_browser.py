@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.words import t
+
 EXECUTIVE = "exec@example.com"
 
 
 @pytest.mark.browser
+@pytest.mark.journey
 @pytest.mark.parametrize("path", ["/grievances", "/dashboard"])
 def test_the_grievances_per_month_chart_is_drawn_with_its_table(browsing, live_server, sign_in, path):
     page = browsing.page
@@ -24,7 +27,7 @@ def test_the_grievances_per_month_chart_is_drawn_with_its_table(browsing, live_s
     assert figure.locator(".barlayer .trace").count() == categories  # one stacked series per category
     assert figure.locator(".legendtext").count() == categories
     assert "charted" in (figure.get_attribute("class") or "")
-    assert figure.locator("table.per-month caption").inner_text() == "Received per month and category"
+    assert figure.locator("table.per-month caption").inner_text() == t("Received per month and category")
     browsing.keep(f"grievances-chart{path.replace('/', '-')}")
     assert browsing.offsite == [], "the page asked for something on another host"
     assert browsing.errors == []

@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from riskreg import scoring
+from tests.browser.words import t
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
 RISK_MANAGER = "risk@example.com"
 
@@ -18,18 +19,18 @@ def test_pick_a_template_then_watch_the_band_follow_the_choices(page, browsing, 
     sign_in(page, RISK_MANAGER)
     page.goto("/risks")
     with page.expect_navigation():
-        page.get_by_role("link", name="New risk from template").click()
-    page.get_by_role("searchbox", name="Search", exact=True).fill("mercury")  # the picker's own
-    page.get_by_label("Direction").select_option("to_communities")
+        page.get_by_role("link", name=t("New risk from template")).click()
+    page.get_by_role("searchbox", name=t("Search"), exact=True).fill("mercury")  # the picker's own
+    page.get_by_label(t("Direction")).select_option("to_communities")
     with page.expect_navigation():
-        page.get_by_role("button", name="Filter").click()
+        page.get_by_role("button", name=t("Filter")).click()
     results = page.locator(".template-picker li")
     assert 0 < results.count() < 5
     expect(page.locator("#picker-count")).to_contain_text(f"{results.count()} of")
     with page.expect_navigation():
         results.first.locator("a").click()
     assert "/risks/new?template=" in page.url
-    expect(page.get_by_label("Title")).not_to_have_value("")
+    expect(page.get_by_label(t("Title"))).not_to_have_value("")
 
     with live_server.session():
         matrix = scoring.matrix()
@@ -44,22 +45,22 @@ def test_pick_a_template_then_watch_the_band_follow_the_choices(page, browsing, 
         low = matrix.band_for(1, 2, False)
         high = matrix.band_for(5, 5, True)
     residual = page.locator('[data-pair="residual"] output')
-    page.get_by_label("Residual likelihood").select_option("1")
-    page.get_by_label("Residual impact").select_option("2")
+    page.get_by_label(t("Residual likelihood")).select_option("1")
+    page.get_by_label(t("Residual impact")).select_option("2")
     expect(residual).to_have_text(f"2 · {low.label}")
     for lk, im in lifted[:1]:
         with live_server.session():
             people, others = matrix.band_for(lk, im, True), matrix.band_for(lk, im, False)
-        page.get_by_label("Residual likelihood").select_option(str(lk))
-        page.get_by_label("Residual impact").select_option(str(im))
+        page.get_by_label(t("Residual likelihood")).select_option(str(lk))
+        page.get_by_label(t("Residual impact")).select_option(str(im))
         expect(residual).to_have_text(f"{lk * im} · {people.label}")  # to communities: lifted
-        page.get_by_label("Direction").select_option("to_company")
+        page.get_by_label(t("Direction")).select_option("to_company")
         expect(residual).to_have_text(f"{lk * im} · {others.label}")
-    page.get_by_label("Residual likelihood").select_option("5")
-    page.get_by_label("Residual impact").select_option("5")
+    page.get_by_label(t("Residual likelihood")).select_option("5")
+    page.get_by_label(t("Residual impact")).select_option("5")
     expect(residual).to_have_text(f"25 · {high.label}")
-    page.get_by_label("Residual impact").select_option("")
-    expect(residual).to_have_text("choose both levels")
-    expect(page.get_by_text("What the levels and bands mean")).to_be_visible()
+    page.get_by_label(t("Residual impact")).select_option("")
+    expect(residual).to_have_text(t("choose both levels"))
+    expect(page.get_by_text(t("What the levels and bands mean"))).to_be_visible()
     assert browsing.errors == [] and browsing.offsite == []
     browsing.keep("risk-form-score-preview")

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from riskreg.indicators.models import SiteIndicator, Status
 from riskreg.sites.models import Site
+from tests.browser.words import t
 
 RISK_MANAGER = "risk@example.com"
 
@@ -32,6 +33,7 @@ def site_with_red_indicator(live_server) -> tuple[int, int, int]:
 
 
 @pytest.mark.browser
+@pytest.mark.journey
 def test_a_sites_indicator_charts_draw_with_their_threshold_bands(browsing, live_server, sign_in):
     page = browsing.page
     site_id, indicators, red = site_with_red_indicator(live_server)
@@ -39,7 +41,7 @@ def test_a_sites_indicator_charts_draw_with_their_threshold_bands(browsing, live
     page.goto(f"{live_server.url}/sites/{site_id}#indicators")
 
     panel = page.locator("#indicators")
-    expect(panel.get_by_role("heading", name="Key risk indicators")).to_be_visible()
+    expect(panel.get_by_role("heading", name=t("Key risk indicators"))).to_be_visible()
     charts = panel.locator(".kri-chart [data-figure]")
     expect(charts).to_have_count(indicators)
     page.wait_for_function(
@@ -51,7 +53,7 @@ def test_a_sites_indicator_charts_draw_with_their_threshold_bands(browsing, live
         assert chart.locator(".shapelayer path").count() >= 2
         assert chart.locator(".scatterlayer .trace").count() == 1
     assert panel.locator(".kri-chart figcaption .kri-red").count() == red
-    expect(panel.get_by_role("heading", name="Triggers waiting for review")).to_be_visible()
+    expect(panel.get_by_role("heading", name=t("Triggers waiting for review"))).to_be_visible()
     browsing.keep("site-indicators")
     assert browsing.offsite == [], "the page asked for something on another host"
     assert browsing.errors == []

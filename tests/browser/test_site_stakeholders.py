@@ -10,11 +10,13 @@ from playwright.sync_api import expect
 
 from riskreg.sites.models import Site
 from riskreg.stakeholders.models import Stakeholder
+from tests.browser.words import has, t
 
 EXECUTIVE = "exec@example.com"
 
 
 @pytest.mark.browser
+@pytest.mark.journey
 def test_the_stakeholder_grid_draws_one_marker_per_assessed_stakeholder(browsing, live_server, sign_in):
     page = browsing.page
     with live_server.session() as session:
@@ -30,12 +32,12 @@ def test_the_stakeholder_grid_draws_one_marker_per_assessed_stakeholder(browsing
     sign_in(page, EXECUTIVE)
     page.goto(f"{live_server.url}/sites/{site_id}#stakeholders")
     panel = page.locator("#stakeholders")
-    expect(panel.get_by_role("heading", name="Stakeholders and engagement plans")).to_be_visible()
+    expect(panel.get_by_role("heading", name=t("Stakeholders and engagement plans"))).to_be_visible()
     page.wait_for_function("() => document.querySelector('#stakeholders [data-figure][data-drawn]') !== null")
     assert panel.locator(".scatterlayer .point").count() == assessed
     assert panel.locator("table.stakeholders tbody tr").count() >= assessed
-    expect(panel.get_by_text("planned engagements held in")).to_be_visible()
-    assert "New stakeholder" not in panel.inner_text()  # the executive changes nothing
+    expect(panel.get_by_text(has("planned engagements held in"))).to_be_visible()
+    assert t("New stakeholder") not in panel.inner_text()  # the executive changes nothing
     browsing.keep("site-stakeholders")
     assert browsing.offsite == [], "the page asked for something on another host"
     assert browsing.errors == []
@@ -45,6 +47,7 @@ RISK_MANAGER = "risk@example.com"
 
 
 @pytest.mark.browser
+@pytest.mark.journey
 def test_a_risk_manager_edits_retires_and_restores_a_stakeholder_from_the_site_page(
     browsing, live_server, sign_in
 ):
@@ -62,20 +65,21 @@ def test_a_risk_manager_edits_retires_and_restores_a_stakeholder_from_the_site_p
     sign_in(page, RISK_MANAGER)
     page.goto(f"{live_server.url}/sites/{site_id}#stakeholders")
     row = page.locator(f'tr[data-stakeholder="{stakeholder_id}"]')
-    row.get_by_role("link", name="Edit").click()
-    page.get_by_label("Languages").fill("Twi, Fante")
-    page.get_by_role("button", name="Save").click()
-    expect(page.locator(".flashes")).to_contain_text("Stakeholder Browser journey pit owners saved.")
+    row.get_by_role("link", name=t("Edit")).click()
+    page.get_by_label(t("Languages")).fill("Twi, Fante")
+    page.get_by_role("button", name=t("Save")).click()
+    expect(page.locator(".flashes")).to_contain_text(has("saved."))
+    expect(page.locator(".flashes")).to_contain_text("Browser journey pit owners")
     expect(row).to_contain_text("Twi, Fante")
-    row.get_by_role("button", name="Retire").click()
-    expect(page.locator(".flashes")).to_contain_text("Browser journey pit owners retired")
+    row.get_by_role("button", name=t("Retire")).click()
+    expect(page.locator(".flashes")).to_contain_text(has("retired"))
     expect(row).to_have_count(0)
     retired = page.locator("details.retired-stakeholders")
     retired.locator("summary").click()
     retired.locator(f'[data-retired-stakeholder="{stakeholder_id}"]').get_by_role(
-        "button", name="Restore"
+        "button", name=t("Restore")
     ).click()
-    expect(page.locator(".flashes")).to_contain_text("Browser journey pit owners restored.")
+    expect(page.locator(".flashes")).to_contain_text(has("restored."))
     expect(row).to_have_count(1)
     with live_server.session() as session:
         actions = session.scalars(

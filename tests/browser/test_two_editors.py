@@ -20,8 +20,9 @@ from riskreg.auth.models import User
 from riskreg.risks import services
 from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment
 from tests.browser.conftest import VIEWPORT
+from tests.browser.words import has, t
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
 ADMIN, RISK_MANAGER = "admin@example.com", "risk@example.com"
 
@@ -83,7 +84,7 @@ def saved(live_server: Any, risk_id: int) -> tuple[Risk, list[dict[str, Any]]]:
 
 def save(page: Any) -> None:
     with page.expect_navigation():
-        page.locator("form.risk-form").get_by_role("button", name="Save changes").click()
+        page.locator("form.risk-form").get_by_role("button", name=t("Save changes")).click()
 
 
 def test_two_editors_keep_each_others_changes(browsing, other, live_server, sign_in):
@@ -96,14 +97,14 @@ def test_two_editors_keep_each_others_changes(browsing, other, live_server, sign
     second.goto(url)  # both opened the risk as it was
 
     form = first.locator("form.risk-form")
-    form.get_by_label("Title", exact=True).fill("Encroachment by 300 miners on the northern lease")
-    form.get_by_label("Residual likelihood", exact=True).select_option("3")
+    form.get_by_label(t("Title"), exact=True).fill("Encroachment by 300 miners on the northern lease")
+    form.get_by_label(t("Residual likelihood"), exact=True).select_option("3")
     save(first)
     expect(first).to_have_url(re.compile(rf"/risks/{risk_id}$"))
 
     form = second.locator("form.risk-form")
-    form.get_by_label("Description", exact=True).fill("Pits now reach the haul road.")
-    form.get_by_label("Residual impact", exact=True).select_option("2")
+    form.get_by_label(t("Description"), exact=True).fill("Pits now reach the haul road.")
+    form.get_by_label(t("Residual impact"), exact=True).select_option("2")
     save(second)
     expect(second).to_have_url(re.compile(rf"/risks/{risk_id}$"))
     expect(second.locator(".flashes")).to_contain_text(
@@ -137,34 +138,34 @@ def test_the_second_editor_chooses_when_both_change_the_same_field(browsing, oth
     second.goto(url)
 
     form = first.locator("form.risk-form")
-    form.get_by_label("Title", exact=True).fill("Mercury amalgamation at three pits upstream")
-    form.get_by_label("Residual likelihood", exact=True).select_option("3")
+    form.get_by_label(t("Title"), exact=True).fill("Mercury amalgamation at three pits upstream")
+    form.get_by_label(t("Residual likelihood"), exact=True).select_option("3")
     save(first)
 
     form = second.locator("form.risk-form")
-    form.get_by_label("Title", exact=True).fill("Whole-ore amalgamation upstream")
-    form.get_by_label("Cause", exact=True).fill("No retort programme")
+    form.get_by_label(t("Title"), exact=True).fill("Whole-ore amalgamation upstream")
+    form.get_by_label(t("Cause"), exact=True).fill("No retort programme")
     save(second)
     expect(second).to_have_url(re.compile(rf"{url}$"))  # nothing saved yet: the form asks
-    panel = second.get_by_role("alert").filter(has_text="saved this risk while you were editing")
+    panel = second.get_by_role("alert").filter(has_text=has("saved this risk while you were editing"))
     expect(panel).to_contain_text("Ada Admin")
-    expect(panel).to_contain_text("Their change to Residual likelihood and Next review is now in the form")
+    expect(panel).to_contain_text(has("is now in the form"))
     expect(panel.get_by_role("radio")).to_have_count(2)  # only the title asks
-    theirs, yours = panel.get_by_label("Keep theirs for Title"), panel.get_by_label("Keep yours for Title")
+    theirs, yours = panel.get_by_label(has("Keep theirs for")), panel.get_by_label(has("Keep yours for"))
     expect(theirs).not_to_be_checked()
     expect(yours).not_to_be_checked()
-    expect(panel).not_to_contain_text("Nothing has been overwritten")
-    expect(form.get_by_label("Residual likelihood", exact=True)).to_have_value("3")  # theirs merged in
-    expect(form.get_by_label("Cause", exact=True)).to_have_value("No retort programme")  # yours kept
+    expect(panel).not_to_contain_text(has("Nothing has been overwritten"))
+    expect(form.get_by_label(t("Residual likelihood"), exact=True)).to_have_value("3")  # theirs merged in
+    expect(form.get_by_label(t("Cause"), exact=True)).to_have_value("No retort programme")  # yours kept
     browsing.kept["two-editors-conflict"] = second.screenshot(full_page=True)
 
     save(second)  # without choosing
-    expect(second.get_by_role("alert").filter(has_text="saved this risk")).to_contain_text(
-        "Choose whose value to keep"
-    )
+    expect(
+        second.get_by_role("alert").filter(has_text=has("saved this risk while you were editing"))
+    ).to_contain_text(has("Choose whose value to keep"))
     assert saved(live_server, risk_id)[0].title == "Mercury amalgamation at three pits upstream"
 
-    second.get_by_label("Keep yours for Title").check()
+    second.get_by_label(has("Keep yours for")).check()
     save(second)
     expect(second).to_have_url(re.compile(rf"/risks/{risk_id}$"))
     risk, updates = saved(live_server, risk_id)
