@@ -29,33 +29,35 @@ from tests.conftest import running_app
 DEMO_PASSWORD = "riskreg-demo-2026"
 LANGUAGES = ("fr", "es", "pt")
 
-# Common English words that are not also French, Spanish or Portuguese words ("on", "or", "no",
-# "a", "me", "site", "date", "description", "total", "score", "impact" are left out for that reason).
+# Common English words that are not also French, Spanish or Portuguese words: "on", "or", "no",
+# "once", "page", "plan", "site", "date", "mine", "file", "minute", "engagement", "certain",
+# "possible", "rare", "standard", "artisanal", "residual", "control", "error", "effective",
+# "change", "total", "score" and "impact" are left out for that reason.
 ENGLISH = frozenset(
     """
     the and with for this that these those from your you are is was were has have had not
     been being will would should could can cannot must may might shall there their they them
     what which who whom whose when where why how all any each every none some other than then
-    into onto about after before above below between under over again once only also just
+    into onto about after before above below between under over again only also just
     very more most less least many much few such own same too yes
-    new edit save saved delete deleted cancel add added remove removed open opened close closed
-    show hide back next previous first last page pages search filter filters export import
-    upload download sign signed out here view views select selected choose clear reset apply
-    submit send sent create created update updated change changed changes history
-    risk risks control controls owner owners department departments user users role roles
-    status review reviews reviewed due overdue today yesterday tomorrow week weeks month months
-    year years day days hour hours minute minutes ago never always nothing something everything
-    name title level levels likelihood residual inherent band bands rating effective
-    evidence verify verified verification approve approved approval reject rejected request
-    requested accept accepted acceptance expires expired pending done complete completed
-    grievance grievances complaint stakeholder stakeholders engagement plan plans planned
-    monitoring indicator indicators trigger triggers triggered flag flagged raised
-    report reports standard standards requirement requirements coverage covered gap gaps
-    dashboard register heatmap settings password account language help job jobs failed
-    mining miners artisanal small scale mine mines field forms form file files workbook sheet
-    rows row column columns value values empty required invalid error errors warning
-    left right top bottom high low medium moderate extreme rare unlikely possible likely
-    almost certain minor major severe critical catastrophic insignificant
+    new edit save saved delete deleted cancel add added remove removed opened close closed
+    show hide back next previous first last search filter filters export upload download
+    sign signed here view views select selected choose clear apply submit send sent
+    create created update updated changed changes history
+    risk risks controls owner owners department departments user users role roles
+    review reviews reviewed due overdue today yesterday tomorrow week weeks month months
+    year years day days hour hours ago never always nothing something everything
+    name title level levels likelihood band bands rating
+    evidence verify verified approve approved approval reject rejected request
+    requested accept accepted acceptance expired pending done completed
+    grievance grievances complaint stakeholder stakeholders planned
+    indicator indicators trigger triggers triggered flag flagged raised
+    report reports requirement requirements coverage covered
+    dashboard register heatmap settings password account language help failed
+    mining miners small scale field forms workbook sheet
+    rows row column columns values empty required errors warning
+    left right top bottom high low medium moderate unlikely likely almost
+    minor major severe insignificant
     """.split()
 )
 # Names, codes and the brand that stay as they are in every language.
