@@ -177,3 +177,13 @@ def test_a_reference_text_the_company_edited_is_shown_as_stored(app):
         app.preprocess_request()
         assert app.jinja_env.from_string("{{ 'Extreme'|ref }}").render() != "Extreme"
         assert app.jinja_env.from_string("{{ 'Extreme for us'|ref }}").render() == "Extreme for us"
+
+
+def test_a_lazy_message_is_escaped_with_the_words_in_its_placeholders(app):
+    from flask_babel import lazy_gettext
+
+    message = lazy_gettext("Saved %(title)s.", title='<script>alert("x")</script>')
+    with app.test_request_context("/?lang=fr"):
+        rendered = app.jinja_env.from_string("{{ m }}|{{ [m]|join(', ') }}").render(m=message)
+    assert "<script>" not in rendered
+    assert rendered.count("&lt;script&gt;") == 2

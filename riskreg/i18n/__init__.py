@@ -11,12 +11,21 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import SQLAlchemyError
 
 from riskreg.i18n.languages import LANGUAGES
 
 babel = Babel()
 SESSION_KEY = "lang"
+
+
+# Flask-Babel's lazy message declares itself markup (`__html__`), so Jinja would print it unescaped,
+# the people's words in its placeholders included ("Saved %(title)s" with a title holding <script>).
+# Without it a lazy message is escaped like any text; a message meant as HTML is marked up where
+# the page renders it.
+if hasattr(LazyString, "__html__"):
+    del LazyString.__html__
 
 
 def init_app(app: Flask) -> None:
