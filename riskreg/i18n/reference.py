@@ -3,8 +3,8 @@
 A translation file mirrors its English file, keeping each entry's key (a band's `key`, a level's
 `value`, a template's `code`, a requirement's `code`, an indicator's `id`, a department's English
 `name` as `key`) and only the fields people read. `texts(name, document)` flattens either file
-into {path: text}, e.g. `templates[A01].causes[2]` or `likelihood[3].definition`, so a translation is complete exactly when
-it has every path of the English with a text of its own.
+into {path: text}, e.g. `templates[A01].causes[2]` or `likelihood[3].definition`, so a
+translation is complete exactly when it has every path of the English with a text of its own.
 """
 
 from __future__ import annotations
