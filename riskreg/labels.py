@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 EMPTY = "—"
 
@@ -31,13 +32,14 @@ def enum_fields(entity: str) -> dict[str, type]:
 
 
 def label_of(value: Any, field: str | None = None, entity: str | None = None) -> str:
-    """A stored value as people read it: "to_company" -> "To the company", "reduce" -> "Reduce"."""
+    """A stored value as people read it: "to_company" -> "To the company", "reduce" -> "Reduce", in
+    the reader's language (enum labels and Yes/No are translated where they are read)."""
     if value is None or value == "":
         return EMPTY
     if isinstance(value, list):
         return ", ".join(label_of(item, field, entity) for item in value) or EMPTY
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     enum_class = enum_fields(entity).get(field or "") if entity else None
     if enum_class is not None and isinstance(value, str):
         try:
