@@ -45,15 +45,44 @@ def _derived(member: enum.Enum) -> str:
     return str(member.value).replace("_", " ").capitalize()
 
 
+# Labels are read in loops (a register page, a workbook of thousands of rows): the translation of
+# each (locale, msgctxt, English) is looked up once per process, the English of each member once.
+_TRANSLATED: dict[tuple[Any, str | None, str], str] = {}
+_ENGLISH_OF: dict[tuple[type, str], str] = {}
+_CONTEXT_OF: dict[type, str] = {}
+
+
 def translate_label(text: str, context: str | None = None) -> str:
     """The reader's words for an English label (`context` tells apart the same English in two
     enums: a risk is "Ouvert", a grievance "Ouverte"); the English itself outside an application
     (the command line's imports, a module's constants). Always a plain str, never a LazyString."""
     if not has_app_context():
         return text
-    from flask_babel import gettext, pgettext
+    key = (_current_locale(), context, text)
+    found = _TRANSLATED.get(key)
+    if found is None:
+        from flask_babel import gettext, pgettext
 
-    return str(gettext(text) if context is None else pgettext(context, text))
+        found = _TRANSLATED[key] = str(gettext(text) if context is None else pgettext(context, text))
+    return found
+
+
+def _current_locale() -> Any:
+    """flask-babel's locale of this context: read from its own per-context cache when it is there
+    (a label is read thousands of times per page or workbook), else worked out by get_locale."""
+    from flask import g
+
+    try:
+        return g._flask_babel.babel_locale
+    except AttributeError:
+        from flask_babel import get_locale
+
+        return get_locale()
+
+
+def forget_translations() -> None:
+    """Drop the looked-up labels (after the catalogues are compiled again in a running process)."""
+    _TRANSLATED.clear()
 
 
 class LabelledEnum(enum.StrEnum):
@@ -91,12 +120,20 @@ class LabelledEnum(enum.StrEnum):
     def label(self) -> str:
         if _ENGLISH.get():  # a subclass's English asked for super().label
             return _derived(self)
-        return translate_label(self.english_label, type(self).label_context())
+        cls = type(self)
+        english = _ENGLISH_OF.get((cls, self.value))
+        if english is None:
+            english = _ENGLISH_OF[(cls, self.value)] = self.english_label
+        return translate_label(english, cls.label_context())
 
     @classmethod
     def label_context(cls) -> str:
         """The catalogues' msgctxt of this enum's labels: "risks.RiskStatus", "auth.Role"."""
-        return f"{cls.__module__.removeprefix('riskreg.').partition('.')[0]}.{cls.__name__}"
+        context = _CONTEXT_OF.get(cls)
+        if context is None:
+            module = cls.__module__.removeprefix("riskreg.").partition(".")[0]
+            context = _CONTEXT_OF[cls] = f"{module}.{cls.__name__}"
+        return context
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
