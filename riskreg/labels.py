@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
@@ -43,6 +44,10 @@ def label_of(value: Any, field: str | None = None, entity: str | None = None) ->
         return _("Yes") if value else _("No")
     if field == "site" and value == "Corporate":  # a risk of no single site, stored in English
         return _("Corporate")
+    if field == "category" and isinstance(value, str) and has_app_context():  # reference data: translated
+        from riskreg.i18n.reference import translate
+
+        return translate(value) or value
     enum_class = enum_fields(entity).get(field or "") if entity else None
     if enum_class is not None and isinstance(value, str):
         try:

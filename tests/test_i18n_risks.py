@@ -85,6 +85,7 @@ def test_label_of_and_yes_no_in_the_readers_language(app):
         assert label_of(True) == "Sí" and label_of(False) == "No"
         assert label_of("to_company", "direction", "risk") == "Para la empresa"
         assert label_of("Corporate", "site", "risk") == "Corporativo"
+        assert label_of("Environment", "category", "risk") == "Medio ambiente"  # the seed's Spanish
     assert label_of(True) == "Yes"
 
 
