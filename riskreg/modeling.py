@@ -135,6 +135,20 @@ class LabelledEnum(enum.StrEnum):
             context = _CONTEXT_OF[cls] = f"{module}.{cls.__name__}"
         return context
 
+    def every_label(self) -> set[str]:
+        """The member's label in English and in every language riskreg speaks: what an import
+        recognises, whatever the language of the workbook (outside an application, the English)."""
+        found = {self.english_label}
+        if has_app_context():
+            from flask_babel import force_locale
+
+            from riskreg.i18n.languages import LANGUAGES
+
+            for code in LANGUAGES:
+                with force_locale(code):
+                    found.add(self.label)
+        return found
+
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
         return [(m.value, m.label) for m in cls]

@@ -78,6 +78,17 @@ def test_labels_are_translated_where_they_are_read_and_english_stays_plain(app):
     assert RiskStatus.OPEN.label == "Open" and Direction.TO_ASM.label == "To ASM miners"
 
 
+def test_every_label_holds_each_language(app):
+    with force_locale("fr"):
+        assert Direction.TO_COMPANY.every_label() == {
+            "To the company",
+            "Pour l’entreprise",
+            "Para la empresa",
+            "Para a empresa",
+        }
+        assert Direction.TO_COMPANY.label == "Pour l’entreprise"  # the reader's language is back
+
+
 def test_label_of_and_yes_no_in_the_readers_language(app):
     from riskreg.labels import label_of
 
@@ -209,7 +220,9 @@ def _editable(risk):
 
 def test_the_risk_form_with_errors_in_french(clients):
     client = clients["risk_manager"]
-    page = client.post("/risks/new?lang=fr", data=risk_form(title="", residual_likelihood="5", residual_impact="5"))
+    page = client.post(
+        "/risks/new?lang=fr", data=risk_form(title="", residual_likelihood="5", residual_impact="5")
+    )
     text = text_of(page)
     assert page.status_code == 200
     assert "Nouveau risque" in text and "Créer le risque" in text and "Titre" in text
