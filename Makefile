@@ -50,6 +50,7 @@ riskreg/translations/%/LC_MESSAGES/messages.mo: riskreg/translations/%/LC_MESSAG
 translations: $(CATALOGUES)
 
 messages: $(VENV)/.installed-dev
+	$(BIN)/python -c "from riskreg.modeling import write_enum_labels; write_enum_labels()"
 	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output \
 		--project riskreg --copyright-holder "riskreg contributors" -o riskreg/translations/messages.pot .
 	for locale in $(LOCALES); do \

@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg.audit import AuditEvent
@@ -24,7 +26,7 @@ from riskreg.extensions import db
 from riskreg.merge import Merge, comparable, three_way
 from riskreg.versioning import Base, posted_version, put, seal, unseal
 
-CHOOSE = "Choose whose value to keep: theirs or yours."
+CHOOSE = _l("Choose whose value to keep: theirs or yours.")
 ATTEMPTS = 3  # a save that loses a race to another commit merges again, this many times at most
 
 
@@ -74,15 +76,15 @@ def savers_since(entity: str, record_id: int, seen: int) -> tuple[str, datetime 
         .where(AuditEvent.entity == entity, AuditEvent.entity_id == record_id, AuditEvent.id > seen)
         .order_by(AuditEvent.id)
     ).all()
-    names = list(dict.fromkeys(name or "someone else" for name, _ in rows))
-    return (and_list(names) or "Someone else"), (rows[-1].at if rows else None)
+    names = list(dict.fromkeys(name or _("someone else") for name, _at in rows))
+    return (and_list(names) or _("Someone else")), (rows[-1].at if rows else None)
 
 
 def and_list(items: Sequence[str]) -> str:
     """Names joined as people write them: A; A and B; A, B and C."""
     if len(items) < 2:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
+        return "".join(str(item) for item in items)
+    return _("%(items)s and %(last)s", items=", ".join(str(item) for item in items[:-1]), last=items[-1])
 
 
 def display(form_field: Any, value: Any) -> str:
@@ -91,12 +93,12 @@ def display(form_field: Any, value: Any) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(value)
     for choice in getattr(form_field, "choices", None) or []:
         if getattr(choice, "value", None) == str(value):
-            return choice.label
+            return str(choice.label)
     return str(value)
 
 
@@ -116,7 +118,7 @@ class Edit:
         self.panel: Panel | None = None
 
     def label(self, name: str) -> str:
-        return getattr(self.form, name).label.text
+        return str(getattr(self.form, name).label.text)
 
     def show(self, name: str, value: Any) -> str:
         return display(getattr(self.form, name), value)
@@ -163,7 +165,7 @@ class Edit:
             if choice in ("theirs", "yours"):
                 row.choice = choice
             else:
-                row.error = CHOOSE
+                row.error = str(CHOOSE)
             rows.append(row)
         by, at = savers_since(self.entity, self.record_id, base.seen)
         self.panel = Panel(rows, by, at)
@@ -204,7 +206,7 @@ class Edit:
         for name in base.ask:  # "theirs" means: leave the field as it was when I chose
             if request.form.get(f"keep-{name}") == "theirs":
                 yours[name] = base.values.get(name)
-        for _ in range(ATTEMPTS):
+        for _attempt in range(ATTEMPTS):
             record = load()
             current, version = values_of(record), record.version
             merge = three_way(self.fields, base.values, current, yours)
@@ -236,12 +238,52 @@ class Edit:
 
     def message(self, name: str, outcome: Outcome) -> str:
         """The flash after a save: whose changes were kept when it was merged."""
-        saved = f"{name} saved" if outcome.changes else "Nothing changed"
         merge = outcome.merge
         if not outcome.stale or merge is None or not (merge.theirs or merge.yours):
-            return saved + "."
-        kept = f"kept {outcome.by}'s change to {self.labels(merge.theirs)}" if merge.theirs else ""
-        if merge.yours:
-            yours = self.labels(merge.yours)
-            kept += f", and yours to {yours}" if kept else f"kept your change to {yours}"
-        return f"{saved}; {kept}."
+            return _("%(name)s saved.", name=name) if outcome.changes else _("Nothing changed.")
+        saved = _("%(name)s saved", name=name) if outcome.changes else _("Nothing changed")
+        if merge.theirs and merge.yours:
+            return _(
+                "%(saved)s; kept %(by)s's change to %(theirs)s, and yours to %(yours)s.",
+                saved=saved,
+                by=outcome.by,
+                theirs=self.labels(merge.theirs),
+                yours=self.labels(merge.yours),
+            )
+        if merge.theirs:
+            return _(
+                "%(saved)s; kept %(by)s's change to %(theirs)s.",
+                saved=saved,
+                by=outcome.by,
+                theirs=self.labels(merge.theirs),
+            )
+        return _("%(saved)s; kept your change to %(yours)s.", saved=saved, yours=self.labels(merge.yours))
+
+
+def _panel_words() -> list[str]:
+    """The words of templates/_macros/merge.html, listed so pybabel extracts them: it skips the
+    templates/_macros folder (a directory starting with "_"). The template translates them."""
+    return [
+        _("%(name)s saved this risk while you were editing"),
+        _("%(name)s saved this control while you were editing"),
+        _("%(name)s saved this site while you were editing"),
+        _("%(name)s saved this grievance while you were editing"),
+        _("%(name)s saved this stakeholder while you were editing"),
+        _("%(name)s saved this plan while you were editing"),
+        _("%(name)s saved this %(thing)s while you were editing"),
+        _("%(name)s saved it at %(moment)s; nothing of yours is saved yet."),
+        _("%(name)s saved it; nothing of yours is saved yet."),
+        _("Their change to %(fields)s is now in the form."),
+        _("Your change to %(fields)s is kept in the form."),
+        _("You both changed this field: choose whose value to keep, then save."),
+        _("You both changed these fields: choose whose value to keep, then save."),
+        _("Field"),
+        _("Theirs (saved)"),
+        _("Yours (in the form below)"),
+        _("Keep theirs for %(field)s"),
+        _("Keep yours for %(field)s"),
+        _(
+            "It changed again while yours was being saved. "
+            "The form holds both sets of changes: check it and save again."
+        ),
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import wtforms
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import SelectField
@@ -41,10 +43,10 @@ def optional_int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError("Not a valid choice.") from exc
+        raise ValueError(_("Not a valid choice.")) from exc
 
 
-CHOOSE = "Choose…"
+CHOOSE = _l("Choose…")
 
 # Dates are YYYY-MM-DD on every page and in every input: a browser's date input shows the
 # operating system's format (03/31/2027 or 31.03.2027), which riskreg's pages never use.
@@ -63,13 +65,18 @@ ISO_DATE_ATTRIBUTES = {
 def iso_date_attributes() -> Markup:
     """The attributes of a YYYY-MM-DD text input, for the inputs templates write by hand."""
     return Markup(" ").join(
-        Markup('{}="{}"').format(name, value) for name, value in ISO_DATE_ATTRIBUTES.items()
+        Markup('{}="{}"').format(name, value) for name, value in _date_attributes().items()
     )
+
+
+def _date_attributes() -> dict[str, Any]:
+    """The attributes with the placeholder in the reader's language ("AAAA-MM-JJ")."""
+    return {**ISO_DATE_ATTRIBUTES, "placeholder": _("YYYY-MM-DD")}
 
 
 class IsoDateInput(wtforms.widgets.TextInput):
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
-        for name, value in ISO_DATE_ATTRIBUTES.items():
+        for name, value in _date_attributes().items():
             kwargs.setdefault(name, value)
         kwargs["type"] = "text"  # even when a template asks for type="date"
         return super().__call__(field, **kwargs)
@@ -84,9 +91,8 @@ class DateField(wtforms.DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError(
-                f"Not a valid date value: enter it as YYYY-MM-DD, for example {ISO_EXAMPLE}."
-            ) from exc
+            message = _("Not a valid date value: enter it as YYYY-MM-DD, for example %(example)s.")
+            raise ValueError(message % {"example": ISO_EXAMPLE}) from exc
 
 
 ISO_EXAMPLE = "2027-03-31"
@@ -122,9 +128,8 @@ class EnumSelectField(SelectField):
         if self.data is None and self.choose:
             raise ValidationError(self.choose)
         if self.data not in list(self.enum_cls):
-            raise ValidationError(
-                f"Choose one of: {', '.join(label for _, label in self.enum_cls.choices())}."
-            )
+            allowed = ", ".join(label for _value, label in self.enum_cls.choices())
+            raise ValidationError(_("Choose one of: %(choices)s.", choices=allowed))
 
 
 def _to_enum(enum_cls: type[LabelledEnum], value: Any) -> Any:
@@ -148,10 +153,10 @@ class IdSelectField(SelectField):
     def pre_validate(self, form: Any) -> None:
         if self.data is None:
             if self.blank is None:
-                raise ValidationError("This field is required.")
+                raise ValidationError(_("This field is required."))
             return
         if str(self.data) not in {choice.value for choice in self.choices if choice.value}:
-            raise ValidationError("That choice does not exist or is not available to you.")
+            raise ValidationError(_("That choice does not exist or is not available to you."))
 
     def set_choices(self, choices: list[tuple[int, str]]) -> None:
         self.choices = options(([("", self.blank)] if self.blank is not None else []) + list(choices))

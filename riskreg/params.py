@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
@@ -37,10 +38,18 @@ def query_int(
     if raw == "":
         return None
     if not is_digits(raw) or len(raw) > 12:
-        raise BadRequest(f"{what} '{name}' must be a whole number, not {raw[:40]!r}.")
+        words = {"name": name, "value": repr(raw[:40])}
+        if what == "Parameter":
+            raise BadRequest(_("Parameter '%(name)s' must be a whole number, not %(value)s.", **words))
+        raise BadRequest(_("Filter '%(name)s' must be a whole number, not %(value)s.", **words))
     value = int(raw)
     if value < low or value > high:
-        raise BadRequest(f"{what} '{name}' must be from {low} to {high}, not {value}.")
+        words = {"name": name, "low": low, "high": high, "value": value}
+        if what == "Parameter":
+            message = _("Parameter '%(name)s' must be from %(low)s to %(high)s, not %(value)s.", **words)
+        else:
+            message = _("Filter '%(name)s' must be from %(low)s to %(high)s, not %(value)s.", **words)
+        raise BadRequest(message)
     return value
 
 

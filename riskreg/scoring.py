@@ -14,7 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 LEVELS = (1, 2, 3, 4, 5)
+LIKELIHOOD, IMPACT = _l("likelihood"), _l("impact")  # in the messages about a level
 PRESETS = ("cell_map", "score_thresholds")
 MAX_REVIEW_DAYS = 3650
 APPROVERS = ("risk_manager", "executive")  # the authorities an acceptance can need
@@ -71,8 +74,8 @@ class Matrix:
     def band_for(self, likelihood: int, impact: int, people: bool) -> Band:
         """The band of a cell for risks to people or not: for people, a severe enough impact lifts
         the cell to the floor band."""
-        check_level(likelihood, "likelihood")
-        check_level(impact, "impact")
+        check_level(likelihood, LIKELIHOOD)
+        check_level(impact, IMPACT)
         band = self.band_by_key(self.cells[(likelihood, impact)])
         if people and impact >= self.people_floor_impact:
             floor = self.band_by_key(self.people_floor_band)
@@ -117,14 +120,16 @@ class Matrix:
 
 
 def score(likelihood: int, impact: int) -> int:
-    check_level(likelihood, "likelihood")
-    check_level(impact, "impact")
+    check_level(likelihood, LIKELIHOOD)
+    check_level(impact, IMPACT)
     return likelihood * impact
 
 
 def check_level(value: Any, name: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value not in LEVELS:
-        raise ValueError(f"{name} must be a whole number from 1 to 5, not {value!r}")
+        raise ValueError(
+            _l("%(name)s must be a whole number from 1 to 5, not %(value)s", name=name, value=repr(value))
+        )
 
 
 def is_people_direction(direction: Any, people_directions: frozenset[str] | None = None) -> bool:

@@ -21,6 +21,7 @@ CONTROLS_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 def single_line(value: str) -> str:
     """Line breaks and tabs become spaces; every other control character goes."""
+    value = str(value)  # a lazily translated text (a mail's subject) becomes its words here
     return CONTROLS.sub("", LINE_BREAKS.sub(" ", value.replace("\t", " ")))
 
 

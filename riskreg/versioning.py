@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
@@ -16,11 +17,11 @@ from wtforms.widgets import HiddenInput
 
 from riskreg.merge import comparable
 
-VERSION_MISSING = (
-    "This form does not say which version of the {thing} it was opened at, so it could overwrite a "
+VERSION_MISSING = _l(
+    "This form does not say which version of the %(thing)s it was opened at, so it could overwrite a "
     "change saved meanwhile. Nothing was saved: reload the page and make your change again."
 )
-BASE_INVALID = (
+BASE_INVALID = _l(
     "This form's record of the values it was opened with is missing or damaged. Nothing was saved: "
     "reload the page and make your change again."
 )
@@ -54,7 +55,7 @@ def posted_version(form: Any, thing: str) -> int:
     """The version the post carries; a missing or non-numeric one is a 400 (never "no check")."""
     raw = (form.version.raw_data or [""])[0]
     if not isinstance(raw, str) or not re.fullmatch(r"[1-9][0-9]{0,8}", raw.strip()):
-        abort(400, VERSION_MISSING.format(thing=thing))
+        abort(400, str(VERSION_MISSING) % {"thing": thing})
     return int(raw)
 
 
@@ -76,11 +77,11 @@ def seal(salt: str, record_id: int, version: int, values: Mapping[str, Any], ask
 def unseal(salt: str, token: Any, record_id: int, version: int, fields: Iterable[str]) -> Base:
     """The base a post carries, checked: signed by us, for this record, at the version posted."""
     if not isinstance(token, str) or not token or len(token) > MAX_BASE_CHARS:
-        abort(400, BASE_INVALID)
+        abort(400, str(BASE_INVALID))
     try:
         payload = _serializer(salt).loads(token)
     except BadData:
-        abort(400, BASE_INVALID)
+        abort(400, str(BASE_INVALID))
     known = set(fields)
     if (
         not isinstance(payload, dict)
@@ -91,7 +92,7 @@ def unseal(salt: str, token: Any, record_id: int, version: int, fields: Iterable
         or not all(isinstance(name, str) and name in known for name in payload["ask"])
         or not isinstance(payload.get("seen"), int)
     ):
-        abort(400, BASE_INVALID)
+        abort(400, str(BASE_INVALID))
     return Base(version, payload["values"], tuple(payload["ask"]), payload["seen"])
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
@@ -19,7 +21,14 @@ def _id(value: str | None, what: str) -> int | None:
     if value == "":
         return None
     if not value.isdigit() or len(value) > 12:
-        raise ValidationError(f"That {what} is not one the page offered.")
+        messages = {
+            "owner": _("That owner is not one the page offered."),
+            "site": _("That site is not one the page offered."),
+            "department": _("That department is not one the page offered."),
+        }
+        raise ValidationError(
+            messages.get(what) or _("That %(what)s is not one the page offered.", what=what)
+        )
     return int(value)
 
 
@@ -35,10 +44,10 @@ class BulkForm(FlaskForm):
 
 
 class RiskBulkForm(BulkForm):
-    owner_id = StringField("Owner")
-    next_review_date = DateField("Next review", validators=[Optional()])
-    status = StringField("Status")
-    site = StringField("Site")
+    owner_id = StringField(_l("Owner"))
+    next_review_date = DateField(_l("Next review"), validators=[Optional()])
+    status = StringField(_l("Status"))
+    site = StringField(_l("Site"))
 
     def changes(self) -> dict[str, Any]:
         """The fields to set (only those given); raises ValidationError on a value the page never offered."""
@@ -52,7 +61,7 @@ class RiskBulkForm(BulkForm):
         status = (self.status.data or "").strip()
         if status:
             if status not in {s.value for s in RiskStatus}:
-                raise ValidationError("That status is not one the page offered.")
+                raise ValidationError(_("That status is not one the page offered."))
             changes["status"] = RiskStatus(status)
         site = (self.site.data or "").strip()
         if site == services.CORPORATE:
@@ -63,9 +72,9 @@ class RiskBulkForm(BulkForm):
 
 
 class ControlBulkForm(BulkForm):
-    owner_id = StringField("Owner")
-    due_date = DateField("Due date", validators=[Optional()])
-    department_id = StringField("Department")
+    owner_id = StringField(_l("Owner"))
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    department_id = StringField(_l("Department"))
 
     def changes(self) -> dict[str, Any]:
         changes: dict[str, Any] = {}

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
@@ -18,7 +19,8 @@ from riskreg.extensions import db
 
 def _apply(form: BulkForm, change: Callable[..., services.BulkResult], noun: str, back: str) -> Any:
     if not form.validate_on_submit():
-        flash("; ".join(e for errors in form.errors.values() for e in errors) or "The form expired.", "error")
+        problems = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        flash(problems or _("The form expired."), "error")
         return redirect(back)
     try:
         items = services.parse_items(request.form.getlist("item"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
@@ -11,4 +12,4 @@ from riskreg.comments.models import MAX_LENGTH
 class CommentForm(FlaskForm):
     # The length is checked by the service (one message for every writer); the browser's
     # maxlength only stops typing past it.
-    body = TextAreaField("Comment", render_kw={"maxlength": MAX_LENGTH, "rows": 3})
+    body = TextAreaField(_l("Comment"), render_kw={"maxlength": MAX_LENGTH, "rows": 3})

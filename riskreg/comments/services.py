@@ -10,6 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import LazyString, format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from riskreg import audit, mail
 from riskreg.comments.mentions import Resolved, resolve
 from riskreg.comments.models import ENTITIES, MAX_LENGTH, Comment, Mention
@@ -27,9 +31,18 @@ class CommentError(ValueError):
 def clean_body(body: str | None) -> str:
     text = multi_line(body or "").strip()
     if not text:
-        raise CommentError("Write something: the comment is empty.")
+        raise CommentError(_l("Write something: the comment is empty."))
     if len(text) > MAX_LENGTH:
-        raise CommentError(f"A comment is at most {MAX_LENGTH:,} characters; this one has {len(text):,}.")
+        length = len(text)
+        raise CommentError(
+            LazyString(
+                lambda: _(
+                    "A comment is at most %(max)s characters; this one has %(count)s.",
+                    max=format_decimal(MAX_LENGTH),
+                    count=format_decimal(length),
+                )
+            )
+        )
     return text
 
 
@@ -65,11 +78,13 @@ def may_edit(comment: Comment, user: Any, now: datetime | None = None) -> bool:
 def edit_comment(comment: Comment, subject: Any, body: str | None, actor: Any) -> Resolved:
     """Only the author, within 15 minutes of writing it; newly mentioned people are notified."""
     if comment.author_id != actor.id:
-        raise PermissionError("Only the author can edit a comment.")
+        raise PermissionError(_l("Only the author can edit a comment."))
     if utcnow() > editable_until(comment):
         raise CommentError(
-            "A comment can be edited for 15 minutes after it is written, and this one is older. "
-            "Write a new comment instead."
+            _l(
+                "A comment can be edited for 15 minutes after it is written, and this one is older. "
+                "Write a new comment instead."
+            )
         )
     text = clean_body(body)
     if text == comment.body:
@@ -102,7 +117,7 @@ def _mention(comment: Comment, subject: Any, text: str, actor: Any, already: set
         mail.notify(
             "mentioned",
             person,
-            f"{actor.name} mentioned you on {subject.ref}",
+            _l("%(name)s mentioned you on %(ref)s", name=actor.name, ref=subject.ref),
             "comments/email/mentioned.txt",
             author=actor,
             subject_ref=subject.ref,

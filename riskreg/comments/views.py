@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
@@ -30,7 +31,12 @@ def panel(entity: str, entity_id: int) -> dict[str, Any]:
 def _subject_or_404(entity: str, entity_id: int) -> Any:
     subject = queries.subject_of(entity, entity_id)
     if subject is None:
-        abort(404, f"There is no {entity} with id {entity_id}.")
+        missing = {
+            "risk": _("There is no risk with id %(id)s.", id=entity_id),
+            "control": _("There is no control with id %(id)s.", id=entity_id),
+        }
+        fallback = _("There is no %(entity)s with id %(id)s.", entity=entity, id=entity_id)
+        abort(404, missing.get(entity) or fallback)
     return subject
 
 
@@ -38,15 +44,15 @@ def _report(resolved: Resolved, done: str) -> None:
     """Say who was notified and which mentions reached nobody, and why."""
     names = sorted({person.name for person in resolved.users.values() if person.id != current_user.id})
     if names:
-        done += f" Notified: {', '.join(names)}."
+        done = _("%(done)s Notified: %(names)s.", done=done, names=", ".join(names))
     flash(done, "success")
-    problems = [f"@{token} (nobody by that name)" for token in resolved.unknown]
+    problems = [_("@%(token)s (nobody by that name)", token=token) for token in resolved.unknown]
     problems += [
-        f"@{token} (several people: use the part of their e-mail before the @)"
+        _("@%(token)s (several people: use the part of their e-mail before the @)", token=token)
         for token in resolved.ambiguous
     ]
     if problems:
-        flash(f"Not notified: {', '.join(problems)}.", "warning")
+        flash(_("Not notified: %(problems)s.", problems=", ".join(problems)), "warning")
 
 
 def _add(entity: str, entity_id: int):
@@ -54,7 +60,8 @@ def _add(entity: str, entity_id: int):
     form = CommentForm()
     if not form.validate_on_submit():
         abort(
-            400, "The form expired or was not sent from riskreg. Reload the page and write the comment again."
+            400,
+            _("The form expired or was not sent from riskreg. Reload the page and write the comment again."),
         )
     try:
         comment, resolved = services.add_comment(entity, subject, form.body.data, current_user)
@@ -62,9 +69,9 @@ def _add(entity: str, entity_id: int):
         db.session.commit()
     except services.CommentError as error:
         db.session.rollback()
-        flash(f"{error} Nothing was saved.", "error")
+        flash(_("%(error)s Nothing was saved.", error=error), "error")
         return redirect(services.page_path(entity, entity_id))
-    _report(resolved, "Comment added.")
+    _report(resolved, _("Comment added."))
     return redirect(path)
 
 
@@ -82,15 +89,15 @@ def add_to_control(control_id: int):
 def edit(comment_id: int):
     comment = db.session.get(Comment, comment_id)
     if comment is None:
-        abort(404, f"There is no comment with id {comment_id}.")
+        abort(404, _("There is no comment with id %(id)s.", id=comment_id))
     if comment.author_id != current_user.id:
-        abort(403, "Only the author can edit a comment.")
+        abort(403, _("Only the author can edit a comment."))
     subject = _subject_or_404(comment.entity, comment.entity_id)
     back = services.page_path(comment.entity, comment.entity_id, comment.id)
     form = CommentForm(obj=comment)
     error = None
     if not services.may_edit(comment, current_user):
-        error = (
+        error = _(
             "This comment was written more than 15 minutes ago and can no longer be edited. "
             "Write a new comment instead."
         )
@@ -102,7 +109,7 @@ def edit(comment_id: int):
             db.session.rollback()
             error = str(refused)
         else:
-            _report(resolved, "Comment saved.")
+            _report(resolved, _("Comment saved."))
             return redirect(back)
     locked = not services.may_edit(comment, current_user)
     status = 403 if locked and form.is_submitted() else 200  # a refused late edit
@@ -126,9 +133,9 @@ def open_mention(mention_id: int):
     """From "My work": mark the mention read and go to the comment."""
     mention = db.session.get(Mention, mention_id)
     if mention is None:
-        abort(404, f"There is no mention with id {mention_id}.")
+        abort(404, _("There is no mention with id %(id)s.", id=mention_id))
     if mention.user_id != current_user.id:
-        abort(403, "This mention is someone else's.")
+        abort(403, _("This mention is someone else's."))
     comment = mention.comment
     path = services.page_path(comment.entity, comment.entity_id, comment.id)
     if mention.read_at is None:

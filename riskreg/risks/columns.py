@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 # key -> heading; the ref always shows (it is the link to the risk). In the table's order.
-COLUMNS: dict[str, str] = {
-    "title": "Title",
-    "site": "Site",
-    "direction": "Direction",
-    "category": "Category",
-    "owner": "Owner",
-    "inherent": "Inherent",
-    "residual": "Residual",
-    "status": "Status",
-    "review": "Next review",
+COLUMNS: dict[str, Any] = {
+    "title": _l("Title"),
+    "site": _l("Site"),
+    "direction": _l("Direction"),
+    "category": _l("Category"),
+    "owner": _l("Owner"),
+    "inherent": _l("Inherent"),
+    "residual": _l("Residual"),
+    "status": _l("Status"),
+    "review": _l("Next review"),
 }
 DEFAULT = tuple(COLUMNS)
 
@@ -25,7 +29,13 @@ def parse_columns(args: MultiDict) -> tuple[str, ...]:
     chosen = [value.strip() for value in args.getlist("col") if value.strip()]
     unknown = [value for value in chosen if value not in COLUMNS]
     if unknown:
-        raise BadRequest(f"Column 'col' must be one of {', '.join(COLUMNS)}; {unknown[0]!r} is not.")
+        raise BadRequest(
+            _(
+                "Column 'col' must be one of %(allowed)s; %(value)s is not.",
+                allowed=", ".join(COLUMNS),
+                value=repr(unknown[0]),
+            )
+        )
     return tuple(key for key in COLUMNS if key in chosen) if chosen else DEFAULT
 
 

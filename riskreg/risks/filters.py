@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
@@ -115,7 +116,14 @@ def _choice(args: MultiDict, name: str, allowed: list[str]) -> str | None:
     if raw == "":
         return None
     if raw not in allowed:
-        raise BadRequest(f"Filter '{name}' must be one of {', '.join(allowed)}; {raw!r} is not.")
+        raise BadRequest(
+            _(
+                "Filter '%(name)s' must be one of %(allowed)s; %(value)s is not.",
+                name=name,
+                allowed=", ".join(allowed),
+                value=repr(raw),
+            )
+        )
     return raw
 
 
@@ -134,10 +142,16 @@ def parse_risk_filters(args: MultiDict) -> RiskFilters:
     category = _choice(args, "category", reference.categories())
     q = args.get("q", "").strip() or None
     if q is not None and len(q) > MAX_QUERY_LENGTH:
-        raise BadRequest(f"The search text must be at most {MAX_QUERY_LENGTH} characters.")
+        raise BadRequest(_("The search text must be at most %(max)s characters.", max=MAX_QUERY_LENGTH))
     sort = args.get("sort", "").strip() or DEFAULT_SORT
     if sort.lstrip("-") not in SORT_COLUMNS:
-        raise BadRequest(f"Cannot sort by {sort!r}; choose one of {', '.join(SORT_COLUMNS)}.")
+        raise BadRequest(
+            _(
+                "Cannot sort by %(value)s; choose one of %(allowed)s.",
+                value=repr(sort),
+                allowed=", ".join(SORT_COLUMNS),
+            )
+        )
     return RiskFilters(
         site=site,
         corporate=corporate,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -28,15 +29,21 @@ from riskreg.standards.forms import RequirementsField
 from riskreg.versioning import BaseField, VersionField
 
 
-def level_field(label: str, required: bool = True) -> SelectField:
-    """A 1-5 select. A required score starts empty ("Choose…"): a score nobody chose is no score."""
+def level_field(label: Any, message: Any = None) -> SelectField:
+    """A 1-5 select. A required score (one with a `message`) starts empty ("Choose…"): a score
+    nobody chose is no score. Its levels' words are set per form, in the reader's language."""
+    validators: list[Any] = [InputRequired(message)] if message is not None else [Optional()]
+    return SelectField(label, choices=[], coerce=_level, validators=validators)
+
+
+def level_choices(kind: str, required: bool) -> list[SelectChoice]:
+    """The 1-5 levels of the matrix's likelihood or impact ("3 · Possible"), in the reader's language."""
+    from riskreg.i18n.reference import translate
+
     matrix = scoring.matrix()
-    source = matrix.likelihood if "likelihood" in label.lower() else matrix.impact
-    choices: list[tuple[Any, str]] = [(lv.value, f"{lv.value} · {lv.label}") for lv in source]
-    message = f"Choose the {label.lower()}: a level from 1 to 5."
-    validators: list[Any] = [InputRequired(message)] if required else [Optional()]
-    choices = [("", CHOOSE if required else "—"), *choices]
-    return SelectField(label, choices=options(choices), coerce=_level, validators=validators)
+    source = matrix.likelihood if kind == "likelihood" else matrix.impact
+    choices: list[tuple[Any, Any]] = [(lv.value, f"{lv.value} · {translate(lv.label)}") for lv in source]
+    return options([("", CHOOSE if required else "—"), *choices])
 
 
 def _level(value: Any) -> int | None:
@@ -49,37 +56,47 @@ def _level(value: Any) -> int | None:
 
 
 class RiskForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Length(max=10_000)])
-    cause = TextAreaField("Cause", validators=[Length(max=5_000)])
-    consequence = TextAreaField("Consequence", validators=[Length(max=5_000)])
-    site_id = IdSelectField("Site", blank="Corporate (no single site)")
-    direction = EnumSelectField("Direction", Direction, choose="Choose the direction: whom the risk harms.")
-    category = SelectField("Category", validators=[DataRequired("Choose the category of the risk.")])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=10_000)])
+    cause = TextAreaField(_l("Cause"), validators=[Length(max=5_000)])
+    consequence = TextAreaField(_l("Consequence"), validators=[Length(max=5_000)])
+    site_id = IdSelectField(_l("Site"), blank=_l("Corporate (no single site)"))
+    direction = EnumSelectField(
+        _l("Direction"), Direction, choose=_l("Choose the direction: whom the risk harms.")
+    )
+    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose the category of the risk."))])
     impact_area = EnumSelectField(
-        "Consequence area that drives the impact",
+        _l("Consequence area that drives the impact"),
         ImpactArea,
-        choose="Choose the consequence area that drives the impact.",
+        choose=_l("Choose the consequence area that drives the impact."),
     )
-    owner_id = IdSelectField("Owner")
-    inherent_likelihood = level_field("Inherent likelihood")
-    inherent_impact = level_field("Inherent impact")
-    residual_likelihood = level_field("Residual likelihood")
-    residual_impact = level_field("Residual impact")
-    target_likelihood = level_field("Target likelihood", required=False)
-    target_impact = level_field("Target impact", required=False)
-    target_date = DateField("Target date", validators=[Optional()])
+    owner_id = IdSelectField(_l("Owner"))
+    inherent_likelihood = level_field(
+        _l("Inherent likelihood"), _l("Choose the inherent likelihood: a level from 1 to 5.")
+    )
+    inherent_impact = level_field(
+        _l("Inherent impact"), _l("Choose the inherent impact: a level from 1 to 5.")
+    )
+    residual_likelihood = level_field(
+        _l("Residual likelihood"), _l("Choose the residual likelihood: a level from 1 to 5.")
+    )
+    residual_impact = level_field(
+        _l("Residual impact"), _l("Choose the residual impact: a level from 1 to 5.")
+    )
+    target_likelihood = level_field(_l("Target likelihood"))
+    target_impact = level_field(_l("Target impact"))
+    target_date = DateField(_l("Target date"), validators=[Optional()])
     treatment = EnumSelectField(
-        "Treatment", Treatment, choose="Choose the treatment: avoid, reduce, transfer or accept."
+        _l("Treatment"), Treatment, choose=_l("Choose the treatment: avoid, reduce, transfer or accept.")
     )
-    status = SelectField(
-        "Status", choices=options((s.value, s.label) for s in RiskStatus if s is not RiskStatus.ARCHIVED)
-    )
-    trend = EnumSelectField("Trend", Trend, optional=True)
-    next_review_date = DateField("Next review", validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[])
+    trend = EnumSelectField(_l("Trend"), Trend, optional=True)
+    next_review_date = DateField(_l("Next review"), validators=[Optional()])
     requirements = RequirementsField(
-        "Standard requirements",
-        description="Requirements of the standards this risk is relevant to (Ctrl/Cmd-click for several).",
+        _l("Standard requirements"),
+        description=_l(
+            "Requirements of the standards this risk is relevant to (Ctrl/Cmd-click for several)."
+        ),
     )
     template_code = HiddenField()
     version = IntegerField(validators=[Optional(), NumberRange(min=1)])
@@ -87,6 +104,10 @@ class RiskForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.category.choices = category_choices()
+        for name in services.SCORE_FIELDS + ("target_likelihood", "target_impact"):
+            kind = "likelihood" if name.endswith("likelihood") else "impact"
+            getattr(self, name).choices = level_choices(kind, required=name in services.SCORE_FIELDS)
+        self.status.choices = options((s.value, s.label) for s in RiskStatus if s is not RiskStatus.ARCHIVED)
         self.site_id.set_choices(site_pairs())
         self.owner_id.set_choices(owner_pairs())
         self.requirements.load_choices()
@@ -104,11 +125,11 @@ class RiskForm(FlaskForm):
         from riskreg.standards.templates import get_template
 
         if field.data and get_template(field.data) is None:
-            raise ValidationError(f"There is no risk template {field.data!r}.")
+            raise ValidationError(_l("There is no risk template %(code)s.", code=repr(field.data)))
 
     def validate_target_impact(self, field: Any) -> None:
         if (self.target_likelihood.data is None) != (field.data is None):
-            raise ValidationError("Give both a target likelihood and a target impact, or neither.")
+            raise ValidationError(_l("Give both a target likelihood and a target impact, or neither."))
 
     def values(self) -> dict[str, Any]:
         data = {name: field.data for name, field in self._fields.items() if name not in ("csrf_token",)}
@@ -119,7 +140,10 @@ class RiskForm(FlaskForm):
 
 
 def category_choices() -> list[SelectChoice]:
-    return options([("", CHOOSE), *((c, c) for c in reference.categories())])
+    """The categories (stored in English), shown in the reader's language."""
+    from riskreg.i18n.reference import translate
+
+    return options([("", CHOOSE), *((c, translate(c)) for c in reference.categories())])
 
 
 def site_pairs() -> list[tuple[int, str]]:
@@ -157,7 +181,7 @@ class FilterChoices:
 
 
 class ArchiveForm(FlaskForm):
-    reason = TextAreaField("Why is this risk archived?", validators=[Length(max=2_000)])
+    reason = TextAreaField(_l("Why is this risk archived?"), validators=[Length(max=2_000)])
 
 
 class RiskEditForm(RiskForm):

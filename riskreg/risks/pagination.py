@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
 from riskreg.params import MAX_ID
@@ -32,7 +33,7 @@ MAX_TEXT = 1000  # characters of one text value
 _NUMBER = r"(?:0|[1-9][0-9]{0,11})"
 _STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
 _FLAT_LIST = re.compile(rf"\[(?:{_NUMBER}|{_STRING})(?:,(?:{_NUMBER}|{_STRING}))*\]")
-DAMAGED = "The page link is damaged; go back to the first page of the register."
+DAMAGED = _l("The page link is damaged; go back to the first page of the register.")
 
 
 def keyset(sort: str) -> bool:
@@ -56,7 +57,7 @@ def _plain(value: Any) -> Any:
 def decode(raw: str, columns: Sequence[Any]) -> tuple[list[Any], int]:
     """The cursor's sort values (typed as `columns`) and id; a 400 when riskreg did not make it."""
     if len(raw) > MAX_CURSOR:
-        raise BadRequest(DAMAGED)
+        raise BadRequest(str(DAMAGED))
     try:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         if not _FLAT_LIST.fullmatch(text):
@@ -66,7 +67,7 @@ def decode(raw: str, columns: Sequence[Any]) -> tuple[list[Any], int]:
             raise ValueError("shape")
         return [_typed(value, column) for value, column in zip(values, columns, strict=True)], row_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadRequest(DAMAGED) from exc
+        raise BadRequest(str(DAMAGED)) from exc
 
 
 def _typed(value: Any, column: Any) -> Any:

@@ -35,8 +35,11 @@ def matrix_data(matrix: Matrix) -> str:
     bands' words and colours, and the directions the people-first rule applies to."""
     cells = {f"{lk},{im}": matrix.band_for(lk, im, False).key for lk in LEVELS for im in LEVELS}
     people = {f"{lk},{im}": matrix.band_for(lk, im, True).key for lk in LEVELS for im in LEVELS}
-    bands = {
-        band.key: {"label": band.label, "colour": band.colour, "fill": band.fill} for band in matrix.bands
+    from riskreg.i18n.reference import translate
+
+    bands = {  # the page's words (the reader's language), not data read back
+        band.key: {"label": translate(band.label), "colour": band.colour, "fill": band.fill}
+        for band in matrix.bands
     }
     return json.dumps(
         {

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit, scoring, text
 from riskreg.extensions import db
@@ -47,16 +49,23 @@ SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", *RESIDUAL_FIELDS)
 AUDITED_FIELDS = ("ref", *EDITABLE_FIELDS, "residual_assessed_at")
 # Judgements a person must make: nothing fills them in for a caller that gave none.
 REQUIRED_MESSAGES = {
-    "title": "Give the risk a title.",
-    "direction": "Choose the direction: whom the risk harms.",
-    "category": "Choose the category of the risk.",
-    "impact_area": "Choose the consequence area that drives the impact.",
-    "owner_id": "Choose the owner of the risk.",
-    "inherent_likelihood": "Choose the inherent likelihood: a level from 1 to 5.",
-    "inherent_impact": "Choose the inherent impact: a level from 1 to 5.",
-    "residual_likelihood": "Choose the residual likelihood: a level from 1 to 5.",
-    "residual_impact": "Choose the residual impact: a level from 1 to 5.",
-    "treatment": "Choose the treatment: avoid, reduce, transfer or accept.",
+    "title": _l("Give the risk a title."),
+    "direction": _l("Choose the direction: whom the risk harms."),
+    "category": _l("Choose the category of the risk."),
+    "impact_area": _l("Choose the consequence area that drives the impact."),
+    "owner_id": _l("Choose the owner of the risk."),
+    "inherent_likelihood": _l("Choose the inherent likelihood: a level from 1 to 5."),
+    "inherent_impact": _l("Choose the inherent impact: a level from 1 to 5."),
+    "residual_likelihood": _l("Choose the residual likelihood: a level from 1 to 5."),
+    "residual_impact": _l("Choose the residual impact: a level from 1 to 5."),
+    "treatment": _l("Choose the treatment: avoid, reduce, transfer or accept."),
+}
+# The score fields in words, for the messages about them (the form's labels).
+SCORE_LABELS = {
+    "inherent_likelihood": _l("Inherent likelihood"),
+    "inherent_impact": _l("Inherent impact"),
+    "residual_likelihood": _l("Residual likelihood"),
+    "residual_impact": _l("Residual impact"),
 }
 REVIEWED_STATUSES = (RiskStatus.OPEN, RiskStatus.DRAFT)
 
@@ -154,17 +163,19 @@ def check_rules(values: dict[str, Any]) -> None:
     check_required(values)
     check_residual(values)
     if values["status"] == RiskStatus.ARCHIVED:
-        raise RiskRuleError("status", "Use the Archive button to archive a risk.")
+        raise RiskRuleError("status", _l("Use the Archive button to archive a risk."))
     check_target(values)
 
 
 def check_target(values: Mapping[str, Any]) -> None:
     """A target score is optional, but it takes both levels (form, import, any caller)."""
     if (values.get("target_likelihood") is None) != (values.get("target_impact") is None):
-        raise RiskRuleError("target_impact", "Give both a target likelihood and a target impact, or neither.")
+        raise RiskRuleError(
+            "target_impact", _l("Give both a target likelihood and a target impact, or neither.")
+        )
 
 
-ACCEPT_BY_REQUEST = (
+ACCEPT_BY_REQUEST = _l(
     "Accepting a risk needs an approval: keep its treatment as it is today and use "
     "“Request acceptance” on the risk's page (justification, expiry and approver)."
 )
@@ -183,16 +194,20 @@ def check_residual(values: Mapping[str, Any]) -> None:
     """Residual may not exceed inherent: controls do not make a risk worse (form, import, any caller)."""
     for name in SCORE_FIELDS:
         try:
-            scoring.check_level(values.get(name), name.replace("_", " ").capitalize())
+            scoring.check_level(values.get(name), SCORE_LABELS[name])
         except ValueError as error:
-            raise RiskRuleError(name, f"{error}.") from error
+            raise RiskRuleError(name, LazyString(lambda error=error: f"{error}.")) from error
     inherent = scoring.score(values["inherent_likelihood"], values["inherent_impact"])
     residual = scoring.score(values["residual_likelihood"], values["residual_impact"])
     if residual > inherent:
         raise RiskRuleError(
             "residual_impact",
-            f"The residual score ({residual}) cannot be higher than the inherent score ({inherent}): "
-            "controls do not make a risk worse.",
+            _l(
+                "The residual score (%(residual)s) cannot be higher than the inherent score (%(inherent)s): "
+                "controls do not make a risk worse.",
+                residual=residual,
+                inherent=inherent,
+            ),
         )
 
 
@@ -266,7 +281,7 @@ def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: 
     if expected_version != risk.version:
         raise RiskConflict(risk)
     if not risk.editable:
-        raise RiskRuleError("status", f"{risk.ref} is archived: restore it before editing it.")
+        raise RiskRuleError("status", _l("%(ref)s is archived: restore it before editing it.", ref=risk.ref))
     values = prepare_values(data, {name: getattr(risk, name) for name in EDITABLE_FIELDS})
     check_requirements(data)
     before = audit_values(risk)
@@ -294,7 +309,7 @@ def update_risk(risk: Risk, data: dict[str, Any], actor: Any, expected_version: 
 
 def archive_risk(risk: Risk, actor: Any, reason: str = "") -> None:
     if risk.status is RiskStatus.ARCHIVED:
-        raise RiskRuleError("status", f"{risk.ref} is already archived.")
+        raise RiskRuleError("status", _l("%(ref)s is already archived.", ref=risk.ref))
     old = risk.status
     risk.status = RiskStatus.ARCHIVED
     db.session.flush()
@@ -306,7 +321,7 @@ def archive_risk(risk: Risk, actor: Any, reason: str = "") -> None:
 def restore_risk(risk: Risk, actor: Any) -> None:
     """Back to the status it had before it was archived (open if that is unknown)."""
     if risk.status is not RiskStatus.ARCHIVED:
-        raise RiskRuleError("status", f"{risk.ref} is not archived.")
+        raise RiskRuleError("status", _l("%(ref)s is not archived.", ref=risk.ref))
     last_archive = db.session.scalar(
         sa.select(audit.AuditEvent)
         .where(

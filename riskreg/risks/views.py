@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit, editing, params, scoring
@@ -57,7 +58,7 @@ def list():
 def get_risk_or_404(risk_id: int) -> Risk:
     risk = queries.risk_with_links(risk_id)
     if risk is None:
-        abort(404, f"There is no risk with id {risk_id}.")
+        abort(404, _("There is no risk with id %(id)s.", id=risk_id))
     return risk
 
 
@@ -94,13 +95,17 @@ def pick_template():
     categories = risk_templates.template_categories()
     problems = []
     if direction and direction not in {d.value for d in Direction}:
-        problems.append(f"There is no direction {direction!r}: showing every direction.")
+        problems.append(_("There is no direction %(value)s: showing every direction.", value=repr(direction)))
         direction = ""
     if category and category not in categories:
-        problems.append(f"There is no template category {category!r}: showing every category.")
+        problems.append(
+            _("There is no template category %(value)s: showing every category.", value=repr(category))
+        )
         category = ""
     if site and not site.isdigit():
-        problems.append(f"'site' must be a site id, not {site!r}: the site is left to choose.")
+        problems.append(
+            _("'site' must be a site id, not %(value)s: the site is left to choose.", value=repr(site))
+        )
         site = ""
     page = render_template(
         "risks/pick_template.html",
@@ -147,7 +152,7 @@ def create():
         else:
             ref, new_id = risk.ref, risk.id  # after the commit the view must not touch the database
             db.session.commit()
-            flash(f"Risk {ref} created.", "success")
+            flash(_("Risk %(ref)s created.", ref=ref), "success")
             return redirect(url_for("risks.detail", risk_id=new_id))
     return form_page(form, risk=None, template=template)
 
@@ -193,7 +198,7 @@ def edit(risk_id: int):
     if outcome.saved:
         flash(edit.message(ref, outcome), "success")
         if reassess:
-            flash(f"{ref}: the reassessment is recorded as a review.", "success")
+            flash(_("%(ref)s: the reassessment is recorded as a review.", ref=ref), "success")
         return redirect(url_for("risks.detail", risk_id=risk_id))
     return form_page(form, risk=risk, conflict=edit.panel)
 
@@ -207,11 +212,14 @@ def archive(risk_id: int):
         try:
             services.archive_risk(risk, current_user, form.reason.data or "")
             db.session.commit()
-            flash(f"{ref} archived. It stays in the register's history and can be restored.", "success")
+            flash(
+                _("%(ref)s archived. It stays in the register's history and can be restored.", ref=ref),
+                "success",
+            )
         except services.RiskRuleError as error:
             flash(str(error), "error")
     else:
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash("; ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("risks.detail", risk_id=risk_id))
 
 
@@ -223,7 +231,7 @@ def restore(risk_id: int):
         try:
             services.restore_risk(risk, current_user)
             db.session.commit()
-            flash(f"{ref} restored.", "success")
+            flash(_("%(ref)s restored.", ref=ref), "success")
         except services.RiskRuleError as error:
             flash(str(error), "error")
     return redirect(url_for("risks.detail", risk_id=risk_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length
@@ -12,14 +13,14 @@ from riskreg.savedviews.models import MAX_NAME, MAX_QUERY
 class SaveViewForm(FlaskForm):
     page = HiddenField(validators=[DataRequired()])
     query = HiddenField(validators=[Length(max=MAX_QUERY)])  # the page's current query string
-    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME)])
-    shared = BooleanField("Share with everyone")
-    make_default = BooleanField("Open the page on it")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=MAX_NAME)])
+    shared = BooleanField(_l("Share with everyone"))
+    make_default = BooleanField(_l("Open the page on it"))
 
 
 class EditViewForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME)])
-    shared = BooleanField("Share with everyone")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=MAX_NAME)])
+    shared = BooleanField(_l("Share with everyone"))
 
 
 class RefilterForm(FlaskForm):

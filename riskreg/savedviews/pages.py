@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 IGNORED = ("page", "per_page", "after", "before", "view")  # where you are, not what you look at
@@ -38,8 +39,8 @@ def _tracker(args: MultiDict) -> dict[str, Any]:
 
 
 PAGES: dict[str, ViewPage] = {
-    "register": ViewPage("register", "Risk register", "risks.list", _register),
-    "controls": ViewPage("controls", "Control tracker", "controls.list", _tracker),
+    "register": ViewPage("register", _l("Risk register"), "risks.list", _register),
+    "controls": ViewPage("controls", _l("Control tracker"), "controls.list", _tracker),
 }
 
 

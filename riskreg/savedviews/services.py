@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
 from riskreg import audit
@@ -23,9 +24,9 @@ class ViewRuleError(ValueError):
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ViewRuleError("Give the view a name.")
+        raise ViewRuleError(_l("Give the view a name."))
     if len(name) > MAX_NAME:
-        raise ViewRuleError(f"A view's name is at most {MAX_NAME} characters.")
+        raise ViewRuleError(_l("A view's name is at most %(max)s characters.", max=MAX_NAME))
     return name
 
 
@@ -36,21 +37,23 @@ def _check_unique(owner_id: int, page: str, name: str, view_id: int | None = Non
     if view_id is not None:
         stmt = stmt.where(SavedView.id != view_id)
     if db.session.scalar(stmt) is not None:
-        raise ViewRuleError(f"You already have a view called {name!r} on this page.")
+        raise ViewRuleError(_l("You already have a view called %(name)s on this page.", name=repr(name)))
 
 
 def _query(page: str, query: str) -> str:
     try:
         return normalised_query(PAGES[page], query)
     except BadRequest as error:
-        raise ViewRuleError(f"These filters cannot be saved: {error.description}") from error
+        raise ViewRuleError(
+            _l("These filters cannot be saved: %(problem)s", problem=error.description)
+        ) from error
 
 
 def create_view(
     actor: Any, page: str, name: str, query: str, shared: bool = False, make_default: bool = False
 ) -> SavedView:
     if page not in PAGES:
-        raise ViewRuleError("Views can be saved for the register and the control tracker only.")
+        raise ViewRuleError(_l("Views can be saved for the register and the control tracker only."))
     name = _clean_name(name)
     _check_unique(actor.id, page, name)
     view = SavedView(owner_id=actor.id, page=page, name=name, query=_query(page, query), shared=shared)

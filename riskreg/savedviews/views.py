@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
@@ -28,7 +29,7 @@ def page_url(view: SavedView) -> str:
 def _visible_or_404(view_id: int) -> SavedView:
     view = queries.viewable(current_user, view_id)
     if view is None:
-        abort(404, f"There is no saved view with id {view_id}.")
+        abort(404, _("There is no saved view with id %(id)s.", id=view_id))
     return view
 
 
@@ -40,7 +41,7 @@ def _editable(view_id: int) -> SavedView:
 
 
 def _errors(form) -> str:
-    return "; ".join(error for errors in form.errors.values() for error in errors)
+    return "; ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 def _back(page: ViewPage, query: str) -> str:
@@ -57,11 +58,11 @@ def create() -> Response:
     form = SaveViewForm()
     page = PAGES.get(form.page.data or "")
     if page is None:
-        flash("Views can be saved for the register and the control tracker only.", "error")
+        flash(_("Views can be saved for the register and the control tracker only."), "error")
         return redirect(url_for("risks.list", view=NONE))
     back = _back(page, form.query.data or "")
     if not form.validate_on_submit():
-        flash(f"The view was not saved: {_errors(form)}", "error")
+        flash(_("The view was not saved: %(problems)s", problems=_errors(form)), "error")
         return redirect(back)
     try:
         view = services.create_view(
@@ -78,7 +79,7 @@ def create() -> Response:
         return redirect(back)
     name, target = view.name, page_url(view)
     db.session.commit()
-    flash(f"View {name!r} saved.", "success")
+    flash(_("View %(name)s saved.", name=repr(name)), "success")
     return redirect(target)
 
 
@@ -92,7 +93,7 @@ def edit(view_id: int) -> Response:
     view = _editable(view_id)
     form = EditViewForm()
     if not form.validate_on_submit():
-        flash(f"The view was not changed: {_errors(form)}", "error")
+        flash(_("The view was not changed: %(problems)s", problems=_errors(form)), "error")
         return redirect(page_url(view))
     try:
         changed = services.update_view(view, current_user, name=form.name.data, shared=form.shared.data)
@@ -102,7 +103,12 @@ def edit(view_id: int) -> Response:
         return redirect(page_url(_visible_or_404(view_id)))
     target, name = page_url(view), view.name
     db.session.commit()
-    flash(f"View {name!r} {'changed' if changed else 'unchanged'}.", "success")
+    flash(
+        _("View %(name)s changed.", name=repr(name))
+        if changed
+        else _("View %(name)s unchanged.", name=repr(name)),
+        "success",
+    )
     return redirect(target)
 
 
@@ -112,7 +118,7 @@ def refilter(view_id: int) -> Response:
     view = _editable(view_id)
     form = RefilterForm()
     if not form.validate_on_submit():
-        flash(f"The view was not changed: {_errors(form)}", "error")
+        flash(_("The view was not changed: %(problems)s", problems=_errors(form)), "error")
         return redirect(page_url(view))
     try:
         services.update_view(view, current_user, query=form.query.data or "")
@@ -122,7 +128,7 @@ def refilter(view_id: int) -> Response:
         return redirect(page_url(_visible_or_404(view_id)))
     target, name = page_url(view), view.name
     db.session.commit()
-    flash(f"View {name!r} now shows the current filters.", "success")
+    flash(_("View %(name)s now shows the current filters.", name=repr(name)), "success")
     return redirect(target)
 
 
@@ -130,11 +136,11 @@ def refilter(view_id: int) -> Response:
 def delete(view_id: int) -> Response:
     view = _editable(view_id)
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
+        abort(400, _("The form expired; reload the page and try again."))
     page, name = PAGES[view.page], view.name
     services.delete_view(view, current_user)
     db.session.commit()
-    flash(f"View {name!r} deleted.", "success")
+    flash(_("View %(name)s deleted.", name=repr(name)), "success")
     return redirect(url_for(page.endpoint, view=NONE))
 
 
@@ -143,11 +149,11 @@ def make_default(view_id: int) -> Response:
     """Open the view's page on this view (any view one may see: one's own or a shared one)."""
     view = _visible_or_404(view_id)
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
+        abort(400, _("The form expired; reload the page and try again."))
     services.set_default(current_user, view.page, view)
     target, name = page_url(view), view.name
     db.session.commit()
-    flash(f"The page now opens on {name!r}.", "success")
+    flash(_("The page now opens on %(name)s.", name=repr(name)), "success")
     return redirect(target)
 
 
@@ -157,9 +163,9 @@ def clear_default() -> Response:
     form = ClearDefaultForm()
     page = PAGES.get(form.page.data or "")
     if page is None or not form.validate_on_submit():
-        flash("Choose the register or the control tracker.", "error")
+        flash(_("Choose the register or the control tracker."), "error")
         return redirect(url_for("risks.list", view=NONE))
     services.set_default(current_user, page.key, None)
     db.session.commit()
-    flash("The page now opens without a saved view.", "success")
+    flash(_("The page now opens without a saved view."), "success")
     return redirect(url_for(page.endpoint, view=NONE))

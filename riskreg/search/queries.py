@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from riskreg.extensions import db
 from riskreg.search.index import DOCUMENTS, FTS_TABLE, Document
@@ -94,12 +95,14 @@ def search(q: str, kinds: list[str], per_kind: int = PER_KIND) -> SearchResults:
     """The best `per_kind` records of each kind that contain every term, best first."""
     q = q.strip()
     if not q:
-        return SearchResults(q, [], message="Type a word to search for.")
+        return SearchResults(q, [], message=_("Type a word to search for."))
     if len(q) > MAX_QUERY:
-        return SearchResults(q[:MAX_QUERY], [], message=f"Search for at most {MAX_QUERY} characters.")
+        return SearchResults(
+            q[:MAX_QUERY], [], message=_("Search for at most %(max)s characters.", max=MAX_QUERY)
+        )
     terms = terms_of(q)
     if not terms:
-        return SearchResults(q, [], message="Type at least three letters or digits.")
+        return SearchResults(q, [], message=_("Type at least three letters or digits."))
     results = SearchResults(q, terms)
     rank = _rank_postgresql if dialect() == "postgresql" else _rank_sqlite
     for kind in kinds:

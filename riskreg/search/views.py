@@ -7,11 +7,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.controls.models import Control
 from riskreg.extensions import db
+from riskreg.i18n import day
+from riskreg.i18n.reference import translate
 from riskreg.risks.models import Risk
 from riskreg.search import queries
 from riskreg.search.queries import MAX_QUERY
@@ -22,12 +26,12 @@ from riskreg.standards.models import Requirement
 # site pages with their timeline, the standards). Grievances are not searchable: who raised what is
 # confidential and their pages have rules of their own (riskreg/grievances).
 KINDS: dict[str, tuple[str, Any]] = {
-    "risk": ("Risks", Risk),
-    "control": ("Controls", Control),
-    "site": ("Sites", Site),
-    "requirement": ("Requirements", Requirement),
-    "engagement": ("Engagements", Engagement),
-    "observation": ("ASM observations", AsmObservation),
+    "risk": (_l("Risks"), Risk),
+    "control": (_l("Controls"), Control),
+    "site": (_l("Sites"), Site),
+    "requirement": (_l("Requirements"), Requirement),
+    "engagement": (_l("Engagements"), Engagement),
+    "observation": (_l("ASM observations"), AsmObservation),
 }
 
 
@@ -41,7 +45,7 @@ class Result:
 
 def _result(kind: str, row: Any) -> Result:
     if kind == "risk":
-        site = row.site.name if row.site else "Corporate"
+        site = row.site.name if row.site else _("Corporate")
         return Result(
             row.ref or "", row.title, url_for("risks.detail", risk_id=row.id), f"{site} · {row.status.label}"
         )
@@ -50,24 +54,27 @@ def _result(kind: str, row: Any) -> Result:
             row.ref or "", row.title, url_for("controls.detail", control_id=row.id), row.status.label
         )
     if kind == "site":
-        return Result("Site", row.name, url_for("sites.detail", site_id=row.id), row.country)
+        return Result(_("Site"), row.name, url_for("sites.detail", site_id=row.id), row.country)
     if kind == "requirement":
         return Result(
             row.identifier,
-            row.title,
+            translate(row.title) or "",
             url_for("standards.requirement", requirement_id=row.id),
-            row.framework,
+            translate(row.framework) or "",
         )
     site_url = url_for("sites.detail", site_id=row.site_id) + "#timeline"
     if kind == "engagement":
         return Result(
-            str(row.held_on),
-            f"{row.stakeholder_group.label} at {row.site.name}",
+            day(row.held_on),
+            _("%(group)s at %(site)s", group=row.stakeholder_group.label, site=row.site.name),
             site_url,
             (row.topics or "")[:160],
         )
     return Result(
-        str(row.observed_on), f"Observation at {row.site.name}", site_url, (row.notes or row.minerals)[:160]
+        day(row.observed_on),
+        _("Observation at %(site)s", site=row.site.name),
+        site_url,
+        (row.notes or row.minerals)[:160],
     )
 
 
