@@ -26,6 +26,7 @@ from riskreg.controls.models import Control, ReminderDigest
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.i18n.languages import LANGUAGES
+from riskreg.i18n.reference import translate
 from riskreg.mail import deliver, wanted
 from riskreg.modeling import today
 from riskreg.text import single_line
@@ -102,7 +103,7 @@ def subject(digest: Digest) -> str:
     """In the current language: message() renders it in the recipient's."""
     return _(
         "riskreg: %(department)s: %(overdue)s overdue, %(soon)s due within %(days)s days",
-        department=digest.department.name,
+        department=translate(digest.department.name),
         overdue=len(digest.overdue),
         soon=len(digest.due_soon),
         days=digest.horizon_days,
