@@ -12,6 +12,8 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -28,7 +30,7 @@ from riskreg.controls.forms import (
     VerifyForm,
 )
 from riskreg.controls.models import Control
-from riskreg.controls.views import conflict_message, get_control_or_404, render_detail, require_update
+from riskreg.controls.views import N_, conflict_message, get_control_or_404, render_detail, require_update
 from riskreg.extensions import db
 
 
@@ -94,7 +96,7 @@ def start(control_id: int):
     form = StartForm()
     ref = required_version(form, control)
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return back(control_id, form.return_to.data)
     try:
         services.start_control(control, current_user, form.version.data)
@@ -105,7 +107,7 @@ def start(control_id: int):
     except (services.ControlConflict, StaleDataError):
         return conflict(control_id, form.return_to.data)
     else:
-        flash(f"{ref} is now in progress.", "success")
+        flash(_("%(ref)s is now in progress.", ref=ref), "success")
     return back(control_id, form.return_to.data)
 
 
@@ -119,7 +121,7 @@ def note(control_id: int):
     ref = control.ref  # after the commit the view must not touch the database
     services.add_progress_note(control, form.body.data, current_user)
     db.session.commit()
-    flash(f"Progress note added to {ref}.", "success")
+    flash(_("Progress note added to %(ref)s.", ref=ref), "success")
     return back(control_id, form.return_to.data)
 
 
@@ -150,8 +152,16 @@ def close(control_id: int):
         return render_detail(get_control_or_404(control_id), close_form=form)
     except (services.ControlConflict, StaleDataError):
         return conflict(control_id, form.return_to.data)
-    extra = f" with {len(stored)} evidence file{'s' if len(stored) != 1 else ''}" if stored else ""
-    flash(f"{ref} closed as implemented{extra}. A risk manager will verify it.", "success")
+    if stored:
+        closed = ngettext(
+            "%(ref)s closed as implemented with %(num)d evidence file. A risk manager will verify it.",
+            "%(ref)s closed as implemented with %(num)d evidence files. A risk manager will verify it.",
+            len(stored),
+            ref=ref,
+        )
+    else:
+        closed = _("%(ref)s closed as implemented. A risk manager will verify it.", ref=ref)
+    flash(closed, "success")
     return back(control_id, form.return_to.data)
 
 
@@ -163,7 +173,7 @@ def add_evidence(control_id: int):
     valid = form.validate_on_submit()
     uploads = checked_uploads(form)
     if valid and not uploads and not form.evidence.errors:
-        form.evidence.errors.append("Choose at least one file.")
+        form.evidence.errors.append(_("Choose at least one file."))
     if not valid or form.evidence.errors:
         return render_detail(control, evidence_form=form)
     ref = control.ref  # after the commit the view must not touch the database
@@ -176,7 +186,7 @@ def add_evidence(control_id: int):
         db.session.rollback()
         form.evidence.errors.append(str(error))
         return render_detail(get_control_or_404(control_id), evidence_form=form)
-    flash(f"Evidence added to {ref}.", "success")
+    flash(_("Evidence added to %(ref)s.", ref=ref), "success")
     return back(control_id, form.return_to.data)
 
 
@@ -194,7 +204,7 @@ def _manager_action(control_id: int, form: Any, form_name: str, apply, done: str
         return render_detail(get_control_or_404(control_id), **{form_name: form})
     except (services.ControlConflict, StaleDataError):
         return conflict(control_id, None)
-    flash(done.format(ref=ref), "success")
+    flash(_(done, ref=ref), "success")
     return back(control_id, None)
 
 
@@ -206,7 +216,7 @@ def verify(control_id: int):
         form,
         "verify_form",
         lambda c: services.verify_control(c, form.rating, form.note.data, current_user, form.version.data),
-        "{ref} verified.",
+        N_("%(ref)s verified."),
     )
 
 
@@ -218,7 +228,7 @@ def reopen(control_id: int):
         form,
         "reopen_form",
         lambda c: services.reopen_control(c, form.reason.data, current_user, form.version.data),
-        "{ref} reopened: it is back in progress with its department.",
+        N_("%(ref)s reopened: it is back in progress with its department."),
     )
 
 
@@ -230,5 +240,5 @@ def cancel(control_id: int):
         form,
         "cancel_form",
         lambda c: services.cancel_control(c, form.reason.data, current_user, form.version.data),
-        "{ref} cancelled.",
+        N_("%(ref)s cancelled."),
     )

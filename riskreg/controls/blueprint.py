@@ -5,6 +5,7 @@ the POST actions on a control (controls/actions.py), and a risk's controls under
 from __future__ import annotations
 
 from flask import Blueprint, current_app
+from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from riskreg.controls import actions, evidence, risk_views, views
@@ -41,7 +42,9 @@ def _evidence_hints() -> dict[str, str]:
     limit = evidence.megabytes(current_app.config["EVIDENCE_MAX_BYTES"])
     return {
         "evidence_accept": ",".join(sorted(evidence.KINDS)),
-        "evidence_help": f"PDF, images, Word, Excel, PowerPoint, CSV or text; at most {limit} each.",
+        "evidence_help": _(
+            "PDF, images, Word, Excel, PowerPoint, CSV or text; at most %(limit)s each.", limit=limit
+        ),
     }
 
 
@@ -50,6 +53,9 @@ def _too_large(error: RequestEntityTooLarge):
     limit = evidence.megabytes(current_app.config["EVIDENCE_MAX_BYTES"])
     return render_error(
         413,
-        f"The upload is larger than riskreg accepts. Each evidence file may be at most {limit}; "
-        "send large files one at a time. Nothing was saved.",
+        _(
+            "The upload is larger than riskreg accepts. Each evidence file may be at most %(limit)s; "
+            "send large files one at a time. Nothing was saved.",
+            limit=limit,
+        ),
     )

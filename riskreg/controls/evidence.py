@@ -14,11 +14,14 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 from werkzeug.http import dump_options_header
 from werkzeug.utils import secure_filename
 
 from riskreg import storage
+from riskreg.i18n import number
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +64,26 @@ KINDS: dict[str, Kind] = {
     ".txt": Kind("text file", "text/plain; charset=utf-8"),
 }
 ALLOWED_EXTENSIONS = ", ".join(sorted({ext.lstrip(".") for ext in KINDS}))
+# "does not look like a PDF": each kind with its article, in the reader's language.
+A_KIND = {
+    "PDF": _l("a PDF"),
+    "PNG image": _l("a PNG image"),
+    "JPEG image": _l("a JPEG image"),
+    "GIF image": _l("a GIF image"),
+    "WebP image": _l("a WebP image"),
+    "Word document": _l("a Word document"),
+    "Excel workbook": _l("an Excel workbook"),
+    "PowerPoint presentation": _l("a PowerPoint presentation"),
+    "Word 97-2003 document": _l("a Word 97-2003 document"),
+    "Excel 97-2003 workbook": _l("an Excel 97-2003 workbook"),
+    "CSV file": _l("a CSV file"),
+    "text file": _l("a text file"),
+}
 
 
 class EvidenceError(ValueError):
-    """The file cannot be accepted; the message says why, naming the file."""
+    """The file cannot be accepted; the message says why, naming the file (a lazy text, in the
+    reader's language where it is shown: str() it there)."""
 
 
 class StorageFull(EvidenceError):
@@ -83,7 +102,7 @@ class StoredFile:
 
 def key_of(stored_name: str) -> str:
     if not STORED_NAME.match(stored_name):  # never look up anything but our own random names
-        raise EvidenceError("Unknown evidence file.")
+        raise EvidenceError(_l("Unknown evidence file."))
     return f"{NAMESPACE}/{stored_name}"
 
 
@@ -144,35 +163,50 @@ def _is_text(head: bytes) -> bool:
 
 def check(upload: FileStorage, max_bytes: int) -> Kind:
     """Refuse empty, too large, or disallowed files, and files whose content is not what their name says."""
-    name = upload.filename or "the file"
+    name = upload.filename or _("the file")
     ext = extension(name)
     kind = KINDS.get(ext)
     if kind is None:
-        raise EvidenceError(f"{name}: this type of file is not accepted. Allowed: {ALLOWED_EXTENSIONS}.")
+        raise EvidenceError(
+            _l(
+                "%(name)s: this type of file is not accepted. Allowed: %(allowed)s.",
+                name=name,
+                allowed=ALLOWED_EXTENSIONS,
+            )
+        )
     stream = upload.stream
     stream.seek(0, os.SEEK_END)
     size = stream.tell()
     stream.seek(0)
     if size == 0:
-        raise EvidenceError(f"{name} is empty.")
+        raise EvidenceError(_l("%(name)s is empty.", name=name))
     if size > max_bytes:
         raise EvidenceError(
-            f"{name} is {megabytes(size)}; evidence files may be at most {megabytes(max_bytes)}."
+            _l(
+                "%(name)s is %(size)s; evidence files may be at most %(limit)s.",
+                name=name,
+                size=megabytes(size),
+                limit=megabytes(max_bytes),
+            )
         )
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
     if not _sniff_matches(ext, head, stream):
-        article = "an" if kind.label[0] in "AEIOU" else "a"
         raise EvidenceError(
-            f"{name} does not look like {article} {kind.label}: its content does not match its name."
+            _l(
+                "%(name)s does not look like %(kind)s: its content does not match its name.",
+                name=name,
+                kind=A_KIND[kind.label],
+            )
         )
     return kind
 
 
 def megabytes(size: int) -> str:
+    """A size as people read it, in the reader's language ("1.5 MB", "1,5 Mo")."""
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
-    return f"{max(1, size // 1024)} KB"
+        return _("%(size)s MB", size=number(round(size / (1024 * 1024), 1)))
+    return _("%(size)s KB", size=max(1, size // 1024))
 
 
 @dataclass
@@ -206,8 +240,11 @@ class FileBatch:
         except storage.Full as error:
             logger.error("evidence storage is full: %s", error)
             raise StorageFull(
-                f"{result.original_name} was not saved: the evidence storage is full. Nothing was "
-                "changed; tell an administrator, then try again."
+                _l(
+                    "%(name)s was not saved: the evidence storage is full. Nothing was "
+                    "changed; tell an administrator, then try again.",
+                    name=result.original_name,
+                )
             ) from error
         result.size_bytes, result.sha256 = saved.size, saved.sha256
         self.stored.append(result)

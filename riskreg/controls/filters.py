@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
@@ -90,22 +91,39 @@ def _int(args: MultiDict, name: str, low: int = 1, high: int = MAX_ID) -> int | 
 def parse_control_filters(args: MultiDict) -> ControlFilters:
     status = args.get("status", "").strip() or None
     if status is not None and status not in STATUS_GROUPS:
-        raise BadRequest(f"Filter 'status' must be one of {', '.join(STATUS_GROUPS)}; {status!r} is not.")
+        raise BadRequest(
+            _(
+                "Filter 'status' must be one of %(choices)s; %(value)s is not.",
+                choices=", ".join(STATUS_GROUPS),
+                value=repr(status),
+            )
+        )
     overdue_raw = args.get("overdue", "").strip().lower()
     if overdue_raw not in ("", *TRUE, *FALSE):
-        raise BadRequest(f"Filter 'overdue' must be 1 or 0, not {overdue_raw!r}.")
+        raise BadRequest(_("Filter 'overdue' must be 1 or 0, not %(value)s.", value=repr(overdue_raw)))
     site_raw = args.get("site", "").strip()
     corporate = site_raw == "corporate"
     q = args.get("q", "").strip() or None
     if q is not None and len(q) > MAX_QUERY_LENGTH:
-        raise BadRequest(f"The search text must be at most {MAX_QUERY_LENGTH} characters.")
+        raise BadRequest(_("The search text must be at most %(max)s characters.", max=MAX_QUERY_LENGTH))
     sort = args.get("sort", "").strip() or "due"
     if sort not in SORTS:
-        raise BadRequest(f"Cannot sort by {sort!r}; choose one of {', '.join(SORTS)}.")
+        raise BadRequest(
+            _(
+                "Cannot sort by %(value)s; choose one of %(choices)s.",
+                value=repr(sort),
+                choices=", ".join(SORTS),
+            )
+        )
     ownerless = args.get("owner", "").strip().lower() == NONE
     due_raw = args.get("due", "").strip().lower()
     if due_raw not in ("", NONE):
-        raise BadRequest(f"Filter 'due' must be 'none' (controls without a due date), not {due_raw!r}.")
+        raise BadRequest(
+            _(
+                "Filter 'due' must be 'none' (controls without a due date), not %(value)s.",
+                value=repr(due_raw),
+            )
+        )
     return ControlFilters(
         department=_int(args, "department"),
         status=status,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,9 +27,10 @@ from riskreg.forms import (
     IdSelectField,
     options,
 )
+from riskreg.i18n.reference import translate
 from riskreg.versioning import BaseField, VersionField
 
-VERSION_MISSING = "This form is missing the version of the control: reload the page and try again."
+VERSION_MISSING = _l("This form is missing the version of the control: reload the page and try again.")
 RATINGS = (Effectiveness.INEFFECTIVE, Effectiveness.PARTIALLY_EFFECTIVE, Effectiveness.EFFECTIVE)
 
 
@@ -40,25 +42,28 @@ class DueDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(
-                f"{valuelist[0]!r} is not a date: enter it as YYYY-MM-DD, for example 2026-03-31."
+                _l(
+                    "%(value)s is not a date: enter it as YYYY-MM-DD, for example 2026-03-31.",
+                    value=repr(valuelist[0]),
+                )
             ) from exc
 
 
 class DepartmentField(IdSelectField):
     def pre_validate(self, form: Any) -> None:
         if self.data is None:
-            raise ValidationError("Choose the department responsible for this control.")
+            raise ValidationError(_l("Choose the department responsible for this control."))
         if str(self.data) not in {c.value for c in self.choices if c.value}:
-            raise ValidationError("There is no active department with that id: choose one from the list.")
+            raise ValidationError(_l("There is no active department with that id: choose one from the list."))
 
 
 class ControlForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Length(max=10_000)])
-    department_id = DepartmentField("Responsible department", blank="Choose a department")
-    owner_id = IdSelectField("Owner", blank="The department's head")
-    due_date = DueDateField("Due date", validators=[Optional()])
-    formalisation_support = BooleanField("Supports ASM formalisation")
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=10_000)])
+    department_id = DepartmentField(_l("Responsible department"), blank=_l("Choose a department"))
+    owner_id = IdSelectField(_l("Owner"), blank=_l("The department's head"))
+    due_date = DueDateField(_l("Due date"), validators=[Optional()])
+    formalisation_support = BooleanField(_l("Supports ASM formalisation"))
     version = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -68,7 +73,8 @@ class ControlForm(FlaskForm):
             .where(Department.active.is_(True))
             .order_by(Department.name)
         )
-        self.department_id.set_choices([(d.id, d.name) for d in departments])
+        # Seeded department names in the reader's language (riskreg.i18n.reference).
+        self.department_id.set_choices([(d.id, translate(d.name)) for d in departments])
         users = db.session.execute(
             sa.select(User.id, User.name, Department.name.label("department"))
             .outerjoin(Department, Department.id == User.department_id)
@@ -76,7 +82,7 @@ class ControlForm(FlaskForm):
             .order_by(User.name)
         )
         self.owner_id.set_choices(
-            [(u.id, f"{u.name} ({u.department})" if u.department else u.name) for u in users]
+            [(u.id, f"{u.name} ({translate(u.department)})" if u.department else u.name) for u in users]
         )
 
     def values(self) -> dict[str, Any]:
@@ -94,8 +100,8 @@ class ControlEditForm(ControlForm):
 
 class LinkControlForm(FlaskForm):
     control_ref = StringField(
-        "Control ref",
-        validators=[DataRequired("Give the ref of the control to link, e.g. C-0012."), Length(max=20)],
+        _l("Control ref"),
+        validators=[DataRequired(_l("Give the ref of the control to link, e.g. C-0012.")), Length(max=20)],
     )
 
 
@@ -114,42 +120,46 @@ class StartForm(VersionForm):
 
 class NoteForm(FlaskForm):
     body = TextAreaField(
-        "Progress note",
+        _l("Progress note"),
         id="note-body",
-        validators=[DataRequired("Write the progress note."), Length(max=5_000)],
+        validators=[DataRequired(_l("Write the progress note.")), Length(max=5_000)],
     )
     return_to = HiddenField()
 
 
 class CloseForm(VersionForm):
     closing_note = TextAreaField(
-        "Closing note",
+        _l("Closing note"),
         id="close-note",
         validators=[
-            DataRequired("Write a closing note: what was done, and where the proof is."),
+            DataRequired(_l("Write a closing note: what was done, and where the proof is.")),
             Length(max=10_000),
         ],
     )
-    evidence = MultipleFileField("Evidence files (optional)", id="close-evidence")
+    evidence = MultipleFileField(_l("Evidence files (optional)"), id="close-evidence")
 
 
 class EvidenceForm(FlaskForm):
-    evidence = MultipleFileField("Add evidence files", id="add-evidence")
+    evidence = MultipleFileField(_l("Add evidence files"), id="add-evidence")
     return_to = HiddenField()
 
 
 class VerifyForm(VersionForm):
     effectiveness = SelectField(
-        "Effectiveness",
-        choices=options([("", "Rate it"), *((r.value, r.label) for r in RATINGS)]),
+        _l("Effectiveness"),
         validate_choice=False,  # validate_effectiveness says what is wrong in words
     )
-    note = TextAreaField("Verification note", id="verify-note", validators=[Length(max=5_000)])
+    note = TextAreaField(_l("Verification note"), id="verify-note", validators=[Length(max=5_000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per request: the ratings' labels are in the reader's language.
+        self.effectiveness.choices = options([("", _l("Rate it")), *((r.value, r.label) for r in RATINGS)])
 
     def validate_effectiveness(self, field: Any) -> None:
         if field.data not in {r.value for r in RATINGS}:
             raise ValidationError(
-                "Rate how effective the control is: ineffective, partially effective or effective."
+                _l("Rate how effective the control is: ineffective, partially effective or effective.")
             )
 
     @property
@@ -159,15 +169,15 @@ class VerifyForm(VersionForm):
 
 class ReopenForm(VersionForm):
     reason = TextAreaField(
-        "Why reopen it?",
+        _l("Why reopen it?"),
         id="reopen-reason",
-        validators=[DataRequired("Say why the control is reopened."), Length(max=5_000)],
+        validators=[DataRequired(_l("Say why the control is reopened.")), Length(max=5_000)],
     )
 
 
 class CancelForm(VersionForm):
     reason = TextAreaField(
-        "Why cancel it?",
+        _l("Why cancel it?"),
         id="cancel-reason",
-        validators=[DataRequired("Say why the control is cancelled."), Length(max=5_000)],
+        validators=[DataRequired(_l("Say why the control is cancelled.")), Length(max=5_000)],
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +27,7 @@ from riskreg.controls.models import (
 )
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.i18n import day
 from riskreg.me.sections import Item, Section, due_words, first_and_total
 from riskreg.paging import PageNumbers
 from riskreg.params import is_digits
@@ -194,13 +196,13 @@ def control_by_ref(ref: str) -> Control | None:
 # "My work" sections (riskreg/me/sections.py): what is each person's to do now about controls.
 
 
-def _item(control: Control, on: date, detail: str = "", action: str = "Open") -> Item:
+def _item(control: Control, on: date, detail: str = "", action: Any = None) -> Item:
     words, urgent = due_words(control.due_date, on)
     return Item(
         f"{control.ref} {control.title}",
         url_for("controls.detail", control_id=control.id),
         detail or words,
-        action,
+        action if action is not None else _l("Open"),
         urgent and not detail,
     )
 
@@ -218,7 +220,12 @@ def verification_queue(user: Any, on: date) -> Section | None:
     controls, total = first_and_total(stmt)
     items = [
         _item(
-            c, on, f"{c.department.name}, implemented {c.closed_at:%Y-%m-%d}" if c.closed_at else "", "Verify"
+            c,
+            on,
+            _("%(department)s, implemented %(date)s", department=c.department.name, date=day(c.closed_at))
+            if c.closed_at
+            else "",
+            _l("Verify"),
         )
         for c in controls
     ]

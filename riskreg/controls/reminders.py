@@ -16,6 +16,8 @@ import click
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask.cli import AppGroup
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +25,8 @@ from riskreg.auth.models import Role, User
 from riskreg.controls.models import Control, ReminderDigest
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.i18n.languages import LANGUAGES
+from riskreg.i18n.reference import translate
 from riskreg.mail import deliver, wanted
 from riskreg.modeling import today
 from riskreg.text import single_line
@@ -96,10 +100,20 @@ def sent_today(on: date) -> set[int]:
 
 
 def subject(digest: Digest) -> str:
-    return (
-        f"riskreg: {digest.department.name}: {len(digest.overdue)} overdue, "
-        f"{len(digest.due_soon)} due within {digest.horizon_days} days"
+    """In the current language: message() renders it in the recipient's."""
+    return _(
+        "riskreg: %(department)s: %(overdue)s overdue, %(soon)s due within %(days)s days",
+        department=translate(digest.department.name),
+        overdue=len(digest.overdue),
+        soon=len(digest.due_soon),
+        days=digest.horizon_days,
     )
+
+
+def language_of(user: User) -> str:
+    """The recipient's own language, else the company default (there is no browser to ask)."""
+    own = getattr(user, "locale", None)
+    return own if own in LANGUAGES else current_app.config["DEFAULT_LOCALE"]
 
 
 def message(digest: Digest) -> EmailMessage:
@@ -111,12 +125,16 @@ def message(digest: Digest) -> EmailMessage:
     # Header values never carry a line break, whatever is stored (names are cleaned on the way in,
     # riskreg.text; this guards rows written before that, or by hand)
     msg["To"] = single_line(digest.user.email)
-    msg["Subject"] = single_line(subject(digest))
+    with force_locale(language_of(digest.user)):  # the subject and both bodies in the head's language
+        title = subject(digest)
+        plain = render_template("controls/email/digest.txt", **context)
+        html = render_template("controls/email/digest.html", **context)
+    msg["Subject"] = single_line(title)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or "riskreg")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    msg.set_content(render_template("controls/email/digest.txt", **context))
-    msg.add_alternative(render_template("controls/email/digest.html", **context), subtype="html")
+    msg.set_content(plain)
+    msg.add_alternative(html, subtype="html")
     return msg
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import (
@@ -38,7 +39,7 @@ def risk_panel(risk: Risk) -> dict[str, Any]:
 def get_risk_or_404(risk_id: int) -> Risk:
     risk = risk_with_links(risk_id)
     if risk is None:
-        abort(404, f"There is no risk with id {risk_id}.")
+        abort(404, _("There is no risk with id %(id)s.", id=risk_id))
     return risk
 
 
@@ -70,7 +71,11 @@ def create(risk_id: int):
     if form.validate_on_submit():
         try:
             control = services.create_control(form.values(), current_user, risks=[risk])
-            created = f"Control {control.ref} created for {risk.ref} and assigned to its department."
+            created = _(
+                "Control %(control)s created for %(risk)s and assigned to its department.",
+                control=control.ref,
+                risk=risk.ref,
+            )
             db.session.commit()  # after it, the view must not touch the database
         except services.ControlRuleError as error:
             db.session.rollback()
@@ -87,13 +92,17 @@ def link(risk_id: int):
     require_controls_change(risk)
     form = LinkControlForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), placed("error"))
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), placed("error"))
         return to_controls(risk_id)
     control = queries.control_by_ref(form.control_ref.data)
     if control is None:
-        flash(f"There is no control {form.control_ref.data.strip()}. Refs look like C-0012.", placed("error"))
+        flash(
+            _("There is no control %(ref)s. Refs look like C-0012.", ref=form.control_ref.data.strip()),
+            placed("error"),
+        )
         return to_controls(risk_id)
-    linked = f"{control.ref} now also mitigates {risk.ref}."  # after the commit: no database
+    # Read before the commit: after it, the view must not touch the database.
+    linked = _("%(control)s now also mitigates %(risk)s.", control=control.ref, risk=risk.ref)
     try:
         services.link_control(control, risk, current_user)
         db.session.commit()
@@ -113,14 +122,25 @@ def unlink(risk_id: int, control_id: int):
     require_controls_change(risk)
     control = queries.control_with_links(control_id)
     if control is None:
-        abort(404, f"There is no control with id {control_id}.")
+        abort(404, _("There is no control with id %(id)s.", id=control_id))
     if control not in risk.controls:
-        flash(f"{control.ref} does not mitigate {risk.ref}: there is nothing to unlink.", placed("error"))
+        flash(
+            _(
+                "%(control)s does not mitigate %(risk)s: there is nothing to unlink.",
+                control=control.ref,
+                risk=risk.ref,
+            ),
+            placed("error"),
+        )
         return to_controls(risk_id)
     form = ActionForm()
     if request.method == "GET" or request.form.get("confirm") != "yes":
         return render_template("controls/unlink.html", risk=risk, control=control, form=form)
-    unlinked = f"{control.ref} no longer mitigates {risk.ref}. The control itself is kept."
+    unlinked = _(
+        "%(control)s no longer mitigates %(risk)s. The control itself is kept.",
+        control=control.ref,
+        risk=risk.ref,
+    )
     if form.validate_on_submit():
         try:
             services.unlink_control(control, risk, current_user)
@@ -143,7 +163,10 @@ def confirm_residual(risk_id: int):
         risk_services.confirm_residual(risk, current_user)
         db.session.commit()
         flash(
-            f"Residual score of {ref} confirmed. To change it instead, edit the risk's residual scores.",
+            _(
+                "Residual score of %(ref)s confirmed. To change it instead, edit the risk's residual scores.",
+                ref=ref,
+            ),
             "success",
         )
     return redirect(url_for("risks.detail", risk_id=risk_id))

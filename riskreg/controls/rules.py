@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.auth.models import Role, User
@@ -25,9 +26,10 @@ class ControlConflict(Exception):
 
 
 class ControlRuleError(ValueError):
-    """The change breaks a rule; `field` names the form field to show it against."""
+    """The change breaks a rule; `field` names the form field to show it against. The message is a
+    lazy text: it is put in the reader's language where it is shown (str() it there)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: Any) -> None:
         super().__init__(message)
         self.field = field
 
@@ -77,17 +79,21 @@ def default_owner(department_id: int) -> int | None:
 def check_assignment(department_id: int | None, owner_id: int | None) -> None:
     department = db.session.get(Department, department_id) if department_id is not None else None
     if department is None or not department.active:
-        raise ControlRuleError("department_id", "Choose an active department: that one does not exist.")
+        raise ControlRuleError("department_id", _l("Choose an active department: that one does not exist."))
     if owner_id is None:
         return
     owner = db.session.get(User, owner_id)
     if owner is None or not owner.active:
-        raise ControlRuleError("owner_id", "That owner does not exist or is no longer active.")
+        raise ControlRuleError("owner_id", _l("That owner does not exist or is no longer active."))
     if owner.department_id is not None and owner.department_id != department_id:
         raise ControlRuleError(
             "owner_id",
-            f"{owner.name} belongs to another department; choose someone in {department.name} "
-            "or leave the owner to default to its head.",
+            _l(
+                "%(owner)s belongs to another department; choose someone in %(department)s "
+                "or leave the owner to default to its head.",
+                owner=owner.name,
+                department=department.name,
+            ),
         )
 
 
@@ -101,11 +107,16 @@ def assign(values: dict[str, Any]) -> None:
         name = db.session.get(Department, values["department_id"]).name
         raise ControlRuleError(
             "owner_id",
-            f"{name} has no active head: choose who owns this control, or give the department a head.",
+            _l(
+                "%(department)s has no active head: choose who owns this control, "
+                "or give the department a head.",
+                department=name,
+            ),
         )
     if values.get("due_date") is None:
         raise ControlRuleError(
-            "due_date", "Give a due date: a control without one never becomes overdue and nobody is reminded."
+            "due_date",
+            _l("Give a due date: a control without one never becomes overdue and nobody is reminded."),
         )
 
 
@@ -118,10 +129,25 @@ def check_version(control: Control, expected_version: int) -> None:
 
 
 def require_status(control: Control, allowed: Iterable[ControlStatus], doing: str) -> None:
+    """`doing`: "started", "closed", "verified", "reopened" or "cancelled"."""
     if control.status not in tuple(allowed):
-        raise ControlRuleError(
-            "status", f"{control.ref} is {control.status.label.lower()}: it cannot be {doing}."
-        )
+        raise ControlRuleError("status", cannot_be(doing, control.ref, control.status.label.lower()))
+
+
+def cannot_be(doing: str, ref: str | None, status: str) -> Any:
+    """One sentence per action (a translation needs the whole sentence, not a verb to fill in)."""
+    messages = {
+        "started": _l("%(ref)s is %(status)s: it cannot be started.", ref=ref, status=status),
+        "closed": _l("%(ref)s is %(status)s: it cannot be closed.", ref=ref, status=status),
+        "verified": _l(
+            "%(ref)s is %(status)s: it cannot be verified (only an implemented control can be).",
+            ref=ref,
+            status=status,
+        ),
+        "reopened": _l("%(ref)s is %(status)s: it cannot be reopened.", ref=ref, status=status),
+        "cancelled": _l("%(ref)s is %(status)s: it cannot be cancelled.", ref=ref, status=status),
+    }
+    return messages[doing]
 
 
 def linked_risks(control: Control) -> list[Risk]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.controls import notices
@@ -113,7 +114,9 @@ def _links_changed(control: Control, risk: Risk) -> None:
 
 def link_control(control: Control, risk: Risk, actor: Any) -> None:
     if is_linked(control, risk):
-        raise ControlRuleError("control_ref", f"{control.ref} already mitigates {risk.ref}.")
+        raise ControlRuleError(
+            "control_ref", _l("%(control)s already mitigates %(risk)s.", control=control.ref, risk=risk.ref)
+        )
     db.session.execute(sa.insert(risk_controls).values(risk_id=risk.id, control_id=control.id))
     _links_changed(control, risk)
     audit.record("control", control.id, "link", actor, {"risks": [None, risk.ref]}, risk.title)
@@ -122,7 +125,9 @@ def link_control(control: Control, risk: Risk, actor: Any) -> None:
 
 def unlink_control(control: Control, risk: Risk, actor: Any) -> None:
     if not is_linked(control, risk):
-        raise ControlRuleError("control_ref", f"{control.ref} does not mitigate {risk.ref}.")
+        raise ControlRuleError(
+            "control_ref", _l("%(control)s does not mitigate %(risk)s.", control=control.ref, risk=risk.ref)
+        )
     db.session.execute(
         sa.delete(risk_controls).where(
             risk_controls.c.control_id == control.id, risk_controls.c.risk_id == risk.id
@@ -153,7 +158,7 @@ def add_progress_note(control: Control, body: str, actor: Any) -> ControlNote:
     """A note does not change the control itself, so it never conflicts with someone closing it."""
     body = (body or "").strip()
     if not body:
-        raise ControlRuleError("body", "Write the progress note.")
+        raise ControlRuleError("body", _l("Write the progress note."))
     note = _note(control, NoteKind.PROGRESS, body, actor)
     db.session.flush()
     audit.record("control", control.id, "note", actor, {"note": [None, body]}, body)
@@ -184,7 +189,7 @@ def store_evidence_rows(
 
 def add_evidence(control: Control, files: list[StoredFile], actor: Any) -> None:
     if not files:
-        raise ControlRuleError("evidence", "Choose at least one file.")
+        raise ControlRuleError("evidence", _l("Choose at least one file."))
     names = store_evidence_rows(control, files, actor)
     db.session.flush()
     audit.record("control", control.id, "add_evidence", actor, {"evidence": [None, ", ".join(names)]})
@@ -198,7 +203,9 @@ def close_control(
     require_status(control, OPEN_CONTROL_STATUSES, "closed")
     note = (note or "").strip()
     if not note:
-        raise ControlRuleError("closing_note", "Write a closing note: what was done, and where the proof is.")
+        raise ControlRuleError(
+            "closing_note", _l("Write a closing note: what was done, and where the proof is.")
+        )
     changes = _set_status(
         control,
         ControlStatus.IMPLEMENTED,
@@ -222,13 +229,13 @@ def verify_control(
     control: Control, effectiveness: Effectiveness, note: str, actor: Any, expected_version: int
 ) -> None:
     check_version(control, expected_version)
-    require_status(control, [ControlStatus.IMPLEMENTED], "verified (only an implemented control can be)")
+    require_status(control, [ControlStatus.IMPLEMENTED], "verified")
     if effectiveness not in (
         Effectiveness.INEFFECTIVE,
         Effectiveness.PARTIALLY_EFFECTIVE,
         Effectiveness.EFFECTIVE,
     ):
-        raise ControlRuleError("effectiveness", "Rate how effective the control is.")
+        raise ControlRuleError("effectiveness", _l("Rate how effective the control is."))
     note = (note or "").strip()
     changes = _set_status(
         control,
@@ -237,7 +244,8 @@ def verify_control(
         verified_at=utcnow(),
         verified_by_id=getattr(actor, "id", None),
     )
-    body = note or f"Verified: {effectiveness.label.lower()}."
+    # Stored: in English whatever the reader's language (the label may be translated).
+    body = note or f"Verified: {effectiveness.value.replace('_', ' ')}."
     _note(control, NoteKind.VERIFICATION, body, actor)
     changes["note"] = [None, body]
     db.session.flush()
@@ -258,7 +266,7 @@ def reopen_control(control: Control, reason: str, actor: Any, expected_version: 
     require_status(control, [*DONE_CONTROL_STATUSES, ControlStatus.CANCELLED], "reopened")
     reason = (reason or "").strip()
     if not reason:
-        raise ControlRuleError("reason", "Say why the control is reopened.")
+        raise ControlRuleError("reason", _l("Say why the control is reopened."))
     old = control.status.value
     changes = _set_status(
         control,
@@ -283,7 +291,7 @@ def cancel_control(control: Control, reason: str, actor: Any, expected_version: 
     require_status(control, OPEN_CONTROL_STATUSES, "cancelled")
     reason = (reason or "").strip()
     if not reason:
-        raise ControlRuleError("reason", "Say why the control is cancelled.")
+        raise ControlRuleError("reason", _l("Say why the control is cancelled."))
     old = control.status.value
     changes = _set_status(control, ControlStatus.CANCELLED)
     body = f"Cancelled: {reason}"

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit, editing, params, storage
@@ -30,6 +31,7 @@ from riskreg.controls.models import Control, ControlEvidence, ControlStatus
 from riskreg.critical import queries as critical_queries
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.i18n import moment
 from riskreg.modeling import today
 from riskreg.risks.models import Risk
 from riskreg.savedviews import apply as saved_views
@@ -39,15 +41,22 @@ from riskreg.storage import http as stored_file
 logger = logging.getLogger(__name__)
 
 
-# What the last event on a control means, for "closed by X at 10:42" messages.
-VERBS = {
-    "close": "closed as implemented",
-    "verify": "verified",
-    "reopen": "reopened",
-    "cancel": "cancelled",
-    "start": "moved to in progress",
-    "update": "edited",
+def N_(text: str) -> str:
+    """Marks a text for the catalogue; it is translated where it is used, with gettext."""
+    return text
+
+
+# What the last event on a control means, for "closed by X at 10:42" messages: one whole sentence
+# per action (a translation needs the sentence, not a verb to fill in).
+HAPPENED = {
+    "close": N_("%(ref)s was closed as implemented by %(who)s at %(when)s while you had it open."),
+    "verify": N_("%(ref)s was verified by %(who)s at %(when)s while you had it open."),
+    "reopen": N_("%(ref)s was reopened by %(who)s at %(when)s while you had it open."),
+    "cancel": N_("%(ref)s was cancelled by %(who)s at %(when)s while you had it open."),
+    "start": N_("%(ref)s was moved to in progress by %(who)s at %(when)s while you had it open."),
+    "update": N_("%(ref)s was edited by %(who)s at %(when)s while you had it open."),
 }
+CHANGED = N_("%(ref)s was changed by %(who)s at %(when)s while you had it open.")
 
 
 @permission_required(Permission.VIEW)
@@ -105,14 +114,21 @@ def mine():
 def get_control_or_404(control_id: int) -> Control:
     control = queries.control_with_links(control_id)
     if control is None:
-        abort(404, f"There is no control with id {control_id}.")
+        abort(404, _("There is no control with id %(id)s.", id=control_id))
     return control
 
 
 def require_update(control: Control) -> None:
     """Per object: a department head only their own department's controls."""
     if not can_update_control(current_user, control):
-        abort(403, f"{control.ref} belongs to {control.department.name}; you cannot change it.")
+        abort(
+            403,
+            _(
+                "%(ref)s belongs to %(department)s; you cannot change it.",
+                ref=control.ref,
+                department=control.department.name,
+            ),
+        )
 
 
 def detail_forms(control: Control, **override: Any) -> dict[str, Any]:
@@ -152,15 +168,13 @@ def conflict_message(control_id: int) -> str:
     control = db.session.get(Control, control_id)
     last = audit.history("control", control_id, limit=1)
     if control is None or not last:
-        return "Someone else changed this control while you had it open. Nothing you entered was saved."
+        return _("Someone else changed this control while you had it open. Nothing you entered was saved.")
     event = last[0]
-    who = event.actor.name if event.actor else "someone else"
-    verb = VERBS.get(event.action, "changed")
-    return (
-        f"{control.ref} was {verb} by {who} at {event.at.strftime('%Y-%m-%d %H:%M')} UTC while you had "
-        f"it open. It is now {control.status.label.lower()}. Nothing you entered was saved; "
-        "check its current state before trying again."
-    )
+    who = event.actor.name if event.actor else _("someone else")
+    happened = _(HAPPENED.get(event.action, CHANGED), ref=control.ref, who=who, when=moment(event.at))
+    now = _("It is now %(status)s.", status=control.status.label.lower())
+    advice = _("Nothing you entered was saved; check its current state before trying again.")
+    return f"{happened} {now} {advice}"
 
 
 def editable(control: Control) -> dict[str, Any]:
@@ -198,7 +212,7 @@ def download(control_id: int, evidence_id: int):
     item = db.session.get(ControlEvidence, evidence_id)
     control = db.session.get(Control, control_id)
     if item is None or control is None or item.control_id != control_id:
-        abort(404, "There is no such evidence file.")
+        abort(404, _("There is no such evidence file."))
     fallback = f"{control.ref}-evidence-{item.id}"
     try:
         response = stored_file.send(
@@ -209,7 +223,7 @@ def download(control_id: int, evidence_id: int):
         )
     except storage.Missing:
         logger.error("evidence %s of control %s is missing from storage", item.id, control_id)
-        abort(404, "The evidence file is missing from storage; tell an administrator.")
+        abort(404, _("The evidence file is missing from storage; tell an administrator."))
     response.headers["Content-Disposition"] = evidence.content_disposition(item.original_name, fallback)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"

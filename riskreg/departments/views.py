@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
@@ -21,9 +23,9 @@ FIELDS = ("name", "description", "active")
 
 
 class DepartmentForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    description = TextAreaField("Description", validators=[Length(max=2_000)])
-    active = BooleanField("Active", default=True)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=2_000)])
+    active = BooleanField(_l("Active"), default=True)
 
     def __init__(self, *args, department_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,7 +37,7 @@ class DepartmentForm(FlaskForm):
             sa.select(Department.id).where(sa.func.lower(Department.name) == name.lower())
         )
         if clash is not None and clash != self.department_id:
-            raise ValidationError(f"A department called {name!r} already exists.")
+            raise ValidationError(_("A department called %(name)s already exists.", name=repr(name)))
 
 
 @permission_required(Permission.VIEW)
@@ -83,7 +85,7 @@ def create():
             audit.diff({}, audit.snapshot(department, FIELDS)),
         )
         db.session.commit()
-        flash(f"Department {department.name} created.", "success")
+        flash(_("Department %(name)s created.", name=department.name), "success")
         return redirect(url_for("departments.list"))
     return render_template("departments/form.html", form=form, department=None)
 
@@ -101,6 +103,6 @@ def edit(department_id: int):
         if changes:
             audit.record("department", department.id, "update", current_user, changes)
         db.session.commit()
-        flash(f"Department {department.name} saved.", "success")
+        flash(_("Department %(name)s saved.", name=department.name), "success")
         return redirect(url_for("departments.list"))
     return render_template("departments/form.html", form=form, department=department)

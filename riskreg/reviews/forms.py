@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -11,5 +12,5 @@ from riskreg.reviews.services import MAX_NOTE, NO_NOTE
 
 class NoChangeForm(FlaskForm):
     note = TextAreaField(
-        "Why the risk stays as it is", validators=[InputRequired(NO_NOTE), Length(max=MAX_NOTE)]
+        _l("Why the risk stays as it is"), validators=[InputRequired(NO_NOTE), Length(max=MAX_NOTE)]
     )

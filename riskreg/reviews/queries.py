@@ -9,10 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg.extensions import db
+from riskreg.i18n import day
 from riskreg.reviews import rules
 from riskreg.reviews.models import RiskReview
 from riskreg.risks.models import Risk
@@ -99,14 +101,15 @@ def owner_due_risks(user_id: int, on: date, limit: int = 20) -> tuple[list[tuple
 
 def review_detail(risk: Any, on: date, flagged: bool) -> str:
     state = rules.state_of(risk, on)
+    when = day(risk.next_review_date)
     parts = []
     if state == "overdue":
-        parts.append(f"review overdue since {risk.next_review_date}")
+        parts.append(_("review overdue since %(date)s", date=when))
     elif state == "due":
-        parts.append(f"review due on {risk.next_review_date}")
+        parts.append(_("review due on %(date)s", date=when))
     if flagged:
-        parts.append("flagged by monitoring")
-    return "; ".join(parts) or f"next review {risk.next_review_date}"
+        parts.append(_("flagged by monitoring"))
+    return "; ".join(parts) or _("next review %(date)s", date=when)
 
 
 def my_reviews(user: Any, on: date) -> Any:

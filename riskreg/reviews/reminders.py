@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from riskreg import mail
@@ -73,13 +75,19 @@ def build(on: date) -> list[OwnerReminder]:
     return sorted(reminders.values(), key=lambda r: (r.user.name, r.user.id))
 
 
-def subject(reminder: OwnerReminder) -> str:
-    parts = []
-    if reminder.today:
-        parts.append(f"{len(reminder.today)} due for review today")
-    if reminder.soon:
-        parts.append(f"{len(reminder.soon)} due in {BEFORE_DAYS} days")
-    return "riskreg: risks you own: " + ", ".join(parts)
+def subject(reminder: OwnerReminder) -> Any:
+    """A lazy text: riskreg.mail puts it in the owner's language when it renders the mail."""
+    today, soon = len(reminder.today), len(reminder.soon)
+    if today and soon:
+        return _l(
+            "riskreg: risks you own: %(today)s due for review today, %(soon)s due in %(days)s days",
+            today=today,
+            soon=soon,
+            days=BEFORE_DAYS,
+        )
+    if today:
+        return _l("riskreg: risks you own: %(today)s due for review today", today=today)
+    return _l("riskreg: risks you own: %(soon)s due in %(days)s days", soon=soon, days=BEFORE_DAYS)
 
 
 def remind(on: date) -> RunReport:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg import audit
@@ -31,11 +32,14 @@ ASSESSMENT_FIELDS = (
     "trend",
 )
 MAX_NOTE = 2000
-NO_NOTE = "Say in a note why the risk stays as it is."
+NO_NOTE = _l("Say in a note why the risk stays as it is.")
 
 
 class ReviewError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
+    """A rule the review breaks; the message is a lazy text, in the reader's language where it is
+    shown (str() it there)."""
+
+    def __init__(self, field: str, message: Any) -> None:
         super().__init__(message)
         self.field = field
 
@@ -68,7 +72,7 @@ def check_note(kind: ReviewKind, note: str | None) -> str:
     if kind is ReviewKind.NO_CHANGE and not note:
         raise ReviewError("note", NO_NOTE)
     if len(note) > MAX_NOTE:
-        raise ReviewError("note", f"Keep the note under {MAX_NOTE} characters.")
+        raise ReviewError("note", _l("Keep the note under %(max)s characters.", max=MAX_NOTE))
     return note
 
 
@@ -86,7 +90,7 @@ def record_review(
     `roll=False` keeps the next review date (the editor chose one in the same edit)."""
     note = check_note(kind, note)
     if not risk.editable:
-        raise ReviewError("risk", f"{risk.ref} is archived: restore it before reviewing it.")
+        raise ReviewError("risk", _l("%(ref)s is archived: restore it before reviewing it.", ref=risk.ref))
     flags = open_flags(risk) if flags is None else flags
     at = at or utcnow()
     before = risk.next_review_date
@@ -107,7 +111,8 @@ def record_review(
         flag.review = record
     if after != before:
         risk.next_review_date = after
-    words = f"{kind.label}" + (f": {note}" if note else "")
+    # The History's words are stored: in English whatever the reader's language.
+    words = f"{kind.english}" + (f": {note}" if note else "")
     changes: dict[str, list[Any]] = {
         "next_review_date": [audit.plain(before), audit.plain(after)],
         "residual_score": [risk.residual_score] * 2,  # the score the review looked at

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
+from riskreg.i18n import day
 from riskreg.reviews import services
 from riskreg.reviews.forms import NoChangeForm
 from riskreg.reviews.models import ReviewKind
@@ -20,15 +22,15 @@ def record(risk_id: int):
 
     risk = db.session.get(Risk, risk_id)
     if risk is None:
-        abort(404, f"There is no risk with id {risk_id}.")
+        abort(404, _("There is no risk with id %(id)s.", id=risk_id))
     if not services.can_review(current_user, risk):
         if risk.editable:
             abort(403)
-        abort(400, f"{risk.ref} is archived: restore it before reviewing it.")
+        abort(400, _("%(ref)s is archived: restore it before reviewing it.", ref=risk.ref))
     form = NoChangeForm()
     back = redirect(url_for("risks.detail", risk_id=risk_id, _anchor="reviews"))
     if not form.validate_on_submit():
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash("; ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return back
     ref = risk.ref
     try:
@@ -39,5 +41,7 @@ def record(risk_id: int):
         db.session.rollback()
         flash(str(error), "error")
     else:
-        flash(f"{ref}: reviewed, no change. Next review on {after}.", "success")
+        flash(
+            _("%(ref)s: reviewed, no change. Next review on %(date)s.", ref=ref, date=day(after)), "success"
+        )
     return back
