@@ -255,3 +255,19 @@ def test_the_failure_mail_renders_in_the_language_forced(setup, app, users):
         )
     assert "Bonjour" in body and "a échoué à sa vérification" in body and "Immediate action" not in body
     assert subject.startswith(f"Le contrôle critique {control.ref} a échoué")
+
+
+def test_the_bowtie_and_acceptances_sheets_speak_the_export_language(app):
+    from riskreg.acceptances import export as acceptance_sheet
+    from riskreg.bowtie import export as bowtie_sheet
+
+    with app.test_request_context():
+        english = [h.text for h in bowtie_sheet.headers()]
+        with force_locale("es"):
+            spanish = [h.text for h in bowtie_sheet.headers()]
+            sides = bowtie_sheet.sides()
+            decided = [h.text for h in acceptance_sheet.headers()]
+    assert english[:3] == ["Risk", "Risk title", "Side"]
+    assert spanish[:3] == ["Riesgo", "Título del riesgo", "Lado"] and all(type(t) is str for t in spanish)
+    assert sides[0] == "Causa" and sides[4] == "Rol sin definir"
+    assert "Decidida por" in decided and "Decided by" not in decided
