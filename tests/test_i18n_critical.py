@@ -271,3 +271,17 @@ def test_the_bowtie_and_acceptances_sheets_speak_the_export_language(app):
     assert spanish[:3] == ["Riesgo", "Título del riesgo", "Lado"] and all(type(t) is str for t in spanish)
     assert sides[0] == "Causa" and sides[4] == "Rol sin definir"
     assert "Decidida por" in decided and "Decided by" not in decided
+
+
+def test_a_stored_failure_reason_is_shown_in_the_readers_language(setup, app):
+    control = setup["control"]
+    verification = Verification(performed_on=today(), immediate_action="Guards stood down")
+    stored = services.failure_reason(
+        control, verification, services.active_checks(services.standard_of(control))
+    )
+    assert stored.startswith(f"Critical control {control.ref}")  # what the flag keeps
+    with app.test_request_context(), force_locale("pt"):
+        shown = services.explain_failure(stored)
+        assert services.explain_failure("Raised by hand") == "Raised by hand"
+    assert shown.startswith(f"A medida crítica {control.ref} {control.title} falhou a verificação")
+    assert shown.endswith("Ação imediata: Guards stood down")

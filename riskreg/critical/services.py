@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -536,6 +537,34 @@ def failure_reason(control: Control, verification: Verification, failed: Sequenc
         f"{verification.performed_on.isoformat()} ({checks}). "
         f"Immediate action: {verification.immediate_action}"
     )
+
+
+_FAILURE = re.compile(
+    r"Critical control (\S+) (.*) failed its verification on (\d{4}-\d{2}-\d{2}) \((.*)\)\. "
+    r"Immediate action: (.*)",
+    re.S,
+)
+
+
+def explain_failure(reason: str | None) -> str:
+    """A review flag's reason written by `failure_reason` (stored in English), in the reader's
+    language; any other reason is returned as stored."""
+    from flask_babel import gettext
+
+    from riskreg.i18n import day
+
+    match = _FAILURE.fullmatch(reason or "")
+    if match is None:
+        return reason or ""
+    ref, title, performed_on, checks, action = match.groups()
+    failed = gettext(
+        "Critical control %(ref)s %(title)s failed its verification on %(day)s (%(checks)s).",
+        ref=ref,
+        title=title,
+        day=day(date.fromisoformat(performed_on)),
+        checks=checks,
+    )
+    return failed + " " + gettext("Immediate action: %(action)s", action=action)
 
 
 def _act_on_failure(
