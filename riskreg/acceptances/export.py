@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy.orm import aliased
 
@@ -11,29 +12,34 @@ from riskreg.auth.models import User
 from riskreg.exports.cells import Header, StyledColumn, TableSheet, safe_text
 from riskreg.exports.context import ExportContext
 from riskreg.extensions import db
+from riskreg.i18n.reference import translate
 from riskreg.risks import filters as risk_filters
 from riskreg.risks.models import Risk
 from riskreg.sites.models import Site
 
-ACCEPTANCES = "Acceptances"
-HEADERS = [
-    Header("Ref", 10),
-    Header("Risk", 36),
-    Header("Site", 22),
-    Header("Acceptance", 10),
-    Header("State", 11),
-    Header("Residual score", 9),
-    Header("Residual band", 10),
-    Header("Expires on", 11),
-    Header("Justification", 50, wrap=True),
-    Header("Requested by", 18),
-    Header("Requested on", 11),
-    Header("Approver", 18),
-    Header("Decided by", 18),
-    Header("Decided on", 11),
-    Header("Decision note", 40, wrap=True),
-    Header("Ended because", 40, wrap=True),
-]
+ACCEPTANCES = "Acceptances"  # the sheet's name in English; in the workbook, in the export's language
+
+
+# Built when the sheet is written, in the export's language (plain strings in the cells).
+def headers() -> list[Header]:
+    return [
+        Header(_("Ref"), 10),
+        Header(_("Risk"), 36),
+        Header(_("Site"), 22),
+        Header(_("Acceptance"), 10),
+        Header(_("State"), 11),
+        Header(_("Residual score"), 9),
+        Header(_("Residual band"), 10),
+        Header(_("Expires on"), 11),
+        Header(_("Justification"), 50, wrap=True),
+        Header(_("Requested by"), 18),
+        Header(_("Requested on"), 11),
+        Header(_("Approver"), 18),
+        Header(_("Decided by"), 18),
+        Header(_("Decided on"), 11),
+        Header(_("Decision note"), 40, wrap=True),
+        Header(_("Ended because"), 40, wrap=True),
+    ]
 
 
 def acceptances_sheet(wb: Workbook, ctx: ExportContext) -> None:
@@ -56,10 +62,11 @@ def acceptances_sheet(wb: Workbook, ctx: ExportContext) -> None:
         .where(*risk_filters.conditions(ctx.filters))
         .order_by(Risk.id, Acceptance.id)
     )
-    sheet = TableSheet(wb, ACCEPTANCES, HEADERS, "C2")
+    sheet = TableSheet(wb, _("Acceptances"), headers(), "C2")
+    corporate = _("Corporate")
     ws = sheet.ws
     when = StyledColumn(ws, number_format="yyyy-mm-dd")
-    bands = {band.key: band.label for band in ctx.matrix.bands}
+    bands = {band.key: translate(band.label) for band in ctx.matrix.bands}
     for ref, title, site, acc, requested_by, approved_by, decided_by in db.session.execute(
         stmt.execution_options(yield_per=1000)
     ):
@@ -67,7 +74,7 @@ def acceptances_sheet(wb: Workbook, ctx: ExportContext) -> None:
             [
                 ref,
                 safe_text(ws, title),
-                safe_text(ws, site or "Corporate"),
+                safe_text(ws, site or corporate),
                 acc.id,
                 acc.state.value,
                 acc.residual_score,

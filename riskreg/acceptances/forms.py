@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from riskreg.forms import (
-    CHOOSE,
     DateField,  # YYYY-MM-DD inputs
     optional_int,
     options,
@@ -18,19 +18,21 @@ from riskreg.forms import (
 
 class RequestForm(FlaskForm):
     justification = TextAreaField(
-        "Justification",
+        _l("Justification"),
         validators=[Length(max=5_000)],
-        description="Why the company lives with this risk as it is: the cost or impossibility of further "
-        "treatment, and what would make you look again.",
+        description=_l(
+            "Why the company lives with this risk as it is: the cost or impossibility of further "
+            "treatment, and what would make you look again."
+        ),
     )
-    expires_on = DateField("Expires on", validators=[Optional()])
+    expires_on = DateField(_l("Expires on"), validators=[Optional()])
     # Any id is passed on: the service says why an approver cannot approve (authority, oneself).
-    approver_id = SelectField("Approver", coerce=optional_int, validate_choice=False)
+    approver_id = SelectField(_l("Approver"), coerce=optional_int, validate_choice=False)
 
     def __init__(self, approvers: list[Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.approver_id.choices = options(
-            [("", CHOOSE), *((user.id, f"{user.name} ({user.role.label})") for user in approvers)]
+            [("", _l("Choose…")), *((user.id, f"{user.name} ({user.role.label})") for user in approvers)]
         )
 
     def values(self) -> dict[str, Any]:
@@ -43,14 +45,16 @@ class RequestForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     decision = SelectField(
-        "Decision",
-        choices=options([("", CHOOSE), ("approve", "Approve"), ("reject", "Reject")]),
-        validators=[InputRequired("Choose to approve or to reject.")],
+        _l("Decision"),
+        choices=options([("", _l("Choose…")), ("approve", _l("Approve")), ("reject", _l("Reject"))]),
+        validators=[InputRequired(_l("Choose to approve or to reject."))],
     )
-    note = TextAreaField("Note", validators=[Length(max=5_000)], description="Required when you reject.")
+    note = TextAreaField(
+        _l("Note"), validators=[Length(max=5_000)], description=_l("Required when you reject.")
+    )
 
     def validate_decision(self, field: Any) -> None:
         from wtforms.validators import ValidationError
 
         if field.data not in ("approve", "reject"):
-            raise ValidationError("Choose to approve or to reject.")
+            raise ValidationError(_l("Choose to approve or to reject."))

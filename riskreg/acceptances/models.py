@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -26,7 +27,11 @@ class AcceptanceState(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return {"pending": "Acceptance pending", "active": "Accepted"}.get(self.value, super().label)
+        if self is AcceptanceState.PENDING:
+            return gettext("Acceptance pending")
+        if self is AcceptanceState.ACTIVE:
+            return gettext("Accepted")
+        return super().label
 
 
 OPEN_STATES = (AcceptanceState.PENDING, AcceptanceState.ACTIVE)

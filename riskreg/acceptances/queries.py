@@ -10,21 +10,33 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg import scoring
 from riskreg.acceptances.models import Acceptance, AcceptanceState
 from riskreg.extensions import db
+from riskreg.i18n import day
+from riskreg.i18n.reference import translate
 from riskreg.risks.models import Risk, Treatment
 
 MY_WORK_LIMIT = 20
+# The one word the /acceptances register shows for each state (its tabs, filter and rows).
+STATE_WORDS = {
+    AcceptanceState.PENDING.value: _l("Pending"),
+    AcceptanceState.ACTIVE.value: _l("Active"),
+    AcceptanceState.REJECTED.value: _l("Rejected"),
+    AcceptanceState.EXPIRED.value: _l("Expired"),
+    AcceptanceState.VOIDED.value: _l("Voided"),
+    AcceptanceState.SUPERSEDED.value: _l("Superseded"),
+}
 
 
 @dataclass(frozen=True)
 class Status:
     key: str  # css and tests: pending, active, expired, rejected, voided, none
-    label: str
+    label: str  # in the page's language
 
 
 def status_of(treatment: Treatment, acceptances: Sequence[Any]) -> Status | None:
@@ -33,20 +45,24 @@ def status_of(treatment: Treatment, acceptances: Sequence[Any]) -> Status | None
     active = next((a for a in acceptances if a.state is AcceptanceState.ACTIVE), None)
     pending = next((a for a in acceptances if a.state is AcceptanceState.PENDING), None)
     if active is not None:
-        extra = " (extension pending)" if pending is not None else ""
-        return Status("active", f"Accepted until {active.expires_on.isoformat()}{extra}")
+        until = day(active.expires_on)
+        if pending is not None:
+            return Status("active", _("Accepted until %(day)s (extension pending)", day=until))
+        return Status("active", _("Accepted until %(day)s", day=until))
     if pending is not None:
-        return Status("pending", "Acceptance pending")
+        return Status("pending", _("Acceptance pending"))
     if treatment is not Treatment.ACCEPT:
         return None
     if not acceptances:
-        return Status("none", "Not accepted: no approved acceptance")
+        return Status("none", _("Not accepted: no approved acceptance"))
     latest = acceptances[0].state
-    return {
-        AcceptanceState.EXPIRED: Status("expired", "Acceptance expired: needs review"),
-        AcceptanceState.REJECTED: Status("rejected", "Acceptance rejected"),
-        AcceptanceState.VOIDED: Status("voided", "Acceptance voided: needs review"),
-    }.get(latest, Status("none", "Not accepted: no approved acceptance"))
+    if latest is AcceptanceState.EXPIRED:
+        return Status("expired", _("Acceptance expired: needs review"))
+    if latest is AcceptanceState.REJECTED:
+        return Status("rejected", _("Acceptance rejected"))
+    if latest is AcceptanceState.VOIDED:
+        return Status("voided", _("Acceptance voided: needs review"))
+    return Status("none", _("Not accepted: no approved acceptance"))
 
 
 def _by_risk(risk_ids: Iterable[int]) -> dict[int, list[Any]]:
@@ -74,7 +90,7 @@ def register_marks(risks: Sequence[Risk]) -> dict[int, list[Status]]:
     for risk in risks:
         found = []
         if appetite.is_above(risk, ranks):
-            found.append(Status("above-appetite", "Above appetite"))
+            found.append(Status("above-appetite", _("Above appetite")))
         status = status_of(risk.treatment, grouped.get(risk.id, []))
         if status is not None:
             found.append(status)
@@ -127,7 +143,15 @@ def risk_panel(risk: Risk) -> dict[str, Any]:
         "above_appetite": above,
         "appetite_band": scoring.matrix().bands[ranks[risk.category]] if risk.category in ranks else None,
         "escalated": above and not has_plan and active is None,
+        "explain_reason": explain_reason,
     }
+
+
+def explain_reason(reason: str | None) -> str:
+    """An acceptance's end reason (stored in English) in the page's language."""
+    from riskreg.acceptances.services import explain
+
+    return str(explain(reason))
 
 
 # ---- the /acceptances register --------------------------------------------------------------
@@ -164,12 +188,22 @@ def parse_filters(args: Any) -> AcceptanceFilters:
     state = args.get("state", "").strip()
     if state and state not in {s.value for s in AcceptanceState}:
         raise BadRequest(
-            f"Filter 'state' must be one of {', '.join(s.value for s in AcceptanceState)}; {state!r} is not."
+            _(
+                "Filter 'state' must be one of %(choices)s; %(value)s is not.",
+                choices=", ".join(s.value for s in AcceptanceState),
+                value=repr(state),
+            )
         )
     band = args.get("band", "").strip()
     keys = scoring.matrix().band_keys
     if band and band not in keys:
-        raise BadRequest(f"Filter 'band' must be one of {', '.join(keys)}; {band!r} is not.")
+        raise BadRequest(
+            _(
+                "Filter 'band' must be one of %(choices)s; %(value)s is not.",
+                choices=", ".join(keys),
+                value=repr(band),
+            )
+        )
     corporate = args.get("site", "").strip() == "corporate"
     return AcceptanceFilters(
         state=AcceptanceState(state) if state else None,
@@ -243,7 +277,11 @@ def awaiting_my_approval(user: Any, on: date) -> Any:
         Item(
             label=f"{row.ref} {row.title}",
             url=url_for("risks.detail", risk_id=row[3]) + "#acceptance",
-            detail=f"{matrix.band_by_key(row.residual_band).label}; until {row.expires_on.isoformat()}",
+            detail=_(
+                "%(band)s; until %(day)s",
+                band=translate(matrix.band_by_key(row.residual_band).label),
+                day=day(row.expires_on),
+            ),
             action_label=_l("Approve or reject"),
         )
         for row in rows
@@ -287,9 +325,13 @@ def escalated_above_appetite(user: Any, on: date) -> Any:
         Item(
             label=f"{row.ref} {row.title}",
             url=url_for("risks.detail", risk_id=row.id),
-            detail=(
-                f"{matrix.band(row.residual_likelihood, row.residual_impact, row.direction).label} in "
-                f"{row.category} (appetite: {matrix.bands[ranks[row.category]].label})"
+            detail=_(
+                "%(band)s in %(category)s (appetite: %(appetite)s)",
+                band=translate(
+                    matrix.band(row.residual_likelihood, row.residual_impact, row.direction).label
+                ),
+                category=translate(row.category),
+                appetite=translate(matrix.bands[ranks[row.category]].label),
             ),
             action_label=_l("Open the risk"),
         )

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from riskreg import audit, scoring
 from riskreg.acceptances.models import OPEN_STATES, Acceptance, AcceptanceState
 from riskreg.auth.models import Role, User
 from riskreg.extensions import db
+from riskreg.i18n import day
+from riskreg.i18n.reference import translate
 from riskreg.modeling import today, utcnow
 from riskreg.risks.models import Risk, RiskStatus, Treatment
 
@@ -33,7 +38,15 @@ AUTHORITY: dict[str, frozenset[Role]] = {
     "risk_manager": frozenset({Role.RISK_MANAGER, Role.ADMIN, Role.EXECUTIVE}),
     "executive": frozenset({Role.EXECUTIVE}),
 }
-AUTHORITY_LABELS = {"risk_manager": "a risk manager or an executive", "executive": "an executive"}
+AUTHORITY_LABELS = {"risk_manager": _l("a risk manager or an executive"), "executive": _l("an executive")}
+# Why a request cannot be decided, by the state it is in (every state but pending).
+NOTHING_TO_DECIDE = {
+    AcceptanceState.ACTIVE: _l("This request is active: there is nothing to decide."),
+    AcceptanceState.REJECTED: _l("This request is rejected: there is nothing to decide."),
+    AcceptanceState.EXPIRED: _l("This request is expired: there is nothing to decide."),
+    AcceptanceState.VOIDED: _l("This request is voided: there is nothing to decide."),
+    AcceptanceState.SUPERSEDED: _l("This request is superseded: there is nothing to decide."),
+}
 
 
 class AcceptanceError(ValueError):
@@ -108,17 +121,27 @@ def request_acceptance(risk: Risk, data: Mapping[str, Any], actor: Any) -> Accep
     given. Sets the treatment to Accept; the risk is *acceptance pending* until a decision."""
     if not risk.editable or risk.status not in (RiskStatus.OPEN, RiskStatus.DRAFT):
         raise AcceptanceError(
-            "justification", f"{risk.ref} is {risk.status.label.lower()}: only open risks are accepted."
+            "justification",
+            _l(
+                "%(ref)s is %(status)s: only open risks are accepted.",
+                ref=risk.ref,
+                status=risk.status.label.lower(),
+            ),
         )
     if _open_of(risk.id, AcceptanceState.PENDING) is not None:
         raise AcceptanceError(
-            "justification", f"{risk.ref} already has an acceptance request waiting for a decision."
+            "justification",
+            _l("%(ref)s already has an acceptance request waiting for a decision.", ref=risk.ref),
         )
     justification = (data.get("justification") or "").strip()
     if not justification:
-        raise AcceptanceError("justification", "Say why the risk is accepted as it is (the justification).")
+        raise AcceptanceError(
+            "justification", _l("Say why the risk is accepted as it is (the justification).")
+        )
     if len(justification) > MAX_TEXT:
-        raise AcceptanceError("justification", f"Keep the justification under {MAX_TEXT} characters.")
+        raise AcceptanceError(
+            "justification", _l("Keep the justification under %(max)s characters.", max=MAX_TEXT)
+        )
     expires_on = check_expiry(data.get("expires_on"), today())
     approver = _approver(risk, data.get("approver_id"), actor)
     band = risk.residual_band
@@ -150,7 +173,7 @@ def request_acceptance(risk: Risk, data: Mapping[str, Any], actor: Any) -> Accep
     _notify(
         "acceptance_requested",
         approver,
-        f"Approval asked: accept {risk.ref} {risk.title}",
+        _l("Approval asked: accept %(ref)s %(title)s", ref=risk.ref, title=risk.title),
         "acceptances/email/requested.txt",
         acceptance=acceptance,
         risk=risk,
@@ -162,14 +185,20 @@ def request_acceptance(risk: Risk, data: Mapping[str, Any], actor: Any) -> Accep
 
 def check_expiry(value: Any, on: date) -> date:
     if not isinstance(value, date):
-        raise AcceptanceError("expires_on", "Give the date the acceptance expires.")
+        raise AcceptanceError("expires_on", _l("Give the date the acceptance expires."))
     if value <= on:
-        raise AcceptanceError("expires_on", f"The expiry date must lie ahead: after {on.isoformat()}.")
+        raise AcceptanceError(
+            "expires_on", _l("The expiry date must lie ahead: after %(day)s.", day=_day(on))
+        )
     limit = latest_expiry(on)
     if value > limit:
         raise AcceptanceError(
             "expires_on",
-            f"An acceptance lasts at most {max_months()} months: choose a date up to {limit.isoformat()}.",
+            _l(
+                "An acceptance lasts at most %(months)s months: choose a date up to %(day)s.",
+                months=max_months(),
+                day=_day(limit),
+            ),
         )
     return value
 
@@ -177,17 +206,25 @@ def check_expiry(value: Any, on: date) -> date:
 def _approver(risk: Risk, approver_id: Any, actor: Any) -> User:
     approver = db.session.get(User, approver_id) if isinstance(approver_id, int) else None
     if approver is None or not approver.active:
-        raise AcceptanceError("approver_id", "Choose the approver from the list.")
+        raise AcceptanceError("approver_id", _l("Choose the approver from the list."))
     if approver.id == getattr(actor, "id", None):
         raise AcceptanceError(
-            "approver_id", "Someone else must approve your request: choose another approver."
+            "approver_id", _l("Someone else must approve your request: choose another approver.")
         )
     if not may_approve(approver, risk):
         band = risk.residual_band
+        values = {
+            "approver": approver.name,
+            "band": translate(band.label),
+            "authority": AUTHORITY_LABELS[band.acceptance_approver],
+        }
         raise AcceptanceError(
             "approver_id",
-            f"{approver.name} cannot approve it: {_a(band.label)} risk is accepted by "
-            f"{AUTHORITY_LABELS[band.acceptance_approver]}.",
+            _l("%(approver)s cannot approve it: an %(band)s risk is accepted by %(authority)s.", **values)
+            if _an(band.label)
+            else _l(
+                "%(approver)s cannot approve it: a %(band)s risk is accepted by %(authority)s.", **values
+            ),
         )
     return approver
 
@@ -197,27 +234,27 @@ def decide(acceptance: Acceptance, approve: bool, note: str, actor: Any) -> None
     the approver named in the request is the one asked. Rejecting needs a note."""
     risk = db.session.get(Risk, acceptance.risk_id)
     if acceptance.state is not AcceptanceState.PENDING:
-        raise AcceptanceError(
-            "note", f"This request is {acceptance.state.value}: there is nothing to decide."
-        )
+        raise AcceptanceError("note", NOTHING_TO_DECIDE[acceptance.state])
     if getattr(actor, "id", None) == acceptance.requested_by_id:
-        raise AcceptanceError("note", "You asked for this acceptance: someone else must decide it.")
+        raise AcceptanceError("note", _l("You asked for this acceptance: someone else must decide it."))
     if not may_approve(actor, risk):
         band = risk.residual_band
+        values = {"band": translate(band.label), "authority": AUTHORITY_LABELS[band.acceptance_approver]}
         raise AcceptanceError(
             "note",
-            f"{_a(band.label, capital=True)} risk is accepted by "
-            f"{AUTHORITY_LABELS[band.acceptance_approver]}.",
+            _l("An %(band)s risk is accepted by %(authority)s.", **values)
+            if _an(band.label)
+            else _l("A %(band)s risk is accepted by %(authority)s.", **values),
         )
     note = (note or "").strip()
     if len(note) > MAX_TEXT:
-        raise AcceptanceError("note", f"Keep the note under {MAX_TEXT} characters.")
+        raise AcceptanceError("note", _l("Keep the note under %(max)s characters.", max=MAX_TEXT))
     if not approve and not note:
-        raise AcceptanceError("note", "Say in a note why the acceptance is rejected.")
+        raise AcceptanceError("note", _l("Say in a note why the acceptance is rejected."))
     on = today()
     if approve and acceptance.expires_on <= on:
         raise AcceptanceError(
-            "note", "The requested expiry date has passed: the risk must be asked for again."
+            "note", _l("The requested expiry date has passed: the risk must be asked for again.")
         )
     old = acceptance.state
     acceptance.state = AcceptanceState.ACTIVE if approve else AcceptanceState.REJECTED
@@ -250,7 +287,9 @@ def decide(acceptance: Acceptance, approve: bool, note: str, actor: Any) -> None
         _notify(
             "acceptance_decided",
             user,
-            f"Acceptance of {risk.ref} {verdict}",
+            _l("Acceptance of %(ref)s approved", ref=risk.ref)
+            if approve
+            else _l("Acceptance of %(ref)s rejected", ref=risk.ref),
             "acceptances/email/decided.txt",
             acceptance=acceptance,
             risk=risk,
@@ -259,9 +298,14 @@ def decide(acceptance: Acceptance, approve: bool, note: str, actor: Any) -> None
         )
 
 
-def _a(label: str, capital: bool = False) -> str:
-    article = "an" if label[:1].upper() in "AEIOU" else "a"
-    return f"{article.capitalize() if capital else article} {label}"
+def _an(label: str) -> bool:
+    """English says "an" before this band's label (the message is chosen by it, then translated)."""
+    return label[:1].upper() in "AEIOU"
+
+
+def _day(value: date) -> LazyString:
+    """A date written in the language of the page or mail that shows it (ISO in English)."""
+    return LazyString(day, value)
 
 
 def _end(acceptance: Acceptance, state: AcceptanceState, reason: str) -> None:
@@ -305,7 +349,9 @@ def void_on_increase(
         risk = db.session.get(Risk, acceptance.risk_id)
         old = acceptance.state
         if acceptance.risk_id in left_accept:
-            reason = f"The treatment changed to {risk.treatment.label}: the acceptance no longer applies."
+            # Stored in English (an end reason, an audit note): `explain` translates it where shown.
+            treatment = risk.treatment.value.capitalize()
+            reason = f"The treatment changed to {treatment}: the acceptance no longer applies."
         else:
             score = new_scores[acceptance.risk_id]
             reason = f"The residual score rose from {acceptance.residual_score} to {score}."
@@ -318,11 +364,11 @@ def void_on_increase(
             _notify(
                 "acceptance_voided",
                 user,
-                f"Acceptance of {risk.ref} voided",
+                _l("Acceptance of %(ref)s voided", ref=risk.ref),
                 "acceptances/email/voided.txt",
                 acceptance=acceptance,
                 risk=risk,
-                reason=reason,
+                reason=explain(reason),
             )
     return voided
 
@@ -359,7 +405,7 @@ def expire(on: date, warn_days: int | None = None) -> tuple[list[Acceptance], li
             _notify(
                 "acceptance_expiring",
                 user,
-                f"Acceptance of {risk.ref} expires on {acceptance.expires_on.isoformat()}",
+                _l("Acceptance of %(ref)s expires on %(day)s", ref=risk.ref, day=_day(acceptance.expires_on)),
                 "acceptances/email/expiring.txt",
                 acceptance=acceptance,
                 risk=risk,
@@ -390,11 +436,11 @@ def _expire_one(acceptance: Acceptance, on: date) -> None:
         _notify(
             "acceptance_expired",
             user,
-            f"Acceptance of {risk.ref} expired: review the risk",
+            _l("Acceptance of %(ref)s expired: review the risk", ref=risk.ref),
             "acceptances/email/expired.txt",
             acceptance=acceptance,
             risk=risk,
-            reason=reason,
+            reason=explain(reason),
         )
 
 
@@ -403,10 +449,60 @@ def needs_review(risk: Risk, acceptance: Acceptance | None) -> str | None:
     if acceptance is None or risk.treatment is not Treatment.ACCEPT:
         return None
     if acceptance.state is AcceptanceState.EXPIRED and acceptance.decided_at is not None:
-        return acceptance.end_reason
+        return str(explain(acceptance.end_reason))
     if acceptance.state is AcceptanceState.VOIDED:
-        return f"The acceptance was voided: {acceptance.end_reason}"
+        return str(_l("The acceptance was voided: %(reason)s", reason=explain(acceptance.end_reason)))
     return None
+
+
+# The end reasons riskreg writes (stored in English), and the message each is shown as.
+_REASONS: list[tuple[re.Pattern[str], Any]] = [
+    (
+        re.compile(r"Replaced by acceptance #(\d+)\."),
+        lambda m: _l("Replaced by acceptance #%(id)s.", id=m[1]),
+    ),
+    (
+        re.compile(r"The treatment changed to (\w+): the acceptance no longer applies\."),
+        lambda m: _l(
+            "The treatment changed to %(treatment)s: the acceptance no longer applies.",
+            treatment=_treatment_label(m[1]),
+        ),
+    ),
+    (
+        re.compile(r"The residual score rose from (\d+) to (\d+)\."),
+        lambda m: _l("The residual score rose from %(old)s to %(new)s.", old=m[1], new=m[2]),
+    ),
+    (
+        re.compile(r"The acceptance expired on (\d{4}-\d{2}-\d{2}): the risk needs review\."),
+        lambda m: _l(
+            "The acceptance expired on %(day)s: the risk needs review.", day=_day(date.fromisoformat(m[1]))
+        ),
+    ),
+    (
+        re.compile(r"The request reached its expiry date \((\d{4}-\d{2}-\d{2})\) undecided\."),
+        lambda m: _l(
+            "The request reached its expiry date (%(day)s) undecided.", day=_day(date.fromisoformat(m[1]))
+        ),
+    ),
+]
+
+
+def _treatment_label(english: str) -> Any:
+    for treatment in Treatment:
+        if treatment.value.capitalize() == english:
+            return LazyString(lambda t=treatment: t.label)
+    return english
+
+
+def explain(reason: str | None) -> Any:
+    """An end reason in the reader's language (lazy: a mail renders it in its recipient's); a
+    reason written otherwise (by hand, by an older version) is shown as stored."""
+    text = (reason or "").strip()
+    for pattern, message in _REASONS:
+        match = pattern.fullmatch(text)
+        if match:
+            return message(match)
+    return reason or ""
 
 
 def _notify(kind: str, user: User, subject: str, template: str, **context: Any) -> None:

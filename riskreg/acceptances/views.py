@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import params, scoring
@@ -32,7 +33,10 @@ def request_form(risk_id: int):
             getattr(form, error.field).errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Acceptance of {ref} requested: it stays pending until the approver decides.", "success")
+            flash(
+                _("Acceptance of %(ref)s requested: it stays pending until the approver decides.", ref=ref),
+                "success",
+            )
             return redirect(url_for("risks.detail", risk_id=risk_id))
     return render_template(
         "acceptances/request.html",
@@ -51,11 +55,11 @@ def decide(acceptance_id: int):
 
     acceptance = db.session.get(Acceptance, acceptance_id)
     if acceptance is None:
-        abort(404, f"There is no acceptance with id {acceptance_id}.")
+        abort(404, _("There is no acceptance with id %(id)s.", id=acceptance_id))
     risk_id = acceptance.risk_id
     form = DecisionForm()
     if not form.validate_on_submit():
-        flash("; ".join(error for errors in form.errors.values() for error in errors), "error")
+        flash("; ".join(str(error) for errors in form.errors.values() for error in errors), "error")
         return redirect(url_for("risks.detail", risk_id=risk_id) + "#acceptance")
     approve = form.decision.data == "approve"
     try:
@@ -65,7 +69,7 @@ def decide(acceptance_id: int):
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash("Acceptance approved." if approve else "Acceptance rejected.", "success")
+        flash(_("Acceptance approved.") if approve else _("Acceptance rejected."), "success")
     return redirect(url_for("risks.detail", risk_id=risk_id) + "#acceptance")
 
 
@@ -90,4 +94,6 @@ def list():
         sites=sites,
         bands=scoring.matrix().bands,
         band_of=services.band_of,
+        explain_reason=queries.explain_reason,
+        state_words=queries.STATE_WORDS,
     )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit, reference, scoring
 from riskreg.appetite.models import CategoryAppetite
@@ -46,9 +47,11 @@ def set_appetites(chosen: Mapping[str, str | None], actor: Any) -> dict[str, lis
     keys = scoring.matrix().band_keys
     for category, band in chosen.items():
         if category not in categories:
-            raise AppetiteError(f"{category!r} is not a category of the taxonomy.")
+            raise AppetiteError(
+                _l("%(category)s is not a category of the taxonomy.", category=repr(category))
+            )
         if band not in (None, "") and band not in keys:
-            raise AppetiteError(f"{band!r} is not a band of the matrix.")
+            raise AppetiteError(_l("%(band)s is not a band of the matrix.", band=repr(band)))
     rows = {row.category: row for row in db.session.scalars(sa.select(CategoryAppetite))}
     changes: dict[str, list[Any]] = {}
     for category, band in chosen.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 
 from riskreg import audit, reference, scoring
@@ -49,7 +50,11 @@ def edit():
             ), 400
         db.session.commit()
         flash(
-            f"Appetite saved ({len(changes)} categor{'y' if len(changes) == 1 else 'ies'} changed).",
+            ngettext(
+                "Appetite saved (%(num)d category changed).",
+                "Appetite saved (%(num)d categories changed).",
+                len(changes),
+            ),
             "success",
         )
         return redirect(url_for("appetite.index"))

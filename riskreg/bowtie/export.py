@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from riskreg.controls.models import Control, Effectiveness, Role, risk_controls
@@ -21,21 +22,30 @@ from riskreg.extensions import db
 from riskreg.risks import filters as risk_filters
 from riskreg.risks.models import Risk, RiskCause, RiskConsequence
 
-BOWTIE = "Bowtie"
-HEADERS = [
-    Header("Risk", 10),
-    Header("Risk title", 36),
-    Header("Side", 13),
-    Header("Cause or consequence", 40, wrap=True),
-    Header("Control", 10),
-    Header("Control title", 40),
-    Header("Role", 12),
-    Header("Effectiveness for the risk", 20),
-    Header("Rated for this risk", 10),
-    Header("Critical", 9),
-    Header("Last verification", 20),
-]
-SIDES = {0: "Cause", 1: "Consequence", 2: "Cause", 3: "Consequence", 4: "Role not set"}
+BOWTIE = "Bowtie"  # the sheet's name in English; in the workbook, in the export's language
+
+
+# The sheet's words are written in the language of the export (plain strings, never lazy ones,
+# in the cells): built when the sheet is, not at import.
+def headers() -> list[Header]:
+    return [
+        Header(_("Risk"), 10),
+        Header(_("Risk title"), 36),
+        Header(_("Side"), 13),
+        Header(_("Cause or consequence"), 40, wrap=True),
+        Header(_("Control"), 10),
+        Header(_("Control title"), 40),
+        Header(_("Role"), 12),
+        Header(_("Effectiveness for the risk"), 20),
+        Header(_("Rated for this risk"), 10),
+        Header(_("Critical"), 9),
+        Header(_("Last verification"), 20),
+    ]
+
+
+def sides() -> dict[int, str]:
+    cause, consequence = _("Cause"), _("Consequence")
+    return {0: cause, 1: consequence, 2: cause, 3: consequence, 4: _("Role not set")}
 
 
 def _line_selects() -> tuple[sa.Select, sa.Select, sa.Select]:
@@ -128,29 +138,30 @@ def last_verifications() -> dict[int, str]:
     critical = list(db.session.scalars(sa.select(Control.id).where(Control.critical == sa.true())))
     latest = _latest_ids(critical)
     return {
-        v.control_id: f"{v.result.label} {v.performed_on.isoformat()}"
+        v.control_id: f"{v.result.label} {v.performed_on.isoformat()}"  # ISO in every language
         for v in db.session.scalars(sa.select(Verification).where(Verification.id.in_(list(latest.values()))))
     }
 
 
 def bowtie_sheet(wb: Workbook, ctx: ExportContext) -> None:
     last = last_verifications()
-    sheet = TableSheet(wb, BOWTIE, HEADERS, "C2")
+    sheet = TableSheet(wb, _("Bowtie"), headers(), "C2")
     ws = sheet.ws
+    side_words, not_given, not_set, yes, no = sides(), _("(not given)"), _("Not set"), _("Yes"), _("No")
     for row in bowtie_rows(ctx.filters):
         own = Effectiveness(row.own) if row.own else None
         effective = own or row.control_effectiveness
         cells: list[Any] = [
             row.risk_ref,
             safe_text(ws, row.risk_title),
-            SIDES[row.side],
-            safe_text(ws, row.item) if row.item else ("(not given)" if row.side in (2, 3) else None),
+            side_words[row.side],
+            safe_text(ws, row.item) if row.item else (not_given if row.side in (2, 3) else None),
             row.control_ref,
             safe_text(ws, row.control_title) if row.control_title else None,
-            (Role(row.role).label if row.role else "Not set") if row.control_ref else None,
-            effective.label if row.control_ref else None,
-            ("Yes" if own else "No") if row.control_ref else None,
-            ("Yes" if row.critical else "No") if row.control_ref else None,
+            (str(Role(row.role).label) if row.role else not_set) if row.control_ref else None,
+            str(effective.label) if row.control_ref else None,
+            (yes if own else no) if row.control_ref else None,
+            (yes if row.critical else no) if row.control_ref else None,
             last.get(row.control_id) if row.control_ref else None,
         ]
         sheet.append(cells)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
@@ -11,15 +12,15 @@ from riskreg.forms import EnumSelectField
 
 
 class ItemForm(FlaskForm):
-    text = StringField("Text", validators=[Length(max=300)])
+    text = StringField(_l("Text"), validators=[Length(max=300)])
 
 
 class LinkForm(FlaskForm):
     """`line` is "cause-<id>", "consequence-<id>" or empty; a line given says the role too."""
 
-    role = EnumSelectField("Role on this risk", Role, optional=True)
-    line = SelectField("Acts on", choices=[], validate_choice=False)
-    effectiveness = EnumSelectField("Effectiveness for this risk", Effectiveness, optional=True)
+    role = EnumSelectField(_l("Role on this risk"), Role, optional=True)
+    line = SelectField(_l("Acts on"), choices=[], validate_choice=False)
+    effectiveness = EnumSelectField(_l("Effectiveness for this risk"), Effectiveness, optional=True)
 
     def parsed_line(self) -> tuple[str | None, int | None]:
         value = (self.line.data or "").strip()
@@ -27,5 +28,5 @@ class LinkForm(FlaskForm):
         if not value:
             return None, None
         if kind not in ("cause", "consequence") or not ident.isdigit():
-            raise ValueError("Choose the line from the list.")
+            raise ValueError(_l("Choose the line from the list."))
         return kind, int(ident)

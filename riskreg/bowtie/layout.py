@@ -11,6 +11,9 @@ import math
 import textwrap
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from riskreg.controls.models import Effectiveness, Role
 
 WIDTH = 1500
@@ -33,10 +36,10 @@ COLOURS = {
     Effectiveness.NOT_ASSESSED: ("#eeeeee", "#5f6368"),
 }
 SHORT = {
-    Effectiveness.EFFECTIVE: "effective",
-    Effectiveness.PARTIALLY_EFFECTIVE: "partial",
-    Effectiveness.INEFFECTIVE: "ineffective",
-    Effectiveness.NOT_ASSESSED: "not assessed",
+    Effectiveness.EFFECTIVE: _l("effective"),
+    Effectiveness.PARTIALLY_EFFECTIVE: _l("partial"),
+    Effectiveness.INEFFECTIVE: _l("ineffective"),
+    Effectiveness.NOT_ASSESSED: _l("not assessed"),
 }
 CRITICAL_MARK = "◆"
 FAILED_MARK = "✗"
@@ -100,6 +103,8 @@ class Drawing:
     legend: list[tuple[str, str, str]] = field(default_factory=list)  # fill, stroke, words
     legend_y: float = 0
     headings: list[tuple[float, float, str]] = field(default_factory=list)  # x, y, words
+    # The legend's marks under the colours: x, y below legend_y, words.
+    notes: list[tuple[float, float, str]] = field(default_factory=list)
 
 
 def wrap(text: str, width: int, lines: int) -> list[str]:
@@ -114,20 +119,25 @@ def wrap(text: str, width: int, lines: int) -> list[str]:
 def _control_box(line: ControlLine, x: float, y: float, item_text: str | None) -> Box:
     fill, stroke = COLOURS[line.effectiveness]
     marks = (f" {CRITICAL_MARK}" if line.critical else "") + (f" {FAILED_MARK}" if line.last_failed else "")
-    where = f" on “{item_text}”" if item_text else ""
-    role = line.role.value if line.role else "role not set"
-    title = (
-        f"{line.ref} {line.title}: {role}{where}; {line.effectiveness.label.lower()}"
-        f"{' for this risk' if line.own_rating else ''}"
-        f"{'; critical control' if line.critical else ''}"
-        f"{'; last verification failed' if line.last_failed else ''}"
-    )
+    control = f"{line.ref} {line.title}"
+    role = line.role.label.lower() if line.role else _("role not set")
+    if item_text:
+        clauses = [_("%(control)s: %(role)s on “%(item)s”", control=control, role=role, item=item_text)]
+    else:
+        clauses = [_("%(control)s: %(role)s", control=control, role=role)]
+    rating = line.effectiveness.label.lower()
+    clauses.append(_("%(rating)s for this risk", rating=rating) if line.own_rating else rating)
+    if line.critical:
+        clauses.append(_("critical control"))
+    if line.last_failed:
+        clauses.append(_("last verification failed"))
+    title = "; ".join(clauses)
     return Box(
         x,
         y,
         CONTROL_W,
         CONTROL_H,
-        [f"{line.ref}{marks}", *wrap(line.title, 18, 2), SHORT[line.effectiveness]],
+        [f"{line.ref}{marks}", *wrap(line.title, 18, 2), str(SHORT[line.effectiveness])],
         title,
         fill,
         stroke,
@@ -161,7 +171,7 @@ def draw(
         loose = [line for line in on_side if line.item_id not in known]
         if loose:
             rows.append(
-                (None, "Cause not given" if role is Role.PREVENTIVE else "Consequence not given", loose)
+                (None, _("Cause not given") if role is Role.PREVENTIVE else _("Consequence not given"), loose)
             )
         sides.append((role, rows, barrier, item_x))
     unset = [line for line in lines if line.role is None]
@@ -179,7 +189,7 @@ def draw(
         EVENT_W,
         EVENT_H,
         [ref, *wrap(title, 26, 5)],
-        f"Risk event {ref}: {title}",
+        _("Risk event %(ref)s: %(title)s", ref=ref, title=title),
         "#1f3a5f",
         "#1f3a5f",
         2,
@@ -187,18 +197,27 @@ def draw(
     drawing = Drawing(
         WIDTH,
         0,
-        f"Bowtie of {ref} {title}",
-        (
-            f"{len(causes)} causes on the left, the risk event in the middle, {len(consequences)} "
-            f"consequences on the right; {len(lines)} controls on their lines. "
-            "The table with the drawing lists every line."
-        ),
+        _("Bowtie of %(ref)s %(title)s", ref=ref, title=title),
+        _(
+            "%(causes)s causes on the left, the risk event in the middle, %(consequences)s consequences on "
+            "the right; %(controls)s controls on their lines.",
+            causes=len(causes),
+            consequences=len(consequences),
+            controls=len(lines),
+        )
+        + " "
+        + _("The table with the drawing lists every line."),
         event,
         headings=[
-            (LEFT_X, 30, "Causes"),
-            (LEFT_BARRIER[0], 30, "Preventive controls"),
-            (RIGHT_BARRIER[0], 30, "Mitigating controls"),
-            (RIGHT_X, 30, "Consequences"),
+            (LEFT_X, 30, _("Causes")),
+            (LEFT_BARRIER[0], 30, _("Preventive controls")),
+            (RIGHT_BARRIER[0], 30, _("Mitigating controls")),
+            (RIGHT_X, 30, _("Consequences")),
+        ],
+        notes=[
+            (770, 12, _("◆ critical control (thick border)")),
+            (1030, 12, _("✗ last verification failed")),
+            (10, 36, _("Dashed: a line whose cause or consequence is not given.")),
         ],
     )
     for role, rows, (left, right), item_x in sides:
@@ -212,7 +231,9 @@ def draw(
                 ITEM_W,
                 52,
                 wrap(text, 30, 3),
-                ("Cause: " if role is Role.PREVENTIVE else "Consequence: ") + text,
+                _("Cause: %(text)s", text=text)
+                if role is Role.PREVENTIVE
+                else _("Consequence: %(text)s", text=text),
                 "#ffffff",
                 "#333333",
                 1.5,
@@ -243,7 +264,7 @@ def draw(
     if unset:
         top = event.y + EVENT_H + 40
         x = centre_x - CONTROL_W / 2
-        drawing.headings.append((x, top - 10, "Role not set"))
+        drawing.headings.append((x, top - 10, _("Role not set")))
         for index, line in enumerate(unset):
             drawing.controls.append(_control_box(line, x, top + index * (CONTROL_H + GAP), None))
     drawing.legend_y = TOP + body + 20

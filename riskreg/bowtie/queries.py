@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from riskreg.bowtie.layout import ControlLine, Drawing, draw
 from riskreg.controls.models import Control, RiskControl, Role
@@ -34,19 +35,19 @@ class Bowtie:
         consequence without controls has a row of its own, so nothing drawn is missing from it."""
         result: list[tuple[str, str, ControlLine | None]] = []
         for side, items, role in (
-            ("Cause", self.causes, Role.PREVENTIVE),
-            ("Consequence", self.consequences, Role.MITIGATING),
+            (_("Cause"), self.causes, Role.PREVENTIVE),
+            (_("Consequence"), self.consequences, Role.MITIGATING),
         ):
             for item_id, text in items:
                 on = [line for line in self.lines if line.role is role and line.item_id == item_id]
                 result.extend((side, text, line) for line in on) if on else result.append((side, text, None))
             known = {item_id for item_id, _ in items}
             result.extend(
-                (side, "(not given)", line)
+                (side, _("(not given)"), line)
                 for line in self.lines
                 if line.role is role and line.item_id not in known
             )
-        result.extend(("Role not set", "", line) for line in self.lines if line.role is None)
+        result.extend((_("Role not set"), "", line) for line in self.lines if line.role is None)
         return result
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.controls.models import Control, Effectiveness, RiskControl, Role
@@ -43,10 +44,21 @@ def items(risk_id: int, kind: str) -> list[Any]:
 def _clean(text: str | None, kind: str) -> str:
     text = " ".join((text or "").split())
     if not text:
-        raise BowtieError("text", f"Write the {kind} in a few words.")
+        raise BowtieError(
+            "text",
+            _l("Write the cause in a few words.")
+            if kind == "cause"
+            else _l("Write the consequence in a few words."),
+        )
     if len(text) > MAX_TEXT:
         raise BowtieError(
-            "text", f"Keep the {kind} under {MAX_TEXT} characters; the details go in the description."
+            "text",
+            _l("Keep the cause under %(max)s characters; the details go in the description.", max=MAX_TEXT)
+            if kind == "cause"
+            else _l(
+                "Keep the consequence under %(max)s characters; the details go in the description.",
+                max=MAX_TEXT,
+            ),
         )
     return text
 
@@ -64,10 +76,20 @@ def add_item(risk: Risk, kind: str, text: str, actor: Any) -> Any:
     existing = items(risk.id, kind)
     if len(existing) >= MAX_ITEMS:
         raise BowtieError(
-            "text", f"A risk has at most {MAX_ITEMS} {kind}s: merge some before adding another."
+            "text",
+            _l("A risk has at most %(max)s causes: merge some before adding another.", max=MAX_ITEMS)
+            if kind == "cause"
+            else _l(
+                "A risk has at most %(max)s consequences: merge some before adding another.", max=MAX_ITEMS
+            ),
         )
     if any(item.text.lower() == text.lower() for item in existing):
-        raise BowtieError("text", f"{risk.ref} already has that {kind}.")
+        raise BowtieError(
+            "text",
+            _l("%(ref)s already has that cause.", ref=risk.ref)
+            if kind == "cause"
+            else _l("%(ref)s already has that consequence.", ref=risk.ref),
+        )
     position = max((item.position for item in existing), default=-1) + 1
     item = KINDS[kind](risk_id=risk.id, position=position, text=text)
     db.session.add(item)
@@ -80,7 +102,12 @@ def add_item(risk: Risk, kind: str, text: str, actor: Any) -> Any:
 def get_item(risk: Risk, kind: str, item_id: int) -> Any:
     item = db.session.get(KINDS[kind], item_id)
     if item is None or item.risk_id != risk.id:
-        raise BowtieError("text", f"That {kind} is not one of {risk.ref}'s.")
+        raise BowtieError(
+            "text",
+            _l("That cause is not one of %(ref)s's.", ref=risk.ref)
+            if kind == "cause"
+            else _l("That consequence is not one of %(ref)s's.", ref=risk.ref),
+        )
     return item
 
 
@@ -159,7 +186,10 @@ def mirror_first(texts: Mapping[int, Mapping[str, str]], new: bool = False) -> N
 def link_of(risk: Risk, control: Control) -> RiskControl:
     link = db.session.get(RiskControl, (risk.id, control.id))
     if link is None:
-        raise BowtieError("control", f"{control.ref} does not act on {risk.ref}: link it first.")
+        raise BowtieError(
+            "control",
+            _l("%(control)s does not act on %(risk)s: link it first.", control=control.ref, risk=risk.ref),
+        )
     return link
 
 
@@ -180,7 +210,7 @@ def set_link(
     if item_id is not None:
         if role is None:
             raise BowtieError(
-                "role", "Say whether the control prevents or mitigates before choosing its line."
+                "role", _l("Say whether the control prevents or mitigates before choosing its line.")
             )
         kind = "cause" if role is Role.PREVENTIVE else "consequence"
         try:
@@ -188,7 +218,11 @@ def set_link(
         except BowtieError as error:
             raise BowtieError(
                 "item_id",
-                f"A {role.value} control acts on a {kind} of {risk.ref}; choose one of them.",
+                _l("A preventive control acts on a cause of %(ref)s; choose one of them.", ref=risk.ref)
+                if kind == "cause"
+                else _l(
+                    "A mitigating control acts on a consequence of %(ref)s; choose one of them.", ref=risk.ref
+                ),
             ) from error
         cause_id, consequence_id = (item.id, None) if kind == "cause" else (None, item.id)
     before = _link_view(link)
@@ -204,6 +238,13 @@ def set_link(
         audit.record("risk", risk.id, "control_role", actor, changes, control.ref)
         audit.record("control", control.id, "risk_role", actor, changes, risk.ref)
     return changes
+
+
+def role_mismatch(role: Role) -> Any:
+    """The message when the role contradicts the line chosen (the other side of the bowtie)."""
+    if role is Role.PREVENTIVE:
+        return _l("A preventive control cannot act on a consequence: change the role or the line.")
+    return _l("A mitigating control cannot act on a cause: change the role or the line.")
 
 
 def _link_view(link: RiskControl) -> dict[str, Any]:

@@ -4,6 +4,7 @@ control's place), /risks/<id>/bowtie.svg, and the POSTs that change them (risk m
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import (
@@ -23,7 +24,7 @@ from riskreg.risks.models import Risk
 def get_risk_or_404(risk_id: int) -> Risk:
     risk = db.session.get(Risk, risk_id)
     if risk is None:
-        abort(404, f"There is no risk with id {risk_id}.")
+        abort(404, _("There is no risk with id %(id)s.", id=risk_id))
     return risk
 
 
@@ -71,7 +72,10 @@ def add_item(risk_id: int, kind: str):
     _require_manager(risk)
     form = ItemForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors) or "Nothing was sent.", "error")
+        flash(
+            " ".join(str(e) for errors in form.errors.values() for e in errors) or _("Nothing was sent."),
+            "error",
+        )
         return back(risk_id)
     ref = risk.ref
     try:
@@ -80,9 +84,14 @@ def add_item(risk_id: int, kind: str):
         db.session.commit()
     except services.BowtieError as error:
         db.session.rollback()
-        flash(f"{error} Nothing was saved.", "error")
+        flash(_("%(error)s Nothing was saved.", error=error), "error")
     else:
-        flash(f"{kind.capitalize()} added to {ref}: {text}", "success")
+        added = (
+            _("Cause added to %(ref)s: %(text)s", ref=ref, text=text)
+            if kind == "cause"
+            else _("Consequence added to %(ref)s: %(text)s", ref=ref, text=text)
+        )
+        flash(added, "success")
     return back(risk_id)
 
 
@@ -97,9 +106,9 @@ def edit_item(risk_id: int, kind: str, item_id: int):
             db.session.commit()
         except services.BowtieError as error:
             db.session.rollback()
-            flash(f"{error} Nothing was saved.", "error")
+            flash(_("%(error)s Nothing was saved.", error=error), "error")
         else:
-            flash(f"{kind.capitalize()} saved.", "success")
+            flash(_("Cause saved.") if kind == "cause" else _("Consequence saved."), "success")
     return back(risk_id)
 
 
@@ -113,9 +122,14 @@ def remove_item(risk_id: int, kind: str, item_id: int):
             db.session.commit()
         except services.BowtieError as error:
             db.session.rollback()
-            flash(f"{error} Nothing was changed.", "error")
+            flash(_("%(error)s Nothing was changed.", error=error), "error")
         else:
-            flash(f"{kind.capitalize()} removed; its controls stay linked, their line not given.", "success")
+            removed = (
+                _("Cause removed; its controls stay linked, their line not given.")
+                if kind == "cause"
+                else _("Consequence removed; its controls stay linked, their line not given.")
+            )
+            flash(removed, "success")
     return back(risk_id)
 
 
@@ -125,10 +139,13 @@ def set_link(risk_id: int, control_id: int):
     _require_manager(risk)
     control = db.session.get(Control, control_id)
     if control is None:
-        abort(404, f"There is no control with id {control_id}.")
+        abort(404, _("There is no control with id %(id)s.", id=control_id))
     form = LinkForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors) or "Nothing was sent.", "error")
+        flash(
+            " ".join(str(e) for errors in form.errors.values() for e in errors) or _("Nothing was sent."),
+            "error",
+        )
         return back(risk_id, "lines")
     ref = control.ref
     try:
@@ -137,16 +154,13 @@ def set_link(risk_id: int, control_id: int):
         if kind is not None:
             implied = Role.PREVENTIVE if kind == "cause" else Role.MITIGATING
             if role is not None and role is not implied:
-                raise services.BowtieError(
-                    "line",
-                    f"A {role.value} control cannot act on a {kind}: change the role or the line.",
-                )
+                raise services.BowtieError("line", services.role_mismatch(role))
             role = implied
         services.set_link(risk, control, role, item_id, form.effectiveness.data, current_user)
         db.session.commit()
     except (services.BowtieError, ValueError) as error:
         db.session.rollback()
-        flash(f"{ref}: {error} Nothing was saved.", "error")
+        flash(_("%(ref)s: %(error)s Nothing was saved.", ref=ref, error=error), "error")
     else:
-        flash(f"{ref} placed on the bowtie of the risk.", "success")
+        flash(_("%(ref)s placed on the bowtie of the risk.", ref=ref), "success")
     return back(risk_id, "lines")

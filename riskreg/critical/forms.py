@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import MultipleFileField, StringField, TextAreaField
@@ -20,8 +22,8 @@ BLANK_CHECK_ROWS = 3
 
 
 class CriticalForm(FlaskForm):
-    critical_reason = TextAreaField("Why it is critical", validators=[Length(max=2000)])
-    objective = TextAreaField("Objective of the performance standard", validators=[Length(max=2000)])
+    critical_reason = TextAreaField(_l("Why it is critical"), validators=[Length(max=2000)])
+    objective = TextAreaField(_l("Objective of the performance standard"), validators=[Length(max=2000)])
 
     def checks(self, form: MultiDict) -> list[CheckInput]:
         rows = sorted(
@@ -36,13 +38,13 @@ class CriticalForm(FlaskForm):
 
 
 class UncriticalForm(FlaskForm):
-    reason = TextAreaField("Why it is no longer critical", validators=[Length(max=2000)])
+    reason = TextAreaField(_l("Why it is no longer critical"), validators=[Length(max=2000)])
 
 
 class ScheduleForm(FlaskForm):
-    frequency = StringField("How often")
-    department_id = StringField("Verifying department")
-    starts_on = DateField("First period starts", validators=[Optional()])
+    frequency = StringField(_l("How often"))
+    department_id = StringField(_l("Verifying department"))
+    starts_on = DateField(_l("First period starts"), validators=[Optional()])
 
     def site_ids(self, form: MultiDict) -> list[int]:
         ids = []
@@ -58,21 +60,24 @@ class DateInput(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError(f"{valuelist[0]!r} is not a date: enter it as YYYY-MM-DD.") from exc
+            # gettext, not a lazy string: the message quotes what was typed, and Jinja would take a
+            # lazy string for markup and leave it unescaped.
+            message = gettext("%(value)s is not a date: enter it as YYYY-MM-DD.", value=repr(valuelist[0]))
+            raise ValueError(message) from exc
 
 
 class VerificationForm(FlaskForm):
-    performed_on = DateInput("Done on", validators=[Optional()])
-    findings = TextAreaField("Findings", validators=[Length(max=10_000)])
+    performed_on = DateInput(_l("Done on"), validators=[Optional()])
+    findings = TextAreaField(_l("Findings"), validators=[Length(max=10_000)])
     immediate_action = TextAreaField(
-        "Immediate action (required when a check fails)", validators=[Length(max=5000)]
+        _l("Immediate action (required when a check fails)"), validators=[Length(max=5000)]
     )
-    effectiveness = StringField("Rating for its risks when a check fails")
-    site_id = StringField("Site")
-    evidence = MultipleFileField("Evidence files (optional)", id="verification-evidence")
-    corrective_title = StringField("Corrective action (optional): title", validators=[Length(max=200)])
-    corrective_department_id = StringField("Corrective action: department")
-    corrective_due_date = DateInput("Corrective action: due date", validators=[Optional()])
+    effectiveness = StringField(_l("Rating for its risks when a check fails"))
+    site_id = StringField(_l("Site"))
+    evidence = MultipleFileField(_l("Evidence files (optional)"), id="verification-evidence")
+    corrective_title = StringField(_l("Corrective action (optional): title"), validators=[Length(max=200)])
+    corrective_department_id = StringField(_l("Corrective action: department"))
+    corrective_due_date = DateInput(_l("Corrective action: due date"), validators=[Optional()])
 
     def answers(self, form: MultiDict, check_ids: list[int]) -> list[AnswerInput]:
         return [

@@ -268,8 +268,10 @@ def my_verifications(user: Any, on: date):
     """My work: the critical controls my department verifies that are due (heads of the verifying
     department), overdue first; two queries."""
     from flask import url_for
+    from flask_babel import gettext, ngettext
 
     from riskreg.auth.models import Role
+    from riskreg.i18n import day
     from riskreg.me.sections import Item, Section
 
     if user.role is not Role.DEPARTMENT_HEAD or user.department_id is None:
@@ -279,10 +281,10 @@ def my_verifications(user: Any, on: date):
         Item(
             f"{task.control.ref} {task.control.title}",
             url_for("critical.verify", control_id=task.control_id),
-            f"{task.days_overdue(on)} days overdue"
+            ngettext("%(num)d day overdue", "%(num)d days overdue", task.days_overdue(on))
             if task.is_overdue(on)
-            else f"due {task.due_on.isoformat()}",
-            "Verify",
+            else gettext("due %(date)s", date=day(task.due_on)),
+            gettext("Verify"),
             urgent=task.is_overdue(on),
         )
         for task in due.tasks

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.auth.models import User
@@ -106,18 +108,22 @@ def _clean_checks(checks: Iterable[CheckInput]) -> list[CheckInput]:
         if not (question or expected or failure):
             continue  # an empty row of the form
         if not question or not expected:
-            raise CriticalError("checks", f"Check {number}: give the question and the answer expected.")
+            raise CriticalError(
+                "checks", _l("Check %(number)s: give the question and the answer expected.", number=number)
+            )
         if len(question) > 300 or len(expected) > 300:
             raise CriticalError(
-                "checks", f"Check {number}: keep the question and the answer under 300 characters."
+                "checks",
+                _l("Check %(number)s: keep the question and the answer under 300 characters.", number=number),
             )
         cleaned.append(CheckInput(question, expected, failure))
     if not cleaned:
         raise CriticalError(
-            "checks", "A performance standard needs at least one check: a question with the answer expected."
+            "checks",
+            _l("A performance standard needs at least one check: a question with the answer expected."),
         )
     if len(cleaned) > MAX_CHECKS:
-        raise CriticalError("checks", f"Keep the standard to {MAX_CHECKS} checks at most.")
+        raise CriticalError("checks", _l("Keep the standard to %(count)s checks at most.", count=MAX_CHECKS))
     return cleaned
 
 
@@ -128,7 +134,9 @@ def set_standard(
     verifications answered them); a check listed again with the same question keeps its id."""
     objective = _words(objective)
     if not objective:
-        raise CriticalError("objective", "Say what the control must achieve: the objective of its standard.")
+        raise CriticalError(
+            "objective", _l("Say what the control must achieve: the objective of its standard.")
+        )
     cleaned = _clean_checks(checks)
     standard = standard_of(control)
     before: list[str] = []
@@ -180,12 +188,14 @@ def mark_critical(
     if not reason:
         raise CriticalError(
             "critical_reason",
-            "Say why the control is critical: how its failure would raise the risk despite the other "
-            "controls.",
+            _l(
+                "Say why the control is critical: how its failure would raise the risk despite the other "
+                "controls."
+            ),
         )
     if control.status is ControlStatus.CANCELLED:
         raise CriticalError(
-            "critical_reason", f"{control.ref} is cancelled: it cannot be a critical control."
+            "critical_reason", _l("%(ref)s is cancelled: it cannot be a critical control.", ref=control.ref)
         )
     before = {"critical": control.critical, "critical_reason": control.critical_reason}
     set_standard(control, objective, checks, actor)
@@ -199,9 +209,9 @@ def mark_critical(
 def unmark_critical(control: Control, reason: str, actor: Any) -> None:
     reason = _words(reason)
     if not reason:
-        raise CriticalError("reason", "Say why the control is no longer critical.")
+        raise CriticalError("reason", _l("Say why the control is no longer critical."))
     if not control.critical:
-        raise CriticalError("reason", f"{control.ref} is not a critical control.")
+        raise CriticalError("reason", _l("%(ref)s is not a critical control.", ref=control.ref))
     control.critical = False
     schedule = schedule_of(control)
     if schedule is not None:
@@ -229,20 +239,22 @@ def set_schedule(
 ) -> VerificationSchedule:
     if not control.critical:
         raise CriticalError(
-            "frequency", f"{control.ref} is not critical: mark it critical, with its standard, first."
+            "frequency",
+            _l("%(ref)s is not critical: mark it critical, with its standard, first.", ref=control.ref),
         )
     try:
         frequency = Frequency(frequency)
     except ValueError:
-        raise CriticalError("frequency", "Choose how often the control is verified.") from None
+        raise CriticalError("frequency", _l("Choose how often the control is verified.")) from None
     department = db.session.get(Department, department_id) if department_id is not None else None
     if department is None or not department.active:
         raise CriticalError(
-            "department_id", "Choose the department that verifies the control: a schedule needs a verifier."
+            "department_id",
+            _l("Choose the department that verifies the control: a schedule needs a verifier."),
         )
     sites = list(db.session.scalars(sa.select(Site).where(Site.id.in_(list(site_ids))))) if site_ids else []
     if len(sites) != len(set(site_ids)):
-        raise CriticalError("site_ids", "One of the sites chosen does not exist.")
+        raise CriticalError("site_ids", _l("One of the sites chosen does not exist."))
     schedule = schedule_of(control)
     before = _schedule_view(schedule) if schedule is not None else {}
     if schedule is None:
@@ -373,11 +385,14 @@ def record_verification(
     fail the immediate action and the verifier's rating. Nothing is written when a rule fails."""
     if not control.critical:
         raise CriticalError(
-            "answers", f"{control.ref} is not a critical control: there is no standard to verify."
+            "answers",
+            _l("%(ref)s is not a critical control: there is no standard to verify.", ref=control.ref),
         )
     standard = standard_of(control)
     if standard is None:
-        raise CriticalError("answers", f"{control.ref} has no performance standard to verify against.")
+        raise CriticalError(
+            "answers", _l("%(ref)s has no performance standard to verify against.", ref=control.ref)
+        )
     checks = active_checks(standard)
     given = {}
     for item in answers:
@@ -389,13 +404,16 @@ def record_verification(
     if missing:
         raise CriticalError(
             "answers",
-            f"Answer every check of the standard ({len(checks)}); {len(missing)} not answered: "
-            + "; ".join(c.question for c in missing[:3])
-            + ("…" if len(missing) > 3 else ""),
+            _l(
+                "Answer every check of the standard (%(count)s); %(missing)s not answered: %(questions)s",
+                count=len(checks),
+                missing=len(missing),
+                questions="; ".join(c.question for c in missing[:3]) + ("…" if len(missing) > 3 else ""),
+            ),
         )
     if set(given) - {c.id for c in checks}:
         raise CriticalError(
-            "answers", "An answer is for a check that is not in the standard: reload the form."
+            "answers", _l("An answer is for a check that is not in the standard: reload the form.")
         )
     failed = [c for c in checks if given[c.id][0] is Answer.FAIL]
     findings, immediate_action = _words(findings), _words(immediate_action)
@@ -403,7 +421,7 @@ def record_verification(
     if failed:
         if not immediate_action:
             raise CriticalError(
-                "immediate_action", "A check failed: say what was done at once (the immediate action)."
+                "immediate_action", _l("A check failed: say what was done at once (the immediate action).")
             )
         try:
             rating = Effectiveness(effectiveness) if effectiveness else None
@@ -412,19 +430,21 @@ def record_verification(
         if rating not in FAILED_RATINGS:
             raise CriticalError(
                 "effectiveness",
-                "A check failed: rate the control for its risks, partially effective or ineffective.",
+                _l("A check failed: rate the control for its risks, partially effective or ineffective."),
             )
     performed_on = performed_on or today()
     if performed_on > today():
         raise CriticalError(
-            "performed_on", "A verification cannot be done in the future: give the day it was done."
+            "performed_on", _l("A verification cannot be done in the future: give the day it was done.")
         )
     if site_id is not None and db.session.get(Site, site_id) is None:
-        raise CriticalError("site_id", "That site does not exist.")
+        raise CriticalError("site_id", _l("That site does not exist."))
     if corrects is not None and corrects.control_id != control.id:
-        raise CriticalError("corrects", "A correction must be of a verification of the same control.")
+        raise CriticalError("corrects", _l("A correction must be of a verification of the same control."))
     if corrective is not None and not failed:
-        raise CriticalError("corrective_title", "A corrective action follows a failed check; none failed.")
+        raise CriticalError(
+            "corrective_title", _l("A corrective action follows a failed check; none failed.")
+        )
     task = None if corrects is not None else open_task(control)
     verification = Verification(
         control_id=control.id,
@@ -456,7 +476,8 @@ def record_verification(
         verification.corrective_control_id = corrective_control.id
     db.session.flush()
     summary = {
-        "verification": [None, f"{verification.result.label} on {performed_on.isoformat()}"],
+        # In English whatever the page's language: the audit keeps what happened, not the words shown.
+        "verification": [None, f"{verification.result.value.capitalize()} on {performed_on.isoformat()}"],
         "checks_failed": [None, len(failed)] if failed else None,
         "immediate_action": [None, immediate_action] if immediate_action else None,
         "effectiveness_for_risks": [None, rating.value] if rating else None,
@@ -477,7 +498,7 @@ def _create_corrective(
 ) -> Control:
     title = _words(corrective.title)
     if not title:
-        raise CriticalError("corrective_title", "Give the corrective action a title, or leave it out.")
+        raise CriticalError("corrective_title", _l("Give the corrective action a title, or leave it out."))
     risks = list(
         db.session.scalars(
             sa.select(Risk)
@@ -506,7 +527,7 @@ def _create_corrective(
         field = {"department_id": "corrective_department_id", "due_date": "corrective_due_date"}.get(
             error.field, "corrective_title"
         )
-        raise CriticalError(field, f"Corrective action: {error}") from error
+        raise CriticalError(field, _l("Corrective action: %(error)s", error=error)) from error
 
 
 def failure_reason(control: Control, verification: Verification, failed: Sequence[StandardCheck]) -> str:
@@ -516,6 +537,34 @@ def failure_reason(control: Control, verification: Verification, failed: Sequenc
         f"{verification.performed_on.isoformat()} ({checks}). "
         f"Immediate action: {verification.immediate_action}"
     )
+
+
+_FAILURE = re.compile(
+    r"Critical control (\S+) (.*) failed its verification on (\d{4}-\d{2}-\d{2}) \((.*)\)\. "
+    r"Immediate action: (.*)",
+    re.S,
+)
+
+
+def explain_failure(reason: str | None) -> str:
+    """A review flag's reason written by `failure_reason` (stored in English), in the reader's
+    language; any other reason is returned as stored."""
+    from flask_babel import gettext
+
+    from riskreg.i18n import day
+
+    match = _FAILURE.fullmatch(reason or "")
+    if match is None:
+        return reason or ""
+    ref, title, performed_on, checks, action = match.groups()
+    failed = gettext(
+        "Critical control %(ref)s %(title)s failed its verification on %(day)s (%(checks)s).",
+        ref=ref,
+        title=title,
+        day=day(date.fromisoformat(performed_on)),
+        checks=checks,
+    )
+    return failed + " " + gettext("Immediate action: %(action)s", action=action)
 
 
 def _act_on_failure(
@@ -569,7 +618,11 @@ def _tell_owner(
     mail.notify(
         kind="verification_failed",
         user=owner,
-        subject=f"Critical control {control.ref} failed its verification: {refs} flagged for review",
+        subject=_l(
+            "Critical control %(control)s failed its verification: %(risks)s flagged for review",
+            control=control.ref,
+            risks=refs,
+        ),
         template="critical/email/verification_failed.txt",
         control=control,
         verification=verification,

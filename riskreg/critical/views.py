@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, has_permission, permission_required
@@ -29,7 +30,7 @@ from riskreg.sites.models import Site
 def get_control_or_404(control_id: int) -> Control:
     control = db.session.get(Control, control_id)
     if control is None:
-        abort(404, f"There is no control with id {control_id}.")
+        abort(404, _("There is no control with id %(id)s.", id=control_id))
     return control
 
 
@@ -95,7 +96,7 @@ def mark(control_id: int):
     form = CriticalForm()
     if not form.validate_on_submit():
         return render_control(
-            control, 200, "Some fields need attention. Nothing was saved.", critical_form=form
+            control, 200, _("Some fields need attention. Nothing was saved."), critical_form=form
         )
     ref = control.ref
     try:
@@ -106,9 +107,12 @@ def mark(control_id: int):
     except services.CriticalError as error:
         db.session.rollback()
         return render_control(
-            get_control_or_404(control_id), 200, f"{error} Nothing was saved.", critical_form=form
+            get_control_or_404(control_id),
+            200,
+            _("%(error)s Nothing was saved.", error=error),
+            critical_form=form,
         )
-    flash(f"{ref} is a critical control, with its performance standard.", "success")
+    flash(_("%(ref)s is a critical control, with its performance standard.", ref=ref), "success")
     return to_page(control_id)
 
 
@@ -124,10 +128,13 @@ def unmark(control_id: int):
         db.session.commit()
     except services.CriticalError as error:
         db.session.rollback()
-        flash(f"{error} Nothing was changed.", "error")
+        flash(_("%(error)s Nothing was changed.", error=error), "error")
     else:
         flash(
-            f"{ref} is no longer a critical control; its schedule is stopped, its verifications kept.",
+            _(
+                "%(ref)s is no longer a critical control; its schedule is stopped, its verifications kept.",
+                ref=ref,
+            ),
             "success",
         )
     return to_page(control_id)
@@ -138,7 +145,10 @@ def schedule(control_id: int):
     control = get_control_or_404(control_id)
     form = ScheduleForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors) or "Nothing was sent.", "error")
+        flash(
+            " ".join(str(e) for errors in form.errors.values() for e in errors) or _("Nothing was sent."),
+            "error",
+        )
         return to_page(control_id, "schedule")
     ref = control.ref
     try:
@@ -155,15 +165,18 @@ def schedule(control_id: int):
         db.session.commit()
     except (services.CriticalError, ValueError) as error:
         db.session.rollback()
-        flash(f"{error} Nothing was saved.", "error")
+        flash(_("%(error)s Nothing was saved.", error=error), "error")
     else:
-        flash(f"Verification schedule of {ref} saved; the tasks due are planned.", "success")
+        flash(_("Verification schedule of %(ref)s saved; the tasks due are planned.", ref=ref), "success")
     return to_page(control_id, "schedule")
 
 
 def verifiers_only(control: Control) -> None:
     if not services.can_verify(current_user, control):
-        abort(403, f"{control.ref} is verified by another department (or is not a critical control).")
+        abort(
+            403,
+            _("%(ref)s is verified by another department (or is not a critical control).", ref=control.ref),
+        )
 
 
 def _checks_or_redirect(control: Control):
@@ -213,7 +226,11 @@ def verify(control_id: int):
     control = get_control_or_404(control_id)
     if not control.critical and has_permission(current_user, Permission.MANAGE_CONTROLS):
         flash(
-            f"{control.ref} is not a critical control: mark it critical, with its standard, first.", "error"
+            _(
+                "%(ref)s is not a critical control: mark it critical, with its standard, first.",
+                ref=control.ref,
+            ),
+            "error",
         )
         return to_page(control_id)
     verifiers_only(control)
@@ -230,7 +247,7 @@ def verify(control_id: int):
         except evidence.EvidenceError as error:
             form.evidence.errors.append(str(error))
     if not valid or form.evidence.errors:
-        return render_verify(control, form, 200, "Some fields need attention. Nothing was saved.")
+        return render_verify(control, form, 200, _("Some fields need attention. Nothing was saved."))
     ref = control.ref
     try:
         site_id = int(form.site_id.data) if (form.site_id.data or "").isdigit() else None
@@ -256,18 +273,22 @@ def verify(control_id: int):
             db.session.commit()
     except (services.CriticalError, ValueError) as error:
         db.session.rollback()
-        return render_verify(get_control_or_404(control_id), form, 200, f"{error} Nothing was saved.")
+        return render_verify(
+            get_control_or_404(control_id), form, 200, _("%(error)s Nothing was saved.", error=error)
+        )
     except evidence.StorageFull as error:
         db.session.rollback()
         form.evidence.errors.append(str(error))
-        return render_verify(get_control_or_404(control_id), form, 200, "Nothing was saved.")
+        return render_verify(get_control_or_404(control_id), form, 200, _("Nothing was saved."))
     if failed:
-        extra = f" Corrective action {corrective_ref} created." if corrective_ref else ""
-        flash(
-            f"Verification of {ref} recorded: failed. Its risks are flagged for review and their owners "
-            f"told.{extra}",
-            "success",
+        message = _(
+            "Verification of %(ref)s recorded: failed. Its risks are flagged for review and their owners "
+            "told.",
+            ref=ref,
         )
+        if corrective_ref:
+            message += " " + _("Corrective action %(ref)s created.", ref=corrective_ref)
+        flash(message, "success")
     else:
-        flash(f"Verification of {ref} recorded: passed.", "success")
+        flash(_("Verification of %(ref)s recorded: passed.", ref=ref), "success")
     return to_page(control_id, "verifications")
