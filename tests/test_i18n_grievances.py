@@ -73,8 +73,10 @@ def test_a_grievance_page_in_french_with_the_confidential_complainant_steps_and_
                    "allègue un impact sur les droits humains", "signale ses risques pour révision",
                    "Coopérative ou association", "Lier"):  # fmt: skip
         assert french in text, french
-    absent(text, "Complainant", "Save complainant", "Steps", "Next step", "Record step", "Risks and controls",
-           "History", "Acknowledge by", "Respond by", "alleges a human-rights impact", "flags its risks",
+    assert "Le plaignant a-t-il accepté la réponse ?" in text
+    absent(text, "Complainant", "Save complainant", "Steps", "accept the response", "Next step",
+           "Record step", "Risks and controls", "History", "Acknowledge by", "Respond by",
+           "alleges a human-rights impact", "flags its risks",
            "Cooperative or association", "Back to grievances", " by the system")  # fmt: skip
     assert NAME in text and risk.ref in text
 
@@ -101,7 +103,8 @@ def test_the_deadlines_page_and_its_errors_in_portuguese(clients):
     client = clients["admin"]
     text = page(client, "/grievances/settings", "pt")
     assert "Prazos do mecanismo de reclamações" in text and "flask grievances remind" in text
-    absent(text, "Deadlines of the grievance mechanism", "Counted in days", " Cancel ")
+    assert "Confirmar o recebimento em (dias)" in text and "Responder em (dias)" in text
+    absent(text, "Deadlines of the grievance mechanism", "Counted in days", " Cancel ", "within (days)")
     refused = text_of(
         client.post("/grievances/settings", data={"acknowledge_days": "10", "respond_days": "5"})
     )

@@ -78,7 +78,7 @@ class StepForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=5_000)])
     response = TextAreaField(_l("Response proposed"), validators=[Length(max=5_000)])
     accepted = SelectField(
-        "Did the complainant accept the response?",
+        _l("Did the complainant accept the response?"),
         choices=options([("", _l("Not known")), ("yes", _l("Yes")), ("no", _l("No"))]),
         validators=[Optional()],
     )
@@ -100,14 +100,14 @@ class ComplainantForm(FlaskForm):
 
 class DeadlinesForm(FlaskForm):
     acknowledge_days = IntegerField(
-        "Acknowledge within (days)",
+        _l("Acknowledge within (days)"),
         validators=[
             InputRequired(_l("Give a number of days.")),
             NumberRange(1, 365, _l("From 1 to 365 days.")),
         ],
     )
     respond_days = IntegerField(
-        "Respond within (days)",
+        _l("Respond within (days)"),
         validators=[
             InputRequired(_l("Give a number of days.")),
             NumberRange(1, 365, _l("From 1 to 365 days.")),

@@ -199,7 +199,9 @@ def requirement_choices() -> list[tuple[int, str]]:
             Requirement.id, Requirement.framework_key, Requirement.identifier, Requirement.title
         ).order_by(Requirement.framework_key, Requirement.code)
     )
-    return [(rid, f"{key} {identifier} · {title}") for rid, key, identifier, title in rows]
+    from riskreg.i18n.reference import translate
+
+    return [(rid, f"{key} {identifier} · {translate(title)}") for rid, key, identifier, title in rows]
 
 
 def _requirement_codes(requirement_ids: Any) -> dict[int, str]:
