@@ -55,7 +55,7 @@ def test_the_grievance_list_in_french_with_its_figures_filters_and_rows(case):
     for french in ("Plaintes", "Enregistrer une plainte", "Chiffres clés",
                    "Réception accusée dans les délais", "Département responsable", "Délai dépassé",
                    "Reçues par mois et par catégorie", "Santé et sécurité", "droits humains",
-                   "réception non accusée dans les 7 jours", "Filtrer"):  # fmt: skip
+                   "réception non accusée dans les 7 jours", "Filtrer", "Reçue le"):  # fmt: skip
         assert french in text, french
     absent(text, "Record a grievance", "Key figures", "Acknowledged on time", "Owner department",
            "Past a deadline", "Received per month", "Health and safety", "human rights",
