@@ -193,3 +193,16 @@ def test_the_overdue_reminder_goes_in_the_readers_own_language(runner, smtp, use
     assert "Bonjour" in body and "réception non accusée dans les 7 jours" in body and late.ref in body
     assert "plainte(s) ayant dépassé un délai" in message["Subject"]
     absent(body, "Hello", "These grievances", "not acknowledged", "Acknowledge a grievance")
+
+
+def test_the_workbooks_grievances_sheet_in_french_and_in_english(case):
+    from tests.xlsx_files import calamine_rows, export
+
+    client, grievance, *_ = case
+    english = calamine_rows(export(client), "Grievances")
+    assert english[0][:3] == ["Ref", "Site", "Received"] and "Past a deadline" in english[0]
+    client.get("/grievances", query_string={"lang": "fr"})
+    rows = calamine_rows(export(client), "Plaintes")
+    assert rows[0][:3] == ["Réf.", "Site", "Reçue le"] and "Délai dépassé" in rows[0]
+    line = next(row for row in rows if row[0] == grievance.ref)
+    assert "oui" in line and "yes" not in line
