@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from flask_babel import gettext as _
+
 from riskreg.dashboard.charts import CONFIG, _layout
 
 # One colour per category, told apart in print and by most colour-blind readers (Okabe-Ito first).
@@ -34,7 +36,7 @@ def per_month_figure(kpis: Any) -> dict[str, Any]:
         margin={"l": 50, "r": 10, "t": 10, "b": 50},
         xaxis={"type": "category", "fixedrange": True},
         yaxis={
-            "title": {"text": "Grievances received"},
+            "title": {"text": _("Grievances received")},
             "rangemode": "tozero",
             "tickformat": ",d",
             "dtick": max(1, -(-most // 5)),  # whole grievances only

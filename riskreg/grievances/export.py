@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import pgettext
 from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
@@ -15,32 +17,46 @@ from riskreg.extensions import db
 from riskreg.grievances import services
 from riskreg.grievances.models import Grievance, grievance_controls, grievance_risks
 
-GRIEVANCES = "Grievances"
+
+def N_(text: str) -> str:  # noqa: N802 (gettext's conventional name for a deferred mark)
+    """Mark `text` for the catalogues and keep it English: translated when the sheet is written."""
+    return text
+
+
+GRIEVANCES = N_("Grievances")  # the sheet's name, in the language of whoever exports
 HEADERS = [
-    Header("Ref", 9),
-    Header("Site", 22),
-    Header("Received", 11),
-    Header("Channel", 14),
-    Header("Stakeholder", 26),
-    Header("Anonymous", 10),
-    Header("Category", 16),
-    Header("Severity", 8),
-    Header("Human-rights impact", 10),
-    Header("Description", 50, wrap=True),
-    Header("Owner department", 18),
-    Header("Status", 16),
-    Header("Acknowledged", 11),
-    Header("Investigation", 11),
-    Header("Response proposed", 11),
-    Header("Resolved / not", 11),
-    Header("Appeal", 11),
-    Header("Closed", 11),
-    Header("Accepted", 9),
-    Header("Past a deadline", 30),
-    Header("Risks", 20),
-    Header("Controls", 20),
+    Header(N_("Ref"), 9),
+    Header(N_("Site"), 22),
+    Header(N_("Received"), 11),
+    Header(N_("Channel"), 14),
+    Header(N_("Stakeholder"), 26),
+    Header(N_("Anonymous"), 10),
+    Header(N_("Category"), 16),
+    Header(N_("Severity"), 8),
+    Header(N_("Human-rights impact"), 10),
+    Header(N_("Description"), 50, wrap=True),
+    Header(N_("Owner department"), 18),
+    Header(N_("Status"), 16),
+    Header(N_("Acknowledged"), 11),
+    Header(N_("Investigation"), 11),
+    Header(N_("Response proposed"), 11),
+    Header(N_("Resolved / not"), 11),
+    Header(N_("Appeal"), 11),
+    Header(N_("Closed"), 11),
+    Header(N_("Accepted"), 9),
+    Header(N_("Past a deadline"), 30),
+    Header(N_("Risks"), 20),
+    Header(N_("Controls"), 20),
 ]
 DATE = "yyyy-mm-dd"
+# A header whose English word means something else elsewhere: its catalogue context.
+CONTEXTS = {"Received": "date of receipt"}
+
+
+def header_text(english: str) -> str:
+    """A header in the current language (the export's), as a plain str for openpyxl."""
+    context = CONTEXTS.get(english)
+    return str(pgettext(context, english) if context else _(english))
 
 
 def _refs(table: sa.Table, column: str, model: Any, ids: list[int]) -> dict[int, list[str]]:
@@ -83,15 +99,17 @@ def grievances_sheet(wb: Workbook, ctx: ExportContext) -> None:
     risks = _refs(grievance_risks, "risk_id", Risk, ids)
     controls = _refs(grievance_controls, "control_id", Control, ids)
     limits = services.deadlines()
-    sheet = TableSheet(wb, GRIEVANCES, HEADERS, "B2")
+    headers = [Header(header_text(h.text), h.width, h.validation, h.wrap) for h in HEADERS]
+    sheet = TableSheet(wb, _(GRIEVANCES), headers, "B2")
     ws = sheet.ws
     day = StyledColumn(ws, number_format=DATE)
 
     def when(value: Any) -> Any:
         return day(value) if value else None
 
+    yes, no = _("yes"), _("no")
     for g in grievances:
-        accepted = None if g.accepted is None else ("yes" if g.accepted else "no")
+        accepted = None if g.accepted is None else (yes if g.accepted else no)
         sheet.append(
             [
                 g.ref,
@@ -99,10 +117,10 @@ def grievances_sheet(wb: Workbook, ctx: ExportContext) -> None:
                 when(g.received_on),
                 g.channel.label,
                 safe_text(ws, g.stakeholder.name if g.stakeholder else None),
-                "yes" if g.anonymous else "no",
+                yes if g.anonymous else no,
                 g.category.label,
                 g.severity,
-                "yes" if g.human_rights_impact else "no",
+                yes if g.human_rights_impact else no,
                 safe_text(ws, g.description),
                 safe_text(ws, g.owner_department.name if g.owner_department else None),
                 g.status.label,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -23,22 +24,28 @@ COMPLAINANT_FORM_FIELDS = ("complainant_name", "complainant_contact", "complaina
 
 
 class GrievanceForm(FlaskForm):
-    received_on = DateField("Received on", validators=[InputRequired("Give the date."), not_in_future])
-    site_id = IdSelectField("Site", blank="Choose…")
-    channel = EnumSelectField("Channel", GrievanceChannel, choose="Say how the grievance was received.")
-    stakeholder_id = IdSelectField("Stakeholder", blank="— none, or not known —")
-    anonymous = BooleanField("Anonymous (the complainant asked not to be named)")
-    category = EnumSelectField(
-        "Category", GrievanceCategory, choose="Choose a category (Other if none fits)."
+    received_on = DateField(
+        _l("Received on"), validators=[InputRequired(_l("Give the date.")), not_in_future]
     )
-    description = TextAreaField("Description", validators=[Length(max=5_000)])
-    severity = SelectField("Severity (consequence to people)", validators=[Optional()])
-    human_rights_impact = BooleanField("Alleges a human-rights impact")
-    owner_department_id = IdSelectField("Owner department", blank="— the recorder's department —")
+    site_id = IdSelectField(_l("Site"), blank=_l("Choose…"))
+    channel = EnumSelectField(
+        _l("Channel"), GrievanceChannel, choose=_l("Say how the grievance was received.")
+    )
+    stakeholder_id = IdSelectField(_l("Stakeholder"), blank=_l("— none, or not known —"))
+    anonymous = BooleanField(_l("Anonymous (the complainant asked not to be named)"))
+    category = EnumSelectField(
+        _l("Category"), GrievanceCategory, choose=_l("Choose a category (Other if none fits).")
+    )
+    description = TextAreaField(_l("Description"), validators=[Length(max=5_000)])
+    severity = SelectField(_l("Severity (consequence to people)"), validators=[Optional()])
+    human_rights_impact = BooleanField(_l("Alleges a human-rights impact"))
+    owner_department_id = IdSelectField(_l("Owner department"), blank=_l("— the recorder's department —"))
     # Only grievance officers and admins see and fill these (a post from anyone else is refused).
-    complainant_name = StringField("Complainant's name", validators=[Length(max=200)])
-    complainant_contact = StringField("Contact (phone, address, through whom)", validators=[Length(max=300)])
-    complainant_notes = TextAreaField("Notes on the complainant", validators=[Length(max=5_000)])
+    complainant_name = StringField(_l("Complainant's name"), validators=[Length(max=200)])
+    complainant_contact = StringField(
+        _l("Contact (phone, address, through whom)"), validators=[Length(max=300)]
+    )
+    complainant_notes = TextAreaField(_l("Notes on the complainant"), validators=[Length(max=5_000)])
 
     def set_choices(
         self,
@@ -51,7 +58,7 @@ class GrievanceForm(FlaskForm):
         self.owner_department_id.set_choices(departments)
 
     def set_severity_levels(self, levels: list[tuple[int, str]]) -> None:
-        self.severity.choices = options([("", "Not assessed"), *levels])
+        self.severity.choices = options([("", _l("Not assessed")), *levels])
 
     def values(self) -> dict[str, Any]:
         skip = {"csrf_token", *COMPLAINANT_FORM_FIELDS}
@@ -66,13 +73,13 @@ class GrievanceForm(FlaskForm):
 
 
 class StepForm(FlaskForm):
-    step = EnumSelectField("Next step", GrievanceStatus, choose="Choose the next step.")
-    on = DateField("On", validators=[InputRequired("Give the date of the step."), not_in_future])
-    note = TextAreaField("Note", validators=[Length(max=5_000)])
-    response = TextAreaField("Response proposed", validators=[Length(max=5_000)])
+    step = EnumSelectField(_l("Next step"), GrievanceStatus, choose=_l("Choose the next step."))
+    on = DateField(_l("On"), validators=[InputRequired(_l("Give the date of the step.")), not_in_future])
+    note = TextAreaField(_l("Note"), validators=[Length(max=5_000)])
+    response = TextAreaField(_l("Response proposed"), validators=[Length(max=5_000)])
     accepted = SelectField(
-        "Did the complainant accept the response?",
-        choices=options([("", "Not known"), ("yes", "Yes"), ("no", "No")]),
+        _l("Did the complainant accept the response?"),
+        choices=options([("", _l("Not known")), ("yes", _l("Yes")), ("no", _l("No"))]),
         validators=[Optional()],
     )
 
@@ -81,39 +88,49 @@ class StepForm(FlaskForm):
 
 
 class LinkForm(FlaskForm):
-    risk_ref = StringField("Risk (ref)", validators=[Length(max=16)])
-    control_ref = StringField("Control (ref)", validators=[Length(max=16)])
+    risk_ref = StringField(_l("Risk (ref)"), validators=[Length(max=16)])
+    control_ref = StringField(_l("Control (ref)"), validators=[Length(max=16)])
 
 
 class ComplainantForm(FlaskForm):
-    name = StringField("Name", validators=[Length(max=200)])
-    contact = StringField("Contact", validators=[Length(max=300)])
-    notes = TextAreaField("Notes", validators=[Length(max=5_000)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    contact = StringField(_l("Contact"), validators=[Length(max=300)])
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5_000)])
 
 
 class DeadlinesForm(FlaskForm):
     acknowledge_days = IntegerField(
-        "Acknowledge within (days)",
-        validators=[InputRequired("Give a number of days."), NumberRange(1, 365, "From 1 to 365 days.")],
+        _l("Acknowledge within (days)"),
+        validators=[
+            InputRequired(_l("Give a number of days.")),
+            NumberRange(1, 365, _l("From 1 to 365 days.")),
+        ],
     )
     respond_days = IntegerField(
-        "Respond within (days)",
-        validators=[InputRequired("Give a number of days."), NumberRange(1, 365, "From 1 to 365 days.")],
+        _l("Respond within (days)"),
+        validators=[
+            InputRequired(_l("Give a number of days.")),
+            NumberRange(1, 365, _l("From 1 to 365 days.")),
+        ],
     )
 
 
 class GrievanceEditForm(FlaskForm):
     """What may be corrected or assessed after recording (the steps have their own form)."""
 
-    channel = EnumSelectField("Channel", GrievanceChannel, choose="Say how the grievance was received.")
-    stakeholder_id = IdSelectField("Stakeholder", blank="— none, or not known —")
-    category = EnumSelectField(
-        "Category", GrievanceCategory, choose="Choose a category (Other if none fits)."
+    channel = EnumSelectField(
+        _l("Channel"), GrievanceChannel, choose=_l("Say how the grievance was received.")
     )
-    description = TextAreaField("Description", validators=[Length(max=5_000)])
-    severity = SelectField("Severity (consequence to people)", coerce=optional_int, validators=[Optional()])
-    human_rights_impact = BooleanField("Alleges a human-rights impact")
-    owner_department_id = IdSelectField("Owner department", blank="—")
+    stakeholder_id = IdSelectField(_l("Stakeholder"), blank=_l("— none, or not known —"))
+    category = EnumSelectField(
+        _l("Category"), GrievanceCategory, choose=_l("Choose a category (Other if none fits).")
+    )
+    description = TextAreaField(_l("Description"), validators=[Length(max=5_000)])
+    severity = SelectField(
+        _l("Severity (consequence to people)"), coerce=optional_int, validators=[Optional()]
+    )
+    human_rights_impact = BooleanField(_l("Alleges a human-rights impact"))
+    owner_department_id = IdSelectField(_l("Owner department"), blank="—")
     version = VersionField()
     base = BaseField()
 
@@ -125,4 +142,4 @@ class GrievanceEditForm(FlaskForm):
     ) -> None:
         self.stakeholder_id.set_choices(stakeholders)
         self.owner_department_id.set_choices(departments)
-        self.severity.choices = options([("", "Not assessed"), *levels])
+        self.severity.choices = options([("", _l("Not assessed")), *levels])

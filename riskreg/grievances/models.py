@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -28,9 +29,11 @@ class GrievanceChannel(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return {"liaison": "Through a liaison", "engagement": "At an engagement"}.get(
-            self.value, super().label
-        )
+        if self.value == "liaison":
+            return gettext("Through a liaison")
+        if self.value == "engagement":
+            return gettext("At an engagement")
+        return super().label
 
 
 class GrievanceCategory(LabelledEnum):
@@ -47,7 +50,9 @@ class GrievanceCategory(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return {"health_safety": "Health and safety"}.get(self.value, super().label)
+        if self.value == "health_safety":
+            return gettext("Health and safety")
+        return super().label
 
 
 class GrievanceStatus(LabelledEnum):
@@ -59,6 +64,19 @@ class GrievanceStatus(LabelledEnum):
     NOT_RESOLVED = "not_resolved"
     APPEAL = "appeal"
     CLOSED = "closed"
+
+
+# The English of the labels the classes above give in the reader's language (for what is stored).
+_ENGLISH_LABELS = {
+    "liaison": "Through a liaison",
+    "engagement": "At an engagement",
+    "health_safety": "Health and safety",
+}
+
+
+def english_label(member: LabelledEnum) -> str:
+    """A member's label in English whatever the reader's language (for the database and audit)."""
+    return _ENGLISH_LABELS.get(member.value, member.value.replace("_", " ").capitalize())
 
 
 # The life of a grievance: the steps that may follow each one (anything else is out of order).
@@ -143,8 +161,9 @@ class Grievance(db.Model):
 
     @property
     def review_reason(self) -> str:
-        """Why a linked risk is flagged for review (no word of who complained)."""
-        parts = [self.category.label.lower()]
+        """Why a linked risk is flagged for review (no word of who complained). Stored on the flag:
+        English, not translated."""
+        parts = [english_label(self.category).lower()]
         if self.severity is not None:
             parts.append(f"severity {self.severity}")
         if self.human_rights_impact:

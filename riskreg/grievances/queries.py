@@ -10,12 +10,14 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg.extensions import db
 from riskreg.grievances import services
 from riskreg.grievances.models import Grievance, GrievanceCategory, GrievanceStatus, GrievanceStep
+from riskreg.i18n import day
 from riskreg.modeling import today
 
 LIST_LIMIT = 200
@@ -398,7 +400,12 @@ def my_department_overdue_grievances(user: Any, on: date) -> Any:
     limits = services.deadlines()
     items = [
         Item(
-            label=f"{g.ref} {g.category.label}, received {g.received_on.isoformat()}",
+            label=_(
+                "%(ref)s %(category)s, received %(date)s",
+                ref=g.ref,
+                category=g.category.label,
+                date=day(g.received_on),
+            ),
             url=url_for("grievances.detail", grievance_id=g.id),
             detail="; ".join(services.overdue_reasons(g, limits, on)),
             action_label=_l("Take the next step"),

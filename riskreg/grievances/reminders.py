@@ -7,6 +7,9 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from riskreg.auth.models import Role, User
 from riskreg.extensions import db
@@ -54,6 +57,14 @@ def recipients(grievances: list[Grievance]) -> dict[int, tuple[User, list[Grieva
     return result
 
 
+def language_of(person: User) -> str:
+    """The person's own language setting, else the company default."""
+    from riskreg.i18n.languages import LANGUAGES
+
+    own = getattr(person, "locale", None)
+    return own if own in LANGUAGES else current_app.config["DEFAULT_LOCALE"]
+
+
 def remind(on: date) -> list[tuple[User, list[Grievance]]]:
     """Queue the reminders in the current session (the caller commits; mail goes after the commit)."""
     from riskreg import mail
@@ -61,22 +72,23 @@ def remind(on: date) -> list[tuple[User, list[Grievance]]]:
     limits = services.deadlines()
     sent = []
     for person, mine in recipients(overdue(on)).values():
-        lines: list[dict[str, Any]] = [
-            {
-                "ref": g.ref,
-                "received_on": g.received_on,
-                "reasons": services.overdue_reasons(g, limits, on),
-                "id": g.id,
-            }
-            for g in mine
-        ]
-        mail.notify(
-            kind=KIND,
-            user=person,
-            subject=f"{len(mine)} grievance(s) past a deadline",
-            template=TEMPLATE,
-            grievances=lines,
-            on=on,
-        )
+        with force_locale(language_of(person)):  # the reminder in the reader's own language
+            lines: list[dict[str, Any]] = [
+                {
+                    "ref": g.ref,
+                    "received_on": g.received_on,
+                    "reasons": services.overdue_reasons(g, limits, on),
+                    "id": g.id,
+                }
+                for g in mine
+            ]
+            mail.notify(
+                kind=KIND,
+                user=person,
+                subject=_("%(count)s grievance(s) past a deadline", count=len(mine)),
+                template=TEMPLATE,
+                grievances=lines,
+                on=on,
+            )
         sent.append((person, mine))
     return sent

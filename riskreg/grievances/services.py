@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.auth.permissions import can_see_complainant
@@ -24,9 +26,11 @@ from riskreg.grievances.models import (
     GrievanceComplainant,
     GrievanceStatus,
     GrievanceStep,
+    english_label,
     grievance_controls,
     grievance_risks,
 )
+from riskreg.i18n import day
 from riskreg.modeling import today
 from riskreg.risks.models import format_ref
 
@@ -102,9 +106,9 @@ def save_deadlines(acknowledge_days: Any, respond_days: Any, actor: Any) -> dict
 
     for field, value in (("acknowledge_days", acknowledge_days), ("respond_days", respond_days)):
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 365:
-            raise GrievanceError(field, "Give a number of days from 1 to 365.")
+            raise GrievanceError(field, _l("Give a number of days from 1 to 365."))
     if respond_days < acknowledge_days:
-        raise GrievanceError("respond_days", "The response cannot be due before the acknowledgement.")
+        raise GrievanceError("respond_days", _l("The response cannot be due before the acknowledgement."))
     before = deadlines()
     after = {"acknowledge_days": acknowledge_days, "respond_days": respond_days}
     setting = db.session.get(AppSetting, SETTING_KEY)
@@ -140,12 +144,12 @@ def response_overdue(grievance: Any, limits: Deadlines, on: date | None = None) 
 
 
 def overdue_reasons(grievance: Any, limits: Deadlines, on: date | None = None) -> list[str]:
-    """Words for the flags a grievance shows (empty: on time)."""
+    """Words for the flags a grievance shows (empty: on time), in the reader's language."""
     reasons = []
     if acknowledge_overdue(grievance, limits, on):
-        reasons.append(f"not acknowledged within {limits.acknowledge_days} days")
+        reasons.append(_("not acknowledged within %(days)s days", days=limits.acknowledge_days))
     if response_overdue(grievance, limits, on):
-        reasons.append(f"no response within {limits.respond_days} days")
+        reasons.append(_("no response within %(days)s days", days=limits.respond_days))
     return reasons
 
 
@@ -180,7 +184,7 @@ def severe_clause() -> Any:
 def _text(value: Any, field: str, limit: int = MAX_TEXT) -> str:
     text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
     if len(text) > limit:
-        raise GrievanceError(field, f"Keep this under {limit} characters.")
+        raise GrievanceError(field, _l("Keep this under %(limit)s characters.", limit=limit))
     return text
 
 
@@ -191,16 +195,27 @@ def _enum(value: Any, enum_cls: type, field: str, message: str) -> Any:
         return enum_cls(value)
     except ValueError as exc:
         allowed = ", ".join(m.label for m in enum_cls)
-        raise GrievanceError(field, f"Choose one of: {allowed}.") from exc
+        raise GrievanceError(field, _l("Choose one of: %(allowed)s.", allowed=allowed)) from exc
+
+
+# Per date checked: (the message when it is missing, the message when it is in the future).
+DATE_MESSAGES = {
+    "received": (
+        _l("Give the date it was received."),
+        _l("The date it was received cannot be in the future."),
+    ),
+    "step": (_l("Give the date of the step."), _l("The date of the step cannot be in the future.")),
+}
 
 
 def _past_date(value: Any, field: str, what: str) -> date:
+    missing, future = DATE_MESSAGES[what]
     if value is None:
-        raise GrievanceError(field, f"Give the date {what}.")
+        raise GrievanceError(field, missing)
     if not isinstance(value, date):
-        raise GrievanceError(field, "Give a date as YYYY-MM-DD.")
+        raise GrievanceError(field, _l("Give a date as YYYY-MM-DD."))
     if value > today():
-        raise GrievanceError(field, f"The date {what} cannot be in the future.")
+        raise GrievanceError(field, future)
     return value
 
 
@@ -213,17 +228,24 @@ def check_values(data: dict[str, Any]) -> dict[str, Any]:
     site_id = data.get("site_id")
     site = db.session.get(Site, int(site_id)) if site_id not in (None, "") else None
     if site is None:
-        raise GrievanceError("site_id", "Choose the site the grievance is about.")
+        raise GrievanceError("site_id", _l("Choose the site the grievance is about."))
     stakeholder_id = data.get("stakeholder_id")
     if stakeholder_id in ("", None):
         stakeholder_id = None
     else:
         stakeholder = db.session.get(Stakeholder, int(stakeholder_id))
         if stakeholder is None:
-            raise GrievanceError("stakeholder_id", f"There is no stakeholder with id {stakeholder_id}.")
+            raise GrievanceError(
+                "stakeholder_id", _l("There is no stakeholder with id %(id)s.", id=stakeholder_id)
+            )
         if stakeholder.site_id != site.id:
             raise GrievanceError(
-                "stakeholder_id", f"{stakeholder.name} is a stakeholder of another site, not of {site.name}."
+                "stakeholder_id",
+                _l(
+                    "%(stakeholder)s is a stakeholder of another site, not of %(site)s.",
+                    stakeholder=stakeholder.name,
+                    site=site.name,
+                ),
             )
         stakeholder_id = stakeholder.id
     severity = data.get("severity")
@@ -233,26 +255,28 @@ def check_values(data: dict[str, Any]) -> dict[str, Any]:
         try:
             severity = int(severity)
         except (TypeError, ValueError) as exc:
-            raise GrievanceError("severity", "Severity is a consequence level from 1 to 5.") from exc
+            raise GrievanceError("severity", _l("Severity is a consequence level from 1 to 5.")) from exc
         if severity not in range(1, 6):
-            raise GrievanceError("severity", "Severity is a consequence level from 1 to 5.")
+            raise GrievanceError("severity", _l("Severity is a consequence level from 1 to 5."))
     department_id = data.get("owner_department_id")
     if department_id in ("", None):
         department_id = None
     elif db.session.get(Department, int(department_id)) is None:
-        raise GrievanceError("owner_department_id", f"There is no department with id {department_id}.")
+        raise GrievanceError(
+            "owner_department_id", _l("There is no department with id %(id)s.", id=department_id)
+        )
     else:
         department_id = int(department_id)
     description = _text(data.get("description"), "description")
     if not description:
-        raise GrievanceError("description", "Describe the grievance.")
+        raise GrievanceError("description", _l("Describe the grievance."))
     return {
         "site_id": site.id,
         "stakeholder_id": stakeholder_id,
         "anonymous": bool(data.get("anonymous")),
-        "received_on": _past_date(data.get("received_on"), "received_on", "it was received"),
-        "channel": _enum(data.get("channel"), GrievanceChannel, "channel", "Say how it was received."),
-        "category": _enum(data.get("category"), GrievanceCategory, "category", "Choose a category."),
+        "received_on": _past_date(data.get("received_on"), "received_on", "received"),
+        "channel": _enum(data.get("channel"), GrievanceChannel, "channel", _l("Say how it was received.")),
+        "category": _enum(data.get("category"), GrievanceCategory, "category", _l("Choose a category.")),
         "description": description,
         "severity": severity,
         "human_rights_impact": bool(data.get("human_rights_impact")),
@@ -271,7 +295,8 @@ def refuse_retired(stakeholder_id: int | None) -> None:
     stakeholder = db.session.get(Stakeholder, stakeholder_id) if stakeholder_id is not None else None
     if stakeholder is not None and not stakeholder.active:
         raise GrievanceError(
-            "stakeholder_id", f"{stakeholder.name} is retired: restore it on the site page to choose it."
+            "stakeholder_id",
+            _l("%(name)s is retired: restore it on the site page to choose it.", name=stakeholder.name),
         )
 
 
@@ -286,9 +311,9 @@ def create_grievance(
         values["owner_department_id"] = getattr(actor, "department_id", None)
     if complainant and identity_given(complainant):
         if not can_see_complainant(actor):
-            raise NotAllowed("Only grievance officers and admins record who raised a grievance.")
+            raise NotAllowed(_l("Only grievance officers and admins record who raised a grievance."))
         if values["anonymous"]:
-            raise GrievanceError("anonymous", "An anonymous grievance has no complainant: untick one.")
+            raise GrievanceError("anonymous", _l("An anonymous grievance has no complainant: untick one."))
     grievance = Grievance(recorded_by_id=getattr(actor, "id", None), **values)
     db.session.add(grievance)
     db.session.flush()
@@ -323,7 +348,7 @@ EDIT_FIELDS = (
 
 class GrievanceConflict(GrievanceError):
     def __init__(self) -> None:
-        super().__init__("description", "Someone else changed this grievance meanwhile: reload it.")
+        super().__init__("description", _l("Someone else changed this grievance meanwhile: reload it."))
 
 
 def update_grievance(grievance: Grievance, data: dict[str, Any], actor: Any, expected_version: int) -> dict:
@@ -370,28 +395,37 @@ def take_step(
     try:
         step = GrievanceStatus(step)
     except ValueError as exc:
-        raise GrievanceError("step", f"{step!r} is not a step of a grievance.") from exc
+        raise GrievanceError("step", _l("%(step)s is not a step of a grievance.", step=repr(step))) from exc
     allowed = NEXT_STEPS[grievance.status]
     if step not in allowed:
         if not allowed:
-            raise GrievanceError("step", f"{grievance.ref} is closed: it has no further step.")
+            raise GrievanceError("step", _l("%(ref)s is closed: it has no further step.", ref=grievance.ref))
+        labels = [s.label.lower() for s in allowed]
+        following = (
+            _("%(first)s or %(second)s", first=labels[0], second=labels[1]) if len(labels) == 2 else labels[0]
+        )
         raise GrievanceError(
             "step",
-            f"{grievance.ref} is {grievance.status.label.lower()}: it cannot be {step.label.lower()} "
-            f"next (next: {' or '.join(s.label.lower() for s in allowed)}).",
+            _l(
+                "%(ref)s is %(status)s: it cannot be %(step)s next (next: %(next)s).",
+                ref=grievance.ref,
+                status=grievance.status.label.lower(),
+                step=step.label.lower(),
+                next=following,
+            ),
         )
-    on = _past_date(on, "on", "of the step")
+    on = _past_date(on, "on", "step")
     previous = last_step_date(grievance)
     if on < previous:
         raise GrievanceError(
-            "on", f"The step cannot be dated before the previous one ({previous.isoformat()})."
+            "on", _l("The step cannot be dated before the previous one (%(date)s).", date=day(previous))
         )
     note = _text(note, "note")
     response = _text(response, "response")
     before = audit.snapshot(grievance, ("status", STEP_DATE[step], "response", "accepted"))
     if step is GrievanceStatus.RESPONSE_PROPOSED:
         if not response:
-            raise GrievanceError("response", "Give the response proposed to the complainant.")
+            raise GrievanceError("response", _l("Give the response proposed to the complainant."))
         grievance.response = response
     if step in (GrievanceStatus.RESOLVED, GrievanceStatus.NOT_RESOLVED) and accepted is not None:
         grievance.accepted = bool(accepted)
@@ -403,7 +437,7 @@ def take_step(
     db.session.add(record)
     db.session.flush()
     changes = audit.diff(before, audit.snapshot(grievance, before.keys()))
-    audit.record(ENTITY, grievance.id, "step", actor, changes, note or step.label)
+    audit.record(ENTITY, grievance.id, "step", actor, changes, note or english_label(step))
     return record
 
 
@@ -434,7 +468,9 @@ def _find_by_ref(model: Any, text: str, field: str) -> Any:
         return None
     found = db.session.scalar(sa.select(model).where(model.ref == text))
     if found is None:
-        raise GrievanceError(field, f"There is no {model.__name__.lower()} {text}.")
+        if model.__name__ == "Control":
+            raise GrievanceError(field, _l("There is no control %(ref)s.", ref=text))
+        raise GrievanceError(field, _l("There is no risk %(ref)s.", ref=text))
     return found
 
 
@@ -445,13 +481,16 @@ def link_risk(grievance: Grievance, ref: str, actor: Any) -> Any:
 
     risk = _find_by_ref(Risk, ref, "risk_ref")
     if risk is None:
-        raise GrievanceError("risk_ref", "Give the ref of the risk, e.g. R-0001.")
+        raise GrievanceError("risk_ref", _l("Give the ref of the risk, e.g. R-0001."))
     if risk.site_id not in (None, grievance.site_id):
-        raise GrievanceError("risk_ref", f"{risk.ref} is a risk of another site.")
+        raise GrievanceError("risk_ref", _l("%(ref)s is a risk of another site.", ref=risk.ref))
     if risk.status is RiskStatus.ARCHIVED:
-        raise GrievanceError("risk_ref", f"{risk.ref} is archived.")
+        raise GrievanceError("risk_ref", _l("%(ref)s is archived.", ref=risk.ref))
     if risk.id in linked_risk_ids(grievance.id):
-        raise GrievanceError("risk_ref", f"{grievance.ref} is already linked to {risk.ref}.")
+        raise GrievanceError(
+            "risk_ref",
+            _l("%(grievance)s is already linked to %(ref)s.", grievance=grievance.ref, ref=risk.ref),
+        )
     db.session.execute(sa.insert(grievance_risks).values(grievance_id=grievance.id, risk_id=risk.id))
     audit.record(ENTITY, grievance.id, "link", actor, {"risks": [None, risk.ref]}, risk.title)
     audit.record("risk", risk.id, "link", actor, {"grievances": [None, grievance.ref]}, "Grievance linked")
@@ -486,11 +525,14 @@ def link_control(grievance: Grievance, ref: str, actor: Any) -> Any:
 
     control = _find_by_ref(Control, ref, "control_ref")
     if control is None:
-        raise GrievanceError("control_ref", "Give the ref of the control, e.g. C-0001.")
+        raise GrievanceError("control_ref", _l("Give the ref of the control, e.g. C-0001."))
     if control.status is ControlStatus.CANCELLED:
-        raise GrievanceError("control_ref", f"{control.ref} is cancelled.")
+        raise GrievanceError("control_ref", _l("%(ref)s is cancelled.", ref=control.ref))
     if control.id in linked_control_ids(grievance.id):
-        raise GrievanceError("control_ref", f"{grievance.ref} is already linked to {control.ref}.")
+        raise GrievanceError(
+            "control_ref",
+            _l("%(grievance)s is already linked to %(ref)s.", grievance=grievance.ref, ref=control.ref),
+        )
     db.session.execute(sa.insert(grievance_controls).values(grievance_id=grievance.id, control_id=control.id))
     audit.record(ENTITY, grievance.id, "link", actor, {"controls": [None, control.ref]}, control.title)
     return control
@@ -507,19 +549,19 @@ def set_complainant(grievance: Grievance, data: dict[str, Any], actor: Any) -> d
     """Record or change who raised the grievance; only for those who may see complainants. Audited
     under its own entity, whose values only they are shown."""
     if not can_see_complainant(actor):
-        raise NotAllowed("Only grievance officers and admins record who raised a grievance.")
+        raise NotAllowed(_l("Only grievance officers and admins record who raised a grievance."))
     values = {
         "name": _text(data.get("name"), "name", 200),
         "contact": _text(data.get("contact"), "contact", 300),
         "notes": _text(data.get("notes"), "notes"),
     }
     if grievance.anonymous and any(values.values()):
-        raise GrievanceError("name", "The grievance is anonymous: it has no complainant to record.")
+        raise GrievanceError("name", _l("The grievance is anonymous: it has no complainant to record."))
     current = complainant_of(grievance.id)
     before = audit.snapshot(current, COMPLAINANT_FIELDS) if current else {}
     if current is None:
         if not any(values.values()):
-            raise GrievanceError("name", "Give the complainant's name or contact.")
+            raise GrievanceError("name", _l("Give the complainant's name or contact."))
         current = GrievanceComplainant(grievance_id=grievance.id, **values)
         db.session.add(current)
     else:

@@ -4,8 +4,10 @@ and its complainant (grievance officers and admins only; every view of it audite
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit, editing, scoring
@@ -31,10 +33,20 @@ from riskreg.grievances.models import NEXT_STEPS, Grievance, GrievanceCategory, 
 from riskreg.modeling import today
 
 
+class Edit(editing.Edit):
+    """editing.Edit for forms whose labels are lazy translations: the merge messages join them as text."""
+
+    def label(self, name: str) -> str:
+        return str(super().label(name))
+
+    def show(self, name: str, value: Any) -> str:
+        return str(super().show(name, value))
+
+
 def get_grievance_or_404(grievance_id: int) -> Grievance:
     grievance = db.session.get(Grievance, grievance_id)
     if grievance is None:
-        abort(404, f"There is no grievance with id {grievance_id}.")
+        abort(404, _("There is no grievance with id %(id)s.", id=grievance_id))
     return grievance
 
 
@@ -62,7 +74,9 @@ def list_grievances():
 
 
 def severity_levels() -> list[tuple[int, str]]:
-    return [(level.value, f"{level.value} · {level.label}") for level in scoring.matrix().impact]
+    from riskreg.i18n.reference import translate
+
+    return [(level.value, f"{level.value} · {translate(level.label)}") for level in scoring.matrix().impact]
 
 
 @permission_required(Permission.RECORD_GRIEVANCES)
@@ -74,7 +88,7 @@ def create():
     if request.method == "POST" and not officer:
         posted = [name for name in COMPLAINANT_FORM_FIELDS if (request.form.get(name) or "").strip()]
         if posted:  # the page never offered these fields: refuse, write nothing
-            abort(403, "Only grievance officers and admins record who raised a grievance.")
+            abort(403, _("Only grievance officers and admins record who raised a grievance."))
     if not form.is_submitted():
         form.received_on.data = today()
         if request.args.get("site"):
@@ -93,7 +107,7 @@ def create():
             db.session.rollback()
             abort(403, str(error))
         else:
-            flash(f"Grievance {ref} recorded.", "success")
+            flash(_("Grievance %(ref)s recorded.", ref=ref), "success")
             return redirect(url_for("grievances.detail", grievance_id=new_id))
     return render_template("grievances/form.html", form=form, officer=officer)
 
@@ -172,7 +186,7 @@ def step(grievance_id: int):
             response=form.response.data,
             accepted=form.accepted_value(),
         )
-        message = f"{grievance.ref} is now {grievance.status.label.lower()}."
+        message = _("%(ref)s is now %(status)s.", ref=grievance.ref, status=grievance.status.label.lower())
         db.session.commit()
     except services.GrievanceError as error:
         db.session.rollback()
@@ -188,20 +202,23 @@ def link(grievance_id: int):
     form = LinkForm()
     back = redirect(url_for("grievances.detail", grievance_id=grievance_id) + "#links")
     if not form.validate_on_submit():
-        flash("Give the ref of a risk or a control to link.", "error")
+        flash(_("Give the ref of a risk or a control to link."), "error")
         return back
     if not (form.risk_ref.data or "").strip() and not (form.control_ref.data or "").strip():
-        flash("Give the ref of a risk or a control to link.", "error")
+        flash(_("Give the ref of a risk or a control to link."), "error")
         return back
     try:
         messages = []
         if (form.risk_ref.data or "").strip():
             risk = services.link_risk(grievance, form.risk_ref.data, current_user)
             flagged = services.is_severe(grievance)
-            messages.append(f"Linked to {risk.ref}" + (" (flagged for review)" if flagged else "") + ".")
+            if flagged:
+                messages.append(_("Linked to %(ref)s (flagged for review).", ref=risk.ref))
+            else:
+                messages.append(_("Linked to %(ref)s.", ref=risk.ref))
         if (form.control_ref.data or "").strip():
             control = services.link_control(grievance, form.control_ref.data, current_user)
-            messages.append(f"Linked to {control.ref}.")
+            messages.append(_("Linked to %(ref)s.", ref=control.ref))
         db.session.commit()
     except services.GrievanceError as error:
         db.session.rollback()
@@ -217,7 +234,7 @@ def complainant(grievance_id: int):
     form = ComplainantForm()
     back = redirect(url_for("grievances.detail", grievance_id=grievance_id) + "#complainant")
     if not form.validate_on_submit():
-        flash("The complainant's details are too long.", "error")
+        flash(_("The complainant's details are too long."), "error")
         return back
     try:
         changes = services.set_complainant(grievance, form.data, current_user)
@@ -226,7 +243,7 @@ def complainant(grievance_id: int):
         db.session.rollback()
         flash(str(error), "error")
     else:
-        flash("Complainant saved." if changes else "Nothing changed.", "success")
+        flash(_("Complainant saved.") if changes else _("Nothing changed."), "success")
     return back
 
 
@@ -247,7 +264,7 @@ def settings():
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            flash("Deadlines saved." if changes else "Nothing changed.", "success")
+            flash(_("Deadlines saved.") if changes else _("Nothing changed."), "success")
             return redirect(url_for("grievances.list"))
     return render_template("grievances/settings.html", form=form)
 
@@ -268,7 +285,7 @@ def edit(grievance_id: int):
         queries.department_choices(),
         severity_levels(),
     )
-    edit = editing.Edit(form, services.ENTITY, grievance_id, services.EDIT_FIELDS, thing="grievance")
+    edit = Edit(form, services.ENTITY, grievance_id, services.EDIT_FIELDS, thing="grievance")
     if request.method == "GET":
         edit.open(editable(grievance), grievance.version)
         return render_template("grievances/edit.html", form=form, grievance=grievance, conflict=None)
@@ -280,6 +297,6 @@ def edit(grievance_id: int):
 
     outcome = edit.post(lambda: _handled(grievance_id), editable, write, services.GrievanceError)
     if outcome.saved:
-        flash(edit.message(f"Grievance {grievance.ref}", outcome), "success")
+        flash(edit.message(_("Grievance %(ref)s", ref=grievance.ref), outcome), "success")
         return redirect(url_for("grievances.detail", grievance_id=grievance_id))
     return render_template("grievances/edit.html", form=form, grievance=grievance, conflict=edit.panel)

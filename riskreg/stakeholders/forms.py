@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -15,53 +16,58 @@ from riskreg.versioning import BaseField, VersionField
 
 LEVEL_CHOICES = options(
     [
-        ("", "Not assessed"),
-        (1, "1 · very low"),
-        (2, "2 · low"),
-        (3, "3 · medium"),
-        (4, "4 · high"),
-        (5, "5 · very high"),
+        ("", _l("Not assessed")),
+        (1, _l("1 · very low")),
+        (2, _l("2 · low")),
+        (3, _l("3 · medium")),
+        (4, _l("4 · high")),
+        (5, _l("5 · very high")),
     ]
 )
 
 
 class StakeholderForm(FlaskForm):
     name = StringField(
-        "Group or organisation", validators=[InputRequired("Name the group."), Length(max=200)]
+        _l("Group or organisation"), validators=[InputRequired(_l("Name the group.")), Length(max=200)]
     )
     type = EnumSelectField(
-        "Type", StakeholderType, choose="Choose the type of stakeholder (Other if none fits)."
+        _l("Type"), StakeholderType, choose=_l("Choose the type of stakeholder (Other if none fits).")
     )
-    influence = SelectField("Influence", choices=LEVEL_CHOICES, coerce=optional_int, validators=[Optional()])
+    influence = SelectField(
+        _l("Influence"), choices=LEVEL_CHOICES, coerce=optional_int, validators=[Optional()]
+    )
     interest = SelectField(
-        "Interest (or how affected)", choices=LEVEL_CHOICES, coerce=optional_int, validators=[Optional()]
+        _l("Interest (or how affected)"), choices=LEVEL_CHOICES, coerce=optional_int, validators=[Optional()]
     )
     oecd_legitimacy = EnumSelectField(
-        "Legitimate in the OECD sense", OecdLegitimacy, default=OecdLegitimacy.NOT_ASSESSED
+        _l("Legitimate in the OECD sense"), OecdLegitimacy, default=OecdLegitimacy.NOT_ASSESSED
     )
-    languages = StringField("Languages", validators=[Length(max=200)])
-    preferred_channel = StringField("Preferred channel", validators=[Length(max=120)])
-    consent_noted = BooleanField("Consent to record a contact person noted")
-    contact_person = StringField("Contact person (only with consent)", validators=[Length(max=200)])
-    notes = TextAreaField("Notes", validators=[Length(max=5_000)])
+    languages = StringField(_l("Languages"), validators=[Length(max=200)])
+    preferred_channel = StringField(_l("Preferred channel"), validators=[Length(max=120)])
+    consent_noted = BooleanField(_l("Consent to record a contact person noted"))
+    contact_person = StringField(_l("Contact person (only with consent)"), validators=[Length(max=200)])
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5_000)])
 
     def values(self) -> dict[str, Any]:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
 class PlanForm(FlaskForm):
-    year = IntegerField("Year", validators=[InputRequired("Give the year."), NumberRange(2000, 2100)])
-    stakeholder_id = IdSelectField("Stakeholder")
+    year = IntegerField(_l("Year"), validators=[InputRequired(_l("Give the year.")), NumberRange(2000, 2100)])
+    stakeholder_id = IdSelectField(_l("Stakeholder"))
     planned_count = IntegerField(
-        "Engagements planned", validators=[InputRequired("Give the number planned."), NumberRange(0, 365)]
+        _l("Engagements planned"),
+        validators=[InputRequired(_l("Give the number planned.")), NumberRange(0, 365)],
     )
-    frequency = StringField("Frequency or dates", validators=[Length(max=120)])
-    channel = StringField("Channel", validators=[Length(max=120)])
-    purpose = TextAreaField("Purpose", validators=[Length(max=5_000)])
-    owner_department_id = IdSelectField("Owner department", blank="—")
-    risk_ids = SelectMultipleField("Linked risks", coerce=int, validate_choice=False)
+    frequency = StringField(_l("Frequency or dates"), validators=[Length(max=120)])
+    channel = StringField(_l("Channel"), validators=[Length(max=120)])
+    purpose = TextAreaField(_l("Purpose"), validators=[Length(max=5_000)])
+    owner_department_id = IdSelectField(_l("Owner department"), blank="—")
+    risk_ids = SelectMultipleField(_l("Linked risks"), coerce=int, validate_choice=False)
     # The service refuses an id that is not in the catalogue, with a message.
-    requirement_ids = SelectMultipleField("Evidence for the requirements", coerce=int, validate_choice=False)
+    requirement_ids = SelectMultipleField(
+        _l("Evidence for the requirements"), coerce=int, validate_choice=False
+    )
 
     def values(self) -> dict[str, Any]:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
@@ -79,7 +85,7 @@ class PlanEditForm(FlaskForm):
     frequency = PlanForm.frequency
     channel = PlanForm.channel
     purpose = PlanForm.purpose
-    owner_department_id = IdSelectField("Owner department", blank="—")
+    owner_department_id = IdSelectField(_l("Owner department"), blank="—")
     risk_ids = PlanForm.risk_ids
     requirement_ids = PlanForm.requirement_ids
     version = VersionField()

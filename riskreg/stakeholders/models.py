@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -34,13 +35,17 @@ class StakeholderType(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "asm_miners": "ASM miners",
-            "cooperative": "Cooperative or association",
-            "traders": "Traders and buyers",
-            "asm_authority": "ASM / mining authority",
-            "women_groups": "Women's groups",
-        }.get(self.value, super().label)
+        if self.value == "asm_miners":
+            return gettext("ASM miners")
+        if self.value == "cooperative":
+            return gettext("Cooperative or association")
+        if self.value == "traders":
+            return gettext("Traders and buyers")
+        if self.value == "asm_authority":
+            return gettext("ASM / mining authority")
+        if self.value == "women_groups":
+            return gettext("Women's groups")
+        return super().label
 
     @property
     def is_asm(self) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from riskreg.extensions import db
 from riskreg.modeling import today
@@ -171,8 +172,8 @@ def grid_figure(stakeholders: list[Stakeholder]) -> dict[str, Any]:
         "dragmode": False,
         "height": 380,
         "margin": {"l": 60, "r": 20, "t": 10, "b": 50},
-        "xaxis": {**axis, "title": {"text": "Interest (or how affected)"}},
-        "yaxis": {**axis, "title": {"text": "Influence"}},
+        "xaxis": {**axis, "title": {"text": _("Interest (or how affected)")}},
+        "yaxis": {**axis, "title": {"text": _("Influence")}},
         "shapes": [
             {
                 "type": "rect",
@@ -197,5 +198,5 @@ def plan_choices(site_id: int, keep: int | None = None) -> list[tuple[int, str]]
     if keep is not None and keep not in dict(choices):
         kept = db.session.get(Stakeholder, keep)
         if kept is not None and kept.site_id == site_id:
-            choices.append((kept.id, f"{kept.name} (retired)"))
+            choices.append((kept.id, _("%(name)s (retired)", name=kept.name)))
     return choices

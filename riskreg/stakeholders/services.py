@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 
 from riskreg import audit
@@ -57,25 +58,26 @@ def _level(value: Any, field: str) -> int | None:
     try:
         level = int(value)
     except (TypeError, ValueError) as exc:
-        raise StakeholderError(field, "Give a level from 1 (very low) to 5 (very high).") from exc
+        raise StakeholderError(field, _l("Give a level from 1 (very low) to 5 (very high).")) from exc
     if level not in LEVELS:
-        raise StakeholderError(field, "Give a level from 1 (very low) to 5 (very high).")
+        raise StakeholderError(field, _l("Give a level from 1 (very low) to 5 (very high)."))
     return level
 
 
 def check_stakeholder(data: dict[str, Any]) -> dict[str, Any]:
     name = (data.get("name") or "").strip()
     if not name:
-        raise StakeholderError("name", "Name the group or organisation.")
+        raise StakeholderError("name", _l("Name the group or organisation."))
     try:
         kind = StakeholderType(data.get("type"))
     except ValueError as exc:
-        raise StakeholderError("type", "Choose the type of stakeholder.") from exc
+        raise StakeholderError("type", _l("Choose the type of stakeholder.")) from exc
     consent = bool(data.get("consent_noted"))
     contact = (data.get("contact_person") or "").strip()
     if contact and not consent:
         raise StakeholderError(
-            "contact_person", "A contact person is recorded only where their consent is noted: tick consent."
+            "contact_person",
+            _l("A contact person is recorded only where their consent is noted: tick consent."),
         )
     legitimacy = data.get("oecd_legitimacy") or OecdLegitimacy.NOT_ASSESSED
     return {
@@ -106,16 +108,18 @@ def create_stakeholder(site: Any, data: dict[str, Any], actor: Any) -> Stakehold
 def create_plan(site: Any, data: dict[str, Any], actor: Any) -> EngagementPlan:
     stakeholder = db.session.get(Stakeholder, int(data.get("stakeholder_id") or 0))
     if stakeholder is None:
-        raise StakeholderError("stakeholder_id", "Choose the stakeholder the plan is for.")
+        raise StakeholderError("stakeholder_id", _l("Choose the stakeholder the plan is for."))
     if stakeholder.site_id != site.id:
-        raise StakeholderError("stakeholder_id", f"{stakeholder.name} is a stakeholder of another site.")
+        raise StakeholderError(
+            "stakeholder_id", _l("%(name)s is a stakeholder of another site.", name=stakeholder.name)
+        )
     if not stakeholder.active:
         raise StakeholderError(
-            "stakeholder_id", f"{stakeholder.name} is retired: restore it to plan with it."
+            "stakeholder_id", _l("%(name)s is retired: restore it to plan with it.", name=stakeholder.name)
         )
     year = data.get("year")
     if not isinstance(year, int) or not (2000 <= year <= today().year + 5):
-        raise StakeholderError("year", f"Give a year from 2000 to {today().year + 5}.")
+        raise StakeholderError("year", _l("Give a year from 2000 to %(last)s.", last=today().year + 5))
     planned = _planned(data.get("planned_count"))
     exists = db.session.scalar(
         sa.select(EngagementPlan.id).where(
@@ -123,7 +127,10 @@ def create_plan(site: Any, data: dict[str, Any], actor: Any) -> EngagementPlan:
         )
     )
     if exists:
-        raise StakeholderError("stakeholder_id", f"{stakeholder.name} already has a plan for {year}.")
+        raise StakeholderError(
+            "stakeholder_id",
+            _l("%(name)s already has a plan for %(year)s.", name=stakeholder.name, year=year),
+        )
     plan = EngagementPlan(
         site_id=site.id,
         year=year,
@@ -148,7 +155,7 @@ def create_plan(site: Any, data: dict[str, Any], actor: Any) -> EngagementPlan:
 
 def _planned(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 365:
-        raise StakeholderError("planned_count", "Give the number of engagements planned (0 to 365).")
+        raise StakeholderError("planned_count", _l("Give the number of engagements planned (0 to 365)."))
     return value
 
 
@@ -158,12 +165,14 @@ def _plan_texts(data: dict[str, Any]) -> dict[str, Any]:
 
     department_id = data.get("owner_department_id") or None
     if department_id is not None and db.session.get(Department, int(department_id)) is None:
-        raise StakeholderError("owner_department_id", f"There is no department with id {department_id}.")
+        raise StakeholderError(
+            "owner_department_id", _l("There is no department with id %(id)s.", id=department_id)
+        )
     values = {}
     for name, limit in (("purpose", 5_000), ("frequency", 120), ("channel", 120)):
         text = (data.get(name) or "").strip()
         if len(text) > limit:
-            raise StakeholderError(name, f"Keep this under {limit} characters.")
+            raise StakeholderError(name, _l("Keep this under %(limit)s characters.", limit=limit))
         values[name] = text
     return values | {"owner_department_id": department_id}
 
@@ -190,7 +199,9 @@ def requirement_choices() -> list[tuple[int, str]]:
             Requirement.id, Requirement.framework_key, Requirement.identifier, Requirement.title
         ).order_by(Requirement.framework_key, Requirement.code)
     )
-    return [(rid, f"{key} {identifier} · {title}") for rid, key, identifier, title in rows]
+    from riskreg.i18n.reference import translate
+
+    return [(rid, f"{key} {identifier} · {translate(title)}") for rid, key, identifier, title in rows]
 
 
 def _requirement_codes(requirement_ids: Any) -> dict[int, str]:
@@ -202,7 +213,7 @@ def _requirement_codes(requirement_ids: Any) -> dict[int, str]:
     try:
         wanted = sorted({int(r) for r in requirement_ids})
     except (TypeError, ValueError) as exc:
-        raise StakeholderError("requirement_ids", "Choose requirements from the catalogue.") from exc
+        raise StakeholderError("requirement_ids", _l("Choose requirements from the catalogue.")) from exc
     if not wanted:
         return {}
     found = dict(
@@ -214,7 +225,10 @@ def _requirement_codes(requirement_ids: Any) -> dict[int, str]:
     if unknown:
         raise StakeholderError(
             "requirement_ids",
-            f"There is no requirement with id {', '.join(unknown)} in the catalogue: choose from the list.",
+            _l(
+                "There is no requirement with id %(ids)s in the catalogue: choose from the list.",
+                ids=", ".join(unknown),
+            ),
         )
     return found
 
@@ -256,7 +270,7 @@ def _link_risks(plan: EngagementPlan, site: Any, risk_ids: list[Any]) -> list[st
     allowed = dict(risk_choices(site))
     unknown = [r for r in wanted if r not in allowed]
     if unknown:
-        raise StakeholderError("risk_ids", "Link risks of this site (or corporate ones) only.")
+        raise StakeholderError("risk_ids", _l("Link risks of this site (or corporate ones) only."))
     db.session.execute(sa.insert(plan_risks), [{"plan_id": plan.id, "risk_id": r} for r in wanted])
     return [allowed[r].split(" ", 1)[0] for r in wanted]
 
@@ -279,7 +293,7 @@ class Retired(StakeholderError):
 def update_stakeholder(stakeholder: Stakeholder, data: dict[str, Any], actor: Any) -> dict:
     """Change a stakeholder's fields; old and new values audited."""
     if not stakeholder.active:
-        raise Retired(f"{stakeholder.name} is retired: restore it before editing it.")
+        raise Retired(_l("%(name)s is retired: restore it before editing it.", name=stakeholder.name))
     values = check_stakeholder(data)
     before = audit.snapshot(stakeholder, STAKEHOLDER_FIELDS)
     for name, value in values.items():
@@ -325,14 +339,14 @@ def update_plan(plan: EngagementPlan, site: Any, data: dict[str, Any], actor: An
     from riskreg.standards.models import Requirement
 
     if not plan.active:
-        raise Retired("The plan is retired: restore it before editing it.")
+        raise Retired(_l("The plan is retired: restore it before editing it."))
     planned = _planned(data.get("planned_count"))
     texts = _plan_texts(data)
     old = plan_values(plan)
     wanted_risks = sorted({int(r) for r in data.get("risk_ids") or []})
     allowed = {rid for rid, _ in risk_choices(site)} | set(old["risk_ids"])  # an archived one stays linked
     if any(r not in allowed for r in wanted_risks):
-        raise StakeholderError("risk_ids", "Link risks of this site (or corporate ones) only.")
+        raise StakeholderError("risk_ids", _l("Link risks of this site (or corporate ones) only."))
     requirements = _requirement_codes(data.get("requirement_ids") or [])
     before = audit.snapshot(plan, PLAN_OWN_FIELDS)
     plan.planned_count = planned
@@ -382,7 +396,9 @@ def set_plan_active(plan: EngagementPlan, active: bool, actor: Any) -> dict:
     if active:
         stakeholder = db.session.get(Stakeholder, plan.stakeholder_id)
         if stakeholder is not None and not stakeholder.active:
-            raise Retired(f"{stakeholder.name} is retired: restore the stakeholder before its plan.")
+            raise Retired(
+                _l("%(name)s is retired: restore the stakeholder before its plan.", name=stakeholder.name)
+            )
     plan.active = active
     db.session.flush()
     changes = {"active": [not active, active]}
@@ -396,7 +412,12 @@ def delete_plan(plan: EngagementPlan, actor: Any) -> dict:
     held = held_against(plan)
     if held:
         raise StakeholderError(
-            "", f"{held} engagement(s) held in {plan.year} count against this plan: retire it instead."
+            "",
+            _l(
+                "%(held)s engagement(s) held in %(year)s count against this plan: retire it instead.",
+                held=held,
+                year=plan.year,
+            ),
         )
     old = audit.snapshot(plan, PLAN_FIELDS) | {"active": plan.active}
     risks, requirements = plan_links(plan.id)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from riskreg import editing
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm, options
 from riskreg.grievances.queries import department_choices
+from riskreg.grievances.views import Edit  # lazy form labels as text in the merge messages
 from riskreg.modeling import today
 from riskreg.sites.models import Site
 from riskreg.stakeholders import queries, services
@@ -20,7 +21,7 @@ from riskreg.stakeholders.models import EngagementPlan, Stakeholder
 def get_site_or_404(site_id: int) -> Site:
     site = db.session.get(Site, site_id)
     if site is None:
-        abort(404, f"There is no site with id {site_id}.")
+        abort(404, _("There is no site with id %(id)s.", id=site_id))
     return site
 
 
@@ -31,7 +32,7 @@ def new_stakeholder(site_id: int):
     if form.validate_on_submit():
         try:
             stakeholder = services.create_stakeholder(site, form.values(), current_user)
-            message = f"Stakeholder {stakeholder.name} added."
+            message = _("Stakeholder %(name)s added.", name=stakeholder.name)
             db.session.commit()
         except services.StakeholderError as error:
             db.session.rollback()
@@ -62,7 +63,7 @@ def new_plan(site_id: int):
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            flash("Engagement plan saved.", "success")
+            flash(_("Engagement plan saved."), "success")
             return redirect(url_for("sites.detail", site_id=site_id) + "#stakeholders")
     return render_template("stakeholders/plan_form.html", form=form, site=site)
 
@@ -74,14 +75,14 @@ def back_to(site_id: int):
 def get_stakeholder_or_404(stakeholder_id: int) -> Stakeholder:
     stakeholder = db.session.get(Stakeholder, stakeholder_id)
     if stakeholder is None:
-        abort(404, f"There is no stakeholder with id {stakeholder_id}.")
+        abort(404, _("There is no stakeholder with id %(id)s.", id=stakeholder_id))
     return stakeholder
 
 
 def get_plan_or_404(plan_id: int) -> EngagementPlan:
     plan = db.session.get(EngagementPlan, plan_id)
     if plan is None:
-        abort(404, f"There is no engagement plan with id {plan_id}.")
+        abort(404, _("There is no engagement plan with id %(id)s.", id=plan_id))
     return plan
 
 
@@ -94,10 +95,10 @@ def edit_stakeholder(stakeholder_id: int):
     """Change a stakeholder with optimistic locking: a save made meanwhile is merged."""
     stakeholder = get_stakeholder_or_404(stakeholder_id)
     if not stakeholder.active:
-        abort(400, f"{stakeholder.name} is retired: restore it before editing it.")
+        abort(400, _("%(name)s is retired: restore it before editing it.", name=stakeholder.name))
     site = get_site_or_404(stakeholder.site_id)
     form = StakeholderEditForm(obj=stakeholder)
-    edit = editing.Edit(form, services.STAKEHOLDER_ENTITY, stakeholder_id, services.STAKEHOLDER_FIELDS)
+    edit = Edit(form, services.STAKEHOLDER_ENTITY, stakeholder_id, services.STAKEHOLDER_FIELDS)
     if request.method == "GET":
         edit.open(stakeholder_values(stakeholder), stakeholder.version)
         return render_template(
@@ -114,7 +115,7 @@ def edit_stakeholder(stakeholder_id: int):
         lambda: get_stakeholder_or_404(stakeholder_id), stakeholder_values, write, services.StakeholderError
     )
     if outcome.saved:
-        flash(edit.message(f"Stakeholder {name}", outcome), "success")
+        flash(edit.message(_("Stakeholder %(name)s", name=name), outcome), "success")
         return back_to(site_id)
     return render_template(
         "stakeholders/edit.html", form=form, stakeholder=stakeholder, site=site, conflict=edit.panel
@@ -124,7 +125,7 @@ def edit_stakeholder(stakeholder_id: int):
 def _post_action(do, site_id: int, done: str):
     """A retire / restore / delete button's post: CSRF-checked, the rule's refusal flashed."""
     if not ActionForm().validate_on_submit():
-        abort(400, "This form has expired: reload the page and try again.")
+        abort(400, _("This form has expired: reload the page and try again."))
     try:
         changes = do()
         db.session.commit()
@@ -132,7 +133,7 @@ def _post_action(do, site_id: int, done: str):
         db.session.rollback()
         flash(str(error), "error")
     else:
-        flash(done if changes else "Nothing changed.", "success")
+        flash(done if changes else _("Nothing changed."), "success")
     return back_to(site_id)
 
 
@@ -143,7 +144,10 @@ def retire_stakeholder(stakeholder_id: int):
     return _post_action(
         lambda: services.set_stakeholder_active(stakeholder, False, current_user),
         site_id,
-        f"{name} retired: off the map and the pickers, kept on past engagements and grievances.",
+        _(
+            "%(name)s retired: off the map and the pickers, kept on past engagements and grievances.",
+            name=name,
+        ),
     )
 
 
@@ -152,7 +156,9 @@ def restore_stakeholder(stakeholder_id: int):
     stakeholder = get_stakeholder_or_404(stakeholder_id)
     site_id, name = stakeholder.site_id, stakeholder.name
     return _post_action(
-        lambda: services.set_stakeholder_active(stakeholder, True, current_user), site_id, f"{name} restored."
+        lambda: services.set_stakeholder_active(stakeholder, True, current_user),
+        site_id,
+        _("%(name)s restored.", name=name),
     )
 
 
@@ -161,7 +167,7 @@ def edit_plan(plan_id: int):
     """Change a plan's numbers, texts and links with optimistic locking."""
     plan = get_plan_or_404(plan_id)
     if not plan.active:
-        abort(400, "This engagement plan is retired: restore it before editing it.")
+        abort(400, _("This engagement plan is retired: restore it before editing it."))
     site = get_site_or_404(plan.site_id)
     stakeholder = get_stakeholder_or_404(plan.stakeholder_id)
     form = PlanEditForm(obj=plan) if request.method == "GET" else PlanEditForm()
@@ -169,10 +175,10 @@ def edit_plan(plan_id: int):
     current = services.plan_values(plan)
     risks = dict(services.risk_choices(site))
     form.risk_ids.choices = options(
-        [*risks.items(), *((r, f"#{r} (archived)") for r in current["risk_ids"] if r not in risks)]
+        [*risks.items(), *((r, _("#%(id)s (archived)", id=r)) for r in current["risk_ids"] if r not in risks)]
     )
     form.requirement_ids.choices = options(services.requirement_choices())
-    edit = editing.Edit(form, services.PLAN_ENTITY, plan_id, services.PLAN_EDIT_FIELDS, thing="plan")
+    edit = Edit(form, services.PLAN_ENTITY, plan_id, services.PLAN_EDIT_FIELDS, thing="plan")
     page = {"form": form, "plan": plan, "site": site, "stakeholder": stakeholder, "conflict": None}
     name, site_id = stakeholder.name, site.id
     if request.method == "GET":
@@ -189,7 +195,7 @@ def edit_plan(plan_id: int):
         lambda: get_plan_or_404(plan_id), services.plan_values, write, services.StakeholderError
     )
     if outcome.saved:
-        flash(edit.message(f"The plan with {name}", outcome), "success")
+        flash(edit.message(_("The plan with %(name)s", name=name), outcome), "success")
         return back_to(site_id)
     return render_template("stakeholders/plan_edit.html", **page | {"conflict": edit.panel})
 
@@ -200,7 +206,7 @@ def retire_plan(plan_id: int):
     return _post_action(
         lambda: services.set_plan_active(plan, False, current_user),
         plan.site_id,
-        "Engagement plan retired: no longer counted as planned; kept in the history.",
+        _("Engagement plan retired: no longer counted as planned; kept in the history."),
     )
 
 
@@ -208,7 +214,9 @@ def retire_plan(plan_id: int):
 def restore_plan(plan_id: int):
     plan = get_plan_or_404(plan_id)
     return _post_action(
-        lambda: services.set_plan_active(plan, True, current_user), plan.site_id, "Engagement plan restored."
+        lambda: services.set_plan_active(plan, True, current_user),
+        plan.site_id,
+        _("Engagement plan restored."),
     )
 
 
@@ -216,7 +224,7 @@ def restore_plan(plan_id: int):
 def delete_plan(plan_id: int):
     plan = get_plan_or_404(plan_id)
     return _post_action(
-        lambda: services.delete_plan(plan, current_user), plan.site_id, "Engagement plan deleted."
+        lambda: services.delete_plan(plan, current_user), plan.site_id, _("Engagement plan deleted.")
     )
 
 
