@@ -7,7 +7,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from riskreg.dashboard.heatmap import FONT, INK
+from flask import has_app_context
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from riskreg.dashboard.heatmap import FONT, INK, ref
 from riskreg.dashboard.queries import DepartmentControls
 from riskreg.dashboard.trend import TrendSeries
 from riskreg.scoring import Matrix
@@ -27,6 +31,12 @@ def _layout(**extra: Any) -> dict[str, Any]:
 
 
 def month_label(month: date) -> str:
+    """ "Dec 2026" in English (as ever); the month's own abbreviation in the other languages."""
+    if has_app_context():
+        from riskreg.i18n import current_language
+
+        if current_language() != "en":
+            return format_date(month, "LLL y")
     return month.strftime("%b %Y")
 
 
@@ -41,14 +51,16 @@ def overdue_figure(rows: Sequence[DepartmentControls]) -> dict[str, Any]:
         "marker": {"color": OVERDUE_COLOUR},
         "text": [str(row.overdue) for row in ordered],
         "textposition": "auto",
-        "hovertemplate": "%{y}: %{x} overdue<extra></extra>",
+        # Plotly's own placeholders go in as values: the sentence is one message
+        "hovertemplate": _("%(department)s: %(count)s overdue", department="%{y}", count="%{x}")
+        + "<extra></extra>",
     }
     most = max((row.overdue for row in rows), default=0)
     layout = _layout(
         height=60 + 30 * max(len(rows), 1),
         margin={"l": 160, "r": 20, "t": 10, "b": 40},
         xaxis={
-            "title": {"text": "Controls overdue"},
+            "title": {"text": _("Controls overdue")},
             "rangemode": "tozero",
             "range": [0, max(most, 1) * 1.1],
             "tickformat": ",d",
@@ -64,16 +76,17 @@ def overdue_figure(rows: Sequence[DepartmentControls]) -> dict[str, Any]:
 def trend_figure(trend: TrendSeries, matrix: Matrix) -> dict[str, Any]:
     """One line per band, in the band's colour, month by month."""
     labels = [month_label(m) for m in trend.months]
+    names = {band.key: ref(band.label) for band in matrix.bands}
     traces = [
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": band.label,
+            "name": names[band.key],
             "x": labels,
             "y": trend.counts[band.key],
             "line": {"color": band.colour, "width": 3},
             "marker": {"color": band.colour, "size": 7},
-            "hovertemplate": f"{band.label}: %{{y}}<extra></extra>",
+            "hovertemplate": f"{names[band.key]}: %{{y}}<extra></extra>",
         }
         for band in reversed(matrix.bands)
     ]
@@ -83,7 +96,7 @@ def trend_figure(trend: TrendSeries, matrix: Matrix) -> dict[str, Any]:
         hovermode="x unified",
         xaxis={"type": "category", "fixedrange": True},
         yaxis={
-            "title": {"text": "Open risks"},
+            "title": {"text": _("Open risks")},
             "rangemode": "tozero",
             "tickformat": ",d",
             "fixedrange": True,

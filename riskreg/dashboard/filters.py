@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
@@ -19,20 +21,21 @@ from riskreg.risks.models import Direction, RiskStatus
 
 VIEWS = ("compare", "inherent", "residual", "target")
 VIEW_LABELS = {
-    "compare": "Inherent vs residual",
-    "inherent": "Inherent",
-    "residual": "Residual",
-    "target": "Target",
+    "compare": _l("Inherent vs residual"),
+    "inherent": _l("Inherent"),
+    "residual": _l("Residual"),
+    "target": _l("Target"),
 }
 # The direction toggle above the heatmaps: short words for the three directions (and all of them).
 DIRECTION_TOGGLE: tuple[tuple[Direction | None, str], ...] = (
-    (None, "All"),
-    (Direction.TO_COMPANY, "To the company"),
-    (Direction.TO_COMMUNITIES, "To communities"),
-    (Direction.TO_ASM, "To ASM"),
+    (None, _l("All")),
+    (Direction.TO_COMPANY, _l("To the company")),
+    (Direction.TO_COMMUNITIES, _l("To communities")),
+    (Direction.TO_ASM, _l("To ASM")),
 )
 RISK_PARAMS = ("site", "direction", "category", "department", "status")
 PARAMS = (*RISK_PARAMS, "view")
+LANG_PARAM = "lang"  # ?lang=fr sets the session's language on any page (riskreg.i18n), not a filter
 STATUS_ALL = "all"
 CELL_L, CELL_I = (
     "LEVEL-L",
@@ -116,15 +119,24 @@ class DashboardFilters:
 
 
 def parse_dashboard_filters(args: MultiDict) -> DashboardFilters:
-    unknown = sorted(set(args) - set(PARAMS))
+    unknown = sorted(set(args) - set(PARAMS) - {LANG_PARAM})
     if unknown:
         raise BadRequest(
-            f"The dashboard has no filter called {', '.join(repr(u) for u in unknown)}; "
-            f"it takes {', '.join(PARAMS)}."
+            _(
+                "The dashboard has no filter called %(unknown)s; it takes %(known)s.",
+                unknown=", ".join(repr(u) for u in unknown),
+                known=", ".join(PARAMS),
+            )
         )
     view = args.get("view", "").strip() or "compare"
     if view not in VIEWS:
-        raise BadRequest(f"Filter 'view' must be one of {', '.join(VIEWS)}; {view!r} is not.")
+        raise BadRequest(
+            _(
+                "Filter 'view' must be one of %(views)s; %(view)s is not.",
+                views=", ".join(VIEWS),
+                view=repr(view),
+            )
+        )
     status = args.get("status", "").strip()
     all_statuses = status == STATUS_ALL
     risk_args = MultiDict({name: args.get(name, "") for name in RISK_PARAMS})
@@ -137,7 +149,11 @@ def parse_dashboard_filters(args: MultiDict) -> DashboardFilters:
     except BadRequest as error:
         if status and not all_statuses and "'status'" in (error.description or ""):
             raise BadRequest(
-                f"{error.description} Use status={STATUS_ALL} for every risk not archived."
+                _(
+                    "%(problem)s Use status=%(all)s for every risk not archived.",
+                    problem=error.description,
+                    all=STATUS_ALL,
+                )
             ) from error
         raise
     return DashboardFilters(risk=risk, view=view, all_statuses=all_statuses)

@@ -13,11 +13,45 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import has_app_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
 from riskreg.scoring import LEVELS, Band, Matrix
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 INK = "#1d2433"
-BASIS_TITLES = {"inherent": "Inherent", "residual": "Residual", "target": "Target"}
+BASIS_TITLES = {"inherent": _l("Inherent"), "residual": _l("Residual"), "target": _l("Target")}
+# Each basis's chart title and its counted risks: one sentence each (adjectives agree in French).
+CHART_TITLES = {"inherent": _l("Inherent risk"), "residual": _l("Residual risk"), "target": _l("Target risk")}
+
+
+def ref(text: str) -> str:
+    """A reference text (a level's or a band's label) in the reader's language; as stored outside
+    an application (the pure tests)."""
+    if not has_app_context():
+        return text
+    from riskreg.i18n.reference import translate
+
+    return translate(text) or text
+
+
+def basis_risks(basis: str, count: int) -> str:
+    """ "3 residual risks" in the reader's language."""
+    if basis == "inherent":
+        return ngettext("%(num)d inherent risk", "%(num)d inherent risks", count)
+    if basis == "target":
+        return ngettext("%(num)d target risk", "%(num)d target risks", count)
+    return ngettext("%(num)d residual risk", "%(num)d residual risks", count)
+
+
+def level_labels(matrix: Matrix) -> tuple[dict[int, str], dict[int, str]]:
+    """The likelihood and impact labels by value, translated once per figure."""
+    return (
+        {lv.value: ref(lv.label) for lv in matrix.likelihood},
+        {lv.value: ref(lv.label) for lv in matrix.impact},
+    )
 
 
 @dataclass(frozen=True)
@@ -61,7 +95,14 @@ class Grid:
 
     @property
     def title(self) -> str:
-        return BASIS_TITLES[self.basis]
+        return str(BASIS_TITLES[self.basis])
+
+    @property
+    def chart_title(self) -> str:
+        return str(CHART_TITLES[self.basis])
+
+    def risks(self, count: int) -> str:
+        return basis_risks(self.basis, count)
 
 
 def build_grid(rows: Iterable[tuple[Any, Any, Any, int]], matrix: Matrix, basis: str) -> Grid:
@@ -95,17 +136,27 @@ def cell_label(cell: Cell) -> str:
     return f"{cell.count}*" if cell.lifted else str(cell.count)
 
 
-def hover_text(cell: Cell, matrix: Matrix) -> str:
-    noun = "risk" if cell.count == 1 else "risks"
-    text = (
-        f"Likelihood {cell.likelihood} {matrix.likelihood_label(cell.likelihood)}"
-        f" × impact {cell.impact} {matrix.impact_label(cell.impact)}"
-        f"<br>{cell.count} {noun} · {cell.band.label}"
+def hover_text(
+    cell: Cell, matrix: Matrix, labels: tuple[dict[int, str], dict[int, str]] | None = None
+) -> str:
+    likelihoods, impacts = labels or level_labels(matrix)
+    text = _(
+        "Likelihood %(likelihood)s %(likelihood_label)s × impact %(impact)s %(impact_label)s",
+        likelihood=cell.likelihood,
+        likelihood_label=likelihoods[cell.likelihood],
+        impact=cell.impact,
+        impact_label=impacts[cell.impact],
     )
+    risks = ngettext("%(num)d risk", "%(num)d risks", cell.count)
+    text += f"<br>{risks} · {ref(cell.band.label)}"
     if cell.lifted:
-        text += f"<br>{cell.lifted} to people: {cell.people_band.label} (people-first rule)"
+        text += "<br>" + _(
+            "%(count)s to people: %(band)s (people-first rule)",
+            count=cell.lifted,
+            band=ref(cell.people_band.label),
+        )
     if cell.count:
-        text += "<br>Click to open them in the register"
+        text += "<br>" + _("Click to open them in the register")
     return text
 
 
@@ -125,6 +176,8 @@ def figure(grid: Grid, matrix: Matrix, link: Callable[[Cell], str]) -> dict[str,
     customdata holds each cell's drill-down URL (None for empty cells, which do not navigate).
     """
     ordered = [[grid.cells[(lk, im)] for im in LEVELS] for lk in LEVELS]  # y ascends from the bottom
+    labels = level_labels(matrix)
+    likelihoods, impacts = labels
     trace = {
         "type": "heatmap",
         "x": list(LEVELS),
@@ -139,7 +192,7 @@ def figure(grid: Grid, matrix: Matrix, link: Callable[[Cell], str]) -> dict[str,
         "text": [[cell_label(cell) for cell in row] for row in ordered],
         "texttemplate": "%{text}",
         "textfont": {"size": 18, "color": INK, "family": FONT},
-        "hovertext": [[hover_text(cell, matrix) for cell in row] for row in ordered],
+        "hovertext": [[hover_text(cell, matrix, labels) for cell in row] for row in ordered],
         "hovertemplate": "%{hovertext}<extra></extra>",
         "customdata": [[link(cell) if cell.count else None for cell in row] for row in ordered],
     }
@@ -152,16 +205,16 @@ def figure(grid: Grid, matrix: Matrix, link: Callable[[Cell], str]) -> dict[str,
         "automargin": True,
     }
     layout = {
-        "title": {"text": f"{grid.title} risk", "font": {"size": 15}},
+        "title": {"text": grid.chart_title, "font": {"size": 15}},
         "xaxis": {
             **axis,
-            "title": {"text": "Impact"},
-            "ticktext": [f"{lv.value}<br>{lv.label}" for lv in matrix.impact],
+            "title": {"text": _("Impact")},
+            "ticktext": [f"{lv.value}<br>{impacts[lv.value]}" for lv in matrix.impact],
         },
         "yaxis": {
             **axis,
-            "title": {"text": "Likelihood"},
-            "ticktext": [f"{lv.value} {lv.label}" for lv in matrix.likelihood],
+            "title": {"text": _("Likelihood")},
+            "ticktext": [f"{lv.value} {likelihoods[lv.value]}" for lv in matrix.likelihood],
         },
         "dragmode": False,  # clicks do not fire while a drag mode is on
         "hovermode": "closest",

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, render_template, request, send_file
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
@@ -110,9 +111,11 @@ def cell_link(dash: DashboardFilters, basis: str):
 def check_known(dash: DashboardFilters, sites: list[queries.SiteRow], departments: list) -> None:
     """A site or department id that does not exist is a 400, not an empty dashboard."""
     if dash.risk.site is not None and dash.risk.site not in {s.id for s in sites}:
-        raise BadRequest(f"Filter 'site': there is no site with id {dash.risk.site}.")
+        raise BadRequest(_("Filter 'site': there is no site with id %(id)s.", id=dash.risk.site))
     if dash.risk.department is not None and dash.risk.department not in {d.id for d in departments}:
-        raise BadRequest(f"Filter 'department': there is no department with id {dash.risk.department}.")
+        raise BadRequest(
+            _("Filter 'department': there is no department with id %(id)s.", id=dash.risk.department)
+        )
 
 
 def record_month(today) -> None:

@@ -20,6 +20,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import pgettext
 from werkzeug.exceptions import BadRequest
 
 from riskreg import scoring
@@ -41,12 +43,24 @@ def parse_year(raw: str | None) -> int:
     if not raw:
         return current
     if not is_digits(raw) or len(raw) != 4:
-        raise BadRequest(f"'year' must be a four-digit year such as {current}, not {raw!r}.")
+        raise BadRequest(
+            _(
+                "'year' must be a four-digit year such as %(current)s, not %(raw)s.",
+                current=current,
+                raw=repr(raw),
+            )
+        )
     year = int(raw)
     if year > current:
-        raise BadRequest(f"The year {year} has not happened yet; choose {current} or earlier.")
+        raise BadRequest(
+            _(
+                "The year %(year)s has not happened yet; choose %(current)s or earlier.",
+                year=year,
+                current=current,
+            )
+        )
     if year < MIN_YEAR:
-        raise BadRequest(f"'year' must be {MIN_YEAR} or later.")
+        raise BadRequest(_("'year' must be %(year)s or later.", year=MIN_YEAR))
     return year
 
 
@@ -58,7 +72,7 @@ class SiteLine:
     lifecycle: str = ""
     counted: bool = False
     presence: AsmPresence = AsmPresence.NONE
-    basis: str = "No observation in the year"
+    basis: str = ""  # how the presence was arrived at (disclosure_report says it)
     observations: int = 0
     max_miners: int | None = None
     risks: Counter = field(default_factory=Counter)  # (direction value, band key) -> open risks
@@ -113,7 +127,12 @@ def disclosure_report(year: int) -> DisclosureReport:
     start, end = date(year, 1, 1), date(year, 12, 31)
     lines = {
         site.id: SiteLine(
-            site.id, site.name, site.country, site.lifecycle.label, site.lifecycle.value in lifecycles
+            site.id,
+            site.name,
+            site.country,
+            str(site.lifecycle.label),
+            site.lifecycle.value in lifecycles,
+            basis=_("No observation in the year"),
         )
         for site in db.session.scalars(sa.select(Site).where(Site.active.is_(True)).order_by(Site.name))
     }
@@ -139,16 +158,16 @@ def disclosure_report(year: int) -> DisclosureReport:
         if site_id in lines:
             line = lines[site_id]
             line.observations, line.max_miners = count, miners
-            line.presence, line.basis = LEVEL_PRESENCE[int(level or 0)], "Observations in the year"
+            line.presence, line.basis = LEVEL_PRESENCE[int(level or 0)], _("Observations in the year")
     if year == today().year:
         for site_id, (presence, reason) in manual.items():
             if site_id in lines:
                 lines[site_id].presence, lines[site_id].basis = (
                     AsmPresence(presence),
-                    f"Set by hand: {reason}",
+                    _("Set by hand: %(reason)s", reason=reason),
                 )
 
-    corporate = SiteLine(None, "Group (corporate risks)")
+    corporate = SiteLine(None, _("Group (corporate risks)"))
     risk_rows = db.session.execute(
         sa.select(
             Risk.site_id, Risk.direction, Risk.residual_likelihood, Risk.residual_impact, sa.func.count()
@@ -180,7 +199,7 @@ def disclosure_report(year: int) -> DisclosureReport:
         if line is not None:
             line.controls[getattr(status, "value", status)] += count
 
-    total = SiteLine(None, "Total: operating sites with ASM on or adjacent")
+    total = SiteLine(None, _("Total: operating sites with ASM on or adjacent"))
     counted_ids = [line.site_id for line in lines.values() if line.counted and line.with_asm]
     for line in lines.values():
         if line.site_id in counted_ids:
@@ -201,7 +220,7 @@ def columns() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
     matrix = scoring.matrix()
     risk_columns = [(d.value, b.key) for d in Direction for b in matrix.bands]
-    control_columns = [(s, ControlStatus(s).label) for s in ACTION_STATUSES]
+    control_columns = [(s, str(ControlStatus(s).label)) for s in ACTION_STATUSES]
     return risk_columns, control_columns
 
 
@@ -217,8 +236,11 @@ class DisclosureSheet:
     figures: list[tuple[str, float | None, str]]  # the headline: label, value, number format
     notes: list[str]
     grievances: list[list[Any]] = field(default_factory=list)  # ASM-related, per site (no identity)
+    grievance_headers: list[str] = field(default_factory=list)  # GRIEVANCE_HEADERS, translated
 
 
+# The grievance block's headers in English (what the workbook has always written); the reader's
+# language comes from grievance_headers(), plain strings for the workbook's cells.
 GRIEVANCE_HEADERS = (
     "Site",
     "Grievances received",
@@ -230,26 +252,46 @@ GRIEVANCE_HEADERS = (
 )
 
 
+def grievance_headers() -> list[str]:
+    return [
+        _("Site"),
+        _("Grievances received"),
+        _("Closed"),
+        pgettext("grievances", "Open"),
+        _("Reached appeal"),
+        _("Alleging a human-rights impact"),
+        _("Categories"),
+    ]
+
+
 def disclosure_sheet_rows(year: int) -> DisclosureSheet:
     """The rows of the report for one year: per site, the total, the group; the headline below."""
+    from riskreg.i18n.reference import translate
     from riskreg.risks.models import Direction
 
     report = disclosure_report(year)
     matrix = scoring.matrix()
     risk_columns, control_columns = columns()
     headers = [
-        "Site",
-        "Country",
-        "Lifecycle",
-        "Counted as operating",
-        f"ASM on or adjacent in {year}",
-        "Basis",
-        "Observations in the year",
-        "Most miners estimated",
-        *[f"Open risks: {Direction(d).label} · {matrix.band_by_key(b).label}" for d, b in risk_columns],
-        "Open risks",
-        *[f"Controls: {label}" for _, label in control_columns],
-        "Controls",
+        _("Site"),
+        _("Country"),
+        _("Lifecycle"),
+        _("Counted as operating"),
+        _("ASM on or adjacent in %(year)s", year=year),
+        _("Basis"),
+        _("Observations in the year"),
+        _("Most miners estimated"),
+        *[
+            _(
+                "Open risks: %(direction)s · %(band)s",
+                direction=Direction(d).label,
+                band=translate(matrix.band_by_key(b).label),
+            )
+            for d, b in risk_columns
+        ],
+        _("Open risks"),
+        *[_("Controls: %(status)s", status=label) for _status, label in control_columns],
+        _("Controls"),
     ]
 
     def row(line: SiteLine, counted: str, presence: str) -> list[Any]:
@@ -279,31 +321,68 @@ def disclosure_sheet_rows(year: int) -> DisclosureSheet:
     ]  # fmt: skip
     return DisclosureSheet(
         grievances=grievances,
+        grievance_headers=grievance_headers(),
         year=year,
         headers=headers,
-        sites=[row(line, "Yes" if line.counted else "No", line.presence.label) for line in report.sites],
-        total=row(report.total, "", f"{with_asm} of {operating}"),
+        sites=[
+            row(line, _("Yes") if line.counted else _("No"), str(line.presence.label))
+            for line in report.sites
+        ],
+        total=row(report.total, "", _("%(part)s of %(whole)s", part=with_asm, whole=operating)),
         corporate=row(report.corporate, "", ""),
         figures=[
-            ("Operating sites", operating, COUNT),
-            (f"Operating sites with ASM on or adjacent in {year}", with_asm, COUNT),
+            (_("Operating sites"), operating, COUNT),
+            (_("Operating sites with ASM on or adjacent in %(year)s", year=year), with_asm, COUNT),
             # a real fraction shown as a percentage (the page rounds the same number to 0.1 %)
-            ("Percentage", with_asm / operating if operating else None, PERCENT),
-            ("ASM on the site", report.count(AsmPresence.ON_SITE), COUNT),
-            ("ASM adjacent", report.count(AsmPresence.ADJACENT), COUNT),
-            ("No ASM recorded", report.count(AsmPresence.NONE), COUNT),
+            (_("Percentage"), with_asm / operating if operating else None, PERCENT),
+            (_("ASM on the site"), report.count(AsmPresence.ON_SITE), COUNT),
+            (_("ASM adjacent"), report.count(AsmPresence.ADJACENT), COUNT),
+            (_("No ASM recorded"), report.count(AsmPresence.NONE), COUNT),
         ],
         notes=[
-            f"Operating sites: active sites whose lifecycle is {' or '.join(report.lifecycles)} "
-            "(as recorded today).",
-            f"ASM on or adjacent: an observation dated in {year} records ASM on the concession, adjacent "
-            f"to it or within {report.adjacent_km:g} km"
-            + (" (or the presence is set by hand, with its reason)." if year == on.year else "."),
-            f"Risks: open risks in the register on {on.isoformat()}, by direction and residual band. "
-            "Controls: the distinct controls mitigating them, by status (cancelled ones left out); "
-            "a control shared by two sites counts once in the total.",
-            "Group-level (corporate) risks and their controls are shown apart and are not in the total.",
-            f"Grievances related to ASM: received in {year}, raised by an ASM stakeholder or linked to a "
-            "risk to ASM; counts only, never who raised them.",
+            _(
+                "Operating sites: active sites whose lifecycle is %(lifecycles)s (as recorded today).",
+                lifecycles=lifecycle_words(report.lifecycles),
+            ),
+            (
+                _(
+                    "ASM on or adjacent: an observation dated in %(year)s records ASM on the concession, "
+                    "adjacent to it or within %(km)s km (or the presence is set by hand, with its reason).",
+                    year=year,
+                    km=f"{report.adjacent_km:g}",
+                )
+                if year == on.year
+                else _(
+                    "ASM on or adjacent: an observation dated in %(year)s records ASM on the concession, "
+                    "adjacent to it or within %(km)s km.",
+                    year=year,
+                    km=f"{report.adjacent_km:g}",
+                )
+            ),
+            _(
+                "Risks: open risks in the register on %(day)s, by direction and residual band. "
+                "Controls: the distinct controls mitigating them, by status (cancelled ones left out); "
+                "a control shared by two sites counts once in the total.",
+                day=on.isoformat(),
+            ),
+            _("Group-level (corporate) risks and their controls are shown apart and are not in the total."),
+            _(
+                "Grievances related to ASM: received in %(year)s, raised by an ASM stakeholder or linked to "
+                "a risk to ASM; counts only, never who raised them.",
+                year=year,
+            ),
         ],
     )
+
+
+def lifecycle_words(lifecycles: tuple[str, ...]) -> str:
+    """ "operating or construction": the lifecycles counted as operating, as the reader says them."""
+    from riskreg.sites.models import Lifecycle
+
+    words = []
+    for value in lifecycles:
+        try:
+            words.append(str(Lifecycle(value).label).lower())
+        except ValueError:
+            words.append(value)
+    return _(" or ").join(words) if len(words) > 1 else "".join(words)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import format_decimal
 
 from riskreg import scoring
 from riskreg.auth.permissions import Permission, permission_required
@@ -30,4 +31,11 @@ def asm_disclosure():
         generated_on=today(),
         **indicator_panels.disclosure_panel(year),
         asm_grievances=disclosure_grievances(year),
+        lifecycle_words=disclosure.lifecycle_words,
+        percent=percent,
     )
+
+
+def percent(value: float) -> str:
+    """50.0 as "50.0" in English, "50,0" in French: one decimal, the reader's decimal sign."""
+    return format_decimal(value, "0.0")

@@ -18,16 +18,19 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from riskreg.extensions import db
 from riskreg.standards import settings
 from riskreg.standards.models import Requirement
 
 COVERED, PLANNED, GAP = "covered", "planned", "gap"
-STATE_LABELS = {COVERED: "Covered", PLANNED: "Planned only", GAP: "Gap"}
+# Lazy: read in the reader's language (a workbook cell takes str() of them, as Cell.label gives).
+STATE_LABELS = {COVERED: _l("Covered"), PLANNED: _l("Planned only"), GAP: _l("Gap")}
 # The colours of .cov-covered, .cov-planned and .cov-gap in static/css/app.css (the workbook's too).
 STATE_COLOURS = {COVERED: "#E6F4EA", PLANNED: "#FFF8E1", GAP: "#FDECEA"}
-GROUP_LABEL = "Group (corporate)"
+GROUP_LABEL = _l("Group (corporate)")
 
 
 @dataclass
@@ -44,7 +47,7 @@ class Cell:
 
     @property
     def label(self) -> str:
-        return STATE_LABELS[self.state]
+        return str(STATE_LABELS[self.state])
 
 
 @dataclass
@@ -117,12 +120,13 @@ def engagement_requirement_pairs(requirement_ids: Any) -> Any:
 def coverage_matrix(frameworks: list[str] | None = None) -> CoverageMatrix:
     """The matrix for the given framework keys (default: the company's setting); six queries."""
     from riskreg.controls.models import Control, ControlStatus, control_requirements
+    from riskreg.i18n.reference import translate
     from riskreg.risks.models import Risk, RiskStatus, risk_requirements
     from riskreg.sites.models import Engagement, Site
 
     available = settings.available_frameworks()
     keys = frameworks if frameworks is not None else settings.selected_framework_keys(available)
-    names = {fw.key: fw.name for fw in available}
+    names = {fw.key: translate(fw.name) for fw in available}
     requirements = list(
         db.session.scalars(
             sa.select(Requirement)
@@ -133,7 +137,7 @@ def coverage_matrix(frameworks: list[str] | None = None) -> CoverageMatrix:
     sites = db.session.execute(
         sa.select(Site.id, Site.name).where(Site.active.is_(True)).order_by(Site.name)
     ).all()
-    columns: list[tuple[int | None, str]] = [(s.id, s.name) for s in sites] + [(None, GROUP_LABEL)]
+    columns: list[tuple[int | None, str]] = [(s.id, s.name) for s in sites] + [(None, str(GROUP_LABEL))]
     column_ids = {column for column, _ in columns}
     cells: dict[tuple[int, int | None], Cell] = defaultdict(Cell)
     chosen = sa.select(Requirement.id).where(Requirement.framework_key.in_(keys))
@@ -195,19 +199,19 @@ def coverage_matrix(frameworks: list[str] | None = None) -> CoverageMatrix:
 
 
 SHEET_HEADERS = [
-    "Framework",
-    "Code",
-    "Identifier",
-    "Edition",
-    "Requirement",
-    "Site",
-    "Coverage",
-    "Controls in progress, implemented or verified",
-    "Controls planned",
-    "Linked risks",
-    "Engagements",
-    "Last engagement",
-    "Evidence: controls",
+    _l("Framework"),
+    _l("Code"),
+    _l("Identifier"),
+    _l("Edition"),
+    _l("Requirement"),
+    _l("Site"),
+    _l("Coverage"),
+    _l("Controls in progress, implemented or verified"),
+    _l("Controls planned"),
+    _l("Linked risks"),
+    _l("Engagements"),
+    _l("Last engagement"),
+    _l("Evidence: controls"),
 ]
 MAX_EVIDENCE_CHARS = 32_000  # a spreadsheet cell holds 32,767 characters
 
@@ -239,9 +243,11 @@ def evidence_text(items: list[str], requirement_id: int) -> str:
         return text
     cut = text.rfind(", ", 0, MAX_EVIDENCE_CHARS - 200)
     shown = text[:cut].count(", ") + 1
-    return (
-        f"{text[:cut]}, … and {len(items) - shown} more "
-        f"(all of them at /standards/requirements/{requirement_id})"
+    return _(
+        "%(shown)s, … and %(more)s more (all of them at %(url)s)",
+        shown=text[:cut],
+        more=len(items) - shown,
+        url=f"/standards/requirements/{requirement_id}",
     )
 
 
@@ -273,4 +279,4 @@ def coverage_sheet_rows(frameworks: list[str] | None = None) -> tuple[list[str],
                         evidence_text(evidence.get((req.id, column), []), req.id),
                     ]
                 )
-    return list(SHEET_HEADERS), rows
+    return [str(header) for header in SHEET_HEADERS], rows

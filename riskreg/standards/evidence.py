@@ -44,7 +44,7 @@ def requirement_evidence(requirement: Requirement) -> list[ColumnEvidence]:
         sa.select(Site.id, Site.name).where(Site.active.is_(True)).order_by(Site.name)
     ).all()
     columns: dict[int | None, ColumnEvidence] = {s.id: ColumnEvidence(s.name) for s in sites}
-    columns[None] = ColumnEvidence(GROUP_LABEL)
+    columns[None] = ColumnEvidence(str(GROUP_LABEL))
 
     controls = {
         c.id: c

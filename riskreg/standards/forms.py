@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
@@ -19,13 +21,18 @@ from riskreg.versioning import BaseField, VersionField
 
 
 def requirement_label(framework_key: str, identifier: str, edition: str, title: str) -> str:
-    return f"{framework_key} {identifier} ({edition}) · {title}"
+    from riskreg.i18n.reference import translate
+
+    return f"{framework_key} {identifier} ({translate(edition)}) · {translate(title)}"
+
+
+REQUIREMENTS_LABEL = _l("Standard requirements")
 
 
 class RequirementsField(SelectMultipleField):
     """Standard requirements chosen by code, grouped by framework; an unknown code is named."""
 
-    def __init__(self, label: str = "Standard requirements", **kwargs: Any) -> None:
+    def __init__(self, label: Any = REQUIREMENTS_LABEL, **kwargs: Any) -> None:
         kwargs.setdefault("render_kw", {"size": 10})
         super().__init__(label, coerce=str, validate_choice=False, **kwargs)
 
@@ -49,7 +56,10 @@ class RequirementsField(SelectMultipleField):
         unknown = [code for code in self.data or [] if code not in known]
         if unknown:
             raise ValidationError(
-                f"Unknown standard requirement(s): {', '.join(unknown)}. Choose from the catalogue."
+                _(
+                    "Unknown standard requirement(s): %(codes)s. Choose from the catalogue.",
+                    codes=", ".join(unknown),
+                )
             )
 
 
@@ -65,7 +75,7 @@ class ControlRequirementsForm(FlaskForm):
 
 class FrameworksForm(FlaskForm):
     frameworks = SelectMultipleField(
-        "Frameworks that apply to the company",
+        _l("Frameworks that apply to the company"),
         coerce=str,
         validate_choice=False,
         widget=widgets.ListWidget(prefix_label=False),
@@ -73,15 +83,19 @@ class FrameworksForm(FlaskForm):
     )
 
     def set_frameworks(self, available: list[Framework]) -> None:
-        self.frameworks.choices = [SelectChoice(fw.key, f"{fw.key} · {fw.name}") for fw in available]
+        from riskreg.i18n.reference import translate
+
+        self.frameworks.choices = [
+            SelectChoice(fw.key, f"{fw.key} · {translate(fw.name)}") for fw in available
+        ]
 
     def validate_frameworks(self, field: Any) -> None:
         known = {choice.value for choice in field.choices or []}
         unknown = [key for key in field.data or [] if key not in known]
         if unknown:
-            raise ValidationError(f"Unknown framework(s): {', '.join(unknown)}.")
+            raise ValidationError(_("Unknown framework(s): %(keys)s.", keys=", ".join(unknown)))
         if not field.data:
-            raise ValidationError("Choose at least one framework.")
+            raise ValidationError(_("Choose at least one framework."))
 
 
 class SuggestedControlForm(FlaskForm):
@@ -89,9 +103,9 @@ class SuggestedControlForm(FlaskForm):
     head. The controls service requires the due date and the owner; the form only reads them."""
 
     number = HiddenField()
-    due_date = DueDateField("Due date", validators=[Optional()])
-    owner_id = IdSelectField("Owner", blank="")
+    due_date = DueDateField(_l("Due date"), validators=[Optional()])
+    owner_id = IdSelectField(_l("Owner"), blank="")
 
     def set_owners(self, head: str | None, owners: tuple[tuple[int, str], ...]) -> None:
-        self.owner_id.blank = f"The department's head ({head})" if head else "Choose…"
+        self.owner_id.blank = _("The department's head (%(head)s)", head=head) if head else _("Choose…")
         self.owner_id.set_choices(list(owners))

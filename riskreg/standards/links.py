@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.extensions import db
@@ -34,8 +35,11 @@ def resolve_codes(codes: list[str] | None) -> dict[str, int]:
     unknown = [code for code in wanted if code not in found]
     if unknown:
         raise LinkError(
-            f"Unknown standard requirement(s): {', '.join(unknown)}. "
-            "Choose requirements from the catalogue (/standards)."
+            _l(
+                "Unknown standard requirement(s): %(codes)s. "
+                "Choose requirements from the catalogue (/standards).",
+                codes=", ".join(unknown),
+            )
         )
     return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit, reference
 from riskreg.extensions import db
@@ -55,8 +56,16 @@ def check_framework_keys(keys: list[str], available: list[Framework] | None = No
     known = [fw.key for fw in available]
     unknown = [key for key in keys if key not in known]
     if unknown:
+        if known:
+            raise SettingsError(
+                _l(
+                    "Unknown framework(s): %(keys)s. Known frameworks: %(known)s.",
+                    keys=", ".join(unknown),
+                    known=", ".join(known),
+                )
+            )
         raise SettingsError(
-            f"Unknown framework(s): {', '.join(unknown)}. Known frameworks: {', '.join(known) or 'none'}."
+            _l("Unknown framework(s): %(keys)s. Known frameworks: none.", keys=", ".join(unknown))
         )
     return [key for key in known if key in set(keys)]
 
@@ -66,7 +75,7 @@ def save_frameworks(keys: list[str], actor: Any) -> dict[str, list[Any]]:
     available = available_frameworks()
     chosen = check_framework_keys(keys, available)
     if not chosen:
-        raise SettingsError("Choose at least one framework.")
+        raise SettingsError(_l("Choose at least one framework."))
     before = selected_framework_keys(available)
     setting = db.session.get(AppSetting, SETTING_KEY)
     if setting is None:

@@ -12,6 +12,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
@@ -27,7 +29,7 @@ logger = logging.getLogger(__name__)
 class SuggestionError(ValueError):
     """`field` names the form field it is about (due_date, owner_id), when it is one."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: Any, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 
@@ -59,7 +61,9 @@ def requested_template(args: MultiDict, posted_code: str | None = None) -> dict[
     if code:
         template = get_template(code)
         if template is None:
-            raise BadRequest(f"There is no risk template {code!r}. Choose one at /risks/new/template.")
+            raise BadRequest(
+                _("There is no risk template %(code)s. Choose one at /risks/new/template.", code=repr(code))
+            )
         return template
     return get_template(posted_code)
 
@@ -118,7 +122,7 @@ def prefill(form: Any, template: dict[str, Any], args: MultiDict) -> None:
     site = (args.get("site") or "").strip()
     if site:
         if not site.isdigit() or site not in {c.value for c in form.site_id.choices if c.value}:
-            raise BadRequest(f"There is no site with id {site!r}.")
+            raise BadRequest(_("There is no site with id %(site)s.", site=repr(site)))
         form.site_id.data = int(site)
     from riskreg.indicators.queries import gap_evidence  # "Create from template" on a gap
 
@@ -193,10 +197,18 @@ def eligible_owners(department_ids: set[int]) -> dict[int, list[tuple[int, str]]
 def suggestion(risk: Any, number: int) -> dict[str, Any]:
     template = get_template(risk.template_code)
     if template is None:
-        raise SuggestionError(f"{risk.ref} was not created from a template: it has no suggested controls.")
+        raise SuggestionError(
+            _l("%(ref)s was not created from a template: it has no suggested controls.", ref=risk.ref)
+        )
     items = template.get("controls", [])
     if not 1 <= number <= len(items):
-        raise SuggestionError(f"Template {template['code']} has no suggested control number {number}.")
+        raise SuggestionError(
+            _l(
+                "Template %(code)s has no suggested control number %(number)s.",
+                code=template["code"],
+                number=number,
+            )
+        )
     return items[number - 1]
 
 
@@ -227,8 +239,11 @@ def create_suggested_control(
     )
     if department is None or not department.active:
         raise SuggestionError(
-            f"The department {name!r} does not exist or is inactive, so this control cannot be "
-            "assigned to it. Create the control by hand, or add the department."
+            _l(
+                "The department %(name)s does not exist or is inactive, so this control cannot be "
+                "assigned to it. Create the control by hand, or add the department.",
+                name=repr(name),
+            )
         )
     existing = db.session.scalar(
         sa.select(Control.ref)
@@ -236,7 +251,14 @@ def create_suggested_control(
         .where(risk_controls.c.risk_id == risk.id, sa.func.lower(Control.title) == title.lower())
     )
     if existing:
-        raise SuggestionError(f"{existing} “{title}” already mitigates {risk.ref}.")
+        raise SuggestionError(
+            _l(
+                "%(control)s “%(title)s” already mitigates %(risk)s.",
+                control=existing,
+                title=title,
+                risk=risk.ref,
+            )
+        )
     data = {
         "title": title,
         "description": f"Suggested by risk template {risk.template_code} for {risk.ref}.",

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
@@ -15,6 +16,7 @@ from riskreg import editing
 from riskreg.auth.permissions import Permission, can_manage_controls, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n.reference import translate
 from riskreg.params import is_digits
 from riskreg.risks.models import Direction
 from riskreg.risks.queries import risk_with_links
@@ -46,7 +48,7 @@ def index():
 def requirement(requirement_id: int):
     item = db.session.get(Requirement, requirement_id)
     if item is None:
-        abort(404, f"There is no requirement with id {requirement_id}.")
+        abort(404, _("There is no requirement with id %(id)s.", id=requirement_id))
     return render_template("standards/requirement.html", requirement=item, columns=requirement_evidence(item))
 
 
@@ -65,7 +67,7 @@ def edit_settings():
             form.frameworks.errors.append(str(error))
         else:
             db.session.commit()
-            flash("Frameworks saved." if changes else "Nothing changed.", "success")
+            flash(_("Frameworks saved.") if changes else _("Nothing changed."), "success")
             return redirect(url_for("standards.index"))
     return render_template("standards/settings.html", form=form, available=available)
 
@@ -75,7 +77,7 @@ def templates():
     """The risk templates by direction, each with a link that opens a pre-filled risk form."""
     site = (request.args.get("site") or "").strip()
     if site and not is_digits(site):
-        raise BadRequest(f"'site' must be a site id, not {site!r}.")
+        raise BadRequest(_("'site' must be a site id, not %(site)s.", site=repr(site)))
     grouped = {direction: [] for direction in Direction}
     for item in risk_templates.all_templates():
         grouped[Direction(item["direction"])].append(item)
@@ -91,7 +93,7 @@ def _control_or_404(control_id: int) -> Any:
         .options(selectinload(Control.department), selectinload(Control.risks))
     )
     if control is None:
-        abort(404, f"There is no control with id {control_id}.")
+        abort(404, _("There is no control with id %(id)s.", id=control_id))
     return control
 
 
@@ -118,7 +120,7 @@ def control_requirements(control_id: int):
     # Someone may change the control (or its links) meanwhile: their change is merged in.
     outcome = edit.post(lambda: _control_or_404(control_id), _linked, write, links.LinkError)
     if outcome.saved:
-        flash(edit.message(f"Requirements of {ref}", outcome), "success")
+        flash(edit.message(_("Requirements of %(ref)s", ref=ref), outcome), "success")
         return redirect(back)
     return render_template(
         "standards/control_requirements.html", control=control, form=form, conflict=edit.panel
@@ -136,18 +138,18 @@ def create_suggested_control(risk_id: int):
     small form asks for them and nothing is created."""
     risk = risk_with_links(risk_id)
     if risk is None:
-        abort(404, f"There is no risk with id {risk_id}.")
+        abort(404, _("There is no risk with id %(id)s.", id=risk_id))
     target = url_for("risks.detail", risk_id=risk.id) + "#suggested-controls"
     form = SuggestedControlForm()
     raw = (form.number.data or "").strip()
     if not ActionForm().validate_on_submit():
-        flash("The form expired; reload the page and try again.", "error")
+        flash(_("The form expired; reload the page and try again."), "error")
         return redirect(target)
     if not can_manage_controls(current_user, risk):  # the role is checked above: the risk is archived
-        flash(f"{risk.ref} is archived: restore it before adding controls.", "error")
+        flash(_("%(ref)s is archived: restore it before adding controls.", ref=risk.ref), "error")
         return redirect(target)
     if not is_digits(raw) or len(raw) > 3:
-        flash("Choose one of the suggested controls.", "error")
+        flash(_("Choose one of the suggested controls."), "error")
         return redirect(target)
     try:
         item = risk_templates.suggestion(risk, int(raw))
@@ -169,6 +171,14 @@ def create_suggested_control(risk_id: int):
             getattr(form, error.field).errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Control {control.ref} “{control.title}” created for {risk.ref}.", "success")
+            flash(
+                _(
+                    "Control %(ref)s “%(title)s” created for %(risk)s.",
+                    ref=control.ref,
+                    title=translate(control.title),
+                    risk=risk.ref,
+                ),
+                "success",
+            )
             return redirect(target)
     return render_template("standards/suggested_control.html", risk=risk, suggestion=offered, form=form)
