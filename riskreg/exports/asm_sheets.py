@@ -44,7 +44,7 @@ def coverage_sheet(wb: Workbook, ctx: ExportContext) -> None:
         wb,
         sheet_name(COVERAGE),
         [
-            Header(plain(text), width, wrap=index in WRAPPED_COLUMNS)
+            Header(words(str(text)), width, wrap=index in WRAPPED_COLUMNS)
             for index, (text, width) in enumerate(zip(headers, COVERAGE_WIDTHS, strict=True))
         ],
         "C2",
@@ -87,7 +87,7 @@ def disclosure_sheet(wb: Workbook, ctx: ExportContext) -> None:
     report = disclosure.disclosure_sheet_rows(ctx.year)
     widths = [28, 14, 13, 11, 14, 34, 13, 11] + [11] * (len(report.headers) - 8)
     headers = [
-        Header(plain(t), w, wrap=index == BASIS_COLUMN)
+        Header(words(str(t)), w, wrap=index == BASIS_COLUMN)
         for index, (t, w) in enumerate(zip(report.headers, widths, strict=True))
     ]
     sheet = TableSheet(wb, sheet_name(DISCLOSURE), headers)
@@ -108,7 +108,7 @@ def disclosure_sheet(wb: Workbook, ctx: ExportContext) -> None:
     ws.append([])
     ws.append([styled_cell(ws, _(TITLE, year=report.year), font=TITLE_FONT)])
     for label, value, number_format in report.figures:
-        ws.append([bold_cell(ws, label), styled_cell(ws, value, number_format=number_format)])
+        ws.append([bold_cell(ws, words(str(label))), styled_cell(ws, value, number_format=number_format)])
     ws.append([])
     grievances_block(ws, report)
     ws.append([])

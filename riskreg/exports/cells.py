@@ -262,6 +262,14 @@ class TableSheet:
         return self.rows - 1
 
 
+def fitted(text: str, limit: int) -> str:
+    """`text` within Excel's `limit` for a drop-down's message: cut at a word, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" :;,") + "…"
+
+
 def list_validation(source: str, what: str, strict: bool = True, legend: str = "Legend") -> DataValidation:
     """A drop-down from a range ("Legend!$H$2:$H$5") or an inline list ('"a,b"').
 
@@ -273,10 +281,11 @@ def list_validation(source: str, what: str, strict: bool = True, legend: str = "
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="stop" if strict else "warning",
-        errorTitle=_("Not a known %(what)s", what=what)[:ERROR_TITLE_LIMIT],
-        error=_(
-            "Choose a %(what)s from the list (the %(legend)s sheet lists them).", what=what, legend=legend
-        )[:ERROR_LIMIT],
+        errorTitle=fitted(_("Not a known %(what)s", what=what), ERROR_TITLE_LIMIT),
+        error=fitted(
+            _("Choose a %(what)s from the list (the %(legend)s sheet lists them).", what=what, legend=legend),
+            ERROR_LIMIT,
+        ),
     )
 
 
@@ -288,8 +297,12 @@ def level_validation(legend: str = "Legend") -> DataValidation:
         formula2="5",
         allow_blank=True,
         showErrorMessage=True,
-        errorTitle=_("Level from 1 to 5")[:ERROR_TITLE_LIMIT],
-        error=_(
-            "Likelihood and impact are whole numbers from 1 to 5 (see the %(legend)s sheet).", legend=legend
-        )[:ERROR_LIMIT],
+        errorTitle=fitted(_("Level from 1 to 5"), ERROR_TITLE_LIMIT),
+        error=fitted(
+            _(
+                "Likelihood and impact are whole numbers from 1 to 5 (see the %(legend)s sheet).",
+                legend=legend,
+            ),
+            ERROR_LIMIT,
+        ),
     )

@@ -50,8 +50,9 @@ def plain(value: Any) -> Any:
 
 
 def words(msgid: str) -> str:
-    """`msgid` in the current language, as a plain str."""
-    return str(gettext(msgid))
+    """`msgid` in the current language, as a plain str (an empty one stays empty: gettext("") is
+    the catalogue's header)."""
+    return str(gettext(msgid)) if msgid else msgid
 
 
 def sheet_name(msgid: str) -> str:

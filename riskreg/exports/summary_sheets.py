@@ -47,6 +47,7 @@ from riskreg.exports.labels import (
     sheet_name,
     words,
 )
+from riskreg.i18n import current_language
 from riskreg.i18n.reference import translate
 from riskreg.risks.models import Direction
 
@@ -244,6 +245,15 @@ def _coverage_scope(ctx: ExportContext) -> str:
     )
 
 
+def _people_directions(matrix: scoring.Matrix) -> str:
+    """The matrix file's people directions: its codes in English (as the file has them), their
+    labels in the other languages."""
+    if current_language() == "en":
+        return ", ".join(sorted(matrix.people_directions))
+    named = {d.value: enum_label(d) for d in Direction}
+    return ", ".join(named.get(code, code) for code in sorted(matrix.people_directions))
+
+
 def _legend_rows(ws: WriteOnlyWorksheet, ctx: ExportContext) -> list[list[Any]]:
     matrix = ctx.matrix
     generated = _cell(ws, ctx.generated_at, number_format="yyyy-mm-dd hh:mm")
@@ -283,7 +293,7 @@ def _legend_rows(ws: WriteOnlyWorksheet, ctx: ExportContext) -> list[list[Any]]:
         [
             _(
                 "Risks to people (%(directions)s): an impact of %(impact)s is at least %(band)s.",
-                directions=", ".join(sorted(matrix.people_directions)),
+                directions=_people_directions(matrix),
                 impact=matrix.people_floor_impact,
                 band=floor,
             )
