@@ -213,3 +213,14 @@ def test_the_english_export_is_unchanged_by_the_translations(clients, risks):
     data = export(clients["risk_manager"])
     assert book(data).sheetnames[:5] == ["Register", "Controls", "Heatmap", "Sites", "Legend"]
     assert [c.value for c in book(data)["Register"][1]] == [c.header for c in REGISTER_COLUMNS]
+
+
+def test_the_export_command_writes_the_language_asked_for(runner, risks, tmp_path):
+    out = tmp_path / "registro.xlsx"
+    result = runner.invoke(args=["export", "--out", str(out), "--lang", "es"])
+    assert result.exit_code == 0, result.output
+    wb = book(out.read_bytes())
+    assert wb.sheetnames[:5] == ["Registro", "Controles", "Mapa de calor", "Sitios", "Leyenda"]
+    assert [c.value for c in wb["Registro"][1]][:2] == ["Ref.", "Título"]
+    refused = runner.invoke(args=["export", "--out", str(out), "--lang", "de"])
+    assert refused.exit_code != 0

@@ -191,9 +191,10 @@ class BandCells:
 
     def __init__(self, ws: WriteOnlyWorksheet, matrix: scoring.Matrix) -> None:
         self.columns = {band.key: StyledColumn(ws, fill=fill(band.fill)) for band in matrix.bands}
+        self.labels = {band.key: translate(band.label) for band in matrix.bands}  # once, not once a cell
 
     def __call__(self, band: scoring.Band | None) -> Any:
-        return None if band is None else self.columns[band.key](translate(band.label))
+        return None if band is None else self.columns[band.key](self.labels[band.key])
 
 
 @dataclass(frozen=True)
