@@ -17,6 +17,7 @@ from typing import Any
 
 import openpyxl
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from openpyxl.utils import get_column_letter
 
 from riskreg.exports.columns import REGISTER_COLUMNS, Column
@@ -263,11 +264,11 @@ def parse_cell(column: Column, cell: Any) -> Any:
     if column.key == "ref":
         return str(value).strip().upper()
     if column.kind == "level":
-        return parse_level(value, column.label)
+        return parse_level(value, LazyString(lambda: column.label))  # translated only for a message
     if column.kind == "date":
         return parse_date(value)
     if column.kind == "enum" and column.enum is not None:
-        return parse_enum(column.enum, value, column.label.lower())
+        return parse_enum(column.enum, value, LazyString(lambda: column.label.lower()))
     return as_text(value)
 
 
@@ -279,7 +280,7 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def parse_level(value: Any, what: str) -> int:
+def parse_level(value: Any, what: str | LazyString) -> int:
     number: int | None = None
     if isinstance(value, bool):
         number = None
@@ -319,7 +320,7 @@ def parse_date(value: Any) -> date:
     )
 
 
-def parse_enum(enum_cls: type[LabelledEnum], value: Any, what: str) -> LabelledEnum:
+def parse_enum(enum_cls: type[LabelledEnum], value: Any, what: str | LazyString) -> LabelledEnum:
     """Accept the export's label in any language ("To the company", "Para a empresa") or the stored
     value ("to_company"), any case."""
     text = as_text(value).strip()
