@@ -224,3 +224,23 @@ def test_the_export_command_writes_the_language_asked_for(runner, risks, tmp_pat
     assert [c.value for c in wb["Registro"][1]][:2] == ["Ref.", "Título"]
     refused = runner.invoke(args=["export", "--out", str(out), "--lang", "de"])
     assert refused.exit_code != 0
+
+
+def test_a_register_changed_since_the_preview_is_said_in_french(clients, users, risks):
+    from riskreg.extensions import db
+    from riskreg.risks import services as risk_services
+    from riskreg.risks.models import Risk
+    from tests.xlsx_files import token_of
+
+    client = clients["risk_manager"]
+    risk = risks[0]
+    data = edited(export(client, "?lang=fr"), "Registre", risk.ref, "Titre", "Encroachment, north lease")
+    token = token_of(upload(client, data))
+    other = db.session.get(Risk, risk.id)
+    fields = {name: getattr(other, name) for name in risk_services.EDITABLE_FIELDS}
+    risk_services.update_risk(other, {**fields, "cause": "Renamed meanwhile"}, users["admin"], other.version)
+    db.session.commit()
+    page = text_of(client.post("/import/confirm", data={"token": token}))
+    assert "Le registre a changé depuis votre aperçu." in page and "Rien n’a été importé." in page
+    assert f"{risk.ref} — modification par {users['admin'].name} le " in page, page
+    assert "The register changed" not in page and " by " not in page

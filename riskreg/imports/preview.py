@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from riskreg.exports.columns import CORPORATE
 from riskreg.exports.labels import words as translated
@@ -16,6 +17,20 @@ from riskreg.i18n.reference import translate
 from riskreg.imports.plan import Lookups, Plan, label, likely_duplicates
 from riskreg.imports.reader import Problem
 
+# What a risk's audit events say was done, for the preview's "changed meanwhile" list (the codes
+# stay as they are in English, as the audit stores them).
+ACTIONS = {
+    "create": lambda: pgettext("audit action", "create"),
+    "update": lambda: pgettext("audit action", "update"),
+    "reassess": lambda: pgettext("audit action", "reassess"),
+    "review": lambda: pgettext("audit action", "review"),
+    "archive": lambda: pgettext("audit action", "archive"),
+    "restore": lambda: pgettext("audit action", "restore"),
+    "link": lambda: pgettext("audit action", "link"),
+    "link_control": lambda: pgettext("audit action", "link_control"),
+    "unlink_control": lambda: pgettext("audit action", "unlink_control"),
+    "control_role": lambda: pgettext("audit action", "control_role"),
+}
 SHOWN = 300  # rows of each list on the page; the counts are always complete
 TEXT_CUT = 160
 
@@ -34,6 +49,12 @@ class Preview:
     @property
     def can_confirm(self) -> bool:
         return not self.counts["problems"] and bool(self.counts["creates"] or self.counts["changes"])
+
+
+def action_words(action: str) -> str:
+    """An audit event's action in the reader's language (the code itself when it has no words)."""
+    found = ACTIONS.get(action)
+    return found() if found is not None else action
 
 
 def words(name: str, value: Any, lookups: Lookups) -> str:

@@ -99,6 +99,7 @@ def _preview_page(plan: Plan, lookups: Lookups, token: str | None, filename: str
         token=token,
         filename=filename,
         form=TokenForm(token=token),
+        action_words=preview.action_words,
         **extra,
     )
 
