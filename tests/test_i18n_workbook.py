@@ -244,3 +244,22 @@ def test_a_register_changed_since_the_preview_is_said_in_french(clients, users, 
     assert "Le registre a changé depuis votre aperçu." in page and "Rien n’a été importé." in page
     assert f"{risk.ref} — modification par {users['admin'].name} le " in page, page
     assert "The register changed" not in page and " by " not in page
+
+
+def test_a_lazy_text_from_another_sheet_is_written_as_plain_text(app):
+    """Sheets of other parts may hand in lazy_gettext texts: openpyxl takes plain str only."""
+    from flask_babel import lazy_gettext
+    from openpyxl import Workbook
+
+    from riskreg.exports.cells import Header, TableSheet
+
+    out = io.BytesIO()
+    with app.test_request_context(), force_locale("fr"):
+        wb = Workbook(write_only=True)
+        sheet = TableSheet(wb, lazy_gettext("Legend"), [Header(lazy_gettext("Status"), 10), Header("x", 5)])
+        sheet.append([lazy_gettext("Yes"), 1])
+        sheet.finish()
+        wb.save(out)
+    written = book(out.getvalue())
+    assert written.sheetnames == ["Légende"]
+    assert list(written["Légende"].iter_rows(values_only=True)) == [("Statut", "x"), ("Oui", 1)]

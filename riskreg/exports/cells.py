@@ -20,7 +20,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from riskreg import scoring
-from riskreg.exports.labels import N_, plain, words
+from riskreg.exports.labels import N_, plain, plain_row, words
 from riskreg.i18n.reference import translate
 
 # A spreadsheet reads text starting with these as a formula (OWASP "CSV injection", ASVS 5.0 1.2.10).
@@ -161,6 +161,7 @@ class PrintedSheet:
 
     def append(self, values: list[Any], height: float | None = None) -> None:
         """One row; `height` None: as tall as its wrapped cells need."""
+        values = plain_row(values)
         self.rows += 1
         if height is None:
             height = row_height(wrapped_lines(values, self.widths))
@@ -237,7 +238,7 @@ class TableSheet:
     def append(self, values: Iterable[Any]) -> None:
         """One row; text in a wrapped column is wrapped (a cell given ready-made keeps its style)
         and the row is made as tall as its longest wrapped text."""
-        row = list(values)
+        row = plain_row(values)
         lines = 1
         for index, (width, wrap) in self.wrapped.items():
             value = row[index] if index < len(row) else None

@@ -9,12 +9,13 @@ is built from the English msgids with gettext under force_locale for each langua
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale, gettext
+from flask_babel.speaklater import LazyString
 
 from riskreg.i18n.languages import LANGUAGES
 
@@ -44,9 +45,14 @@ def plain(value: Any) -> Any:
     """A LazyString (or any str subclass) as a plain str: openpyxl cells take plain values only."""
     if isinstance(value, str):
         return str(value) if type(value) is not str else value
-    if type(value).__name__ == "LazyString":
+    if isinstance(value, LazyString):
         return str(value)
     return value
+
+
+def plain_row(values: Iterable[Any]) -> list[Any]:
+    """A row with any LazyString made a plain str (a sheet of another part may hand one in)."""
+    return [str(value) if type(value) is LazyString else value for value in values]
 
 
 def words(msgid: str) -> str:
