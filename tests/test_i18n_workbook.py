@@ -263,3 +263,18 @@ def test_a_lazy_text_from_another_sheet_is_written_as_plain_text(app):
     written = book(out.getvalue())
     assert written.sheetnames == ["Légende"]
     assert list(written["Légende"].iter_rows(values_only=True)) == [("Statut", "x"), ("Oui", 1)]
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Register", "Register"),
+        ("Divulgação MAPE", "Divulgação MAPE"),
+        ("Risques: probabilité / impact [2026]", "Risques probabilité impact 2026"),
+        ("Une traduction bien trop longue pour un nom de feuille", "Une traduction bien trop longue"),
+    ],
+)
+def test_every_sheet_gets_a_valid_excel_name(title, name):
+    from riskreg.exports.cells import fitted_sheet_name
+
+    assert fitted_sheet_name(title) == name and len(name) <= 31

@@ -20,7 +20,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from riskreg import scoring
-from riskreg.exports.labels import N_, plain, plain_row, words
+from riskreg.exports.labels import N_, NOT_IN_SHEET_NAMES, SHEET_NAME_LIMIT, plain, plain_row, words
 from riskreg.i18n.reference import translate
 
 # A spreadsheet reads text starting with these as a formula (OWASP "CSV injection", ASVS 5.0 1.2.10).
@@ -85,9 +85,16 @@ def bold_cell(ws: WriteOnlyWorksheet, value: Any) -> Cell:
     return styled_cell(ws, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=WRAP)
 
 
+def fitted_sheet_name(title: str) -> str:
+    """A valid Excel sheet name whatever a translation made of it: none of []:*?/\\, no quote at
+    either end, at most 31 characters."""
+    name = " ".join(NOT_IN_SHEET_NAMES.sub(" ", title).split()).strip("'")
+    return name[:SHEET_NAME_LIMIT].rstrip() or "Sheet"
+
+
 def new_sheet(wb: Workbook, title: str, title_rows: str = "1:1") -> WriteOnlyWorksheet:
     """A write-only sheet with its print set-up: every sheet of the workbook is made here."""
-    ws: WriteOnlyWorksheet = wb.create_sheet(title)
+    ws: WriteOnlyWorksheet = wb.create_sheet(fitted_sheet_name(plain(title)))
     print_setup(ws, title_rows)
     return ws
 
