@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from flask_babel import force_locale, gettext
 from flask_babel.speaklater import LazyString
 
@@ -160,7 +160,3 @@ def category_lookup(categories: list[str]) -> dict[str, str]:
     from riskreg.i18n.reference import translate
 
     return lookup(lambda: ((str(translate(category) or category), category) for category in categories))
-
-
-def default_language() -> str:
-    return current_app.config.get("DEFAULT_LOCALE", "en") if has_app_context() else "en"
