@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -19,6 +20,8 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from riskreg import scoring
+from riskreg.exports.labels import N_, NOT_IN_SHEET_NAMES, SHEET_NAME_LIMIT, plain, plain_row, words
+from riskreg.i18n.reference import translate
 
 # A spreadsheet reads text starting with these as a formula (OWASP "CSV injection", ASVS 5.0 1.2.10).
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
@@ -31,7 +34,8 @@ TOP = Alignment(vertical="top")
 TITLE_FONT = Font(bold=True, size=14)
 LINE_HEIGHT = 15.0  # points per line of Excel's default font (11-point Calibri)
 MAX_ROW_HEIGHT = 409.0  # Excel's limit
-FOOTER = "&A · page &P of &N"  # the sheet's name and the page number on every printed page
+ERROR_TITLE_LIMIT, ERROR_LIMIT = 32, 255  # Excel's limits on a drop-down's error title and message
+FOOTER = N_("&A · page &P of &N")  # the sheet's name and the page number on every printed page
 
 
 def fill(colour: str) -> PatternFill:
@@ -57,7 +61,7 @@ def safe_text(ws: WriteOnlyWorksheet, value: str | None) -> Any:
     """
     if not value:
         return None
-    value = clean(value)
+    value = clean(plain(value))
     if not is_formula_like(value):
         return value
     cell = WriteOnlyCell(ws, value=value)
@@ -68,6 +72,7 @@ def safe_text(ws: WriteOnlyWorksheet, value: str | None) -> Any:
 
 def styled_cell(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> Cell:
     """One styled cell (text kept safe): for the few cells of a summary, not for long tables."""
+    value = plain(value)
     made = safe_text(ws, value) if isinstance(value, str) else value
     cell = made if isinstance(made, Cell) else WriteOnlyCell(ws, value=made)
     for name, setting in style.items():
@@ -80,9 +85,16 @@ def bold_cell(ws: WriteOnlyWorksheet, value: Any) -> Cell:
     return styled_cell(ws, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=WRAP)
 
 
+def fitted_sheet_name(title: str) -> str:
+    """A valid Excel sheet name whatever a translation made of it: none of []:*?/\\, no quote at
+    either end, at most 31 characters."""
+    name = " ".join(NOT_IN_SHEET_NAMES.sub(" ", title).split()).strip("'")
+    return name[:SHEET_NAME_LIMIT].rstrip() or "Sheet"
+
+
 def new_sheet(wb: Workbook, title: str, title_rows: str = "1:1") -> WriteOnlyWorksheet:
     """A write-only sheet with its print set-up: every sheet of the workbook is made here."""
-    ws: WriteOnlyWorksheet = wb.create_sheet(title)
+    ws: WriteOnlyWorksheet = wb.create_sheet(fitted_sheet_name(plain(title)))
     print_setup(ws, title_rows)
     return ws
 
@@ -99,7 +111,7 @@ def print_setup(ws: WriteOnlyWorksheet, title_rows: str = "1:1") -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0  # 0: no limit on the pages down
     ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.oddFooter.center.text = FOOTER
+    ws.oddFooter.center.text = words(FOOTER)
     ws.print_title_rows = title_rows
 
 
@@ -148,7 +160,7 @@ class PrintedSheet:
     tall as its wrapped cells need."""
 
     def __init__(self, wb: Workbook, title: str, widths: Sequence[float]) -> None:
-        self.ws = new_sheet(wb, title)
+        self.ws = new_sheet(wb, plain(title))
         self.widths = list(widths)
         for index, width in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(index)].width = width
@@ -156,6 +168,7 @@ class PrintedSheet:
 
     def append(self, values: list[Any], height: float | None = None) -> None:
         """One row; `height` None: as tall as its wrapped cells need."""
+        values = plain_row(values)
         self.rows += 1
         if height is None:
             height = row_height(wrapped_lines(values, self.widths))
@@ -186,9 +199,10 @@ class BandCells:
 
     def __init__(self, ws: WriteOnlyWorksheet, matrix: scoring.Matrix) -> None:
         self.columns = {band.key: StyledColumn(ws, fill=fill(band.fill)) for band in matrix.bands}
+        self.labels = {band.key: translate(band.label) for band in matrix.bands}  # once, not once a cell
 
     def __call__(self, band: scoring.Band | None) -> Any:
-        return None if band is None else self.columns[band.key](band.label)
+        return None if band is None else self.columns[band.key](self.labels[band.key])
 
 
 @dataclass(frozen=True)
@@ -204,7 +218,7 @@ class TableSheet:
     the print set-up, and wrapped columns whose rows grow to fit their text."""
 
     def __init__(self, wb: Workbook, title: str, headers: Sequence[Header], freeze: str = "B2") -> None:
-        self.ws: WriteOnlyWorksheet = new_sheet(wb, title)
+        self.ws: WriteOnlyWorksheet = new_sheet(wb, plain(title))
         self.headers = headers
         # Widths, the frozen pane and the header row go before the first row (write-only order).
         for index, header in enumerate(headers, 1):
@@ -216,20 +230,22 @@ class TableSheet:
             if header.wrap
         }
         # Bold text is a little wider than the body's: 0.9 of the width per line.
-        lines = max(text_lines(header.text, header.width * 0.9) for header in headers) if headers else 1
+        lines = (
+            max(text_lines(plain(header.text), header.width * 0.9) for header in headers) if headers else 1
+        )
         self.ws.row_dimensions[1].height = max(32.0, LINE_HEIGHT * lines + 2)
         self.ws.append([self.header_cell(header.text) for header in headers])
         self.rows = 1
 
     def header_cell(self, text: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value=text)
+        cell = WriteOnlyCell(self.ws, value=plain(text))
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
         return cell
 
     def append(self, values: Iterable[Any]) -> None:
         """One row; text in a wrapped column is wrapped (a cell given ready-made keeps its style)
         and the row is made as tall as its longest wrapped text."""
-        row = list(values)
+        row = plain_row(values)
         lines = 1
         for index, (width, wrap) in self.wrapped.items():
             value = row[index] if index < len(row) else None
@@ -255,7 +271,15 @@ class TableSheet:
         return self.rows - 1
 
 
-def list_validation(source: str, what: str, strict: bool = True) -> DataValidation:
+def fitted(text: str, limit: int) -> str:
+    """`text` within Excel's `limit` for a drop-down's message: cut at a word, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" :;,") + "…"
+
+
+def list_validation(source: str, what: str, strict: bool = True, legend: str = "Legend") -> DataValidation:
     """A drop-down from a range ("Legend!$H$2:$H$5") or an inline list ('"a,b"').
 
     Not strict: a warning only (an owner may also be typed as an email address).
@@ -266,12 +290,15 @@ def list_validation(source: str, what: str, strict: bool = True) -> DataValidati
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="stop" if strict else "warning",
-        errorTitle=f"Not a known {what}",
-        error=f"Choose a {what} from the list (the Legend sheet lists them).",
+        errorTitle=fitted(_("Not a known %(what)s", what=what), ERROR_TITLE_LIMIT),
+        error=fitted(
+            _("Choose a %(what)s from the list (the %(legend)s sheet lists them).", what=what, legend=legend),
+            ERROR_LIMIT,
+        ),
     )
 
 
-def level_validation() -> DataValidation:
+def level_validation(legend: str = "Legend") -> DataValidation:
     return DataValidation(
         type="whole",
         operator="between",
@@ -279,6 +306,12 @@ def level_validation() -> DataValidation:
         formula2="5",
         allow_blank=True,
         showErrorMessage=True,
-        errorTitle="Level from 1 to 5",
-        error="Likelihood and impact are whole numbers from 1 to 5 (see the Legend sheet).",
+        errorTitle=fitted(_("Level from 1 to 5"), ERROR_TITLE_LIMIT),
+        error=fitted(
+            _(
+                "Likelihood and impact are whole numbers from 1 to 5 (see the %(legend)s sheet).",
+                legend=legend,
+            ),
+            ERROR_LIMIT,
+        ),
     )

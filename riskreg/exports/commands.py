@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from riskreg.exports import xlsx
+from riskreg.i18n.languages import LANGUAGES
 from riskreg.reports.disclosure import parse_year
 from riskreg.risks.filters import parse_risk_filters
 
@@ -22,8 +23,15 @@ from riskreg.risks.filters import parse_risk_filters
 @click.option("--query", default="", help='Register filters as on /risks, e.g. "status=open&site=2".')
 @click.option("--by", "by", default="flask export (command line)", help="Who to name on the Legend sheet.")
 @click.option("--year", default="", help="Year of the ASM disclosure sheet (default: this year).")
+@click.option(
+    "--lang",
+    "lang",
+    default="",
+    type=click.Choice(["", *LANGUAGES]),
+    help="Language of the workbook (default: RISKREG_DEFAULT_LOCALE).",
+)
 @with_appcontext
-def export_command(out: Path, query: str, by: str, year: str) -> None:
+def export_command(out: Path, query: str, by: str, year: str, lang: str) -> None:
     """Export the register as an Excel workbook."""
     try:
         filters = parse_risk_filters(MultiDict(parse_qsl(query, keep_blank_values=True)))
@@ -37,7 +45,7 @@ def export_command(out: Path, query: str, by: str, year: str) -> None:
     partial = out.with_name(f".{out.name}.partial")
     try:
         with open(partial, "wb") as handle:
-            ctx = xlsx.export_register(filters, by, handle, disclosure_year)
+            ctx = xlsx.export_register(filters, by, handle, disclosure_year, locale=lang or None)
         os.replace(partial, out)
     except BaseException:
         partial.unlink(missing_ok=True)

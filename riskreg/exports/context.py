@@ -13,12 +13,13 @@ from openpyxl.utils import get_column_letter
 from riskreg import reference, scoring
 from riskreg.exports import queries
 from riskreg.exports.columns import CORPORATE
+from riskreg.exports.labels import LEGEND, enum_label, quoted_sheet, sheet_name, words
+from riskreg.i18n.reference import translate
 from riskreg.modeling import utcnow
 from riskreg.risks.filters import RiskFilters
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment
 from riskreg.standards import settings
 
-LEGEND = "Legend"
 LIST_FIRST_COLUMN = 11  # the allowed values sit on the Legend sheet from column K, right of the legend
 PROGRESS_ROWS = 100  # rows between calls to a progress callback (it throttles its own writes)
 
@@ -27,14 +28,14 @@ PROGRESS_ROWS = 100  # rows between calls to a progress callback (it throttles i
 class ValueLists:
     """Allowed values (drop-down sources), laid out as columns of the Legend sheet."""
 
-    lists: dict[str, list[str]]
+    lists: dict[str, list[str]]  # by the English msgid of the column's header; values as shown
 
     def column(self, name: str) -> str:
         return get_column_letter(LIST_FIRST_COLUMN + list(self.lists).index(name))
 
     def ref(self, name: str) -> str:
         letter, size = self.column(name), max(len(self.lists[name]), 1)
-        return f"{LEGEND}!${letter}$2:${letter}${size + 1}"
+        return f"{quoted_sheet(sheet_name(LEGEND))}!${letter}$2:${letter}${size + 1}"
 
 
 @dataclass
@@ -94,12 +95,12 @@ def make_context(filters: RiskFilters, generated_by: str, year: int | None = Non
     sites = queries.sites()
     lists = ValueLists(
         {
-            "Direction": [d.label for d in Direction],
-            "Category": reference.categories(),
-            "Treatment": [t.label for t in Treatment],
-            "Consequence area": [a.label for a in ImpactArea],
-            "Status": [s.label for s in RiskStatus],
-            "Site": [CORPORATE, *(site.name for site in sites)],
+            "Direction": [enum_label(d) for d in Direction],
+            "Category": [str(translate(c) or c) for c in reference.categories()],
+            "Treatment": [enum_label(t) for t in Treatment],
+            "Consequence area": [enum_label(a) for a in ImpactArea],
+            "Status": [enum_label(s) for s in RiskStatus],
+            "Site": [words(CORPORATE), *(site.name for site in sites)],
             "Owner": queries.owner_names(),
         }
     )

@@ -18,6 +18,7 @@ from wtforms import HiddenField
 
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.exports import queries, xlsx
+from riskreg.i18n import current_language
 from riskreg.jobs import services as jobs
 from riskreg.jobs.models import JobKind
 from riskreg.reports.disclosure import parse_year
@@ -77,7 +78,12 @@ def start_job():
     args = MultiDict(parse_qsl(query, keep_blank_values=True))
     parse_risk_filters(args)  # 400 with the parameter's name, before anything is queued
     parse_year(args.get("year"))
-    return redirect(url_for("jobs.detail", job_id=jobs.start(JobKind.EXPORT, current_user, {"query": query})))
+    # The worker has no request: the language the workbook is written in travels with the job, a code
+    # (left out when it is the company's default, which the worker uses anyway).
+    parameters = {"query": query}
+    if current_language() != current_app.config["DEFAULT_LOCALE"]:
+        parameters["locale"] = current_language()
+    return redirect(url_for("jobs.detail", job_id=jobs.start(JobKind.EXPORT, current_user, parameters)))
 
 
 def _chunks(path: Path) -> Iterator[bytes]:

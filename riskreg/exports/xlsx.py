@@ -22,6 +22,7 @@ from riskreg.bowtie.export import bowtie_sheet
 from riskreg.exports import queries
 from riskreg.exports.asm_sheets import coverage_sheet, disclosure_sheet
 from riskreg.exports.context import ExportContext, make_context
+from riskreg.exports.labels import language
 from riskreg.exports.register_sheets import controls_sheet, register_sheet
 from riskreg.exports.summary_sheets import heatmap_sheet, legend_sheet, sites_sheet
 from riskreg.grievances.export import grievances_sheet
@@ -114,12 +115,15 @@ def export_register(
     year: int | None = None,
     progress: Callable[[int], None] | None = None,
     note: Callable[[str], None] | None = None,
+    locale: str | None = None,
 ) -> ExportContext:
     """The workbook of the register (with `filters`), and the ASM disclosure of `year` (default: this one);
-    `progress` hears the rows written of queries.export_row_count(filters)."""
-    ctx = make_context(filters, generated_by, year)
-    ctx.progress, ctx.note = progress, note
-    write_workbook(ctx, target)
+    `progress` hears the rows written of queries.export_row_count(filters). Its words are in `locale`
+    (a background job passes the language of the request), else in the current language."""
+    with language(locale):
+        ctx = make_context(filters, generated_by, year)
+        ctx.progress, ctx.note = progress, note
+        write_workbook(ctx, target)
     return ctx
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from riskreg.database import write_phase
 from riskreg.dbfaults import Fault, classify
+from riskreg.exports.labels import N_
 from riskreg.extensions import db
 from riskreg.imports import services, store
 from riskreg.imports.plan import Lookups, make_plan
@@ -20,10 +21,12 @@ from riskreg.jobs.runner import JobFailure, Outcome, Progress
 
 logger = logging.getLogger(__name__)
 
-MOVED = (
+# A job's message is stored, so it stays English (marked: the jobs page may show it translated).
+MOVED = N_(
     "The register changed since your preview, so nothing was imported. Upload the file again to see "
     "the new preview (retrying runs the same file, with the same result until then)."
 )
+EXPIRED = N_("That preview has expired or its file is gone: nothing was imported. Upload it again.")
 
 
 def stored_preview(job: Job, user: Any, progress: Progress) -> tuple[Any, bytes]:
@@ -31,9 +34,7 @@ def stored_preview(job: Job, user: Any, progress: Progress) -> tuple[Any, bytes]
     started on the job's progress; a preview that expired fails the job with nothing imported."""
     found = store.load(job.parameters.get("token", ""), user.id)
     if found is None:
-        raise JobFailure(
-            "That preview has expired or its file is gone: nothing was imported. Upload it again."
-        )
+        raise JobFailure(EXPIRED)
     upload, data = found
     progress.start(upload.rows, f"Reading {upload.filename}")
     return upload, data

@@ -13,8 +13,11 @@ import logging
 import posixpath
 import re
 import zipfile
+from collections.abc import Collection
 
 from defusedxml.ElementTree import fromstring
+
+from riskreg.exports.labels import norm
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +29,14 @@ WORKSHEET_START = re.compile(rb"<(?:\w+:)?worksheet\b[^>]*>")
 DIMENSION = b'<dimension xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ref="A1"/>'
 
 
-def register_only(data: bytes, sheet_name: str = "register") -> bytes:
-    """A package with one worksheet left, or the original bytes when anything is unusual."""
+def register_only(data: bytes, sheet_names: Collection[str] = ("register",)) -> bytes:
+    """A package with one worksheet left, or the original bytes when anything is unusual.
+
+    `sheet_names`: the names the sheet may have (labels.norm), one per language riskreg speaks."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             sheets = _sheet_parts(archive)
-            keep = next((path for name, path in sheets.items() if name.strip().lower() == sheet_name), None)
+            keep = next((path for name, path in sheets.items() if norm(name) in sheet_names), None)
             if keep is None or keep not in archive.namelist():
                 return data
             drop = set(sheets.values()) - {keep}

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from riskreg import audit, reference
 from riskreg.auth.models import User
 from riskreg.exports.columns import CORPORATE, REGISTER_COLUMNS
+from riskreg.exports.labels import LEGEND, category_lookup, norm, sheet_name, word_lookup, words
 from riskreg.extensions import db
 from riskreg.imports.reader import Problem, RegisterSheet, SheetRow
 from riskreg.risks import services
@@ -23,7 +25,7 @@ from riskreg.risks.models import Risk, RiskStatus
 from riskreg.sites.models import Site
 
 FIELD_OF = {"site": "site_id", "owner": "owner_id"}  # column key -> risk field, where they differ
-LABELS = {FIELD_OF.get(c.key, c.key): c.header for c in REGISTER_COLUMNS}
+LABELS = {FIELD_OF.get(c.key, c.key): c.header for c in REGISTER_COLUMNS}  # English msgids: see label()
 LEVELS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
 REQUIRED = ("title", "direction", "category", "impact_area", "owner_id", *LEVELS, "treatment", "status")
 # A new risk's fields that the sheet does not carry (or leaves empty): the risk form's defaults. The
@@ -44,6 +46,11 @@ MAX_LENGTH = {"title": 200, "description": 10_000, "cause": 5_000, "consequence"
 REF_CHUNK = 500
 
 
+def label(name: str) -> str:
+    """A field's column header in the current language (what the preview's problems name)."""
+    return words(LABELS[name]) if name in LABELS else name
+
+
 @dataclass
 class Lookups:
     """Sites, users and categories by the words a spreadsheet uses for them: one query each."""
@@ -54,7 +61,8 @@ class Lookups:
     users_by_name: dict[str, list[int]]
     user_names: dict[int, str]
     active: set[int]
-    categories: dict[str, str]  # lower-case -> as in the taxonomy
+    categories: dict[str, str]  # lower-case, in any language -> as in the taxonomy
+    corporate: frozenset[str] = frozenset({CORPORATE.lower()})  # the Site cell's word, in any language
 
     @classmethod
     def load(cls) -> Lookups:
@@ -70,7 +78,8 @@ class Lookups:
             users_by_name=by_name,
             user_names={u.id: u.name for u in users},
             active={u.id for u in users if u.active},
-            categories={c.lower(): c for c in reference.categories()},
+            categories=category_lookup(reference.categories()),
+            corporate=frozenset(word_lookup(CORPORATE)),
         )
 
 
@@ -142,7 +151,13 @@ def make_plan(sheet: RegisterSheet, lookups: Lookups) -> Plan:
             if row.ref in first_row:
                 plan.problems.append(
                     Problem(
-                        row.row, "Ref", f"{row.ref} is also on row {first_row[row.ref]}: one row per risk."
+                        row.row,
+                        label("ref"),
+                        _(
+                            "%(ref)s is also on row %(row)s: one row per risk.",
+                            ref=row.ref,
+                            row=first_row[row.ref],
+                        ),
                     )
                 )
                 continue
@@ -162,8 +177,12 @@ def _plan_row(row: SheetRow, risks: dict[str, Risk], lookups: Lookups, present: 
             plan.problems.append(
                 Problem(
                     row.row,
-                    "Ref",
-                    f"There is no risk {row.ref} in the register. Leave Ref empty to add a new risk.",
+                    label("ref"),
+                    _(
+                        "There is no risk %(ref)s in the register. Leave %(column)s empty to add a new risk.",
+                        ref=row.ref,
+                        column=label("ref"),
+                    ),
                 )
             )
             return
@@ -178,14 +197,15 @@ def _plan_row(row: SheetRow, risks: dict[str, Risk], lookups: Lookups, present: 
         try:
             proposed[name] = _resolve(name, value, current, lookups)
         except ValueError as error:
-            problems.append(Problem(row.row, LABELS[name], str(error)))
+            problems.append(Problem(row.row, label(name), str(error)))
     for name in REQUIRED:
-        reported = name in bad or any(p.column == LABELS.get(name) for p in problems)
+        reported = name in bad or any(p.column == label(name) for p in problems)
         if proposed.get(name) is None and not reported:
-            what = "a new risk needs it" if risk is None else "it cannot be emptied"
-            problems.append(
-                Problem(row.row, LABELS.get(name, name), f"{LABELS.get(name, name)} is empty: {what}.")
-            )
+            if risk is None:
+                message = _("%(column)s is empty: a new risk needs it.", column=label(name))
+            else:
+                message = _("%(column)s is empty: it cannot be emptied.", column=label(name))
+            problems.append(Problem(row.row, label(name), message))
     if not problems and not bad:
         problems += _rule_problems(row.row, current, proposed)
     if problems or bad:
@@ -200,7 +220,9 @@ def _plan_row(row: SheetRow, risks: dict[str, Risk], lookups: Lookups, present: 
     elif not risk.editable:
         plan.problems.append(
             Problem(
-                row.row, "", f"{risk.ref} is archived: restore it on its page before changing it by import."
+                row.row,
+                "",
+                _("%(ref)s is archived: restore it on its page before changing it by import.", ref=risk.ref),
             )
         )
     else:
@@ -216,7 +238,12 @@ def _resolve(name: str, value: Any, current: dict[str, Any] | None, lookups: Loo
             return old  # whitespace and line-ending differences are not edits
         if len(text.strip()) > MAX_LENGTH[name]:
             raise ValueError(
-                f"{LABELS[name]} is {len(text.strip())} characters long; the limit is {MAX_LENGTH[name]}."
+                _(
+                    "%(column)s is %(length)s characters long; the limit is %(limit)s.",
+                    column=label(name),
+                    length=len(text.strip()),
+                    limit=MAX_LENGTH[name],
+                )
             )
         return text.strip() or (None if name == "title" else "")
     if name == "site_id":
@@ -226,9 +253,15 @@ def _resolve(name: str, value: Any, current: dict[str, Any] | None, lookups: Loo
     if name == "category" and value is not None:
         if current is not None and value == old:
             return old  # a category since dropped from the taxonomy may stay where it is
-        category = lookups.categories.get(value.strip().lower())
+        category = lookups.categories.get(norm(value))
         if category is None:
-            raise ValueError(f"{value!r} is not a category of the taxonomy (the Legend sheet lists them).")
+            raise ValueError(
+                _(
+                    "%(value)s is not a category of the taxonomy (the %(legend)s sheet lists them).",
+                    value=repr(value),
+                    legend=sheet_name(LEGEND),
+                )
+            )
         return category
     return value
 
@@ -243,9 +276,15 @@ def _site(value: Any, lookups: Lookups) -> int | None:
     key = str(value).strip().lower()
     if key in lookups.sites:
         return lookups.sites[key]
-    if key == CORPORATE.lower():
+    if norm(key) in lookups.corporate:
         return None
-    raise ValueError(f"There is no site called {value!r}; an admin adds sites under Sites.")
+    raise ValueError(
+        _(
+            "There is no site called %(value)s; an admin adds sites under %(sites)s.",
+            value=repr(value),
+            sites=_("Sites"),
+        )
+    )
 
 
 def _owner(value: Any, old: int | None, lookups: Lookups) -> int | None:
@@ -258,11 +297,19 @@ def _owner(value: Any, old: int | None, lookups: Lookups) -> int | None:
     if old in candidates:
         return old
     if not candidates:
-        raise ValueError(f"There is no user called {value!r}; type an owner's name or email address.")
+        raise ValueError(
+            _("There is no user called %(value)s; type an owner's name or email address.", value=repr(value))
+        )
     if len(candidates) > 1:
-        raise ValueError(f"{len(candidates)} people are called {value!r}; type the owner's email address.")
+        raise ValueError(
+            _(
+                "%(count)s people are called %(value)s; type the owner's email address.",
+                count=len(candidates),
+                value=repr(value),
+            )
+        )
     if candidates[0] not in lookups.active:
-        raise ValueError(f"{value!r} is no longer an active user and cannot own a risk.")
+        raise ValueError(_("%(value)s is no longer an active user and cannot own a risk.", value=repr(value)))
     return candidates[0]
 
 
@@ -273,7 +320,9 @@ def _rule_problems(row: int, current: dict[str, Any] | None, proposed: dict[str,
         current is None or current["status"] is not RiskStatus.ARCHIVED
     ):
         problems.append(
-            Problem(row, "Status", "Archive a risk with the Archive button on its page, not by import.")
+            Problem(
+                row, label("status"), _("Archive a risk with the Archive button on its page, not by import.")
+            )
         )
     if current is None or current != proposed:  # the services check every create and every change
         try:
@@ -281,7 +330,7 @@ def _rule_problems(row: int, current: dict[str, Any] | None, proposed: dict[str,
             services.check_target(proposed)
             services.check_treatment(proposed, current)
         except services.RiskRuleError as error:
-            problems.append(Problem(row, LABELS[error.field], str(error)))
+            problems.append(Problem(row, label(error.field), str(error)))
     return problems
 
 

@@ -8,10 +8,29 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import pgettext
+
 from riskreg.exports.columns import CORPORATE
-from riskreg.imports.plan import LABELS, Lookups, Plan, likely_duplicates
+from riskreg.exports.labels import words as translated
+from riskreg.i18n.reference import translate
+from riskreg.imports.plan import Lookups, Plan, label, likely_duplicates
 from riskreg.imports.reader import Problem
 
+# What a risk's audit events say was done, for the preview's "changed meanwhile" list (the codes
+# stay as they are in English, as the audit stores them).
+ACTIONS = {
+    "create": lambda: pgettext("audit action", "create"),
+    "update": lambda: pgettext("audit action", "update"),
+    "reassess": lambda: pgettext("audit action", "reassess"),
+    "review": lambda: pgettext("audit action", "review"),
+    "archive": lambda: pgettext("audit action", "archive"),
+    "restore": lambda: pgettext("audit action", "restore"),
+    "link": lambda: pgettext("audit action", "link"),
+    "link_control": lambda: pgettext("audit action", "link_control"),
+    "unlink_control": lambda: pgettext("audit action", "unlink_control"),
+    "control_role": lambda: pgettext("audit action", "control_role"),
+}
 SHOWN = 300  # rows of each list on the page; the counts are always complete
 TEXT_CUT = 160
 
@@ -32,17 +51,25 @@ class Preview:
         return not self.counts["problems"] and bool(self.counts["creates"] or self.counts["changes"])
 
 
+def action_words(action: str) -> str:
+    """An audit event's action in the reader's language (the code itself when it has no words)."""
+    found = ACTIONS.get(action)
+    return found() if found is not None else action
+
+
 def words(name: str, value: Any, lookups: Lookups) -> str:
     if value is None or value == "":
-        return CORPORATE if name == "site_id" else "—"
+        return translated(CORPORATE) if name == "site_id" else "—"
     if name == "site_id":
-        return lookups.site_names.get(value, f"site #{value}")
+        return lookups.site_names.get(value) or _("site #%(id)s", id=value)
     if name == "owner_id":
-        return lookups.user_names.get(value, f"user #{value}")
+        return lookups.user_names.get(value) or _("user #%(id)s", id=value)
     if isinstance(value, enum.Enum):
         return getattr(value, "label", str(value.value))
     if isinstance(value, date):
         return value.isoformat()
+    if name == "category":
+        return str(translate(value) or value)  # the taxonomy's words in the reader's language
     text = str(value)
     return text if len(text) <= TEXT_CUT else text[: TEXT_CUT - 1] + "…"
 
@@ -50,7 +77,7 @@ def words(name: str, value: Any, lookups: Lookups) -> str:
 def build(plan: Plan, lookups: Lookups) -> Preview:
     preview = Preview(
         problems=plan.problems[:SHOWN],
-        ignored=plan.ignored,
+        ignored=[translated(header) for header in plan.ignored],
         warnings=plan.warnings[:SHOWN],
         counts={
             "creates": len(plan.creates),
@@ -95,7 +122,7 @@ def build(plan: Plan, lookups: Lookups) -> Preview:
                 "risk_id": change.risk.id,
                 "title": change.risk.title,
                 "fields": [
-                    (LABELS.get(name, name), words(name, old, lookups), words(name, new, lookups))
+                    (label(name), words(name, old, lookups), words(name, new, lookups))
                     for name, (old, new) in change.changes.items()
                 ],
             }

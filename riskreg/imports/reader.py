@@ -16,16 +16,28 @@ from datetime import date, datetime
 from typing import Any
 
 import openpyxl
+from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from openpyxl.utils import get_column_letter
 
 from riskreg.exports.columns import REGISTER_COLUMNS, Column
+from riskreg.exports.labels import (
+    LEGEND,
+    REGISTER,
+    enum_label,
+    enum_lookup,
+    lookup,
+    norm,
+    sheet_name,
+    sheet_names,
+)
 from riskreg.imports.package import register_only
 from riskreg.modeling import LabelledEnum
 from riskreg.params import is_digits
 
 logger = logging.getLogger(__name__)
 
-SHEET = "Register"
+SHEET = REGISTER  # the English msgid: the sheet is found by its name in any language
 MAX_COLUMNS = 100  # the header is looked for in these columns
 EXTRA_COLUMNS = 5  # columns read past the last header, to report values without a header
 ALIASES = {"next review date": "next_review_date", "review date": "next_review_date"}
@@ -60,34 +72,49 @@ class CellError(ValueError):
 
 
 def header_index() -> dict[str, Column]:
-    index: dict[str, Column] = {}
+    """Every column by its header in every language riskreg speaks (the current one first), its
+    key and a few aliases: a workbook exported in Portuguese reads back as well as an English one."""
+    index: dict[str, Column] = lookup(lambda: ((column.label, column) for column in REGISTER_COLUMNS))
     for column in REGISTER_COLUMNS:
-        index[_norm(column.header)] = column
-        index[_norm(column.key)] = column
+        index.setdefault(_norm(column.header), column)
+        index.setdefault(_norm(column.key), column)
     for alias, key in ALIASES.items():
-        index[alias] = next(c for c in REGISTER_COLUMNS if c.key == key)
+        index.setdefault(alias, next(c for c in REGISTER_COLUMNS if c.key == key))
     return index
 
 
 def _norm(text: str) -> str:
-    return " ".join(str(text).replace("_", " ").split()).lower()
+    return norm(text)
 
 
 def read_register(data: bytes, max_rows: int) -> RegisterSheet:
     """Parse the Register sheet; the file has passed safety.check_workbook already."""
     result = RegisterSheet()
+    names = sheet_names(SHEET)  # "register", "registre", "registro", "riscos"
     with warnings.catch_warnings():
         # openpyxl warns about parts it drops (extensions, print settings): not the importer's concern
         warnings.simplefilter("ignore")
         workbook = openpyxl.load_workbook(
-            io.BytesIO(register_only(data)), read_only=True, data_only=False, keep_links=False, keep_vba=False
+            io.BytesIO(register_only(data, names)),
+            read_only=True,
+            data_only=False,
+            keep_links=False,
+            keep_vba=False,
         )
         try:
-            sheet = next((ws for ws in workbook.worksheets if ws.title.strip().lower() == "register"), None)
+            sheet = next((ws for ws in workbook.worksheets if _norm(ws.title.strip()) in names), None)
             if sheet is None:
-                names = ", ".join(ws.title for ws in workbook.worksheets)
+                found = ", ".join(ws.title for ws in workbook.worksheets)
                 result.problems.append(
-                    Problem(0, "", f"The workbook has no sheet called {SHEET} (it has: {names}).")
+                    Problem(
+                        0,
+                        "",
+                        _(
+                            "The workbook has no sheet called %(sheet)s (it has: %(names)s).",
+                            sheet=sheet_name(SHEET),
+                            names=found,
+                        ),
+                    )
                 )
                 return result
             sheet.reset_dimensions()  # never trust the stored size: read to the real last row
@@ -116,8 +143,12 @@ def _read_rows(sheet: Any, max_rows: int, result: RegisterSheet) -> None:
                 Problem(
                     0,
                     "",
-                    f"The {SHEET} sheet has more than {max_rows} risks; riskreg imports at most "
-                    f"{max_rows} at once. Split the file.",
+                    _(
+                        "The %(sheet)s sheet has more than %(max)s risks; riskreg imports at most %(max)s "
+                        "at once. Split the file.",
+                        sheet=sheet_name(SHEET),
+                        max=max_rows,
+                    ),
                 )
             )
             return
@@ -141,13 +172,22 @@ def _read_header(header: Any, result: RegisterSheet, unknown: set[int]) -> dict[
                 Problem(
                     1,
                     str(text),
-                    f"Column {letter}: {str(text)!r} is not a column of the register, so it is ignored. "
-                    "Rename it to one of the export's headers (see the Legend sheet) to import it.",
+                    _(
+                        "Column %(letter)s: %(header)s is not a column of the register, so it is ignored. "
+                        "Rename it to one of the export's headers (see the %(legend)s sheet) to import it.",
+                        letter=letter,
+                        header=repr(str(text)),
+                        legend=sheet_name(LEGEND),
+                    ),
                 )
             )
         elif column.key in found:
             result.problems.append(
-                Problem(1, column.header, f"Column {letter}: {column.header} appears twice.")
+                Problem(
+                    1,
+                    column.label,
+                    _("Column %(letter)s: %(header)s appears twice.", letter=letter, header=column.label),
+                )
             )
         else:
             found[column.key] = position
@@ -156,14 +196,18 @@ def _read_header(header: Any, result: RegisterSheet, unknown: set[int]) -> dict[
                 result.present.add(column.key)
             else:
                 result.ignored.append(column.header)
-    missing = [c.header for c in REGISTER_COLUMNS if c.required and c.key not in found]
+    missing = [c.label for c in REGISTER_COLUMNS if c.required and c.key not in found]
     if missing:
         result.problems.append(
             Problem(
                 1,
                 "",
-                f"The {SHEET} sheet lacks the column(s): {', '.join(missing)}. "
-                "Start from an export of the register, which has them all.",
+                _(
+                    "The %(sheet)s sheet lacks the column(s): %(columns)s. "
+                    "Start from an export of the register, which has them all.",
+                    sheet=sheet_name(SHEET),
+                    columns=", ".join(missing),
+                ),
             )
         )
     if not found:
@@ -183,7 +227,11 @@ def _read_row(
                 unlabelled.add(position)  # once per column, not once per row
                 letter = get_column_letter(position + 1)
                 result.warnings.append(
-                    Problem(number, letter, f"Column {letter} holds values but has no header: it is ignored.")
+                    Problem(
+                        number,
+                        letter,
+                        _("Column %(letter)s holds values but has no header: it is ignored.", letter=letter),
+                    )
                 )
             continue
         if not column.editable:
@@ -191,7 +239,7 @@ def _read_row(
         try:
             typed[column.key] = parse_cell(column, cell)
         except CellError as error:
-            result.problems.append(Problem(number, column.header, str(error)))
+            result.problems.append(Problem(number, column.label, str(error)))
             bad.add(column.key)
     for key in result.present:
         typed.setdefault(key, None)  # short rows: missing trailing cells are empty
@@ -203,21 +251,24 @@ def parse_cell(column: Column, cell: Any) -> Any:
     value = cell.value
     if getattr(cell, "data_type", None) == "f":
         raise CellError(
-            f"Holds a formula ({str(value)[:40]}). riskreg imports values only: type the value "
-            "itself, or paste the column as values."
+            _(
+                "Holds a formula (%(formula)s). riskreg imports values only: type the value "
+                "itself, or paste the column as values.",
+                formula=str(value)[:40],
+            )
         )
     if getattr(cell, "data_type", None) == "e":
-        raise CellError(f"Holds the spreadsheet error {value}; type a value instead.")
+        raise CellError(_("Holds the spreadsheet error %(error)s; type a value instead.", error=value))
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if column.key == "ref":
         return str(value).strip().upper()
     if column.kind == "level":
-        return parse_level(value, column.header)
+        return parse_level(value, LazyString(lambda: column.label))  # translated only for a message
     if column.kind == "date":
         return parse_date(value)
     if column.kind == "enum" and column.enum is not None:
-        return parse_enum(column.enum, value, column.header.lower())
+        return parse_enum(column.enum, value, LazyString(lambda: column.label.lower()))
     return as_text(value)
 
 
@@ -229,7 +280,7 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def parse_level(value: Any, what: str) -> int:
+def parse_level(value: Any, what: str | LazyString) -> int:
     number: int | None = None
     if isinstance(value, bool):
         number = None
@@ -240,9 +291,17 @@ def parse_level(value: Any, what: str) -> int:
     elif isinstance(value, str) and is_digits(value.strip()) and len(value.strip()) < 6:
         number = int(value.strip())
     if number is None:
-        raise CellError(f"{what} must be a whole number from 1 to 5, not {as_text(value)!r}.")
+        raise CellError(
+            _(
+                "%(what)s must be a whole number from 1 to 5, not %(value)s.",
+                what=what,
+                value=repr(as_text(value)),
+            )
+        )
     if not 1 <= number <= 5:
-        raise CellError(f"{what} must be from 1 to 5; {number} is out of range.")
+        raise CellError(
+            _("%(what)s must be from 1 to 5; %(number)s is out of range.", what=what, number=number)
+        )
     return number
 
 
@@ -256,15 +315,19 @@ def parse_date(value: Any) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise CellError(f"{as_text(value)!r} is not a date: type a date, or text like 2027-03-31.")
+    raise CellError(
+        _("%(value)s is not a date: type a date, or text like 2027-03-31.", value=repr(as_text(value)))
+    )
 
 
-def parse_enum(enum_cls: type[LabelledEnum], value: Any, what: str) -> LabelledEnum:
-    """Accept the export's label ("To the company") or the stored value ("to_company"), any case."""
+def parse_enum(enum_cls: type[LabelledEnum], value: Any, what: str | LazyString) -> LabelledEnum:
+    """Accept the export's label in any language ("To the company", "Para a empresa") or the stored
+    value ("to_company"), any case."""
     text = as_text(value).strip()
-    key = text.lower()
-    for member in enum_cls:
-        if key in (member.value, member.label.lower(), member.value.replace("_", " ")):
-            return member
-    labels = ", ".join(member.label for member in enum_cls)
-    raise CellError(f"{text!r} is not a {what}; use one of: {labels}.")
+    member = enum_lookup(enum_cls).get(norm(text))
+    if member is not None:
+        return member
+    labels = ", ".join(enum_label(member) for member in enum_cls)
+    raise CellError(
+        _("%(value)s is not a %(what)s; use one of: %(labels)s.", value=repr(text), what=what, labels=labels)
+    )

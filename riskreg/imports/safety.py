@@ -14,6 +14,8 @@ import zlib
 from dataclasses import dataclass
 
 from defusedxml import DefusedXmlException
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 
 from riskreg.imports.xmlcount import Bounds, PackageCount, PartCount, Stop
 
@@ -39,45 +41,56 @@ class Limits:
 
 
 def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    return _("%(size)s MB", size=format_decimal(size / (1024 * 1024), format="0.0"))
 
 
 def check_workbook(data: bytes, filename: str, limits: Limits) -> None:
     """Raise RefusedFile unless `data` is a plain .xlsx that is safe to hand to openpyxl."""
     name = (filename or "").lower()
     if not data:
-        raise RefusedFile("The file is empty.")
+        raise RefusedFile(_("The file is empty."))
     if len(data) > limits.max_bytes:
         raise RefusedFile(
-            f"The file is {megabytes(len(data))}; riskreg imports workbooks of up to "
-            f"{megabytes(limits.max_bytes)}. Split the register into several files."
+            _(
+                "The file is %(size)s; riskreg imports workbooks of up to %(limit)s. Split the register "
+                "into several files.",
+                size=megabytes(len(data)),
+                limit=megabytes(limits.max_bytes),
+            )
         )
     if data.startswith(OLE_MAGIC):
         raise RefusedFile(
-            "This file is password-protected (encrypted) or in the old Excel 97-2003 format (.xls). "
-            "riskreg reads only unprotected .xlsx workbooks: remove the password, or use "
-            "Save As > Excel Workbook (.xlsx)."
+            _(
+                "This file is password-protected (encrypted) or in the old Excel 97-2003 format (.xls). "
+                "riskreg reads only unprotected .xlsx workbooks: remove the password, or use "
+                "Save As > Excel Workbook (.xlsx)."
+            )
         )
     if name.endswith(MACRO_SUFFIXES):
         raise RefusedFile(_macro_message())
     if not name.endswith(".xlsx"):
         raise RefusedFile(
-            "riskreg imports Excel workbooks (.xlsx) only; export the register, edit it and upload that file."
+            _(
+                "riskreg imports Excel workbooks (.xlsx) only; export the register, edit it and upload that "
+                "file."
+            )
         )
     if not data.startswith(ZIP_MAGIC):
-        raise RefusedFile("This is not an Excel workbook: an .xlsx file is a zip package, this file is not.")
+        raise RefusedFile(
+            _("This is not an Excel workbook: an .xlsx file is a zip package, this file is not.")
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         with archive:
             _check_members(archive, limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, zlib.error) as error:
         raise RefusedFile(
-            f"This is not a readable Excel workbook: the package is damaged ({error})."
+            _("This is not a readable Excel workbook: the package is damaged (%(error)s).", error=error)
         ) from error
 
 
 def _macro_message() -> str:
-    return (
+    return _(
         "This is a macro-enabled workbook. riskreg never accepts macros: use Save As > "
         "Excel Workbook (.xlsx), which removes them, and upload that file."
     )
@@ -86,10 +99,12 @@ def _macro_message() -> str:
 def _check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
     members = archive.infolist()
     if len(members) > MAX_ENTRIES:
-        raise RefusedFile(f"The package holds {len(members)} parts; a workbook has far fewer. Refused.")
+        raise RefusedFile(
+            _("The package holds %(parts)s parts; a workbook has far fewer. Refused.", parts=len(members))
+        )
     names = {member.filename.lower() for member in members}
     if "[content_types].xml" not in names:
-        raise RefusedFile("This is not an Excel workbook: the package has no [Content_Types].xml.")
+        raise RefusedFile(_("This is not an Excel workbook: the package has no [Content_Types].xml."))
     if any(n.endswith("vbaproject.bin") or n.endswith("vbadata.xml") for n in names):
         raise RefusedFile(_macro_message())
     declared = sum(member.file_size for member in members)
@@ -97,7 +112,9 @@ def _check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
         raise RefusedFile(_bomb_message(declared, limits))
     for member in members:
         if member.flag_bits & 0x1:
-            raise RefusedFile("Parts of this workbook are encrypted. Remove the password and save it again.")
+            raise RefusedFile(
+                _("Parts of this workbook are encrypted. Remove the password and save it again.")
+            )
         if member.file_size > RATIO_FLOOR and member.file_size > MAX_RATIO * max(member.compress_size, 1):
             raise RefusedFile(_bomb_message(declared, limits))
     _read_members(archive, members, limits)
@@ -142,35 +159,52 @@ def _read_member(
 
 def _count_message(stop: Stop) -> str:
     if stop.kind == "entities":
-        return (
-            f"The workbook part {stop.part} declares a DTD or XML entities, "
-            "which Excel never writes and riskreg refuses (XML entity attacks)."
+        return _(
+            "The workbook part %(part)s declares a DTD or XML entities, "
+            "which Excel never writes and riskreg refuses (XML entity attacks).",
+            part=stop.part,
         )
     if stop.kind == "shared_strings":
-        return (
-            f"This workbook holds more than {stop.bound:,} distinct texts (shared strings), far more "
+        return _(
+            "This workbook holds more than %(bound)s distinct texts (shared strings), far more "
             "than a register riskreg can import, so it is not opened. If it is a real register, delete "
-            "every sheet but Register, save it, and import that file (or split it into several)."
+            "every sheet but %(register)s, save it, and import that file (or split it into several).",
+            bound=format_decimal(stop.bound),
+            register=_("Register"),
         )
     if stop.kind == "styles":
-        return (
-            f"This workbook defines more than {stop.bound:,} cell formats (fonts, fills, borders, "
+        return _(
+            "This workbook defines more than %(bound)s cell formats (fonts, fills, borders, "
             "number formats), far more than any register needs, so it is not opened. Paste the "
-            "Register sheet as values into a new workbook and import that."
+            "%(register)s sheet as values into a new workbook and import that.",
+            bound=format_decimal(stop.bound),
+            register=_("Register"),
         )
-    what = "cells" if stop.kind == "cells" else "rows"
-    return (
-        f"The sheet stored as {stop.part} holds more than {stop.bound:,} {what}, more than riskreg "
-        "imports at once, so the workbook is not opened. Delete the sheets other than Register, or "
-        "split the register into several files."
+    if stop.kind == "cells":
+        return _(
+            "The sheet stored as %(part)s holds more than %(bound)s cells, more than riskreg "
+            "imports at once, so the workbook is not opened. Delete the sheets other than %(register)s, or "
+            "split the register into several files.",
+            part=stop.part,
+            bound=format_decimal(stop.bound),
+            register=_("Register"),
+        )
+    return _(
+        "The sheet stored as %(part)s holds more than %(bound)s rows, more than riskreg "
+        "imports at once, so the workbook is not opened. Delete the sheets other than %(register)s, or "
+        "split the register into several files.",
+        part=stop.part,
+        bound=format_decimal(stop.bound),
+        register=_("Register"),
     )
 
 
 def _bomb_message(size: int, limits: Limits) -> str:
-    return (
-        f"This workbook would unpack to more than {megabytes(limits.max_uncompressed)} "
-        f"(at least {megabytes(size)}): it is either far larger than a register or a "
-        "compressed bomb. Refused."
+    return _(
+        "This workbook would unpack to more than %(limit)s (at least %(size)s): it is either far larger "
+        "than a register or a compressed bomb. Refused.",
+        limit=megabytes(limits.max_uncompressed),
+        size=megabytes(size),
     )
 
 
@@ -180,6 +214,8 @@ def unreadable(error: BaseException, advice: str) -> RefusedFile:
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, DefusedXmlException):
-            return RefusedFile("The workbook holds XML that riskreg refuses to read (entity declarations).")
+            return RefusedFile(
+                _("The workbook holds XML that riskreg refuses to read (entity declarations).")
+            )
         cause = cause.__cause__ or cause.__context__
-    return RefusedFile(f"riskreg could not read this workbook. {advice}")
+    return RefusedFile(_("riskreg could not read this workbook. %(advice)s", advice=advice))

@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -33,7 +35,7 @@ CHANGED_MEANWHILE = (risk_services.RiskConflict, risk_services.RiskRuleError, St
 
 
 class UploadForm(FlaskForm):
-    file = FileField("Workbook (.xlsx)", validators=[FileRequired("Choose the workbook to import.")])
+    file = FileField(_l("Workbook (.xlsx)"), validators=[FileRequired(_l("Choose the workbook to import."))])
 
 
 class TokenForm(FlaskForm):
@@ -60,7 +62,7 @@ def read(data: bytes, filename: str) -> reader.RegisterSheet:
     except Exception as error:  # a hostile or broken file may fail anywhere inside openpyxl
         logger.warning("import: unreadable workbook %r: %r", filename, error)
         raise safety.unreadable(
-            error, "Save it again from your spreadsheet program as Excel Workbook (.xlsx) and retry."
+            error, _("Save it again from your spreadsheet program as Excel Workbook (.xlsx) and retry.")
         ) from error
 
 
@@ -97,6 +99,7 @@ def _preview_page(plan: Plan, lookups: Lookups, token: str | None, filename: str
         token=token,
         filename=filename,
         form=TokenForm(token=token),
+        action_words=preview.action_words,
         **extra,
     )
 
@@ -107,7 +110,8 @@ def confirm():
     found = store.load(form.token.data, current_user.id) if form.validate_on_submit() else None
     if found is None:
         flash(
-            "That preview has expired or is not yours: nothing was imported. Upload the file again.", "error"
+            _("That preview has expired or is not yours: nothing was imported. Upload the file again."),
+            "error",
         )
         return redirect(url_for("imports.upload"))
     upload, data = found
@@ -140,8 +144,17 @@ def confirm():
         return _preview_again(upload, make_plan(sheet, lookups), lookups)
     store.discard(upload.token)
     logger.info("import by user %s: %s created, %s updated", current_user.id, created, updated)
-    flash(f"Imported {upload.filename}: {created} risk(s) created, {updated} updated.", "success")
+    flash(imported_message(upload.filename, created, updated), "success")
     return redirect(url_for("risks.list"))
+
+
+def imported_message(filename: str, created: int, updated: int) -> str:
+    return _(
+        "Imported %(filename)s: %(created)s risk(s) created, %(updated)s updated.",
+        filename=filename,
+        created=created,
+        updated=updated,
+    )
 
 
 def _preview_again(upload: store.Upload, plan: Plan, lookups: Lookups):
@@ -181,5 +194,5 @@ def cancel():
     form = TokenForm()
     if form.validate_on_submit() and store.load(form.token.data, current_user.id) is not None:
         store.discard(form.token.data)
-    flash("Import cancelled: nothing was changed.", "success")
+    flash(_("Import cancelled: nothing was changed."), "success")
     return redirect(url_for("imports.upload"))

@@ -47,7 +47,13 @@ def export(job: Job, progress: Progress) -> Outcome:
     progress.output(key)
     with outputs.write(key) as handle:
         ctx = xlsx.export_register(
-            filters, f"{user.name} <{user.email}>", handle, year, progress.rows, progress.note
+            filters,
+            f"{user.name} <{user.email}>",
+            handle,
+            year,
+            progress.rows,
+            progress.note,
+            locale=job.parameters.get("locale"),  # the language of the request that asked for it
         )
     risks, controls = ctx.counts.get("risks", 0), ctx.counts.get("controls", 0)
     logger.info(
