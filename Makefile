@@ -50,14 +50,7 @@ riskreg/translations/%/LC_MESSAGES/messages.mo: riskreg/translations/%/LC_MESSAG
 translations: $(CATALOGUES)
 
 messages: $(VENV)/.installed-dev
-	$(BIN)/python -c "from riskreg.modeling import write_enum_labels; write_enum_labels()"
-	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output \
-		--project riskreg --copyright-holder "riskreg contributors" -o riskreg/translations/messages.pot .
-	for locale in $(LOCALES); do \
-		if [ -f riskreg/translations/$$locale/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel --quiet update --no-fuzzy-matching -i riskreg/translations/messages.pot -d riskreg/translations -l $$locale; \
-		else $(BIN)/pybabel --quiet init -i riskreg/translations/messages.pot -d riskreg/translations -l $$locale; fi; \
-	done
+	$(BIN)/python -m riskreg.i18n.catalogues
 
 install: $(VENV)/.installed $(ASSETS) translations
 install-dev: $(VENV)/.installed-dev node_modules/.installed-dev translations

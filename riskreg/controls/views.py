@@ -31,7 +31,7 @@ from riskreg.controls.models import Control, ControlEvidence, ControlStatus
 from riskreg.critical import queries as critical_queries
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.i18n import moment
+from riskreg.i18n import N_, moment
 from riskreg.modeling import today
 from riskreg.risks.models import Risk
 from riskreg.savedviews import apply as saved_views
@@ -39,11 +39,6 @@ from riskreg.sites.models import Site
 from riskreg.storage import http as stored_file
 
 logger = logging.getLogger(__name__)
-
-
-def N_(text: str) -> str:
-    """Marks a text for the catalogue; it is translated where it is used, with gettext."""
-    return text
 
 
 # What the last event on a control means, for "closed by X at 10:42" messages: one whole sentence

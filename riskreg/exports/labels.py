@@ -17,16 +17,12 @@ from flask import has_app_context
 from flask_babel import force_locale, gettext
 from flask_babel.speaklater import LazyString
 
+from riskreg.i18n import N_
 from riskreg.i18n.languages import LANGUAGES
 
 T = TypeVar("T")
 SHEET_NAME_LIMIT = 31  # Excel's limit on a sheet's name
 NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
-
-
-def N_(text: str) -> str:  # noqa: N802 (gettext's conventional name for a deferred mark)
-    """Mark `text` for the catalogues and keep it English: a code the workbook translates when written."""
-    return text
 
 
 # The workbook's own sheets (other parts' sheets name themselves).

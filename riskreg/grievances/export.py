@@ -16,12 +16,7 @@ from riskreg.exports.context import ExportContext
 from riskreg.extensions import db
 from riskreg.grievances import services
 from riskreg.grievances.models import Grievance, grievance_controls, grievance_risks
-
-
-def N_(text: str) -> str:  # noqa: N802 (gettext's conventional name for a deferred mark)
-    """Mark `text` for the catalogues and keep it English: translated when the sheet is written."""
-    return text
-
+from riskreg.i18n import N_
 
 GRIEVANCES = N_("Grievances")  # the sheet's name, in the language of whoever exports
 HEADERS = [

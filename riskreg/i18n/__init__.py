@@ -28,6 +28,12 @@ if hasattr(LazyString, "__html__"):
     del LazyString.__html__
 
 
+def N_(text: str) -> str:  # noqa: N802 (gettext's conventional name for a deferred mark)
+    """Marks `text` for the catalogues and keeps it English: a name (a sheet's, a header) that is
+    translated with gettext where it is written or shown."""
+    return text
+
+
 def init_app(app: Flask) -> None:
     default = app.config["DEFAULT_LOCALE"]
     if default not in LANGUAGES:  # a mapping given to create_app skips the environment's check
