@@ -258,32 +258,3 @@ class Edit:
                 theirs=self.labels(merge.theirs),
             )
         return _("%(saved)s; kept your change to %(yours)s.", saved=saved, yours=self.labels(merge.yours))
-
-
-def _panel_words() -> list[str]:
-    """The words of templates/_macros/merge.html, listed so pybabel extracts them: it skips the
-    templates/_macros folder (a directory starting with "_"). The template translates them."""
-    return [
-        _("%(name)s saved this risk while you were editing"),
-        _("%(name)s saved this control while you were editing"),
-        _("%(name)s saved this site while you were editing"),
-        _("%(name)s saved this grievance while you were editing"),
-        _("%(name)s saved this stakeholder while you were editing"),
-        _("%(name)s saved this plan while you were editing"),
-        _("%(name)s saved this %(thing)s while you were editing"),
-        _("%(name)s saved it at %(moment)s; nothing of yours is saved yet."),
-        _("%(name)s saved it; nothing of yours is saved yet."),
-        _("Their change to %(fields)s is now in the form."),
-        _("Your change to %(fields)s is kept in the form."),
-        _("You both changed this field: choose whose value to keep, then save."),
-        _("You both changed these fields: choose whose value to keep, then save."),
-        _("Field"),
-        _("Theirs (saved)"),
-        _("Yours (in the form below)"),
-        _("Keep theirs for %(field)s"),
-        _("Keep yours for %(field)s"),
-        _(
-            "It changed again while yours was being saved. "
-            "The form holds both sets of changes: check it and save again."
-        ),
-    ]

@@ -21,11 +21,3 @@ class PageNumbers:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
-
-
-def _pagination_words() -> list[str]:
-    """The words of templates/_macros/pagination.html, listed so pybabel extracts them: it skips the
-    templates/_macros folder (a directory starting with "_"). The template translates them."""
-    from flask_babel import gettext as _
-
-    return [_("Pages"), _("← Previous"), _("Next →"), _("Page %(page)s of %(pages)s")]
