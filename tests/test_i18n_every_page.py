@@ -65,7 +65,7 @@ ALLOWED = frozenset(
     {"riskreg", "ASM", "GRI", "IRMA", "RJC", "OECD", "RMI", "Copper", "Mark", "XLSForm", "ODK"}
 )
 
-WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")  # letters of any script: "échanges" is one word
 SHOWN_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt", "data-label", "aria-description")
 # Tables whose texts are reference data (translated in seeds/) or not text people wrote.
 REFERENCE_TABLES = {
