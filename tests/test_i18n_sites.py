@@ -201,3 +201,37 @@ def test_the_xlsform_carries_every_language_with_the_readers_as_default(clients,
     )
     assert warnings == [] and 'id="riskreg_asm_observation"' in result.xform
     assert "Sur la concession" in result.xform and "Na concessão" in result.xform
+
+
+def test_a_kobo_export_with_french_labels_imports(app, clients, make_site):
+    """Kobo's "labels" export of a form filled in French: headers are the French questions, answers
+    the French choices ("Oui", "Sur la concession"); read whatever the importer's language."""
+    import sqlalchemy as sa
+    from flask_babel import force_locale
+
+    from riskreg.fieldforms import services, xlsform
+    from riskreg.sites.models import Site
+    from tests.fieldform_files import add_sites, edit_csv, export_files, read_xlsform
+    from tests.fieldform_support import import_file
+
+    field_sites = add_sites()
+    with force_locale("fr"):
+        form = read_xlsform(xlsform.workbook(services.observation_spec()))
+    assert form.labels["location"] == "Où"
+    data = export_files(form, field_sites, rows=10)["kobo-submissions.csv"]
+    labels = {name: label for lst in form.choices.values() for name, label in lst}
+    site_names = {str(s.id): s.name for s in db.session.scalars(sa.select(Site))}
+
+    def as_labels(headers: list[str], rows: list[list[str]]) -> None:
+        for index, header in enumerate(headers):
+            name = header.split("/")[-1]
+            if name in form.labels and form.question(name).kind == "select_one":
+                for row in rows:
+                    row[index] = site_names[row[index]] if name == "site_id" else labels.get(row[index], "")
+            if name in form.labels and form.question(name).kind != "calculate":
+                headers[index] = "/".join([*header.split("/")[:-1], form.labels[name]])
+
+    french = edit_csv(data, as_labels)
+    assert b"Sur la concession" in french or b"Aux abords de la concession" in french
+    followed = import_file(clients["risk_manager"], french, "etiquettes.csv")
+    assert "Imported etiquettes.csv: 10 observations" in text_of(followed)

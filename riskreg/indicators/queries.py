@@ -24,7 +24,7 @@ from riskreg.indicators.models import (
     indicator_links,
 )
 from riskreg.indicators.services import linked_risks, load_facts
-from riskreg.indicators.words import value_words
+from riskreg.indicators.words import status_words, value_words
 from riskreg.modeling import today
 from riskreg.params import query_int
 
@@ -186,7 +186,7 @@ def evidence_text(indicator: SiteIndicator) -> str:
         "value": value_words(compute.fmt(indicator.value, d.unit)),
         "days": d.window_days,
         "site": indicator.site.name,
-        "status": indicator.status.label.lower(),
+        "status": status_words(indicator.status).lower(),
         "amber": compute.fmt(indicator.amber, d.unit),
         "red": compute.fmt(indicator.red, d.unit),
     }
