@@ -235,3 +235,10 @@ def test_a_kobo_export_with_french_labels_imports(app, clients, make_site):
     assert b"Sur la concession" in french or b"Aux abords de la concession" in french
     followed = import_file(clients["risk_manager"], french, "etiquettes.csv")
     assert "Imported etiquettes.csv: 10 observations" in text_of(followed)
+
+
+def test_the_disclosure_reports_monitoring_signals_in_portuguese(clients, flagged):
+    section = text_of(clients["executive"].get("/reports/asm-disclosure", query_string={"lang": "pt"}))
+    assert "Sinais de monitorização: indicadores-chave de risco e os seus disparos em" in section
+    assert "Mineiros na concessão subiu de 120 para 600" in section and "Valor atual" in section
+    absent(section, "Monitoring signals", "Value now", "Triggers in", "rose from 120")
