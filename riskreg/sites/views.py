@@ -94,6 +94,13 @@ def create():
     return render_template("sites/form.html", form=form, site=None)
 
 
+class SiteEdit(editing.Edit):
+    """The site form's labels are lazy (translated where shown): the merge's messages join them as text."""
+
+    def label(self, name: str) -> str:
+        return str(super().label(name))
+
+
 def editable(site: Site) -> dict[str, Any]:
     """The stored site as its edit form holds it."""
     return {name: getattr(site, name) for name in services.SITE_FIELDS}
@@ -105,7 +112,7 @@ def edit(site_id: int):
     both people changed asks whose value to keep."""
     site = get_site_or_404(site_id)
     form = SiteEditForm(obj=site)
-    edit = editing.Edit(form, "site", site_id, services.SITE_FIELDS)
+    edit = SiteEdit(form, "site", site_id, services.SITE_FIELDS)
     if request.method == "GET":
         edit.open(editable(site), site.version)
         return render_template("sites/form.html", form=form, site=site, conflict=None)
