@@ -62,7 +62,7 @@ def read_xlsform(data: bytes) -> FormDefinition:
     sheets = {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
     survey = [dict(zip(sheets["survey"][0], row, strict=False)) for row in sheets["survey"][1:]]
     choices: dict[str, list[tuple[str, str]]] = {}
-    for list_name, name, label in sheets["choices"][1:]:
+    for list_name, name, label, *_other_languages in sheets["choices"][1:]:  # English first
         choices.setdefault(list_name, []).append((str(name), label))
     settings = dict(zip(sheets["settings"][0], sheets["settings"][1], strict=True))
     groups: list[str] = []
@@ -75,7 +75,7 @@ def read_xlsform(data: bytes) -> FormDefinition:
             groups.pop()
         else:
             questions.append(Question((*groups, name), kind[0], kind[1] if len(kind) > 1 else ""))
-            labels[name] = row.get("label") or name
+            labels[name] = row.get("label::English (en)") or row.get("label") or name
             if kind[0] == "calculate":
                 questions[-1].list_name = row["calculation"].strip("'")
     return FormDefinition(questions, choices, str(settings["version"]), settings["form_title"], labels)

@@ -56,7 +56,7 @@ def test_it_has_survey_choices_and_settings_from_the_web_form(app, downloaded):
     types = {row["name"]: row["type"] for row in survey}
     web_form = ObservationForm(formdata=None, meta={"csrf": False})
     choices: dict[str, list[str]] = {}
-    for list_name, name, _label in book["choices"][1:]:
+    for list_name, name, *_labels in book["choices"][1:]:  # a label column per language
         choices.setdefault(list_name, []).append(name)
     for field in web_form:
         assert field.name in types, field.name

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
 from riskreg.fieldforms.xlsform import NO, POSITION, SITE, VERSION, YES, FormField, ObservationSpec
 from riskreg.imports.reader import CellError, Problem, as_text, parse_date, parse_enum
 
@@ -63,7 +65,8 @@ def norm(text: str) -> str:
 
 def map_columns(headers: list[str], spec: ObservationSpec) -> tuple[ColumnMap, list[Problem]]:
     names = {f.name for f in spec.fields} | {SITE, VERSION}
-    labels = {norm(f.label): f.name for f in spec.fields} | {"site": SITE}
+    labels = {norm(label): name for label, name in spec.aliases} | {norm(_("Site")): SITE}
+    labels |= {norm(f.label): f.name for f in spec.fields} | {"site": SITE}
     columns, problems = ColumnMap(headers=headers), []
     submission: dict[str, int] = {}
     for index, header in enumerate(headers):
@@ -88,7 +91,9 @@ def map_columns(headers: list[str], spec: ObservationSpec) -> tuple[ColumnMap, l
         elif name == VERSION:
             columns.version = index  # the form's own column wins over FormVersion
         elif name in columns.fields:
-            problems.append(Problem(1, header, f"A second column for {name}; remove one of them."))
+            problems.append(
+                Problem(1, header, _("A second column for %(name)s; remove one of them.", name=name))
+            )
         else:
             columns.fields[name] = index
     columns.submission = [submission[key] for key in SUBMISSION_COLUMNS if key in submission]
@@ -126,8 +131,10 @@ def _missing(columns: ColumnMap, spec: ObservationSpec) -> list[Problem]:
             Problem(
                 0,
                 "",
-                "The file has no submission id column (_uuid, meta/instanceID or KEY): export the "
-                "submissions with their metadata, as KoboToolbox and ODK Central do by default.",
+                _(
+                    "The file has no submission id column (_uuid, meta/instanceID or KEY): export the "
+                    "submissions with their metadata, as KoboToolbox and ODK Central do by default."
+                ),
             )
         )
     if columns.version is None:
@@ -135,52 +142,65 @@ def _missing(columns: ColumnMap, spec: ObservationSpec) -> list[Problem]:
             Problem(
                 0,
                 "",
-                f"The file has no {VERSION} column: it is not an export of riskreg's observation form. "
-                "Download the form from riskreg, collect with it and export its submissions.",
+                _(
+                    "The file has no %(column)s column: it is not an export of riskreg's observation form. "
+                    "Download the form from riskreg, collect with it and export its submissions.",
+                    column=VERSION,
+                ),
             )
         )
     required = [SITE] + [f.name for f in spec.fields if f.required and f.name != "location"]
     for name in required:
         if name not in columns.fields:
             problems.append(
-                Problem(0, name, f"The file has no column for {name}, a required question of the form.")
+                Problem(
+                    0,
+                    name,
+                    _("The file has no column for %(name)s, a required question of the form.", name=name),
+                )
             )
     return problems
 
 
-def parse_value(question: FormField, value: Any) -> Any:
-    """A cell of a question as riskreg stores it; raises CellError with the reason."""
+def parse_value(question: FormField, value: Any, aliases: dict[str, str] | None = None) -> Any:
+    """A cell of a question as riskreg stores it; raises CellError with the reason. `aliases` maps a
+    choice's label in any language (normalised) to its value, for exports made with labels."""
+    if aliases and question.kind in ("select_one", "boolean") and isinstance(value, str):
+        value = aliases.get(norm(value), value)
     if question.kind == "select_one":
-        return parse_enum(question.enum, value, f"choice of {question.label.lower()}")
+        what = _("choice of %(question)s", question=question.label.lower())
+        return parse_enum(question.enum, value, what)
     if question.kind == "boolean":
         text = as_text(value).strip().lower()
         if text in TRUE:
             return True
         if text in FALSE:
             return False
-        raise CellError(f"{as_text(value)!r} is not yes or no.")
+        raise CellError(_("%(value)s is not yes or no.", value=repr(as_text(value))))
     if question.kind == "date":
         return parse_date(value)  # a date in the future: monitoring.check_observation says so
     if question.kind in ("integer", "decimal"):
         return _number(question, value)
     text = as_text(value).strip()
     if question.max_length and len(text) > question.max_length:
-        raise CellError(f"Longer than {question.max_length} characters ({len(text)}).")
+        raise CellError(
+            _("Longer than %(limit)s characters (%(length)s).", limit=question.max_length, length=len(text))
+        )
     return text
 
 
 def _number(question: FormField, value: Any) -> int | float:
     number = _finite(value)
     if number is None:
-        raise CellError(f"{as_text(value)!r} is not a number.")
+        raise CellError(_("%(value)s is not a number.", value=repr(as_text(value))))
     if question.kind == "integer":
         if not float(number).is_integer():
-            raise CellError(f"{as_text(value)!r} is not a whole number.")
+            raise CellError(_("%(value)s is not a whole number.", value=repr(as_text(value))))
         number = int(number)
     if (question.minimum is not None and number < question.minimum) or (
         question.maximum is not None and number > question.maximum
     ):
-        raise CellError(question.range_message or f"{number} is out of range.")
+        raise CellError(question.range_message or _("%(number)s is out of range.", number=number))
     return number
 
 
@@ -204,7 +224,7 @@ def parse_site(value: Any, ids: dict[int, Any], by_name: dict[str, int]) -> int:
         return int(number)
     site_id = by_name.get(norm(as_text(value)))
     if site_id is None:
-        raise CellError(f"There is no site {as_text(value)!r} in riskreg.")
+        raise CellError(_("There is no site %(site)s in riskreg.", site=repr(as_text(value))))
     return site_id
 
 
@@ -215,13 +235,20 @@ def parse_geopoint(text: Any, lat: Any, lon: Any) -> tuple[float, float] | None:
             return None
         parts = as_text(text).split()
         if len(parts) < 2:
-            raise CellError(f"{as_text(text)!r} is not a GPS point (latitude longitude altitude accuracy).")
+            raise CellError(
+                _(
+                    "%(value)s is not a GPS point (latitude longitude altitude accuracy).",
+                    value=repr(as_text(text)),
+                )
+            )
         lat, lon = parts[0], parts[1]
     latitude, longitude = _finite(lat), _finite(lon)
     if latitude is None or longitude is None:
-        raise CellError(f"The GPS point ({as_text(lat)}, {as_text(lon)}) is not two numbers.")
+        raise CellError(
+            _("The GPS point (%(lat)s, %(lon)s) is not two numbers.", lat=as_text(lat), lon=as_text(lon))
+        )
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise CellError(f"The GPS point ({latitude}, {longitude}) is off the globe.")
+        raise CellError(_("The GPS point (%(lat)s, %(lon)s) is off the globe.", lat=latitude, lon=longitude))
     return latitude, longitude
 
 

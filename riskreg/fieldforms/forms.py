@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
@@ -10,8 +11,8 @@ from wtforms.validators import DataRequired
 
 class ExportUploadForm(FlaskForm):
     file = FileField(
-        "Submissions export (.xlsx or .csv)",
-        validators=[FileRequired("Choose the export of the submissions to import.")],
+        _l("Submissions export (.xlsx or .csv)"),
+        validators=[FileRequired(_l("Choose the export of the submissions to import."))],
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from riskreg import audit
 from riskreg.extensions import db
@@ -118,21 +119,23 @@ def make_plan(table: Table, spec: ObservationSpec, lookups: Lookups) -> Plan:
     columns, problems = map_columns(table.headers, spec)
     plan = Plan(problems=problems, ignored=columns.ignored)
     if not table.rows:
-        plan.problems.append(Problem(0, "", "The file has no submissions (only a header row)."))
+        plan.problems.append(Problem(0, "", _("The file has no submissions (only a header row).")))
     if plan.problems:  # without the columns, every row would only repeat the same problem
         return plan
-    ids = [sid for _, cells in table.rows if (sid := submission_id(cells, columns))]
+    ids = [sid for _row, cells in table.rows if (sid := submission_id(cells, columns))]
     before = imported_before(sorted(set(ids)))
     seen: dict[str, int] = {}
     for number, cells in table.rows:
         sid = submission_id(cells, columns)
         header = columns.headers[columns.submission[0]]
         if sid is None:
-            plan.problems.append(Problem(number, header, "The submission id is empty."))
+            plan.problems.append(Problem(number, header, _("The submission id is empty.")))
         elif len(sid) > MAX_SUBMISSION_ID:
-            plan.problems.append(Problem(number, header, "The submission id is too long to be one."))
+            plan.problems.append(Problem(number, header, _("The submission id is too long to be one.")))
         elif sid in seen:
-            plan.problems.append(Problem(number, header, f"The same submission as row {seen[sid]}."))
+            plan.problems.append(
+                Problem(number, header, _("The same submission as row %(row)s.", row=seen[sid]))
+            )
         elif sid in before:
             seen[sid] = number
             plan.already.append((number, sid))
@@ -174,12 +177,20 @@ def _read_row(
     row = _Row(number, cells, columns)
     version = cells[columns.version] if columns.version is not None else None
     if version is None or as_text(version).split(".")[0] != spec.definition:
-        made_with = f"version {as_text(version)}" if version is not None else "an unknown version"
         header = columns.headers[columns.version] if columns.version is not None else VERSION
-        message = (
-            f"Made with {made_with} of the observation form; riskreg knows version {spec.version}, whose "
-            "questions or choices differ. Collect with the form downloaded from riskreg now."
-        )
+        if version is not None:
+            message = _(
+                "Made with version %(version)s of the observation form; riskreg knows version %(current)s, "
+                "whose questions or choices differ. Collect with the form downloaded from riskreg now.",
+                version=as_text(version),
+                current=spec.version,
+            )
+        else:
+            message = _(
+                "Made with an unknown version of the observation form; riskreg knows version %(current)s, "
+                "whose questions or choices differ. Collect with the form downloaded from riskreg now.",
+                current=spec.version,
+            )
         plan.problems.append(Problem(number, header, message))
         return
     site = _site(row, lookups)
@@ -195,12 +206,15 @@ def _read_row(
     worked_out = _locate(values, point, site, lookups.adjacent_km)
     try:
         if values["location"] is None:
-            reason = (
-                f"riskreg has no coordinates for {site.name}, so it cannot tell where from the GPS point"
-                if point
-                else "no GPS point was taken"
-            )
-            raise monitoring.MonitoringError("location", f"Where: required, as {reason}.")
+            if point:
+                message = _(
+                    "Where: required, as riskreg has no coordinates for %(site)s, so it cannot tell "
+                    "where from the GPS point.",
+                    site=site.name,
+                )
+            else:
+                message = _("Where: required, as no GPS point was taken.")
+            raise monitoring.MonitoringError("location", message)
         monitoring.check_observation(values)
     except monitoring.MonitoringError as error:
         row.problem(error.field, str(error))
@@ -212,10 +226,10 @@ def _read_row(
 def _site(row: _Row, lookups: Lookups) -> SiteFacts | None:
     try:
         if row.cell(SITE) is None:
-            raise CellError("The site is required but empty.")
+            raise CellError(_("The site is required but empty."))
         site = lookups.sites[parse_site(row.cell(SITE), lookups.sites, lookups.by_name)]
         if not site.active:
-            raise CellError(f"The site {site.name} is inactive in riskreg.")
+            raise CellError(_("The site %(site)s is inactive in riskreg.", site=site.name))
     except CellError as error:
         row.problem(SITE, str(error))
         return None
@@ -225,14 +239,17 @@ def _site(row: _Row, lookups: Lookups) -> SiteFacts | None:
 def _answers(row: _Row, spec: ObservationSpec) -> dict[str, Any]:
     """Each question's answer as riskreg stores it (None when empty or wrong, with a problem)."""
     values: dict[str, Any] = {}
+    aliases: dict[str, dict[str, str]] = {}
+    for name, label, value in spec.choice_aliases:
+        aliases.setdefault(name, {})[norm(label)] = value
     for question in spec.fields:
         raw, values[question.name] = row.cell(question.name), None
         if raw is None:
             if question.required and question.name != "location":  # Where may come from the GPS point
-                row.problem(question.name, f"{question.label}: required but empty.")
+                row.problem(question.name, _("%(question)s: required but empty.", question=question.label))
             continue
         try:
-            values[question.name] = parse_value(question, raw)
+            values[question.name] = parse_value(question, raw, aliases.get(question.name))
         except CellError as error:
             row.problem(question.name, str(error))
     return values

@@ -17,6 +17,8 @@ from typing import Any
 
 import openpyxl
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from riskreg.imports import safety
 
@@ -24,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 MAX_COLUMNS = 300  # an export of riskreg's form has about 45
 WORKBOOK_SUFFIXES = (".xlsx", ".xls", *safety.MACRO_SUFFIXES)
-HOW_TO_EXPORT = (
+HOW_TO_EXPORT = _l(
     "Upload the submissions export as .xlsx or .csv: in KoboToolbox, Data > Downloads (XLS or CSV); "
     "in ODK Central, Submissions > Download, then the .csv inside the .zip."
 )
@@ -44,7 +46,7 @@ def read_export(data: bytes, filename: str) -> Table:
     """The export as a table; raises safety.RefusedFile for anything hostile or unreadable."""
     name = (filename or "").lower()
     if not data:
-        raise safety.RefusedFile("The file is empty.")
+        raise safety.RefusedFile(_("The file is empty."))
     if name.endswith(".csv"):
         return read_csv(data)
     if name.endswith(WORKBOOK_SUFFIXES) or data.startswith(safety.OLE_MAGIC):
@@ -76,32 +78,38 @@ def read_workbook(data: bytes, filename: str) -> Table:
         raise
     except Exception as error:  # a hostile or broken file may fail anywhere inside openpyxl
         logger.warning("field data: unreadable workbook %r: %r", filename, error)
-        raise safety.unreadable(error, "Download the export again, or upload it as .csv.") from error
+        raise safety.unreadable(error, _("Download the export again, or upload it as .csv.")) from error
 
 
 def read_csv(data: bytes) -> Table:
     limit = current_app.config["IMPORT_MAX_BYTES"]
     if len(data) > limit:
         raise safety.RefusedFile(
-            f"The file is {safety.megabytes(len(data))}; riskreg imports exports of up to "
-            f"{safety.megabytes(limit)}. Export a shorter date range, or split the file."
+            _(
+                "The file is %(size)s; riskreg imports exports of up to %(limit)s. "
+                "Export a shorter date range, or split the file.",
+                size=safety.megabytes(len(data)),
+                limit=safety.megabytes(limit),
+            )
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise safety.RefusedFile(
-            "This CSV is not UTF-8 text. Download the export again (both tools write UTF-8), or save it "
-            "as CSV UTF-8."
+            _(
+                "This CSV is not UTF-8 text. Download the export again (both tools write UTF-8), or save it "
+                "as CSV UTF-8."
+            )
         ) from error
     if "\0" in text:
-        raise safety.RefusedFile("This is not a CSV file: it holds binary data.")
+        raise safety.RefusedFile(_("This is not a CSV file: it holds binary data."))
     first_line = text.split("\n", 1)[0]
     # KoboToolbox separates with ';' by default, ODK Central with ','
     delimiter = max((",", ";", "\t"), key=first_line.count)
     try:
         return _table(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as error:
-        raise safety.RefusedFile(f"This CSV cannot be read: {error}.") from error
+        raise safety.RefusedFile(_("This CSV cannot be read: %(error)s.", error=error)) from error
 
 
 def _table(rows: Any) -> Table:
@@ -109,10 +117,10 @@ def _table(rows: Any) -> Table:
     iterator = iter(rows)
     header = next(iterator, None)
     if header is None:
-        raise safety.RefusedFile("The file has no header row: it is not a submissions export.")
+        raise safety.RefusedFile(_("The file has no header row: it is not a submissions export."))
     if len(header) > MAX_COLUMNS:
         raise safety.RefusedFile(
-            f"The file has more than {MAX_COLUMNS} columns: it is not an export of the form."
+            _("The file has more than %(num)s columns: it is not an export of the form.", num=MAX_COLUMNS)
         )
     headers = ["" if h is None else str(h).strip() for h in header]
     width, limit = len(headers), max_rows()
@@ -125,8 +133,11 @@ def _table(rows: Any) -> Table:
             continue
         if len(table.rows) >= limit:
             raise safety.RefusedFile(
-                f"The file has more than {limit} submissions; riskreg imports at most {limit} at once. "
-                "Export a shorter date range, or split the file."
+                _(
+                    "The file has more than %(num)s submissions; riskreg imports at most %(num)s at once. "
+                    "Export a shorter date range, or split the file.",
+                    num=limit,
+                )
             )
         table.rows.append((number, values + [None] * (width - len(values))))
     return table

@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 
 from riskreg.audit import AuditEvent
 from riskreg.extensions import db
 from riskreg.fieldforms import xlsform
 from riskreg.fieldforms.plan import Plan
+from riskreg.i18n.languages import LANGUAGES
 from riskreg.sites import monitoring
 from riskreg.sites.forms import ObservationForm
 from riskreg.sites.models import Site
@@ -23,11 +25,39 @@ class AlreadyImported(RuntimeError):
     """A submission of the plan was imported by someone else since the preview."""
 
 
+def _sites() -> tuple[tuple[int, str], ...]:
+    rows = db.session.execute(sa.select(Site.id, Site.name).where(Site.active).order_by(Site.name, Site.id))
+    return tuple((s.id, s.name) for s in rows)
+
+
+def _fields() -> tuple[xlsform.FormField, ...]:
+    """The web form's questions in the current language."""
+    return xlsform.fields_of(ObservationForm(formdata=None, meta={"csrf": False}))
+
+
 def observation_spec() -> xlsform.ObservationSpec:
-    """The web form's questions and the active sites (needs an app context, not a request)."""
-    form = ObservationForm(formdata=None, meta={"csrf": False})
-    sites = db.session.execute(sa.select(Site.id, Site.name).where(Site.active).order_by(Site.name, Site.id))
-    return xlsform.ObservationSpec(xlsform.fields_of(form), tuple((s.id, s.name) for s in sites))
+    """The web form's questions (in the current language) and the active sites (needs an app
+    context, not a request); with the questions' and choices' words in every language, so an export
+    with labels in any of them is read."""
+    fields = _fields()
+    aliases, choice_aliases = set(), set()
+    for code in LANGUAGES:
+        with force_locale(code):
+            aliases.add((gettext("Site"), xlsform.SITE))
+            for f in _fields():
+                aliases.add((f.label, f.name))
+                choice_aliases.update((f.name, label, value) for value, label in f.choices)
+    return xlsform.ObservationSpec(fields, _sites(), tuple(sorted(aliases)), tuple(sorted(choice_aliases)))
+
+
+def observation_specs() -> dict[str, xlsform.ObservationSpec]:
+    """The spec in each language ({code: spec}), for the XLSForm's columns per language."""
+    sites = _sites()
+    specs = {}
+    for code in LANGUAGES:
+        with force_locale(code):
+            specs[code] = xlsform.ObservationSpec(_fields(), sites)
+    return specs
 
 
 def apply_plan(plan: Plan, actor: Any, filename: str) -> int:

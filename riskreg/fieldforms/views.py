@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +24,7 @@ from riskreg.extensions import db
 from riskreg.fieldforms import reader, services, xlsform
 from riskreg.fieldforms.forms import ExportUploadForm, PreviewTokenForm
 from riskreg.fieldforms.plan import Lookups, Plan, make_plan
+from riskreg.i18n import current_language
 from riskreg.imports import safety, store
 from riskreg.jobs import services as jobs
 from riskreg.jobs.models import JobKind
@@ -40,9 +43,10 @@ def may_import(view: Any) -> Any:
 
 @permission_required(Permission.RECORD_MONITORING)
 def observation_form():
-    spec = services.observation_spec()
+    specs = services.observation_specs()
+    spec = specs["en"]  # its version: the same form whatever the language it is downloaded in
     response = send_file(
-        io.BytesIO(xlsform.workbook(spec)),
+        io.BytesIO(xlsform.workbook(spec, specs, default_language=current_language())),
         mimetype=XLSX,
         as_attachment=True,
         download_name="riskreg-observation-form.xlsx",
@@ -95,8 +99,10 @@ def confirm():
     found = store.load(form.token.data, current_user.id) if form.validate_on_submit() else None
     if found is None:
         flash(
-            "That preview has expired, is not yours or its file changed: nothing was imported. "
-            "Upload the file again.",
+            _(
+                "That preview has expired, is not yours or its file changed: nothing was imported. "
+                "Upload the file again."
+            ),
             "error",
         )
         return redirect(url_for("fieldforms.upload"))
@@ -132,17 +138,26 @@ def confirm():
         db.session.rollback()
         logger.info("field data import by user %s rolled back: %r", current_user.id, error)
         flash(
-            "Nothing was imported: the observations or sites changed while the import ran "
-            "(someone may have imported the same submissions). Preview the file again.",
+            _(
+                "Nothing was imported: the observations or sites changed while the import ran "
+                "(someone may have imported the same submissions). Preview the file again."
+            ),
             "error",
         )
         return redirect(url_for("fieldforms.upload"))
     store.discard(upload.token)
     sites = len(plan.site_ids())
     logger.info("field data import by user %s: %s observations at %s sites", current_user.id, count, sites)
+    observations = ngettext("%(num)d observation", "%(num)d observations", count)
+    at_sites = ngettext("%(num)d site", "%(num)d sites", sites)
     flash(
-        f"Imported {upload.filename}: {count} observation{'' if count == 1 else 's'} at {sites} "
-        f"site{'' if sites == 1 else 's'}; {len(plan.already)} imported before were left alone.",
+        _(
+            "Imported %(file)s: %(observations)s at %(sites)s; %(before)s imported before were left alone.",
+            file=upload.filename,
+            observations=observations,
+            sites=at_sites,
+            before=len(plan.already),
+        ),
         "success",
     )
     return redirect(url_for("sites.list"))
@@ -153,7 +168,7 @@ def cancel():
     form = PreviewTokenForm()
     if form.validate_on_submit() and store.load(form.token.data, current_user.id) is not None:
         store.discard(form.token.data)
-    flash("Import cancelled: nothing was changed.", "success")
+    flash(_("Import cancelled: nothing was changed."), "success")
     return redirect(url_for("fieldforms.upload"))
 
 

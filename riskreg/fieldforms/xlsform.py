@@ -19,19 +19,22 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import openpyxl
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from wtforms.validators import InputRequired, NumberRange
 
+from riskreg.i18n.languages import LANGUAGES
 from riskreg.sites.forms import not_in_future
 from riskreg.sites.models import ObservationLocation
 
 FORM_ID = "riskreg_asm_observation"
-FORM_TITLE = "riskreg ASM observation"
+FORM_TITLE = "riskreg ASM observation"  # the English title; form_title() in the reader's language
 SITE = "site_id"
 POSITION = "position"  # the geopoint
 VERSION = "form_version"  # a calculate field: the version travels in every submission
 GROUP = "observation"
 YES, NO = "yes", "no"
-FUTURE_MESSAGE = "The date cannot be in the future."
+FUTURE_MESSAGE = "The date cannot be in the future."  # as the web form says it (sites/forms.py)
 WORDS = ("label", "range_message", "multiline", "enum")  # not part of the definition the import checks
 KINDS = {
     "DateField": "date",
@@ -68,13 +71,17 @@ class FormField:
 class ObservationSpec:
     fields: tuple[FormField, ...]
     sites: tuple[tuple[int, str], ...]  # active sites: (id, name)
+    # The words of the other languages, for exports made with labels in any of them (not part of
+    # the definition nor the version): (question label, name) and (question name, choice label, value).
+    aliases: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    choice_aliases: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
 
     @property
     def definition(self) -> str:
         """What the import relies on ("v" + a hash); an export with another one is of an unknown form."""
         content = [
             {k: v for k, v in asdict(f).items() if k not in WORDS}
-            | {"choices": [value for value, _ in f.choices]}
+            | {"choices": [value for value, _label in f.choices]}
             for f in self.fields
         ]
         return "v" + _hash([content, SITE, POSITION, GROUP], 8)  # never a number, even in a spreadsheet
@@ -82,7 +89,7 @@ class ObservationSpec:
     @property
     def version(self) -> str:
         words = [
-            [getattr(f, name) for name in WORDS] + [[label for _, label in f.choices]] for f in self.fields
+            [getattr(f, name) for name in WORDS] + [[label for _v, label in f.choices]] for f in self.fields
         ]
         return f"{self.definition}.{_hash([words, list(self.sites)], 6)}"
 
@@ -118,7 +125,7 @@ def fields_of(form: Any) -> tuple[FormField, ...]:
         elif kind == "boolean":
             # Always answered on the web form (a box ticked or not): on a phone, an explicit yes or no.
             required = True
-            options = {"list_name": "yes_no", "choices": ((YES, "Yes"), (NO, "No"))}
+            options = {"list_name": "yes_no", "choices": ((YES, _("Yes")), (NO, _("No")))}
         questions.append(
             FormField(
                 name=bound.name,
@@ -127,7 +134,7 @@ def fields_of(form: Any) -> tuple[FormField, ...]:
                 required=required,
                 minimum=ranges[0].min if ranges else None,
                 maximum=ranges[0].max if ranges else None,
-                range_message=(ranges[0].message or "") if ranges else "",
+                range_message=str(ranges[0].message or "") if ranges else "",
                 max_length=getattr(bound.flags, "maxlength", None) or None,
                 not_future=any(v is not_in_future for v in bound.validators),
                 multiline=bound.type == "TextAreaField",
@@ -153,16 +160,17 @@ SURVEY_HEADER = (
 
 def _constraint(f: FormField) -> tuple[str, str]:
     if f.not_future:
-        return ". <= today()", FUTURE_MESSAGE
+        return ". <= today()", _("The date cannot be in the future.")
     bounds = []
     if f.minimum is not None:
         bounds.append(f". >= {_number(f.minimum)}")
     if f.maximum is not None:
         bounds.append(f". <= {_number(f.maximum)}")
     if bounds:
-        return " and ".join(bounds), f.range_message or "Out of range."
+        return " and ".join(bounds), f.range_message or _("Out of range.")
     if f.max_length:
-        return f"string-length(.) <= {f.max_length}", f"At most {f.max_length} characters."
+        limit = f.max_length
+        return f"string-length(.) <= {limit}", _("At most %(num)s characters.", num=limit)
     return "", ""
 
 
@@ -178,27 +186,28 @@ def _question(f: FormField) -> dict[str, str]:
     on_concession = ObservationLocation.ON_CONCESSION.value
     if f.name == "location":  # riskreg works it out from the GPS point when not given
         row["required"] = f"${{{POSITION}}} = ''"
-        row["hint"] = "Leave empty when a GPS point is taken: riskreg works it out from the distance."
+        row["hint"] = _("Leave empty when a GPS point is taken: riskreg works it out from the distance.")
     elif f.name == "distance_km":  # as monitoring.check_observation: none on the concession
         row["relevant"] = f"${{location}} != '{on_concession}'"
         row["required"] = f"${{location}} = '{ObservationLocation.DISTANT.value}' and ${{{POSITION}}} = ''"
-        row["hint"] = "Leave empty when a GPS point is taken: riskreg measures it to the site."
+        row["hint"] = _("Leave empty when a GPS point is taken: riskreg measures it to the site.")
     if f.multiline:
         row["appearance"] = "multiline"
     return row
 
 
-def survey_rows(spec: ObservationSpec) -> list[dict[str, str]]:
+def survey_rows(spec: ObservationSpec, version: str | None = None) -> list[dict[str, str]]:
+    """The survey in the current language; `version` (else the spec's own) goes in the calculate."""
     rows = [
-        {"type": "calculate", "name": VERSION, "calculation": f"'{spec.version}'"},
-        {"type": f"select_one {SITE}", "name": SITE, "label": "Site", "required": "yes"},
+        {"type": "calculate", "name": VERSION, "calculation": f"'{version or spec.version}'"},
+        {"type": f"select_one {SITE}", "name": SITE, "label": _("Site"), "required": "yes"},
         {
             "type": "geopoint",
             "name": POSITION,
-            "label": "GPS point where the ASM was seen",
-            "hint": "Optional: riskreg measures the distance to the site from it.",
+            "label": _("GPS point where the ASM was seen"),
+            "hint": _("Optional: riskreg measures the distance to the site from it."),
         },
-        {"type": "begin_group", "name": GROUP, "label": "Observation"},
+        {"type": "begin_group", "name": GROUP, "label": _("Observation")},
     ]
     rows += [_question(f) for f in spec.fields]
     rows.append({"type": "end_group", "name": GROUP})
@@ -216,18 +225,75 @@ def choice_rows(spec: ObservationSpec) -> list[tuple[str, str, str]]:
     return rows
 
 
-def workbook(spec: ObservationSpec) -> bytes:
-    """The XLSForm as .xlsx bytes: survey, choices and settings sheets."""
+def form_title() -> str:
+    return _("riskreg ASM observation")
+
+
+def language_column(column: str, code: str) -> str:
+    """XLSForm's column of one language: "label::Français (fr)"."""
+    return f"{column}::{LANGUAGES[code]} ({code})"
+
+
+TRANSLATED = ("label", "hint", "constraint_message")  # the survey's columns people read
+
+
+def workbook(
+    spec: ObservationSpec,
+    translations: dict[str, ObservationSpec] | None = None,
+    default_language: str | None = None,
+) -> bytes:
+    """The XLSForm as .xlsx bytes: survey, choices and settings sheets.
+
+    Without `translations`, one language (the current one) in plain label/hint columns. With them
+    ({code: the spec made in that language}), every text in XLSForm's columns per language
+    ("label::English (en)", ...), `default_language` (a code) the one Collect and Kobo show first;
+    the names, choice values and the version (the spec's) are the same in every language."""
     book = openpyxl.Workbook()
     survey = book.active
     survey.title = "survey"
-    _write(survey, SURVEY_HEADER, ([row.get(c, "") for c in SURVEY_HEADER] for row in survey_rows(spec)))
-    _write(book.create_sheet("choices"), ("list_name", "name", "label"), choice_rows(spec))
-    _write(
-        book.create_sheet("settings"),
-        ("form_title", "form_id", "version"),
-        [(FORM_TITLE, FORM_ID, spec.version)],
-    )
+    if not translations:
+        header, rows = SURVEY_HEADER, survey_rows(spec)
+        _write(survey, header, ([row.get(c, "") for c in header] for row in rows))
+        _write(book.create_sheet("choices"), ("list_name", "name", "label"), choice_rows(spec))
+        settings = [("form_title", form_title()), ("form_id", FORM_ID), ("version", spec.version)]
+    else:
+        codes = list(translations)
+        default_language = default_language if default_language in translations else codes[0]
+        texts: dict[str, tuple[list[dict[str, str]], list[tuple[str, str, str]]]] = {}
+        for code in codes:
+            with force_locale(code):
+                texts[code] = (survey_rows(translations[code], spec.version), choice_rows(translations[code]))
+        header = [
+            column
+            for name in SURVEY_HEADER
+            for column in ([language_column(name, c) for c in codes] if name in TRANSLATED else [name])
+        ]
+        base = texts[default_language][0]
+        lines = []
+        for index, row in enumerate(base):
+            line = []
+            for name in SURVEY_HEADER:
+                if name in TRANSLATED:
+                    line += [texts[code][0][index].get(name, "") for code in codes]
+                else:
+                    line.append(row.get(name, ""))
+            lines.append(line)
+        _write(survey, header, lines)
+        choices = [
+            (list_name, value, *(texts[code][1][index][2] for code in codes))
+            for index, (list_name, value, _label) in enumerate(texts[default_language][1])
+        ]
+        choices_header = ("list_name", "name", *(language_column("label", code) for code in codes))
+        _write(book.create_sheet("choices"), choices_header, choices)
+        with force_locale(default_language):
+            title = form_title()
+        settings = [
+            ("form_title", title),
+            ("form_id", FORM_ID),
+            ("version", spec.version),
+            ("default_language", f"{LANGUAGES[default_language]} ({default_language})"),
+        ]
+    _write(book.create_sheet("settings"), [k for k, _v in settings], [[v for _k, v in settings]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

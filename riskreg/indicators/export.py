@@ -6,32 +6,45 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from riskreg.exports.cells import Header, StyledColumn, TableSheet, fill, safe_text
 from riskreg.exports.context import ExportContext
 from riskreg.extensions import db
+from riskreg.i18n.reference import translate
 from riskreg.indicators import queries
 from riskreg.indicators.models import ReviewFlag, Trigger
 from riskreg.indicators.services import linked_risks
+from riskreg.indicators.words import reason_text, status_words
 
-INDICATORS = "Indicators"
-HEADERS = [
-    Header("Site", 24),
-    Header("Indicator", 34),
-    Header("Value", 9),
-    Header("Unit", 12),
-    Header("Status", 9),
-    Header("Amber at", 9),
-    Header("Red at", 9),
-    Header("Worse when", 10),
-    Header("Window (days)", 9),
-    Header("Owner", 18),
-    Header("Latest trigger", 14),
-    Header("Trigger reason", 50, wrap=True),
-    Header("Risks flagged (open)", 22),
-    Header("Linked risks", 30),
-]
+INDICATORS = "Indicators"  # the sheet's name in English; sheet_name() gives it in the reader's language
+
+
+def sheet_name() -> str:
+    return _("Indicators")
+
+
+def headers() -> list[Header]:
+    """The header row in the language of the export (plain text: never a lazy string in a cell)."""
+    return [
+        Header(_("Site"), 24),
+        Header(_("Indicator"), 34),
+        Header(_("Value"), 9),
+        Header(_("Unit"), 12),
+        Header(_("Status"), 9),
+        Header(_("Amber at"), 9),
+        Header(_("Red at"), 9),
+        Header(_("Worse when"), 10),
+        Header(_("Window (days)"), 9),
+        Header(_("Owner"), 18),
+        Header(_("Latest trigger"), 14),
+        Header(_("Trigger reason"), 50, wrap=True),
+        Header(_("Risks flagged (open)"), 22),
+        Header(_("Linked risks"), 30),
+    ]
+
+
 STATUS_FILLS = {"green": "#C8E6C9", "amber": "#FFE082", "red": "#EF9A9A", "no_data": "#E0E0E0"}
 
 
@@ -72,7 +85,7 @@ def indicators_sheet(wb: Workbook, ctx: ExportContext) -> None:
     indicators = [] if ctx.filters.corporate else queries.site_indicators(site)
     ids = [i.id for i in indicators]
     flagged, latest, links = open_flag_refs(ids), latest_triggers(ids), linked_risks(indicators)
-    sheet = TableSheet(wb, INDICATORS, HEADERS, "C2")
+    sheet = TableSheet(wb, sheet_name(), headers(), "C2")
     ws = sheet.ws
     statuses = {key: StyledColumn(ws, fill=fill(colour)) for key, colour in STATUS_FILLS.items()}
     when = StyledColumn(ws, number_format="yyyy-mm-dd")
@@ -81,17 +94,17 @@ def indicators_sheet(wb: Workbook, ctx: ExportContext) -> None:
         status = indicator.status.value
         row: list[Any] = [
             safe_text(ws, indicator.site.name),
-            safe_text(ws, d.label),
+            safe_text(ws, translate(d.label)),
             indicator.value,
-            safe_text(ws, d.unit),
-            statuses[status]("No data" if status == "no_data" else indicator.status.label),
+            safe_text(ws, translate(d.unit)),
+            statuses[status](status_words(indicator.status)),
             indicator.amber,
             indicator.red,
-            d.worse.value,
+            _("higher") if d.worse.value == "higher" else _("lower"),
             d.window_days or None,
             safe_text(ws, indicator.owner.name if indicator.owner else None),
             when(trigger.at.date()) if trigger else None,
-            safe_text(ws, trigger.reason) if trigger else None,
+            safe_text(ws, reason_text(trigger.reason)) if trigger else None,
             ", ".join(flagged.get(indicator.id, [])) or None,
             ", ".join(r.ref for r in links[indicator.id]) or None,
         ]

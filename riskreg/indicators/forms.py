@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
@@ -12,11 +13,11 @@ from riskreg.reviews.forms import NoChangeForm  # noqa: F401  (its home is the r
 
 class ThresholdForm(FlaskForm):
     # Text fields: the service parses them, so "abc" gets riskreg's message, not a generic one.
-    amber = StringField("Amber at", validators=[InputRequired(), Length(max=40)])
-    red = StringField("Red at", validators=[InputRequired(), Length(max=40)])
-    owner_id = IdSelectField("Owner", blank="— nobody yet —")
+    amber = StringField(_l("Amber at"), validators=[InputRequired(), Length(max=40)])
+    red = StringField(_l("Red at"), validators=[InputRequired(), Length(max=40)])
+    owner_id = IdSelectField(_l("Owner"), blank=_l("— nobody yet —"))
     version = HiddenField()
 
 
 class LinkForm(FlaskForm):
-    risk_id = IdSelectField("Risk at this site")
+    risk_id = IdSelectField(_l("Risk at this site"))

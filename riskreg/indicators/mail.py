@@ -6,9 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 
 from riskreg import mail
 from riskreg.extensions import db
+from riskreg.i18n.languages import LANGUAGES
+from riskreg.i18n.reference import translate
+from riskreg.indicators.words import status_words
 
 
 def queue_trigger_mails(triggers: list[Any], indicators: dict[int, Any], links: dict[int, list[Any]]) -> None:
@@ -32,21 +38,34 @@ def queue_trigger_mails(triggers: list[Any], indicators: dict[int, Any], links: 
             sa.select(Site.id, Site.name).where(Site.id.in_({i.site_id for i in indicators.values()}))
         ).all()
     )
+    default = current_app.config["DEFAULT_LOCALE"]
     for user in people:
         items = per_user[user.id]
-        mail.notify(
-            "review_trigger",
-            user,
-            subject(items, site_names),
-            "indicators/email/trigger.txt",
-            items=items,
-            site_names=site_names,
-        )
+        # In the recipient's language (their setting, else the company's), whoever's request raised it.
+        with force_locale(user.locale if user.locale in LANGUAGES else default):
+            mail.notify(
+                "review_trigger",
+                user,
+                subject(items, site_names),
+                "indicators/email/trigger.txt",
+                items=items,
+                site_names=site_names,
+            )
 
 
 def subject(items: list[tuple[Any, Any, list[Any]]], site_names: dict[int, str]) -> str:
-    first_trigger, first_indicator, _ = items[0]
+    first_trigger, first_indicator, _risks = items[0]
     site = site_names.get(first_indicator.site_id, "")
-    more = f" and {len(items) - 1} more" if len(items) > 1 else ""
-    label, state = first_indicator.definition.label, first_trigger.new_status.value
-    return f"riskreg: review needed at {site}: {label} is {state}{more}"
+    label, state = translate(first_indicator.definition.label), status_words(first_trigger.new_status).lower()
+    if len(items) > 1:
+        return ngettext(
+            "riskreg: review needed at %(site)s: %(label)s is %(state)s and %(num)d more",
+            "riskreg: review needed at %(site)s: %(label)s is %(state)s and %(num)d more",
+            len(items) - 1,
+            site=site,
+            label=label,
+            state=state,
+        )
+    return _(
+        "riskreg: review needed at %(site)s: %(label)s is %(state)s", site=site, label=label, state=state
+    )

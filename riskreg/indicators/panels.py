@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from riskreg.indicators import queries, reviews
+from riskreg.indicators.words import reason_text
 
 
 def risk_panel(risk: Any) -> dict[str, Any]:
@@ -18,8 +19,9 @@ def dashboard_panels(site_id: int | None = None) -> dict[str, Any]:
 
 
 def register_flags(risk_ids: list[int]) -> dict[int, list[str]]:
-    """The register page: the reasons of each listed risk's open flags."""
-    return reviews.open_flag_reasons(risk_ids)
+    """The register page: the reasons of each listed risk's open flags (in the reader's language)."""
+    reasons = reviews.open_flag_reasons(risk_ids)
+    return {risk_id: [reason_text(text) for text in texts] for risk_id, texts in reasons.items()}
 
 
 def disclosure_panel(year: int) -> dict[str, Any]:

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from riskreg.extensions import db
+from riskreg.i18n.reference import translate
 from riskreg.indicators import compute
 from riskreg.indicators.models import (
     IndicatorDefinition,
@@ -22,6 +24,7 @@ from riskreg.indicators.models import (
     indicator_links,
 )
 from riskreg.indicators.services import linked_risks, load_facts
+from riskreg.indicators.words import status_words, value_words
 from riskreg.modeling import today
 from riskreg.params import query_int
 
@@ -39,9 +42,11 @@ class IndicatorRow:
     def trend(self) -> str:
         value, before = self.indicator.value, self.previous
         if value is None or before is None or value == before:
-            return "steady" if value is not None and before is not None else "—"
+            return _("steady") if value is not None and before is not None else "—"
         worse = (value > before) == (self.indicator.definition.worse.value == "higher")
-        return ("rising" if value > before else "falling") + (" (worse)" if worse else " (better)")
+        if value > before:
+            return _("rising (worse)") if worse else _("rising (better)")
+        return _("falling (worse)") if worse else _("falling (better)")
 
 
 @dataclass
@@ -77,7 +82,9 @@ def parse_list_args(args: MultiDict) -> tuple[int | None, Status | None]:
     raw = args.get("status", "").strip()
     if raw and raw not in {s.value for s in Status}:
         allowed = ", ".join(s.value for s in Status)
-        raise BadRequest(f"Filter 'status' must be one of {allowed}; {raw!r} is not.")
+        raise BadRequest(
+            _("Filter 'status' must be one of %(allowed)s; %(raw)s is not.", allowed=allowed, raw=repr(raw))
+        )
     return query_int(args, "site"), Status(raw) if raw else None
 
 
@@ -172,13 +179,24 @@ def gaps(site_id: int | None = None) -> list[Gap]:
 
 
 def evidence_text(indicator: SiteIndicator) -> str:
+    """The signal in words, in the reader's language (the gap's row; a new risk's prefilled evidence)."""
     d = indicator.definition
-    span = f" over the last {d.window_days} days" if d.window_days else ""
-    return (
-        f"{d.label}: {compute.fmt(indicator.value, d.unit)}{span} at {indicator.site.name} "
-        f"({indicator.status.label.lower()}; amber at {compute.fmt(indicator.amber, d.unit)}, "
-        f"red at {compute.fmt(indicator.red, d.unit)})."
-    )
+    words = {
+        "label": translate(d.label),
+        "value": value_words(compute.fmt(indicator.value, d.unit)),
+        "days": d.window_days,
+        "site": indicator.site.name,
+        "status": status_words(indicator.status).lower(),
+        "amber": compute.fmt(indicator.amber, d.unit),
+        "red": compute.fmt(indicator.red, d.unit),
+    }
+    if d.window_days:
+        return _(
+            "%(label)s: %(value)s over the last %(days)s days at %(site)s "
+            "(%(status)s; amber at %(amber)s, red at %(red)s).",
+            **words,
+        )
+    return _("%(label)s: %(value)s at %(site)s (%(status)s; amber at %(amber)s, red at %(red)s).", **words)
 
 
 def gap_evidence(args: MultiDict, site_id: int | None) -> str | None:
@@ -188,7 +206,7 @@ def gap_evidence(args: MultiDict, site_id: int | None) -> str | None:
         return None
     indicator = get_indicator(indicator_id)
     if indicator is None or indicator.site_id != site_id:
-        raise BadRequest(f"There is no indicator {indicator_id} at this site.")
+        raise BadRequest(_("There is no indicator %(id)s at this site.", id=indicator_id))
     return evidence_text(indicator)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg.extensions import db
 from riskreg.indicators.models import ReviewFlag, Trigger
@@ -66,6 +67,6 @@ def review(
     flags = open_flags(risk)
     if not flags:
         if kind is ReviewKind.NO_CHANGE:
-            raise ReviewError("note", f"{risk.ref} has no open review flag.")
+            raise ReviewError("note", _l("%(ref)s has no open review flag.", ref=risk.ref))
         return None
     return record_review(risk, kind, note, actor, at=at, roll=roll, flags=flags)

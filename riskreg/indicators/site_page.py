@@ -10,24 +10,28 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from riskreg.extensions import db
-from riskreg.indicators import charts, compute, queries
+from riskreg.i18n.reference import translate
+from riskreg.indicators import charts, compute, queries, words
 from riskreg.indicators.models import Trigger
 from riskreg.indicators.services import load_facts
 from riskreg.modeling import today
 
 KINDS = ("observation", "engagement", "trigger")
 FLAGS = {
-    "mercury": "Mercury use",
-    "cyanide": "Cyanide use",
-    "children": "Children seen",
-    "incident": "Security incident",
-    "grievance": "Grievances raised",
+    "mercury": _l("Mercury use"),
+    "cyanide": _l("Cyanide use"),
+    "children": _l("Children seen"),
+    "incident": _l("Security incident"),
+    "grievance": _l("Grievances raised"),
 }
+KIND_WORDS = {"observation": _l("Observations"), "engagement": _l("Engagements"), "trigger": _l("Triggers")}
 CHART_MONTHS = 18
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -53,13 +57,22 @@ def _date(args: MultiDict, name: str) -> date | None:
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"Filter '{name}' must be a date as YYYY-MM-DD, not {raw[:20]!r}.") from None
+        raise BadRequest(
+            _("Filter '%(name)s' must be a date as YYYY-MM-DD, not %(raw)s.", name=name, raw=repr(raw[:20]))
+        ) from None
 
 
 def _choice(args: MultiDict, name: str, allowed: tuple[str, ...]) -> str | None:
     raw = args.get(name, "").strip()
     if raw and raw not in allowed:
-        raise BadRequest(f"Filter '{name}' must be one of {', '.join(allowed)}; {raw[:40]!r} is not.")
+        raise BadRequest(
+            _(
+                "Filter '%(name)s' must be one of %(allowed)s; %(raw)s is not.",
+                name=name,
+                allowed=", ".join(allowed),
+                raw=repr(raw[:40]),
+            )
+        )
     return raw or None
 
 
@@ -71,7 +84,7 @@ def parse_timeline_filter(args: MultiDict) -> TimelineFilter:
         _date(args, "to"),
     )
     if result.since and result.until and result.since > result.until:
-        raise BadRequest("Filter 'from' must not be after 'to'.")
+        raise BadRequest(_("Filter 'from' must not be after 'to'."))
     return result
 
 
@@ -143,7 +156,9 @@ def context(site: Any, args: MultiDict, entries: list[Any]) -> dict[str, Any]:
     for indicator in indicators:
         d = indicator.definition
         values = compute.series(d.kind, d.window_days, facts[site.id], days)
-        figure = charts.figure(d.label, d.unit, days, values, indicator.amber, indicator.red, d.worse.value)
+        figure = charts.figure(
+            translate(d.label), translate(d.unit), days, values, indicator.amber, indicator.red, d.worse.value
+        )
         figures.append((indicator, figure))
     names = {i.id: i for i in indicators}
     timeline = filtered_timeline(site, f, limit) if f.active else list(entries)
@@ -158,5 +173,6 @@ def context(site: Any, args: MultiDict, entries: list[Any]) -> dict[str, Any]:
         "indicators_by_id": names,
         "indicator_gaps": queries.gaps(site.id),
         "waiting_triggers": queries.waiting_triggers(site.id),
-        "indicator_thresholds": compute.threshold_words,
+        "indicator_thresholds": words.threshold_words,
+        "timeline_kind_words": KIND_WORDS,
     }

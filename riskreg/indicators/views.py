@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit
@@ -12,7 +13,8 @@ from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
-from riskreg.indicators import charts, compute, queries, services, tuning
+from riskreg.i18n.reference import translate
+from riskreg.indicators import charts, compute, queries, services, tuning, words
 from riskreg.indicators.forms import LinkForm, ThresholdForm
 from riskreg.indicators.models import SiteIndicator
 from riskreg.modeling import today
@@ -27,14 +29,14 @@ def list_indicators():
         gaps=queries.gaps(site_id),
         site_id=site_id,
         status=status,
-        threshold_words=compute.threshold_words,
+        threshold_words=words.threshold_words,
     )
 
 
 def get_indicator_or_404(indicator_id: int) -> SiteIndicator:
     indicator = queries.get_indicator(indicator_id)
     if indicator is None:
-        abort(404, f"There is no indicator with id {indicator_id}.")
+        abort(404, _("There is no indicator with id %(id)s.", id=indicator_id))
     return indicator
 
 
@@ -64,14 +66,16 @@ def detail(indicator_id: int, link_form: LinkForm | None = None):
     return render_template(
         "indicators/detail.html",
         indicator=indicator,
-        figure=charts.figure(d.label, d.unit, days, values, indicator.amber, indicator.red, d.worse.value),
+        figure=charts.figure(
+            translate(d.label), translate(d.unit), days, values, indicator.amber, indicator.red, d.worse.value
+        ),
         linked=linked,
         by_hand=by_hand,
         triggers=queries.triggers_of([indicator.id]),
         events=audit.history("site_indicator", indicator.id),
         link_form=link_form,
         action_form=ActionForm(),
-        threshold_words=compute.threshold_words,
+        threshold_words=words.threshold_words,
     )
 
 
@@ -97,7 +101,7 @@ def edit(indicator_id: int):
             field = getattr(error, "field", "version")
             getattr(form, field if field in form else "red").errors.append(str(error))
         else:
-            flash("Indicator saved." if changes else "Nothing changed.", "success")
+            flash(_("Indicator saved.") if changes else _("Nothing changed."), "success")
             return redirect(url_for("indicators.detail", indicator_id=indicator_id))
     return render_template("indicators/form.html", form=form, indicator=indicator)
 
@@ -112,7 +116,7 @@ def link(indicator_id: int):
     risk = db.session.get(Risk, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
     try:
         tuning.link_risk(indicator, risk, current_user)
-        message = f"{risk.ref} linked to {indicator.label}."
+        message = _("%(ref)s linked to %(indicator)s.", ref=risk.ref, indicator=translate(indicator.label))
         db.session.commit()
     except services.IndicatorError as error:
         db.session.rollback()
@@ -130,12 +134,12 @@ def unlink(indicator_id: int, risk_id: int):
     indicator = get_indicator_or_404(indicator_id)
     risk = db.session.get(Risk, risk_id)
     if risk is None:
-        abort(404, f"There is no risk with id {risk_id}.")
+        abort(404, _("There is no risk with id %(id)s.", id=risk_id))
     if ActionForm().validate_on_submit():
         try:
             tuning.unlink_risk(indicator, risk, current_user)
             db.session.commit()
-            flash(f"{risk.ref} unlinked.", "success")
+            flash(_("%(ref)s unlinked.", ref=risk.ref), "success")
         except services.IndicatorError as error:
             db.session.rollback()
             flash(str(error), "error")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.extensions import db
@@ -45,18 +46,19 @@ def add_engagement(site: Site, data: dict[str, Any], actor: Any) -> Engagement:
     """Record an engagement and link its follow-up controls (ids of the site's controls); flushes only."""
     held_on = data.get("held_on")
     if held_on is None:
-        raise MonitoringError("held_on", "Give the date of the engagement.")
+        raise MonitoringError("held_on", _l("Give the date of the engagement."))
     if held_on > today():
-        raise MonitoringError("held_on", "The date of an engagement cannot be in the future.")
+        raise MonitoringError("held_on", _l("The date of an engagement cannot be in the future."))
     wanted = sorted({int(control_id) for control_id in data.get("follow_up_controls") or []})
     allowed = dict(follow_up_choices(site))
     unknown = [control_id for control_id in wanted if control_id not in allowed]
     if unknown:
         raise MonitoringError(
             "follow_up_controls",
-            "Follow-up controls must be controls of this site's risks; unknown: "
-            + ", ".join(str(c) for c in unknown)
-            + ".",
+            _l(
+                "Follow-up controls must be controls of this site's risks; unknown: %(ids)s.",
+                ids=", ".join(str(c) for c in unknown),
+            ),
         )
     stakeholder_id = data.get("stakeholder_id") or None
     if stakeholder_id is not None:
@@ -65,18 +67,19 @@ def add_engagement(site: Site, data: dict[str, Any], actor: Any) -> Engagement:
         stakeholder = db.session.get(Stakeholder, int(stakeholder_id))
         if stakeholder is None or stakeholder.site_id != site.id:
             raise MonitoringError(
-                "stakeholder_id", "The stakeholder met must be one of this site's stakeholders."
+                "stakeholder_id", _l("The stakeholder met must be one of this site's stakeholders.")
             )
         if not stakeholder.active:  # kept on its past engagements, not logged with again
             raise MonitoringError(
-                "stakeholder_id", f"{stakeholder.name} is retired: restore it on the site page to choose it."
+                "stakeholder_id",
+                _l("%(name)s is retired: restore it on the site page to choose it.", name=stakeholder.name),
             )
         stakeholder_id = stakeholder.id
     values = {name: data.get(name) for name in ENGAGEMENT_FIELDS}
     coerce_enums(values, {"stakeholder_group": StakeholderGroup, "mode": EngagementMode})
     for name in ("stakeholder_group", "mode"):
         if values[name] is None:
-            raise MonitoringError(name, "This field is required.")
+            raise MonitoringError(name, _l("This field is required."))
     values["topics"] = (values.get("topics") or "").strip()
     values["grievances"] = (values.get("grievances") or "").strip()
     values["formalisation_support"] = bool(values.get("formalisation_support"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -41,20 +43,23 @@ from riskreg.versioning import BaseField, VersionField
 
 
 class SiteForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    country = StringField("Country", validators=[DataRequired(), Length(max=80)])
-    region = StringField("Region", validators=[Length(max=120)])
-    commodity = StringField("Commodity", validators=[Length(max=80)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    country = StringField(_l("Country"), validators=[DataRequired(), Length(max=80)])
+    region = StringField(_l("Region"), validators=[Length(max=120)])
+    commodity = StringField(_l("Commodity"), validators=[Length(max=80)])
     latitude = FloatField(
-        "Latitude", validators=[Optional(), NumberRange(-90, 90, "Latitude must be between -90 and 90.")]
+        _l("Latitude"),
+        validators=[Optional(), NumberRange(-90, 90, _l("Latitude must be between -90 and 90."))],
     )
     longitude = FloatField(
-        "Longitude",
-        validators=[Optional(), NumberRange(-180, 180, "Longitude must be between -180 and 180.")],
+        _l("Longitude"),
+        validators=[Optional(), NumberRange(-180, 180, _l("Longitude must be between -180 and 180."))],
     )
-    lifecycle = EnumSelectField("Lifecycle", Lifecycle, choose="Choose the site's lifecycle stage.")
-    asm_approach = EnumSelectField("ASM management approach", AsmApproach, default=AsmApproach.NOT_DEFINED)
-    description = TextAreaField("Description", validators=[Length(max=5_000)])
+    lifecycle = EnumSelectField(_l("Lifecycle"), Lifecycle, choose=_l("Choose the site's lifecycle stage."))
+    asm_approach = EnumSelectField(
+        _l("ASM management approach"), AsmApproach, default=AsmApproach.NOT_DEFINED
+    )
+    description = TextAreaField(_l("Description"), validators=[Length(max=5_000)])
 
 
 class SiteEditForm(SiteForm):
@@ -66,65 +71,77 @@ class SiteEditForm(SiteForm):
 
 def not_in_future(form: Any, field: Any) -> None:
     if field.data is not None and field.data > today():
-        raise ValidationError("The date cannot be in the future.")
+        raise ValidationError(_("The date cannot be in the future."))
 
 
 class ObservationForm(FlaskForm):
-    observed_on = DateField("Date", validators=[InputRequired("Give the date."), not_in_future])
-    location = EnumSelectField("Where", ObservationLocation, choose="Say where the ASM was observed.")
+    observed_on = DateField(_l("Date"), validators=[InputRequired(_l("Give the date.")), not_in_future])
+    location = EnumSelectField(_l("Where"), ObservationLocation, choose=_l("Say where the ASM was observed."))
     distance_km = FloatField(
-        "Distance from the site (km)",
-        validators=[Optional(), NumberRange(min=0, message="The distance cannot be negative.")],
+        _l("Distance from the site (km)"),
+        validators=[Optional(), NumberRange(min=0, message=_l("The distance cannot be negative."))],
     )
     miners_estimate = IntegerField(
-        "Estimated number of miners",
+        _l("Estimated number of miners"),
         validators=[
             Optional(),
-            NumberRange(min=0, max=10_000_000, message="The number of miners must be from 0 to 10,000,000."),
+            NumberRange(
+                min=0, max=10_000_000, message=_l("The number of miners must be from 0 to 10,000,000.")
+            ),
         ],
     )
-    minerals = StringField("Minerals", validators=[Length(max=200)])
+    minerals = StringField(_l("Minerals"), validators=[Length(max=200)])
     activity_type = EnumSelectField(
-        "Activity type", ActivityType, choose="Choose the type of activity (Other if none fits)."
+        _l("Activity type"), ActivityType, choose=_l("Choose the type of activity (Other if none fits).")
     )
     mercury_use = EnumSelectField(
-        "Mercury use", ChemicalUse, choose="Say whether mercury use was observed, reported or not observed."
+        _l("Mercury use"),
+        ChemicalUse,
+        choose=_l("Say whether mercury use was observed, reported or not observed."),
     )
     cyanide_use = EnumSelectField(
-        "Cyanide use", ChemicalUse, choose="Say whether cyanide use was observed, reported or not observed."
+        _l("Cyanide use"),
+        ChemicalUse,
+        choose=_l("Say whether cyanide use was observed, reported or not observed."),
     )
-    children_seen = BooleanField("Children seen working")
+    children_seen = BooleanField(_l("Children seen working"))
     # Where an honest "don't know" exists, it is the default; otherwise the choice is required.
     women_participation = EnumSelectField(
-        "Women's participation", WomenParticipation, default=WomenParticipation.UNKNOWN
+        _l("Women's participation"), WomenParticipation, default=WomenParticipation.UNKNOWN
     )
-    security_incident = BooleanField("Security incident")
+    security_incident = BooleanField(_l("Security incident"))
     formalisation_status = EnumSelectField(
-        "Formalisation status", FormalisationStatus, default=FormalisationStatus.UNKNOWN
+        _l("Formalisation status"), FormalisationStatus, default=FormalisationStatus.UNKNOWN
     )
     oecd_legitimacy = EnumSelectField(
-        "Legitimate in the OECD sense", OecdLegitimacy, default=OecdLegitimacy.NOT_ASSESSED
+        _l("Legitimate in the OECD sense"), OecdLegitimacy, default=OecdLegitimacy.NOT_ASSESSED
     )
-    source = EnumSelectField("Source", ObservationSource, choose="Choose the source of the information.")
-    notes = TextAreaField("Notes", validators=[Length(max=5_000)])
+    source = EnumSelectField(
+        _l("Source"), ObservationSource, choose=_l("Choose the source of the information.")
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5_000)])
 
     def values(self) -> dict[str, Any]:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
 class EngagementForm(FlaskForm):
-    held_on = DateField("Date", validators=[InputRequired("Give the date."), not_in_future])
+    held_on = DateField(_l("Date"), validators=[InputRequired(_l("Give the date.")), not_in_future])
     stakeholder_group = EnumSelectField(
-        "Stakeholder group", StakeholderGroup, choose="Choose the stakeholder group engaged."
+        _l("Stakeholder group"), StakeholderGroup, choose=_l("Choose the stakeholder group engaged.")
     )
     mode = EnumSelectField(
-        "Direct or indirect", EngagementMode, choose="Say whether the engagement was direct or indirect."
+        _l("Direct or indirect"),
+        EngagementMode,
+        choose=_l("Say whether the engagement was direct or indirect."),
     )
-    topics = TextAreaField("Topics", validators=[DataRequired("Say what was discussed."), Length(max=5_000)])
-    grievances = TextAreaField("Grievances raised", validators=[Length(max=5_000)])
-    formalisation_support = BooleanField("Formalisation support activity")
-    follow_up_controls = SelectMultipleField("Follow-up controls", coerce=int, validate_choice=False)
-    stakeholder_id = IdSelectField("Stakeholder met", blank="— not on the site's map —")
+    topics = TextAreaField(
+        _l("Topics"), validators=[DataRequired(_l("Say what was discussed.")), Length(max=5_000)]
+    )
+    grievances = TextAreaField(_l("Grievances raised"), validators=[Length(max=5_000)])
+    formalisation_support = BooleanField(_l("Formalisation support activity"))
+    follow_up_controls = SelectMultipleField(_l("Follow-up controls"), coerce=int, validate_choice=False)
+    stakeholder_id = IdSelectField(_l("Stakeholder met"), blank=_l("— not on the site's map —"))
 
     def set_controls(self, choices: list[tuple[int, str]]) -> None:
         self.follow_up_controls.choices = options(choices)
@@ -137,7 +154,10 @@ class EngagementForm(FlaskForm):
         unknown = [str(value) for value in field.data or [] if value not in known]
         if unknown:
             raise ValidationError(
-                f"Not a control of this site's risks: {', '.join(unknown)}. Choose from the list."
+                _(
+                    "Not a control of this site's risks: %(ids)s. Choose from the list.",
+                    ids=", ".join(unknown),
+                )
             )
 
     def values(self) -> dict[str, Any]:
@@ -146,24 +166,24 @@ class EngagementForm(FlaskForm):
 
 class PresenceForm(FlaskForm):
     source = RadioField(
-        "ASM presence",
+        _l("ASM presence"),
         choices=options(
             [
-                ("observations", "Follow the observations"),
-                ("manual", "Set by hand (with a reason)"),
+                ("observations", _l("Follow the observations")),
+                ("manual", _l("Set by hand (with a reason)")),
             ]
         ),
-        validators=[InputRequired("Choose how the presence is set.")],
+        validators=[InputRequired(_l("Choose how the presence is set."))],
     )
-    presence = EnumSelectField("Presence", AsmPresence, optional=True)
-    reason = TextAreaField("Reason", validators=[Length(max=2_000)])
+    presence = EnumSelectField(_l("Presence"), AsmPresence, optional=True)
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2_000)])
     version = VersionField()  # the site's version when the page was opened
     base = BaseField()
 
     def validate_presence(self, field: Any) -> None:
         if self.source.data == "manual" and field.data is None:
-            raise ValidationError("Choose the presence to set.")
+            raise ValidationError(_("Choose the presence to set."))
 
     def validate_reason(self, field: Any) -> None:
         if self.source.data == "manual" and not (field.data or "").strip():
-            raise ValidationError("Give the reason for setting the presence by hand.")
+            raise ValidationError(_("Give the reason for setting the presence by hand."))

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -30,7 +31,9 @@ class AsmPresence(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return {"none": "No ASM", "adjacent": "Adjacent", "on_site": "On site"}[self.value]
+        return {"none": gettext("No ASM"), "adjacent": gettext("Adjacent"), "on_site": gettext("On site")}[
+            self.value
+        ]
 
 
 class PresenceSource(LabelledEnum):
@@ -93,9 +96,9 @@ class ObservationLocation(LabelledEnum):
     @property
     def label(self) -> str:
         return {
-            "on_concession": "On the concession",
-            "adjacent": "Adjacent to the concession",
-            "distant": "At a distance",
+            "on_concession": gettext("On the concession"),
+            "adjacent": gettext("Adjacent to the concession"),
+            "distant": gettext("At a distance"),
         }[self.value]
 
 
@@ -132,7 +135,7 @@ class FormalisationStatus(LabelledEnum):
     @property
     def label(self) -> str:
         if self is FormalisationStatus.DESIGNATED_ZONE_UNLICENSED:
-            return "In a designated ASM zone, unlicensed"
+            return gettext("In a designated ASM zone, unlicensed")
         return super().label
 
 
@@ -211,11 +214,11 @@ class StakeholderGroup(LabelledEnum):
     @property
     def label(self) -> str:
         return {
-            "asm_miners": "ASM miners",
-            "asm_cooperative": "ASM cooperative or association",
-            "asm_authority": "ASM / mining authority",
-            "women_groups": "Women's groups",
-        }.get(self.value, super().label)
+            "asm_miners": gettext("ASM miners"),
+            "asm_cooperative": gettext("ASM cooperative or association"),
+            "asm_authority": gettext("ASM / mining authority"),
+            "women_groups": gettext("Women's groups"),
+        }.get(self.value) or super().label
 
 
 class EngagementMode(LabelledEnum):

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.extensions import db
@@ -175,7 +176,7 @@ def refresh_presence(site: Site, actor: Any, on: date | None = None) -> dict[str
 def set_presence_manually(site: Site, presence: AsmPresence, reason: str, actor: Any) -> dict[str, list[Any]]:
     reason = (reason or "").strip()
     if not reason:
-        raise MonitoringError("reason", "Give the reason for setting the ASM presence by hand.")
+        raise MonitoringError("reason", _l("Give the reason for setting the ASM presence by hand."))
     values = {
         "asm_presence": AsmPresence(presence),
         "asm_presence_source": PresenceSource.MANUAL,
@@ -211,24 +212,24 @@ def check_observation(data: dict[str, Any]) -> None:
     """Rules the database cannot state; the form shows the message next to the field."""
     observed_on = data.get("observed_on")
     if observed_on is None:
-        raise MonitoringError("observed_on", "Give the date of the observation.")
+        raise MonitoringError("observed_on", _l("Give the date of the observation."))
     if observed_on > today():
-        raise MonitoringError("observed_on", "The date of an observation cannot be in the future.")
+        raise MonitoringError("observed_on", _l("The date of an observation cannot be in the future."))
     miners = data.get("miners_estimate")
     if miners is not None and miners < 0:
         raise MonitoringError(
-            "miners_estimate", "The number of miners cannot be negative (0 means none seen)."
+            "miners_estimate", _l("The number of miners cannot be negative (0 means none seen).")
         )
     distance = data.get("distance_km")
     if distance is not None and distance < 0:
-        raise MonitoringError("distance_km", "The distance cannot be negative.")
+        raise MonitoringError("distance_km", _l("The distance cannot be negative."))
     location = data.get("location")
     if location is None:
-        raise MonitoringError("location", "Say where the ASM was observed.")
+        raise MonitoringError("location", _l("Say where the ASM was observed."))
     if location is ObservationLocation.DISTANT and distance is None:
-        raise MonitoringError("distance_km", "Give the distance in km for ASM seen at a distance.")
+        raise MonitoringError("distance_km", _l("Give the distance in km for ASM seen at a distance."))
     if location is ObservationLocation.ON_CONCESSION and distance:
-        raise MonitoringError("distance_km", "ASM on the concession has no distance; leave it empty.")
+        raise MonitoringError("distance_km", _l("ASM on the concession has no distance; leave it empty."))
 
 
 def coerce_enums(values: dict[str, Any], enums: dict[str, type]) -> None:
@@ -241,7 +242,9 @@ def coerce_enums(values: dict[str, Any], enums: dict[str, type]) -> None:
             values[name] = enum_cls(value)
         except ValueError as exc:
             allowed = ", ".join(member.value for member in enum_cls)
-            raise MonitoringError(name, f"{value!r} is not one of: {allowed}.") from exc
+            raise MonitoringError(
+                name, _l("%(value)s is not one of: %(allowed)s.", value=repr(value), allowed=allowed)
+            ) from exc
 
 
 def add_observation(site: Site, data: dict[str, Any], actor: Any, refresh: bool = True) -> AsmObservation:

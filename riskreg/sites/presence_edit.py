@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+
 from riskreg.audit import plain
 from riskreg.editing import Edit
 from riskreg.sites.models import AsmPresence, PresenceSource, Site
@@ -31,17 +33,18 @@ class PresenceEdit(Edit):
         super().__init__(form, "site", site_id, FIELDS, salt="site-presence")
 
     def label(self, name: str) -> str:
-        return "ASM presence"
+        return _("ASM presence")
 
     def show(self, name: str, value: Any) -> str:
         value = value or {}
         if value.get("source") != PresenceSource.MANUAL.value:
-            return "Follows the observations"
+            return _("Follows the observations")
         try:
             presence = AsmPresence(value.get("presence")).label
         except ValueError:
             presence = "—"
-        return f"Set by hand: {presence} ({value.get('reason') or 'no reason given'})"
+        reason = value.get("reason") or _("no reason given")
+        return _("Set by hand: %(presence)s (%(reason)s)", presence=presence, reason=reason)
 
     def read(self, name: str) -> dict[str, Any]:
         return setting(self.form.source.data, self.form.presence.data, self.form.reason.data)

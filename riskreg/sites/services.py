@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.extensions import db
@@ -38,7 +39,7 @@ def _check_unique_name(name: str, site_id: int | None) -> None:
     name = single_line(name).strip()  # as it will be stored (riskreg.text)
     clash = db.session.scalar(sa.select(Site.id).where(sa.func.lower(Site.name) == name.lower()))
     if clash is not None and clash != site_id:
-        raise SiteError("name", f"A site called {name!r} already exists.")
+        raise SiteError("name", _l("A site called %(name)s already exists.", name=repr(name)))
 
 
 def create_site(data: dict[str, Any], actor: Any) -> Site:

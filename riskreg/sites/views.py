@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,7 +37,7 @@ def list():
 def get_site_or_404(site_id: int) -> Site:
     site = db.session.get(Site, site_id)
     if site is None:
-        abort(404, f"There is no site with id {site_id}.")
+        abort(404, _("There is no site with id %(id)s.", id=site_id))
     return site
 
 
@@ -79,7 +80,10 @@ def create():
     if form.validate_on_submit():
         try:
             site = services.create_site(form.data, current_user)
-            created, new_id = f"Site {site.name} created.", site.id  # after the commit: no database
+            created, new_id = (
+                _("Site %(name)s created.", name=site.name),
+                site.id,
+            )  # after the commit: no database
             db.session.commit()
         except services.SiteError as error:
             db.session.rollback()
@@ -88,6 +92,13 @@ def create():
             flash(created, "success")
             return redirect(url_for("sites.detail", site_id=new_id))
     return render_template("sites/form.html", form=form, site=None)
+
+
+class SiteEdit(editing.Edit):
+    """The site form's labels are lazy (translated where shown): the merge's messages join them as text."""
+
+    def label(self, name: str) -> str:
+        return str(super().label(name))
 
 
 def editable(site: Site) -> dict[str, Any]:
@@ -101,7 +112,7 @@ def edit(site_id: int):
     both people changed asks whose value to keep."""
     site = get_site_or_404(site_id)
     form = SiteEditForm(obj=site)
-    edit = editing.Edit(form, "site", site_id, services.SITE_FIELDS)
+    edit = SiteEdit(form, "site", site_id, services.SITE_FIELDS)
     if request.method == "GET":
         edit.open(editable(site), site.version)
         return render_template("sites/form.html", form=form, site=site, conflict=None)
@@ -115,7 +126,7 @@ def edit(site_id: int):
 
     outcome = edit.post(lambda: get_site_or_404(site_id), editable, write, services.SiteError)
     if outcome.saved:
-        flash(edit.message(f"Site {outcome.merge.values['name']}", outcome), "success")
+        flash(edit.message(_("Site %(name)s", name=outcome.merge.values["name"]), outcome), "success")
         return redirect(url_for("sites.detail", site_id=site_id))
     return render_template("sites/form.html", form=form, site=site, conflict=edit.panel)
 
@@ -130,16 +141,19 @@ def new_observation(site_id: int):
         before = site.asm_presence
         try:
             monitoring.add_observation(site, form.values(), current_user)
-            message = "Observation recorded."  # composed before the commit: after it, no database
+            message = _("Observation recorded.")  # composed before the commit: after it, no database
             if site.asm_presence is not before:
-                message += f" ASM presence is now {site.asm_presence.label.lower()}."
+                presence = site.asm_presence.label.lower()
+                message = _("Observation recorded. ASM presence is now %(presence)s.", presence=presence)
             db.session.commit()
         except monitoring.MonitoringError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         except StaleDataError:  # the site's presence changed under us: nothing was saved
             db.session.rollback()
-            flash("Someone else changed this site at the same moment; nothing was saved. Try again.", "error")
+            flash(
+                _("Someone else changed this site at the same moment; nothing was saved. Try again."), "error"
+            )
             site = get_site_or_404(site_id)
         else:
             flash(message, "success")
@@ -163,7 +177,7 @@ def new_engagement(site_id: int):
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            flash("Engagement recorded.", "success")
+            flash(_("Engagement recorded."), "success")
             return redirect(url_for("sites.detail", site_id=site_id) + "#timeline")
     return render_template("sites/engagement_form.html", form=form, site=site)
 
@@ -197,8 +211,12 @@ def presence(site_id: int):
         load = partial(get_site_or_404, site_id)
         outcome = edit.post(load, presence_edit.stored, write, monitoring.MonitoringError)
         if outcome.saved:
-            now = f" It is now {saved[-1].lower()}." if outcome.changes else ""
-            flash(edit.message("ASM presence", outcome) + now, "success")
+            message = edit.message(_("ASM presence"), outcome)
+            if outcome.changes:
+                message = _(
+                    "%(message)s It is now %(presence)s.", message=message, presence=saved[-1].lower()
+                )
+            flash(message, "success")
             return redirect(url_for("sites.detail", site_id=site_id))
     return render_template(
         "sites/presence_form.html",
