@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,7 +35,9 @@ class SignInSource(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return {"local": "Local", "oidc": "OpenID Connect", "ldap": "LDAP"}[self.value]
+        if self is SignInSource.LOCAL:
+            return gettext("Local")
+        return gettext("OpenID Connect") if self is SignInSource.OIDC else gettext("LDAP")
 
 
 # Stored instead of a password hash for accounts whose password lives elsewhere (OIDC, LDAP): it

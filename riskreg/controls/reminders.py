@@ -23,7 +23,7 @@ from riskreg.auth.models import Role, User
 from riskreg.controls.models import Control, ReminderDigest
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.mail import deliver, wanted
+from riskreg.mail import deliver, in_language_of, wanted
 from riskreg.modeling import today
 from riskreg.text import single_line
 
@@ -111,12 +111,15 @@ def message(digest: Digest) -> EmailMessage:
     # Header values never carry a line break, whatever is stored (names are cleaned on the way in,
     # riskreg.text; this guards rows written before that, or by hand)
     msg["To"] = single_line(digest.user.email)
-    msg["Subject"] = single_line(subject(digest))
+    with in_language_of(digest.user):  # subject and body in the department head's language
+        msg["Subject"] = single_line(str(subject(digest)))
+        text = render_template("controls/email/digest.txt", **context)
+        html = render_template("controls/email/digest.html", **context)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or "riskreg")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    msg.set_content(render_template("controls/email/digest.txt", **context))
-    msg.add_alternative(render_template("controls/email/digest.html", **context), subtype="html")
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
     return msg
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -38,14 +39,14 @@ class JobKind(LabelledEnum):
     @property
     def label(self) -> str:
         return {
-            "export": "Register export",
-            "import": "Register import",
-            "observations_import": "Field monitoring import",
-            "indicators_refresh": "Indicators refresh",
-            "reminders": "Daily reminders",
-            "mail_retry": "Mail retry",
-            "webhooks_deliver": "Webhook deliveries",
-        }[self.value]
+            "export": lambda: gettext("Register export"),
+            "import": lambda: gettext("Register import"),
+            "observations_import": lambda: gettext("Field monitoring import"),
+            "indicators_refresh": lambda: gettext("Indicators refresh"),
+            "reminders": lambda: gettext("Daily reminders"),
+            "mail_retry": lambda: gettext("Mail retry"),
+            "webhooks_deliver": lambda: gettext("Webhook deliveries"),
+        }[self.value]()
 
 
 class Job(db.Model):
