@@ -48,6 +48,17 @@ DESCRIPTIONS = {
     429: _l("This user has exceeded an allotted request count. Try again later."),
 }
 
+# Flask-WTF's reasons for refusing a form, said in the reader's language.
+CSRF_REASONS = {
+    "The CSRF token is missing.": _l("The CSRF token is missing."),
+    "The CSRF session token is missing.": _l("The CSRF session token is missing."),
+    "The CSRF token has expired.": _l("The CSRF token has expired."),
+    "The CSRF token is invalid.": _l("The CSRF token is invalid."),
+    "The CSRF tokens do not match.": _l("The CSRF tokens do not match."),
+    "The referrer header is missing.": _l("The referrer header is missing."),
+    "The referrer does not match the host.": _l("The referrer does not match the host."),
+}
+
 # code, Retry-After seconds (None: trying again will not help until someone acts), message (lazy)
 FAULTS: dict[Fault, tuple[int, int | None, Any]] = {
     Fault.BUSY: (
@@ -139,7 +150,7 @@ def register(app: Flask) -> None:
             _(
                 "The form expired or was not sent from riskreg (%(reason)s). "
                 "Go back, reload the page and try again.",
-                reason=error.description,
+                reason=CSRF_REASONS.get(error.description, error.description),
             ),
         )
 

@@ -245,3 +245,17 @@ def test_a_mail_is_written_in_the_recipients_language_whoever_causes_it(app, smt
     [to_default] = smtp.to(nobody_said.email)  # no setting: the company default (English here)
     assert to_default["Subject"] == "Two-factor sign-in"
     assert to_default.get_content().strip() == "Your recovery codes: Password"
+
+
+def test_an_archived_risk_refusal_and_a_form_refusal_are_whole_french_sentences(app):
+    from werkzeug.exceptions import BadRequest
+
+    from riskreg.auth.permissions import ARCHIVED
+    from riskreg.errors import CSRF_REASONS, DESCRIPTIONS
+
+    with app.test_request_context("/?lang=fr"):
+        app.preprocess_request()
+        said = str(ARCHIVED["changing its controls"]) % {"ref": "R-0042"}
+        assert said == "R-0042 est archivé : restaurez-le avant de modifier ses contrôles."
+        assert str(CSRF_REASONS["The CSRF token has expired."]) == "Le jeton CSRF a expiré."
+        assert str(DESCRIPTIONS[400]) != BadRequest.description  # werkzeug's default, said in French

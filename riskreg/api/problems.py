@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from riskreg.errors import TITLES
+from riskreg.errors import DESCRIPTIONS, TITLES
 
 PROBLEM = "application/problem+json"
 API_TITLES = {
@@ -77,6 +77,8 @@ def from_http(error: HTTPException) -> Response:
     if code == 405 and error.valid_methods:  # type: ignore[attr-defined]
         headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     detail = error.description or ""
+    if detail == type(error).description and code in DESCRIPTIONS:
+        detail = str(DESCRIPTIONS[code])  # werkzeug's default, in the caller's language
     if code == 429:
         detail = _("This token made too many requests (%(limit)s); wait and try again.", limit=detail)
     return response(code, detail, headers=headers)
