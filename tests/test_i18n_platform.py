@@ -259,3 +259,47 @@ def test_an_archived_risk_refusal_and_a_form_refusal_are_whole_french_sentences(
         assert said == "R-0042 est archivé : restaurez-le avant de modifier ses contrôles."
         assert str(CSRF_REASONS["The CSRF token has expired."]) == "Le jeton CSRF a expiré."
         assert str(DESCRIPTIONS[400]) != BadRequest.description  # werkzeug's default, said in French
+
+
+STORED = [
+    "Waiting for a worker",
+    "Started",
+    "Writing the workbook",
+    "Writing the register sheet",
+    "Saving the workbook",
+    "Recomputing every indicator",
+    "Sending reminders",
+    "Sending queued mail",
+    "Sending webhook deliveries",
+    "Reading register.xlsx",
+    "Saving 12 rows in one transaction (all or none)",
+    "Saving 3 observations in one transaction (all or none)",
+    "12 risks and 3 controls written.",
+    "Indicators recomputed: 2 trigger(s).",
+    "control digests: 1; review reminders: 2; grievance reminders: 0; acceptance warnings and expiries: 0; "
+    "verification tasks planned: 4.",
+    "Sent 1, failed 0, still queued 0.",
+    "Delivered 2, failed 1.",
+    "Imported register.xlsx: 3 risk(s) created, 1 updated.",
+    "Imported kobo.xlsx: 1 observation at 2 sites; 0 imported before were left alone.",
+    "Imported kobo.xlsx: 5 observations at 1 site; 2 imported before were left alone.",
+    "The user who asked for this job is no longer allowed to run it.",
+    "The export's filters are not valid: year must be a number",
+    "The job stopped on an unexpected error (KeyError); retry it, and if it fails again, tell an "
+    "administrator (the worker's log has the details).",
+    "The job queue could not be reached (ConnectionError); nothing ran. Retry later.",
+    "The worker running this job (host:12) stopped: no sign of it since its start UTC. Nothing it wrote "
+    "is kept; retry the job.",
+    "The worker running this job (host:12) stopped: no sign of it since 2026-12-01T10:00:00 UTC. Nothing "
+    "it wrote is kept; retry the job.",
+    "No worker took this job within 24 hours: is `flask jobs worker` running? Retry it.",
+    "That preview has expired or its file is gone: nothing was imported. Upload it again.",
+]
+
+
+@pytest.mark.parametrize("message", STORED)
+def test_each_stored_job_message_reads_as_stored_in_english_and_is_translated_in_french(app, message):
+    with app.test_request_context("/"):
+        assert shown(message) == message
+        with force_locale("fr"):
+            assert shown(message) != message

@@ -109,6 +109,15 @@ _add(
     ),
 )
 _add(
+    r"The worker running this job \((?P<worker>.*)\) stopped: no sign of it since its start UTC\. "
+    r"Nothing it wrote is kept; retry the job\.",
+    lambda worker: gettext(
+        "The worker running this job (%(worker)s) stopped: no sign of it since its start UTC. Nothing "
+        "it wrote is kept; retry the job.",
+        worker=worker,
+    ),
+)
+_add(
     r"The worker running this job \((?P<worker>.*)\) stopped: no sign of it since (?P<since>.+) UTC\. "
     r"Nothing it wrote is kept; retry the job\.",
     lambda worker, since: gettext(
