@@ -303,3 +303,14 @@ def test_each_stored_job_message_reads_as_stored_in_english_and_is_translated_in
         assert shown(message) == message
         with force_locale("fr"):
             assert shown(message) != message
+
+
+def test_the_language_chosen_on_the_sign_in_page_outlives_signing_in_and_out(app, users):
+    client = app.test_client()
+    client.get("/login?lang=pt")
+    client.post(
+        "/login", data={"email": users["executive"].email, "password": "correct horse battery staple"}
+    )
+    assert "Minhas preferências" in text_of(client.get("/me/settings"))
+    signed_out = client.post("/logout", follow_redirects=True)
+    assert "Saiu da sessão." in text_of(signed_out) and "Entrar" in text_of(signed_out)

@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
+from riskreg import i18n
 from riskreg.auth import external, ldap, oidc, services, twofactor
 from riskreg.auth.forms import LoginForm, SecondFactorForm
 from riskreg.auth.models import SignInSource, User
@@ -155,9 +156,18 @@ def oidc_callback():
 SECOND_FACTOR_MINUTES = 5
 
 
+def clear_session() -> None:
+    """A fresh session (nothing of the one before is kept: no fixation) but the language chosen
+    with ?lang=, which is no secret: the next page speaks it too."""
+    language = session.get(i18n.SESSION_KEY)
+    session.clear()
+    if language:
+        session[i18n.SESSION_KEY] = language
+
+
 def start_session(user: User) -> None:
     """A new session for the signed-in user (nothing of the one before is kept: no fixation)."""
-    session.clear()
+    clear_session()
     session.permanent = True
     login_user(user)
 
@@ -166,7 +176,7 @@ def after_first_factor(user: User, next_url: str):
     """The password (or directory) was right: ask for the second factor when the account has one,
     else sign in; an account that must have one and has none is sent to enrol first."""
     if user.two_factor_enabled:
-        session.clear()
+        clear_session()
         session["second_factor"] = {
             "user": user.id,
             "token": user.session_token,
@@ -247,7 +257,7 @@ def logout():
     current_user.rotate_session_token()  # copies of the old cookie stop working
     db.session.commit()
     logout_user()
-    session.clear()
+    clear_session()
     flash(_("You have signed out."), "info")
     if id_token and oidc.enabled():
         end_session = oidc.client().load_server_metadata().get("end_session_endpoint")

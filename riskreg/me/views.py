@@ -12,6 +12,7 @@ from flask_login import current_user, login_user
 from riskreg import audit, i18n
 from riskreg.auth import twofactor
 from riskreg.auth.permissions import Permission, permission_required
+from riskreg.auth.views import clear_session
 from riskreg.extensions import db, limiter
 from riskreg.mail import KINDS, turned_off
 from riskreg.me import services
@@ -66,7 +67,8 @@ def change_password():
         getattr(form, error.field).errors.append(str(error))
         return _settings_page(form)
     db.session.commit()
-    login_user(current_user._get_current_object())  # this session carries the new token; every other one is signed out
+    # this session carries the new token; every other one is signed out
+    login_user(current_user._get_current_object())
     flash(_("Password changed. Your other sessions are signed out."), "success")
     return redirect(url_for("me.settings"))
 
@@ -125,7 +127,7 @@ def two_factor():
 def _refresh_session() -> None:
     """The session token was rotated (every other session ends); this one starts afresh."""
     user = current_user._get_current_object()
-    session.clear()
+    clear_session()
     session.permanent = True
     login_user(user)
 
