@@ -7,9 +7,11 @@ signed-in user (whose loading would query the database again) instead of failing
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -30,35 +32,74 @@ TITLES = {  # translated where the page is drawn (lazy strings)
     503: _l("riskreg cannot save or show this right now"),
 }
 
-# code, Retry-After seconds (None: trying again will not help until someone acts), message
-FAULTS: dict[Fault, tuple[int, int | None, str]] = {
+# Werkzeug's own descriptions of an abort() without one, said in the reader's language.
+DESCRIPTIONS = {
+    400: _l("The browser (or proxy) sent a request that this server could not understand."),
+    403: _l(
+        "You don't have the permission to access the requested resource. It is either read-protected "
+        "or not readable by the server."
+    ),
+    404: _l(
+        "The requested URL was not found on the server. If you entered the URL manually please check "
+        "your spelling and try again."
+    ),
+    405: _l("The method is not allowed for the requested URL."),
+    413: _l("The data value transmitted exceeds the capacity limit."),
+    429: _l("This user has exceeded an allotted request count. Try again later."),
+}
+
+# Flask-WTF's reasons for refusing a form, said in the reader's language.
+CSRF_REASONS = {
+    "The CSRF token is missing.": _l("The CSRF token is missing."),
+    "The CSRF session token is missing.": _l("The CSRF session token is missing."),
+    "The CSRF token has expired.": _l("The CSRF token has expired."),
+    "The CSRF token is invalid.": _l("The CSRF token is invalid."),
+    "The CSRF tokens do not match.": _l("The CSRF tokens do not match."),
+    "The referrer header is missing.": _l("The referrer header is missing."),
+    "The referrer does not match the host.": _l("The referrer does not match the host."),
+}
+
+# code, Retry-After seconds (None: trying again will not help until someone acts), message (lazy)
+FAULTS: dict[Fault, tuple[int, int | None, Any]] = {
     Fault.BUSY: (
         503,
         5,
-        "riskreg is busy saving another change. Nothing of yours was saved: wait a few seconds and "
-        "try again.",
+        _l(
+            "riskreg is busy saving another change. Nothing of yours was saved: wait a few seconds and "
+            "try again."
+        ),
     ),
     Fault.CLASH: (
         409,
         None,
-        "Someone else changed the same records at the same moment, so nothing of yours was saved. "
-        "Reload the page and try again.",
+        _l(
+            "Someone else changed the same records at the same moment, so nothing of yours was saved. "
+            "Reload the page and try again."
+        ),
     ),
     Fault.READ_ONLY: (
         503,
         None,
-        "The database is read-only, so nothing can be saved (nothing of yours was). Tell an administrator.",
+        _l(
+            "The database is read-only, so nothing can be saved (nothing of yours was). "
+            "Tell an administrator."
+        ),
     ),
     Fault.FULL: (
         503,
         None,
-        "The database's disk is full, so nothing can be saved (nothing of yours was). Tell an administrator.",
+        _l(
+            "The database's disk is full, so nothing can be saved (nothing of yours was). "
+            "Tell an administrator."
+        ),
     ),
     Fault.UNAVAILABLE: (
         503,
         30,
-        "The database cannot be reached. Nothing of yours was saved. Try again in a minute; "
-        "if it lasts, tell an administrator.",
+        _l(
+            "The database cannot be reached. Nothing of yours was saved. Try again in a minute; "
+            "if it lasts, tell an administrator."
+        ),
     ),
 }
 
@@ -78,8 +119,9 @@ def rollback_quietly() -> None:
         logger.warning("rollback after a database fault failed", exc_info=True)
 
 
-def render_error(code: int, message: str, offline: bool = False, headers: dict[str, str] | None = None):
+def render_error(code: int, message: Any, offline: bool = False, headers: dict[str, str] | None = None):
     title = str(TITLES.get(code, _l("Something went wrong")))
+    message = str(message)  # a lazy string is said now, in the reader's language
     if wants_json():
         return {"error": title, "message": message}, code, headers or {}
     page = None
@@ -105,8 +147,11 @@ def register(app: Flask) -> None:
     def _csrf(error: CSRFError):
         return render_error(
             400,
-            f"The form expired or was not sent from riskreg ({error.description}). "
-            "Go back, reload the page and try again.",
+            _(
+                "The form expired or was not sent from riskreg (%(reason)s). "
+                "Go back, reload the page and try again.",
+                reason=CSRF_REASONS.get(error.description, error.description),
+            ),
         )
 
     @app.errorhandler(HTTPException)
@@ -117,7 +162,10 @@ def register(app: Flask) -> None:
             from riskreg.api.problems import from_http
 
             return from_http(error)
-        return render_error(error.code, error.description or "")
+        description = error.description or ""
+        if description == type(error).description and error.code in DESCRIPTIONS:
+            description = DESCRIPTIONS[error.code]  # werkzeug's default, in the reader's language
+        return render_error(error.code, description)
 
     @app.errorhandler(sa.exc.DBAPIError)
     @app.errorhandler(sa.exc.TimeoutError)
@@ -132,4 +180,4 @@ def register(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def _internal(error: InternalServerError):
         rollback_quietly()  # Flask has already logged the exception with its traceback
-        return render_error(500, "The error has been logged. Nothing you submitted was half-saved.")
+        return render_error(500, _("The error has been logged. Nothing you submitted was half-saved."))

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -39,21 +41,21 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Every kind of notification, with the words /me/settings shows beside its switch.
-KINDS: dict[str, str] = {
-    "review_trigger": "Monitoring raised a trigger on a risk I own or an indicator I own",
-    "control_assigned": "A control is assigned to me or to my department",
-    "control_closed": "A control is implemented and awaits verification (risk managers)",
-    "control_verified": "A control of my department is verified or reopened",
-    "overdue_digest": "The daily digest of my department's overdue and soon-due controls",
-    "review_due": "A risk I own is due for review (7 days before and on the day)",
-    "verification_failed": "A critical control of a risk I own failed its field verification",
-    "acceptance_requested": "An acceptance of a risk awaits my approval",
-    "acceptance_decided": "An acceptance I asked for, or of a risk I own, is approved or rejected",
-    "acceptance_expiring": "An acceptance I asked for, or of a risk I own, expires within 30 days",
-    "acceptance_expired": "An acceptance I asked for, or of a risk I own, expired",
-    "acceptance_voided": "A score increase voided an acceptance I asked for, or of a risk I own",
-    "grievance_overdue": "Grievances of my department (or any, as grievance officer) past a deadline",
-    "mentioned": "Someone mentioned me (@name) in a comment on a risk or a control",
+KINDS: dict[str, Any] = {  # lazy strings: said in the reader's language
+    "review_trigger": _l("Monitoring raised a trigger on a risk I own or an indicator I own"),
+    "control_assigned": _l("A control is assigned to me or to my department"),
+    "control_closed": _l("A control is implemented and awaits verification (risk managers)"),
+    "control_verified": _l("A control of my department is verified or reopened"),
+    "overdue_digest": _l("The daily digest of my department's overdue and soon-due controls"),
+    "review_due": _l("A risk I own is due for review (7 days before and on the day)"),
+    "verification_failed": _l("A critical control of a risk I own failed its field verification"),
+    "acceptance_requested": _l("An acceptance of a risk awaits my approval"),
+    "acceptance_decided": _l("An acceptance I asked for, or of a risk I own, is approved or rejected"),
+    "acceptance_expiring": _l("An acceptance I asked for, or of a risk I own, expires within 30 days"),
+    "acceptance_expired": _l("An acceptance I asked for, or of a risk I own, expired"),
+    "acceptance_voided": _l("A score increase voided an acceptance I asked for, or of a risk I own"),
+    "grievance_overdue": _l("Grievances of my department (or any, as grievance officer) past a deadline"),
+    "mentioned": _l("Someone mentioned me (@name) in a comment on a risk or a control"),
 }
 
 # Set while seeding demo or benchmark data: its made-up events notify nobody.
@@ -112,19 +114,43 @@ def wanted(kind: str, user_id: Any) -> sa.ColumnElement[bool]:
     return ~sa.exists().where(NotificationOptOut.user_id == user_id, NotificationOptOut.kind == kind)
 
 
-def notify(kind: str, user: User, subject: str, template: str, **context: Any) -> OutboxMessage | None:
-    """Queue a message of `kind` to `user` in the current transaction; None when not wanted."""
+def language_of(user: Any) -> str:
+    """The language a mail to `user` is written in: their own setting, else the company default
+    (a mail has no browser to ask)."""
+    from riskreg.i18n.languages import LANGUAGES
+
+    chosen = getattr(user, "locale", None)
+    return chosen if chosen in LANGUAGES else current_app.config["DEFAULT_LOCALE"]
+
+
+@contextmanager
+def in_language_of(user: Any) -> Iterator[str]:
+    """Render a mail's subject and body inside: gettext, the templates' _() and the date filters
+    speak the recipient's language, whoever caused the mail (and in whatever language they read)."""
+    language = language_of(user)
+    with force_locale(language):
+        yield language
+
+
+def notify(kind: str, user: User, subject: Any, template: str, **context: Any) -> OutboxMessage | None:
+    """Queue a message of `kind` to `user` in the current transaction; None when not wanted.
+
+    `subject` is a lazy string (flask_babel.lazy_gettext, with its placeholders) or a function of no
+    arguments, so that it is said in the recipient's language like the body; a plain str is kept as
+    given. Only the rendered text is stored."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")  # a programming error, not input
     if _quiet.get() or not user.active or not user.email or kind in turned_off(user.id):
         return None
     base_url = current_app.config["BASE_URL"].rstrip("/")
-    body = render_template(template, user=user, base_url=base_url, **context)
+    with in_language_of(user):
+        body = render_template(template, user=user, base_url=base_url, **context)
+        said = str(subject() if callable(subject) else subject)
     message = OutboxMessage(
         kind=kind,
         user_id=user.id,
         to_address=single_line(user.email),
-        subject=single_line(subject)[:300],
+        subject=single_line(said)[:300],
         body=body,
     )
     session = db.session()

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -28,9 +27,9 @@ class AcceptanceState(LabelledEnum):
     @property
     def label(self) -> str:
         if self is AcceptanceState.PENDING:
-            return gettext("Acceptance pending")
+            return "Acceptance pending"
         if self is AcceptanceState.ACTIVE:
-            return gettext("Accepted")
+            return "Accepted"
         return super().label
 
 

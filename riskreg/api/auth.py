@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 
 from riskreg.api import tokens
 from riskreg.api.problems import Problem
@@ -37,19 +38,26 @@ def authenticate() -> None:
     max_body = current_app.config["API_MAX_BODY"]
     request.max_content_length = max_body  # a longer chunked body fails as it is read: a 413
     if request.content_length is not None and request.content_length > max_body:
-        raise Problem(413, f"The body may be at most {max_body} bytes.")
+        raise Problem(413, _("The body may be at most %(bytes)s bytes.", bytes=max_body))
     secret = tokens.bearer(request.headers.get("Authorization"))
     token = tokens.find_usable(secret) if secret else None
     if token is None:
-        what = "is missing" if secret is None else "is unknown, expired or revoked, or its user is disabled"
-        raise Problem(401, f"The bearer token {what}. Send 'Authorization: Bearer rr_...'.")
+        if secret is None:
+            raise Problem(401, _("The bearer token is missing. Send 'Authorization: Bearer rr_...'."))
+        raise Problem(
+            401,
+            _(
+                "The bearer token is unknown, expired or revoked, or its user is disabled. "
+                "Send 'Authorization: Bearer rr_...'."
+            ),
+        )
     read_only, name, user = token.read_only, token.name, token.user
     tokens.note_use(token)
     g._login_user = user  # Flask-Login's current_user for this request; the session is never read
     g.api_token_id = token.id
     g.audit_via = f"api, token “{name}”"[:120]
     if request.method not in SAFE_METHODS and read_only:
-        raise Problem(403, "This token is read-only: create a read-and-write token to change anything.")
+        raise Problem(403, _("This token is read-only: create a read-and-write token to change anything."))
 
 
 def require(permission: Permission | Callable[[Any], bool] | None) -> None:
@@ -59,6 +67,12 @@ def require(permission: Permission | Callable[[Any], bool] | None) -> None:
         return
     if isinstance(permission, Permission):
         if not has_permission(g._login_user, permission):
-            raise Problem(403, f"Your role may not do this (it needs the {permission.value} permission).")
+            raise Problem(
+                403,
+                _(
+                    "Your role may not do this (it needs the %(permission)s permission).",
+                    permission=permission.value,
+                ),
+            )
     elif not permission(g._login_user):
-        raise Problem(403, "Your role may not do this.")
+        raise Problem(403, _("Your role may not do this."))

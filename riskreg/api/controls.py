@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg import params
@@ -44,7 +45,7 @@ _LINKS = {"department", "owner", "risks"}
 def find(control_id: int) -> Control:
     control = queries.control_with_links(control_id)
     if control is None:
-        raise Problem(404, f"There is no control with id {control_id}.")
+        raise Problem(404, _("There is no control with id %(id)s.", id=control_id))
     return control
 
 
@@ -98,9 +99,11 @@ def create_control(body: schemas.ControlCreate):
     for risk_id in dict.fromkeys(body.risk_ids):
         risk = db.session.get(Risk, risk_id)
         if risk is None:
-            raise rule_broken("risk_ids", f"There is no risk with id {risk_id}.")
+            raise rule_broken("risk_ids", _("There is no risk with id %(id)s.", id=risk_id))
         if not can_manage_controls(_actor(), risk):
-            raise rule_broken("risk_ids", f"{risk.ref} is archived: restore it before adding controls.")
+            raise rule_broken(
+                "risk_ids", _("%(ref)s is archived: restore it before adding controls.", ref=risk.ref)
+            )
         risks.append(risk)
     data = body.model_dump(exclude={"risk_ids"})
     try:
@@ -117,7 +120,14 @@ def create_control(body: schemas.ControlCreate):
 def _versioned(control_id: int, allowed: Callable[[Any, Control], bool]) -> tuple[Control, int]:
     control = find(control_id)
     if not allowed(_actor(), control):
-        raise Problem(403, f"{control.ref} belongs to {control.department.name}; you cannot change it.")
+        raise Problem(
+            403,
+            _(
+                "%(ref)s belongs to %(department)s; you cannot change it.",
+                ref=control.ref,
+                department=control.department.name,
+            ),
+        )
     version = if_match_version()
     if version != control.version:
         raise stale(version, represent(control))
@@ -143,7 +153,14 @@ def start_control(control_id: int):
 def note_control(control_id: int, body: schemas.NoteRequest):
     control = find(control_id)
     if not can_update_control(_actor(), control):
-        raise Problem(403, f"{control.ref} belongs to {control.department.name}; you cannot change it.")
+        raise Problem(
+            403,
+            _(
+                "%(ref)s belongs to %(department)s; you cannot change it.",
+                ref=control.ref,
+                department=control.department.name,
+            ),
+        )
     version = control.version  # a note changes nothing of the control: no If-Match
     return _saved(control_id, version, lambda: services.add_progress_note(control, body.body, _actor()), 201)
 

@@ -6,6 +6,7 @@ import re
 from typing import Any, TypeVar
 
 from flask import Response, json, request
+from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,13 +19,13 @@ _ETAG = re.compile(r'(?:W/)?"([1-9][0-9]{0,9})"')
 def body(model: type[M]) -> M:
     """The JSON body as `model`: a 415 when it is not JSON, a 400 naming each bad or unknown field."""
     if request.mimetype != "application/json":
-        raise Problem(415, "Send the body as JSON with 'Content-Type: application/json'.")
+        raise Problem(415, _("Send the body as JSON with 'Content-Type: application/json'."))
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge as error:
-        raise Problem(413, "The request body is too large.") from error
+        raise Problem(413, _("The request body is too large.")) from error
     if not raw.strip():
-        raise Problem(400, "The body is empty: send a JSON object ({} when there is nothing to say).")
+        raise Problem(400, _("The body is empty: send a JSON object ({} when there is nothing to say)."))
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
@@ -37,12 +38,12 @@ def _described(error: ValidationError) -> tuple[str, list[dict[str, str]]]:
         field = ".".join(str(part) for part in item["loc"]) or "(body)"
         if item["type"] == "extra_forbidden":
             unknown.append(field)
-            errors.append({"field": field, "message": "Unknown field."})
+            errors.append({"field": field, "message": _("Unknown field.")})
         else:
             errors.append({"field": field, "message": item["msg"]})
     if unknown:
-        return f"Unknown fields: {', '.join(unknown)}.", errors
-    return "Some fields are missing or not valid: see errors.", errors
+        return _("Unknown fields: %(fields)s.", fields=", ".join(unknown)), errors
+    return _("Some fields are missing or not valid: see errors."), errors
 
 
 def etag(version: int) -> str:
@@ -55,20 +56,28 @@ def if_match_version() -> int:
     if not raw:
         raise Problem(
             428,
-            "Send the ETag of the record you changed in If-Match, so that a change saved meanwhile "
-            "is not overwritten.",
+            _(
+                "Send the ETag of the record you changed in If-Match, so that a change saved meanwhile "
+                "is not overwritten."
+            ),
         )
     found = _ETAG.fullmatch(raw)
     if found is None:
-        raise Problem(400, f'If-Match must be one ETag of this API, like "3"; {raw[:40]!r} is not.')
+        raise Problem(
+            400, _('If-Match must be one ETag of this API, like "3"; %(value)s is not.', value=repr(raw[:40]))
+        )
     return int(found.group(1))
 
 
 def stale(version: int, current: BaseModel) -> Problem:
     return Problem(
         412,
-        f"The record is at version {current.version} now, not {version}: read it again, then "  # type: ignore[attr-defined]
-        "make your change on the current version.",
+        _(
+            "The record is at version %(current)s now, not %(given)s: read it again, then "
+            "make your change on the current version.",
+            current=current.version,  # type: ignore[attr-defined]
+            given=version,
+        ),
         headers={"ETag": etag(current.version)},  # type: ignore[attr-defined]
         current=current.model_dump(mode="json"),
     )

@@ -7,22 +7,24 @@ import time
 from typing import Any
 
 from flask import Response, json
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from riskreg.errors import TITLES
+from riskreg.errors import DESCRIPTIONS, TITLES
 
 PROBLEM = "application/problem+json"
 API_TITLES = {
     **TITLES,
-    400: "The request is not valid",
-    401: "A valid bearer token is needed",
-    403: "This token may not do that",
-    412: "The record changed since the version given in If-Match",
-    413: "The request body is too large",
-    415: "The body must be JSON",
-    422: "The change breaks a rule of the register",
-    428: "If-Match is required",
-    429: "Too many requests for this token",
+    400: _l("The request is not valid"),
+    401: _l("A valid bearer token is needed"),
+    403: _l("This token may not do that"),
+    412: _l("The record changed since the version given in If-Match"),
+    413: _l("The request body is too large"),
+    415: _l("The body must be JSON"),
+    422: _l("The change breaks a rule of the register"),
+    428: _l("If-Match is required"),
+    429: _l("Too many requests for this token"),
 }
 
 
@@ -49,12 +51,12 @@ def response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    title = str(API_TITLES.get(status, "Error"))  # the page titles are lazy strings
+    title = str(API_TITLES.get(status, _l("Error")))  # lazy strings, said in the caller's language
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
-        body["detail"] = detail
+        body["detail"] = str(detail)
     if errors:
-        body["errors"] = errors
+        body["errors"] = [{key: str(value) for key, value in error.items()} for error in errors]
     body.update(extra)
     result = Response(json.dumps(body), status=status, mimetype=PROBLEM)
     result.headers.update(headers or {})
@@ -75,8 +77,10 @@ def from_http(error: HTTPException) -> Response:
     if code == 405 and error.valid_methods:  # type: ignore[attr-defined]
         headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     detail = error.description or ""
+    if detail == type(error).description and code in DESCRIPTIONS:
+        detail = str(DESCRIPTIONS[code])  # werkzeug's default, in the caller's language
     if code == 429:
-        detail = f"This token made too many requests ({detail}); wait and try again."
+        detail = _("This token made too many requests (%(limit)s); wait and try again.", limit=detail)
     return response(code, detail, headers=headers)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg import audit, params, reference
@@ -57,7 +58,7 @@ def full(risk: Risk) -> schemas.Risk:
 def find(risk_id: int) -> Risk:
     risk = queries.risk_with_links(risk_id)
     if risk is None:
-        raise Problem(404, f"There is no risk with id {risk_id}.")
+        raise Problem(404, _("There is no risk with id %(id)s.", id=risk_id))
     return risk
 
 
@@ -96,13 +97,15 @@ def get_risk(risk_id: int):
 def _check_references(data: dict[str, Any]) -> None:
     """What the form's choices ensure on the pages: a known category, an existing site, an active owner."""
     if data.get("category") is not None and data["category"] not in reference.categories():
-        raise rule_broken("category", f"{data['category']!r} is not a category of the register.")
+        raise rule_broken(
+            "category", _("%(category)s is not a category of the register.", category=repr(data["category"]))
+        )
     if data.get("site_id") is not None and db.session.get(Site, data["site_id"]) is None:
-        raise rule_broken("site_id", f"There is no site with id {data['site_id']}.")
+        raise rule_broken("site_id", _("There is no site with id %(id)s.", id=data["site_id"]))
     if data.get("owner_id") is not None:
         owner = db.session.scalar(sa.select(User).where(User.id == data["owner_id"], User.active.is_(True)))
         if owner is None:
-            raise rule_broken("owner_id", f"There is no active user with id {data['owner_id']}.")
+            raise rule_broken("owner_id", _("There is no active user with id %(id)s.", id=data["owner_id"]))
 
 
 def create_risk(body: schemas.RiskCreate):

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import g, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg import params
@@ -21,7 +22,7 @@ from riskreg.sites.models import AsmObservation, Engagement, Site
 def find(site_id: int) -> Site:
     site = db.session.get(Site, site_id)
     if site is None:
-        raise Problem(404, f"There is no site with id {site_id}.")
+        raise Problem(404, _("There is no site with id %(id)s.", id=site_id))
     return site
 
 
@@ -94,7 +95,9 @@ def create_observation(site_id: int, body: schemas.ObservationCreate):
         raise rule_broken(error.field, str(error)) from error
     except StaleDataError:
         db.session.rollback()
-        raise Problem(409, "Someone else changed this site at the same moment; nothing was saved.") from None
+        raise Problem(
+            409, _("Someone else changed this site at the same moment; nothing was saved.")
+        ) from None
     created = schemas.Observation.model_validate(db.session.get(AsmObservation, observation_id))
     return respond(created, 201)
 

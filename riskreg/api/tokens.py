@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.api.models import ApiToken
@@ -49,13 +50,15 @@ def create_token(user: User, name: str, read_only: bool, days: int, actor: Any) 
     """A new token of `user`, valid for `days` (1 to 365); the caller commits."""
     name = single_line(name or "").strip()
     if not name:
-        raise TokenError("name", "Give the token a name that says what uses it.")
+        raise TokenError("name", _l("Give the token a name that says what uses it."))
     if len(name) > MAX_NAME:
-        raise TokenError("name", f"The name must be at most {MAX_NAME} characters.")
+        raise TokenError("name", _l("The name must be at most %(count)s characters.", count=MAX_NAME))
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
-        raise TokenError("days", f"A token lasts from 1 to {MAX_DAYS} days.")
+        raise TokenError("days", _l("A token lasts from 1 to %(count)s days.", count=MAX_DAYS))
     if not user.active:
-        raise TokenError("user", f"{user.email} is disabled: a disabled user has no tokens.")
+        raise TokenError(
+            "user", _l("%(email)s is disabled: a disabled user has no tokens.", email=user.email)
+        )
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,

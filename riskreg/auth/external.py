@@ -5,7 +5,10 @@ for the person, when no group maps or riskreg has turned the account off."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.auth import rolemap
@@ -15,12 +18,14 @@ from riskreg.extensions import db
 from riskreg.modeling import utcnow
 
 FIELDS = ("name", "email", "role", "department_id", "source")
+# The audit trail's notes name the source in English, whatever the language of the sign-in page.
+SOURCE_NAMES = {"local": "Local", "oidc": "OpenID Connect", "ldap": "LDAP"}
 
 
 class SignInRefused(Exception):
     """`reason` is a short code for the audit trail; `message` is what the person reads."""
 
-    def __init__(self, reason: str, message: str, *, user: User | None = None, detail: str = "") -> None:
+    def __init__(self, reason: str, message: Any, *, user: User | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
@@ -54,15 +59,18 @@ def sign_in(
     email = normalise_email(email or "")
     if "@" not in email or len(email) > 254:
         raise SignInRefused(
-            "no_email", "Your account at the sign-in service has no email address.", detail=who
+            "no_email", _l("Your account at the sign-in service has no email address."), detail=who
         )
     user = db.session.scalar(sa.select(User).where(User.source == source, User.external_id == external_id))
     same_email = db.session.scalar(sa.select(User).where(User.email == email))
     if same_email is not None and same_email is not user:
         raise SignInRefused(
             "email_taken",
-            f"A riskreg account with the email {email} already signs in another way; an admin must "
-            "change its email first.",
+            _l(
+                "A riskreg account with the email %(email)s already signs in another way; an admin must "
+                "change its email first.",
+                email=email,
+            ),
             user=same_email,
             detail=who,
         )
@@ -70,12 +78,12 @@ def sign_in(
     if grant is None:
         raise SignInRefused(
             "no_mapping",
-            "Your account is in none of the groups that give access to riskreg.",
+            _l("Your account is in none of the groups that give access to riskreg."),
             user=user,
             detail=f"{who} groups: {', '.join(sorted(map(str, groups)))[:1500] or 'none'}",
         )
     if user is not None and not user.active:
-        raise SignInRefused("inactive", "Your riskreg account is turned off.", user=user, detail=who)
+        raise SignInRefused("inactive", _l("Your riskreg account is turned off."), user=user, detail=who)
     department = find_department(grant.department)
     clean_name = (name or "").strip()[:120] or email
     if user is None:
@@ -96,7 +104,7 @@ def sign_in(
             "create",
             None,
             {key: [None, value] for key, value in audit.snapshot(user, FIELDS).items()},
-            note=f"first sign-in through {source.label}, group {grant.group}",
+            note=f"first sign-in through {SOURCE_NAMES[source.value]}, group {grant.group}",
         )
     else:
         before = audit.snapshot(user, FIELDS)
@@ -105,7 +113,12 @@ def sign_in(
         changes = audit.diff(before, audit.snapshot(user, FIELDS))
         if changes:
             audit.record(
-                "user", user.id, "update", None, changes, note=f"from {source.label}, group {grant.group}"
+                "user",
+                user.id,
+                "update",
+                None,
+                changes,
+                note=f"from {SOURCE_NAMES[source.value]}, group {grant.group}",
             )
     user.last_login_at = utcnow()
     db.session.flush()

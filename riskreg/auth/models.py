@@ -34,7 +34,9 @@ class SignInSource(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return {"local": "Local", "oidc": "OpenID Connect", "ldap": "LDAP"}[self.value]
+        if self is SignInSource.LOCAL:
+            return "Local"
+        return "OpenID Connect" if self is SignInSource.OIDC else "LDAP"
 
 
 # Stored instead of a password hash for accounts whose password lives elsewhere (OIDC, LDAP): it

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from riskreg.auth.models import Role
@@ -111,8 +112,26 @@ def require_risk_change(
     if allowed(current_user, risk):
         return
     if allowed(current_user):
-        abort(400, f"{risk.ref} is archived: restore it before {doing}.")
+        sentence = ARCHIVED.get(doing)  # each whole sentence translated, never pieced together
+        abort(
+            400,
+            str(sentence) % {"ref": risk.ref}
+            if sentence
+            else f"{risk.ref} is archived: restore it before {doing}.",
+        )
     abort(403)
+
+
+# What require_risk_change says of an archived risk, per `doing` of its callers.
+ARCHIVED = {
+    "editing it": _l("%(ref)s is archived: restore it before editing it."),
+    "changing its bowtie": _l("%(ref)s is archived: restore it before changing its bowtie."),
+    "changing its controls": _l("%(ref)s is archived: restore it before changing its controls."),
+    "confirming its residual score": _l(
+        "%(ref)s is archived: restore it before confirming its residual score."
+    ),
+    "asking for its acceptance": _l("%(ref)s is archived: restore it before asking for its acceptance."),
+}
 
 
 def can_update_control(user: Any, control: Any) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from riskreg import audit
@@ -41,9 +42,13 @@ def hash_password(password: str) -> str:
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+        raise UserError(
+            _l("The password must be at least %(count)s characters long.", count=MIN_PASSWORD_LENGTH)
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise UserError(f"The password must be at most {MAX_PASSWORD_LENGTH} characters long.")
+        raise UserError(
+            _l("The password must be at most %(count)s characters long.", count=MAX_PASSWORD_LENGTH)
+        )
 
 
 def normalise_email(email: str) -> str:
@@ -56,7 +61,7 @@ class SignIn:
 
     user: User | None
     wait_seconds: int = 0
-    problem: str = ""  # said instead of "Invalid email or password." (the directory is down)
+    problem: Any = ""  # (a lazy string) said instead of "Invalid email or password." (the directory is down)
     refusal: Any = None  # external.SignInRefused: the directory said yes, riskreg says no (audited)
 
 
@@ -95,7 +100,7 @@ def authenticate(email: str, password: str, source: str | None = None) -> SignIn
     return SignIn(user)
 
 
-DIRECTORY_DOWN = (
+DIRECTORY_DOWN = _l(
     "The company directory cannot be reached just now, so directory accounts cannot sign in. "
     "Please try again in a few minutes."
 )
@@ -132,7 +137,7 @@ def find_department(name: str | None) -> Department | None:
         sa.select(Department).where(sa.func.lower(Department.name) == name.lower())
     )
     if department is None:
-        raise UserError(f"There is no department called {name!r}.")
+        raise UserError(_l("There is no department called %(name)s.", name=repr(name)))
     return department
 
 
@@ -148,14 +153,16 @@ def create_user(
     try:
         role = Role(role)
     except ValueError as exc:
-        raise UserError(f"Role must be one of: {', '.join(r.value for r in Role)}.") from exc
+        raise UserError(
+            _l("Role must be one of: %(roles)s.", roles=", ".join(r.value for r in Role))
+        ) from exc
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise UserError("Enter a valid email address.")
+        raise UserError(_l("Enter a valid email address."))
     if not name.strip():
-        raise UserError("Enter the user's name.")
+        raise UserError(_l("Enter the user's name."))
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
-        raise UserError(f"A user with the email {email} already exists.")
+        raise UserError(_l("A user with the email %(email)s already exists.", email=email))
     check_password_policy(password)
     dept = find_department(department)
     if role is Role.DEPARTMENT_HEAD and dept is None:

@@ -17,6 +17,7 @@ import pyotp
 import segno
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
 from riskreg.auth import throttle
@@ -112,10 +113,10 @@ def unused_recovery_codes(user: User) -> int:
 def enable(user: User, secret: str, code: str) -> list[str]:
     """Confirm enrolment with a first code from the app; returns the recovery codes to show once."""
     if not offered_to(user):
-        raise TwoFactorError("Your company's sign-in asks for your second factor; riskreg does not.")
+        raise TwoFactorError(_l("Your company's sign-in asks for your second factor; riskreg does not."))
     step = _matching_step(secret, code, None)
     if step is None:
-        raise TwoFactorError("That code is not right: enter the 6 digits your app shows now.")
+        raise TwoFactorError(_l("That code is not right: enter the 6 digits your app shows now."))
     user.totp_secret = secret
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step

@@ -8,9 +8,13 @@ from urllib.parse import urlsplit
 import requests
 from authlib.common.errors import AuthlibBaseError
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
+from riskreg import i18n
 from riskreg.auth import external, ldap, oidc, services, twofactor
 from riskreg.auth.forms import LoginForm, SecondFactorForm
 from riskreg.auth.models import SignInSource, User
@@ -18,6 +22,9 @@ from riskreg.extensions import db, limiter, login_manager
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."
+# Flask-Login flashes its message into the session (a str, never a lazy string): looked up here.
+login_manager.localize_callback = _
+MARKED = (_l("Please sign in to continue."),)  # for the catalogue's extraction
 login_manager.login_message_category = "info"
 
 
@@ -58,10 +65,10 @@ def login():
         if outcome.problem:
             form.password.errors.append(outcome.problem)
             return login_page(form), 503
-        form.password.errors.append("Invalid email or password.")
+        form.password.errors.append(_("Invalid email or password."))
         if outcome.wait_seconds:
             form.password.errors.append(
-                f"Too many attempts: try again in {wait_words(outcome.wait_seconds)}."
+                _("Too many attempts: try again in %(wait)s.", wait=wait_words(outcome.wait_seconds))
             )
             page = login_page(form)
             return page, 429, {"Retry-After": str(outcome.wait_seconds)}
@@ -70,7 +77,7 @@ def login():
 
 def login_page(form: LoginForm) -> str:
     if ldap.enabled():
-        form.email.label.text = "Email or user name"
+        form.email.label.text = _("Email or user name")
     return render_template(
         "auth/login.html",
         form=form,
@@ -92,10 +99,19 @@ def refused(source: SignInSource, refusal: external.SignInRefused, status: int):
     external.record_refusal(source, refusal)
     db.session.commit()
     current_app.logger.warning("%s sign-in refused: %s %s", source.value, refusal.reason, refusal.detail)
-    page = render_template(
-        "auth/sign_in_refused.html", message=refusal.message, help=current_app.config["SIGN_IN_HELP"]
-    )
+    page = render_template("auth/sign_in_refused.html", message=refusal.message, help=sign_in_help())
     return page, status
+
+
+DEFAULT_SIGN_IN_HELP = "Ask your riskreg administrator to give your account access."
+
+
+def sign_in_help() -> str:
+    """RISKREG_SIGN_IN_HELP as the company wrote it; the default one in the reader's language."""
+    configured = current_app.config["SIGN_IN_HELP"]
+    if configured == DEFAULT_SIGN_IN_HELP:
+        return _("Ask your riskreg administrator to give your account access.")
+    return configured
 
 
 def oidc_callback():
@@ -107,7 +123,7 @@ def oidc_callback():
         token = oidc.client().authorize_access_token(claims_options=oidc.claims_options())
         claims = token.get("userinfo")
         if not claims or not claims.get("sub"):
-            raise external.SignInRefused("no_id_token", "The sign-in service sent no identity.")
+            raise external.SignInRefused("no_id_token", _("The sign-in service sent no identity."))
         user = external.sign_in(
             SignInSource.OIDC,
             f"{claims['iss']} {claims['sub']}",
@@ -122,12 +138,12 @@ def oidc_callback():
         )
     except (AuthlibBaseError, JoseError) as error:
         detail = f"{type(error).__name__}: {error}"
-        message = "The sign-in could not be completed safely, so it was refused. Please try again."
+        message = _("The sign-in could not be completed safely, so it was refused. Please try again.")
         return refused(
             SignInSource.OIDC, external.SignInRefused(oidc.reason_of(error), message, detail=detail), 400
         )
     except requests.RequestException as error:
-        message = "The company sign-in service cannot be reached just now. Please try again later."
+        message = _("The company sign-in service cannot be reached just now. Please try again later.")
         refusal = external.SignInRefused("provider_unreachable", message, detail=str(error))
         return refused(SignInSource.OIDC, refusal, 503)
     next_url = safe_next(session.get("oidc_next"))
@@ -140,9 +156,18 @@ def oidc_callback():
 SECOND_FACTOR_MINUTES = 5
 
 
+def clear_session() -> None:
+    """A fresh session (nothing of the one before is kept: no fixation) but the language chosen
+    with ?lang=, which is no secret: the next page speaks it too."""
+    language = session.get(i18n.SESSION_KEY)
+    session.clear()
+    if language:
+        session[i18n.SESSION_KEY] = language
+
+
 def start_session(user: User) -> None:
     """A new session for the signed-in user (nothing of the one before is kept: no fixation)."""
-    session.clear()
+    clear_session()
     session.permanent = True
     login_user(user)
 
@@ -151,7 +176,7 @@ def after_first_factor(user: User, next_url: str):
     """The password (or directory) was right: ask for the second factor when the account has one,
     else sign in; an account that must have one and has none is sent to enrol first."""
     if user.two_factor_enabled:
-        session.clear()
+        clear_session()
         session["second_factor"] = {
             "user": user.id,
             "token": user.session_token,
@@ -161,7 +186,7 @@ def after_first_factor(user: User, next_url: str):
         return redirect(url_for("auth.second_factor"))
     start_session(user)
     if twofactor.required_for(user):
-        flash("Set up two-factor sign-in to continue.", "info")
+        flash(_("Set up two-factor sign-in to continue."), "info")
         return redirect(url_for("me.two_factor"))
     return redirect(next_url)
 
@@ -182,7 +207,7 @@ def second_factor():
     user = _pending_second_factor()
     if user is None:
         session.pop("second_factor", None)
-        flash("Sign in again: the sign-in was not finished in time.", "info")
+        flash(_("Sign in again: the sign-in was not finished in time."), "info")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
@@ -194,10 +219,10 @@ def second_factor():
         if accepted:
             return redirect(next_url)
         if wait:
-            form.code.errors.append(f"Too many attempts: try again in {wait_words(wait)}.")
+            form.code.errors.append(_("Too many attempts: try again in %(wait)s.", wait=wait_words(wait)))
             page = render_template("auth/second_factor.html", form=form)
             return page, 429, {"Retry-After": str(wait)}
-        form.code.errors.append("That code is not right.")
+        form.code.errors.append(_("That code is not right."))
     return render_template("auth/second_factor.html", form=form)
 
 
@@ -219,9 +244,9 @@ def require_enrolment():
 
 def wait_words(seconds: int) -> str:
     if seconds < 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
     minutes = (seconds + 59) // 60
-    return f"{minutes} minutes"
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 @login_required
@@ -232,8 +257,8 @@ def logout():
     current_user.rotate_session_token()  # copies of the old cookie stop working
     db.session.commit()
     logout_user()
-    session.clear()
-    flash("You have signed out.", "info")
+    clear_session()
+    flash(_("You have signed out."), "info")
     if id_token and oidc.enabled():
         end_session = oidc.client().load_server_metadata().get("end_session_endpoint")
         if end_session:

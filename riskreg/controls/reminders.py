@@ -16,7 +16,6 @@ import click
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask.cli import AppGroup
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -25,9 +24,8 @@ from riskreg.auth.models import Role, User
 from riskreg.controls.models import Control, ReminderDigest
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.i18n.languages import LANGUAGES
 from riskreg.i18n.reference import translate
-from riskreg.mail import deliver, wanted
+from riskreg.mail import deliver, in_language_of, wanted
 from riskreg.modeling import today
 from riskreg.text import single_line
 
@@ -110,12 +108,6 @@ def subject(digest: Digest) -> str:
     )
 
 
-def language_of(user: User) -> str:
-    """The recipient's own language, else the company default (there is no browser to ask)."""
-    own = getattr(user, "locale", None)
-    return own if own in LANGUAGES else current_app.config["DEFAULT_LOCALE"]
-
-
 def message(digest: Digest) -> EmailMessage:
     """Plain text with an HTML alternative; links built from BASE_URL (there is no request to use)."""
     config = current_app.config
@@ -125,15 +117,14 @@ def message(digest: Digest) -> EmailMessage:
     # Header values never carry a line break, whatever is stored (names are cleaned on the way in,
     # riskreg.text; this guards rows written before that, or by hand)
     msg["To"] = single_line(digest.user.email)
-    with force_locale(language_of(digest.user)):  # the subject and both bodies in the head's language
-        title = subject(digest)
-        plain = render_template("controls/email/digest.txt", **context)
+    with in_language_of(digest.user):  # subject and body in the department head's language
+        msg["Subject"] = single_line(str(subject(digest)))
+        text = render_template("controls/email/digest.txt", **context)
         html = render_template("controls/email/digest.html", **context)
-    msg["Subject"] = single_line(title)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or "riskreg")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    msg.set_content(plain)
+    msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     return msg
 

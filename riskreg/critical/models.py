@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.controls.models import Effectiveness
@@ -35,7 +34,7 @@ class Frequency(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return gettext("Every six months") if self is Frequency.HALF_YEARLY else super().label
+        return "Every six months" if self is Frequency.HALF_YEARLY else super().label
 
 
 class Answer(LabelledEnum):

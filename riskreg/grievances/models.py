@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -30,9 +29,9 @@ class GrievanceChannel(LabelledEnum):
     @property
     def label(self) -> str:
         if self.value == "liaison":
-            return gettext("Through a liaison")
+            return "Through a liaison"
         if self.value == "engagement":
-            return gettext("At an engagement")
+            return "At an engagement"
         return super().label
 
 
@@ -51,7 +50,7 @@ class GrievanceCategory(LabelledEnum):
     @property
     def label(self) -> str:
         if self.value == "health_safety":
-            return gettext("Health and safety")
+            return "Health and safety"
         return super().label
 
 
@@ -64,19 +63,6 @@ class GrievanceStatus(LabelledEnum):
     NOT_RESOLVED = "not_resolved"
     APPEAL = "appeal"
     CLOSED = "closed"
-
-
-# The English of the labels the classes above give in the reader's language (for what is stored).
-_ENGLISH_LABELS = {
-    "liaison": "Through a liaison",
-    "engagement": "At an engagement",
-    "health_safety": "Health and safety",
-}
-
-
-def english_label(member: LabelledEnum) -> str:
-    """A member's label in English whatever the reader's language (for the database and audit)."""
-    return _ENGLISH_LABELS.get(member.value, member.value.replace("_", " ").capitalize())
 
 
 # The life of a grievance: the steps that may follow each one (anything else is out of order).
@@ -163,7 +149,7 @@ class Grievance(db.Model):
     def review_reason(self) -> str:
         """Why a linked risk is flagged for review (no word of who complained). Stored on the flag:
         English, not translated."""
-        parts = [english_label(self.category).lower()]
+        parts = [self.category.english_label.lower()]
         if self.severity is not None:
             parts.append(f"severity {self.severity}")
         if self.human_rights_impact:

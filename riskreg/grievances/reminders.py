@@ -7,8 +7,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from riskreg.auth.models import Role, User
@@ -57,14 +55,6 @@ def recipients(grievances: list[Grievance]) -> dict[int, tuple[User, list[Grieva
     return result
 
 
-def language_of(person: User) -> str:
-    """The person's own language setting, else the company default."""
-    from riskreg.i18n.languages import LANGUAGES
-
-    own = getattr(person, "locale", None)
-    return own if own in LANGUAGES else current_app.config["DEFAULT_LOCALE"]
-
-
 def remind(on: date) -> list[tuple[User, list[Grievance]]]:
     """Queue the reminders in the current session (the caller commits; mail goes after the commit)."""
     from riskreg import mail
@@ -72,7 +62,7 @@ def remind(on: date) -> list[tuple[User, list[Grievance]]]:
     limits = services.deadlines()
     sent = []
     for person, mine in recipients(overdue(on)).values():
-        with force_locale(language_of(person)):  # the reminder in the reader's own language
+        with mail.in_language_of(person):  # the reminder in the reader's own language
             lines: list[dict[str, Any]] = [
                 {
                     "ref": g.ref,

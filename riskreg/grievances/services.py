@@ -26,7 +26,6 @@ from riskreg.grievances.models import (
     GrievanceComplainant,
     GrievanceStatus,
     GrievanceStep,
-    english_label,
     grievance_controls,
     grievance_risks,
 )
@@ -437,7 +436,7 @@ def take_step(
     db.session.add(record)
     db.session.flush()
     changes = audit.diff(before, audit.snapshot(grievance, before.keys()))
-    audit.record(ENTITY, grievance.id, "step", actor, changes, note or english_label(step))
+    audit.record(ENTITY, grievance.id, "step", actor, changes, note or step.english_label)
     return record
 
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from riskreg import mail
 from riskreg.extensions import db
-from riskreg.i18n.languages import LANGUAGES
 from riskreg.i18n.reference import translate
 from riskreg.indicators.words import status_words
 
@@ -38,11 +36,10 @@ def queue_trigger_mails(triggers: list[Any], indicators: dict[int, Any], links: 
             sa.select(Site.id, Site.name).where(Site.id.in_({i.site_id for i in indicators.values()}))
         ).all()
     )
-    default = current_app.config["DEFAULT_LOCALE"]
     for user in people:
         items = per_user[user.id]
         # In the recipient's language (their setting, else the company's), whoever's request raised it.
-        with force_locale(user.locale if user.locale in LANGUAGES else default):
+        with mail.in_language_of(user):
             mail.notify(
                 "review_trigger",
                 user,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from riskreg.jobs import views
+from riskreg.jobs import texts, views
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -14,3 +14,4 @@ bp.add_url_rule("/<int:job_id>", view_func=views.detail, methods=["GET"])
 bp.add_url_rule("/<int:job_id>/status", view_func=views.status, methods=["GET"])
 bp.add_url_rule("/<int:job_id>/download", view_func=views.download, methods=["GET"])
 bp.add_url_rule("/<int:job_id>/retry", view_func=views.retry, methods=["POST"])
+bp.add_app_template_global(texts.shown, "job_message")

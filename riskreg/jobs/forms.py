@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -11,7 +13,9 @@ from riskreg.jobs.services import SCHEDULED
 class RunForm(FlaskForm):
     """An admin runs one of the scheduled jobs now."""
 
-    kind = SelectField("Job", choices=[SelectChoice(k.value, k.label) for k in SCHEDULED])
+    kind = SelectField(
+        _l("Job"), choices=[SelectChoice(k.value, LazyString(lambda kind: kind.label, k)) for k in SCHEDULED]
+    )
 
     def selected(self) -> JobKind:
         return JobKind(self.kind.data)

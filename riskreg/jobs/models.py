@@ -38,14 +38,14 @@ class JobKind(LabelledEnum):
     @property
     def label(self) -> str:
         return {
-            "export": "Register export",
-            "import": "Register import",
-            "observations_import": "Field monitoring import",
-            "indicators_refresh": "Indicators refresh",
-            "reminders": "Daily reminders",
-            "mail_retry": "Mail retry",
-            "webhooks_deliver": "Webhook deliveries",
-        }[self.value]
+            "export": lambda: "Register export",
+            "import": lambda: "Register import",
+            "observations_import": lambda: "Field monitoring import",
+            "indicators_refresh": lambda: "Indicators refresh",
+            "reminders": lambda: "Daily reminders",
+            "mail_retry": lambda: "Mail retry",
+            "webhooks_deliver": lambda: "Webhook deliveries",
+        }[self.value]()
 
 
 class Job(db.Model):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.models import Role
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.forms import ActionForm
-from riskreg.jobs import outputs, queries, services
+from riskreg.jobs import outputs, queries, services, texts
 from riskreg.jobs.forms import RunForm
 from riskreg.jobs.models import Job
 
@@ -23,7 +24,7 @@ def _job(job_id: int) -> Job:
     """Someone else's job is not found: its existence is nobody else's business (admins aside)."""
     job = queries.job(job_id)
     if job is None or not services.can_see(current_user, job):
-        abort(404, "There is no such job.")
+        abort(404, _("There is no such job."))
     return job
 
 
@@ -52,7 +53,10 @@ def detail(job_id: int):
 
 @permission_required(Permission.VIEW)
 def status(job_id: int):
-    response = jsonify(_job(job_id).status())
+    job = _job(job_id)
+    data = job.status()  # the codes as stored; the words in the reader's language
+    data.update(message=texts.shown(job.message), rows_text=texts.rows_words(job))
+    response = jsonify(data)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -61,9 +65,9 @@ def status(job_id: int):
 def download(job_id: int):
     job = _job(job_id)
     if job.user_id != current_user.id:
-        abort(403, "Only the user who asked for this job can download its file.")
+        abort(403, _("Only the user who asked for this job can download its file."))
     if not services.may_download(current_user, job):
-        abort(403, "You are no longer allowed to do what this job did, so its file is not served.")
+        abort(403, _("You are no longer allowed to do what this job did, so its file is not served."))
     suffix = (job.output_name or "").rpartition(".")[2]
     response = (
         outputs.send(
@@ -75,7 +79,9 @@ def download(job_id: int):
         else None
     )
     if response is None:
-        abort(404, "This job has no file to download (it has not finished, failed, or is past its 24 hours).")
+        abort(
+            404, _("This job has no file to download (it has not finished, failed, or is past its 24 hours).")
+        )
     logger.info("job %s file downloaded by user %s", job.id, current_user.id)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -86,10 +92,10 @@ def retry(job_id: int):
     job = _job(job_id)
     form = ActionForm()
     if not form.validate_on_submit():
-        flash("The form had expired: nothing was started. Try again.", "error")
+        flash(_("The form had expired: nothing was started. Try again."), "error")
         return redirect(url_for("jobs.detail", job_id=job.id))
     if not services.can_retry(current_user, job):
-        flash("This job cannot be retried: it is still running, or it is not yours to run.", "error")
+        flash(_("This job cannot be retried: it is still running, or it is not yours to run."), "error")
         return redirect(url_for("jobs.detail", job_id=job.id))
     return redirect(url_for("jobs.detail", job_id=services.retry(job, current_user)))
 
@@ -98,6 +104,6 @@ def retry(job_id: int):
 def run():
     form = RunForm()
     if not form.validate_on_submit():
-        flash("Choose a job to run.", "error")
+        flash(_("Choose a job to run."), "error")
         return redirect(url_for("jobs.list_jobs"))
     return redirect(url_for("jobs.detail", job_id=services.start(form.selected(), current_user, {})))

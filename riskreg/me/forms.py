@@ -21,20 +21,20 @@ from riskreg.mail import KINDS
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
     confirm_password = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new_password", message="The two new passwords differ.")],
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two new passwords differ."))],
     )
-    save_password = SubmitField("Change password")
+    save_password = SubmitField(_l("Change password"))
 
 
 def notifications_form(wanted: set[str]) -> FlaskForm:
     """One checkbox per kind of notice (riskreg.mail.KINDS), ticked when wanted."""
 
     class NotificationsForm(FlaskForm):
-        save_notifications = SubmitField("Save notices")
+        save_notifications = SubmitField(_l("Save notices"))
 
     for kind, label in KINDS.items():
         setattr(NotificationsForm, f"kind_{kind}", BooleanField(label, default=kind in wanted))
@@ -53,30 +53,30 @@ class LanguageForm(FlaskForm):
 
 
 class EnableTwoFactorForm(FlaskForm):
-    code = StringField("Code from the app", validators=[DataRequired(), Length(max=12)])
-    enable = SubmitField("Turn on two-factor sign-in")
+    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=12)])
+    enable = SubmitField(_l("Turn on two-factor sign-in"))
 
 
 class TwoFactorCodeForm(FlaskForm):
     """Changes to a second factor already on need a current code (a stolen session is not enough)."""
 
-    code = StringField("Current code from the app", validators=[DataRequired(), Length(max=40)])
-    submit = SubmitField("Confirm")
+    code = StringField(_l("Current code from the app"), validators=[DataRequired(), Length(max=40)])
+    submit = SubmitField(_l("Confirm"))
 
 
 class TokenForm(FlaskForm):
     """A new personal access token of the API (riskreg/api/tokens.py)."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     access = RadioField(
-        "Access",
-        choices=options([("read", "Read only"), ("write", "Read and write (as far as my role may)")]),
+        _l("Access"),
+        choices=options([("read", _l("Read only")), ("write", _l("Read and write (as far as my role may)"))]),
         default="read",
         validators=[DataRequired()],
     )
     days = IntegerField(
-        "Expires after (days)",
+        _l("Expires after (days)"),
         default=90,
-        validators=[InputRequired(), NumberRange(min=1, max=365, message="From 1 to 365 days.")],
+        validators=[InputRequired(), NumberRange(min=1, max=365, message=_l("From 1 to 365 days."))],
     )
-    create_token = SubmitField("Create token")
+    create_token = SubmitField(_l("Create token"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 
 from riskreg import audit
@@ -15,7 +16,7 @@ from riskreg.mail import KINDS, NotificationOptOut, turned_off
 
 
 class SettingsError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: Any) -> None:  # a lazy string, said where it is shown
         super().__init__(message)
         self.field = field
 
@@ -25,16 +26,16 @@ def change_password(user: User, current: str, new: str) -> None:
     Company accounts (OIDC, LDAP) have no password here."""
     if user.source is not SignInSource.LOCAL:
         raise SettingsError(
-            "current_password", "You sign in with your company account; change its password there."
+            "current_password", _l("You sign in with your company account; change its password there.")
         )
     if not check_password_hash(user.password_hash, current):
-        raise SettingsError("current_password", "The current password is not right.")
+        raise SettingsError("current_password", _l("The current password is not right."))
     try:
         auth_services.check_password_policy(new)
     except auth_services.UserError as error:
-        raise SettingsError("new_password", str(error)) from error
+        raise SettingsError("new_password", error.args[0] if error.args else str(error)) from error
     if check_password_hash(user.password_hash, new):
-        raise SettingsError("new_password", "Choose a password other than the current one.")
+        raise SettingsError("new_password", _l("Choose a password other than the current one."))
     user.password_hash = auth_services.hash_password(new)
     user.rotate_session_token()
     audit.record("user", user.id, "change_password", user, {"password": ["(set)", "(changed)"]})
@@ -44,7 +45,9 @@ def set_notifications(user: User, wanted: set[str]) -> dict[str, list[Any]]:
     """Store the kinds turned off; the audit lists the kinds turned off before and after."""
     unknown = wanted - KINDS.keys()
     if unknown:
-        raise SettingsError("notices", f"Unknown kinds of notice: {', '.join(sorted(unknown))}.")
+        raise SettingsError(
+            "notices", _l("Unknown kinds of notice: %(kinds)s.", kinds=", ".join(sorted(unknown)))
+        )
     before = turned_off(user.id)
     after = set(KINDS) - wanted
     if before == after:
@@ -66,7 +69,9 @@ def set_language(user: User, locale: str | None) -> dict[str, list[Any]]:
 
     locale = locale or None
     if locale is not None and locale not in LANGUAGES:
-        raise SettingsError("locale", f"riskreg does not speak {locale!r}; choose one of the list.")
+        raise SettingsError(
+            "locale", _l("riskreg does not speak %(locale)s; choose one of the list.", locale=repr(locale))
+        )
     if locale == user.locale:
         return {}
     changes = {"locale": [user.locale, locale]}

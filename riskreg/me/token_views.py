@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.api import tokens as token_services
@@ -53,11 +54,11 @@ def create():
 def revoke(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
-        abort(404, "You have no token with that id.")
+        abort(404, _("You have no token with that id."))
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired: reload the page and try again.")
+        abort(400, _("The form expired: reload the page and try again."))
     name = token.name
     if token_services.revoke_token(token, current_user):
         db.session.commit()
-        flash(f"Token “{name}” revoked: it no longer works.", "success")
+        flash(_("Token “%(name)s” revoked: it no longer works.", name=name), "success")
     return redirect(url_for("me.tokens"))

@@ -12,6 +12,7 @@ from flask_login import current_user, login_user
 from riskreg import audit, i18n
 from riskreg.auth import twofactor
 from riskreg.auth.permissions import Permission, permission_required
+from riskreg.auth.views import clear_session
 from riskreg.extensions import db, limiter
 from riskreg.mail import KINDS, turned_off
 from riskreg.me import services
@@ -66,8 +67,9 @@ def change_password():
         getattr(form, error.field).errors.append(str(error))
         return _settings_page(form)
     db.session.commit()
-    login_user(current_user)  # this session carries the new token; every other one is signed out
-    flash("Password changed. Your other sessions are signed out.", "success")
+    # this session carries the new token; every other one is signed out
+    login_user(current_user._get_current_object())
+    flash(_("Password changed. Your other sessions are signed out."), "success")
     return redirect(url_for("me.settings"))
 
 
@@ -79,7 +81,7 @@ def save_notifications():
     wanted = {kind for kind in KINDS if getattr(form, f"kind_{kind}").data}
     changes = services.set_notifications(current_user, wanted)
     db.session.commit()
-    flash("Notices saved." if changes else "Nothing changed.", "success")
+    flash(_("Notices saved.") if changes else _("Nothing changed."), "success")
     return redirect(url_for("me.settings"))
 
 
@@ -125,7 +127,7 @@ def two_factor():
 def _refresh_session() -> None:
     """The session token was rotated (every other session ends); this one starts afresh."""
     user = current_user._get_current_object()
-    session.clear()
+    clear_session()
     session.permanent = True
     login_user(user)
 
@@ -136,7 +138,7 @@ def enable_two_factor():
     form = EnableTwoFactorForm()
     secret = session.get(ENROLMENT_KEY)
     if current_user.two_factor_enabled:
-        flash("Two-factor sign-in is already on.", "info")
+        flash(_("Two-factor sign-in is already on."), "info")
         return redirect(url_for("me.two_factor"))
     if not form.validate_on_submit() or not secret:
         return _two_factor_page(form)
@@ -148,7 +150,7 @@ def enable_two_factor():
         return _two_factor_page(form)
     db.session.commit()
     _refresh_session()
-    flash("Two-factor sign-in is on. Your other sessions are signed out.", "success")
+    flash(_("Two-factor sign-in is on. Your other sessions are signed out."), "success")
     return _two_factor_page(codes=codes)
 
 
@@ -160,7 +162,9 @@ def _confirmed_by_code(form: TwoFactorCodeForm) -> bool:
     db.session.commit()  # the failure count, or the step used
     if not accepted:
         form.code.errors.append(
-            f"Too many attempts: try again in {wait} seconds." if wait else "That code is not right."
+            _("Too many attempts: try again in %(seconds)s seconds.", seconds=wait)
+            if wait
+            else _("That code is not right.")
         )
     return accepted
 
@@ -169,7 +173,7 @@ def _confirmed_by_code(form: TwoFactorCodeForm) -> bool:
 @permission_required(Permission.VIEW)
 def new_recovery_codes():
     if not current_user.two_factor_enabled:
-        flash("Two-factor sign-in is off: there are no recovery codes to replace.", "info")
+        flash(_("Two-factor sign-in is off: there are no recovery codes to replace."), "info")
         return redirect(url_for("me.two_factor"))
     form = TwoFactorCodeForm()
     if not _confirmed_by_code(form):
@@ -179,7 +183,7 @@ def new_recovery_codes():
         "user", current_user.id, "new_recovery_codes", current_user, {"recovery_codes": [None, len(codes)]}
     )
     db.session.commit()
-    flash("New recovery codes: the old ones no longer work.", "success")
+    flash(_("New recovery codes: the old ones no longer work."), "success")
     return _two_factor_page(codes=codes)
 
 
@@ -191,7 +195,10 @@ def disable_two_factor():
     if twofactor.required_for(current_user):
         abort(
             400,
-            "Two-factor sign-in is required for your account; an admin can reset it if you lost your device.",
+            _(
+                "Two-factor sign-in is required for your account; an admin can reset it if you lost "
+                "your device."
+            ),
         )
     form = TwoFactorCodeForm()
     if not _confirmed_by_code(form):
@@ -199,5 +206,5 @@ def disable_two_factor():
     twofactor.disable(current_user, current_user)
     db.session.commit()
     _refresh_session()
-    flash("Two-factor sign-in is off.", "success")
+    flash(_("Two-factor sign-in is off."), "success")
     return redirect(url_for("me.two_factor"))

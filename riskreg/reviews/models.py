@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -23,11 +22,6 @@ class ReviewKind(LabelledEnum):
 
     @property
     def label(self) -> str:
-        """In the reader's language (`english` is what the History stores)."""
-        return gettext("Reassessed") if self is ReviewKind.REASSESSED else gettext("Reviewed, no change")
-
-    @property
-    def english(self) -> str:
         return "Reassessed" if self is ReviewKind.REASSESSED else "Reviewed, no change"
 
 

@@ -112,7 +112,7 @@ def record_review(
     if after != before:
         risk.next_review_date = after
     # The History's words are stored: in English whatever the reader's language.
-    words = f"{kind.english}" + (f": {note}" if note else "")
+    words = f"{kind.english_label}" + (f": {note}" if note else "")
     changes: dict[str, list[Any]] = {
         "next_review_date": [audit.plain(before), audit.plain(after)],
         "residual_score": [risk.residual_score] * 2,  # the score the review looked at

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -31,7 +30,7 @@ class AsmPresence(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return {"none": gettext("No ASM"), "adjacent": gettext("Adjacent"), "on_site": gettext("On site")}[
+        return {"none": "No ASM", "adjacent": "Adjacent", "on_site": "On site"}[
             self.value
         ]
 
@@ -96,9 +95,9 @@ class ObservationLocation(LabelledEnum):
     @property
     def label(self) -> str:
         return {
-            "on_concession": gettext("On the concession"),
-            "adjacent": gettext("Adjacent to the concession"),
-            "distant": gettext("At a distance"),
+            "on_concession": "On the concession",
+            "adjacent": "Adjacent to the concession",
+            "distant": "At a distance",
         }[self.value]
 
 
@@ -135,7 +134,7 @@ class FormalisationStatus(LabelledEnum):
     @property
     def label(self) -> str:
         if self is FormalisationStatus.DESIGNATED_ZONE_UNLICENSED:
-            return gettext("In a designated ASM zone, unlicensed")
+            return "In a designated ASM zone, unlicensed"
         return super().label
 
 
@@ -214,10 +213,10 @@ class StakeholderGroup(LabelledEnum):
     @property
     def label(self) -> str:
         return {
-            "asm_miners": gettext("ASM miners"),
-            "asm_cooperative": gettext("ASM cooperative or association"),
-            "asm_authority": gettext("ASM / mining authority"),
-            "women_groups": gettext("Women's groups"),
+            "asm_miners": "ASM miners",
+            "asm_cooperative": "ASM cooperative or association",
+            "asm_authority": "ASM / mining authority",
+            "women_groups": "Women's groups",
         }.get(self.value) or super().label
 
 

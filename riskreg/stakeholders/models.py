@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.extensions import db
@@ -36,15 +35,15 @@ class StakeholderType(LabelledEnum):
     @property
     def label(self) -> str:
         if self.value == "asm_miners":
-            return gettext("ASM miners")
+            return "ASM miners"
         if self.value == "cooperative":
-            return gettext("Cooperative or association")
+            return "Cooperative or association"
         if self.value == "traders":
-            return gettext("Traders and buyers")
+            return "Traders and buyers"
         if self.value == "asm_authority":
-            return gettext("ASM / mining authority")
+            return "ASM / mining authority"
         if self.value == "women_groups":
-            return gettext("Women's groups")
+            return "Women's groups"
         return super().label
 
     @property

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
@@ -23,13 +25,15 @@ FIELDS = ("name", "role", "department_id", "active")
 
 
 class UserForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    role = EnumSelectField("Role", Role, choose="Choose the user's role.")
-    department_id = IdSelectField("Department", blank="—")
-    active = BooleanField("Active", default=True)
-    password = PasswordField("Password", validators=[Optional(), Length(min=12, max=128)])
-    confirm = PasswordField("Confirm password", validators=[EqualTo("password", "The passwords differ.")])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role = EnumSelectField(_l("Role"), Role, choose=_l("Choose the user's role."))
+    department_id = IdSelectField(_l("Department"), blank="—")
+    active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=12, max=128)])
+    confirm = PasswordField(
+        _l("Confirm password"), validators=[EqualTo("password", _l("The passwords differ."))]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,7 +43,7 @@ class UserForm(FlaskForm):
 
     def validate_department_id(self, field) -> None:
         if self.role.data is Role.DEPARTMENT_HEAD and field.data is None:
-            raise ValidationError("A department head needs a department.")
+            raise ValidationError(_l("A department head needs a department."))
 
 
 @permission_required(Permission.MANAGE_USERS)
@@ -61,12 +65,12 @@ def unlock(user_id: int):
     """Forget an account's failed sign-ins, so its owner may sign in again at once."""
     user = db.session.get(User, user_id) or abort(404)
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; reload the users page and try again.")
+        abort(400, _("The form expired; reload the users page and try again."))
     if services.unlock_sign_in(user, current_user):
         db.session.commit()
-        flash(f"{user.email} may sign in again at once.", "success")
+        flash(_("%(email)s may sign in again at once.", email=user.email), "success")
     else:
-        flash(f"{user.email} has no failed sign-ins on record.", "info")
+        flash(_("%(email)s has no failed sign-ins on record.", email=user.email), "info")
     return redirect(url_for("users.list"))
 
 
@@ -75,7 +79,7 @@ def create():
     form = UserForm()
     if form.validate_on_submit():
         if not form.password.data:
-            form.password.errors.append("Set a first password (at least 12 characters).")
+            form.password.errors.append(_("Set a first password (at least 12 characters)."))
         else:
             department = (
                 db.session.get(Department, form.department_id.data) if form.department_id.data else None
@@ -93,7 +97,7 @@ def create():
                 form.email.errors.append(str(error))
             else:
                 db.session.commit()
-                flash(f"User {user.email} created.", "success")
+                flash(_("User %(email)s created.", email=user.email), "success")
                 return redirect(url_for("users.list"))
     return render_template("users/form.html", form=form, user=None)
 
@@ -105,7 +109,7 @@ def edit(user_id: int):
     form.email.data = user.email  # the email is the sign-in name; it does not change here
     if form.validate_on_submit():
         if user.id == current_user.id and (form.role.data is not Role.ADMIN or not form.active.data):
-            form.role.errors.append("You cannot remove your own admin role or deactivate yourself.")
+            form.role.errors.append(_("You cannot remove your own admin role or deactivate yourself."))
             return render_template("users/form.html", form=form, user=user)
         before = audit.snapshot(user, FIELDS)
         user.name = form.name.data.strip()
@@ -126,7 +130,7 @@ def edit(user_id: int):
             user.rotate_session_token()  # role, access or password changed: sign out old sessions
             audit.record("user", user.id, "update", current_user, changes)
         db.session.commit()
-        flash(f"User {user.email} saved.", "success")
+        flash(_("User %(email)s saved.", email=user.email), "success")
         return redirect(url_for("users.list"))
     return render_template("users/form.html", form=form, user=user)
 
@@ -137,13 +141,15 @@ def reset_two_factor(user_id: int):
     when it is required. Their sessions end."""
     user = db.session.get(User, user_id) or abort(404)
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; reload the users page and try again.")
+        abort(400, _("The form expired; reload the users page and try again."))
     if not user.two_factor_enabled:
-        flash(f"{user.email} has no two-factor sign-in to reset.", "info")
+        flash(_("%(email)s has no two-factor sign-in to reset.", email=user.email), "info")
         return redirect(url_for("users.list"))
     twofactor.disable(user, current_user, action="reset_2fa")
     db.session.commit()
-    flash(f"Two-factor sign-in of {user.email} is reset; their sessions have ended.", "success")
+    flash(
+        _("Two-factor sign-in of %(email)s is reset; their sessions have ended.", email=user.email), "success"
+    )
     return redirect(url_for("users.list"))
 
 
@@ -162,13 +168,16 @@ def activate(user_id: int):
 def _set_active(user_id: int, active: bool):
     user = db.session.get(User, user_id) or abort(404)
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; reload the users page and try again.")
+        abort(400, _("The form expired; reload the users page and try again."))
     if user.id == current_user.id:
-        abort(400, "You cannot turn off your own account.")
+        abort(400, _("You cannot turn off your own account."))
     if user.active != active:
         user.active = active
         user.rotate_session_token()
         audit.record("user", user.id, "update", current_user, {"active": [not active, active]})
         db.session.commit()
-    flash(f"{user.email} is {'active' if active else 'turned off; their sessions have ended'}.", "success")
+    if active:
+        flash(_("%(email)s is active.", email=user.email), "success")
+    else:
+        flash(_("%(email)s is turned off; their sessions have ended.", email=user.email), "success")
     return redirect(url_for("users.list"))

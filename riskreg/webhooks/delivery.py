@@ -25,6 +25,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
@@ -35,15 +37,15 @@ from riskreg.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
-EVENTS: dict[str, str] = {
-    "risk.created": "A risk is created",
-    "risk.updated": "A risk is changed",
-    "risk.archived": "A risk is archived",
-    "control.assigned": "A control is assigned to a department or owner",
-    "control.closed": "A control is closed as implemented",
-    "control.verified": "A control is verified",
-    "observation.recorded": "An ASM observation is recorded",
-    "indicator.triggered": "A key risk indicator crosses a threshold (a trigger)",
+EVENTS: dict[str, Any] = {  # lazy strings: the admin page says them in its language
+    "risk.created": _l("A risk is created"),
+    "risk.updated": _l("A risk is changed"),
+    "risk.archived": _l("A risk is archived"),
+    "control.assigned": _l("A control is assigned to a department or owner"),
+    "control.closed": _l("A control is closed as implemented"),
+    "control.verified": _l("A control is verified"),
+    "observation.recorded": _l("An ASM observation is recorded"),
+    "indicator.triggered": _l("A key risk indicator crosses a threshold (a trigger)"),
 }
 TEST_EVENT = "webhook.test"
 # (entity, action) of the audit trail -> event type
@@ -69,7 +71,7 @@ _FLUSHED = "riskreg.webhooks.flushed"
 
 
 class WebhookError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: Any) -> None:  # a lazy string, said where it is shown
         super().__init__(message)
         self.field = field
 
@@ -92,21 +94,27 @@ def check_url(url: str, private_allowed: bool | None = None) -> None:
     """Refuse a URL that is not http(s) or whose host resolves to any non-public address."""
     parsed = urllib.parse.urlsplit(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise WebhookError("url", "Give an http or https URL with a host name.")
+        raise WebhookError("url", _l("Give an http or https URL with a host name."))
     if parsed.username or parsed.password:
-        raise WebhookError("url", "Put no user name or password in the URL; the signature authenticates.")
+        raise WebhookError("url", _l("Put no user name or password in the URL; the signature authenticates."))
     private_allowed = allow_private() if private_allowed is None else private_allowed
     try:
         infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
-        raise WebhookError("url", f"The host {parsed.hostname} cannot be resolved.") from error
+        raise WebhookError(
+            "url", _l("The host %(host)s cannot be resolved.", host=parsed.hostname)
+        ) from error
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not private_allowed and not address.is_global:
             raise WebhookError(
                 "url",
-                f"{parsed.hostname} resolves to {address}, a loopback, link-local or private address; "
-                "an admin can allow such endpoints in the webhook settings.",
+                _l(
+                    "%(host)s resolves to %(address)s, a loopback, link-local or private address; "
+                    "an admin can allow such endpoints in the webhook settings.",
+                    host=parsed.hostname,
+                    address=str(address),
+                ),
             )
 
 
@@ -227,7 +235,9 @@ def _send(attempt: Attempt, timeout: float, private_allowed: bool) -> tuple[int 
     except urllib.error.HTTPError as error:
         status = error.code
     except (OSError, ValueError) as error:
-        return None, f"{type(error).__name__}: {error}"[:2000], int((time.monotonic() - started) * 1000)
+        with force_locale("en"):  # the delivery log keeps the error in English, as the log does
+            said = f"{type(error).__name__}: {error}"[:2000]
+        return None, said, int((time.monotonic() - started) * 1000)
     elapsed = int((time.monotonic() - started) * 1000)
     if 200 <= status < 300:
         return status, None, elapsed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
@@ -12,16 +13,16 @@ from riskreg.webhooks.delivery import EVENTS
 
 
 class EndpointForm(FlaskForm):
-    url = StringField("URL", validators=[DataRequired(), Length(max=2000)])
-    description = StringField("Description", validators=[Length(max=200)])
+    url = StringField(_l("URL"), validators=[DataRequired(), Length(max=2000)])
+    description = StringField(_l("Description"), validators=[Length(max=200)])
     events = SelectMultipleField(
-        "Events",
+        _l("Events"),
         choices=options(EVENTS.items()),
-        validators=[DataRequired(message="Choose at least one event.")],
+        validators=[DataRequired(message=_l("Choose at least one event."))],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
 
 
 class SettingsForm(FlaskForm):
-    allow_private = BooleanField("Allow endpoints on loopback, link-local and private addresses")
+    allow_private = BooleanField(_l("Allow endpoints on loopback, link-local and private addresses"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from riskreg import audit
 from riskreg.extensions import db
 from riskreg.standards.models import AppSetting
@@ -14,11 +16,14 @@ from riskreg.webhooks.models import WebhookEndpoint
 def create_endpoint(url: str, events: list[str], description: str, actor: Any) -> WebhookEndpoint:
     url = (url or "").strip()
     if len(url) > 2000:
-        raise WebhookError("url", "The URL must be at most 2,000 characters.")
+        raise WebhookError("url", _l("The URL must be at most 2,000 characters."))
     unknown = [kind for kind in events if kind not in EVENTS]
     if unknown or not events:
         raise WebhookError(
-            "events", "Choose at least one event." if not unknown else f"Unknown events: {unknown}"
+            "events",
+            _l("Choose at least one event.")
+            if not unknown
+            else _l("Unknown events: %(events)s", events=unknown),
         )
     check_url(url)
     endpoint = WebhookEndpoint(

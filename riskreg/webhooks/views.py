@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
@@ -44,14 +45,14 @@ def create():
         return _list_page(form)
     endpoint_id = endpoint.id
     db.session.commit()
-    flash("Endpoint added. Give its signing secret to the receiver.", "success")
+    flash(_("Endpoint added. Give its signing secret to the receiver."), "success")
     return redirect(url_for("webhooks.detail", endpoint_id=endpoint_id))
 
 
 def _endpoint(endpoint_id: int) -> WebhookEndpoint:
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
-        abort(404, f"There is no webhook endpoint with id {endpoint_id}.")
+        abort(404, _("There is no webhook endpoint with id %(id)s.", id=endpoint_id))
     return endpoint
 
 
@@ -73,10 +74,10 @@ def detail(endpoint_id: int):
 def send_test(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     if not ActionForm().validate_on_submit() or not endpoint.active:
-        abort(400, "The form expired or the endpoint is disabled.")
+        abort(400, _("The form expired or the endpoint is disabled."))
     delivery.send_test(endpoint, current_user)
     db.session.commit()  # tried right after the commit; the log shows the outcome
-    flash("Test event sent: see the delivery log.", "success")
+    flash(_("Test event sent: see the delivery log."), "success")
     return redirect(url_for("webhooks.detail", endpoint_id=endpoint_id))
 
 
@@ -84,10 +85,10 @@ def send_test(endpoint_id: int):
 def disable(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired: reload the page and try again.")
+        abort(400, _("The form expired: reload the page and try again."))
     services.disable_endpoint(endpoint, current_user)
     db.session.commit()
-    flash("Endpoint disabled: nothing more is sent to it.", "success")
+    flash(_("Endpoint disabled: nothing more is sent to it."), "success")
     return redirect(url_for("webhooks.index"))
 
 
@@ -95,8 +96,8 @@ def disable(endpoint_id: int):
 def save_settings():
     form = SettingsForm()
     if not form.validate_on_submit():
-        abort(400, "The form expired: reload the page and try again.")
+        abort(400, _("The form expired: reload the page and try again."))
     services.set_allow_private(bool(form.allow_private.data), current_user)
     db.session.commit()
-    flash("Webhook settings saved.", "success")
+    flash(_("Webhook settings saved."), "success")
     return redirect(url_for("webhooks.index"))

@@ -16,7 +16,7 @@
       bar.max = status.total;
       bar.value = status.done;
       bar.textContent = status.percent + "%";
-      rows.textContent = number(status.done) + " of " + number(status.total) + " (" + status.percent + "%)" + (status.unit ? " " + status.unit : "");
+      rows.textContent = status.rows_text || number(status.done) + " of " + number(status.total) + " (" + status.percent + "%)" + (status.unit ? " " + status.unit : "");
     }
   }
 
