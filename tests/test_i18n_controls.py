@@ -63,7 +63,7 @@ def test_the_tracker_in_french_with_its_counts_filters_and_empty_state(clients, 
         "3 contrôles",
         "5 jours de retard",
         "Modifier les contrôles sélectionnés",
-        "— conserver —",
+        "— inchangé —",
     ):
         assert french in text, french
     absent(
@@ -87,7 +87,7 @@ def test_the_tracker_in_french_with_its_counts_filters_and_empty_state(clients, 
 def test_a_controls_page_in_french_with_evidence_notes_and_the_forms(clients, work):
     manager = page(clients["risk_manager"].get(f"/controls/{work['with_file'].id}?lang=fr"))
     for french in (
-        "Vue d’ensemble",
+        "Aperçu",
         "Attribution",
         "Y travailler",
         "Clôturer comme mis en œuvre",

@@ -174,8 +174,11 @@ def test_the_disclosure_sheet_rows_follow_the_language(app, estate):  # noqa: F8
 
     from riskreg.reports.disclosure import disclosure_sheet_rows
 
+    from flask_babel import refresh
+
     with app.test_request_context("/"):
         session["lang"] = "pt"
+        refresh()  # the fixture's app context, shared by this request, already chose English
         sheet = disclosure_sheet_rows(2026)
     assert sheet.headers[:3] == ["Local", "País", "Ciclo de vida"]
     assert all(type(header) is str for header in sheet.headers + sheet.grievance_headers)

@@ -86,7 +86,7 @@ def test_the_grievance_forms_in_french_and_a_rule_error_shown_in_french(case):
     text = page(client, "/grievances/new")
     for french in ("Reçue le", "Gravité (conséquence pour les personnes)", "Plaignant (confidentiel",
                    "— aucune, ou inconnue —", "Enregistrer la plainte",
-                   "Par un relais communautaire"):  # fmt: skip
+                   "Par un agent de liaison"):  # fmt: skip
         assert french in text, french
     absent(text, "Received on", "Severity", "Complainant", "none, or not known", "Record grievance",
            "Through a liaison", "Choose a category")  # fmt: skip

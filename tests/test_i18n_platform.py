@@ -200,7 +200,7 @@ def test_webhooks_and_users_pages_in_portuguese(clients, users):
     assert "Nova conta" in people and "Última entrada" in people and "Ativo" in people
     absent(people, "New user", "Last sign-in", "Signs in with", "Failed sign-ins", "Turn off", "Edit<")
     form = visible(client.get(f"/users/{users['executive'].id}/edit"))
-    assert "Deixe vazio para manter a senha atual." in form and "Função" in form
+    assert "Deixe vazio para manter a senha atual." in form and "Papel" in form
     absent(form, "Leave empty", "Confirm password", "Required for department heads.")
 
 
@@ -219,7 +219,7 @@ def test_an_error_page_and_an_api_problem_in_french(clients, users):
     problem = response.get_json()
     assert (
         response.status_code == 404
-        and problem["detail"] == "Il n’y a aucun risque avec l’identifiant 999999."
+        and problem["detail"] == "Il n’y a pas de risque d’identifiant 999999."
     )
     anonymous = api.get("/api/v1/risks", headers={"Accept-Language": "es"}).get_json()
     assert anonymous["title"] == "Se necesita un token de acceso (bearer) válido"

@@ -55,7 +55,7 @@ def absent(text: str, *phrases: str) -> None:
 
 def test_the_sites_list_in_french(clients, mine):
     text = page(clients["admin"], "/sites", "fr")
-    assert "Présence de l’EMAPE" in text and "Dernière observation" in text and "Nouveau site" in text
+    assert "Présence EMAPE" in text and "Dernière observation" in text and "Nouveau site" in text
     assert "Risques ouverts par niveau" in text and "Formulaire d’observation (XLSForm)" in text
     absent(text, "ASM presence", "Last observation", "Open risks by band", "New site", "Miners (latest)")
     absent(text, "unless set by hand", "Observation form", "Import observations")
@@ -219,7 +219,7 @@ def test_a_kobo_export_with_french_labels_imports(app, clients, make_site):
         form = read_xlsform(xlsform.workbook(services.observation_spec()))
     assert form.labels["location"] == "Où"
     data = export_files(form, field_sites, rows=10)["kobo-submissions.csv"]
-    labels = {name: label for lst in form.choices.values() for name, label in lst}
+    labels = {(lst, name): label for lst, pairs in form.choices.items() for name, label in pairs}
     site_names = {str(s.id): s.name for s in db.session.scalars(sa.select(Site))}
 
     def as_labels(headers: list[str], rows: list[list[str]]) -> None:
@@ -227,7 +227,12 @@ def test_a_kobo_export_with_french_labels_imports(app, clients, make_site):
             name = header.split("/")[-1]
             if name in form.labels and form.question(name).kind == "select_one":
                 for row in rows:
-                    row[index] = site_names[row[index]] if name == "site_id" else labels.get(row[index], "")
+                    list_name = form.question(name).list_name
+                    row[index] = (
+                        site_names[row[index]]
+                        if name == "site_id"
+                        else labels.get((list_name, row[index]), "")
+                    )
             if name in form.labels and form.question(name).kind != "calculate":
                 headers[index] = "/".join([*header.split("/")[:-1], form.labels[name]])
 

@@ -103,7 +103,7 @@ def test_a_portuguese_export_imports_back_unchanged(clients, risks):
     assert headers[:3] == ["Ref.", "Título", "Local"] and "Probabilidade inerente" in headers
     assert "Title" not in headers and "Inherent likelihood" not in headers
     rows = {row["Título"]: row for row in register_rows(data, "Riscos")}
-    assert rows["A corporate risk"]["Local"] == "Corporativo"
+    assert rows["A corporate risk"]["Local"] == "Sede"
     assert rows["Encroachment on the lease"]["Local"] == "Nyota Gold Mine"
     # The drop-downs point at the Legend sheet under its Portuguese name, quoted as Excel wants.
     sources = [v.formula1 for v in wb["Riscos"].data_validations.dataValidation if v.type == "list"]

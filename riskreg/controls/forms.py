@@ -27,7 +27,6 @@ from riskreg.forms import (
     IdSelectField,
     options,
 )
-from riskreg.i18n.reference import translate
 from riskreg.versioning import BaseField, VersionField
 
 VERSION_MISSING = _l("This form is missing the version of the control: reload the page and try again.")
@@ -73,8 +72,7 @@ class ControlForm(FlaskForm):
             .where(Department.active.is_(True))
             .order_by(Department.name)
         )
-        # Seeded department names in the reader's language (riskreg.i18n.reference).
-        self.department_id.set_choices([(d.id, translate(d.name)) for d in departments])
+        self.department_id.set_choices([(d.id, d.name) for d in departments])
         users = db.session.execute(
             sa.select(User.id, User.name, Department.name.label("department"))
             .outerjoin(Department, Department.id == User.department_id)
@@ -82,7 +80,7 @@ class ControlForm(FlaskForm):
             .order_by(User.name)
         )
         self.owner_id.set_choices(
-            [(u.id, f"{u.name} ({translate(u.department)})" if u.department else u.name) for u in users]
+            [(u.id, f"{u.name} ({u.department})" if u.department else u.name) for u in users]
         )
 
     def values(self) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from riskreg.auth.models import Role, User
 from riskreg.controls.models import Control, ReminderDigest
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.i18n.reference import translate
 from riskreg.mail import deliver, in_language_of, wanted
 from riskreg.modeling import today
 from riskreg.text import single_line
@@ -101,7 +100,7 @@ def subject(digest: Digest) -> str:
     """In the current language: message() renders it in the recipient's."""
     return _(
         "riskreg: %(department)s: %(overdue)s overdue, %(soon)s due within %(days)s days",
-        department=translate(digest.department.name),
+        department=digest.department.name,
         overdue=len(digest.overdue),
         soon=len(digest.due_soon),
         days=digest.horizon_days,

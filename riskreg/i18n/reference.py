@@ -1,8 +1,8 @@
 """Reference data in other languages: seeds/<name>.<lang>.toml beside each English seeds/<name>.toml.
 
 A translation file mirrors its English file, keeping each entry's key (a band's `key`, a level's
-`value`, a template's `code`, a requirement's `code`, an indicator's `id`, a department's English
-`name` as `key`) and only the fields people read. `texts(name, document)` flattens either file
+`value`, a template's `code`, a requirement's `code`, an indicator's `id`) and only the fields people
+read. `texts(name, document)` flattens either file
 into {path: text}, e.g. `templates[A01].causes[2]` or `likelihood[3].definition`, so a
 translation is complete exactly when it has every path of the English with a text of its own.
 """
@@ -43,9 +43,6 @@ ENTRIES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("requirements", "code", ("framework", "edition", "title", "summary", "audit_evidence", "scope")),
     ],
     "indicators": [("indicators", "id", ("label", "unit", "description"))],
-    # A department is keyed by its name, which is translated too: its translation names the
-    # English entry by `key`.
-    "departments": [("departments", "name", ("name", "description"))],
 }
 # Files whose texts are not keyed entries: the matrix's preset descriptions and the categories.
 NAMES = (*ENTRIES, "taxonomy")
@@ -80,7 +77,7 @@ def texts(name: str, document: dict[str, Any], english: dict[str, Any] | None = 
 def _entries(name: str, document: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for table, key_field, fields in ENTRIES[name]:
         for entry in document.get(table, []):
-            prefix = f"{table}[{entry.get('key', entry.get(key_field))}]"
+            prefix = f"{table}[{entry.get(key_field)}]"
             for field in fields:
                 yield from _field(prefix, entry, field)
 
