@@ -17,16 +17,22 @@ EMPTY = "—"
 
 @cache
 def enum_fields(entity: str) -> dict[str, type]:
-    """{field: enum class} for the audited entity ("risk", "control")."""
-    from riskreg.controls.models import Control, risk_controls
-    from riskreg.risks.models import Risk
+    """{field: enum class} for an audited entity ("risk", "grievance", "asm_observation"): the
+    enum columns of the model whose table is the entity's plural."""
+    from riskreg.controls.models import risk_controls
+    from riskreg.extensions import db
 
-    model = {"risk": Risk, "control": Control}.get(entity)
+    model = next(
+        (m.class_ for m in db.Model.registry.mappers if m.local_table.name in (f"{entity}s", entity)),
+        None,
+    )
     if model is None:
         return {}
+    columns = list(sa.inspect(model).columns)
+    if entity in ("risk", "control"):  # a risk-control link's role and effectiveness, on both sides
+        columns = [*risk_controls.columns, *columns]
     found: dict[str, type] = {}
-    # A risk-control link's role and effectiveness are audited on both sides (the bowtie).
-    for column in [*risk_controls.columns, *sa.inspect(model).columns]:
+    for column in columns:
         enum_class = getattr(column.type, "enum_class", None)
         if isinstance(column.type, sa.Enum) and enum_class is not None:
             found[column.key] = enum_class
@@ -157,6 +163,7 @@ def _history_words() -> list[str]:
         pgettext("audit field", "effectiveness"),
         pgettext("audit field", "email"),
         pgettext("audit field", "evidence"),
+        pgettext("audit field", "flagged risks"),
         pgettext("audit field", "formalisation status"),
         pgettext("audit field", "formalisation support"),
         pgettext("audit field", "frequency"),
@@ -201,6 +208,7 @@ def _history_words() -> list[str]:
         pgettext("audit field", "recovery codes"),
         pgettext("audit field", "recovery codes left"),
         pgettext("audit field", "ref"),
+        pgettext("audit field", "response on"),
         pgettext("audit field", "region"),
         pgettext("audit field", "requirement ids"),
         pgettext("audit field", "requirements"),
@@ -232,6 +240,7 @@ def _history_words() -> list[str]:
         pgettext("audit field", "type"),
         pgettext("audit field", "unit"),
         pgettext("audit field", "url"),
+        pgettext("audit field", "value"),
         pgettext("audit field", "verification"),
         pgettext("audit field", "webhooks allow private"),
         pgettext("audit field", "window days"),

@@ -35,6 +35,7 @@ ENTRIES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
                 "consequence",
                 "consequences[]",
                 "controls[].title",
+                "standard_refs",
             ),
         ),
     ],
