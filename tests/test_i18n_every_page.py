@@ -64,6 +64,7 @@ ENGLISH = frozenset(
 # Names of others' products and standards that stay in English in every language.
 ALLOWED_PHRASES = (
     "The Copper Mark",
+    "Risk Readiness Assessment",
     "Initiative for Responsible Mining Assurance",
     "Responsible Mining Index",
     "Responsible Mining Foundation",
@@ -79,7 +80,7 @@ ALLOWED = frozenset(
 )
 
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")  # letters of any script: "échanges" is one word
-PIECES = re.compile(r"\s[·—|]\s|…")
+PIECES = re.compile(r"\s[·—|]\s|…|\.\.\.")
 SHOWN_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt", "data-label", "aria-description")
 # Tables whose texts are reference data (translated in seeds/) or not text people wrote.
 REFERENCE_TABLES = {
@@ -168,14 +169,15 @@ def _strings(value: object) -> Iterator[str]:
 
 
 def english_words(text: str, stored: list[str]) -> list[str]:
+    for phrase in ALLOWED_PHRASES:
+        text = text.replace(phrase, " ")
+    # A piece that is people's own text, or part of one (a title cut short with "…", wrapped over
+    # the lines of a drawing), then people's texts inside what is left.
+    pieces = [piece.strip(" ,;:") for piece in PIECES.split(text)]
+    text = " ".join(piece for piece in pieces if len(piece) < 8 or not any(piece in own for own in stored))
     for own in stored:
         if own in text:
             text = text.replace(own, " ")
-    for phrase in ALLOWED_PHRASES:
-        text = text.replace(phrase, " ")
-    # A piece of a stored text (a title cut short with "…", wrapped over lines of a drawing).
-    pieces = [piece.strip(" ,;:") for piece in PIECES.split(text)]
-    text = " ".join(piece for piece in pieces if len(piece) < 8 or not any(piece in own for own in stored))
     # An all-capitals word is a code or an acronym, not a sentence's word.
     return [w for w in WORD.findall(text) if w.lower() in ENGLISH and w not in ALLOWED and not w.isupper()]
 
