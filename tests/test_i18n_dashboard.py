@@ -171,10 +171,9 @@ def test_the_disclosure_report_in_french_has_no_english_headings(clients, estate
 
 def test_the_disclosure_sheet_rows_follow_the_language(app, estate):  # noqa: F811
     from flask import session
+    from flask_babel import refresh
 
     from riskreg.reports.disclosure import disclosure_sheet_rows
-
-    from flask_babel import refresh
 
     with app.test_request_context("/"):
         session["lang"] = "pt"

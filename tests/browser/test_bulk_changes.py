@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from riskreg.risks.models import Risk
 from riskreg.sites.models import Site
-from tests.browser.words import t
+from tests.browser.words import t, tn
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
@@ -39,7 +39,9 @@ def test_select_all_ticks_the_page_and_the_bulk_form_changes_those_risks(
     form.get_by_label(t("Next review")).fill(WHEN.isoformat())
     with page.expect_navigation():
         form.get_by_role("button", name=t("Apply to the selected risks")).click()
-    expect(page.locator(".flash-success")).to_contain_text(f"{count} risk")
+    expect(page.locator(".flash-success")).to_contain_text(
+        tn("%(num)d risk changed", "%(num)d risks changed", count)
+    )
     assert f"site={site_id}" in page.url  # back to the same filtered list
     with live_server.session() as session:
         dates = session.scalars(sa.select(Risk.next_review_date).where(Risk.id.in_(ids))).all()
