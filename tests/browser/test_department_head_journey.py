@@ -24,7 +24,7 @@ from riskreg.extensions import db
 from riskreg.risks import services as risk_services
 from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment
 from riskreg.sites.models import Site
-from tests.browser.words import has, own, t
+from tests.browser.words import enum_label, own, t, tn
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
@@ -134,19 +134,29 @@ def test_department_head_closes_his_control_with_evidence(browsing, live_server,
 
     sign_in(page, SECURITY_HEAD)
     expect(page).to_have_url(re.compile(r"/me$"))  # every role lands on "My work", with their controls
-    expect(page.get_by_role("heading", name=has("Open controls of"))).to_be_visible()
+    expect(
+        page.get_by_role(
+            "heading", name=re.compile(re.escape(t("Open controls of %(department)s", department="Security")))
+        )
+    ).to_be_visible()
     page.get_by_role("navigation", name=t("Main")).get_by_role("link", name=t("My controls")).click()
     expect(page).to_have_url(re.compile(r"/controls/mine$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text(has(": open controls"))
-    open_chip = page.get_by_role("list", name=t("Summary")).get_by_role("listitem").filter(has_text=t("Open"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("%(department)s: open controls", department="Security")
+    )
+    open_chip = (
+        page.get_by_role("list", name=t("Summary"))
+        .get_by_role("listitem")
+        .filter(has_text=t("Open <strong>%(count)s</strong>", count="").split("<")[0].strip())
+    )
     open_before = open_in(live_server, "Security")
     expect(open_chip.locator("strong")).to_have_text(str(open_before))
 
     card = page.locator("ol.my-controls > li").filter(has=page.get_by_role("heading", name=title))
     expect(card).to_have_count(1)
     expect(card).to_contain_text(ref)
-    expect(card).to_contain_text(t("Planned"))
-    expect(card).to_contain_text(has("mitigates"))
+    expect(card).to_contain_text(enum_label(ControlStatus.PLANNED))
+    expect(card).to_contain_text(t("mitigates %(risks)s", risks=assigned.risk_ref))
     expect(card).to_contain_text(assigned.risk_ref)
 
     card.locator("summary", has_text=t("Close as implemented")).click()
@@ -156,8 +166,14 @@ def test_department_head_closes_his_control_with_evidence(browsing, live_server,
         card.get_by_role("button", name=t("Close as implemented")).click()
 
     expect(page).to_have_url(re.compile(r"/controls/mine$"))
-    expect(page.locator(".flashes")).to_contain_text(has("closed as implemented"))
-    expect(page.locator(".flashes")).to_contain_text(ref)
+    expect(page.locator(".flashes")).to_contain_text(
+        tn(
+            "%(ref)s closed as implemented with %(num)d evidence file. A risk manager will verify it.",
+            "%(ref)s closed as implemented with %(num)d evidence files. A risk manager will verify it.",
+            1,
+            ref=ref,
+        )
+    )
     expect(card).to_have_count(0)  # it left the open list
     expect(open_chip.locator("strong")).to_have_text(str(open_before - 1))
     assert open_in(live_server, "Security") == open_before - 1
@@ -174,7 +190,7 @@ def test_department_head_closes_his_control_with_evidence(browsing, live_server,
         closed_row.get_by_role("link", name=ref).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     expect(page.locator("#overview")).to_contain_text(note)
-    expect(page.locator("#overview")).to_contain_text(t("Implemented"))
+    expect(page.locator("#overview")).to_contain_text(enum_label(ControlStatus.IMPLEMENTED))
     # his: more evidence
     expect(page.locator("#work").get_by_role("button", name=t("Upload"))).to_be_visible()
     with page.expect_download() as download_info:

@@ -15,7 +15,7 @@ from riskreg.jobs import runner
 from riskreg.jobs.handlers import HANDLERS
 from riskreg.jobs.models import Job, JobState
 from riskreg.modeling import utcnow
-from tests.browser.words import t
+from tests.browser.words import enum_label, t
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
@@ -45,16 +45,18 @@ def test_the_progress_bar_moves_then_the_file_is_offered(
     with page.expect_navigation():
         page.get_by_role("button", name=t("Start the export")).click()
     job_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-    expect(page.locator("[data-job-state]")).to_have_text(t("Queued"))  # no worker yet
+    expect(page.locator("[data-job-state]")).to_have_text(enum_label(JobState.QUEUED))  # no worker yet
 
     # The worker's progress, as it writes it: the bar follows without a reload.
     set_row(live_server, job_id, state=JobState.RUNNING, done=50, total=200, heartbeat_at=utcnow())
     bar = page.locator("section.job progress")
     expect(bar).to_have_attribute("max", "200")
     # An export counts its rows written then saved: its page shows the percentage, not "rows".
-    expect(page.locator("[data-job-rows]")).to_have_text("50 of 200 (25%)")
+    expect(page.locator("[data-job-rows]")).to_have_text(
+        t("%(done)s of %(total)s (%(percent)s%%)", done="50", total="200", percent=25)
+    )
     assert bar.evaluate("bar => bar.value") == 50
-    expect(page.locator("[data-job-state]")).to_have_text(t("Running"))
+    expect(page.locator("[data-job-state]")).to_have_text(enum_label(JobState.RUNNING))
 
     set_row(live_server, job_id, state=JobState.QUEUED, done=0, total=None)
     with live_server.app.app_context():
@@ -69,7 +71,7 @@ def test_the_progress_bar_moves_then_the_file_is_offered(
         job = session.get(Job, job_id)
         expected_rows = job.total
     sheet = openpyxl.load_workbook(target, read_only=True)
-    long_sheets = ("Register", "Controls", "Bowtie")
+    long_sheets = (t("Register"), t("Controls"), t("Bowtie"))
     rows = sum(sum(1 for _ in sheet[name].iter_rows(min_row=2)) for name in long_sheets)
     assert 2 * rows + len(sheet.sheetnames) == expected_rows  # each written, then saved; a step per sheet
     assert browsing.errors == [] and browsing.offsite == []

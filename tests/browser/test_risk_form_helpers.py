@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from riskreg import scoring
-from tests.browser.words import t
+from riskreg.standards import templates as risk_templates
+from tests.browser.words import ref, t, tn
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
@@ -26,7 +27,11 @@ def test_pick_a_template_then_watch_the_band_follow_the_choices(page, browsing, 
         page.get_by_role("button", name=t("Filter")).click()
     results = page.locator(".template-picker li")
     assert 0 < results.count() < 5
-    expect(page.locator("#picker-count")).to_contain_text(f"{results.count()} of")
+    with live_server.app.app_context():
+        total = len(risk_templates.all_templates())
+    found = results.count()
+    counted = tn("%(found)s of %(num)d template", "%(found)s of %(num)d templates", total, found=found)
+    expect(page.locator("#picker-count")).to_contain_text(counted)
     with page.expect_navigation():
         results.first.locator("a").click()
     assert "/risks/new?template=" in page.url
@@ -47,18 +52,18 @@ def test_pick_a_template_then_watch_the_band_follow_the_choices(page, browsing, 
     residual = page.locator('[data-pair="residual"] output')
     page.get_by_label(t("Residual likelihood")).select_option("1")
     page.get_by_label(t("Residual impact")).select_option("2")
-    expect(residual).to_have_text(f"2 · {low.label}")
+    expect(residual).to_have_text(f"2 · {ref(low.label)}")
     for lk, im in lifted[:1]:
         with live_server.session():
             people, others = matrix.band_for(lk, im, True), matrix.band_for(lk, im, False)
         page.get_by_label(t("Residual likelihood")).select_option(str(lk))
         page.get_by_label(t("Residual impact")).select_option(str(im))
-        expect(residual).to_have_text(f"{lk * im} · {people.label}")  # to communities: lifted
+        expect(residual).to_have_text(f"{lk * im} · {ref(people.label)}")  # to communities: lifted
         page.get_by_label(t("Direction")).select_option("to_company")
-        expect(residual).to_have_text(f"{lk * im} · {others.label}")
+        expect(residual).to_have_text(f"{lk * im} · {ref(others.label)}")
     page.get_by_label(t("Residual likelihood")).select_option("5")
     page.get_by_label(t("Residual impact")).select_option("5")
-    expect(residual).to_have_text(f"25 · {high.label}")
+    expect(residual).to_have_text(f"25 · {ref(high.label)}")
     page.get_by_label(t("Residual impact")).select_option("")
     expect(residual).to_have_text(t("choose both levels"))
     expect(page.get_by_text(t("What the levels and bands mean"))).to_be_visible()

@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from riskreg.auth.models import Role, User
 from riskreg.controls.models import Control, ControlStatus
 from riskreg.departments.models import Department
-from riskreg.risks.models import Direction, Risk, RiskStatus
+from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment
 from riskreg.sites.models import Site
-from tests.browser.words import day, has, own, ref, t
+from tests.browser.words import day, enum_label, has, own, ref, t
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
@@ -40,7 +40,7 @@ def fill_risk_form(page, title: str) -> None:
     form = page.locator("form.risk-form")
     form.get_by_label(t("Title"), exact=True).fill(title)
     form.get_by_label(t("Site"), exact=True).select_option(label=SITE)
-    form.get_by_label(t("Direction"), exact=True).select_option(label=t("To communities and stakeholders"))
+    form.get_by_label(t("Direction"), exact=True).select_option(label=enum_label(Direction.TO_COMMUNITIES))
     form.get_by_label(t("Category"), exact=True).select_option(label=ref("Community & Social"))
     form.get_by_label(t("Description"), exact=True).fill(
         "Informal buyers pay miners on the river terraces in cash and cyanide."
@@ -50,7 +50,7 @@ def fill_risk_form(page, title: str) -> None:
         "Mercury and cyanide reach the river used downstream."
     )
     form.get_by_label(t("Consequence area that drives the impact")).select_option(
-        label=t("Social and human rights")
+        label=enum_label(ImpactArea.SOCIAL)
     )
     for label, level in (
         ("Inherent likelihood", "4"),
@@ -60,8 +60,8 @@ def fill_risk_form(page, title: str) -> None:
     ):
         form.get_by_label(t(label), exact=True).select_option(level)
     form.get_by_label(t("Owner"), exact=True).select_option(label="Rhea Okafor")
-    form.get_by_label(t("Treatment"), exact=True).select_option(label=t("Reduce"))
-    form.get_by_label(t("Status"), exact=True).select_option(label=t("Open"))
+    form.get_by_label(t("Treatment"), exact=True).select_option(label=enum_label(Treatment.REDUCE))
+    form.get_by_label(t("Status"), exact=True).select_option(label=enum_label(RiskStatus.OPEN))
 
 
 def add_control(page, title: str, department: str, due: date) -> None:
@@ -129,7 +129,7 @@ def test_risk_manager_creates_a_risk_and_assigns_controls_to_two_departments(bro
         expect(cells.nth(2)).to_have_text(department)
         expect(cells.nth(3)).to_have_text(head_of(live_server, department))
         expect(cells.nth(4)).to_have_text(day(due))
-        expect(cells.nth(5)).to_have_text(t("Planned"))
+        expect(cells.nth(5)).to_have_text(enum_label(ControlStatus.PLANNED))
     browsing.keep("risk")
 
     with live_server.session() as session:

@@ -68,18 +68,18 @@ def test_a_risk_manager_edits_retires_and_restores_a_stakeholder_from_the_site_p
     row.get_by_role("link", name=t("Edit")).click()
     page.get_by_label(t("Languages")).fill("Twi, Fante")
     page.get_by_role("button", name=t("Save")).click()
-    expect(page.locator(".flashes")).to_contain_text(has("saved."))
+    expect(page.locator(".flashes")).to_contain_text(has("%(name)s saved."))
     expect(page.locator(".flashes")).to_contain_text("Browser journey pit owners")
     expect(row).to_contain_text("Twi, Fante")
     row.get_by_role("button", name=t("Retire")).click()
-    expect(page.locator(".flashes")).to_contain_text(has("retired"))
+    expect(page.locator(".flashes")).to_contain_text(has("%(name)s retired: off the map"))
     expect(row).to_have_count(0)
     retired = page.locator("details.retired-stakeholders")
     retired.locator("summary").click()
     retired.locator(f'[data-retired-stakeholder="{stakeholder_id}"]').get_by_role(
         "button", name=t("Restore")
     ).click()
-    expect(page.locator(".flashes")).to_contain_text(has("restored."))
+    expect(page.locator(".flashes")).to_contain_text(has("%(name)s restored."))
     expect(row).to_have_count(1)
     with live_server.session() as session:
         actions = session.scalars(

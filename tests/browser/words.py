@@ -58,13 +58,12 @@ def has(fragment: str) -> re.Pattern[str]:
     """A pattern for a message the page shows, given a fragment of its English (for
     to_contain_text/has_text): in another language, the translation of the shortest message id
     holding the fragment, its placeholders (the ref, a name) matching anything."""
-    if language == "en":
-        return re.compile(re.escape(fragment))
     # The shortest message holding the fragment: "mitigates %(refs)s" rather than a sentence about it.
-    holders = sorted((source for source in messages(language) if fragment in source), key=len)
-    if not holders:
-        raise LookupError(f"no message holds {fragment!r} in the {language} catalogue")
-    pieces = PLACEHOLDER.split(messages(language)[holders[0]])
+    holders = [] if language == "en" else sorted((s for s in messages(language) if fragment in s), key=len)
+    if not holders:  # no such message: the English (a page never shows it)
+        return re.compile(".*?".join(re.escape(piece) for piece in PLACEHOLDER.split(fragment)))
+    shown = re.sub(r"<[^>]+>", "", messages(language)[holders[0]])  # the page's text has no tags
+    pieces = PLACEHOLDER.split(shown)
     return re.compile(".*?".join(re.escape(piece) for piece in pieces))
 
 
@@ -96,3 +95,10 @@ def own(text: str) -> str:
     """A text the journey writes itself, marked with the language of the run: the French run of a
     journey makes its own risk beside the English run's, in the one live database they share."""
     return text if language == "en" else f"{text} ({language})"
+
+
+def enum_label(member: Any) -> str:
+    """An enum member's label as the pages show it (its enum names the catalogue's msgctxt)."""
+    if language == "en":
+        return member.english_label
+    return catalogue(language).pgettext(member.label_context(), member.english_label)

@@ -25,7 +25,7 @@
     if (!(likelihood >= 1 && likelihood <= 5 && impact >= 1 && impact <= 5)) {
       var hint = document.createElement("span");
       hint.className = "muted";
-      hint.textContent = "choose both levels";
+      hint.textContent = fieldset.dataset.chooseBoth || "choose both levels";  // the page's language
       output.appendChild(hint);
       return;
     }
