@@ -217,10 +217,7 @@ def test_an_error_page_and_an_api_problem_in_french(clients, users):
         headers={"Authorization": f"Bearer {created.secret}", "Accept-Language": "fr-FR,fr;q=0.9"},
     )
     problem = response.get_json()
-    assert (
-        response.status_code == 404
-        and problem["detail"] == "Il n’y a pas de risque d’identifiant 999999."
-    )
+    assert response.status_code == 404 and problem["detail"] == "Il n’y a pas de risque d’identifiant 999999."
     anonymous = api.get("/api/v1/risks", headers={"Accept-Language": "es"}).get_json()
     assert anonymous["title"] == "Se necesita un token de acceso (bearer) válido"
 

@@ -30,9 +30,7 @@ class AsmPresence(LabelledEnum):
 
     @property
     def label(self) -> str:
-        return {"none": "No ASM", "adjacent": "Adjacent", "on_site": "On site"}[
-            self.value
-        ]
+        return {"none": "No ASM", "adjacent": "Adjacent", "on_site": "On site"}[self.value]
 
 
 class PresenceSource(LabelledEnum):
