@@ -138,16 +138,9 @@ class LabelledEnum(enum.StrEnum):
     def every_label(self) -> set[str]:
         """The member's label in English and in every language riskreg speaks: what an import
         recognises, whatever the language of the workbook (outside an application, the English)."""
-        found = {self.english_label}
-        if has_app_context():
-            from flask_babel import force_locale
+        from riskreg.i18n import in_every_language
 
-            from riskreg.i18n.languages import LANGUAGES
-
-            for code in LANGUAGES:
-                with force_locale(code):
-                    found.add(self.label)
-        return found
+        return {self.english_label, *in_every_language(lambda: self.label)}
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:

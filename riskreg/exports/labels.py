@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import has_app_context
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel.speaklater import LazyString
 
-from riskreg.i18n import N_
-from riskreg.i18n.languages import LANGUAGES
+from riskreg.i18n import N_, in_every_language, language, languages  # noqa: F401 (the workbook's names for them)
 
 T = TypeVar("T")
 SHEET_NAME_LIMIT = 31  # Excel's limit on a sheet's name
@@ -71,33 +69,6 @@ def quoted_sheet(name: str) -> str:
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name):
         return name
     return "'" + name.replace("'", "''") + "'"
-
-
-@contextmanager
-def language(code: str | None) -> Iterator[None]:
-    """Work in `code` (a supported language) for a while; anything else keeps the current one."""
-    if code in LANGUAGES and has_app_context():
-        with force_locale(code):
-            yield
-    else:
-        yield
-
-
-def languages() -> list[str]:
-    """The current language first, then English, then the others: the order a lookup prefers
-    when two languages give one word two meanings."""
-    from riskreg.i18n import current_language
-
-    first = current_language() if has_app_context() else "en"
-    rest = [code for code in ("en", *LANGUAGES) if code != first]
-    return list(dict.fromkeys([first, *rest]))
-
-
-def in_every_language(make: Callable[[], T]) -> Iterator[T]:
-    """`make()` once under each language, the preferred first (see languages())."""
-    for code in languages():
-        with language(code):
-            yield make()
 
 
 def norm(text: Any) -> str:

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 
 from riskreg.audit import AuditEvent
 from riskreg.extensions import db
 from riskreg.fieldforms import xlsform
 from riskreg.fieldforms.plan import Plan
+from riskreg.i18n import in_every_language, language
 from riskreg.i18n.languages import LANGUAGES
 from riskreg.sites import monitoring
 from riskreg.sites.forms import ObservationForm
@@ -41,12 +42,12 @@ def observation_spec() -> xlsform.ObservationSpec:
     with labels in any of them is read."""
     fields = _fields()
     aliases, choice_aliases = set(), set()
-    for code in LANGUAGES:
-        with force_locale(code):
-            aliases.add((gettext("Site"), xlsform.SITE))
-            for f in _fields():
-                aliases.add((f.label, f.name))
-                choice_aliases.update((f.name, label, value) for value, label in f.choices)
+    for fields_here in in_every_language(lambda: (gettext("Site"), _fields())):
+        site_word, fields_in_language = fields_here
+        aliases.add((site_word, xlsform.SITE))
+        for f in fields_in_language:
+            aliases.add((f.label, f.name))
+            choice_aliases.update((f.name, label, value) for value, label in f.choices)
     return xlsform.ObservationSpec(fields, _sites(), tuple(sorted(aliases)), tuple(sorted(choice_aliases)))
 
 
@@ -55,7 +56,7 @@ def observation_specs() -> dict[str, xlsform.ObservationSpec]:
     sites = _sites()
     specs = {}
     for code in LANGUAGES:
-        with force_locale(code):
+        with language(code):
             specs[code] = xlsform.ObservationSpec(_fields(), sites)
     return specs
 

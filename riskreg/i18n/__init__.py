@@ -7,16 +7,20 @@ An unsupported value anywhere in that chain is passed over without an error. Out
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
+from typing import TypeVar
 
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask_babel import Babel, force_locale, format_date, format_datetime, format_decimal, get_locale
 from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import SQLAlchemyError
 
 from riskreg.i18n.languages import LANGUAGES
 
 babel = Babel()
+T = TypeVar("T")
 SESSION_KEY = "lang"
 
 
@@ -119,3 +123,29 @@ def number(value: float | int | None) -> str:
     if value is None:
         return "—"
     return format_decimal(value)
+
+
+# Working in each language in turn: the import's lookups, the XLSForm's columns, an enum's labels.
+@contextmanager
+def language(code: str | None) -> Iterator[None]:
+    """Work in `code` (a supported language) for a while; anything else keeps the current one."""
+    if code in LANGUAGES and has_app_context():
+        with force_locale(code):
+            yield
+    else:
+        yield
+
+
+def languages() -> list[str]:
+    """The current language first, then English, then the others: the order a lookup prefers
+    when two languages give one word two meanings."""
+    first = current_language() if has_app_context() else "en"
+    rest = [code for code in ("en", *LANGUAGES) if code != first]
+    return list(dict.fromkeys([first, *rest]))
+
+
+def in_every_language(make: Callable[[], T]) -> Iterator[T]:
+    """`make()` once under each language, the preferred first (see languages())."""
+    for code in languages():
+        with language(code):
+            yield make()

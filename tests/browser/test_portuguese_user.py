@@ -96,6 +96,7 @@ def test_a_portuguese_user_reads_every_page_exports_and_imports_back_unchanged(
         if path == "/dashboard":
             all_charts_drawn(page)
         left[path] = english_left(page, stored)
+        browsing.keep(f"pt{path.replace('/', '-')}")
 
     # The workbook, in Portuguese, and back in: the preview finds nothing to change.
     page.goto("/risks")
@@ -120,6 +121,7 @@ def test_a_portuguese_user_reads_every_page_exports_and_imports_back_unchanged(
     creates, changes, _unchanged, problems = (int(count) for count in counts)
     assert (creates, changes, problems) == (0, 0, 0), page.locator("main").inner_text()[:2000]
     left["/import (preview)"] = english_left(page, stored)
+    browsing.keep("pt-import-preview")
 
     # My controls, as the head of a department who also reads Portuguese.
     page.context.clear_cookies()
@@ -129,6 +131,7 @@ def test_a_portuguese_user_reads_every_page_exports_and_imports_back_unchanged(
     words.use("pt")
     page.goto("/controls/mine")
     left["/controls/mine"] = english_left(page, stored)
+    browsing.keep("pt-controls-mine")
 
     found = {path: texts for path, texts in left.items() if texts}
     assert not found, "English left:\n" + "\n".join(f"{p}: {t[:20]}" for p, t in found.items())
