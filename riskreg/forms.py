@@ -162,5 +162,16 @@ class IdSelectField(SelectField):
         self.choices = options(([("", self.blank)] if self.blank is not None else []) + list(choices))
 
 
-class ActionForm(FlaskForm):
+class Form(FlaskForm):
+    """Every riskreg form: Flask-WTF's, with WTForms' own messages ("This field is required.")
+    in the page's language from riskreg.i18n, loaded once per language rather than per request."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            from riskreg.i18n import wtforms_messages
+
+            return wtforms_messages()
+
+
+class ActionForm(Form):
     """A button that posts (archive, restore, ...): carries only the CSRF token."""

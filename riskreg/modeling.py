@@ -11,6 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import has_app_context
 
+from riskreg.i18n import current_locale
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
@@ -58,26 +60,13 @@ def translate_label(text: str, context: str | None = None) -> str:
     (the command line's imports, a module's constants). Always a plain str, never a LazyString."""
     if not has_app_context():
         return text
-    key = (_current_locale(), context, text)
+    key = (current_locale(), context, text)
     found = _TRANSLATED.get(key)
     if found is None:
         from flask_babel import gettext, pgettext
 
         found = _TRANSLATED[key] = str(gettext(text) if context is None else pgettext(context, text))
     return found
-
-
-def _current_locale() -> Any:
-    """flask-babel's locale of this context: read from its own per-context cache when it is there
-    (a label is read thousands of times per page or workbook), else worked out by get_locale."""
-    from flask import g
-
-    try:
-        return g._flask_babel.babel_locale
-    except AttributeError:
-        from flask_babel import get_locale
-
-        return get_locale()
 
 
 def forget_translations() -> None:

@@ -187,3 +187,46 @@ def test_a_lazy_message_is_escaped_with_the_words_in_its_placeholders(app):
         rendered = app.jinja_env.from_string("{{ m }}|{{ [m]|join(', ') }}").render(m=message)
     assert "<script>" not in rendered
     assert rendered.count("&lt;script&gt;") == 2
+
+
+def test_one_request_switches_language_and_back_with_its_kept_catalogue(app):
+    """The catalogue and a lazy message's text are kept per context and language (riskreg.i18n):
+    a mail in another language mid-request, then the page's own language again."""
+    from flask_babel import force_locale, gettext, lazy_gettext
+
+    heading = lazy_gettext("My settings")
+    template = app.jinja_env.from_string("{{ _('My settings') }}|{{ m }}")
+    with app.test_request_context("/?lang=fr"):
+        app.preprocess_request()
+        assert template.render(m=heading) == "Mes paramètres|Mes paramètres"
+        with force_locale("es"):
+            assert gettext("My settings") == str(heading) == "Mi configuración"
+            assert template.render(m=heading) == "Mi configuración|Mi configuración"
+        assert gettext("My settings") == str(heading) == "Mes paramètres"
+    with app.app_context(), app.test_request_context("/?lang=pt"):  # a new request's own context
+        app.preprocess_request()
+        assert template.render(m=heading) == "Minhas preferências|Minhas preferências"
+    with app.app_context():  # a context of its own outside a request: the company default
+        assert str(heading) == "My settings"
+
+
+def test_wtforms_own_messages_follow_the_language_even_within_one_request(app):
+    """Flask-WTF kept the request's first language for WTForms' messages; riskreg's Form asks
+    riskreg.i18n, so a form checked under force_locale speaks that language."""
+    from flask_babel import force_locale
+    from wtforms import StringField
+    from wtforms.validators import DataRequired
+
+    from riskreg.forms import Form
+
+    class NameForm(Form):
+        name = StringField("Name", validators=[DataRequired()])
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    with app.test_request_context("/?lang=fr", method="POST", data={"name": ""}):
+        app.preprocess_request()
+        french = NameForm()
+        assert not french.validate() and french.name.errors == ["Ce champ est requis."]
+        with force_locale("es"):
+            spanish = NameForm()
+            assert not spanish.validate() and spanish.name.errors == ["Este campo es obligatorio."]

@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from riskreg.forms import (
     DateField,  # YYYY-MM-DD inputs
+    Form,
     optional_int,
     options,
 )
 
 
-class RequestForm(FlaskForm):
+class RequestForm(Form):
     justification = TextAreaField(
         _l("Justification"),
         validators=[Length(max=5_000)],
@@ -43,7 +43,7 @@ class RequestForm(FlaskForm):
         }
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = SelectField(
         _l("Decision"),
         choices=options([("", _l("Choose…")), ("approve", _l("Approve")), ("reject", _l("Reject"))]),

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
 from riskreg.controls.models import Effectiveness, Role
-from riskreg.forms import EnumSelectField
+from riskreg.forms import EnumSelectField, Form
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     text = StringField(_l("Text"), validators=[Length(max=300)])
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     """`line` is "cause-<id>", "consequence-<id>" or empty; a line given says the role too."""
 
     role = EnumSelectField(_l("Role on this risk"), Role, optional=True)

@@ -7,12 +7,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from riskreg.bulk import services
-from riskreg.forms import DateField  # YYYY-MM-DD inputs
+from riskreg.forms import (
+    DateField,  # YYYY-MM-DD inputs
+    Form,
+)
 from riskreg.risks.models import RiskStatus
 
 
@@ -32,7 +34,7 @@ def _id(value: str | None, what: str) -> int | None:
     return int(value)
 
 
-class BulkForm(FlaskForm):
+class BulkForm(Form):
     back = HiddenField(validators=[Length(max=2000)])
 
     def back_url(self, default: str, prefix: str) -> str:

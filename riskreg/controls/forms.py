@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -24,6 +23,7 @@ from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.forms import (
     DateField,  # YYYY-MM-DD inputs
+    Form,
     IdSelectField,
     options,
 )
@@ -56,7 +56,7 @@ class DepartmentField(IdSelectField):
             raise ValidationError(_l("There is no active department with that id: choose one from the list."))
 
 
-class ControlForm(FlaskForm):
+class ControlForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=10_000)])
     department_id = DepartmentField(_l("Responsible department"), blank=_l("Choose a department"))
@@ -96,14 +96,14 @@ class ControlEditForm(ControlForm):
     base = BaseField()
 
 
-class LinkControlForm(FlaskForm):
+class LinkControlForm(Form):
     control_ref = StringField(
         _l("Control ref"),
         validators=[DataRequired(_l("Give the ref of the control to link, e.g. C-0012.")), Length(max=20)],
     )
 
 
-class VersionForm(FlaskForm):
+class VersionForm(Form):
     """Carries the version the person saw, so a change made meanwhile is noticed, not overwritten."""
 
     version = IntegerField(
@@ -116,7 +116,7 @@ class StartForm(VersionForm):
     pass
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     body = TextAreaField(
         _l("Progress note"),
         id="note-body",
@@ -137,7 +137,7 @@ class CloseForm(VersionForm):
     evidence = MultipleFileField(_l("Evidence files (optional)"), id="close-evidence")
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(Form):
     evidence = MultipleFileField(_l("Add evidence files"), id="add-evidence")
     return_to = HiddenField()
 

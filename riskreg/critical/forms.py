@@ -7,7 +7,6 @@ from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import MultipleFileField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -15,13 +14,14 @@ from wtforms.validators import Length, Optional
 from riskreg.critical.services import AnswerInput, CheckInput, CorrectiveInput
 from riskreg.forms import (
     DateField,  # YYYY-MM-DD inputs
+    Form,
     optional_int,
 )
 
 BLANK_CHECK_ROWS = 3
 
 
-class CriticalForm(FlaskForm):
+class CriticalForm(Form):
     critical_reason = TextAreaField(_l("Why it is critical"), validators=[Length(max=2000)])
     objective = TextAreaField(_l("Objective of the performance standard"), validators=[Length(max=2000)])
 
@@ -37,11 +37,11 @@ class CriticalForm(FlaskForm):
         ]
 
 
-class UncriticalForm(FlaskForm):
+class UncriticalForm(Form):
     reason = TextAreaField(_l("Why it is no longer critical"), validators=[Length(max=2000)])
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     frequency = StringField(_l("How often"))
     department_id = StringField(_l("Verifying department"))
     starts_on = DateField(_l("First period starts"), validators=[Optional()])
@@ -66,7 +66,7 @@ class DateInput(DateField):
             raise ValueError(message) from exc
 
 
-class VerificationForm(FlaskForm):
+class VerificationForm(Form):
     performed_on = DateInput(_l("Done on"), validators=[Optional()])
     findings = TextAreaField(_l("Findings"), validators=[Length(max=10_000)])
     immediate_action = TextAreaField(

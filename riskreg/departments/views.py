@@ -7,7 +7,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -17,12 +16,13 @@ from riskreg.auth.permissions import Permission, permission_required
 from riskreg.controls.models import OPEN_CONTROL_STATUSES, Control
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.forms import Form
 from riskreg.text import single_line
 
 FIELDS = ("name", "description", "active")
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2_000)])
     active = BooleanField(_l("Active"), default=True)

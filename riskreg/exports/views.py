@@ -12,12 +12,12 @@ from urllib.parse import parse_qsl
 
 from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
 
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.exports import queries, xlsx
+from riskreg.forms import Form
 from riskreg.i18n import current_language
 from riskreg.jobs import services as jobs
 from riskreg.jobs.models import JobKind
@@ -31,7 +31,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 CHUNK = 256 * 1024
 
 
-class BackgroundForm(FlaskForm):
+class BackgroundForm(Form):
     query = HiddenField()  # the filters of /export.xlsx, as its query string
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from riskreg.forms import (
     DateField,  # YYYY-MM-DD inputs
     EnumSelectField,
+    Form,
     IdSelectField,
     optional_int,
     options,
@@ -23,7 +23,7 @@ from riskreg.versioning import BaseField, VersionField
 COMPLAINANT_FORM_FIELDS = ("complainant_name", "complainant_contact", "complainant_notes")
 
 
-class GrievanceForm(FlaskForm):
+class GrievanceForm(Form):
     received_on = DateField(
         _l("Received on"), validators=[InputRequired(_l("Give the date.")), not_in_future]
     )
@@ -72,7 +72,7 @@ class GrievanceForm(FlaskForm):
         }
 
 
-class StepForm(FlaskForm):
+class StepForm(Form):
     step = EnumSelectField(_l("Next step"), GrievanceStatus, choose=_l("Choose the next step."))
     on = DateField(_l("On"), validators=[InputRequired(_l("Give the date of the step.")), not_in_future])
     note = TextAreaField(_l("Note"), validators=[Length(max=5_000)])
@@ -87,18 +87,18 @@ class StepForm(FlaskForm):
         return {"yes": True, "no": False}.get(self.accepted.data or "")
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     risk_ref = StringField(_l("Risk (ref)"), validators=[Length(max=16)])
     control_ref = StringField(_l("Control (ref)"), validators=[Length(max=16)])
 
 
-class ComplainantForm(FlaskForm):
+class ComplainantForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=200)])
     contact = StringField(_l("Contact"), validators=[Length(max=300)])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5_000)])
 
 
-class DeadlinesForm(FlaskForm):
+class DeadlinesForm(Form):
     acknowledge_days = IntegerField(
         _l("Acknowledge within (days)"),
         validators=[
@@ -115,7 +115,7 @@ class DeadlinesForm(FlaskForm):
     )
 
 
-class GrievanceEditForm(FlaskForm):
+class GrievanceEditForm(Form):
     """What may be corrected or assessed after recording (the steps have their own form)."""
 
     channel = EnumSelectField(

@@ -10,26 +10,109 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import cache, cached_property
 from typing import TypeVar
 
-from flask import Flask, current_app, has_app_context, has_request_context, request, session
-from flask_babel import Babel, force_locale, format_date, format_datetime, format_decimal, get_locale
+from babel import Locale
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import (
+    Babel,
+    Domain,
+    force_locale,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+)
 from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
+from wtforms.i18n import messages_path as wtforms_messages_path
 
 from riskreg.i18n.languages import LANGUAGES
 
-babel = Babel()
 T = TypeVar("T")
 SESSION_KEY = "lang"
 
 
-# Flask-Babel's lazy message declares itself markup (`__html__`), so Jinja would print it unescaped,
-# the people's words in its placeholders included ("Saved %(title)s" with a title holding <script>).
-# Without it a lazy message is escaped like any text; a message meant as HTML is marked up where
-# the page renders it.
-if hasattr(LazyString, "__html__"):
-    del LazyString.__html__
+class KeptDomain(Domain):
+    """Flask-Babel's message domain, its catalogue looked up once per context and language.
+
+    A page reads hundreds of messages (a register page over a thousand), and Flask-Babel finds the
+    catalogue anew for each: a dozen context-local lookups and the locale turned into a string, a
+    third of a page's time. The catalogue is kept beside Flask-Babel's own locale of the context,
+    so force_locale (mails, the workbook's languages) and refresh() still switch it. gettext,
+    lazy_gettext, the forms' messages and the templates all read it."""
+
+    def get_translations(self) -> Translations | NullTranslations:
+        try:
+            context = g._flask_babel
+            kept = context.riskreg_catalogue
+            if kept[0] is context.babel_locale:
+                return kept[1]
+        except AttributeError:  # the context's first message, or its locale has changed
+            pass
+        except RuntimeError:  # outside any application context, as Flask-Babel answers there
+            return NullTranslations()
+        found = super().get_translations()
+        context = g._flask_babel  # made and given its locale by Flask-Babel's lookup
+        context.riskreg_catalogue = (context.babel_locale, found)
+        return found
+
+
+class RiskregBabel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return KeptDomain(domain=self.domain)
+
+
+def catalogue() -> Translations | NullTranslations:
+    """This context's catalogue (see KeptDomain): what the templates' _() reads. Outside any
+    application (a module's import, the command line before the app): no translation."""
+    if not has_app_context():
+        return NullTranslations()
+    return babel.domain_instance.get_translations()
+
+
+babel = RiskregBabel()
+
+
+@cache
+def _wtforms_catalogue(language: str) -> Translations | NullTranslations:
+    return Translations.load(wtforms_messages_path(), [language], domain="wtforms")
+
+
+def wtforms_messages() -> Translations | NullTranslations:
+    """WTForms' own messages in this context's language (riskreg.forms.Form): Flask-WTF would read
+    their catalogue from disk on every request, and keep the request's first language for it."""
+    locale = current_locale() if has_app_context() else None
+    return _wtforms_catalogue(str(locale)) if locale is not None else NullTranslations()
+
+
+# Flask-Babel's lazy message declares itself markup (`__html__` returning the message as it is), so
+# Jinja would print it unescaped, the people's words in its placeholders included ("Saved %(title)s"
+# with a title holding <script>). Here its markup is the message escaped: Jinja, WTForms and
+# markupsafe translate it once and escape it like any text. A message meant as HTML is marked up
+# where the page renders it.
+def _escaped(message: LazyString) -> Markup:
+    return escape(str(message))
+
+
+def _translated(message: LazyString) -> str:
+    """The message in this context's language, translated once per catalogue: a module's lazy
+    labels (a column heading, a form label) are printed on every row of a page."""
+    language = catalogue()
+    kept = message.__dict__.get("_kept")
+    if kept is not None and kept[0] is language:
+        return kept[1]
+    text = str(message._func(*message._args, **message._kwargs))
+    message.__dict__["_kept"] = (language, text)
+    return text
+
+
+LazyString.__html__ = _escaped  # type: ignore[attr-defined]
+LazyString.__str__ = _translated  # type: ignore[method-assign]
 
 
 def N_(text: str) -> str:  # noqa: N802 (gettext's conventional name for a deferred mark)
@@ -43,6 +126,13 @@ def init_app(app: Flask) -> None:
     if default not in LANGUAGES:  # a mapping given to create_app skips the environment's check
         raise ValueError(f"RISKREG_DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}, not {default!r}")
     babel.init_app(app, locale_selector=select_locale, default_locale=app.config["DEFAULT_LOCALE"])
+    app.jinja_env.install_gettext_callables(  # the templates' _(), ngettext and pgettext: catalogue()
+        gettext=lambda s: catalogue().ugettext(s),
+        ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
+    )
     app.before_request(remember_requested_language)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=current_language)
     from riskreg.i18n.reference import translate
@@ -90,9 +180,19 @@ def user_language() -> str | None:
         return None
 
 
+def current_locale() -> Locale | None:
+    """Flask-Babel's locale of this context, read from its per-context slot once it is chosen (a
+    page asks thousands of times: a label, a date, a reference text), else chosen by get_locale."""
+    try:
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):
+        return get_locale()
+    return locale if locale is not None else get_locale()
+
+
 def current_language() -> str:
     """The code for <html lang="..">: the language the page is rendered in."""
-    locale = get_locale()
+    locale = current_locale()
     return locale.language if locale is not None else current_app.config["DEFAULT_LOCALE"]
 
 

@@ -10,7 +10,6 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,6 +20,7 @@ from riskreg.audit import AuditEvent
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.dbfaults import Fault, classify
 from riskreg.extensions import db
+from riskreg.forms import Form
 from riskreg.imports import preview, reader, safety, services, store
 from riskreg.imports.plan import Lookups, Plan, make_plan
 from riskreg.imports.xmlcount import Bounds
@@ -34,11 +34,11 @@ logger = logging.getLogger(__name__)
 CHANGED_MEANWHILE = (risk_services.RiskConflict, risk_services.RiskRuleError, StaleDataError, IntegrityError)
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("Workbook (.xlsx)"), validators=[FileRequired(_l("Choose the workbook to import."))])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     token = HiddenField(validators=[DataRequired()])
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
-from riskreg.forms import IdSelectField
+from riskreg.forms import Form, IdSelectField
 from riskreg.reviews.forms import NoChangeForm  # noqa: F401  (its home is the reviews feature)
 
 
-class ThresholdForm(FlaskForm):
+class ThresholdForm(Form):
     # Text fields: the service parses them, so "abc" gets riskreg's message, not a generic one.
     amber = StringField(_l("Amber at"), validators=[InputRequired(), Length(max=40)])
     red = StringField(_l("Red at"), validators=[InputRequired(), Length(max=40)])
@@ -19,5 +18,5 @@ class ThresholdForm(FlaskForm):
     version = HiddenField()
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     risk_id = IdSelectField(_l("Risk at this site"))

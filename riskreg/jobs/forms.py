@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
+from riskreg.forms import Form
 from riskreg.jobs.models import JobKind
 from riskreg.jobs.services import SCHEDULED
 
 
-class RunForm(FlaskForm):
+class RunForm(Form):
     """An admin runs one of the scheduled jobs now."""
 
     kind = SelectField(

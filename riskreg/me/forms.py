@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -15,12 +14,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
-from riskreg.forms import options
+from riskreg.forms import Form, options
 from riskreg.i18n.languages import LANGUAGES
 from riskreg.mail import KINDS
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
     confirm_password = PasswordField(
@@ -30,10 +29,10 @@ class PasswordForm(FlaskForm):
     save_password = SubmitField(_l("Change password"))
 
 
-def notifications_form(wanted: set[str]) -> FlaskForm:
+def notifications_form(wanted: set[str]) -> Form:
     """One checkbox per kind of notice (riskreg.mail.KINDS), ticked when wanted."""
 
-    class NotificationsForm(FlaskForm):
+    class NotificationsForm(Form):
         save_notifications = SubmitField(_l("Save notices"))
 
     for kind, label in KINDS.items():
@@ -41,7 +40,7 @@ def notifications_form(wanted: set[str]) -> FlaskForm:
     return NotificationsForm(prefix="notices")
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language riskreg speaks to this user; empty follows the browser's Accept-Language."""
 
     locale = SelectField(
@@ -52,19 +51,19 @@ class LanguageForm(FlaskForm):
     save_language = SubmitField(_l("Save language"))
 
 
-class EnableTwoFactorForm(FlaskForm):
+class EnableTwoFactorForm(Form):
     code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=12)])
     enable = SubmitField(_l("Turn on two-factor sign-in"))
 
 
-class TwoFactorCodeForm(FlaskForm):
+class TwoFactorCodeForm(Form):
     """Changes to a second factor already on need a current code (a stolen session is not enough)."""
 
     code = StringField(_l("Current code from the app"), validators=[DataRequired(), Length(max=40)])
     submit = SubmitField(_l("Confirm"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """A new personal access token of the API (riskreg/api/tokens.py)."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])

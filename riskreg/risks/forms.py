@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -18,6 +17,7 @@ from riskreg.forms import (
     CHOOSE,
     DateField,  # YYYY-MM-DD inputs
     EnumSelectField,
+    Form,
     IdSelectField,
     SelectChoice,
     options,
@@ -55,7 +55,7 @@ def _level(value: Any) -> int | None:
         return -1  # reported by validate_choice as "Not a valid choice"
 
 
-class RiskForm(FlaskForm):
+class RiskForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=10_000)])
     cause = TextAreaField(_l("Cause"), validators=[Length(max=5_000)])
@@ -180,7 +180,7 @@ class FilterChoices:
         )
 
 
-class ArchiveForm(FlaskForm):
+class ArchiveForm(Form):
     reason = TextAreaField(_l("Why is this risk archived?"), validators=[Length(max=2_000)])
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FloatField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from riskreg.forms import (
     DateField,  # YYYY-MM-DD inputs
     EnumSelectField,
+    Form,
     IdSelectField,
     options,
 )
@@ -42,7 +42,7 @@ from riskreg.sites.models import (
 from riskreg.versioning import BaseField, VersionField
 
 
-class SiteForm(FlaskForm):
+class SiteForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     country = StringField(_l("Country"), validators=[DataRequired(), Length(max=80)])
     region = StringField(_l("Region"), validators=[Length(max=120)])
@@ -74,7 +74,7 @@ def not_in_future(form: Any, field: Any) -> None:
         raise ValidationError(_("The date cannot be in the future."))
 
 
-class ObservationForm(FlaskForm):
+class ObservationForm(Form):
     observed_on = DateField(_l("Date"), validators=[InputRequired(_l("Give the date.")), not_in_future])
     location = EnumSelectField(_l("Where"), ObservationLocation, choose=_l("Say where the ASM was observed."))
     distance_km = FloatField(
@@ -125,7 +125,7 @@ class ObservationForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
-class EngagementForm(FlaskForm):
+class EngagementForm(Form):
     held_on = DateField(_l("Date"), validators=[InputRequired(_l("Give the date.")), not_in_future])
     stakeholder_group = EnumSelectField(
         _l("Stakeholder group"), StakeholderGroup, choose=_l("Choose the stakeholder group engaged.")
@@ -164,7 +164,7 @@ class EngagementForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
-class PresenceForm(FlaskForm):
+class PresenceForm(Form):
     source = RadioField(
         _l("ASM presence"),
         choices=options(

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from riskreg.forms import EnumSelectField, IdSelectField, optional_int, options
+from riskreg.forms import EnumSelectField, Form, IdSelectField, optional_int, options
 from riskreg.sites.models import OecdLegitimacy
 from riskreg.stakeholders.models import StakeholderType
 from riskreg.versioning import BaseField, VersionField
@@ -26,7 +25,7 @@ LEVEL_CHOICES = options(
 )
 
 
-class StakeholderForm(FlaskForm):
+class StakeholderForm(Form):
     name = StringField(
         _l("Group or organisation"), validators=[InputRequired(_l("Name the group.")), Length(max=200)]
     )
@@ -52,7 +51,7 @@ class StakeholderForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     year = IntegerField(_l("Year"), validators=[InputRequired(_l("Give the year.")), NumberRange(2000, 2100)])
     stakeholder_id = IdSelectField(_l("Stakeholder"))
     planned_count = IntegerField(
@@ -78,7 +77,7 @@ class StakeholderEditForm(StakeholderForm):
     base = BaseField()
 
 
-class PlanEditForm(FlaskForm):
+class PlanEditForm(Form):
     """A plan's numbers, texts and links; its stakeholder and year are the plan itself."""
 
     planned_count = PlanForm.planned_count

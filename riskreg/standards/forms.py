@@ -7,14 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from riskreg.controls.forms import DueDateField
 from riskreg.extensions import db
-from riskreg.forms import IdSelectField
+from riskreg.forms import Form, IdSelectField
 from riskreg.standards.catalogue import Framework
 from riskreg.standards.models import Requirement
 from riskreg.versioning import BaseField, VersionField
@@ -63,7 +62,7 @@ class RequirementsField(SelectMultipleField):
             )
 
 
-class ControlRequirementsForm(FlaskForm):
+class ControlRequirementsForm(Form):
     requirements = RequirementsField()
     version = VersionField()  # the control's version when the page was opened
     base = BaseField()
@@ -73,7 +72,7 @@ class ControlRequirementsForm(FlaskForm):
         self.requirements.load_choices()
 
 
-class FrameworksForm(FlaskForm):
+class FrameworksForm(Form):
     frameworks = SelectMultipleField(
         _l("Frameworks that apply to the company"),
         coerce=str,
@@ -98,7 +97,7 @@ class FrameworksForm(FlaskForm):
             raise ValidationError(_("Choose at least one framework."))
 
 
-class SuggestedControlForm(FlaskForm):
+class SuggestedControlForm(Form):
     """A template's suggested control: which one, by when, and who owns it if its department has no
     head. The controls service requires the due date and the owner; the form only reads them."""
 

@@ -8,7 +8,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
@@ -18,13 +17,13 @@ from riskreg.auth.models import Role, User
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.departments.models import Department
 from riskreg.extensions import db
-from riskreg.forms import ActionForm, EnumSelectField, IdSelectField
+from riskreg.forms import ActionForm, EnumSelectField, Form, IdSelectField
 from riskreg.modeling import utcnow
 
 FIELDS = ("name", "role", "department_id", "active")
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = EnumSelectField(_l("Role"), Role, choose=_l("Choose the user's role."))

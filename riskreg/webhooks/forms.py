@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from riskreg.forms import options
+from riskreg.forms import Form, options
 from riskreg.webhooks.delivery import EVENTS
 
 
-class EndpointForm(FlaskForm):
+class EndpointForm(Form):
     url = StringField(_l("URL"), validators=[DataRequired(), Length(max=2000)])
     description = StringField(_l("Description"), validators=[Length(max=200)])
     events = SelectMultipleField(
@@ -24,5 +23,5 @@ class EndpointForm(FlaskForm):
     )
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     allow_private = BooleanField(_l("Allow endpoints on loopback, link-local and private addresses"))
