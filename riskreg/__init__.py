@@ -233,6 +233,8 @@ def register_template_helpers(app: Flask) -> None:
         """An audited value for people: em dash for nothing, the enum's label for a stored code."""
         return labels.label_of(value, field, entity)
 
+    app.jinja_env.globals["band_badge"] = labels.band_badge  # macros imported without context too
+
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         return {

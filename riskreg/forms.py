@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import wtforms
@@ -63,10 +64,15 @@ ISO_DATE_ATTRIBUTES = {
 
 
 def iso_date_attributes() -> Markup:
-    """The attributes of a YYYY-MM-DD text input, for the inputs templates write by hand."""
-    return Markup(" ").join(
-        Markup('{}="{}"').format(name, value) for name, value in _date_attributes().items()
-    )
+    """The attributes of a YYYY-MM-DD text input, for the inputs templates write by hand (every
+    page's context has them: written once per language)."""
+    return _iso_date_markup(_("YYYY-MM-DD"))
+
+
+@functools.cache
+def _iso_date_markup(placeholder: str) -> Markup:
+    attributes = {**ISO_DATE_ATTRIBUTES, "placeholder": placeholder}
+    return Markup(" ").join(Markup('{}="{}"').format(name, value) for name, value in attributes.items())
 
 
 def _date_attributes() -> dict[str, Any]:
@@ -168,9 +174,9 @@ class Form(FlaskForm):
 
     class Meta:
         def get_translations(self, form: Any) -> Any:
-            from riskreg.i18n import wtforms_messages
+            from riskreg.i18n import WTFORMS_MESSAGES
 
-            return wtforms_messages()
+            return WTFORMS_MESSAGES
 
 
 class ActionForm(Form):

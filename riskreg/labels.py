@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import pgettext
+from markupsafe import Markup, escape
 
 EMPTY = "—"
 
@@ -248,3 +249,23 @@ def _history_words() -> list[str]:
         pgettext("audit field", "worse"),
         pgettext("audit field", "year"),
     ]
+
+
+_BADGES: dict[tuple[Any, ...], Markup] = {}
+
+
+def band_badge(band: Any, score: int | None = None) -> Markup:
+    """A band's coloured badge, "12 · High" (its label in the reader's language): a template
+    global rather than a macro, since the register shows two on every row; each badge is written
+    once per language and kept (a matrix has a few bands and 25 scores)."""
+    from riskreg.i18n import current_language
+    from riskreg.i18n.reference import translate
+
+    key = (band.label, band.colour, band.fill, score, current_language())
+    found = _BADGES.get(key)
+    if found is None:
+        label = translate(band.label)
+        text = escape(label if score is None else f"{score} · {label}")
+        style = f"--band: {escape(band.colour)}; --band-fill: {escape(band.fill)}"
+        found = _BADGES[key] = Markup(f'<span class="band" style="{style}">{text}</span>')  # noqa: S704
+    return found

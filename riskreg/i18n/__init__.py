@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cache, cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from babel import Locale
 from babel.support import NullTranslations, Translations
@@ -26,6 +26,8 @@ from flask_babel import (
     get_locale,
 )
 from flask_babel.speaklater import LazyString
+from jinja2 import Environment, pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms.i18n import messages_path as wtforms_messages_path
@@ -83,11 +85,25 @@ def _wtforms_catalogue(language: str) -> Translations | NullTranslations:
     return Translations.load(wtforms_messages_path(), [language], domain="wtforms")
 
 
-def wtforms_messages() -> Translations | NullTranslations:
-    """WTForms' own messages in this context's language (riskreg.forms.Form): Flask-WTF would read
-    their catalogue from disk on every request, and keep the request's first language for it."""
-    locale = current_locale() if has_app_context() else None
-    return _wtforms_catalogue(str(locale)) if locale is not None else NullTranslations()
+class WTFormsMessages:
+    """WTForms' own messages ("This field is required.") in the language of the moment they are
+    shown (riskreg.forms.Form): Flask-WTF would read their catalogue from disk on every request
+    and keep the request's first language for it. Looked up when a message is asked for, not when
+    the form is made, so a language saved by the form itself applies to its own messages."""
+
+    @staticmethod
+    def _catalogue() -> Translations | NullTranslations:
+        locale = current_locale() if has_app_context() else None
+        return _wtforms_catalogue(str(locale)) if locale is not None else NullTranslations()
+
+    def gettext(self, string: str) -> str:
+        return self._catalogue().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalogue().ungettext(singular, plural, n)
+
+
+WTFORMS_MESSAGES = WTFormsMessages()
 
 
 # Flask-Babel's lazy message declares itself markup (`__html__` returning the message as it is), so
@@ -126,18 +142,49 @@ def init_app(app: Flask) -> None:
     if default not in LANGUAGES:  # a mapping given to create_app skips the environment's check
         raise ValueError(f"RISKREG_DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}, not {default!r}")
     babel.init_app(app, locale_selector=select_locale, default_locale=app.config["DEFAULT_LOCALE"])
-    app.jinja_env.install_gettext_callables(  # the templates' _(), ngettext and pgettext: catalogue()
-        gettext=lambda s: catalogue().ugettext(s),
-        ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: catalogue().upgettext(c, s),
-        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
-    )
+    install_template_gettext(app.jinja_env)
     app.before_request(remember_requested_language)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=current_language)
     from riskreg.i18n.reference import translate
 
     app.jinja_env.filters.update(day=day, moment=moment, number=number, ref=translate)
+
+
+def install_template_gettext(env: Environment) -> None:
+    """The templates' _(), gettext, ngettext, pgettext and npgettext: Jinja's "newstyle" gettext
+    (the message always a format string, escaped in HTML), reading catalogue().
+
+    Jinja's own take the whole template context, and inside a loop it copies that context for
+    each call (a register page: thousands of copies); these take only the evaluation context,
+    which says whether the template escapes."""
+
+    def shown(eval_ctx: EvalContext, text: str, variables: dict[str, Any]) -> str:
+        return (Markup(text) if eval_ctx.autoescape else text) % variables  # noqa: S704 (the catalogue)
+
+    @pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
+        return shown(eval_ctx, catalogue().ugettext(string), variables)
+
+    @pass_eval_context
+    def ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        return shown(eval_ctx, catalogue().ungettext(singular, plural, num), variables)
+
+    @pass_eval_context
+    def pgettext(eval_ctx: EvalContext, context: str, string: str, /, **variables: Any) -> str:
+        variables.setdefault("context", context)
+        return shown(eval_ctx, catalogue().upgettext(context, string), variables)
+
+    @pass_eval_context
+    def npgettext(
+        eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int, /, **variables: Any
+    ) -> str:
+        variables.setdefault("context", context)
+        variables.setdefault("num", num)
+        return shown(eval_ctx, catalogue().unpgettext(context, singular, plural, num), variables)
+
+    env.newstyle_gettext = True  # type: ignore[attr-defined]  (what {% trans %} compiles to)
+    env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext)
 
 
 def remember_requested_language() -> None:

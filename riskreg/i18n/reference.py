@@ -129,4 +129,10 @@ def translate(text: str | None) -> str | None:
     lang = current_language()
     if lang == "en":
         return text
-    return words(Path(current_app.config["SEEDS_DIR"]), lang).get(text.strip(), text)
+    return _words_here(current_app.config["SEEDS_DIR"], lang).get(text.strip(), text)
+
+
+@cache
+def _words_here(seeds_dir: str | Path, lang: str) -> dict[str, str]:
+    """words() for the configured seeds folder as the config holds it (a page asks per row)."""
+    return words(Path(seeds_dir), lang)

@@ -24,6 +24,12 @@ COLUMNS: dict[str, Any] = {
 DEFAULT = tuple(COLUMNS)
 
 
+def labels() -> dict[str, str]:
+    """The headings in the reader's language, translated once for the page (each row repeats
+    them as its cells' data-label)."""
+    return {key: str(label) for key, label in COLUMNS.items()}
+
+
 def parse_columns(args: MultiDict) -> tuple[str, ...]:
     """The chosen columns in the table's order; all of them when none is named."""
     chosen = [value.strip() for value in args.getlist("col") if value.strip()]

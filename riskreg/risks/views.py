@@ -45,7 +45,7 @@ def list():
         register=register,
         filters=filters,
         columns=columns,
-        column_labels=register_columns.COLUMNS,
+        column_labels=register_columns.labels(),
         column_args=column_args,
         link_args=link_args,
         **saved_views.panel("register", view, args),
