@@ -224,7 +224,7 @@ def _index():
 
 
 def register_template_helpers(app: Flask) -> None:
-    from riskreg import labels, scoring
+    from riskreg import labels, scoring, urls
     from riskreg.auth import permissions
     from riskreg.forms import iso_date_attributes
 
@@ -233,7 +233,8 @@ def register_template_helpers(app: Flask) -> None:
         """An audited value for people: em dash for nothing, the enum's label for a stored code."""
         return labels.label_of(value, field, entity)
 
-    app.jinja_env.globals["band_badge"] = labels.band_badge  # macros imported without context too
+    # macros imported without context see them too
+    app.jinja_env.globals.update(band_badge=labels.band_badge, id_url=urls.id_url)
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:

@@ -13,6 +13,9 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from markupsafe import Markup, escape
 
+from riskreg.i18n import current_language
+from riskreg.i18n.reference import translate
+
 EMPTY = "—"
 
 
@@ -258,9 +261,6 @@ def band_badge(band: Any, score: int | None = None) -> Markup:
     """A band's coloured badge, "12 · High" (its label in the reader's language): a template
     global rather than a macro, since the register shows two on every row; each badge is written
     once per language and kept (a matrix has a few bands and 25 scores)."""
-    from riskreg.i18n import current_language
-    from riskreg.i18n.reference import translate
-
     key = (band.label, band.colour, band.fill, score, current_language())
     found = _BADGES.get(key)
     if found is None:

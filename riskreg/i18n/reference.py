@@ -15,6 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
+from riskreg.i18n import current_language
+
 # Per file: (list of tables, the field that keys an entry, the fields translated). A field ending
 # in "[]" is a list of texts, ".*" a table of texts, and "x[].y" field y of each table of list x.
 ENTRIES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
@@ -122,10 +126,6 @@ def translate(text: str | None) -> str | None:
     the seed's English; a text the company has since edited is shown as stored."""
     if not text:
         return text
-    from flask import current_app
-
-    from riskreg.i18n import current_language
-
     lang = current_language()
     if lang == "en":
         return text
