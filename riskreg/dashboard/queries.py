@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
@@ -22,7 +23,6 @@ from riskreg.controls.models import (
 from riskreg.dashboard import counts
 from riskreg.dashboard.filters import with_basis
 from riskreg.dashboard.heatmap import Grid, build_grid
-from riskreg.dashboard.models import ControlCount
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.reviews import rules as review_rules
@@ -194,35 +194,21 @@ def _sum_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
     """Every department with its controls' counts, in one statement (departments with none show 0).
 
-    Unfiltered, the tally reads the kept control counts (flat with the register's size). Site,
+    Unfiltered, the tally reads the kept control counts (a few index ranges at any size). Site,
     direction and category narrow the controls to those mitigating a matching risk, tallied per
     (department, status) in index order (ix_controls_department_status_due covers it). The
     department filter is applied by the caller, so this one query also lists the departments.
     """
     scope = risk_filters.scope_conditions(filters)
-    tally = kept_tally(on) if not scope else live_tally(on, scope)
-    counted = tally.subquery()
-    return _department_rows(counted)
+    if scope:
+        return _department_rows(_department_select(live_tally(on, scope).subquery()))
+    return _department_rows(_kept_department_select(), counts.tally_params(on))
 
 
-def kept_tally(on: date) -> sa.Select:
-    """The tally from the kept control counts (no scope filter): rows per distinct due date and
-    owner, not per control."""
-    c = ControlCount.__table__.c
-    is_open = c.status.in_([s.value for s in OPEN_CONTROL_STATUSES])
-    inactive = sa.select(User.id).where(User.active.is_(False))
-    return sa.select(
-        c.department_id.label("department_id"),
-        c.status.label("status"),
-        sa.func.sum(c.control_count).label("controls"),
-        _sum_of(sa.and_(is_open, c.due_key != "", c.due_key < on.isoformat()), c.control_count).label("late"),
-        _sum_of(sa.or_(c.owner_key == 0, c.owner_key.in_(inactive)), c.control_count).label("nobody"),
-        _sum_of(c.due_key == "", c.control_count).label("no_date"),
-    ).group_by(c.department_id, c.status)
-
-
-def _sum_of(condition: sa.ColumnElement[bool], count: Any) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, count), else_=0)), 0)
+@functools.cache
+def _kept_department_select() -> sa.Select:
+    """Built once (its dates are bound at execution): the statement is the same at every call."""
+    return _department_select(counts.control_tally().subquery())
 
 
 def live_tally(on: date, scope: list[sa.ColumnElement[bool]]) -> sa.Select:
@@ -242,8 +228,8 @@ def live_tally(on: date, scope: list[sa.ColumnElement[bool]]) -> sa.Select:
     )
 
 
-def _department_rows(counted: sa.Subquery) -> list[DepartmentControls]:
-    stmt = (
+def _department_select(counted: sa.Subquery) -> sa.Select:
+    return (
         sa.select(
             Department.id,
             Department.name,
@@ -257,8 +243,13 @@ def _department_rows(counted: sa.Subquery) -> list[DepartmentControls]:
         .outerjoin(counted, counted.c.department_id == Department.id)
         .order_by(Department.name, Department.id)
     )
+
+
+def _department_rows(stmt: sa.Select, params: dict[str, Any] | None = None) -> list[DepartmentControls]:
     rows: dict[int, DepartmentControls] = {}
-    for dept_id, name, active, raw_status, controls, late, nobody, no_date in db.session.execute(stmt):
+    for dept_id, name, active, raw_status, controls, late, nobody, no_date in db.session.execute(
+        stmt, params
+    ):
         row = rows.setdefault(dept_id, DepartmentControls(dept_id, name, active))
         if raw_status is None:
             continue
