@@ -101,19 +101,26 @@ def top_cells(residual: Grid, limit: int = TOP_LIMIT) -> list[tuple[int, int, bo
 
 
 def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -> list[TopRisk]:
-    """The worst residual risks with their owners and sites, in one query."""
+    """The worst residual risks with their owners and sites, in one query.
+
+    Within a chosen group (cell, people or not) the risks tie on band, score and impact, so their
+    order is their id's: each group's first `limit` risks are read in the order of
+    ix_risks_residual_top, without a sort (one LIMIT-ed arm per group), and the worst `limit` of
+    those are taken by band rank, score, impact and id.
+    """
     cells = top_cells(residual, limit)  # none: the query still runs (and finds nothing), so the
     people = people_expr()  # page's statement count never depends on the data
-    cell_conditions = [
-        sa.and_(
-            Risk.residual_likelihood == lk,
-            Risk.residual_impact == im,
-            people if is_people else sa.not_(people),
-        )
-        for lk, im, is_people, _rank in cells
-    ]
-    whens = [(cond, r) for cond, (*_, r) in zip(cell_conditions, cells, strict=True)]
-    rank = sa.case(*whens, else_=-1) if whens else sa.literal(-1)
+    where = risk_filters.conditions(with_basis(filters, "residual"), include_band=False)
+    arms = [
+        sa.select(Risk.id, sa.literal(rank, sa.Integer).label("rank"))
+        .where(Risk.residual_likelihood == lk, Risk.residual_impact == im, people if is_people else ~people)
+        .where(*where)
+        .order_by(Risk.id)
+        .limit(limit)
+        .subquery()
+        for lk, im, is_people, rank in cells
+    ] or [sa.select(Risk.id, sa.literal(-1, sa.Integer).label("rank")).where(sa.false()).subquery()]
+    top = sa.union_all(*(sa.select(arm.c.id, arm.c.rank) for arm in arms)).subquery("top")
     stmt = (
         sa.select(
             Risk.id,
@@ -125,11 +132,11 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
             Risk.residual_impact,
             Risk.direction,
         )
+        .select_from(top)
+        .join(Risk, Risk.id == top.c.id)
         .join(User, User.id == Risk.owner_id)
         .outerjoin(Site, Site.id == Risk.site_id)
-        .where(*risk_filters.conditions(with_basis(filters, "residual"), include_band=False))
-        .where(sa.or_(*cell_conditions) if cell_conditions else sa.false())
-        .order_by(rank.desc(), Risk.residual_score.desc(), Risk.residual_impact.desc(), Risk.id)
+        .order_by(top.c.rank.desc(), Risk.residual_score.desc(), Risk.residual_impact.desc(), Risk.id)
         .limit(limit)
     )
     matrix = scoring.matrix()
