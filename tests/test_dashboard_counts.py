@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import random
-from datetime import timedelta
+from collections import Counter
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from riskreg.bulk import services as bulk_services
-from riskreg.controls.models import Control, ControlStatus
+from riskreg.controls.models import (
+    DONE_CONTROL_STATUSES,
+    OPEN_CONTROL_STATUSES,
+    Control,
+    ControlStatus,
+    risk_controls,
+)
 from riskreg.dashboard import counts
 from riskreg.dashboard import queries as dashboard_queries
-from riskreg.dashboard.models import RiskCellCount
+from riskreg.dashboard.models import ControlCount, RiskCellCount
+from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.modeling import today
 from riskreg.risks import bulk, services
@@ -110,7 +119,8 @@ def test_counts_equal_a_recount_after_random_changes_through_every_writer(users,
         assert counts.differences() == 0, f"after step {step} (action {action})"
     assert sum(counts.current().values()) == 12 * db.session.scalar(sa.select(sa.func.count(Risk.id)))
     kept = dashboard_queries.control_rows(RiskFilters(), today())
-    live = dashboard_queries._department_rows(dashboard_queries.live_tally(today(), [sa.true()]).subquery())
+    live_tally = dashboard_queries.live_tally(today(), [sa.true()]).subquery()
+    live = dashboard_queries._department_rows(dashboard_queries._department_select(live_tally))
     assert kept == live and sum(row.total for row in kept)
 
 
@@ -197,3 +207,174 @@ def test_the_scale_seed_rebuilds_the_counts_and_the_search_index(users):
     risk.status, risk.title = RiskStatus.ARCHIVED, "Zebraquartz seepage"
     db.session.commit()
     assert counts.differences() == 0 and found("zebraquartz") == [risk.id]
+
+
+def control_row(n: int, department: int, status: ControlStatus, due: date | None, owner: int | None) -> dict:
+    return {
+        "title": f"Control {n}",
+        "description": "",
+        "department_id": department,
+        "status": status,
+        "due_date": due,
+        "owner_id": owner,
+    }
+
+
+def kept_per_kind() -> Counter[str]:
+    """The controls counted under each kind of key of control_counts."""
+    found: Counter[str] = Counter()
+    for key, count in counts.current(counts.CONTROLS).items():
+        found[key[0]] += count
+    return found
+
+
+def open_controls(*where: Any) -> sa.ColumnElement[bool]:
+    return sa.and_(Control.status.in_(OPEN_CONTROL_STATUSES), *where)
+
+
+def test_control_counts_equal_a_recount_after_control_writes_of_every_kind(users, make_user):
+    rnd = random.Random(23)
+    first, second, third = db.session.scalars(sa.select(Department.id).order_by(Department.id)).all()[:3]
+    manager = users["risk_manager"].id
+    owners = [None, manager, make_user(active=False).id]
+    on = today()
+    dues = [None, date(on.year - 1, 12, 31), on.replace(day=1), on - timedelta(days=1), on]
+    dues += [on + timedelta(days=40), date(on.year + 1, 1, 1)]
+
+    def random_row(n: int) -> dict:
+        status, due, owner = rnd.choice(list(ControlStatus)), rnd.choice(dues), rnd.choice(owners)
+        return control_row(n, rnd.choice([first, second, third]), status, due, owner)
+
+    def check(step: str) -> None:
+        assert counts.differences() == 0, f"after {step}"
+        total = db.session.scalar(sa.select(sa.func.count(Control.id)))
+        assert kept_per_kind()[counts.ALL] == total, f"after {step}"
+
+    # one INSERT of many rows: PostgreSQL's statement trigger sees them all in one transition table
+    db.session.execute(sa.insert(Control.__table__).values([random_row(n) for n in range(80)]))
+    check("a multi-row insert")
+    kinds = kept_per_kind()
+    assert set(kinds) == {counts.ALL, counts.OWNER, counts.YEAR, counts.MONTH, counts.DAY}
+    open_count = db.session.scalar(sa.select(sa.func.count()).where(open_controls()))
+    assert kinds[counts.OWNER] == kinds[counts.DAY] == open_count < kinds[counts.ALL]
+    db.session.commit()
+
+    for control in rnd.sample(list(db.session.scalars(sa.select(Control))), 30):  # ORM flushes, row by row
+        control.status, control.due_date = rnd.choice(list(ControlStatus)), rnd.choice(dues)
+        control.owner_id, control.department_id = rnd.choice(owners), rnd.choice([first, second])
+    db.session.commit()
+    check("edits through the ORM")
+    bulk = [
+        (
+            "open ones closed",
+            sa.update(Control).where(open_controls(Control.department_id == first)),
+            {"status": ControlStatus.IMPLEMENTED},
+        ),
+        (
+            "closed ones reopened",
+            sa.update(Control).where(
+                Control.department_id == second, Control.status.not_in(OPEN_CONTROL_STATUSES)
+            ),
+            {"status": ControlStatus.PLANNED, "due_date": date(on.year - 2, 6, 30)},
+        ),
+        ("owners gone", sa.update(Control).where(Control.owner_id == manager), {"owner_id": None}),
+        (
+            "dates moved",
+            sa.update(Control).where(Control.due_date < on),
+            {"due_date": on + timedelta(days=3)},
+        ),
+        ("dates dropped", sa.update(Control).where(Control.department_id == third), {"due_date": None}),
+        (
+            "a department merged",
+            sa.update(Control).where(Control.department_id == third),
+            {"department_id": first},
+        ),
+    ]
+    for step, statement, values in bulk:
+        assert db.session.execute(
+            statement.values(values).execution_options(synchronize_session=False)
+        ).rowcount
+        check(step)
+    before = counts.current(counts.CONTROLS)
+    db.session.execute(sa.update(Control).values(title=Control.title + " (renamed)"))
+    assert counts.current(counts.CONTROLS) == before  # no counted column changed: no count moved
+    db.session.commit()
+
+    db.session.execute(
+        sa.update(Control).where(Control.department_id == first).values(status=ControlStatus.VERIFIED)
+    )
+    db.session.rollback()  # a change given up: its counts go with it
+    assert counts.current(counts.CONTROLS) == before
+    doomed = db.session.scalars(sa.select(Control.id).order_by(Control.id).limit(25)).all()
+    assert db.session.execute(sa.delete(Control).where(Control.id.in_(doomed))).rowcount == 25
+    check("a multi-row delete")
+    db.session.delete(db.session.scalars(sa.select(Control).where(open_controls())).first())
+    db.session.commit()
+    check("a delete through the ORM")
+
+
+# due dates around 15 March 2026 (the `on` dates below): earlier years, this year's earlier
+# months and this month's earlier days are late; the day itself and anything after it is not
+DUES = [None, date(2024, 6, 30), date(2025, 12, 31), date(2026, 1, 1), date(2026, 2, 28), date(2026, 3, 1)]
+DUES += [date(2026, 3, 14), date(2026, 3, 15), date(2026, 3, 16), date(2026, 4, 1), date(2027, 1, 1)]
+ONS = [date(2026, 3, 15), date(2026, 1, 1), date(2026, 3, 1), date(2027, 1, 10), date(2024, 1, 1)]
+
+
+def test_the_departments_table_reads_the_kept_counts_and_equals_the_live_tally(users, make_user, make_risk):
+    risk = make_risk()
+    gone, leaving = make_user(active=False), make_user()
+    departments = db.session.scalars(sa.select(Department.id).order_by(Department.id)).all()
+    owners = [None, users["risk_manager"].id, gone.id, leaving.id]
+    combinations = itertools.product(departments[:2], ControlStatus, DUES, owners)
+    rows = [control_row(n, *combination) for n, combination in enumerate(combinations)]
+    db.session.execute(sa.insert(Control.__table__).values(rows))
+    db.session.execute(
+        sa.insert(risk_controls).from_select(
+            ["risk_id", "control_id"], sa.select(sa.literal(risk.id), Control.id)
+        )
+    )
+    db.session.commit()
+
+    def expected(on: date, inactive: set[int]) -> dict[int, tuple[int, ...]]:
+        """(total, done, overdue, ownerless, undated) per department, counted here from the rows."""
+        figures = {department: [0, 0, 0, 0, 0] for department in departments}
+        for row in rows:
+            status, due, owner = row["status"], row["due_date"], row["owner_id"]
+            is_open = status in OPEN_CONTROL_STATUSES
+            counted = [
+                status is not ControlStatus.CANCELLED,
+                status in DONE_CONTROL_STATUSES,
+                is_open and due is not None and due < on,
+                is_open and (owner is None or owner in inactive),
+                is_open and due is None,
+            ]
+            tally = figures[row["department_id"]]
+            figures[row["department_id"]] = [a + b for a, b in zip(tally, counted, strict=True)]
+        return {department: tuple(values) for department, values in figures.items()}
+
+    def kept(on: date) -> list:
+        return dashboard_queries.control_rows(RiskFilters(), on)
+
+    def live(on: date) -> list:
+        tally = dashboard_queries.live_tally(on, [sa.true()]).subquery()
+        return dashboard_queries._department_rows(dashboard_queries._department_select(tally))
+
+    def figures(rows: list) -> dict[int, tuple[int, ...]]:
+        return {row.id: (row.total, row.done, row.overdue, row.ownerless, row.undated) for row in rows}
+
+    for inactive in ({gone.id}, {gone.id, leaving.id}):
+        for on in ONS:
+            assert figures(kept(on)) == expected(on, inactive), (on, inactive)
+            assert kept(on) == live(on), (on, inactive)
+        leaving.active = False  # read at query time: no count is rewritten when a user leaves
+        db.session.commit()
+    # the rows are as meant: per department 5 statuses x 11 due dates x 4 owners; on 15 March,
+    # 2 open statuses x 6 late dates x 4 owners are overdue, 2 x 11 x 2 (none, gone) ownerless
+    assert expected(ONS[0], {gone.id})[departments[0]] == (4 * 44, 2 * 44, 2 * 6 * 4, 2 * 11 * 2, 2 * 4)
+    # The kept table is what the unfiltered dashboard reads: a count written by hand shows.
+    db.session.execute(
+        sa.update(ControlCount)
+        .where(ControlCount.kind == counts.ALL, ControlCount.department_id == departments[0])
+        .values(control_count=ControlCount.control_count + 100)
+    )
+    assert figures(kept(ONS[0]))[departments[0]][0] > figures(live(ONS[0]))[departments[0]][0]

@@ -1,12 +1,14 @@
 # ruff: noqa: S608  (the trigger SQL is built from this module's constants only, never from input)
-"""The maintained heatmap counts (risk_cell_counts): their triggers, their reads and their recount.
+"""The maintained counts (risk_cell_counts, control_counts): their triggers, their reads and their recount.
 
-The one home of the rule "a risk counts in the cell of each basis, under its site, direction,
-category and status" is the trigger SQL below: it runs inside whatever statement writes `risks`
-(an ORM flush, a Core bulk insert or update, an import), in the same transaction, so no writer can
-forget it. PostgreSQL runs it once per statement over the changed rows (transition tables), and an
-edit that moves no risk between keys touches no count row at all (net deltas only, taken in key
-order so two writers never lock the same rows in opposite orders); SQLite runs it per row.
+The one home of the rules "a risk counts in the cell of each basis, under its site, direction,
+category and status" and "a control counts under its department and status, an open one also under
+its owner and its due date" is the key SQL below (`Kept.keys`): the triggers run it inside whatever
+statement writes the rows (an ORM flush, a Core bulk insert or update, an import), in the same
+transaction, so no writer can forget it, and the recount runs the same SQL over every row.
+PostgreSQL runs the triggers once per statement over the changed rows (transition tables), and an
+edit that moves no row between keys touches no count row at all (net deltas only, taken in key
+order so two writers never lock the same rows in opposite orders); SQLite runs them per row.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from riskreg.controls.models import Control
+from riskreg.auth.models import User
+from riskreg.controls.models import OPEN_CONTROL_STATUSES
 from riskreg.dashboard.models import ControlCount, RiskCellCount
 from riskreg.extensions import db
 from riskreg.risks.filters import RiskFilters
-from riskreg.risks.models import Risk, RiskStatus
+from riskreg.risks.models import RiskStatus
 
 TABLE = "risk_cell_counts"
 # In index order: a dashboard's read is one range of it (basis, site, category, then its statuses).
@@ -53,35 +57,77 @@ def _key_parts(row: str, basis: str, all_sites: bool, all_categories: bool) -> l
     ]
 
 
-def _keys(row: str) -> list[list[str]]:
+class Key(NamedTuple):
+    """The SQL of one key a source row counts under (over a row called `row`), and the condition
+    under which it counts there (None: always)."""
+
+    parts: list[str]
+    when: str | None = None
+
+
+def _keys(row: str) -> list[Key]:
     """The SQL of every key a row of `risks` counts under (12: three bases, four roll-ups)."""
-    return [_key_parts(row, basis, *rollup) for basis in BASES for rollup in ROLLUPS]
+    return [Key(_key_parts(row, basis, *rollup)) for basis in BASES for rollup in ROLLUPS]
 
 
-def _control_keys(row: str, dialect: str) -> list[list[str]]:
+# A control counts under keys of five kinds, so the departments table reads a few short index
+# ranges, not a row per due date and owner: every control under ALL (its department and status:
+# the totals); an open one also under OWNER (its owner: "belonging to nobody" is read with the
+# users' active flags at query time) and under its due date's YEAR, MONTH and DAY (DAY "" when it
+# has none), so "late" (open, due before today) is the earlier years, this year's earlier months
+# and this month's earlier days: a few dozen rows per department and open status, however many
+# controls and due dates there are.
+CONTROL_KEY = ("kind", "due_key", "owner_key", "department_id", "status")  # the primary key's order
+ALL, OWNER, YEAR, MONTH, DAY = "all", "owner", "year", "month", "day"
+DUE_PREFIX = {YEAR: 4, MONTH: 7, DAY: 10}  # kind -> how much of the ISO due date is its due_key
+NO_DATE, NOBODY = "", 0  # the due_key of an undated control, the owner_key of an ownerless one
+
+
+def _control_keys(row: str, dialect: str) -> list[Key]:
+    iso = f"to_char({row}.due_date, 'YYYY-MM-DD')" if dialect == "postgresql" else f"{row}.due_date"
+    is_open = f"{row}.status IN ({', '.join(repr(status.value) for status in OPEN_CONTROL_STATUSES)})"
+    where = [f"{row}.department_id", f"{row}.status"]
+    keys = [
+        Key([f"'{ALL}'", f"'{NO_DATE}'", str(NOBODY), *where]),
+        Key([f"'{OWNER}'", f"'{NO_DATE}'", f"COALESCE({row}.owner_id, {NOBODY})", *where], is_open),
+        Key([f"'{DAY}'", f"COALESCE({iso}, '{NO_DATE}')", str(NOBODY), *where], is_open),
+    ]
+    dated = f"{is_open} AND {row}.due_date IS NOT NULL"
+    keys += [
+        Key([f"'{kind}'", f"substr({iso}, 1, {DUE_PREFIX[kind]})", str(NOBODY), *where], dated)
+        for kind in (YEAR, MONTH)
+    ]
+    return keys
+
+
+def _control_keys_0019(row: str, dialect: str) -> list[Key]:
+    """The keys migration 0019 installed (one per department, status, due date and owner): only
+    the migrations install them (0019, and 0022 going back down), nothing reads them."""
     due = (
         f"COALESCE(to_char({row}.due_date, 'YYYY-MM-DD'), '')"
         if dialect == "postgresql"
-        else (f"COALESCE({row}.due_date, '')")
+        else f"COALESCE({row}.due_date, '')"
     )
-    return [[f"{row}.department_id", f"{row}.status", due, f"COALESCE({row}.owner_id, 0)"]]
+    return [Key([f"{row}.department_id", f"{row}.status", due, f"COALESCE({row}.owner_id, 0)"])]
 
 
 @dataclass(frozen=True)
 class Kept:
     """A table of counts kept by triggers on `source`: each source row adds 1 under every key of
-    `keys(row, dialect)` (SQL over a row called `row`), and `watched` are the columns they read."""
+    `keys(row, dialect)` whose condition holds, and `watched` are the columns they read."""
 
     table: str
     source: str
     key: tuple[str, ...]
     count: str
-    keys: Callable[[str, str], list[list[str]]]
+    keys: Callable[[str, str], list[Key]]
     watched: str
 
     def _rows_of(self, table: str, sign: int, dialect: str) -> str:
         return " UNION ALL ".join(
-            f"SELECT {', '.join(key)}, {sign} FROM {table} t" for key in self.keys("t", dialect)
+            f"SELECT {', '.join(key.parts)}, {sign} FROM {table} t"
+            + (f" WHERE {key.when}" if key.when else "")
+            for key in self.keys("t", dialect)
         )
 
     def _pg_apply(self, *parts: str) -> str:
@@ -121,11 +167,13 @@ END $$;"""
     def _sqlite_steps(self, row: str, sign: int) -> str:
         steps = []
         for key in self.keys(row, "sqlite"):
-            where = " AND ".join(f"{column} = {value}" for column, value in zip(self.key, key, strict=True))
+            match = [f"{column} = {value}" for column, value in zip(self.key, key.parts, strict=True)]
+            when = f" WHERE {key.when}" if key.when else ""
             steps.append(
                 f"INSERT OR IGNORE INTO {self.table} ({', '.join(self.key)}, {self.count}) "
-                f"VALUES ({', '.join(key)}, 0); "
-                f"UPDATE {self.table} SET {self.count} = {self.count} + ({sign}) WHERE {where};"
+                f"SELECT {', '.join(key.parts)}, 0{when}; "
+                f"UPDATE {self.table} SET {self.count} = {self.count} + ({sign}) "
+                f"WHERE {' AND '.join(match + ([key.when] if key.when else []))};"
             )
         return " ".join(steps)
 
@@ -149,6 +197,35 @@ END $$;"""
             drops.append(f"DROP FUNCTION IF EXISTS {self.table}_apply()")
         return drops
 
+    def recount_sql(self, dialect: str) -> str:
+        """The counts as they should be: the triggers' own keys over every source row, rows of
+        zero left out (one GROUP BY per key, then the sum of any key two of them share)."""
+        keys = ", ".join(self.key)
+        # Last key column first: SQLite picks the index its GROUP BY leads with, and a key's
+        # leading columns are the kind or basis (a constant per arm), its last ones the source's.
+        positions = ", ".join(str(n) for n in range(len(self.key), 0, -1))
+        arms = []
+        for key in self.keys("t", dialect):
+            named = ", ".join(f"{part} AS {column}" for part, column in zip(key.parts, self.key, strict=True))
+            when = f" WHERE {key.when}" if key.when else ""
+            arms.append(f"SELECT {named}, COUNT(*) AS n FROM {self.source} t{when} GROUP BY {positions}")
+        per_key = " UNION ALL ".join(arms)
+        return f"SELECT {keys}, SUM(n) AS {self.count} FROM ({per_key}) AS recount GROUP BY {keys}"
+
+    def install(self, connection: sa.Connection) -> None:
+        """The triggers (after the tables exist), then the counts of the rows already there."""
+        dialect = connection.dialect.name
+        for statement in self.drop_ddl(dialect) + self.ddl(dialect):
+            connection.exec_driver_sql(statement)
+        self.rebuild(connection)
+
+    def rebuild(self, connection: sa.Connection) -> None:
+        connection.exec_driver_sql(f"DELETE FROM {self.table}")
+        columns = ", ".join((*self.key, self.count))
+        connection.exec_driver_sql(
+            f"INSERT INTO {self.table} ({columns}) {self.recount_sql(connection.dialect.name)}"
+        )
+
 
 RISK_CELLS = Kept(
     TABLE,
@@ -162,12 +239,21 @@ RISK_CELLS = Kept(
 CONTROLS = Kept(
     "control_counts",
     "controls",
-    ("department_id", "status", "due_key", "owner_key"),
+    CONTROL_KEY,
     "control_count",
     _control_keys,
     "department_id, status, due_date, owner_id",
 )
 KEPT = (RISK_CELLS, CONTROLS)
+# control_counts as migration 0019 made it: its key columns and keys (see _control_keys_0019)
+CONTROLS_0019 = Kept(
+    "control_counts",
+    "controls",
+    ("department_id", "status", "due_key", "owner_key"),
+    "control_count",
+    _control_keys_0019,
+    "department_id, status, due_date, owner_id",
+)
 
 
 def ddl(dialect: str) -> list[str]:
@@ -178,16 +264,10 @@ def drop_ddl(dialect: str) -> list[str]:
     return [statement for kept in KEPT for statement in kept.drop_ddl(dialect)]
 
 
-def install(connection: sa.Connection) -> None:
+def install(connection: sa.Connection, kept: Iterable[Kept] = KEPT) -> None:
     """The triggers (after the tables exist), then the counts of the rows already there."""
-    dialect = connection.dialect.name
-    for statement in drop_ddl(dialect) + ddl(dialect):
-        connection.exec_driver_sql(statement)
-    selects = ((RiskCellCount.__table__, recount_select()), (ControlCount.__table__, control_select(dialect)))
-    for table, select in selects:
-        connection.execute(sa.delete(table))
-        columns = [c.name for c in table.columns]
-        connection.execute(sa.insert(table).from_select(columns, select))
+    for table in kept:
+        table.install(connection)
 
 
 @sa.event.listens_for(db.metadata, "after_create")
@@ -197,77 +277,27 @@ def _after_create(target: sa.MetaData, connection: sa.Connection, **kw: Any) -> 
         install(connection)
 
 
-BASIS_COLUMNS = {
-    "inherent": ("inherent_likelihood", "inherent_impact"),
-    "residual": ("residual_likelihood", "residual_impact"),
-    "target": ("target_likelihood", "target_impact"),
-}
-
-
-def recount_select() -> sa.Select:
-    """The counts as they should be, from the risks themselves (one GROUP BY per basis and roll-up)."""
-    risks = Risk.__table__
-    direction = sa.type_coerce(risks.c.direction, sa.String)
-    status = sa.type_coerce(risks.c.status, sa.String)
-    selects = []
-    for basis, (likelihood, impact) in BASIS_COLUMNS.items():
-        for all_sites, all_categories in ROLLUPS:
-            levels = [sa.func.coalesce(risks.c[likelihood], 0), sa.func.coalesce(risks.c[impact], 0)]
-            site = sa.literal(ALL_SITES) if all_sites else sa.func.coalesce(risks.c.site_id, CORPORATE)
-            category = sa.literal(ALL_CATEGORIES, sa.String) if all_categories else risks.c.category
-            grouped = [column for column in (site, category) if not isinstance(column, sa.BindParameter)]
-            selects.append(
-                sa.select(
-                    sa.literal(basis, sa.String(16)).label("basis"),
-                    site.label("site_key"),
-                    category.label("category"),
-                    status.label("status"),
-                    direction.label("direction"),
-                    levels[0].label("likelihood"),
-                    levels[1].label("impact"),
-                    sa.func.count().label("risk_count"),
-                ).group_by(*grouped, status, direction, *levels)
-            )
-    return sa.union_all(*selects).subquery("recount").select()
-
-
-def control_select(dialect: str) -> sa.Select:
-    """The control counts as they should be, from the controls themselves."""
-    controls = Control.__table__
-    due = (
-        sa.func.to_char(controls.c.due_date, "YYYY-MM-DD")
-        if dialect == "postgresql"
-        else sa.type_coerce(controls.c.due_date, sa.String)
-    )
-    key = {
-        "department_id": controls.c.department_id,
-        "status": sa.type_coerce(controls.c.status, sa.String),
-        "due_key": sa.func.coalesce(due, ""),
-        "owner_key": sa.func.coalesce(controls.c.owner_id, 0),
-    }
-    labelled = [column.label(name) for name, column in key.items()]
-    return sa.select(*labelled, sa.func.count().label("control_count")).group_by(*key.values())
-
-
-def _tables() -> list[tuple[sa.Table, sa.Select]]:
-    dialect = db.session.get_bind().dialect.name
-    return [(RiskCellCount.__table__, recount_select()), (ControlCount.__table__, control_select(dialect))]
-
-
 def _as_dict(rows: Iterable[Any]) -> dict[tuple[Any, ...], int]:
     return {tuple(row[:-1]): row[-1] for row in rows if row[-1]}
 
 
-def current(table: sa.Table = RiskCellCount.__table__) -> dict[tuple[Any, ...], int]:
-    """The kept counts, rows of zero left out."""
-    return _as_dict(db.session.execute(sa.select(*table.columns)))
+def current(kept: Kept = RISK_CELLS) -> dict[tuple[Any, ...], int]:
+    """The kept counts by key, rows of zero left out."""
+    columns = ", ".join((*kept.key, kept.count))
+    return _as_dict(db.session.execute(sa.text(f"SELECT {columns} FROM {kept.table}")))
+
+
+def recounted(kept: Kept = RISK_CELLS) -> dict[tuple[Any, ...], int]:
+    """The counts a recount gives, by key."""
+    dialect = db.session.get_bind().dialect.name
+    return _as_dict(db.session.execute(sa.text(kept.recount_sql(dialect))))
 
 
 def differences() -> int:
     """How many keys' counts differ from a recount (0: every kept count is true)."""
     wrong = 0
-    for table, select in _tables():
-        before, after = current(table), _as_dict(db.session.execute(select))
+    for kept in KEPT:
+        before, after = current(kept), recounted(kept)
         wrong += sum(1 for key in before.keys() | after.keys() if before.get(key, 0) != after.get(key, 0))
     return wrong
 
@@ -275,9 +305,8 @@ def differences() -> int:
 def recount() -> int:
     """Rebuild the kept counts from the risks and controls; returns how many keys were wrong."""
     wrong = differences()
-    for table, select in _tables():
-        db.session.execute(sa.delete(table))
-        db.session.execute(sa.insert(table).from_select([c.name for c in table.columns], select))
+    for kept in KEPT:
+        kept.rebuild(db.session.connection())
     return wrong
 
 
@@ -329,3 +358,43 @@ def cell_rows(filters: RiskFilters, basis: str) -> Iterable[tuple[Any, Any, str,
             likelihood = impact = None
         rows.append((likelihood, impact, direction, int(count)))
     return rows
+
+
+TALLY = ("controls", "late", "nobody", "no_date")  # the figures of control_tally, in its column order
+
+
+def control_tally() -> sa.Select:
+    """(department_id, status, *TALLY) per department and status, from the kept control counts:
+    a few index ranges of control_counts (see _control_keys) whatever the number of controls;
+    run it with tally_params(on). `late` is open and due before `on` (Control.is_overdue);
+    `nobody` has no owner or an inactive one (controls.filters.ownerless_condition), `no_date` no
+    due date: open ones only."""
+    c = ControlCount.__table__.c
+    year, month, day = (sa.bindparam(f"tally_{kind}", type_=sa.String) for kind in (YEAR, MONTH, DAY))
+    inactive = sa.select(User.id).where(User.active.is_(False))
+
+    def rows(kind: str, figure: str, *where: sa.ColumnElement[bool]) -> sa.Select:
+        figures = [
+            (c.control_count if name == figure else sa.literal_column("0")).label(name) for name in TALLY
+        ]
+        return sa.select(c.department_id, c.status, *figures).where(c.kind == kind, *where)
+
+    ranges = sa.union_all(
+        rows(ALL, "controls"),
+        rows(YEAR, "late", c.due_key < year),  # the earlier years,
+        rows(MONTH, "late", c.due_key > year, c.due_key < month),  # this year's earlier months
+        rows(DAY, "late", c.due_key > month, c.due_key < day),  # and this month's earlier days
+        rows(DAY, "no_date", c.due_key == NO_DATE),
+        rows(OWNER, "nobody", c.due_key == NO_DATE, c.owner_key == NOBODY),
+        rows(OWNER, "nobody", c.due_key == NO_DATE, c.owner_key.in_(inactive)),  # one range per user
+    ).subquery("kept")
+    figures = [sa.func.sum(ranges.c[name]).label(name) for name in TALLY]
+    return sa.select(ranges.c.department_id, ranges.c.status, *figures).group_by(
+        ranges.c.department_id, ranges.c.status
+    )
+
+
+def tally_params(on: date) -> dict[str, str]:
+    """control_tally's dates: `on` and its month and year, as the due keys spell them."""
+    day = on.isoformat()
+    return {f"tally_{kind}": day[:length] for kind, length in DUE_PREFIX.items()}

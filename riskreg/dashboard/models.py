@@ -48,14 +48,18 @@ class RiskCellCount(db.Model):
 
 
 class ControlCount(db.Model):
-    """How many controls each department has per status, due date and owner: the dashboard's
-    departments tally reads it instead of every control. Kept like RiskCellCount (triggers on
-    `controls`, riskreg/dashboard/counts.py); its size follows the distinct due dates, not the controls."""
+    """How many controls each department has per status, and for the open ones per owner and per
+    due year, month and day: the dashboard's departments table reads a few index ranges of it
+    instead of every control. Kept like RiskCellCount (triggers on `controls`,
+    riskreg/dashboard/counts.py, which says what each kind of row counts); its size follows the
+    distinct due dates and owners, not the controls."""
 
     __tablename__ = "control_counts"
 
+    # In the primary key's order: a read is one range of a kind, then of its due keys or owners.
+    kind: Mapped[str] = mapped_column(sa.String(8), primary_key=True)  # all | owner | year | month | day
+    due_key: Mapped[str] = mapped_column(sa.String(10), primary_key=True)  # YYYY[-MM[-DD]]; "" none/any
+    owner_key: Mapped[int] = mapped_column(primary_key=True)  # the owner's user id; 0 nobody or any
     department_id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
-    due_key: Mapped[str] = mapped_column(sa.String(10), primary_key=True)  # YYYY-MM-DD; "" no due date
-    owner_key: Mapped[int] = mapped_column(primary_key=True)  # the owner's user id; 0 nobody
     control_count: Mapped[int] = mapped_column(default=0)

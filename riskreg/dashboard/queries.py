@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
@@ -22,7 +23,6 @@ from riskreg.controls.models import (
 from riskreg.dashboard import counts
 from riskreg.dashboard.filters import with_basis
 from riskreg.dashboard.heatmap import Grid, build_grid
-from riskreg.dashboard.models import ControlCount
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.reviews import rules as review_rules
@@ -101,19 +101,26 @@ def top_cells(residual: Grid, limit: int = TOP_LIMIT) -> list[tuple[int, int, bo
 
 
 def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -> list[TopRisk]:
-    """The worst residual risks with their owners and sites, in one query."""
+    """The worst residual risks with their owners and sites, in one query.
+
+    Within a chosen group (cell, people or not) the risks tie on band, score and impact, so their
+    order is their id's: each group's first `limit` risks are read in the order of
+    ix_risks_residual_top, without a sort (one LIMIT-ed arm per group), and the worst `limit` of
+    those are taken by band rank, score, impact and id.
+    """
     cells = top_cells(residual, limit)  # none: the query still runs (and finds nothing), so the
     people = people_expr()  # page's statement count never depends on the data
-    cell_conditions = [
-        sa.and_(
-            Risk.residual_likelihood == lk,
-            Risk.residual_impact == im,
-            people if is_people else sa.not_(people),
-        )
-        for lk, im, is_people, _rank in cells
-    ]
-    whens = [(cond, r) for cond, (*_, r) in zip(cell_conditions, cells, strict=True)]
-    rank = sa.case(*whens, else_=-1) if whens else sa.literal(-1)
+    where = risk_filters.conditions(with_basis(filters, "residual"), include_band=False)
+    arms = [
+        sa.select(Risk.id, sa.literal(rank, sa.Integer).label("rank"))
+        .where(Risk.residual_likelihood == lk, Risk.residual_impact == im, people if is_people else ~people)
+        .where(*where)
+        .order_by(Risk.id)
+        .limit(limit)
+        .subquery()
+        for lk, im, is_people, rank in cells
+    ] or [sa.select(Risk.id, sa.literal(-1, sa.Integer).label("rank")).where(sa.false()).subquery()]
+    top = sa.union_all(*(sa.select(arm.c.id, arm.c.rank) for arm in arms)).subquery("top")
     stmt = (
         sa.select(
             Risk.id,
@@ -125,11 +132,11 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
             Risk.residual_impact,
             Risk.direction,
         )
+        .select_from(top)
+        .join(Risk, Risk.id == top.c.id)
         .join(User, User.id == Risk.owner_id)
         .outerjoin(Site, Site.id == Risk.site_id)
-        .where(*risk_filters.conditions(with_basis(filters, "residual"), include_band=False))
-        .where(sa.or_(*cell_conditions) if cell_conditions else sa.false())
-        .order_by(rank.desc(), Risk.residual_score.desc(), Risk.residual_impact.desc(), Risk.id)
+        .order_by(top.c.rank.desc(), Risk.residual_score.desc(), Risk.residual_impact.desc(), Risk.id)
         .limit(limit)
     )
     matrix = scoring.matrix()
@@ -194,35 +201,21 @@ def _sum_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 def control_rows(filters: RiskFilters, on: date) -> list[DepartmentControls]:
     """Every department with its controls' counts, in one statement (departments with none show 0).
 
-    Unfiltered, the tally reads the kept control counts (flat with the register's size). Site,
+    Unfiltered, the tally reads the kept control counts (a few index ranges at any size). Site,
     direction and category narrow the controls to those mitigating a matching risk, tallied per
     (department, status) in index order (ix_controls_department_status_due covers it). The
     department filter is applied by the caller, so this one query also lists the departments.
     """
     scope = risk_filters.scope_conditions(filters)
-    tally = kept_tally(on) if not scope else live_tally(on, scope)
-    counted = tally.subquery()
-    return _department_rows(counted)
+    if scope:
+        return _department_rows(_department_select(live_tally(on, scope).subquery()))
+    return _department_rows(_kept_department_select(), counts.tally_params(on))
 
 
-def kept_tally(on: date) -> sa.Select:
-    """The tally from the kept control counts (no scope filter): rows per distinct due date and
-    owner, not per control."""
-    c = ControlCount.__table__.c
-    is_open = c.status.in_([s.value for s in OPEN_CONTROL_STATUSES])
-    inactive = sa.select(User.id).where(User.active.is_(False))
-    return sa.select(
-        c.department_id.label("department_id"),
-        c.status.label("status"),
-        sa.func.sum(c.control_count).label("controls"),
-        _sum_of(sa.and_(is_open, c.due_key != "", c.due_key < on.isoformat()), c.control_count).label("late"),
-        _sum_of(sa.or_(c.owner_key == 0, c.owner_key.in_(inactive)), c.control_count).label("nobody"),
-        _sum_of(c.due_key == "", c.control_count).label("no_date"),
-    ).group_by(c.department_id, c.status)
-
-
-def _sum_of(condition: sa.ColumnElement[bool], count: Any) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, count), else_=0)), 0)
+@functools.cache
+def _kept_department_select() -> sa.Select:
+    """Built once (its dates are bound at execution): the statement is the same at every call."""
+    return _department_select(counts.control_tally().subquery())
 
 
 def live_tally(on: date, scope: list[sa.ColumnElement[bool]]) -> sa.Select:
@@ -242,8 +235,8 @@ def live_tally(on: date, scope: list[sa.ColumnElement[bool]]) -> sa.Select:
     )
 
 
-def _department_rows(counted: sa.Subquery) -> list[DepartmentControls]:
-    stmt = (
+def _department_select(counted: sa.Subquery) -> sa.Select:
+    return (
         sa.select(
             Department.id,
             Department.name,
@@ -257,8 +250,13 @@ def _department_rows(counted: sa.Subquery) -> list[DepartmentControls]:
         .outerjoin(counted, counted.c.department_id == Department.id)
         .order_by(Department.name, Department.id)
     )
+
+
+def _department_rows(stmt: sa.Select, params: dict[str, Any] | None = None) -> list[DepartmentControls]:
     rows: dict[int, DepartmentControls] = {}
-    for dept_id, name, active, raw_status, controls, late, nobody, no_date in db.session.execute(stmt):
+    for dept_id, name, active, raw_status, controls, late, nobody, no_date in db.session.execute(
+        stmt, params
+    ):
         row = rows.setdefault(dept_id, DepartmentControls(dept_id, name, active))
         if raw_status is None:
             continue
