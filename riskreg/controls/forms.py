@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,6 +57,24 @@ class DepartmentField(IdSelectField):
             raise ValidationError(_l("There is no active department with that id: choose one from the list."))
 
 
+@functools.cache
+def _menus_query() -> sa.CompoundSelect:
+    """Both menus of the control form in one query (built once): the active departments (kind 0),
+    then the active people with their department's name (kind 1), each by name."""
+    departments = sa.select(
+        sa.literal_column("0").label("kind"),
+        Department.id,
+        Department.name,
+        sa.null().label("department"),
+    ).where(Department.active.is_(True))
+    users = (
+        sa.select(sa.literal_column("1"), User.id, User.name, Department.name)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(User.active.is_(True))
+    )
+    return sa.union_all(departments, users).order_by("kind", "name", "id")
+
+
 class ControlForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=10_000)])
@@ -67,20 +86,14 @@ class ControlForm(Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        departments = db.session.execute(
-            sa.select(Department.id, Department.name)
-            .where(Department.active.is_(True))
-            .order_by(Department.name)
-        )
-        self.department_id.set_choices([(d.id, d.name) for d in departments])
-        users = db.session.execute(
-            sa.select(User.id, User.name, Department.name.label("department"))
-            .outerjoin(Department, Department.id == User.department_id)
-            .where(User.active.is_(True))
-            .order_by(User.name)
-        )
+        rows = db.session.execute(_menus_query()).all()
+        self.department_id.set_choices([(row.id, row.name) for row in rows if row.kind == 0])
         self.owner_id.set_choices(
-            [(u.id, f"{u.name} ({u.department})" if u.department else u.name) for u in users]
+            [
+                (row.id, f"{row.name} ({row.department})" if row.department else row.name)
+                for row in rows
+                if row.kind == 1
+            ]
         )
 
     def values(self) -> dict[str, Any]:

@@ -250,23 +250,27 @@ class RiskFlags:
 
 def risk_flags(risk_id: int) -> RiskFlags:
     """The risk's open flags: with their triggers, and those raised by something else (a failed
-    verification) with their reason (its reviews: riskreg.reviews.queries)."""
-    rows = db.session.scalars(
-        sa.select(Trigger)
-        .join(ReviewFlag, ReviewFlag.trigger_id == Trigger.id)
+    verification) with their reason (its reviews: riskreg.reviews.queries). One query for both: a
+    flag without a trigger has NULL trigger columns, so each kind keeps its own order."""
+    rows = db.session.execute(
+        sa.select(ReviewFlag, Trigger)
+        .outerjoin(Trigger, Trigger.id == ReviewFlag.trigger_id)
         .where(ReviewFlag.risk_id == risk_id, ReviewFlag.review_id.is_(None))
-        .order_by(Trigger.at.desc(), Trigger.id.desc())
+        .order_by(Trigger.at.desc(), Trigger.id.desc(), ReviewFlag.raised_at.desc(), ReviewFlag.id.desc())
         .options(
             selectinload(Trigger.indicator).selectinload(SiteIndicator.definition),
             selectinload(Trigger.indicator).selectinload(SiteIndicator.site),
         )
-    ).unique()
-    other = db.session.scalars(
-        sa.select(ReviewFlag)
-        .where(ReviewFlag.risk_id == risk_id, ReviewFlag.review_id.is_(None), ReviewFlag.trigger_id.is_(None))
-        .order_by(ReviewFlag.raised_at.desc(), ReviewFlag.id.desc())
     )
-    return RiskFlags([(t, t.indicator) for t in rows], list(other))
+    flags = RiskFlags()
+    seen: set[int] = set()  # two open flags from one trigger: the trigger is listed once
+    for flag, trigger in rows:
+        if trigger is None:
+            flags.other.append(flag)
+        elif trigger.id not in seen:
+            seen.add(trigger.id)
+            flags.open.append((trigger, trigger.indicator))
+    return flags
 
 
 def chart_days(on: date, months: int = 18) -> list[date]:

@@ -121,16 +121,19 @@ def sorted_keys(keys: sa.Select, filters: RiskFilters, reverse: bool) -> sa.Sele
 
 
 def risk_with_links(risk_id: int) -> Risk | None:
+    """The risk with its site, owner, controls (with department and owner) and requirements, in
+    three queries: what a row points to (a site, an owner, a department) is joined to it; each list
+    is one query."""
     from riskreg.controls.models import Control
 
     stmt = (
         sa.select(Risk)
         .where(Risk.id == risk_id)
         .options(
-            selectinload(Risk.site),
-            selectinload(Risk.owner),
-            selectinload(Risk.controls).selectinload(Control.department),
-            selectinload(Risk.controls).selectinload(Control.owner),
+            joinedload(Risk.site),
+            joinedload(Risk.owner),
+            selectinload(Risk.controls).joinedload(Control.department),
+            selectinload(Risk.controls).joinedload(Control.owner),
             selectinload(Risk.requirements),
         )
     )
