@@ -99,8 +99,10 @@ def register_marks(risks: Sequence[Risk]) -> dict[int, list[Status]]:
     return marks
 
 
-def risk_panel(risk: Risk) -> dict[str, Any]:
-    """What the risk page shows and offers about acceptance and appetite."""
+def risk_panel(risk: Risk, listed: Any = None) -> dict[str, Any]:
+    """What the risk page shows and offers about acceptance and appetite. `listed` (riskreg.risks.
+    queries.Listed), read with the risk's row, says whether it has acceptances and gives its
+    category's appetite: neither is queried again."""
     from flask_login import current_user
 
     from riskreg.acceptances import services
@@ -108,20 +110,27 @@ def risk_panel(risk: Risk) -> dict[str, Any]:
     from riskreg.appetite import queries as appetite
     from riskreg.auth.permissions import Permission, can_edit_risk, has_permission
 
-    acceptances = list(
-        db.session.scalars(
-            sa.select(Acceptance)
-            .where(Acceptance.risk_id == risk.id)
-            .order_by(Acceptance.id.desc())
-            .limit(10)
-            .options(
-                selectinload(Acceptance.approver),
-                selectinload(Acceptance.requested_by),
-                selectinload(Acceptance.decided_by),
+    acceptances = (
+        list(
+            db.session.scalars(
+                sa.select(Acceptance)
+                .where(Acceptance.risk_id == risk.id)
+                .order_by(Acceptance.id.desc())
+                .limit(10)
+                .options(
+                    selectinload(Acceptance.approver),
+                    selectinload(Acceptance.requested_by),
+                    selectinload(Acceptance.decided_by),
+                )
             )
         )
+        if listed is None or listed.acceptances
+        else []
     )
-    ranks = appetite.ranks()
+    if listed is None:
+        ranks = appetite.ranks()
+    else:
+        ranks = appetite.ranks({risk.category: listed.appetite} if listed.appetite else {})
     above = appetite.is_above(risk, ranks)
     pending = next((a for a in acceptances if a.state is AcceptanceState.PENDING), None)
     active = next((a for a in acceptances if a.state is AcceptanceState.ACTIVE), None)

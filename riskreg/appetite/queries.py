@@ -19,11 +19,12 @@ from riskreg.risks.models import Direction, Risk, RiskStatus
 LIVE = (RiskStatus.OPEN, RiskStatus.DRAFT)
 
 
-def ranks() -> dict[str, int]:
-    """Category -> the rank of its appetite band."""
+def ranks(appetites: dict[str, str] | None = None) -> dict[str, int]:
+    """Category -> the rank of its appetite band: of every stored appetite, or of `appetites`
+    (category -> band key) already read."""
     matrix = scoring.matrix()
     out = {}
-    for category, key in stored().items():
+    for category, key in (stored() if appetites is None else appetites).items():
         try:
             out[category] = matrix.band_by_key(key).rank
         except KeyError:

@@ -18,10 +18,11 @@ from riskreg.extensions import db
 from riskreg.modeling import utcnow
 
 
-def panel(entity: str, entity_id: int) -> dict[str, Any]:
-    """What the comments section of a risk's or a control's page needs."""
+def panel(entity: str, entity_id: int, any_comments: bool = True) -> dict[str, Any]:
+    """What the comments section of a risk's or a control's page needs (`any_comments` False: the
+    page already knows there is none to read)."""
     return {
-        "comments": queries.thread(entity, entity_id, current_user, utcnow()),
+        "comments": queries.thread(entity, entity_id, current_user, utcnow()) if any_comments else [],
         "comment_form": CommentForm(formdata=None),
         "comment_entity": entity,
         "comment_entity_id": entity_id,

@@ -8,9 +8,11 @@ from riskreg.indicators import queries, reviews
 from riskreg.indicators.words import reason_text
 
 
-def risk_panel(risk: Any) -> dict[str, Any]:
-    """The risk page: its open review flags (the review form and the reviews: riskreg.reviews)."""
-    return {"indicator_flags": queries.risk_flags(risk.id)}
+def risk_panel(risk: Any, listed: Any = None) -> dict[str, Any]:
+    """The risk page: its open review flags (the review form and the reviews: riskreg.reviews);
+    not looked for when the risk's row said it has none (`listed`: riskreg.risks.queries.Listed)."""
+    flagged = listed is None or listed.open_flags
+    return {"indicator_flags": queries.risk_flags(risk.id) if flagged else queries.RiskFlags()}
 
 
 def dashboard_panels(site_id: int | None = None) -> dict[str, Any]:

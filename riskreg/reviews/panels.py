@@ -11,10 +11,12 @@ from riskreg.reviews import queries, rules, services
 from riskreg.reviews.forms import NoChangeForm
 
 
-def risk_panel(risk: Any) -> dict[str, Any]:
-    """The risk page: when it is due, the review form, its reviews."""
+def risk_panel(risk: Any, listed: Any = None) -> dict[str, Any]:
+    """The risk page: when it is due, the review form, its reviews (not looked for when the risk's
+    row said it has none: `listed`, riskreg.risks.queries.Listed)."""
+    reviewed = listed is None or listed.reviews
     return {
-        "risk_reviews": queries.risk_reviews(risk.id),
+        "risk_reviews": queries.risk_reviews(risk.id) if reviewed else queries.RiskReviews(),
         "review_state": rules.state_of(risk, today()),
         "review_due_days": rules.DUE_WITHIN_DAYS,
         "can_review": services.can_review(current_user, risk),

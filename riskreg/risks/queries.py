@@ -120,21 +120,59 @@ def sorted_keys(keys: sa.Select, filters: RiskFilters, reverse: bool) -> sa.Sele
     return sa.select(*matches.c).order_by(*order)
 
 
-def risk_with_links(risk_id: int) -> Risk | None:
+def _with_links(stmt: sa.Select) -> sa.Select:
     """The risk with its site, owner, controls (with department and owner) and requirements, in
     three queries: what a row points to (a site, an owner, a department) is joined to it; each list
     is one query."""
     from riskreg.controls.models import Control
 
-    stmt = (
-        sa.select(Risk)
-        .where(Risk.id == risk_id)
-        .options(
-            joinedload(Risk.site),
-            joinedload(Risk.owner),
-            selectinload(Risk.controls).joinedload(Control.department),
-            selectinload(Risk.controls).joinedload(Control.owner),
-            selectinload(Risk.requirements),
-        )
+    return stmt.options(
+        joinedload(Risk.site),
+        joinedload(Risk.owner),
+        selectinload(Risk.controls).joinedload(Control.department),
+        selectinload(Risk.controls).joinedload(Control.owner),
+        selectinload(Risk.requirements),
     )
-    return db.session.scalar(stmt)
+
+
+def risk_with_links(risk_id: int) -> Risk | None:
+    return db.session.scalar(_with_links(sa.select(Risk).where(Risk.id == risk_id)))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """Which of the lists on a risk's page have rows, and its category's appetite: read with the
+    risk's own row, so a list known to be empty is not queried (most risks have no grievance, no
+    comment, no open flag...)."""
+
+    reviews: bool
+    acceptances: bool
+    grievances: bool
+    comments: bool
+    open_flags: bool
+    appetite: str | None  # the band key of its category's appetite, None when it has none
+
+
+def risk_page(risk_id: int) -> tuple[Risk, Listed] | None:
+    """The risk with its links (risk_with_links) and what its page lists (Listed)."""
+    from riskreg.acceptances.models import Acceptance
+    from riskreg.appetite.models import CategoryAppetite
+    from riskreg.comments.models import Comment
+    from riskreg.grievances.models import grievance_risks
+    from riskreg.indicators.models import ReviewFlag
+    from riskreg.reviews.models import RiskReview
+
+    has = [
+        sa.exists().where(RiskReview.risk_id == Risk.id),
+        sa.exists().where(Acceptance.risk_id == Risk.id),
+        sa.exists().where(grievance_risks.c.risk_id == Risk.id),
+        sa.exists().where(Comment.entity == "risk", Comment.entity_id == Risk.id),
+        sa.exists().where(ReviewFlag.risk_id == Risk.id, ReviewFlag.review_id.is_(None)),
+    ]
+    appetite = (
+        sa.select(CategoryAppetite.max_band)
+        .where(CategoryAppetite.category == Risk.category)
+        .scalar_subquery()
+    )
+    row = db.session.execute(_with_links(sa.select(Risk, *has, appetite).where(Risk.id == risk_id))).first()
+    return None if row is None else (row[0], Listed(*(bool(value) for value in row[1:6]), row[6]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -58,8 +58,12 @@ def list():
 def get_risk_or_404(risk_id: int) -> Risk:
     risk = queries.risk_with_links(risk_id)
     if risk is None:
-        abort(404, _("There is no risk with id %(id)s.", id=risk_id))
+        not_found(risk_id)
     return risk
+
+
+def not_found(risk_id: int) -> NoReturn:
+    abort(404, _("There is no risk with id %(id)s.", id=risk_id))
 
 
 @permission_required(Permission.VIEW)
@@ -68,7 +72,10 @@ def detail(risk_id: int):
     from riskreg.controls.risk_views import risk_panel
     from riskreg.grievances.queries import grievances_of_risk
 
-    risk = get_risk_or_404(risk_id)
+    found = queries.risk_page(risk_id)
+    if found is None:
+        not_found(risk_id)
+    risk, listed = found  # a list its row says is empty is not queried
     return render_template(
         "risks/detail.html",
         risk=risk,
@@ -76,11 +83,11 @@ def detail(risk_id: int):
         action_form=ActionForm(),
         archive_form=ArchiveForm(),
         **risk_panel(risk),
-        **indicator_panels.risk_panel(risk),
-        **review_panels.risk_panel(risk),
-        **acceptance_queries.risk_panel(risk),
-        linked_grievances=grievances_of_risk(risk.id),
-        **comment_views.panel("risk", risk.id),
+        **indicator_panels.risk_panel(risk, listed),
+        **review_panels.risk_panel(risk, listed),
+        **acceptance_queries.risk_panel(risk, listed),
+        linked_grievances=grievances_of_risk(risk.id) if listed.grievances else [],
+        **comment_views.panel("risk", risk.id, listed.comments),
     )
 
 
