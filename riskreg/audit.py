@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -100,11 +101,16 @@ def record(
 
 def history(entity: str, entity_id: int, limit: int = 200) -> list[AuditEvent]:
     """Newest first, with the actor loaded in the same query."""
-    stmt = (
+    return list(db.session.scalars(_history(), {"entity": entity, "entity_id": entity_id, "limit": limit}))
+
+
+@functools.cache
+def _history() -> sa.Select:
+    """Built once: every page with a History runs it (its cache key is not derived anew each time)."""
+    return (
         sa.select(AuditEvent)
-        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .where(AuditEvent.entity == sa.bindparam("entity"), AuditEvent.entity_id == sa.bindparam("entity_id"))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(limit)
+        .limit(sa.bindparam("limit"))
         .options(sa.orm.joinedload(AuditEvent.actor))
     )
-    return list(db.session.scalars(stmt))

@@ -3,6 +3,7 @@ register, and the "My work" sections (awaiting my approval; escalated above appe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -110,23 +111,8 @@ def risk_panel(risk: Risk, listed: Any = None) -> dict[str, Any]:
     from riskreg.appetite import queries as appetite
     from riskreg.auth.permissions import Permission, can_edit_risk, has_permission
 
-    acceptances = (
-        list(
-            db.session.scalars(
-                sa.select(Acceptance)
-                .where(Acceptance.risk_id == risk.id)
-                .order_by(Acceptance.id.desc())
-                .limit(10)
-                .options(
-                    selectinload(Acceptance.approver),
-                    selectinload(Acceptance.requested_by),
-                    selectinload(Acceptance.decided_by),
-                )
-            )
-        )
-        if listed is None or listed.acceptances
-        else []
-    )
+    requested = listed is None or listed.acceptances
+    acceptances = list(db.session.scalars(_risk_acceptances(), {"risk_id": risk.id})) if requested else []
     if listed is None:
         ranks = appetite.ranks()
     else:
@@ -154,6 +140,22 @@ def risk_panel(risk: Risk, listed: Any = None) -> dict[str, Any]:
         "escalated": above and not has_plan and active is None,
         "explain_reason": explain_reason,
     }
+
+
+@functools.cache
+def _risk_acceptances() -> sa.Select:
+    """A risk's last ten acceptances, built once (its page runs it)."""
+    return (
+        sa.select(Acceptance)
+        .where(Acceptance.risk_id == sa.bindparam("risk_id"))
+        .order_by(Acceptance.id.desc())
+        .limit(10)
+        .options(
+            selectinload(Acceptance.approver),
+            selectinload(Acceptance.requested_by),
+            selectinload(Acceptance.decided_by),
+        )
+    )
 
 
 def explain_reason(reason: str | None) -> str:

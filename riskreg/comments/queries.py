@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,17 +30,23 @@ def thread(entity: str, entity_id: int, viewer: Any, now: datetime) -> list[Show
     """The comments on one risk or control, oldest first, with their mentions (two queries)."""
     from riskreg.comments.services import may_edit
 
-    comments = db.session.scalars(
-        sa.select(Comment)
-        .where(Comment.entity == entity, Comment.entity_id == entity_id)
-        .order_by(Comment.created_at, Comment.id)
-        .limit(500)
-    ).unique()
+    comments = db.session.scalars(_thread(), {"entity": entity, "entity_id": entity_id}).unique()
     shown = []
     for comment in comments:
         notified = {mention.token: mention.user.name for mention in comment.mentions}
         shown.append(Shown(comment, segments(comment.body, notified), may_edit(comment, viewer, now)))
     return shown
+
+
+@functools.cache
+def _thread() -> sa.Select:
+    """Built once (every risk's and control's page runs it)."""
+    return (
+        sa.select(Comment)
+        .where(Comment.entity == sa.bindparam("entity"), Comment.entity_id == sa.bindparam("entity_id"))
+        .order_by(Comment.created_at, Comment.id)
+        .limit(500)
+    )
 
 
 def subject_of(entity: str, entity_id: int) -> Risk | Control | None:

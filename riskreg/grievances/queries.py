@@ -4,6 +4,7 @@ Nothing here returns a complainant's identity: that is read only through service
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -276,15 +277,19 @@ def linked_controls(grievance_id: int) -> list[Any]:
 
 
 def grievances_of_risk(risk_id: int) -> list[Grievance]:
+    return list(db.session.scalars(_grievances_of_risk(), {"risk_id": risk_id}))
+
+
+@functools.cache
+def _grievances_of_risk() -> sa.Select:
+    """Built once (a risk's page runs it): its cache key is not derived anew on each page."""
     from riskreg.grievances.models import grievance_risks
 
-    return list(
-        db.session.scalars(
-            sa.select(Grievance)
-            .join(grievance_risks, grievance_risks.c.grievance_id == Grievance.id)
-            .where(grievance_risks.c.risk_id == risk_id)
-            .order_by(Grievance.received_on.desc())
-        )
+    return (
+        sa.select(Grievance)
+        .join(grievance_risks, grievance_risks.c.grievance_id == Grievance.id)
+        .where(grievance_risks.c.risk_id == sa.bindparam("risk_id"))
+        .order_by(Grievance.received_on.desc())
     )
 
 

@@ -3,6 +3,7 @@ the dashboard. Each runs a fixed number of queries whatever the number of sites 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -252,16 +253,7 @@ def risk_flags(risk_id: int) -> RiskFlags:
     """The risk's open flags: with their triggers, and those raised by something else (a failed
     verification) with their reason (its reviews: riskreg.reviews.queries). One query for both: a
     flag without a trigger has NULL trigger columns, so each kind keeps its own order."""
-    rows = db.session.execute(
-        sa.select(ReviewFlag, Trigger)
-        .outerjoin(Trigger, Trigger.id == ReviewFlag.trigger_id)
-        .where(ReviewFlag.risk_id == risk_id, ReviewFlag.review_id.is_(None))
-        .order_by(Trigger.at.desc(), Trigger.id.desc(), ReviewFlag.raised_at.desc(), ReviewFlag.id.desc())
-        .options(
-            selectinload(Trigger.indicator).selectinload(SiteIndicator.definition),
-            selectinload(Trigger.indicator).selectinload(SiteIndicator.site),
-        )
-    )
+    rows = db.session.execute(_risk_flags(), {"risk_id": risk_id})
     flags = RiskFlags()
     seen: set[int] = set()  # two open flags from one trigger: the trigger is listed once
     for flag, trigger in rows:
@@ -271,6 +263,21 @@ def risk_flags(risk_id: int) -> RiskFlags:
             seen.add(trigger.id)
             flags.open.append((trigger, trigger.indicator))
     return flags
+
+
+@functools.cache
+def _risk_flags() -> sa.Select:
+    """Built once (a risk's page runs it): its cache key is not derived anew on each page."""
+    return (
+        sa.select(ReviewFlag, Trigger)
+        .outerjoin(Trigger, Trigger.id == ReviewFlag.trigger_id)
+        .where(ReviewFlag.risk_id == sa.bindparam("risk_id"), ReviewFlag.review_id.is_(None))
+        .order_by(Trigger.at.desc(), Trigger.id.desc(), ReviewFlag.raised_at.desc(), ReviewFlag.id.desc())
+        .options(
+            selectinload(Trigger.indicator).selectinload(SiteIndicator.definition),
+            selectinload(Trigger.indicator).selectinload(SiteIndicator.site),
+        )
+    )
 
 
 def chart_days(on: date, months: int = 18) -> list[date]:

@@ -3,6 +3,7 @@ or flagged for review of one owner ("My work")."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -30,19 +31,23 @@ class RiskReviews:
 
 def risk_reviews(risk_id: int, limit: int = SHOWN) -> RiskReviews:
     """The risk's latest reviews with who made them, and how many there are (two queries)."""
-    items = list(
-        db.session.scalars(
-            sa.select(RiskReview)
-            .where(RiskReview.risk_id == risk_id)
-            .order_by(RiskReview.at.desc(), RiskReview.id.desc())
-            .limit(limit)
-            .options(selectinload(RiskReview.by))
-        )
-    )
+    items = list(db.session.scalars(_risk_reviews(), {"risk_id": risk_id, "limit": limit}))
     total = len(items)
     if total == limit:
         total = db.session.scalar(sa.select(sa.func.count()).where(RiskReview.risk_id == risk_id)) or 0
     return RiskReviews(items, total)
+
+
+@functools.cache
+def _risk_reviews() -> sa.Select:
+    """Built once (a risk's page runs it): its cache key is not derived anew on each page."""
+    return (
+        sa.select(RiskReview)
+        .where(RiskReview.risk_id == sa.bindparam("risk_id"))
+        .order_by(RiskReview.at.desc(), RiskReview.id.desc())
+        .limit(sa.bindparam("limit"))
+        .options(selectinload(RiskReview.by))
+    )
 
 
 def review_counts() -> sa.Subquery:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -126,7 +127,7 @@ def _with_links(stmt: sa.Select) -> sa.Select:
     is one query."""
     from riskreg.controls.models import Control
 
-    return stmt.options(
+    return stmt.where(Risk.id == sa.bindparam("risk_id")).options(
         joinedload(Risk.site),
         joinedload(Risk.owner),
         selectinload(Risk.controls).joinedload(Control.department),
@@ -135,8 +136,15 @@ def _with_links(stmt: sa.Select) -> sa.Select:
     )
 
 
+# The statements of one risk are built once and run with its id: building them and deriving their
+# cache key anew (five EXISTS and the loader options) cost about as much as running them.
+@functools.cache
+def _risk_with_links() -> sa.Select:
+    return _with_links(sa.select(Risk))
+
+
 def risk_with_links(risk_id: int) -> Risk | None:
-    return db.session.scalar(_with_links(sa.select(Risk).where(Risk.id == risk_id)))
+    return db.session.execute(_risk_with_links(), {"risk_id": risk_id}).scalar()
 
 
 @dataclass(frozen=True)
@@ -153,8 +161,8 @@ class Listed:
     appetite: str | None  # the band key of its category's appetite, None when it has none
 
 
-def risk_page(risk_id: int) -> tuple[Risk, Listed] | None:
-    """The risk with its links (risk_with_links) and what its page lists (Listed)."""
+@functools.cache
+def _risk_page() -> sa.Select:
     from riskreg.acceptances.models import Acceptance
     from riskreg.appetite.models import CategoryAppetite
     from riskreg.comments.models import Comment
@@ -162,17 +170,23 @@ def risk_page(risk_id: int) -> tuple[Risk, Listed] | None:
     from riskreg.indicators.models import ReviewFlag
     from riskreg.reviews.models import RiskReview
 
-    has = [
+    listed = [  # in the order of Listed's fields
         sa.exists().where(RiskReview.risk_id == Risk.id),
         sa.exists().where(Acceptance.risk_id == Risk.id),
         sa.exists().where(grievance_risks.c.risk_id == Risk.id),
         sa.exists().where(Comment.entity == "risk", Comment.entity_id == Risk.id),
         sa.exists().where(ReviewFlag.risk_id == Risk.id, ReviewFlag.review_id.is_(None)),
-    ]
-    appetite = (
         sa.select(CategoryAppetite.max_band)
         .where(CategoryAppetite.category == Risk.category)
-        .scalar_subquery()
-    )
-    row = db.session.execute(_with_links(sa.select(Risk, *has, appetite).where(Risk.id == risk_id))).first()
-    return None if row is None else (row[0], Listed(*(bool(value) for value in row[1:6]), row[6]))
+        .scalar_subquery(),
+    ]
+    return _with_links(sa.select(Risk, *listed))
+
+
+def risk_page(risk_id: int) -> tuple[Risk, Listed] | None:
+    """The risk with its links (risk_with_links) and what its page lists (Listed)."""
+    row = db.session.execute(_risk_page(), {"risk_id": risk_id}).first()
+    if row is None:
+        return None
+    *has, appetite = row[1:]
+    return row[0], Listed(*(bool(value) for value in has), appetite)

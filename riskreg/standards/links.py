@@ -7,6 +7,7 @@ before anything is written.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -105,16 +106,21 @@ def set_control_requirements(control: Any, codes: list[str], actor: Any) -> list
 
 def control_requirement_codes(controls: list[Any]) -> dict[int, list[str]]:
     """Requirement codes of each control, in one query (the risk and control pages list them)."""
-    from riskreg.controls.models import control_requirements
-
     codes: dict[int, list[str]] = {control.id: [] for control in controls}
     if codes:
-        rows = db.session.execute(
-            sa.select(control_requirements.c.control_id, Requirement.code)
-            .join(Requirement, Requirement.id == control_requirements.c.requirement_id)
-            .where(control_requirements.c.control_id.in_(list(codes)))
-            .order_by(Requirement.code)
-        )
-        for control_id, code in rows:
+        for control_id, code in db.session.execute(_control_codes(), {"ids": list(codes)}):
             codes[control_id].append(code)
     return codes
+
+
+@functools.cache
+def _control_codes() -> sa.Select:
+    """Built once (a risk's page runs it): its cache key is not derived anew on each page."""
+    from riskreg.controls.models import control_requirements
+
+    return (
+        sa.select(control_requirements.c.control_id, Requirement.code)
+        .join(Requirement, Requirement.id == control_requirements.c.requirement_id)
+        .where(control_requirements.c.control_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(Requirement.code)
+    )

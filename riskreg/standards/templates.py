@@ -6,6 +6,7 @@ control comes to exist: same ref, default owner, audit trail and risk link as fr
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -162,21 +163,27 @@ def department_heads(names: list[str]) -> dict[str, tuple[int, str | None]]:
     """Active departments by lower-case name -> (id, name of its active head or None), one query.
 
     The head is the one the controls service defaults to (`default_owner`: the first by id)."""
+    rows = db.session.execute(_department_heads(), {"names": sorted({name.lower() for name in names})})
+    heads: dict[str, tuple[int, str | None]] = {}
+    for name, department_id, head in rows:
+        heads.setdefault(name, (department_id, head))
+    return heads
+
+
+@functools.cache
+def _department_heads() -> sa.Select:
+    """Built once (every risk page made from a template runs it)."""
     from riskreg.auth.models import Role, User
 
     is_head = sa.and_(
         User.department_id == Department.id, User.role == Role.DEPARTMENT_HEAD, User.active.is_(True)
     )
-    rows = db.session.execute(
+    return (
         sa.select(sa.func.lower(Department.name), Department.id, User.name)
         .outerjoin(User, is_head)
-        .where(sa.func.lower(Department.name).in_({name.lower() for name in names}), Department.active)
+        .where(sa.func.lower(Department.name).in_(sa.bindparam("names", expanding=True)), Department.active)
         .order_by(Department.id, User.id)
     )
-    heads: dict[str, tuple[int, str | None]] = {}
-    for name, department_id, head in rows:
-        heads.setdefault(name, (department_id, head))
-    return heads
 
 
 def eligible_owners(department_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
