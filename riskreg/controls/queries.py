@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from riskreg.auth.models import Role
+from riskreg.auth.models import Role, User
 from riskreg.auth.permissions import Permission, has_permission
 from riskreg.controls import filters as control_filters
 from riskreg.controls.filters import STATUS_GROUPS, ControlFilters
@@ -24,12 +24,13 @@ from riskreg.controls.models import (
     ControlEvidence,
     ControlNote,
     ControlStatus,
+    risk_controls,
 )
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.i18n import day
 from riskreg.me.sections import Item, Section, due_words, first_and_total
-from riskreg.paging import PageNumbers
+from riskreg.paging import PageNumbers, id_url
 from riskreg.params import is_digits
 from riskreg.risks.models import Risk, format_ref
 
@@ -56,10 +57,94 @@ class CountTable:
 
 @dataclass
 class Page(PageNumbers):
-    items: list[Control]
+    items: list[Any]  # Control objects (the API), or ControlRow (the pages' lists)
     total: int
     page: int
     per_page: int
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLink:
+    """A risk a control mitigates, as a list of controls names it."""
+
+    id: int
+    ref: str
+    title: str
+    url: str
+
+
+@dataclass(slots=True)
+class ControlRow:
+    """A control as the lists show it (the tracker, a department's page): only the columns they print,
+    read with Core (a page of whole controls with their departments, owners and risks as objects
+    cost more than the page's SQL). `late`: days overdue, 0 when it is not."""
+
+    id: int
+    ref: str
+    title: str
+    url: str
+    department_id: int
+    owner: str | None  # the owner's name
+    due_date: date | None
+    status: ControlStatus
+    version: int
+    late: int
+    closed_at: Any = None
+    closed_by: str | None = None  # the name of who closed it (awaiting verification)
+    risks: list[RiskLink] = field(default_factory=list)
+    department: str = ""  # its name, where the list shows it (the tracker)
+
+
+@cache
+def _people() -> tuple[Any, Any]:
+    """The users a row names: its owner, and who closed it (made on first use, as list_options)."""
+    return sa.orm.aliased(User, name="owner"), sa.orm.aliased(User, name="closer")
+
+
+def _row_select(on: date, *extra: Any) -> sa.Select:
+    overdue = Control.is_overdue(on).label("overdue")  # the model's rule, as SQL
+    owner = _people()[0]
+    return sa.select(
+        Control.id,
+        Control.ref,
+        Control.title,
+        Control.department_id,
+        owner.name,
+        Control.due_date,
+        Control.status,
+        Control.version,
+        overdue,
+        *extra,
+    ).outerjoin(owner, owner.id == Control.owner_id)
+
+
+def _rows(stmt: sa.Select, on: date) -> list[ControlRow]:
+    """The rows of a _row_select (its extra columns last, in ControlRow's order)."""
+    url = id_url("controls.detail", "control_id")
+    rows = []
+    for id_, ref, title, department, owner, due, status, version, overdue, *extra in db.session.execute(stmt):
+        late = (on - due).days if overdue else 0
+        rows.append(
+            ControlRow(id_, ref, title, url(id_), department, owner, due, status, version, late, *extra)
+        )
+    return rows
+
+
+def with_risks(rows: list[ControlRow]) -> list[ControlRow]:
+    """Fills in each row's risks (by id, as the lists show them) in one query for all the rows."""
+    by_id = {row.id: row for row in rows}
+    if not by_id:
+        return rows
+    url = id_url("risks.detail", "risk_id")
+    stmt = (
+        sa.select(risk_controls.c.control_id, Risk.id, Risk.ref, Risk.title)
+        .join(Risk, Risk.id == risk_controls.c.risk_id)
+        .where(risk_controls.c.control_id.in_(by_id))
+        .order_by(Risk.id)
+    )
+    for control_id, risk_id, ref, title in db.session.execute(stmt):
+        by_id[control_id].risks.append(RiskLink(risk_id, ref, title, url(risk_id)))
+    return rows
 
 
 @cache
@@ -73,7 +158,12 @@ def list_options() -> tuple[Any, ...]:
     )
 
 
-def count_table(filters: ControlFilters, on: date) -> CountTable:
+def department_names() -> list[Any]:
+    """Every department's (id, name), by name: the tracker's filter and its count table."""
+    return db.session.execute(sa.select(Department.id, Department.name).order_by(Department.name)).all()
+
+
+def count_table(filters: ControlFilters, on: date, names: dict[int, str] | None = None) -> CountTable:
     """One GROUP BY over (department, status), with the overdue count beside it. The status filter is
     left out, so every cell can be clicked to narrow the list; the department filter is kept, so a
     department's tracker reads its own controls only (an index range, not all 300k controls)."""
@@ -87,7 +177,8 @@ def count_table(filters: ControlFilters, on: date) -> CountTable:
         .where(*control_filters.conditions(filters, on, include_status=False))
         .group_by(Control.department_id, Control.status)
     )
-    names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+    if names is None:
+        names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
     rows: dict[int, DepartmentCounts] = {}
     totals = DepartmentCounts(0, "All departments")
     for department_id, status, count, late, nobody, no_date in db.session.execute(stmt):
@@ -120,6 +211,24 @@ def tracker_page(filters: ControlFilters, page: int, per_page: int, on: date) ->
     return Page(list(db.session.scalars(stmt)), matching_total(table, filters), page, per_page), table
 
 
+def tracker_rows(
+    filters: ControlFilters, page: int, per_page: int, on: date, names: dict[int, str]
+) -> tuple[Page, CountTable]:
+    """The tracker page's rows (ControlRow) and count table; `names`: every department's name."""
+    table = count_table(filters, on, names)
+    stmt = (
+        _row_select(on)
+        .where(*control_filters.conditions(filters, on))
+        .order_by(*control_filters.order_by(filters))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = with_risks(_rows(stmt, on))
+    for row in rows:
+        row.department = names.get(row.department_id, "?")
+    return Page(rows, matching_total(table, filters), page, per_page), table
+
+
 @dataclass
 class DepartmentSummary:
     open: int
@@ -139,29 +248,30 @@ def department_summary(department_id: int, on: date, horizon_days: int) -> Depar
     return DepartmentSummary(row[0] or 0, row[1] or 0, row[2] or 0)
 
 
-def department_open_page(department_id: int, page: int, per_page: int, total: int) -> Page:
-    """Open controls, overdue first then by due date: ascending due dates put every overdue one
-    (due before today) ahead of the rest, and controls without a due date last."""
+def department_open_page(department_id: int, page: int, per_page: int, total: int, on: date) -> Page:
+    """Open controls (ControlRow, risks not filled in), overdue first then by due date: ascending due
+    dates put every overdue one (due before today) ahead of the rest, and undated ones last."""
     stmt = (
-        sa.select(Control)
+        _row_select(on)
         .where(Control.department_id == department_id, Control.status.in_(OPEN_CONTROL_STATUSES))
         .order_by(sa.nulls_last(Control.due_date.asc()), Control.id.asc())
         .limit(per_page)
         .offset((page - 1) * per_page)
-        .options(*list_options())
     )
-    return Page(list(db.session.scalars(stmt)), total, page, per_page)
+    return Page(_rows(stmt, on), total, page, per_page)
 
 
-def awaiting_verification(department_id: int, limit: int = 20) -> list[Control]:
+def awaiting_verification(department_id: int, on: date, limit: int = 20) -> list[ControlRow]:
+    """Implemented controls (ControlRow with who closed them, risks not filled in), latest first."""
+    closer = _people()[1]
     stmt = (
-        sa.select(Control)
+        _row_select(on, Control.closed_at, closer.name)
+        .outerjoin(closer, closer.id == Control.closed_by_id)
         .where(Control.department_id == department_id, Control.status == ControlStatus.IMPLEMENTED)
         .order_by(Control.closed_at.desc(), Control.id.desc())
         .limit(limit)
-        .options(*list_options(), selectinload(Control.closed_by))
     )
-    return list(db.session.scalars(stmt))
+    return _rows(stmt, on)
 
 
 def control_with_links(control_id: int) -> Control | None:

@@ -29,10 +29,10 @@ from riskreg.controls.forms import (
 )
 from riskreg.controls.models import Control, ControlEvidence, ControlStatus
 from riskreg.critical import queries as critical_queries
-from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.i18n import N_, moment
 from riskreg.modeling import today
+from riskreg.paging import id_url
 from riskreg.risks.models import Risk
 from riskreg.savedviews import apply as saved_views
 from riskreg.sites.models import Site
@@ -62,8 +62,10 @@ def list():
     filters = parse_control_filters(args)
     page, per_page = params.page_args()
     on = today()
-    result, table = queries.tracker_page(filters, page, per_page, on)
+    departments = queries.department_names()
+    result, table = queries.tracker_rows(filters, page, per_page, on, dict(departments))
     risk = db.session.get(Risk, filters.risk) if filters.risk else None
+    user = current_user._get_current_object()
     return render_template(
         "controls/list.html",
         page=result,
@@ -71,15 +73,14 @@ def list():
         filters=filters,
         statuses=[s for s in ControlStatus],
         status_groups=STATUS_GROUPS,
-        departments=db.session.execute(
-            sa.select(Department.id, Department.name).order_by(Department.name)
-        ).all(),
+        departments=departments,
         sites=db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name)).all(),
         owners=db.session.execute(
             sa.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name)
         ).all(),
         risk=risk,
         on=on,
+        changeable={row.id for row in result.items if can_update_control(user, row)},
         **saved_views.panel("controls", view, args),
     )
 
@@ -94,15 +95,23 @@ def mine():
     on = today()
     horizon = current_app.config["REMINDER_HORIZON_DAYS"]
     summary = queries.department_summary(department.id, on, horizon)
+    open_page = queries.department_open_page(department.id, page, per_page, summary.open, on)
+    awaiting = queries.awaiting_verification(department.id, on)
+    queries.with_risks(open_page.items + awaiting)  # one query for both lists
+    user = current_user._get_current_object()
     return render_template(
         "controls/mine.html",
         department=department,
         summary=summary,
         horizon=horizon,
-        page=queries.department_open_page(department.id, page, per_page, summary.open),
-        awaiting=queries.awaiting_verification(department.id),
+        page=open_page,
+        awaiting=awaiting,
         verifications=critical_queries.department_due(department.id, on),
         on=on,
+        changeable={row.id for row in open_page.items if can_update_control(user, row)},
+        start_url=id_url("controls.start", "control_id"),
+        note_url=id_url("controls.note", "control_id"),
+        close_url=id_url("controls.close", "control_id"),
     )
 
 
