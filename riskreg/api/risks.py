@@ -29,15 +29,22 @@ def _band(band: Any) -> schemas.Band | None:
     return None if band is None else schemas.Band(key=band.key, label=band.label)
 
 
+# What a risk's summary reads straight off the risk (the links and bands are made by _common): named
+# once, not looked up per risk (hasattr on a band would work the band out twice).
+_LINKED = ("site", "owner", "inherent_band", "residual_band", "target_band")
+_PLAIN = tuple(name for name in schemas.RiskSummary.model_fields if name not in _LINKED)
+
+
 def _common(risk: Risk) -> dict[str, Any]:
-    return {
-        **{name: getattr(risk, name) for name in schemas.RiskSummary.model_fields if hasattr(risk, name)},
-        "site": _ref(risk.site),
-        "owner": _ref(risk.owner),
-        "inherent_band": _band(risk.inherent_band),
-        "residual_band": _band(risk.residual_band),
-        "target_band": _band(risk.target_band),
-    }
+    values = {name: getattr(risk, name) for name in _PLAIN}
+    values.update(
+        site=_ref(risk.site),
+        owner=_ref(risk.owner),
+        inherent_band=_band(risk.inherent_band),
+        residual_band=_band(risk.residual_band),
+        target_band=_band(risk.target_band),
+    )
+    return values
 
 
 def summary(risk: Risk) -> schemas.RiskSummary:
