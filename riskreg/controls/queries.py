@@ -30,9 +30,10 @@ from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.i18n import day
 from riskreg.me.sections import Item, Section, due_words, first_and_total
-from riskreg.paging import PageNumbers, id_url
+from riskreg.paging import PageNumbers
 from riskreg.params import is_digits
 from riskreg.risks.models import Risk, format_ref
+from riskreg.urls import id_url
 
 
 @dataclass

@@ -32,7 +32,6 @@ from riskreg.critical import queries as critical_queries
 from riskreg.extensions import db
 from riskreg.i18n import N_, moment
 from riskreg.modeling import today
-from riskreg.paging import id_url
 from riskreg.risks.models import Risk
 from riskreg.savedviews import apply as saved_views
 from riskreg.sites.models import Site
@@ -109,9 +108,6 @@ def mine():
         verifications=critical_queries.department_due(department.id, on),
         on=on,
         changeable={row.id for row in open_page.items if can_update_control(user, row)},
-        start_url=id_url("controls.start", "control_id"),
-        note_url=id_url("controls.note", "control_id"),
-        close_url=id_url("controls.close", "control_id"),
     )
 
 
