@@ -3,6 +3,7 @@ controls, one control with everything it links to. Query counts do not grow with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -29,7 +30,7 @@ from riskreg.controls.models import (
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.i18n import day
-from riskreg.me.sections import Item, Section, due_words, first_and_total
+from riskreg.me.sections import Item, Listing, Section, due_words
 from riskreg.paging import PageNumbers
 from riskreg.params import is_digits
 from riskreg.risks.models import Risk, format_ref
@@ -304,17 +305,30 @@ def control_by_ref(ref: str) -> Control | None:
     )
 
 
-# "My work" sections (riskreg/me/sections.py): what is each person's to do now about controls.
+# "My work" sections (riskreg/me/sections.py): what is each person's to do now about controls. Each
+# reads the few columns an item shows, with its total, in one statement built once (Listing).
+
+_SECTION_COLUMNS = (Control.id, Control.ref, Control.title, Control.due_date)
 
 
-def _item(control: Control, on: date, detail: str = "", action: Any = None) -> Item:
+def _item(control: Any, on: date, url: Callable[[int], str], detail: str = "", action: Any = None) -> Item:
     words, urgent = due_words(control.due_date, on)
     return Item(
         f"{control.ref} {control.title}",
-        url_for("controls.detail", control_id=control.id),
+        url(control.id),
         detail or words,
         action if action is not None else _l("Open"),
         urgent and not detail,
+    )
+
+
+@cache
+def _verification_queue() -> Listing:
+    return Listing(
+        sa.select(*_SECTION_COLUMNS, Control.closed_at, Department.name.label("department"))
+        .join(Department, Department.id == Control.department_id)
+        .where(Control.status == ControlStatus.IMPLEMENTED)
+        .order_by(Control.closed_at, Control.id)
     )
 
 
@@ -322,18 +336,16 @@ def verification_queue(user: Any, on: date) -> Section | None:
     """Risk managers: implemented controls awaiting verification, the longest waiting first."""
     if not has_permission(user, Permission.MANAGE_CONTROLS):
         return None
-    stmt = (
-        sa.select(Control)
-        .where(Control.status == ControlStatus.IMPLEMENTED)
-        .order_by(Control.closed_at, Control.id)
-        .options(selectinload(Control.department))
-    )
-    controls, total = first_and_total(stmt)
+    controls, total = _verification_queue().run()
+    if not total:
+        return None
+    url = id_url("controls.detail", "control_id")
     items = [
         _item(
             c,
             on,
-            _("%(department)s, implemented %(date)s", department=c.department.name, date=day(c.closed_at))
+            url,
+            _("%(department)s, implemented %(date)s", department=c.department, date=day(c.closed_at))
             if c.closed_at
             else "",
             _l("Verify"),
@@ -344,31 +356,57 @@ def verification_queue(user: Any, on: date) -> Section | None:
     return Section("verify", _l("Controls implemented, awaiting verification"), items, total, more)
 
 
+@cache
+def _department_controls() -> Listing:
+    return Listing(
+        sa.select(*_SECTION_COLUMNS)
+        .where(
+            Control.department_id == sa.bindparam("department_id"),
+            Control.status.in_(OPEN_CONTROL_STATUSES),
+        )
+        .order_by(sa.nulls_last(Control.due_date.asc()), Control.id)
+    )
+
+
 def my_department_controls(user: Any, on: date) -> Section | None:
     """Department heads: their department's open controls, overdue first, then by due date."""
     if user.role is not Role.DEPARTMENT_HEAD or user.department_id is None:
         return None
-    stmt = (
-        sa.select(Control)
-        .where(Control.department_id == user.department_id, Control.status.in_(OPEN_CONTROL_STATUSES))
-        .order_by(sa.nulls_last(Control.due_date.asc()), Control.id)
-    )
-    controls, total = first_and_total(stmt)
+    controls, total = _department_controls().run(department_id=user.department_id)
+    if not total:
+        return None
     title = (
         _l("Open controls of %(department)s", department=user.department.name)
         if user.department
         else _l("Open controls of my department")
     )
-    return Section("department", title, [_item(c, on) for c in controls], total, url_for("controls.mine"))
+    url = id_url("controls.detail", "control_id")
+    return Section(
+        "department", title, [_item(c, on, url) for c in controls], total, url_for("controls.mine")
+    )
+
+
+@cache
+def _overdue_controls(other_departments: bool) -> Listing:
+    stmt = sa.select(*_SECTION_COLUMNS).where(
+        Control.owner_id == sa.bindparam("user_id"), Control.is_overdue(sa.bindparam("on", type_=sa.Date))
+    )
+    if other_departments:
+        stmt = stmt.where(Control.department_id != sa.bindparam("department_id"))
+    return Listing(stmt.order_by(Control.due_date, Control.id))
 
 
 def my_overdue_controls(user: Any, on: date) -> Section | None:
     """Controls I own that are overdue (a head's own department's are in the section above)."""
-    stmt = sa.select(Control).where(Control.owner_id == user.id, Control.is_overdue(on))
     if user.role is Role.DEPARTMENT_HEAD and user.department_id is not None:
-        stmt = stmt.where(Control.department_id != user.department_id)
-    controls, total = first_and_total(stmt.order_by(Control.due_date, Control.id))
+        found = _overdue_controls(True).run(user_id=user.id, on=on, department_id=user.department_id)
+    else:
+        found = _overdue_controls(False).run(user_id=user.id, on=on)
+    controls, total = found
+    if not total:
+        return None
+    url = id_url("controls.detail", "control_id")
     more = url_for("controls.list", owner=user.id, overdue="yes")
     return Section(
-        "overdue", _l("Controls I own that are overdue"), [_item(c, on) for c in controls], total, more
+        "overdue", _l("Controls I own that are overdue"), [_item(c, on, url) for c in controls], total, more
     )
