@@ -178,12 +178,14 @@ class DueVerifications:
 
 
 def department_due(department_id: int, on: date | None = None, limit: int = 20) -> DueVerifications:
-    """A verifying department's open tasks, overdue first (two queries)."""
+    """A verifying department's open tasks, overdue first (two queries; one when there are none)."""
     on = on or today()
     where = (VerificationTask.department_id == department_id, VerificationTask.done_at.is_(None))
     total, overdue = db.session.execute(
         sa.select(sa.func.count(), sa.func.count().filter(VerificationTask.due_on < on)).where(*where)
     ).one()
+    if not total:
+        return DueVerifications([], 0, 0)
     tasks = list(
         db.session.scalars(
             sa.select(VerificationTask)
