@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -120,16 +120,32 @@ def _row_select(on: date, *extra: Any) -> sa.Select:
     ).outerjoin(owner, owner.id == Control.owner_id)
 
 
-def _rows(stmt: sa.Select, on: date) -> list[ControlRow]:
+def _rows(stmt: sa.Select, on: date, params: dict[str, Any] | None = None) -> list[ControlRow]:
     """The rows of a _row_select (its extra columns last, in ControlRow's order)."""
     url = id_url("controls.detail", "control_id")
     rows = []
-    for id_, ref, title, department, owner, due, status, version, overdue, *extra in db.session.execute(stmt):
+    found = db.session.execute(stmt, params)
+    for id_, ref, title, department, owner, due, status, version, overdue, *extra in found:
         late = (on - due).days if overdue else 0
         rows.append(
             ControlRow(id_, ref, title, url(id_), department, owner, due, status, version, late, *extra)
         )
     return rows
+
+
+# A statement of the same shape on every page is built once (per day when it holds dates) and run
+# with bind parameters for the rest: building a statement and its SQL cache key costs more Python
+# than running it (~0.25 ms against ~0.1).
+
+
+@cache
+def _risks_of() -> sa.Select:
+    return (
+        sa.select(risk_controls.c.control_id, Risk.id, Risk.ref, Risk.title)
+        .join(Risk, Risk.id == risk_controls.c.risk_id)
+        .where(risk_controls.c.control_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(Risk.id)
+    )
 
 
 def with_risks(rows: list[ControlRow]) -> list[ControlRow]:
@@ -138,13 +154,7 @@ def with_risks(rows: list[ControlRow]) -> list[ControlRow]:
     if not by_id:
         return rows
     url = id_url("risks.detail", "risk_id")
-    stmt = (
-        sa.select(risk_controls.c.control_id, Risk.id, Risk.ref, Risk.title)
-        .join(Risk, Risk.id == risk_controls.c.risk_id)
-        .where(risk_controls.c.control_id.in_(by_id))
-        .order_by(Risk.id)
-    )
-    for control_id, risk_id, ref, title in db.session.execute(stmt):
+    for control_id, risk_id, ref, title in db.session.execute(_risks_of(), {"ids": list(by_id)}):
         by_id[control_id].risks.append(RiskLink(risk_id, ref, title, url(risk_id)))
     return rows
 
@@ -238,42 +248,59 @@ class DepartmentSummary:
     due_soon: int
 
 
-def department_summary(department_id: int, on: date, horizon_days: int) -> DepartmentSummary:
+@lru_cache(maxsize=4)
+def _summary(on: date, horizon_days: int) -> sa.Select:
     overdue, soon = Control.is_overdue(on), Control.is_due_within(on, horizon_days)
-    row = db.session.execute(
-        sa.select(
-            sa.func.count(Control.id),
-            sa.func.sum(sa.case((overdue, 1), else_=0)),
-            sa.func.sum(sa.case((soon, 1), else_=0)),
-        ).where(Control.department_id == department_id, Control.status.in_(OPEN_CONTROL_STATUSES))
-    ).one()
+    return sa.select(
+        sa.func.count(Control.id),
+        sa.func.sum(sa.case((overdue, 1), else_=0)),
+        sa.func.sum(sa.case((soon, 1), else_=0)),
+    ).where(Control.department_id == sa.bindparam("department_id"), Control.status.in_(OPEN_CONTROL_STATUSES))
+
+
+def department_summary(department_id: int, on: date, horizon_days: int) -> DepartmentSummary:
+    row = db.session.execute(_summary(on, horizon_days), {"department_id": department_id}).one()
     return DepartmentSummary(row[0] or 0, row[1] or 0, row[2] or 0)
+
+
+@lru_cache(maxsize=4)
+def _open_of_department(on: date) -> sa.Select:
+    return (
+        _row_select(on)
+        .where(
+            Control.department_id == sa.bindparam("department_id"), Control.status.in_(OPEN_CONTROL_STATUSES)
+        )
+        .order_by(sa.nulls_last(Control.due_date.asc()), Control.id.asc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
 
 
 def department_open_page(department_id: int, page: int, per_page: int, total: int, on: date) -> Page:
     """Open controls (ControlRow, risks not filled in), overdue first then by due date: ascending due
     dates put every overdue one (due before today) ahead of the rest, and undated ones last."""
-    stmt = (
-        _row_select(on)
-        .where(Control.department_id == department_id, Control.status.in_(OPEN_CONTROL_STATUSES))
-        .order_by(sa.nulls_last(Control.due_date.asc()), Control.id.asc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    params = {"department_id": department_id, "limit": per_page, "offset": (page - 1) * per_page}
+    return Page(_rows(_open_of_department(on), on, params), total, page, per_page)
+
+
+@lru_cache(maxsize=4)
+def _awaiting_of_department(on: date) -> sa.Select:
+    closer = _people()[1]
+    return (
+        _row_select(on, Control.closed_at, closer.name)
+        .outerjoin(closer, closer.id == Control.closed_by_id)
+        .where(
+            Control.department_id == sa.bindparam("department_id"),
+            Control.status == ControlStatus.IMPLEMENTED,
+        )
+        .order_by(Control.closed_at.desc(), Control.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
-    return Page(_rows(stmt, on), total, page, per_page)
 
 
 def awaiting_verification(department_id: int, on: date, limit: int = 20) -> list[ControlRow]:
     """Implemented controls (ControlRow with who closed them, risks not filled in), latest first."""
-    closer = _people()[1]
-    stmt = (
-        _row_select(on, Control.closed_at, closer.name)
-        .outerjoin(closer, closer.id == Control.closed_by_id)
-        .where(Control.department_id == department_id, Control.status == ControlStatus.IMPLEMENTED)
-        .order_by(Control.closed_at.desc(), Control.id.desc())
-        .limit(limit)
-    )
-    return _rows(stmt, on)
+    return _rows(_awaiting_of_department(on), on, {"department_id": department_id, "limit": limit})
 
 
 def control_with_links(control_id: int) -> Control | None:
