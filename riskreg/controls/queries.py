@@ -34,6 +34,7 @@ from riskreg.me.sections import Item, Listing, Section, due_words
 from riskreg.paging import PageNumbers
 from riskreg.params import is_digits
 from riskreg.risks.models import Risk, format_ref
+from riskreg.sites.models import Site
 from riskreg.urls import id_url
 
 
@@ -170,9 +171,23 @@ def list_options() -> tuple[Any, ...]:
     )
 
 
-def department_names() -> list[Any]:
-    """Every department's (id, name), by name: the tracker's filter and its count table."""
-    return db.session.execute(sa.select(Department.id, Department.name).order_by(Department.name)).all()
+@cache
+def _menus() -> sa.CompoundSelect:
+    """The tracker's three menus in one query, built once: every department (kind 0), every site
+    (kind 1), then the active people (kind 2), each by name."""
+    departments = sa.select(sa.literal_column("0").label("kind"), Department.id, Department.name)
+    sites = sa.select(sa.literal_column("1"), Site.id, Site.name)
+    people = sa.select(sa.literal_column("2"), User.id, User.name).where(User.active.is_(True))
+    return sa.union_all(departments, sites, people).order_by("kind", "name", "id")
+
+
+def tracker_menus() -> tuple[list[Any], list[Any], list[Any]]:
+    """(departments, sites, active people) as (id, name) rows by name: the tracker's filters, its
+    count table's names and its bulk form."""
+    menus: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for row in db.session.execute(_menus()):
+        menus[row.kind].append(row)
+    return menus
 
 
 def count_table(filters: ControlFilters, on: date, names: dict[int, str] | None = None) -> CountTable:

@@ -7,13 +7,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit, editing, params, storage
-from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, can_update_control, permission_required
 from riskreg.controls import evidence, queries, services
 from riskreg.controls.filters import STATUS_GROUPS, parse_control_filters
@@ -34,7 +32,6 @@ from riskreg.i18n import N_, moment
 from riskreg.modeling import today
 from riskreg.risks.models import Risk
 from riskreg.savedviews import apply as saved_views
-from riskreg.sites.models import Site
 from riskreg.storage import http as stored_file
 
 logger = logging.getLogger(__name__)
@@ -61,8 +58,8 @@ def list():
     filters = parse_control_filters(args)
     page, per_page = params.page_args()
     on = today()
-    departments = queries.department_names()
-    result, table = queries.tracker_rows(filters, page, per_page, on, dict(departments))
+    departments, sites, owners = queries.tracker_menus()
+    result, table = queries.tracker_rows(filters, page, per_page, on, {d.id: d.name for d in departments})
     risk = db.session.get(Risk, filters.risk) if filters.risk else None
     user = current_user._get_current_object()
     return render_template(
@@ -73,10 +70,8 @@ def list():
         statuses=[s for s in ControlStatus],
         status_groups=STATUS_GROUPS,
         departments=departments,
-        sites=db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name)).all(),
-        owners=db.session.execute(
-            sa.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name)
-        ).all(),
+        sites=sites,
+        owners=owners,
         risk=risk,
         on=on,
         changeable={row.id for row in result.items if can_update_control(user, row)},
