@@ -9,7 +9,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
-from riskreg import audit, params, reference
+from riskreg import audit, params, reference, scoring
 from riskreg.api import schemas
 from riskreg.api.io import if_match_version, respond, rule_broken, stale
 from riskreg.api.problems import Problem
@@ -25,27 +25,51 @@ def _ref(obj: Any) -> schemas.NamedRef | None:
     return None if obj is None else schemas.NamedRef(id=obj.id, name=obj.name)
 
 
-def _band(band: Any) -> schemas.Band | None:
-    return None if band is None else schemas.Band(key=band.key, label=band.label)
+class _Bands:
+    """The bands of the risks of one answer, each cell's worked out once: with the matrix, as
+    Risk.inherent_band, residual_band and target_band do (a page of 50 risks asks 150 times, of a
+    few cells)."""
+
+    def __init__(self) -> None:
+        self.matrix = scoring.matrix()
+        self.found: dict[tuple[int, int, Any], schemas.Band] = {}
+
+    def __call__(self, likelihood: int | None, impact: int | None, direction: Any) -> schemas.Band | None:
+        if likelihood is None or impact is None:  # no target score
+            return None
+        key = (likelihood, impact, direction)
+        band = self.found.get(key)
+        if band is None:
+            cell = self.matrix.band(likelihood, impact, direction)
+            band = self.found[key] = schemas.Band(key=cell.key, label=cell.label)
+        return band
 
 
-def _common(risk: Risk) -> dict[str, Any]:
-    return {
-        **{name: getattr(risk, name) for name in schemas.RiskSummary.model_fields if hasattr(risk, name)},
-        "site": _ref(risk.site),
-        "owner": _ref(risk.owner),
-        "inherent_band": _band(risk.inherent_band),
-        "residual_band": _band(risk.residual_band),
-        "target_band": _band(risk.target_band),
-    }
+# What a risk's summary reads straight off the risk (the links and bands are made by _common): named
+# once, not looked up per risk (hasattr on a band would work the band out twice).
+_LINKED = ("site", "owner", "inherent_band", "residual_band", "target_band")
+_PLAIN = tuple(name for name in schemas.RiskSummary.model_fields if name not in _LINKED)
 
 
-def summary(risk: Risk) -> schemas.RiskSummary:
-    return schemas.RiskSummary.model_validate(_common(risk))
+def _common(risk: Risk, bands: _Bands) -> dict[str, Any]:
+    values = {name: getattr(risk, name) for name in _PLAIN}
+    direction = values["direction"]
+    values.update(
+        site=_ref(risk.site),
+        owner=_ref(risk.owner),
+        inherent_band=bands(values["inherent_likelihood"], values["inherent_impact"], direction),
+        residual_band=bands(values["residual_likelihood"], values["residual_impact"], direction),
+        target_band=bands(values["target_likelihood"], values["target_impact"], direction),
+    )
+    return values
+
+
+def summary(risk: Risk, bands: _Bands | None = None) -> schemas.RiskSummary:
+    return schemas.RiskSummary.model_validate(_common(risk, bands or _Bands()))
 
 
 def full(risk: Risk) -> schemas.Risk:
-    values = _common(risk)
+    values = _common(risk, _Bands())
     values.update(
         description=risk.description,
         cause=risk.cause,
@@ -71,7 +95,7 @@ def list_risks():
     args = filters.query_args()
     if per_page != current_app.config["PAGE_SIZE"]:
         args["per_page"] = per_page
-    links = schemas.Links()
+    links, bands = schemas.Links(), _Bands()
     if register.next_cursor:
         links.next = url_for("api.list_risks", page=page + 1, after=register.next_cursor, **args)
     elif not register.next_cursor and register.prev_cursor is None and page * per_page < register.total:
@@ -82,7 +106,7 @@ def list_risks():
         links.prev = url_for("api.list_risks", page=page - 1, **args)
     return respond(
         schemas.RiskPage(
-            items=[summary(risk) for risk in register.risks],
+            items=[summary(risk, bands) for risk in register.risks],
             total=register.total,
             band_counts=register.band_counts,
             links=links,

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -114,10 +115,16 @@ def bearer(header: str | None) -> str | None:
     return value
 
 
+@cache
+def _by_digest() -> sa.Select:
+    """Built once, run with a bind parameter: every API request looks its token up."""
+    return sa.select(ApiToken).where(ApiToken.digest == sa.bindparam("digest"))
+
+
 def find_usable(secret: str, now: datetime | None = None) -> ApiToken | None:
     """The token with this secret when it is neither revoked nor expired and its user is active."""
     now = now or utcnow()
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.digest == digest(secret)))
+    token = db.session.scalar(_by_digest(), {"digest": digest(secret)})
     if token is None or not token.usable(now):
         return None
     return token

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from riskreg.comments.mentions import Segment, segments
 from riskreg.comments.models import Comment, Mention
 from riskreg.controls.models import Control
 from riskreg.extensions import db
-from riskreg.me.sections import Item, Section, first_and_total
+from riskreg.me.sections import Item, Listing, Section
 from riskreg.risks.models import Risk, format_ref
 
 
@@ -53,16 +54,20 @@ def subject_of(entity: str, entity_id: int) -> Risk | Control | None:
     return db.session.get(Risk if entity == "risk" else Control, entity_id)
 
 
-def my_mentions(user: Any, on: date) -> Section | None:
-    """The comments that mention `user` and that they have not opened yet, newest first."""
-    stmt = (
+@cache
+def _unread_mentions() -> Listing:
+    return Listing(
         sa.select(Mention)
         .join(Mention.comment)
-        .where(Mention.user_id == user.id, Mention.read_at.is_(None))
+        .where(Mention.user_id == sa.bindparam("user_id"), Mention.read_at.is_(None))
         .order_by(Mention.created_at.desc(), Mention.id.desc())
         .options(sa.orm.contains_eager(Mention.comment))
     )
-    mentions, total = first_and_total(stmt)
+
+
+def my_mentions(user: Any, on: date) -> Section | None:
+    """The comments that mention `user` and that they have not opened yet, newest first."""
+    mentions, total = _unread_mentions().run(user_id=user.id)
     if not total:
         return None
     items = []

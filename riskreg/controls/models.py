@@ -142,7 +142,8 @@ class Control(db.Model):
     @is_overdue.inplace.expression
     @classmethod
     def _is_overdue_sql(cls, on: date | None = None) -> sa.ColumnElement[bool]:
-        return sa.and_(cls.status.in_(OPEN_CONTROL_STATUSES), cls.due_date < (on or today()))
+        # `on` may be a bind parameter (a statement built once), which has no truth value
+        return sa.and_(cls.status.in_(OPEN_CONTROL_STATUSES), cls.due_date < (today() if on is None else on))
 
     @hybrid_method
     def is_due_within(self, on: date, days: int) -> bool:

@@ -7,13 +7,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit, editing, params, storage
-from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, can_update_control, permission_required
 from riskreg.controls import evidence, queries, services
 from riskreg.controls.filters import STATUS_GROUPS, parse_control_filters
@@ -29,13 +27,11 @@ from riskreg.controls.forms import (
 )
 from riskreg.controls.models import Control, ControlEvidence, ControlStatus
 from riskreg.critical import queries as critical_queries
-from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.i18n import N_, moment
 from riskreg.modeling import today
 from riskreg.risks.models import Risk
 from riskreg.savedviews import apply as saved_views
-from riskreg.sites.models import Site
 from riskreg.storage import http as stored_file
 
 logger = logging.getLogger(__name__)
@@ -62,8 +58,10 @@ def list():
     filters = parse_control_filters(args)
     page, per_page = params.page_args()
     on = today()
-    result, table = queries.tracker_page(filters, page, per_page, on)
+    departments, sites, owners = queries.tracker_menus()
+    result, table = queries.tracker_rows(filters, page, per_page, on, {d.id: d.name for d in departments})
     risk = db.session.get(Risk, filters.risk) if filters.risk else None
+    user = current_user._get_current_object()
     return render_template(
         "controls/list.html",
         page=result,
@@ -71,15 +69,12 @@ def list():
         filters=filters,
         statuses=[s for s in ControlStatus],
         status_groups=STATUS_GROUPS,
-        departments=db.session.execute(
-            sa.select(Department.id, Department.name).order_by(Department.name)
-        ).all(),
-        sites=db.session.execute(sa.select(Site.id, Site.name).order_by(Site.name)).all(),
-        owners=db.session.execute(
-            sa.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name)
-        ).all(),
+        departments=departments,
+        sites=sites,
+        owners=owners,
         risk=risk,
         on=on,
+        changeable={row.id for row in result.items if can_update_control(user, row)},
         **saved_views.panel("controls", view, args),
     )
 
@@ -94,15 +89,20 @@ def mine():
     on = today()
     horizon = current_app.config["REMINDER_HORIZON_DAYS"]
     summary = queries.department_summary(department.id, on, horizon)
+    open_page = queries.department_open_page(department.id, page, per_page, summary.open, on)
+    awaiting = queries.awaiting_verification(department.id, on)
+    queries.with_risks(open_page.items + awaiting)  # one query for both lists
+    user = current_user._get_current_object()
     return render_template(
         "controls/mine.html",
         department=department,
         summary=summary,
         horizon=horizon,
-        page=queries.department_open_page(department.id, page, per_page, summary.open),
-        awaiting=queries.awaiting_verification(department.id),
+        page=open_page,
+        awaiting=awaiting,
         verifications=critical_queries.department_due(department.id, on),
         on=on,
+        changeable={row.id for row in open_page.items if can_update_control(user, row)},
     )
 
 

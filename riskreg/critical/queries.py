@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -177,13 +178,23 @@ class DueVerifications:
     overdue: int = 0
 
 
+@cache
+def _due_counts() -> sa.Select:
+    """Built once, run with bind parameters (a department head's every page of controls and My work)."""
+    late = VerificationTask.due_on < sa.bindparam("on", type_=sa.Date)
+    return sa.select(sa.func.count(), sa.func.count().filter(late)).where(
+        VerificationTask.department_id == sa.bindparam("department_id"), VerificationTask.done_at.is_(None)
+    )
+
+
 def department_due(department_id: int, on: date | None = None, limit: int = 20) -> DueVerifications:
-    """A verifying department's open tasks, overdue first (two queries)."""
+    """A verifying department's open tasks, overdue first (two queries; one when there are none)."""
     on = on or today()
+    params = {"department_id": department_id, "on": on}
+    total, overdue = db.session.execute(_due_counts(), params).one()
+    if not total:
+        return DueVerifications([], 0, 0)
     where = (VerificationTask.department_id == department_id, VerificationTask.done_at.is_(None))
-    total, overdue = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(VerificationTask.due_on < on)).where(*where)
-    ).one()
     tasks = list(
         db.session.scalars(
             sa.select(VerificationTask)

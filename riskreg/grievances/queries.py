@@ -294,20 +294,21 @@ def _grievances_of_risk() -> sa.Select:
 
 
 def overdue_of_department(
-    department_id: int | None, on: date, limit: int = 20
+    department_id: int | None, on: date, limits: services.Deadlines, limit: int = 20
 ) -> tuple[list[Grievance], int]:
-    """Open grievances owned by a department (all departments for None) past a deadline."""
-    limits = services.deadlines()
+    """Open grievances owned by a department (all departments for None) past a deadline: at most
+    `limit` of them, and how many (one query; a count too when `limit` of them fill the list)."""
     where = [Grievance.status != GrievanceStatus.CLOSED, services.overdue_clause(limits, on)]
     if department_id is not None:
         where.append(Grievance.owner_department_id == department_id)
-    total = db.session.scalar(sa.select(sa.func.count(Grievance.id)).where(*where)) or 0
     rows = list(
         db.session.scalars(
             sa.select(Grievance).where(*where).order_by(Grievance.received_on, Grievance.id).limit(limit)
         )
     )
-    return rows, total
+    if len(rows) < limit:
+        return rows, len(rows)
+    return rows, db.session.scalar(sa.select(sa.func.count(Grievance.id)).where(*where)) or 0
 
 
 @dataclass
@@ -401,8 +402,8 @@ def my_department_overdue_grievances(user: Any, on: date) -> Any:
         department = user.department_id
     else:
         return None
-    rows, total = overdue_of_department(department, on)
     limits = services.deadlines()
+    rows, total = overdue_of_department(department, on, limits)
     items = [
         Item(
             label=_(

@@ -83,17 +83,49 @@ def sections_for(user: Any, on: date) -> list[Section]:
     return found
 
 
+def _capped_count(stmt: sa.Select) -> sa.Select:
+    """SELECT count(*) of the rows `stmt` matches, counting no further than CAP."""
+    return sa.select(sa.func.count()).select_from(stmt.order_by(None).limit(CAP).subquery())
+
+
 def count_of(stmt: sa.Select) -> int:
     """How many rows `stmt` matches, counted up to CAP."""
-    limited = stmt.order_by(None).limit(CAP).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
+    return db.session.scalar(_capped_count(stmt)) or 0
+
+
+class Listing:
+    """A section's statement as first_and_total runs it: at most LIMIT rows with how many match
+    (counted up to CAP) beside each, as an uncorrelated subquery the database works out once. Each
+    row is its entity when the statement selects one (sa.select(Control)), else the row itself (its
+    columns by name, the count last).
+
+    Made once per process (functools.cache) from a statement whose values are bind parameters, the
+    statement is not built again for each page, nor its SQL cache key worked out again: that costs
+    more Python than running it (~0.25 ms a section against ~0.1)."""
+
+    def __init__(self, stmt: sa.Select) -> None:
+        self.base = stmt
+        self.entity = len(stmt.column_descriptions) == 1
+        self._built: dict[tuple[int, int], sa.Select] = {}  # per (CAP, LIMIT), as they are when run
+
+    def statement(self) -> sa.Select:
+        key = (CAP, LIMIT)
+        built = self._built.get(key)
+        if built is None:
+            total = _capped_count(self.base).scalar_subquery().label("total")
+            built = self._built[key] = self.base.add_columns(total).limit(LIMIT)
+        return built
+
+    def run(self, **params: Any) -> tuple[list[Any], int]:
+        rows = db.session.execute(self.statement(), params).all()
+        if not rows:
+            return [], 0
+        return [row[0] for row in rows] if self.entity else rows, rows[0][-1]
 
 
 def first_and_total(stmt: sa.Select) -> tuple[list[Any], int]:
-    """At most LIMIT rows of `stmt` (ordered) and how many match, up to CAP: two queries, or one
-    when nothing matches."""
-    total = count_of(stmt)
-    return (list(db.session.scalars(stmt.limit(LIMIT))) if total else []), total
+    """At most LIMIT rows of `stmt` (ordered) and how many match, up to CAP, in one query (Listing)."""
+    return Listing(stmt).run()
 
 
 def due_words(due: date | None, on: date) -> tuple[str, bool]:

@@ -40,10 +40,11 @@ def panel(page: str, active: SavedView | None, args: MultiDict) -> dict[str, Any
     """The saved-views panel's context: the views, the forms, and the current query string."""
     # what the page shows now; normalised again when saved
     query = urlencode([(k, v) for k, values in args.lists() if k not in IGNORED for v in values])
+    views, default_id = queries.visible_and_default(current_user, page)
     return {
-        "saved_views": queries.visible(current_user, page),
+        "saved_views": views,
         "active_view": active,
-        "default_view_id": queries.default_id(current_user, page),
+        "default_view_id": default_id,
         "view_page": page,
         "save_view_form": SaveViewForm(formdata=None, page=page, query=query),
         "edit_view_form": EditViewForm(formdata=None, obj=active) if active else None,

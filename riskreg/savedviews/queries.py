@@ -11,15 +11,21 @@ from riskreg.extensions import db
 from riskreg.savedviews.models import DefaultView, SavedView
 
 
-def visible(user: Any, page: str) -> list[SavedView]:
-    """The user's own views and everyone's shared ones, by name."""
+def visible_and_default(user: Any, page: str) -> tuple[list[SavedView], int | None]:
+    """The user's own views and everyone's shared ones, by name, and which of them is the user's
+    default for the page (its id, or None): one query."""
+    default = sa.and_(
+        DefaultView.view_id == SavedView.id, DefaultView.user_id == user.id, DefaultView.page == page
+    )
     stmt = (
-        sa.select(SavedView)
+        sa.select(SavedView, DefaultView.view_id)
+        .outerjoin(DefaultView, default)
         .where(SavedView.page == page, sa.or_(SavedView.owner_id == user.id, SavedView.shared.is_(True)))
         .order_by(sa.func.lower(SavedView.name), SavedView.id)
         .options(selectinload(SavedView.owner))
     )
-    return list(db.session.scalars(stmt))
+    rows = db.session.execute(stmt).all()
+    return [view for view, _ in rows], next((marked for _, marked in rows if marked is not None), None)
 
 
 def default_view(user: Any, page: str) -> SavedView | None:
@@ -31,11 +37,6 @@ def default_view(user: Any, page: str) -> SavedView | None:
         .where(sa.or_(SavedView.owner_id == user.id, SavedView.shared.is_(True)))
     )
     return db.session.scalar(stmt)
-
-
-def default_id(user: Any, page: str) -> int | None:
-    view = default_view(user, page)
-    return view.id if view else None
 
 
 def viewable(user: Any, view_id: int) -> SavedView | None:
