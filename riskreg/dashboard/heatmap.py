@@ -17,6 +17,7 @@ from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from markupsafe import Markup
 
 from riskreg.scoring import LEVELS, Band, Matrix
 
@@ -46,11 +47,20 @@ def basis_risks(basis: str, count: int) -> str:
     return ngettext("%(num)d residual risk", "%(num)d residual risks", count)
 
 
-def level_labels(matrix: Matrix) -> tuple[dict[int, str], dict[int, str]]:
-    """The likelihood and impact labels by value, translated once per figure."""
-    return (
+@dataclass(frozen=True)
+class Words:
+    """The matrix's labels in the reader's language, translated once per page (not per cell)."""
+
+    likelihood: dict[int, str]
+    impact: dict[int, str]
+    band: dict[str, str]
+
+
+def words(matrix: Matrix) -> Words:
+    return Words(
         {lv.value: ref(lv.label) for lv in matrix.likelihood},
         {lv.value: ref(lv.label) for lv in matrix.impact},
+        {band.key: ref(band.label) for band in matrix.bands},
     )
 
 
@@ -136,28 +146,92 @@ def cell_label(cell: Cell) -> str:
     return f"{cell.count}*" if cell.lifted else str(cell.count)
 
 
-def hover_text(
-    cell: Cell, matrix: Matrix, labels: tuple[dict[int, str], dict[int, str]] | None = None
-) -> str:
-    likelihoods, impacts = labels or level_labels(matrix)
+def hover_text(cell: Cell, words: Words) -> str:
     text = _(
         "Likelihood %(likelihood)s %(likelihood_label)s × impact %(impact)s %(impact_label)s",
         likelihood=cell.likelihood,
-        likelihood_label=likelihoods[cell.likelihood],
+        likelihood_label=words.likelihood[cell.likelihood],
         impact=cell.impact,
-        impact_label=impacts[cell.impact],
+        impact_label=words.impact[cell.impact],
     )
     risks = ngettext("%(num)d risk", "%(num)d risks", cell.count)
-    text += f"<br>{risks} · {ref(cell.band.label)}"
-    if cell.lifted:
+    text += f"<br>{risks} · {words.band[cell.band.key]}"
+    lifted = cell.lifted
+    if lifted:
         text += "<br>" + _(
             "%(count)s to people: %(band)s (people-first rule)",
-            count=cell.lifted,
-            band=ref(cell.people_band.label),
+            count=lifted,
+            band=words.band[cell.people_band.key],
         )
     if cell.count:
         text += "<br>" + _("Click to open them in the register")
     return text
+
+
+def _markup(translated: str, **values: Any) -> Markup:
+    """A message as a template's _() prints it: the translation is markup, the values are escaped."""
+    return Markup(translated) % values  # noqa: S704 (the catalogue's text; the values escaped)
+
+
+@dataclass(frozen=True)
+class TableCell:
+    """One cell of the table under the chart (what screen readers and the keyboard use)."""
+
+    cell: Cell
+    band: str  # the cell's band, in the reader's language
+    href: str | None  # the register's risks of this cell; None for an empty cell
+    label: Markup  # the link's name: the cell in one sentence ("" for an empty cell)
+    people: Markup  # "2 to people: High" where the people-first rule lifts the cell, else ""
+
+
+def table(grid: Grid, shown: Words, link: Callable[[Cell], str]) -> list[tuple[str, list[TableCell]]]:
+    """The table's rows from the highest likelihood down, each with its heading: every text in the
+    reader's language, built once per cell here rather than by the template's filters."""
+    rows = []
+    for cells in grid.rows():
+        likelihood = cells[0].likelihood
+        heading = f"{likelihood} {shown.likelihood[likelihood]}"
+        rows.append((heading, [_table_cell(cell, grid, shown, link) for cell in cells]))
+    return rows
+
+
+def _table_cell(cell: Cell, grid: Grid, shown: Words, link: Callable[[Cell], str]) -> TableCell:
+    band = shown.band[cell.band.key]
+    lifted = cell.lifted
+    people = Markup()
+    if lifted:
+        people = _markup(
+            _("%(count)s to people: %(band)s"), count=lifted, band=shown.band[cell.people_band.key]
+        )
+    if not cell.count:
+        return TableCell(cell, band, None, Markup(), people)
+    values = {
+        "likelihood": cell.likelihood,
+        "likelihood_label": shown.likelihood[cell.likelihood],
+        "impact": cell.impact,
+        "impact_label": shown.impact[cell.impact],
+        "risks": grid.risks(cell.count),
+        "band": band,
+    }
+    if lifted:
+        label = _markup(
+            _(
+                "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
+                "%(risks)s, band %(band)s (%(lifted)s to people: %(people_band)s). Open them in the register"
+            ),
+            lifted=lifted,
+            people_band=shown.band[cell.people_band.key],
+            **values,
+        )
+    else:
+        label = _markup(
+            _(
+                "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
+                "%(risks)s, band %(band)s. Open them in the register"
+            ),
+            **values,
+        )
+    return TableCell(cell, band, link(cell), label, people)
 
 
 def stepped_colorscale(bands: tuple[Band, ...]) -> list[list[Any]]:
@@ -170,14 +244,17 @@ def stepped_colorscale(bands: tuple[Band, ...]) -> list[list[Any]]:
     return scale
 
 
-def figure(grid: Grid, matrix: Matrix, link: Callable[[Cell], str]) -> dict[str, Any]:
+def figure(
+    grid: Grid, matrix: Matrix, link: Callable[[Cell], str], shown: Words | None = None
+) -> dict[str, Any]:
     """The heatmap: impact on x, likelihood on y, cells coloured by band and labelled with counts.
 
     customdata holds each cell's drill-down URL (None for empty cells, which do not navigate).
+    `shown`: the matrix's words, when the page has them already.
     """
     ordered = [[grid.cells[(lk, im)] for im in LEVELS] for lk in LEVELS]  # y ascends from the bottom
-    labels = level_labels(matrix)
-    likelihoods, impacts = labels
+    shown = shown or words(matrix)
+    likelihoods, impacts = shown.likelihood, shown.impact
     trace = {
         "type": "heatmap",
         "x": list(LEVELS),
@@ -192,7 +269,7 @@ def figure(grid: Grid, matrix: Matrix, link: Callable[[Cell], str]) -> dict[str,
         "text": [[cell_label(cell) for cell in row] for row in ordered],
         "texttemplate": "%{text}",
         "textfont": {"size": 18, "color": INK, "family": FONT},
-        "hovertext": [[hover_text(cell, matrix, labels) for cell in row] for row in ordered],
+        "hovertext": [[hover_text(cell, shown) for cell in row] for row in ordered],
         "hovertemplate": "%{hovertext}<extra></extra>",
         "customdata": [[link(cell) if cell.count else None for cell in row] for row in ordered],
     }

@@ -47,7 +47,14 @@ def index():
     matrix = scoring.matrix()
     bases = dict.fromkeys(("inherent", "residual", *dash.bases))  # the indicators need both
     grids = {basis: queries.grid(dash.risk, basis) for basis in bases}
-    figures = {basis: heatmap.figure(grids[basis], matrix, cell_link(dash, basis)) for basis in dash.bases}
+    matrix_words = heatmap.words(matrix)
+    figures = {
+        basis: heatmap.figure(grids[basis], matrix, cell_link(dash, basis), matrix_words)
+        for basis in dash.bases
+    }
+    tables = {
+        basis: heatmap.table(grids[basis], matrix_words, cell_link(dash, basis)) for basis in dash.bases
+    }
     departments = [
         row
         for row in all_departments
@@ -66,6 +73,8 @@ def index():
         direction_bands=queries.band_counts_by_direction(dash.risk),
         grids=grids,
         figures=figures,
+        tables=tables,
+        matrix_words=matrix_words,
         top=top,
         critical_counts=critical_queries.dashboard_counts(today),
         board_bowties=board_bowties(top),
