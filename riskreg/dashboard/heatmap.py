@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from riskreg.scoring import LEVELS, Band, Matrix
 
@@ -146,31 +147,36 @@ def cell_label(cell: Cell) -> str:
     return f"{cell.count}*" if cell.lifted else str(cell.count)
 
 
-def hover_text(cell: Cell, words: Words) -> str:
-    text = _(
-        "Likelihood %(likelihood)s %(likelihood_label)s × impact %(impact)s %(impact_label)s",
-        likelihood=cell.likelihood,
-        likelihood_label=words.likelihood[cell.likelihood],
-        impact=cell.impact,
-        impact_label=words.impact[cell.impact],
-    )
-    risks = ngettext("%(num)d risk", "%(num)d risks", cell.count)
-    text += f"<br>{risks} · {words.band[cell.band.key]}"
-    lifted = cell.lifted
-    if lifted:
-        text += "<br>" + _(
-            "%(count)s to people: %(band)s (people-first rule)",
-            count=lifted,
-            band=words.band[cell.people_band.key],
-        )
-    if cell.count:
-        text += "<br>" + _("Click to open them in the register")
+# A figure or table says the same few sentences of every cell: each message is translated once
+# (gettext without values gives the translation as it is) and filled in per cell, and a plural once
+# per count; the text is what _(message, **values) would give.
+def hover_texts(shown: Words) -> Callable[[Cell], str]:
+    """The hover text of a cell: where it is, its risks and band, the people-first rule's lift."""
+    where = _("Likelihood %(likelihood)s %(likelihood_label)s × impact %(impact)s %(impact_label)s")
+    lift = _("%(count)s to people: %(band)s (people-first rule)")
+    click = "<br>" + _("Click to open them in the register")
+    risks = cache(lambda count: ngettext("%(num)d risk", "%(num)d risks", count))
+
+    def text(cell: Cell) -> str:
+        said = where % {
+            "likelihood": cell.likelihood,
+            "likelihood_label": shown.likelihood[cell.likelihood],
+            "impact": cell.impact,
+            "impact_label": shown.impact[cell.impact],
+        }
+        said += f"<br>{risks(cell.count)} · {shown.band[cell.band.key]}"
+        lifted = cell.lifted
+        if lifted:
+            said += "<br>" + lift % {"count": lifted, "band": shown.band[cell.people_band.key]}
+        return said + click if cell.count else said
+
     return text
 
 
 def _markup(translated: str, **values: Any) -> Markup:
-    """A message as a template's _() prints it: the translation is markup, the values are escaped."""
-    return Markup(translated) % values  # noqa: S704 (the catalogue's text; the values escaped)
+    """A message as a template's _() prints it: the translation is markup, the values are escaped
+    (Markup's own % does the same, several times slower; its placeholders are all %(name)s)."""
+    return Markup(translated % {key: escape(value) for key, value in values.items()})  # noqa: S704
 
 
 @dataclass(frozen=True)
@@ -186,52 +192,44 @@ class TableCell:
 
 def table(grid: Grid, shown: Words, link: Callable[[Cell], str]) -> list[tuple[str, list[TableCell]]]:
     """The table's rows from the highest likelihood down, each with its heading: every text in the
-    reader's language, built once per cell here rather than by the template's filters."""
+    reader's language, built here once per cell rather than by the template's filters."""
+    people = _("%(count)s to people: %(band)s")
+    named = _(
+        "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
+        "%(risks)s, band %(band)s. Open them in the register"
+    )
+    named_lifted = _(
+        "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
+        "%(risks)s, band %(band)s (%(lifted)s to people: %(people_band)s). Open them in the register"
+    )
+    risks = cache(grid.risks)
+
+    def shown_cell(cell: Cell) -> TableCell:
+        band = shown.band[cell.band.key]
+        lifted = cell.lifted
+        lifted_to = shown.band[cell.people_band.key]
+        note = _markup(people, count=lifted, band=lifted_to) if lifted else Markup()
+        if not cell.count:
+            return TableCell(cell, band, None, Markup(), note)
+        values = {
+            "likelihood": cell.likelihood,
+            "likelihood_label": shown.likelihood[cell.likelihood],
+            "impact": cell.impact,
+            "impact_label": shown.impact[cell.impact],
+            "risks": risks(cell.count),
+            "band": band,
+        }
+        if lifted:
+            label = _markup(named_lifted, lifted=lifted, people_band=lifted_to, **values)
+        else:
+            label = _markup(named, **values)
+        return TableCell(cell, band, link(cell), label, note)
+
     rows = []
     for cells in grid.rows():
         likelihood = cells[0].likelihood
-        heading = f"{likelihood} {shown.likelihood[likelihood]}"
-        rows.append((heading, [_table_cell(cell, grid, shown, link) for cell in cells]))
+        rows.append((f"{likelihood} {shown.likelihood[likelihood]}", [shown_cell(cell) for cell in cells]))
     return rows
-
-
-def _table_cell(cell: Cell, grid: Grid, shown: Words, link: Callable[[Cell], str]) -> TableCell:
-    band = shown.band[cell.band.key]
-    lifted = cell.lifted
-    people = Markup()
-    if lifted:
-        people = _markup(
-            _("%(count)s to people: %(band)s"), count=lifted, band=shown.band[cell.people_band.key]
-        )
-    if not cell.count:
-        return TableCell(cell, band, None, Markup(), people)
-    values = {
-        "likelihood": cell.likelihood,
-        "likelihood_label": shown.likelihood[cell.likelihood],
-        "impact": cell.impact,
-        "impact_label": shown.impact[cell.impact],
-        "risks": grid.risks(cell.count),
-        "band": band,
-    }
-    if lifted:
-        label = _markup(
-            _(
-                "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
-                "%(risks)s, band %(band)s (%(lifted)s to people: %(people_band)s). Open them in the register"
-            ),
-            lifted=lifted,
-            people_band=shown.band[cell.people_band.key],
-            **values,
-        )
-    else:
-        label = _markup(
-            _(
-                "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
-                "%(risks)s, band %(band)s. Open them in the register"
-            ),
-            **values,
-        )
-    return TableCell(cell, band, link(cell), label, people)
 
 
 def stepped_colorscale(bands: tuple[Band, ...]) -> list[list[Any]]:
@@ -255,6 +253,7 @@ def figure(
     ordered = [[grid.cells[(lk, im)] for im in LEVELS] for lk in LEVELS]  # y ascends from the bottom
     shown = shown or words(matrix)
     likelihoods, impacts = shown.likelihood, shown.impact
+    hover = hover_texts(shown)
     trace = {
         "type": "heatmap",
         "x": list(LEVELS),
@@ -269,7 +268,7 @@ def figure(
         "text": [[cell_label(cell) for cell in row] for row in ordered],
         "texttemplate": "%{text}",
         "textfont": {"size": 18, "color": INK, "family": FONT},
-        "hovertext": [[hover_text(cell, shown) for cell in row] for row in ordered],
+        "hovertext": [[hover(cell) for cell in row] for row in ordered],
         "hovertemplate": "%{hovertext}<extra></extra>",
         "customdata": [[link(cell) if cell.count else None for cell in row] for row in ordered],
     }
