@@ -26,7 +26,7 @@ from riskreg.dashboard.filters import (
 from riskreg.extensions import db
 from riskreg.indicators import panels as indicator_panels
 from riskreg.modeling import today as today_utc
-from riskreg.risks.models import Direction, Risk, RiskStatus
+from riskreg.risks.models import Direction, RiskStatus
 from riskreg.sites.models import AsmPresence
 
 logger = logging.getLogger(__name__)
@@ -104,13 +104,9 @@ def index():
 BOARD_BOWTIES = 3
 
 
-def board_bowties(top: list) -> list:
-    """The bowties of the top residual risks, for the printed board pack (five queries)."""
-    ids = [row.id for row in top[:BOARD_BOWTIES]]
-    if not ids:
-        return []
-    risks = {r.id: r for r in db.session.scalars(sa.select(Risk).where(Risk.id.in_(ids)))}
-    return bowtie_queries.bowties([risks[i] for i in ids if i in risks])
+def board_bowties(top: list[queries.TopRisk]) -> list[bowtie_queries.Bowtie]:
+    """The bowties of the top residual risks, for the printed board pack (the rows name their risks)."""
+    return bowtie_queries.bowties(top[:BOARD_BOWTIES])
 
 
 def cell_link(dash: DashboardFilters, basis: str):
