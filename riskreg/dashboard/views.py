@@ -14,6 +14,7 @@ from riskreg import reference, scoring
 from riskreg.appetite import queries as appetite_queries
 from riskreg.assets.sources import plotly_bundle
 from riskreg.auth.permissions import Permission, permission_required
+from riskreg.bowtie import drawn
 from riskreg.bowtie import queries as bowtie_queries
 from riskreg.critical import queries as critical_queries
 from riskreg.dashboard import charts, heatmap, queries, trend
@@ -63,6 +64,7 @@ def index():
     ]
     series = trend.series(dash.risk, today)
     top = queries.top_residual(dash.risk, grids["residual"])
+    bowties = board_bowties(top)
     return render_template(
         "dashboard/index.html",
         dash=dash,
@@ -77,7 +79,8 @@ def index():
         matrix_words=matrix_words,
         top=top,
         critical_counts=critical_queries.dashboard_counts(today),
-        board_bowties=board_bowties(top),
+        board_bowties=bowties,
+        board_svgs={tie.risk.id: drawn.svg(tie, f"board-{tie.risk.id}") for tie in bowties},
         review_overdue=queries.review_overdue(dash.risk, today),
         review_overdue_limit=queries.REVIEW_OVERDUE_LIMIT,
         appetite_panel=appetite_queries.panel(),
