@@ -4,7 +4,7 @@ controls with its role, line, effectiveness for the risk, critical mark and last
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -64,22 +64,52 @@ class Bowtie:
         return result
 
 
+# The statements are built once (table columns, the risks bound as `ids`): building them cost
+# more than running them, and plain columns skip the ORM's handling of the rows.
+@cache
+def _items_statement() -> sa.Select:
+    """The causes (side 0) and consequences (side 1) of the risks `ids`, each in its order."""
+    ids = sa.bindparam("ids", expanding=True)
+    arms = [
+        sa.select(
+            sa.literal(side).label("side"), table.c.id, table.c.risk_id, table.c.text, table.c.position
+        ).where(table.c.risk_id.in_(ids))
+        for side, table in ((0, RiskCause.__table__), (1, RiskConsequence.__table__))
+    ]
+    both = sa.union_all(*arms).subquery()
+    return sa.select(both.c.side, both.c.id, both.c.risk_id, both.c.text).order_by(
+        both.c.side, both.c.risk_id, both.c.position, both.c.id
+    )
+
+
+@cache
+def _lines_statement() -> sa.Select:
+    """The control lines of the risks `ids`: the link's role, item and rating, the control's own."""
+    link, control = risk_controls.c, Control.__table__.c
+    return (
+        sa.select(
+            link.risk_id,
+            link.role,
+            link.cause_id,
+            link.consequence_id,
+            link.effectiveness,
+            control.id,
+            control.ref,
+            control.title,
+            control.critical,
+            control.effectiveness,
+        )
+        .join_from(risk_controls, Control.__table__, control.id == link.control_id)
+        .where(link.risk_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(link.risk_id, control.critical.desc(), control.ref)
+    )
+
+
 def _items(risk_ids: list[int]) -> tuple[dict[int, list[tuple[int, str]]], dict[int, list[tuple[int, str]]]]:
     """The causes and the consequences of these risks, each in its order (one statement)."""
     causes: dict[int, list[tuple[int, str]]] = {rid: [] for rid in risk_ids}
     consequences: dict[int, list[tuple[int, str]]] = {rid: [] for rid in risk_ids}
-    arms = [
-        sa.select(sa.literal(side).label("side"), model.id, model.risk_id, model.text, model.position).where(
-            model.risk_id.in_(risk_ids)
-        )
-        for side, model in ((0, RiskCause), (1, RiskConsequence))
-    ]
-    both = sa.union_all(*arms).subquery()
-    for side, item_id, risk_id, text in db.session.execute(
-        sa.select(both.c.side, both.c.id, both.c.risk_id, both.c.text).order_by(
-            both.c.side, both.c.risk_id, both.c.position, both.c.id
-        )
-    ):
+    for side, item_id, risk_id, text in db.session.execute(_items_statement(), {"ids": risk_ids}):
         (consequences if side else causes)[risk_id].append((item_id, text))
     return causes, consequences
 
@@ -90,24 +120,7 @@ def bowties(risks: list[NamedRisk]) -> list[Bowtie]:
     if not ids:
         return []
     causes, consequences = _items(ids)
-    link = risk_controls.c
-    rows = db.session.execute(
-        sa.select(
-            link.risk_id,
-            link.role,
-            link.cause_id,
-            link.consequence_id,
-            link.effectiveness,
-            Control.id,
-            Control.ref,
-            Control.title,
-            Control.critical,
-            Control.effectiveness,
-        )
-        .join(Control, Control.id == link.control_id)
-        .where(link.risk_id.in_(ids))
-        .order_by(link.risk_id, Control.critical.desc(), Control.ref)
-    ).all()
+    rows = db.session.execute(_lines_statement(), {"ids": ids}).all()
     failed = last_failed(sorted({row[5] for row in rows if row[8]}))
     lines: dict[int, list[ControlLine]] = {rid: [] for rid in ids}
     for risk_id, role, cause_id, consequence_id, own, control_id, ref, title, critical, rated in rows:

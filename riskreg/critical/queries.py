@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -172,17 +173,23 @@ def dashboard_counts_of(rows: list[CriticalRow]) -> CriticalCounts:
     return counts
 
 
-def dashboard_counts(on: date | None = None) -> CriticalCounts:
-    """The dashboard's counts in one statement: per critical control only what its state needs (its
-    last verification's result, whether a task is past due), grouped in the database."""
-    on = on or today()
-    last_result = (
+def _last_result() -> sa.ScalarSelect:
+    """The result of the latest verification of the control of the enclosing statement (None when
+    it was never verified): the latest as _latest_ids says, by record time, then id."""
+    return (
         sa.select(Verification.result)
         .where(Verification.control_id == Control.id)
         .order_by(Verification.recorded_at.desc(), Verification.id.desc())
         .limit(1)
         .scalar_subquery()
     )
+
+
+def dashboard_counts(on: date | None = None) -> CriticalCounts:
+    """The dashboard's counts in one statement: per critical control only what its state needs (its
+    last verification's result, whether a task is past due), grouped in the database."""
+    on = on or today()
+    last_result = _last_result()
     late = (
         sa.select(VerificationTask.id)
         .where(
@@ -287,16 +294,17 @@ def control_critical(control: Control, limit: int = 24) -> ControlCritical:
 
 
 def last_failed(control_ids: list[int]) -> set[int]:
-    """Which of these controls' latest verification failed (for the bowtie's marks)."""
-    latest = _latest_ids(control_ids)
-    if not latest:
+    """Which of these controls' latest verification failed (for the bowtie's marks): one statement,
+    built once."""
+    if not control_ids:
         return set()
-    return set(
-        db.session.scalars(
-            sa.select(Verification.control_id).where(
-                Verification.id.in_(list(latest.values())), Verification.result == Result.FAILED
-            )
-        )
+    return set(db.session.scalars(_last_failed_statement(), {"ids": control_ids}))
+
+
+@cache
+def _last_failed_statement() -> sa.Select:
+    return sa.select(Control.id).where(
+        Control.id.in_(sa.bindparam("ids", expanding=True)), _last_result() == Result.FAILED
     )
 
 
