@@ -188,29 +188,31 @@ def _last_result() -> sa.ScalarSelect:
 def dashboard_counts(on: date | None = None) -> CriticalCounts:
     """The dashboard's counts in one statement: per critical control only what its state needs (its
     last verification's result, whether a task is past due), grouped in the database."""
-    on = on or today()
-    last_result = _last_result()
+    counts = CriticalCounts()
+    for result, overdue, count in db.session.execute(_counts_statement(), {"on": on or today()}):
+        name = state(result, bool(overdue))
+        setattr(counts, name, getattr(counts, name) + count)
+    return counts
+
+
+@cache
+def _counts_statement() -> sa.Select:
+    """Built once, the day bound as `on`."""
     late = (
         sa.select(VerificationTask.id)
         .where(
             VerificationTask.control_id == Control.id,
             VerificationTask.done_at.is_(None),
-            VerificationTask.due_on < on,
+            VerificationTask.due_on < sa.bindparam("on", type_=sa.Date),
         )
         .exists()
     )
     states = (
-        sa.select(last_result.label("result"), late.label("late"))
+        sa.select(_last_result().label("result"), late.label("late"))
         .where(Control.critical == sa.true())
         .subquery()
     )
-    counts = CriticalCounts()
-    for result, overdue, count in db.session.execute(
-        sa.select(states.c.result, states.c.late, sa.func.count()).group_by(states.c.result, states.c.late)
-    ):
-        name = state(result, bool(overdue))
-        setattr(counts, name, getattr(counts, name) + count)
-    return counts
+    return sa.select(states.c.result, states.c.late, sa.func.count()).group_by(states.c.result, states.c.late)
 
 
 @dataclass
