@@ -118,7 +118,6 @@ class Grid:
 
 def build_grid(rows: Iterable[tuple[Any, Any, Any, int]], matrix: Matrix, basis: str) -> Grid:
     """rows: (likelihood, impact, direction, count) from a GROUP BY; NULL levels are unscored."""
-    rows = list(rows)
     counts: dict[tuple[int, int], list[int]] = {(lk, im): [0, 0] for lk in LEVELS for im in LEVELS}
     unscored = 0
     for likelihood, impact, direction, count in rows:
@@ -129,18 +128,17 @@ def build_grid(rows: Iterable[tuple[Any, Any, Any, int]], matrix: Matrix, basis:
         entry[0] += count
         if matrix.is_people(direction):
             entry[1] += count
+    bands = matrix.cell_bands
     cells = {
-        (lk, im): Cell(
-            likelihood=lk,
-            impact=im,
-            count=total,
-            people_count=people,
-            band=matrix.band_for(lk, im, people=False),
-            people_band=matrix.band_for(lk, im, people=True),
-        )
+        (lk, im): Cell(lk, im, total, people, *bands[(lk, im)])
         for (lk, im), (total, people) in counts.items()
     }
-    return Grid(basis, cells, dict(matrix.tally(rows)), unscored, matrix.bands)
+    # Each risk in its own band (Matrix.tally's count): a cell's risks to people in its people band.
+    band_counts = dict.fromkeys(matrix.band_keys, 0)
+    for cell in cells.values():
+        band_counts[cell.band.key] += cell.count - cell.people_count
+        band_counts[cell.people_band.key] += cell.people_count
+    return Grid(basis, cells, band_counts, unscored, matrix.bands)
 
 
 def cell_label(cell: Cell) -> str:
