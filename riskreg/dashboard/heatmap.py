@@ -171,18 +171,12 @@ def hover_texts(shown: Words) -> Callable[[Cell], str]:
     return text
 
 
-def _markup(translated: str, **values: Any) -> Markup:
-    """A message as a template's _() prints it: the translation is markup, the values are escaped
-    (Markup's own % does the same, several times slower; its placeholders are all %(name)s)."""
-    return Markup(translated % {key: escape(value) for key, value in values.items()})  # noqa: S704
-
-
 @dataclass(frozen=True)
 class TableCell:
     """One cell of the table under the chart (what screen readers and the keyboard use)."""
 
     cell: Cell
-    band: str  # the cell's band, in the reader's language
+    band: Markup  # the cell's band, in the reader's language
     href: str | None  # the register's risks of this cell; None for an empty cell
     label: Markup  # the link's name: the cell in one sentence ("" for an empty cell)
     people: Markup  # "2 to people: High" where the people-first rule lifts the cell, else ""
@@ -190,7 +184,10 @@ class TableCell:
 
 def table(grid: Grid, shown: Words, link: Callable[[Cell], str]) -> list[tuple[str, list[TableCell]]]:
     """The table's rows from the highest likelihood down, each with its heading: every text in the
-    reader's language, built here once per cell rather than by the template's filters."""
+    reader's language, built here once per cell rather than by the template's filters.
+
+    The sentences are what the template's _(message, **values) would print: the translation as
+    markup, the values escaped (each word escaped once per table; numbers need none)."""
     people = _("%(count)s to people: %(band)s")
     named = _(
         "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
@@ -200,27 +197,29 @@ def table(grid: Grid, shown: Words, link: Callable[[Cell], str]) -> list[tuple[s
         "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
         "%(risks)s, band %(band)s (%(lifted)s to people: %(people_band)s). Open them in the register"
     )
-    risks = cache(grid.risks)
+    likelihoods = {value: escape(label) for value, label in shown.likelihood.items()}
+    impacts = {value: escape(label) for value, label in shown.impact.items()}
+    bands = {key: escape(label) for key, label in shown.band.items()}
+    risks = cache(lambda count: escape(grid.risks(count)))
 
     def shown_cell(cell: Cell) -> TableCell:
-        band = shown.band[cell.band.key]
+        band = bands[cell.band.key]
         lifted = cell.lifted
-        lifted_to = shown.band[cell.people_band.key]
-        note = _markup(people, count=lifted, band=lifted_to) if lifted else Markup()
+        lifted_to = bands[cell.people_band.key]
+        note = Markup(people % {"count": lifted, "band": lifted_to}) if lifted else Markup()  # noqa: S704
         if not cell.count:
             return TableCell(cell, band, None, Markup(), note)
         values = {
             "likelihood": cell.likelihood,
-            "likelihood_label": shown.likelihood[cell.likelihood],
+            "likelihood_label": likelihoods[cell.likelihood],
             "impact": cell.impact,
-            "impact_label": shown.impact[cell.impact],
+            "impact_label": impacts[cell.impact],
             "risks": risks(cell.count),
             "band": band,
         }
         if lifted:
-            label = _markup(named_lifted, lifted=lifted, people_band=lifted_to, **values)
-        else:
-            label = _markup(named, **values)
+            values |= {"lifted": lifted, "people_band": lifted_to}
+        label = Markup((named_lifted if lifted else named) % values)  # noqa: S704 (values escaped)
         return TableCell(cell, band, link(cell), label, note)
 
     rows = []
