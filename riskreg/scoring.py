@@ -10,7 +10,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,16 @@ class Matrix:
             if floor.rank > band.rank:
                 return floor
         return band
+
+    @cached_property
+    def cell_bands(self) -> dict[tuple[int, int], tuple[Band, Band]]:
+        """Each cell's band for risks not to people and for risks to people (band_for), worked out
+        once: a dashboard colours 75 cells."""
+        return {
+            (lk, im): (self.band_for(lk, im, people=False), self.band_for(lk, im, people=True))
+            for lk in LEVELS
+            for im in LEVELS
+        }
 
     def is_people(self, direction: Any) -> bool:
         """A risk to people (communities, ASM miners): the people-first rule applies to it."""

@@ -166,3 +166,33 @@ def test_many_controls_on_one_line_wrap_into_rows_without_overlap():
     for a, b in itertools.combinations([*boxes, *drawing.items, drawing.event], 2):
         assert not overlaps(a, b), (a.title, b.title)
     assert boxes[0].stroke_width > boxes[1].stroke_width  # the critical one stands out
+
+
+def test_the_kept_drawing_follows_every_change_and_the_language(make_risk, users, clients):
+    risk = make_risk(title="Tailings dam")
+    control = new_control(users["risk_manager"], "Security", risks=[risk], title="Spillway check")
+    viewer = clients["executive"]
+
+    def drawing() -> str:
+        text = viewer.get(f"/risks/{risk.id}/bowtie").get_data(as_text=True)
+        return text[text.index('<svg class="bowtie"') : text.index("</svg>")]
+
+    first = drawing()
+    assert drawing() == first and "Spillway check" in first
+    for change in (
+        lambda: services.add_item(
+            db.session.get(Risk, risk.id), "consequence", "Mud downstream", users["risk_manager"]
+        ),
+        lambda: setattr(db.session.get(type(control), control.id), "title", "Spillway inspection"),
+        lambda: setattr(db.session.get(Risk, risk.id), "title", "Tailings dam wall"),
+    ):
+        change()
+        db.session.commit()
+        again = drawing()
+        assert again != first
+        first = again
+    assert "Mud downstream" in first and "Spillway inspection" in first and "Tailings dam wall" in first
+    assert "Preventive controls" in first
+    viewer.get("/me?lang=fr")
+    french = drawing()
+    assert "Contrôles préventifs" in french and "Preventive controls" not in french

@@ -175,6 +175,40 @@ def test_compliance_over_twelve_months(control, users):
     assert queries.dashboard_counts().overdue == 1
 
 
+def test_the_dashboard_counts_each_state_as_the_critical_page_does(control, users):
+    manager, head = users["risk_manager"], users["department_head"]
+    make_critical(control, manager, starts_on=today() - timedelta(days=75))  # tasks past due
+    passed, failed, unverified = (
+        make_critical(new_control(manager, "Legal", title=title, owner_id=manager.id), manager)
+        for title in ("Passed", "Failed", "Never verified")
+    )
+    services.plan()
+    db.session.commit()
+    services.record_verification(passed, answers(passed), head)
+    services.record_verification(
+        failed,
+        answers(failed, Answer.FAIL),
+        head,
+        immediate_action="Guards stood down",
+        effectiveness="ineffective",
+    )
+    db.session.commit()
+    rows = queries.critical_rows()
+    assert {row.control.title: row.state for row in rows} == {
+        control.title: "overdue",
+        "Passed": "on_time",
+        "Failed": "failed",
+        "Never verified": "not_verified",
+    }
+    assert (
+        queries.dashboard_counts() == queries.dashboard_counts_of(rows) == queries.CriticalCounts(1, 1, 1, 1)
+    )
+    later = services.record_verification(failed, answers(failed), head)  # a pass after the fail
+    db.session.commit()
+    assert later.result is Result.PASSED
+    assert queries.dashboard_counts() == queries.CriticalCounts(on_time=2, overdue=1, not_verified=1)
+
+
 def test_not_critical_cannot_be_verified(control, users):
     with pytest.raises(services.CriticalError, match="not a critical control"):
         services.record_verification(control, [], users["risk_manager"])

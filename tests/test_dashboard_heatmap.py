@@ -75,3 +75,18 @@ def test_bar_chart_shows_department_names_as_text_not_markup():
     rows = [DepartmentControls(1, "<b>Legal</b> & Co", True, total=4, done=1, overdue=2)]
     trace = overdue_figure(rows)["data"][0]
     assert trace["y"] == ["&lt;b&gt;Legal&lt;/b&gt; &amp; Co"] and trace["x"] == [2]
+
+
+def test_band_counts_are_the_matrix_tally_of_the_rows():
+    directions = ("to_company", "to_communities", "to_asm")
+    rows = [
+        (lk, im, directions[(lk * 7 + im * 3) % 3], (lk + im) % 4 + 1)
+        for lk in range(1, 6)
+        for im in range(1, 6)
+        if (lk * im) % 5 != 3
+    ] + [(None, None, "to_asm", 2)]
+    for matrix in (CELL_MAP, THRESHOLDS):
+        grid = heatmap.build_grid(rows, matrix, "target")
+        assert grid.band_counts == dict(matrix.tally(rows))
+        assert sum(grid.band_counts.values()) == grid.total and grid.unscored == 2
+    assert heatmap.build_grid(rows, THRESHOLDS, "target").lifted > 0  # the rule is exercised

@@ -346,3 +346,27 @@ def test_the_top_ten_show_their_direction(clients, register):
     text = text_of(clients["executive"].get("/dashboard"))
     top = text[text.index("residual risks Ref Risk Direction Site Owner Residual") :]
     assert "To communities" in top and "To ASM" in top and "To the company" in top
+
+
+def test_links_filled_into_one_url_per_kind_match_url_for(app):
+    from flask import url_for
+    from werkzeug.datastructures import MultiDict
+
+    from riskreg.dashboard.filters import parse_dashboard_filters
+
+    with app.test_request_context():
+        dash = parse_dashboard_filters(MultiDict({"category": "Closure & Legacy", "status": "all"}))
+        for basis in ("inherent", "target"):
+            for likelihood, impact in ((1, 5), (4, 2)):
+                direct = url_for(
+                    "risks.list", **dash.register_args(basis, likelihood=likelihood, impact=impact)
+                )
+                assert dash.cell_url(basis, likelihood, impact) == direct
+            # a band key url_for would encode is built as it is, not filled in
+            for band in ("high", "very high", "élevé"):
+                assert dash.band_url(basis, band) == url_for(
+                    "risks.list", **dash.register_args(basis, band=band)
+                )
+                assert dash.direction_band_url(Direction.TO_ASM, band, basis) == url_for(
+                    "risks.list", **dash.register_args(basis, band=band, direction="to_asm")
+                )

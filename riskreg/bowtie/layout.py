@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import textwrap
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from riskreg.controls.models import Effectiveness, Role
 
@@ -27,6 +28,8 @@ EVENT_W, EVENT_H = 190, 120
 LEFT_X, RIGHT_X = 10, WIDTH - 10 - ITEM_W
 LEFT_BARRIER = (LEFT_X + ITEM_W + 25, WIDTH // 2 - EVENT_W // 2 - 30)
 RIGHT_BARRIER = (WIDTH // 2 + EVENT_W // 2 + 30, RIGHT_X - 15)
+HEADING_X = (LEFT_X, LEFT_BARRIER[0], RIGHT_BARRIER[0], RIGHT_X)  # above each column
+NOTE_AT = ((770, 12), (1030, 12), (10, 36))  # the legend's notes: x, y below the legend's top
 
 # Fill and stroke per effectiveness; the words are always written too (colour is never the only sign).
 COLOURS = {
@@ -43,6 +46,34 @@ SHORT = {
 }
 CRITICAL_MARK = "◆"
 FAILED_MARK = "✗"
+# The drawing's words: lazy messages keep their translation per language, so a page of bowties
+# (the dashboard's board pack draws three) looks each up once, and said() fills in the values.
+ROLE_NOT_SET, ROLE_NOT_SET_HEADING = _l("role not set"), _l("Role not set")
+ON_ITEM, ROLE_ONLY = _l("%(control)s: %(role)s on “%(item)s”"), _l("%(control)s: %(role)s")
+RATED_HERE, CRITICAL, LAST_FAILED = (
+    _l("%(rating)s for this risk"),
+    _l("critical control"),
+    _l("last verification failed"),
+)
+CAUSE_NOT_GIVEN, CONSEQUENCE_NOT_GIVEN = _l("Cause not given"), _l("Consequence not given")
+CAUSE, CONSEQUENCE = _l("Cause: %(text)s"), _l("Consequence: %(text)s")
+EVENT, TITLE = _l("Risk event %(ref)s: %(title)s"), _l("Bowtie of %(ref)s %(title)s")
+DESCRIPTION = _l(
+    "%(causes)s causes on the left, the risk event in the middle, %(consequences)s consequences on "
+    "the right; %(controls)s controls on their lines."
+)
+EVERY_LINE = _l("The table with the drawing lists every line.")
+HEADINGS = (_l("Causes"), _l("Preventive controls"), _l("Mitigating controls"), _l("Consequences"))
+NOTES = (
+    _l("◆ critical control (thick border)"),
+    _l("✗ last verification failed"),
+    _l("Dashed: a line whose cause or consequence is not given."),
+)
+
+
+def said(message: LazyString, **values: object) -> str:
+    """A lazy message in the reader's language with its values: what _(message, **values) gives."""
+    return str(message) % values
 
 
 @dataclass(frozen=True)
@@ -109,28 +140,35 @@ class Drawing:
 
 def wrap(text: str, width: int, lines: int) -> list[str]:
     """At most `lines` lines of `width` characters; the last ends with … when text was left out."""
+    return list(_wrapped(text, width, lines))
+
+
+@lru_cache(maxsize=4096)
+def _wrapped(text: str, width: int, lines: int) -> tuple[str, ...]:
+    """wrap()'s lines, kept: textwrap costs half a drawing, and every view of the dashboard draws
+    the same controls' titles again."""
     wrapped = textwrap.wrap(text, width=width, break_long_words=True) or [""]
     if len(wrapped) > lines:
         wrapped = wrapped[:lines]
         wrapped[-1] = wrapped[-1][: max(0, width - 1)].rstrip() + "…"
-    return wrapped
+    return tuple(wrapped)
 
 
 def _control_box(line: ControlLine, x: float, y: float, item_text: str | None) -> Box:
     fill, stroke = COLOURS[line.effectiveness]
     marks = (f" {CRITICAL_MARK}" if line.critical else "") + (f" {FAILED_MARK}" if line.last_failed else "")
     control = f"{line.ref} {line.title}"
-    role = line.role.label.lower() if line.role else _("role not set")
+    role = line.role.label.lower() if line.role else str(ROLE_NOT_SET)
     if item_text:
-        clauses = [_("%(control)s: %(role)s on “%(item)s”", control=control, role=role, item=item_text)]
+        clauses = [said(ON_ITEM, control=control, role=role, item=item_text)]
     else:
-        clauses = [_("%(control)s: %(role)s", control=control, role=role)]
+        clauses = [said(ROLE_ONLY, control=control, role=role)]
     rating = line.effectiveness.label.lower()
-    clauses.append(_("%(rating)s for this risk", rating=rating) if line.own_rating else rating)
+    clauses.append(said(RATED_HERE, rating=rating) if line.own_rating else rating)
     if line.critical:
-        clauses.append(_("critical control"))
+        clauses.append(str(CRITICAL))
     if line.last_failed:
-        clauses.append(_("last verification failed"))
+        clauses.append(str(LAST_FAILED))
     title = "; ".join(clauses)
     return Box(
         x,
@@ -171,7 +209,7 @@ def draw(
         loose = [line for line in on_side if line.item_id not in known]
         if loose:
             rows.append(
-                (None, _("Cause not given") if role is Role.PREVENTIVE else _("Consequence not given"), loose)
+                (None, str(CAUSE_NOT_GIVEN if role is Role.PREVENTIVE else CONSEQUENCE_NOT_GIVEN), loose)
             )
         sides.append((role, rows, barrier, item_x))
     unset = [line for line in lines if line.role is None]
@@ -189,7 +227,7 @@ def draw(
         EVENT_W,
         EVENT_H,
         [ref, *wrap(title, 26, 5)],
-        _("Risk event %(ref)s: %(title)s", ref=ref, title=title),
+        said(EVENT, ref=ref, title=title),
         "#1f3a5f",
         "#1f3a5f",
         2,
@@ -197,28 +235,13 @@ def draw(
     drawing = Drawing(
         WIDTH,
         0,
-        _("Bowtie of %(ref)s %(title)s", ref=ref, title=title),
-        _(
-            "%(causes)s causes on the left, the risk event in the middle, %(consequences)s consequences on "
-            "the right; %(controls)s controls on their lines.",
-            causes=len(causes),
-            consequences=len(consequences),
-            controls=len(lines),
-        )
+        said(TITLE, ref=ref, title=title),
+        said(DESCRIPTION, causes=len(causes), consequences=len(consequences), controls=len(lines))
         + " "
-        + _("The table with the drawing lists every line."),
+        + str(EVERY_LINE),
         event,
-        headings=[
-            (LEFT_X, 30, _("Causes")),
-            (LEFT_BARRIER[0], 30, _("Preventive controls")),
-            (RIGHT_BARRIER[0], 30, _("Mitigating controls")),
-            (RIGHT_X, 30, _("Consequences")),
-        ],
-        notes=[
-            (770, 12, _("◆ critical control (thick border)")),
-            (1030, 12, _("✗ last verification failed")),
-            (10, 36, _("Dashed: a line whose cause or consequence is not given.")),
-        ],
+        headings=[(x, 30, str(words)) for x, words in zip(HEADING_X, HEADINGS, strict=True)],
+        notes=[(x, dy, str(words)) for (x, dy), words in zip(NOTE_AT, NOTES, strict=True)],
     )
     for role, rows, (left, right), item_x in sides:
         y = TOP
@@ -231,9 +254,7 @@ def draw(
                 ITEM_W,
                 52,
                 wrap(text, 30, 3),
-                _("Cause: %(text)s", text=text)
-                if role is Role.PREVENTIVE
-                else _("Consequence: %(text)s", text=text),
+                said(CAUSE if role is Role.PREVENTIVE else CONSEQUENCE, text=text),
                 "#ffffff",
                 "#333333",
                 1.5,
@@ -264,7 +285,7 @@ def draw(
     if unset:
         top = event.y + EVENT_H + 40
         x = centre_x - CONTROL_W / 2
-        drawing.headings.append((x, top - 10, _("Role not set")))
+        drawing.headings.append((x, top - 10, str(ROLE_NOT_SET_HEADING)))
         for index, line in enumerate(unset):
             drawing.controls.append(_control_box(line, x, top + index * (CONTROL_H + GAP), None))
     drawing.legend_y = TOP + body + 20

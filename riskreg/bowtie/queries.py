@@ -4,25 +4,38 @@ controls with its role, line, effectiveness for the risk, critical mark and last
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from riskreg.bowtie.layout import ControlLine, Drawing, draw
-from riskreg.controls.models import Control, RiskControl, Role
+from riskreg.controls.models import Control, Role, risk_controls
 from riskreg.critical.queries import last_failed
 from riskreg.extensions import db
-from riskreg.risks.models import Risk, RiskCause, RiskConsequence
+from riskreg.risks.models import RiskCause, RiskConsequence
+
+
+class NamedRisk(Protocol):
+    """What a bowtie shows of its risk: a Risk, or a row that names one (the dashboard's top ten)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def ref(self) -> str: ...
+    @property
+    def title(self) -> str: ...
 
 
 @dataclass
 class Bowtie:
-    risk: Risk
+    risk: NamedRisk
     causes: list[tuple[int, str]]
     consequences: list[tuple[int, str]]
     lines: list[ControlLine]
 
-    @property
+    @cached_property
     def drawing(self) -> Drawing:
         return draw(self.risk.ref, self.risk.title, self.causes, self.consequences, self.lines)
 
@@ -51,47 +64,81 @@ class Bowtie:
         return result
 
 
-def _items(model, risk_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
-    found: dict[int, list[tuple[int, str]]] = {rid: [] for rid in risk_ids}
-    for item_id, risk_id, text in db.session.execute(
-        sa.select(model.id, model.risk_id, model.text)
-        .where(model.risk_id.in_(risk_ids))
-        .order_by(model.risk_id, model.position, model.id)
-    ):
-        found[risk_id].append((item_id, text))
-    return found
+# The statements are built once (table columns, the risks bound as `ids`): building them cost
+# more than running them, and plain columns skip the ORM's handling of the rows.
+@cache
+def _items_statement() -> sa.Select:
+    """The causes (side 0) and consequences (side 1) of the risks `ids`, each in its order."""
+    ids = sa.bindparam("ids", expanding=True)
+    arms = [
+        sa.select(
+            sa.literal(side).label("side"), table.c.id, table.c.risk_id, table.c.text, table.c.position
+        ).where(table.c.risk_id.in_(ids))
+        for side, table in ((0, RiskCause.__table__), (1, RiskConsequence.__table__))
+    ]
+    both = sa.union_all(*arms).subquery()
+    return sa.select(both.c.side, both.c.id, both.c.risk_id, both.c.text).order_by(
+        both.c.side, both.c.risk_id, both.c.position, both.c.id
+    )
 
 
-def bowties(risks: list[Risk]) -> list[Bowtie]:
-    """The bowties of these risks (four queries whatever their number)."""
+@cache
+def _lines_statement() -> sa.Select:
+    """The control lines of the risks `ids`: the link's role, item and rating, the control's own."""
+    link, control = risk_controls.c, Control.__table__.c
+    return (
+        sa.select(
+            link.risk_id,
+            link.role,
+            link.cause_id,
+            link.consequence_id,
+            link.effectiveness,
+            control.id,
+            control.ref,
+            control.title,
+            control.critical,
+            control.effectiveness,
+        )
+        .join_from(risk_controls, Control.__table__, control.id == link.control_id)
+        .where(link.risk_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(link.risk_id, control.critical.desc(), control.ref)
+    )
+
+
+def _items(risk_ids: list[int]) -> tuple[dict[int, list[tuple[int, str]]], dict[int, list[tuple[int, str]]]]:
+    """The causes and the consequences of these risks, each in its order (one statement)."""
+    causes: dict[int, list[tuple[int, str]]] = {rid: [] for rid in risk_ids}
+    consequences: dict[int, list[tuple[int, str]]] = {rid: [] for rid in risk_ids}
+    for side, item_id, risk_id, text in db.session.execute(_items_statement(), {"ids": risk_ids}):
+        (consequences if side else causes)[risk_id].append((item_id, text))
+    return causes, consequences
+
+
+def bowties(risks: list[NamedRisk]) -> list[Bowtie]:
+    """The bowties of these risks (two to four statements whatever their number)."""
     ids = [r.id for r in risks]
     if not ids:
         return []
-    causes, consequences = _items(RiskCause, ids), _items(RiskConsequence, ids)
-    rows = db.session.execute(
-        sa.select(RiskControl, Control)
-        .join(Control, Control.id == RiskControl.control_id)
-        .where(RiskControl.risk_id.in_(ids))
-        .order_by(RiskControl.risk_id, Control.critical.desc(), Control.ref)
-    ).all()
-    failed = last_failed(sorted({control.id for _, control in rows if control.critical}))
+    causes, consequences = _items(ids)
+    rows = db.session.execute(_lines_statement(), {"ids": ids}).all()
+    failed = last_failed(sorted({row[5] for row in rows if row[8]}))
     lines: dict[int, list[ControlLine]] = {rid: [] for rid in ids}
-    for link, control in rows:
-        lines[link.risk_id].append(
+    for risk_id, role, cause_id, consequence_id, own, control_id, ref, title, critical, rated in rows:
+        lines[risk_id].append(
             ControlLine(
-                control_id=control.id,
-                ref=control.ref or "",
-                title=control.title,
-                role=link.role,
-                item_id=link.cause_id if link.role is Role.PREVENTIVE else link.consequence_id,
-                effectiveness=link.effectiveness or control.effectiveness,
-                own_rating=link.effectiveness is not None,
-                critical=control.critical,
-                last_failed=control.id in failed,
+                control_id=control_id,
+                ref=ref or "",
+                title=title,
+                role=role,
+                item_id=cause_id if role is Role.PREVENTIVE else consequence_id,
+                effectiveness=own or rated,
+                own_rating=own is not None,
+                critical=critical,
+                last_failed=control_id in failed,
             )
         )
     return [Bowtie(r, causes[r.id], consequences[r.id], lines[r.id]) for r in risks]
 
 
-def bowtie(risk: Risk) -> Bowtie:
+def bowtie(risk: NamedRisk) -> Bowtie:
     return bowties([risk])[0]

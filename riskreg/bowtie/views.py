@@ -13,7 +13,7 @@ from riskreg.auth.permissions import (
     permission_required,
     require_risk_change,
 )
-from riskreg.bowtie import queries, services
+from riskreg.bowtie import drawn, queries, services
 from riskreg.bowtie.forms import ItemForm, LinkForm
 from riskreg.controls.models import Control, Effectiveness, Role
 from riskreg.extensions import db
@@ -42,6 +42,7 @@ def page(risk_id: int):
         risk=risk,
         tie=tie,
         drawing=tie.drawing,
+        svg=drawn.svg(tie, risk.id),
         manager=manager,
         item_form=ItemForm(formdata=None) if manager else None,
         action_form=ActionForm(formdata=None),

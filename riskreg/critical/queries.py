@@ -47,13 +47,19 @@ class CriticalRow:
     @property
     def state(self) -> str:
         """One word for the dashboard: failed, overdue, on_time, or not_verified."""
-        if self.last is not None and self.last.result is Result.FAILED:
-            return "failed"
-        if self.overdue:
-            return "overdue"
-        if self.last is not None:
-            return "on_time"
-        return "not_verified"
+        return state(self.last.result if self.last is not None else None, bool(self.overdue))
+
+
+def state(last_result: Result | None, overdue: bool) -> str:
+    """A critical control's state from its last verification's result (None: never verified) and
+    whether a verification of it is past due: a failure first, then lateness."""
+    if last_result is Result.FAILED:
+        return "failed"
+    if overdue:
+        return "overdue"
+    if last_result is not None:
+        return "on_time"
+    return "not_verified"
 
 
 def _latest_ids(control_ids: list[int]) -> dict[int, int]:
@@ -167,8 +173,46 @@ def dashboard_counts_of(rows: list[CriticalRow]) -> CriticalCounts:
     return counts
 
 
+def _last_result() -> sa.ScalarSelect:
+    """The result of the latest verification of the control of the enclosing statement (None when
+    it was never verified): the latest as _latest_ids says, by record time, then id."""
+    return (
+        sa.select(Verification.result)
+        .where(Verification.control_id == Control.id)
+        .order_by(Verification.recorded_at.desc(), Verification.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def dashboard_counts(on: date | None = None) -> CriticalCounts:
-    return dashboard_counts_of(critical_rows(on, with_links=False))
+    """The dashboard's counts in one statement: per critical control only what its state needs (its
+    last verification's result, whether a task is past due), grouped in the database."""
+    counts = CriticalCounts()
+    for result, overdue, count in db.session.execute(_counts_statement(), {"on": on or today()}):
+        name = state(result, bool(overdue))
+        setattr(counts, name, getattr(counts, name) + count)
+    return counts
+
+
+@cache
+def _counts_statement() -> sa.Select:
+    """Built once, the day bound as `on`."""
+    late = (
+        sa.select(VerificationTask.id)
+        .where(
+            VerificationTask.control_id == Control.id,
+            VerificationTask.done_at.is_(None),
+            VerificationTask.due_on < sa.bindparam("on", type_=sa.Date),
+        )
+        .exists()
+    )
+    states = (
+        sa.select(_last_result().label("result"), late.label("late"))
+        .where(Control.critical == sa.true())
+        .subquery()
+    )
+    return sa.select(states.c.result, states.c.late, sa.func.count()).group_by(states.c.result, states.c.late)
 
 
 @dataclass
@@ -262,16 +306,17 @@ def control_critical(control: Control, limit: int = 24) -> ControlCritical:
 
 
 def last_failed(control_ids: list[int]) -> set[int]:
-    """Which of these controls' latest verification failed (for the bowtie's marks)."""
-    latest = _latest_ids(control_ids)
-    if not latest:
+    """Which of these controls' latest verification failed (for the bowtie's marks): one statement,
+    built once."""
+    if not control_ids:
         return set()
-    return set(
-        db.session.scalars(
-            sa.select(Verification.control_id).where(
-                Verification.id.in_(list(latest.values())), Verification.result == Result.FAILED
-            )
-        )
+    return set(db.session.scalars(_last_failed_statement(), {"ids": control_ids}))
+
+
+@cache
+def _last_failed_statement() -> sa.Select:
+    return sa.select(Control.id).where(
+        Control.id.in_(sa.bindparam("ids", expanding=True)), _last_result() == Result.FAILED
     )
 
 

@@ -7,6 +7,7 @@ bookmarked dashboard must never silently show something other than what its URL 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,10 +38,15 @@ RISK_PARAMS = ("site", "direction", "category", "department", "status")
 PARAMS = (*RISK_PARAMS, "view")
 LANG_PARAM = "lang"  # ?lang=fr sets the session's language on any page (riskreg.i18n), not a filter
 STATUS_ALL = "all"
-CELL_L, CELL_I = (
-    "LEVEL-L",
-    "LEVEL-I",
-)  # placeholders in a cell URL (no filter value can hold them)  # every status but archived
+# Placeholders in the register URLs a page draws dozens of (no filter value can hold them, and
+# url_for leaves them as they are), and what may replace them as it is: what url_for leaves as is.
+PLACEHOLDERS = {
+    "likelihood": "LEVEL-L",
+    "impact": "LEVEL-I",
+    "band": "BAND-KEY",
+    "direction": "DIRECTION-KEY",
+}
+AS_IS = re.compile(r"[A-Za-z0-9_.~-]+")
 DEFAULT_STATUS = RiskStatus.OPEN
 
 
@@ -79,18 +85,28 @@ class DashboardFilters:
         args.update(filters)
         return url_for("controls.list", **{key: value for key, value in args.items() if value is not None})
 
+    def _register_url(self, basis: str, **values: str) -> str:
+        """/risks under this dashboard's filters, on `basis`, narrowed by `values` (levels, a band,
+        a direction). A page draws up to 150 heatmap cells and dozens of band links: the URL is built
+        once per basis and kind of link with placeholders, then filled in."""
+        if not all(AS_IS.fullmatch(value) for value in values.values()):  # url_for would encode it
+            return url_for("risks.list", **self.register_args(basis, **values))
+        urls = self.__dict__.setdefault("_urls", {})
+        key = (basis, *values)
+        url = urls.get(key)
+        if url is None:
+            holes = {name: PLACEHOLDERS[name] for name in values}
+            url = urls[key] = url_for("risks.list", **self.register_args(basis, **holes))
+        for name, value in values.items():
+            url = url.replace(PLACEHOLDERS[name], value)
+        return url
+
     def cell_url(self, basis: str, likelihood: int, impact: int) -> str:
-        """The register's URL for one heatmap cell. A page draws up to 150 of them: the URL is built
-        once per basis with placeholders for the levels (digits, never encoded), then filled in."""
-        templates = self.__dict__.setdefault("_cell_urls", {})
-        if basis not in templates:
-            templates[basis] = url_for(
-                "risks.list", **self.register_args(basis, likelihood=CELL_L, impact=CELL_I)
-            )
-        return templates[basis].replace(CELL_L, str(likelihood)).replace(CELL_I, str(impact))
+        """The register's URL for one heatmap cell."""
+        return self._register_url(basis, likelihood=str(likelihood), impact=str(impact))
 
     def band_url(self, basis: str, band: str) -> str:
-        return url_for("risks.list", **self.register_args(basis, band=band))
+        return self._register_url(basis, band=band)
 
     def direction_url(self, direction: Direction | None) -> str:
         """This dashboard for one direction (None: all of them), every other filter and the view kept."""
@@ -98,7 +114,7 @@ class DashboardFilters:
 
     def direction_band_url(self, direction: Direction, band: str, basis: str = "residual") -> str:
         """/risks: the risks of one direction in one band, under this dashboard's other filters."""
-        return url_for("risks.list", **self.register_args(basis, band=band, direction=direction.value))
+        return self._register_url(basis, band=band, direction=direction.value)
 
     @property
     def status_value(self) -> str:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from markupsafe import Markup, escape
 
 from riskreg.scoring import LEVELS, Band, Matrix
 
@@ -46,11 +48,20 @@ def basis_risks(basis: str, count: int) -> str:
     return ngettext("%(num)d residual risk", "%(num)d residual risks", count)
 
 
-def level_labels(matrix: Matrix) -> tuple[dict[int, str], dict[int, str]]:
-    """The likelihood and impact labels by value, translated once per figure."""
-    return (
+@dataclass(frozen=True)
+class Words:
+    """The matrix's labels in the reader's language, translated once per page (not per cell)."""
+
+    likelihood: dict[int, str]
+    impact: dict[int, str]
+    band: dict[str, str]
+
+
+def words(matrix: Matrix) -> Words:
+    return Words(
         {lv.value: ref(lv.label) for lv in matrix.likelihood},
         {lv.value: ref(lv.label) for lv in matrix.impact},
+        {band.key: ref(band.label) for band in matrix.bands},
     )
 
 
@@ -107,7 +118,6 @@ class Grid:
 
 def build_grid(rows: Iterable[tuple[Any, Any, Any, int]], matrix: Matrix, basis: str) -> Grid:
     """rows: (likelihood, impact, direction, count) from a GROUP BY; NULL levels are unscored."""
-    rows = list(rows)
     counts: dict[tuple[int, int], list[int]] = {(lk, im): [0, 0] for lk in LEVELS for im in LEVELS}
     unscored = 0
     for likelihood, impact, direction, count in rows:
@@ -118,46 +128,105 @@ def build_grid(rows: Iterable[tuple[Any, Any, Any, int]], matrix: Matrix, basis:
         entry[0] += count
         if matrix.is_people(direction):
             entry[1] += count
+    bands = matrix.cell_bands
     cells = {
-        (lk, im): Cell(
-            likelihood=lk,
-            impact=im,
-            count=total,
-            people_count=people,
-            band=matrix.band_for(lk, im, people=False),
-            people_band=matrix.band_for(lk, im, people=True),
-        )
+        (lk, im): Cell(lk, im, total, people, *bands[(lk, im)])
         for (lk, im), (total, people) in counts.items()
     }
-    return Grid(basis, cells, dict(matrix.tally(rows)), unscored, matrix.bands)
+    # Each risk in its own band (Matrix.tally's count): a cell's risks to people in its people band.
+    band_counts = dict.fromkeys(matrix.band_keys, 0)
+    for cell in cells.values():
+        band_counts[cell.band.key] += cell.count - cell.people_count
+        band_counts[cell.people_band.key] += cell.people_count
+    return Grid(basis, cells, band_counts, unscored, matrix.bands)
 
 
 def cell_label(cell: Cell) -> str:
     return f"{cell.count}*" if cell.lifted else str(cell.count)
 
 
-def hover_text(
-    cell: Cell, matrix: Matrix, labels: tuple[dict[int, str], dict[int, str]] | None = None
-) -> str:
-    likelihoods, impacts = labels or level_labels(matrix)
-    text = _(
-        "Likelihood %(likelihood)s %(likelihood_label)s × impact %(impact)s %(impact_label)s",
-        likelihood=cell.likelihood,
-        likelihood_label=likelihoods[cell.likelihood],
-        impact=cell.impact,
-        impact_label=impacts[cell.impact],
-    )
-    risks = ngettext("%(num)d risk", "%(num)d risks", cell.count)
-    text += f"<br>{risks} · {ref(cell.band.label)}"
-    if cell.lifted:
-        text += "<br>" + _(
-            "%(count)s to people: %(band)s (people-first rule)",
-            count=cell.lifted,
-            band=ref(cell.people_band.label),
-        )
-    if cell.count:
-        text += "<br>" + _("Click to open them in the register")
+# A figure or table says the same few sentences of every cell: each message is translated once
+# (gettext without values gives the translation as it is) and filled in per cell, and a plural once
+# per count; the text is what _(message, **values) would give.
+def hover_texts(shown: Words) -> Callable[[Cell], str]:
+    """The hover text of a cell: where it is, its risks and band, the people-first rule's lift."""
+    where = _("Likelihood %(likelihood)s %(likelihood_label)s × impact %(impact)s %(impact_label)s")
+    lift = _("%(count)s to people: %(band)s (people-first rule)")
+    click = "<br>" + _("Click to open them in the register")
+    risks = cache(lambda count: ngettext("%(num)d risk", "%(num)d risks", count))
+
+    def text(cell: Cell) -> str:
+        said = where % {
+            "likelihood": cell.likelihood,
+            "likelihood_label": shown.likelihood[cell.likelihood],
+            "impact": cell.impact,
+            "impact_label": shown.impact[cell.impact],
+        }
+        said += f"<br>{risks(cell.count)} · {shown.band[cell.band.key]}"
+        lifted = cell.lifted
+        if lifted:
+            said += "<br>" + lift % {"count": lifted, "band": shown.band[cell.people_band.key]}
+        return said + click if cell.count else said
+
     return text
+
+
+@dataclass(frozen=True)
+class TableCell:
+    """One cell of the table under the chart (what screen readers and the keyboard use)."""
+
+    cell: Cell
+    band: Markup  # the cell's band, in the reader's language
+    href: str | None  # the register's risks of this cell; None for an empty cell
+    label: Markup  # the link's name: the cell in one sentence ("" for an empty cell)
+    people: Markup  # "2 to people: High" where the people-first rule lifts the cell, else ""
+
+
+def table(grid: Grid, shown: Words, link: Callable[[Cell], str]) -> list[tuple[str, list[TableCell]]]:
+    """The table's rows from the highest likelihood down, each with its heading: every text in the
+    reader's language, built here once per cell rather than by the template's filters.
+
+    The sentences are what the template's _(message, **values) would print: the translation as
+    markup, the values escaped (each word escaped once per table; numbers need none)."""
+    people = _("%(count)s to people: %(band)s")
+    named = _(
+        "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
+        "%(risks)s, band %(band)s. Open them in the register"
+    )
+    named_lifted = _(
+        "Likelihood %(likelihood)s %(likelihood_label)s, impact %(impact)s %(impact_label)s: "
+        "%(risks)s, band %(band)s (%(lifted)s to people: %(people_band)s). Open them in the register"
+    )
+    likelihoods = {value: escape(label) for value, label in shown.likelihood.items()}
+    impacts = {value: escape(label) for value, label in shown.impact.items()}
+    bands = {key: escape(label) for key, label in shown.band.items()}
+    risks = cache(lambda count: escape(grid.risks(count)))
+
+    def shown_cell(cell: Cell) -> TableCell:
+        band = bands[cell.band.key]
+        lifted = cell.lifted
+        lifted_to = bands[cell.people_band.key]
+        note = Markup(people % {"count": lifted, "band": lifted_to}) if lifted else Markup()  # noqa: S704
+        if not cell.count:
+            return TableCell(cell, band, None, Markup(), note)
+        values = {
+            "likelihood": cell.likelihood,
+            "likelihood_label": likelihoods[cell.likelihood],
+            "impact": cell.impact,
+            "impact_label": impacts[cell.impact],
+            "risks": risks(cell.count),
+            "band": band,
+        }
+        if lifted:
+            values |= {"lifted": lifted, "people_band": lifted_to}
+        label = Markup((named_lifted if lifted else named) % values)  # noqa: S704 (values escaped)
+        return TableCell(cell, band, link(cell), label, note)
+
+    rows = []
+    for cells in grid.rows():
+        likelihood = cells[0].likelihood
+        rows.append((f"{likelihood} {shown.likelihood[likelihood]}", [shown_cell(cell) for cell in cells]))
+    return rows
 
 
 def stepped_colorscale(bands: tuple[Band, ...]) -> list[list[Any]]:
@@ -170,14 +239,18 @@ def stepped_colorscale(bands: tuple[Band, ...]) -> list[list[Any]]:
     return scale
 
 
-def figure(grid: Grid, matrix: Matrix, link: Callable[[Cell], str]) -> dict[str, Any]:
+def figure(
+    grid: Grid, matrix: Matrix, link: Callable[[Cell], str], shown: Words | None = None
+) -> dict[str, Any]:
     """The heatmap: impact on x, likelihood on y, cells coloured by band and labelled with counts.
 
     customdata holds each cell's drill-down URL (None for empty cells, which do not navigate).
+    `shown`: the matrix's words, when the page has them already.
     """
     ordered = [[grid.cells[(lk, im)] for im in LEVELS] for lk in LEVELS]  # y ascends from the bottom
-    labels = level_labels(matrix)
-    likelihoods, impacts = labels
+    shown = shown or words(matrix)
+    likelihoods, impacts = shown.likelihood, shown.impact
+    hover = hover_texts(shown)
     trace = {
         "type": "heatmap",
         "x": list(LEVELS),
@@ -192,7 +265,7 @@ def figure(grid: Grid, matrix: Matrix, link: Callable[[Cell], str]) -> dict[str,
         "text": [[cell_label(cell) for cell in row] for row in ordered],
         "texttemplate": "%{text}",
         "textfont": {"size": 18, "color": INK, "family": FONT},
-        "hovertext": [[hover_text(cell, matrix, labels) for cell in row] for row in ordered],
+        "hovertext": [[hover(cell) for cell in row] for row in ordered],
         "hovertemplate": "%{hovertext}<extra></extra>",
         "customdata": [[link(cell) if cell.count else None for cell in row] for row in ordered],
     }

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,8 +70,12 @@ def months_between(first: date, last: date) -> Iterator[date]:
 
 
 def has_snapshot(month: date) -> bool:
-    stmt = sa.select(BandSnapshot.id).where(BandSnapshot.month == month).limit(1)
-    return db.session.scalar(stmt) is not None
+    return db.session.scalar(_has_snapshot_statement(), {"month": month}) is not None
+
+
+@cache
+def _has_snapshot_statement() -> sa.Select:
+    return sa.select(BandSnapshot.id).where(BandSnapshot.month == sa.bindparam("month")).limit(1)
 
 
 def _lock() -> None:
@@ -156,25 +161,38 @@ class TrendSeries:
 
 def series(filters: RiskFilters, today: date, basis: str = "residual") -> TrendSeries:
     """Counts per band per month for the last TREND_MONTHS months, following site and direction."""
-    start = add_months(month_start(today), -(TREND_MONTHS - 1))
-    stmt = (
-        sa.select(BandSnapshot.month, BandSnapshot.band, sa.func.sum(BandSnapshot.risk_count))
-        .where(BandSnapshot.basis == basis, BandSnapshot.month >= start)
-        .group_by(BandSnapshot.month, BandSnapshot.band)
-        .order_by(BandSnapshot.month)
-    )
-    if filters.corporate:
-        stmt = stmt.where(BandSnapshot.site_id.is_(None))
-    elif filters.site is not None:
-        stmt = stmt.where(BandSnapshot.site_id == filters.site)
+    site = "corporate" if filters.corporate else "one" if filters.site is not None else "all"
+    values: dict[str, Any] = {"basis": basis, "start": add_months(month_start(today), -(TREND_MONTHS - 1))}
+    if site == "one":
+        values["site"] = filters.site
     if filters.direction is not None:
-        stmt = stmt.where(BandSnapshot.direction == filters.direction.value)
+        values["direction"] = filters.direction.value
     band_keys = scoring.matrix().band_keys
     by_month: dict[date, dict[str, int]] = {}
-    for month, band, count in db.session.execute(stmt):
+    for month, band, count in db.session.execute(
+        _series_statement(site, filters.direction is not None), values
+    ):
         by_month.setdefault(month, {})[band] = int(count or 0)
     months = sorted(by_month)
     return TrendSeries(months, {key: [by_month[m].get(key, 0) for m in months] for key in band_keys})
+
+
+@cache
+def _series_statement(site: str, by_direction: bool) -> sa.Select:
+    """series()'s statement for each shape of filter (site: all, corporate or one), built once."""
+    stmt = (
+        sa.select(BandSnapshot.month, BandSnapshot.band, sa.func.sum(BandSnapshot.risk_count))
+        .where(BandSnapshot.basis == sa.bindparam("basis"), BandSnapshot.month >= sa.bindparam("start"))
+        .group_by(BandSnapshot.month, BandSnapshot.band)
+        .order_by(BandSnapshot.month)
+    )
+    if site == "corporate":
+        stmt = stmt.where(BandSnapshot.site_id.is_(None))
+    elif site == "one":
+        stmt = stmt.where(BandSnapshot.site_id == sa.bindparam("site"))
+    if by_direction:
+        stmt = stmt.where(BandSnapshot.direction == sa.bindparam("direction"))
+    return stmt
 
 
 def backfill(now: datetime | None = None) -> dict[date, int]:

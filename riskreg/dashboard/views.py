@@ -14,6 +14,7 @@ from riskreg import reference, scoring
 from riskreg.appetite import queries as appetite_queries
 from riskreg.assets.sources import plotly_bundle
 from riskreg.auth.permissions import Permission, permission_required
+from riskreg.bowtie import drawn
 from riskreg.bowtie import queries as bowtie_queries
 from riskreg.critical import queries as critical_queries
 from riskreg.dashboard import charts, heatmap, queries, trend
@@ -26,7 +27,7 @@ from riskreg.dashboard.filters import (
 from riskreg.extensions import db
 from riskreg.indicators import panels as indicator_panels
 from riskreg.modeling import today as today_utc
-from riskreg.risks.models import Direction, Risk, RiskStatus
+from riskreg.risks.models import Direction, RiskStatus
 from riskreg.sites.models import AsmPresence
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,14 @@ def index():
     matrix = scoring.matrix()
     bases = dict.fromkeys(("inherent", "residual", *dash.bases))  # the indicators need both
     grids = {basis: queries.grid(dash.risk, basis) for basis in bases}
-    figures = {basis: heatmap.figure(grids[basis], matrix, cell_link(dash, basis)) for basis in dash.bases}
+    matrix_words = heatmap.words(matrix)
+    figures = {
+        basis: heatmap.figure(grids[basis], matrix, cell_link(dash, basis), matrix_words)
+        for basis in dash.bases
+    }
+    tables = {
+        basis: heatmap.table(grids[basis], matrix_words, cell_link(dash, basis)) for basis in dash.bases
+    }
     departments = [
         row
         for row in all_departments
@@ -56,6 +64,7 @@ def index():
     ]
     series = trend.series(dash.risk, today)
     top = queries.top_residual(dash.risk, grids["residual"])
+    bowties = board_bowties(top)
     return render_template(
         "dashboard/index.html",
         dash=dash,
@@ -66,9 +75,12 @@ def index():
         direction_bands=queries.band_counts_by_direction(dash.risk),
         grids=grids,
         figures=figures,
+        tables=tables,
+        matrix_words=matrix_words,
         top=top,
         critical_counts=critical_queries.dashboard_counts(today),
-        board_bowties=board_bowties(top),
+        board_bowties=bowties,
+        board_svgs={tie.risk.id: drawn.svg(tie, f"board-{tie.risk.id}") for tie in bowties},
         review_overdue=queries.review_overdue(dash.risk, today),
         review_overdue_limit=queries.REVIEW_OVERDUE_LIMIT,
         appetite_panel=appetite_queries.panel(),
@@ -95,13 +107,9 @@ def index():
 BOARD_BOWTIES = 3
 
 
-def board_bowties(top: list) -> list:
-    """The bowties of the top residual risks, for the printed board pack (five queries)."""
-    ids = [row.id for row in top[:BOARD_BOWTIES]]
-    if not ids:
-        return []
-    risks = {r.id: r for r in db.session.scalars(sa.select(Risk).where(Risk.id.in_(ids)))}
-    return bowtie_queries.bowties([risks[i] for i in ids if i in risks])
+def board_bowties(top: list[queries.TopRisk]) -> list[bowtie_queries.Bowtie]:
+    """The bowties of the top residual risks, for the printed board pack (the rows name their risks)."""
+    return bowtie_queries.bowties(top[:BOARD_BOWTIES])
 
 
 def cell_link(dash: DashboardFilters, basis: str):
