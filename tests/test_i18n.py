@@ -230,3 +230,16 @@ def test_wtforms_own_messages_follow_the_language_even_within_one_request(app):
         with force_locale("es"):
             spanish = NameForm()
             assert not spanish.validate() and spanish.name.errors == ["Este campo es obligatorio."]
+
+
+def test_a_template_message_is_a_format_string_with_or_without_variables(app):
+    """The templates' _() keep Jinja's newstyle rule: '%%' shows one '%' even with nothing to fill
+    in, a message without '%' is shown as written, and filled-in values are escaped."""
+    with app.test_request_context("/"):
+        env = app.jinja_env
+        html = env.from_string("{{ _('Fully 100%% covered') }}|{{ _('Plain <b>words</b>') }}")
+        assert html.render() == "Fully 100% covered|Plain <b>words</b>"
+        filled = env.from_string("{{ _('Select %(ref)s', ref=ref) }}").render(ref="<R-1>")
+        assert filled == "Select &lt;R-1&gt;"
+        plain = env.overlay(autoescape=False).from_string("{{ _('Fully 100%% covered') }}")
+        assert plain.render() == "Fully 100% covered"

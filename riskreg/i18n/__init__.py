@@ -159,7 +159,10 @@ def install_template_gettext(env: Environment) -> None:
     which says whether the template escapes."""
 
     def shown(eval_ctx: EvalContext, text: str, variables: dict[str, Any]) -> str:
-        return (Markup(text) if eval_ctx.autoescape else text) % variables  # noqa: S704 (the catalogue)
+        message = Markup(text) if eval_ctx.autoescape else text  # noqa: S704 (the catalogue)
+        if not variables and "%" not in text:
+            return message  # nothing to fill in: the same text, without Markup's Python formatter
+        return message % variables
 
     @pass_eval_context
     def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
