@@ -32,6 +32,27 @@ def _plain_option(cls: type, choice: SelectChoice, **kwargs: Any) -> Markup:
 
 wtforms.widgets.Select.render_option = classmethod(_plain_option)  # every select (one widget class)
 
+_WTFORMS_HTML_PARAMS = wtforms.widgets.core.html_params
+
+
+def _plain_html_params(**attributes: Any) -> Markup:
+    """WTForms' html_params, attribute for attribute, with f-strings in place of Markup.format's
+    pure-Python formatter: every input, select and textarea writes its attributes through it (on a
+    form page, about 80 formats, a millisecond)."""
+    written = []
+    for key, value in sorted(attributes.items()):
+        key = wtforms.widgets.core.clean_key(key)
+        if value is True:
+            written.append(key)
+        elif value is not False:
+            written.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(written))  # noqa: S704 (every key and value escaped above)
+
+
+# The widgets read it from their module, inputs and buttons from their class, labels from the package.
+wtforms.widgets.core.html_params = wtforms.widgets.html_params = _plain_html_params
+wtforms.widgets.Input.html_params = wtforms.widgets.core.Button.html_params = staticmethod(_plain_html_params)
+
 
 def options(pairs: Any) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
