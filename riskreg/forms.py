@@ -45,7 +45,8 @@ def _plain_html_params(**attributes: Any) -> Markup:
         if value is True:
             written.append(key)
         elif value is not False:
-            written.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            shown = str(escape(value)).replace('"', "&quot;")  # a Markup value keeps its own quotes
+            written.append(f'{escape(key)}="{shown}"')
     return Markup(" ".join(written))  # noqa: S704 (every key and value escaped above)
 
 
