@@ -15,14 +15,18 @@ from riskreg.extensions import db
 from riskreg.paging import PageNumbers
 from riskreg.risks import filters as risk_filters
 from riskreg.risks import pagination
+from riskreg.risks import rows as register_rows
 from riskreg.risks.filters import RiskFilters
 from riskreg.risks.models import Risk
+from riskreg.risks.rows import RegisterRow
 from riskreg.sites.models import Site
+
+ROW_WIDTH = len(register_rows.COLUMNS) + 2  # a row's own values, then its sort values
 
 
 @dataclass
 class RegisterPage(PageNumbers):
-    risks: list[Risk]
+    risks: list[RegisterRow]
     band_counts: dict[str, int]  # every band, for the current filters without the band filter
     total: int  # matching all filters, band included
     page: int
@@ -81,27 +85,26 @@ def register_page(
     sort_values = [chosen.c[f"sort_{n}"] for n in range(len(columns))]
     descending = filters.sort.startswith("-") != backwards
     stmt = (
-        sa.select(Risk, *sort_values)
-        .join(chosen, chosen.c.id == Risk.id)
+        sa.select(*register_rows.columns(), *sort_values)
+        .select_from(chosen)
+        .join(Risk, Risk.id == chosen.c.id)
+        .join(User, User.id == Risk.owner_id)
+        .outerjoin(Site, Site.id == Risk.site_id)
         .order_by(*(c.desc() if descending else c.asc() for c in (*sort_values, chosen.c.id)))
-        # The site's and owner's names come in the same statement (what the rows and the API show)
-        .options(
-            joinedload(Risk.site).load_only(Site.id, Site.name),
-            joinedload(Risk.owner).load_only(User.id, User.name),
-        )
     )
-    rows = list(db.session.execute(stmt))
+    rows = db.session.execute(stmt).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
     if backwards:
         rows.reverse()
-    result = RegisterPage([row[0] for row in rows], counts, total, page, per_page)
+    shown = [RegisterRow(row[:ROW_WIDTH]) for row in rows]
+    result = RegisterPage(shown, counts, total, page, per_page)
     if keyset and rows:
         first, last = rows[0], rows[-1]
         if more or backwards:
-            result.next_cursor = pagination.encode(last[1:], last[0].id)
+            result.next_cursor = pagination.encode(last[ROW_WIDTH:], last[0])
         if page > 1:
-            result.prev_cursor = pagination.encode(first[1:], first[0].id)
+            result.prev_cursor = pagination.encode(first[ROW_WIDTH:], first[0])
     return result
 
 

@@ -1,0 +1,121 @@
+"""A risk as a register page shows it: plain values read by one Core statement, not an ORM object.
+
+The register's rows and the API's summaries read about thirty columns of fifty risks, and their
+site's and owner's names. Loaded as mapped objects (identity map, instance state, two joined
+relationships) the fifty cost about a sixth of the page; as rows of plain values, next to nothing.
+The band and score rules stay the model's (riskreg.scoring, riskreg.reviews.rules), asked the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+
+from riskreg import scoring
+from riskreg.auth.models import User
+from riskreg.modeling import utcnow
+from riskreg.risks.models import Risk
+from riskreg.sites.models import Site
+
+# What a page row, the API's summary (riskreg.api.schemas.RiskSummary) and the row marks
+# (riskreg.acceptances.queries.register_marks) read off a risk.
+COLUMNS = (
+    "id",
+    "ref",
+    "title",
+    "site_id",
+    "direction",
+    "category",
+    "impact_area",
+    "owner_id",
+    "inherent_likelihood",
+    "inherent_impact",
+    "inherent_score",
+    "residual_likelihood",
+    "residual_impact",
+    "residual_score",
+    "inherent_band_rank",
+    "residual_band_rank",
+    "target_likelihood",
+    "target_impact",
+    "target_date",
+    "treatment",
+    "status",
+    "trend",
+    "next_review_date",
+    "residual_assessed_at",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
+class Named(NamedTuple):
+    """A risk's site or owner as its row shows it."""
+
+    id: int
+    name: str
+
+
+class RegisterRow:
+    """One risk of a register page, with the Risk model's read-only properties a row uses."""
+
+    __slots__ = (*COLUMNS, "site", "owner")
+
+    # Declared for type checkers; the values are set from the statement's row in __init__.
+    id: int
+    ref: str
+    title: str
+    site_id: int | None
+    direction: Any
+    category: str
+    owner_id: int
+    inherent_likelihood: int
+    inherent_impact: int
+    inherent_score: int
+    residual_likelihood: int
+    residual_impact: int
+    residual_score: int
+    residual_band_rank: int
+    target_likelihood: int | None
+    target_impact: int | None
+    status: Any
+    next_review_date: date | None
+    site: Named | None
+    owner: Named
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        *plain, site_name, owner_name = values
+        for name, value in zip(COLUMNS, plain, strict=True):
+            setattr(self, name, value)
+        self.site = None if self.site_id is None else Named(self.site_id, site_name)
+        self.owner = Named(self.owner_id, owner_name)
+
+    @property
+    def inherent_band(self) -> scoring.Band:
+        return scoring.matrix().band(self.inherent_likelihood, self.inherent_impact, self.direction)
+
+    @property
+    def residual_band(self) -> scoring.Band:
+        return scoring.matrix().band(self.residual_likelihood, self.residual_impact, self.direction)
+
+    @property
+    def target_score(self) -> int | None:
+        if self.target_likelihood is None or self.target_impact is None:
+            return None
+        return scoring.score(self.target_likelihood, self.target_impact)
+
+    @property
+    def review_overdue(self) -> bool:
+        from riskreg.reviews.rules import state_of  # the one home of the rule
+
+        return state_of(self, utcnow().date()) == "overdue"
+
+
+def columns() -> list[sa.ColumnElement[Any]]:
+    """The row's columns, in RegisterRow's order: the risk's own, then its site's and owner's names
+    (the statement joins Site outer and User inner, as a risk has an owner and may have no site)."""
+    table = Risk.__table__
+    return [*(table.c[name] for name in COLUMNS), Site.name, User.name]
