@@ -8,6 +8,8 @@ import pytest
 from riskreg.extensions import db
 from riskreg.grievances import services
 from riskreg.modeling import today
+from riskreg.risks.filters import RiskFilters
+from riskreg.risks.queries import register_page
 from tests.conftest import text_of
 from tests.grievance_support import new_grievance
 from tests.xlsx_files import export, register_dicts, workbook
@@ -69,3 +71,13 @@ def test_a_bad_value_is_a_clear_400(clients, url):
     response = clients["executive"].get(url)
     assert response.status_code == 400
     assert "grievance" in text_of(response) and "must be one of any, open, severe" in text_of(response)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("any", {"closed", "open", "severe"}), ("open", {"open", "severe"}), ("severe", {"severe"})],
+)
+def test_the_total_and_band_counts_count_only_those_risks(linked, value, expected):
+    page = register_page(RiskFilters(grievance=value), 1, 50)
+    assert {risk.ref for risk in page.risks} == {linked[key] for key in expected}
+    assert page.total == sum(page.band_counts.values()) == len(expected)

@@ -13,6 +13,7 @@ order so two writers never lock the same rows in opposite orders); SQLite runs t
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -314,18 +315,20 @@ def recount() -> int:
 # reads
 
 
+# The filters the counts are kept by (band, basis and sort choose among them or order the rows).
+ANSWERED_FILTERS = frozenset(
+    {"site", "corporate", "direction", "category", "status", "band", "basis", "sort"}
+)
+_NO_FILTERS = RiskFilters()
+
+
 def can_answer(filters: RiskFilters) -> bool:
-    """The counts know site, direction, category and status; any other filter counts the risks."""
-    return filters.department is None and not any(
-        (
-            filters.owner,
-            filters.q,
-            filters.flagged is not None,
-            filters.review,
-            filters.appetite,
-            filters.likelihood,
-            filters.impact,
-        )
+    """The counts know site, direction, category and status; any other filter (and any filter
+    added later) counts the risks."""
+    return all(
+        getattr(filters, field.name) == getattr(_NO_FILTERS, field.name)
+        for field in dataclasses.fields(RiskFilters)
+        if field.name not in ANSWERED_FILTERS
     )
 
 
