@@ -199,6 +199,7 @@ def ensure_database(
     marker = read_marker(url)
     if marker is not None and marker.get("size") == size and not rebuild:
         flask(url, "db", "upgrade")  # a reused database gains the migrations added since it was built
+        flask(url, "seed", "appetite")  # the categories' appetites, as a company states them
         return url, None
     if marker is None and database_has_tables(url) and not allow_existing:
         raise SystemExit(
@@ -212,6 +213,9 @@ def ensure_database(
     # reads at that size: one event per risk keeps the build to minutes.
     events = ["--audit-events-per-risk", "1"] if size >= 1_000_000 else []
     flask(url, "seed", "scale", "--risks", str(size), *events)
+    # Appetites stated (seeds/appetite.toml), as in any company's register: the dashboard's "Above
+    # appetite" and the register's appetite filters then count real escalations.
+    flask(url, "seed", "appetite")
     seconds = time.perf_counter() - started
     write_marker(url, size)
     return url, seconds

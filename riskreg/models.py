@@ -2,7 +2,7 @@
 
 from riskreg.acceptances.models import Acceptance, AcceptanceState
 from riskreg.api.models import ApiToken
-from riskreg.appetite.models import CategoryAppetite
+from riskreg.appetite.models import AppetiteCount, CategoryAppetite, RiskCover
 from riskreg.audit import AuditEvent
 from riskreg.auth.models import RecoveryCode, Role, SignInSource, User
 from riskreg.comments.models import Comment, Mention
@@ -77,7 +77,9 @@ __all__ = [
     "AsmPresence",
     "AuditEvent",
     "BandSnapshot",
+    "AppetiteCount",
     "CategoryAppetite",
+    "RiskCover",
     "Control",
     "ControlEvidence",
     "ControlNote",

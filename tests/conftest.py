@@ -107,6 +107,9 @@ def models_fingerprint() -> str:
             for table in db.metadata.sorted_tables
             for index in sorted(table.indexes, key=lambda index: index.name or "")
         ]
+        from riskreg.dashboard import counts
+
+        ddl += counts.ddl(dialect.name)  # a changed trigger is a changed schema too
         _fingerprint.append(hashlib.sha256("\n".join(ddl).encode()).hexdigest())
     return _fingerprint[0]
 

@@ -47,21 +47,27 @@ def above_condition(appetite_ranks: dict[str, int] | None = None) -> sa.ColumnEl
     )
 
 
-def covered_condition() -> sa.ColumnElement[bool]:
-    """The risk has a treatment plan (an open control linked) or an approved, active acceptance."""
+def covered_condition(risk_id: sa.ColumnElement[int] | None = None) -> sa.ColumnElement[bool]:
+    """The risk has a treatment plan (an open control linked) or an approved, active acceptance.
+
+    The one home of the rule: the triggers that keep risk_cover (riskreg.appetite.cover) run it
+    over the id of the risk a write touched (`risk_id`); by default it is the risk of the query."""
     from riskreg.acceptances.models import Acceptance, AcceptanceState
     from riskreg.controls.models import OPEN_CONTROL_STATUSES, Control, risk_controls
 
+    risk_id = Risk.id if risk_id is None else risk_id
     plan = sa.exists().where(
-        risk_controls.c.risk_id == Risk.id,
+        risk_controls.c.risk_id == risk_id,
         risk_controls.c.control_id == Control.id,
         Control.status.in_(OPEN_CONTROL_STATUSES),
     )
-    accepted = sa.exists().where(Acceptance.risk_id == Risk.id, Acceptance.state == AcceptanceState.ACTIVE)
+    accepted = sa.exists().where(Acceptance.risk_id == risk_id, Acceptance.state == AcceptanceState.ACTIVE)
     return sa.or_(plan, accepted)
 
 
 def escalated_condition(appetite_ranks: dict[str, int] | None = None) -> sa.ColumnElement[bool]:
+    # Not "NOT EXISTS risk_cover": with most risks covered PostgreSQL hashes all of risk_cover for
+    # the anti-join (My work's escalated risks at 1,000,000 risks: 760 ms against 137 ms this way).
     return sa.and_(above_condition(appetite_ranks), ~covered_condition())
 
 
@@ -72,23 +78,28 @@ def is_above(risk: Risk, appetite_ranks: dict[str, int]) -> bool:
 
 def panel() -> dict[str, Any]:
     """The dashboard's "Above appetite": live risks above appetite per category and per direction,
-    and how many of them are escalated (no open control, no active acceptance). Two GROUP BYs."""
+    and how many of them are escalated (no open control, no active acceptance). One read of the
+    kept appetite counts (riskreg.dashboard.counts.APPETITE): a few hundred rows at any register
+    size; the band ranks above each category's appetite are picked here."""
+    from riskreg.appetite.models import AppetiteCount
+
     appetite_ranks = ranks()
-    live = Risk.status.in_(LIVE)
-    above = above_condition(appetite_ranks)
-    escalated = sa.case((~covered_condition(), 1), else_=0)
+    kept = AppetiteCount.__table__.c
     rows = db.session.execute(
-        sa.select(Risk.category, Risk.direction, sa.func.count(), sa.func.sum(escalated))
-        .where(live, above)
-        .group_by(Risk.category, Risk.direction)
-    ).all()
+        sa.select(kept.category, kept.direction, kept.band_rank, kept.covered, sa.func.sum(kept.risk_count))
+        .where(kept.status.in_([status.value for status in LIVE]), kept.category.in_(sorted(appetite_ranks)))
+        .group_by(kept.category, kept.direction, kept.band_rank, kept.covered)
+    )
     per_category: Counter[str] = Counter()
     escalated_per_category: Counter[str] = Counter()
     per_direction: Counter[Direction] = Counter()
-    for category, direction, count, escalated_count in rows:
+    for category, direction, rank, covered, count in rows:
+        if not count or rank <= appetite_ranks[category]:
+            continue
         per_category[category] += count
-        escalated_per_category[category] += int(escalated_count or 0)
-        per_direction[direction] += count
+        if not covered:
+            escalated_per_category[category] += count
+        per_direction[Direction(direction)] += count
     matrix = scoring.matrix()
     appetite_labels = {category: matrix.bands[rank].label for category, rank in appetite_ranks.items()}
     return {

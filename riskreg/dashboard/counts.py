@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from riskreg.appetite import cover
 from riskreg.auth.models import User
 from riskreg.controls.models import OPEN_CONTROL_STATUSES
 from riskreg.dashboard.models import ControlCount, RiskCellCount
@@ -245,7 +246,25 @@ CONTROLS = Kept(
     _control_keys,
     "department_id, status, due_date, owner_id",
 )
-KEPT = (RISK_CELLS, CONTROLS)
+
+
+def _appetite_keys(row: str, dialect: str) -> list[Key]:
+    """A risk counts once: under its category, status, direction, residual band rank (the
+    people-first rule included, as stored) and whether risk_cover holds it."""
+    covered = f"CASE WHEN EXISTS (SELECT 1 FROM {cover.TABLE} c WHERE c.risk_id = {row}.id) THEN 1 ELSE 0 END"
+    risk = [f"{row}.{column}" for column in ("category", "status", "direction", "residual_band_rank")]
+    return [Key([*risk, covered])]
+
+
+APPETITE = Kept(
+    cover.COUNTS,
+    "risks",
+    cover.COUNT_KEY,
+    "risk_count",
+    _appetite_keys,
+    "category, status, direction, residual_band_rank",
+)
+KEPT = (RISK_CELLS, CONTROLS, APPETITE)
 # control_counts as migration 0019 made it: its key columns and keys (see _control_keys_0019)
 CONTROLS_0019 = Kept(
     "control_counts",
@@ -258,15 +277,28 @@ CONTROLS_0019 = Kept(
 
 
 def ddl(dialect: str) -> list[str]:
-    return [statement for kept in KEPT for statement in kept.ddl(dialect)]
+    """Every trigger of the kept counts, risk_cover's (riskreg.appetite.cover) included."""
+    statements = cover.ddl(_dialect(dialect))
+    return statements + [statement for kept in KEPT for statement in kept.ddl(dialect)]
 
 
 def drop_ddl(dialect: str) -> list[str]:
-    return [statement for kept in KEPT for statement in kept.drop_ddl(dialect)]
+    statements = cover.drop_ddl(_dialect(dialect))
+    return statements + [statement for kept in KEPT for statement in kept.drop_ddl(dialect)]
+
+
+def _dialect(name: str) -> sa.Dialect:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.dialect() if name == "postgresql" else sqlite.dialect()
 
 
 def install(connection: sa.Connection, kept: Iterable[Kept] = KEPT) -> None:
-    """The triggers (after the tables exist), then the counts of the rows already there."""
+    """The triggers (after the tables exist), then the counts of the rows already there; risk_cover
+    first, as the appetite counts read it."""
+    kept = tuple(kept)
+    if APPETITE in kept:
+        cover.install(connection)
     for table in kept:
         table.install(connection)
 
@@ -274,7 +306,7 @@ def install(connection: sa.Connection, kept: Iterable[Kept] = KEPT) -> None:
 @sa.event.listens_for(db.metadata, "after_create")
 def _after_create(target: sa.MetaData, connection: sa.Connection, **kw: Any) -> None:
     """db.create_all() (tests, a new embedded database) gets the triggers too."""
-    if {TABLE, "control_counts", "risks", "controls"} <= set(target.tables):
+    if {TABLE, "control_counts", cover.TABLE, cover.COUNTS, "risks", "controls"} <= set(target.tables):
         install(connection)
 
 
@@ -296,7 +328,7 @@ def recounted(kept: Kept = RISK_CELLS) -> dict[tuple[Any, ...], int]:
 
 def differences() -> int:
     """How many keys' counts differ from a recount (0: every kept count is true)."""
-    wrong = 0
+    wrong = cover.differences(db.session.connection())
     for kept in KEPT:
         before, after = current(kept), recounted(kept)
         wrong += sum(1 for key in before.keys() | after.keys() if before.get(key, 0) != after.get(key, 0))
@@ -306,6 +338,7 @@ def differences() -> int:
 def recount() -> int:
     """Rebuild the kept counts from the risks and controls; returns how many keys were wrong."""
     wrong = differences()
+    cover.rebuild(db.session.connection())  # first: the appetite counts read it
     for kept in KEPT:
         kept.rebuild(db.session.connection())
     return wrong
