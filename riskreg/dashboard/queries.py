@@ -109,19 +109,43 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
     those are taken by band rank, score, impact and id.
     """
     cells = top_cells(residual, limit)  # none: the query still runs (and finds nothing), so the
-    people = people_expr()  # page's statement count never depends on the data
+    shape = tuple(is_people for _, _, is_people, _ in cells)  # page's statement count never depends
+    people = tuple(sorted(scoring.matrix().people_directions))  # on the data
+    # The statement of a shape (how many arms, which are to people) is built once when its filters
+    # put no date or setting into the SQL (those the kept counts answer); the cells are parameters.
+    build = _top_statement if counts.can_answer(filters) else _top_statement.__wrapped__
+    stmt = build(filters, shape, people, limit)
+    params: dict[str, int] = {}
+    for n, (likelihood, impact, _, rank) in enumerate(cells):
+        params |= {f"top_lk_{n}": likelihood, f"top_im_{n}": impact, f"top_rank_{n}": rank}
+    matrix = scoring.matrix()
+    return [
+        TopRisk(rid, ref, title, site, owner, lk, im, matrix.band(lk, im, direction), direction)
+        for rid, ref, title, site, owner, lk, im, direction in db.session.execute(stmt, params)
+    ]
+
+
+@functools.lru_cache(maxsize=256)
+def _top_statement(
+    filters: RiskFilters, shape: tuple[bool, ...], people_directions: tuple[str, ...], limit: int
+) -> sa.Select:
+    people = Risk.direction.in_(people_directions)
     where = risk_filters.conditions(with_basis(filters, "residual"), include_band=False)
     arms = [
-        sa.select(Risk.id, sa.literal(rank, sa.Integer).label("rank"))
-        .where(Risk.residual_likelihood == lk, Risk.residual_impact == im, people if is_people else ~people)
+        sa.select(Risk.id, sa.bindparam(f"top_rank_{n}", type_=sa.Integer).label("rank"))
+        .where(
+            Risk.residual_likelihood == sa.bindparam(f"top_lk_{n}", type_=sa.Integer),
+            Risk.residual_impact == sa.bindparam(f"top_im_{n}", type_=sa.Integer),
+            people if is_people else ~people,
+        )
         .where(*where)
         .order_by(Risk.id)
         .limit(limit)
         .subquery()
-        for lk, im, is_people, rank in cells
+        for n, is_people in enumerate(shape)
     ] or [sa.select(Risk.id, sa.literal(-1, sa.Integer).label("rank")).where(sa.false()).subquery()]
     top = sa.union_all(*(sa.select(arm.c.id, arm.c.rank) for arm in arms)).subquery("top")
-    stmt = (
+    return (
         sa.select(
             Risk.id,
             Risk.ref,
@@ -139,11 +163,6 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
         .order_by(top.c.rank.desc(), Risk.residual_score.desc(), Risk.residual_impact.desc(), Risk.id)
         .limit(limit)
     )
-    matrix = scoring.matrix()
-    return [
-        TopRisk(rid, ref, title, site, owner, lk, im, matrix.band(lk, im, direction), direction)
-        for rid, ref, title, site, owner, lk, im, direction in db.session.execute(stmt)
-    ]
 
 
 def band_counts_by_direction(filters: RiskFilters, basis: str = "residual") -> dict[Direction, Counter[str]]:
