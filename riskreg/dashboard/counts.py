@@ -368,32 +368,41 @@ def can_answer(filters: RiskFilters) -> bool:
 def cell_rows(filters: RiskFilters, basis: str) -> Iterable[tuple[Any, Any, str, int]]:
     """(likelihood, impact, direction, count) for `basis` under the filters' scope and status, as
     the GROUP BY over risks gives them (NULL levels for risks with no target score)."""
-    table = RiskCellCount.__table__
-    c = table.c
-    stmt = (
-        sa.select(c.likelihood, c.impact, c.direction, sa.func.sum(c.risk_count))
-        .where(c.basis == basis)
-        .group_by(c.likelihood, c.impact, c.direction)
-    )
-    if filters.corporate:
-        stmt = stmt.where(c.site_key == CORPORATE)
-    else:
-        stmt = stmt.where(c.site_key == (ALL_SITES if filters.site is None else filters.site))
-    stmt = stmt.where(c.category == (filters.category or ALL_CATEGORIES))
+    site_key = CORPORATE if filters.corporate else ALL_SITES if filters.site is None else filters.site
+    params = {"cell_basis": basis, "cell_site": site_key, "cell_category": filters.category or ALL_CATEGORIES}
     if filters.direction is not None:
-        stmt = stmt.where(c.direction == filters.direction.value)
-    if filters.status is not None:
-        stmt = stmt.where(c.status == filters.status.value)
-    else:
-        stmt = stmt.where(c.status != RiskStatus.ARCHIVED.value)
+        params["cell_direction"] = filters.direction.value
+    params["cell_status"] = RiskStatus.ARCHIVED.value if filters.status is None else filters.status.value
+    stmt = _cell_statement(filters.direction is not None, filters.status is not None)
     rows = []
-    for likelihood, impact, direction, count in db.session.execute(stmt):
+    for likelihood, impact, direction, count in db.session.execute(stmt, params):
         if not count:
             continue
         if likelihood == 0 or impact == 0:
             likelihood = impact = None
         rows.append((likelihood, impact, direction, int(count)))
     return rows
+
+
+@functools.cache
+def _cell_statement(by_direction: bool, by_status: bool) -> sa.Select:
+    """cell_rows' statement, built once per shape: the register and the dashboard read it on
+    every view, and building it (and its cache key) cost more than running it."""
+    c = RiskCellCount.__table__.c
+    status = sa.bindparam("cell_status", type_=sa.String)
+    stmt = (
+        sa.select(c.likelihood, c.impact, c.direction, sa.func.sum(c.risk_count))
+        .where(
+            c.basis == sa.bindparam("cell_basis", type_=sa.String),
+            c.site_key == sa.bindparam("cell_site", type_=sa.Integer),
+            c.category == sa.bindparam("cell_category", type_=sa.String),
+            c.status == status if by_status else c.status != status,  # no status: all but archived
+        )
+        .group_by(c.likelihood, c.impact, c.direction)
+    )
+    if by_direction:
+        stmt = stmt.where(c.direction == sa.bindparam("cell_direction", type_=sa.String))
+    return stmt
 
 
 TALLY = ("controls", "late", "nobody", "no_date")  # the figures of control_tally, in its column order
