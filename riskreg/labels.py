@@ -4,6 +4,7 @@ so a new enum field gets its labels without a change here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -269,3 +270,8 @@ def band_badge(band: Any, score: int | None = None) -> Markup:
         style = f"--band: {escape(band.colour)}; --band-fill: {escape(band.fill)}"
         found = _BADGES[key] = Markup(f'<span class="band" style="{style}">{text}</span>')  # noqa: S704
     return found
+
+
+def enum_labels(members: Iterable[Any]) -> dict[Any, str]:
+    """Each member's label in the reader's language, looked up once for a page's rows."""
+    return {member: member.label for member in members}

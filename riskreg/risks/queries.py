@@ -97,7 +97,8 @@ def register_page(
     rows = rows[:per_page]
     if backwards:
         rows.reverse()
-    shown = [RegisterRow(row[:ROW_WIDTH]) for row in rows]
+    matrix = scoring.matrix()
+    shown = [RegisterRow(row[:ROW_WIDTH], matrix) for row in rows]
     result = RegisterPage(shown, counts, total, page, per_page)
     if keyset and rows:
         first, last = rows[0], rows[-1]

@@ -62,7 +62,7 @@ class Named(NamedTuple):
 class RegisterRow:
     """One risk of a register page, with the Risk model's read-only properties a row uses."""
 
-    __slots__ = (*COLUMNS, "site", "owner")
+    __slots__ = (*COLUMNS, "site", "owner", "_matrix")
 
     # Declared for type checkers; the values are set from the statement's row in __init__.
     id: int
@@ -86,8 +86,9 @@ class RegisterRow:
     site: Named | None
     owner: Named
 
-    def __init__(self, values: tuple[Any, ...]) -> None:
+    def __init__(self, values: tuple[Any, ...], matrix: scoring.Matrix) -> None:
         *plain, site_name, owner_name = values
+        self._matrix = matrix  # the page's: looked up once, not twice per row
         for name, value in zip(COLUMNS, plain, strict=True):
             setattr(self, name, value)
         self.site = None if self.site_id is None else Named(self.site_id, site_name)
@@ -95,11 +96,11 @@ class RegisterRow:
 
     @property
     def inherent_band(self) -> scoring.Band:
-        return scoring.matrix().band(self.inherent_likelihood, self.inherent_impact, self.direction)
+        return self._matrix.band(self.inherent_likelihood, self.inherent_impact, self.direction)
 
     @property
     def residual_band(self) -> scoring.Band:
-        return scoring.matrix().band(self.residual_likelihood, self.residual_impact, self.direction)
+        return self._matrix.band(self.residual_likelihood, self.residual_impact, self.direction)
 
     @property
     def target_score(self) -> int | None:

@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from riskreg import audit, editing, params, scoring
+from riskreg import audit, editing, labels, params, scoring
 from riskreg.acceptances import queries as acceptance_queries
 from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
@@ -21,7 +21,7 @@ from riskreg.risks import preview, queries, services
 from riskreg.risks.columns import parse_columns
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.forms import ArchiveForm, FilterChoices, RiskEditForm, RiskForm
-from riskreg.risks.models import Direction, Risk
+from riskreg.risks.models import Direction, Risk, RiskStatus
 from riskreg.savedviews import apply as saved_views
 from riskreg.standards import templates as risk_templates
 
@@ -50,6 +50,9 @@ def list():
         link_args=link_args,
         **saved_views.panel("register", view, args),
         form=FilterChoices.load(),  # the menus only: a whole RiskForm would load the catalogue
+        # each direction's and status's label looked up once for the rows, not once per row
+        direction_labels=labels.enum_labels(Direction),
+        status_labels=labels.enum_labels(RiskStatus),
         flag_reasons=indicator_panels.register_flags([risk.id for risk in register.risks]),
         risk_marks=acceptance_queries.register_marks(register.risks),
     )
