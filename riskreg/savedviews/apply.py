@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import request
+from flask import g, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -26,7 +26,8 @@ def page_args(page: str, fallback: dict[str, str] | None = None) -> tuple[MultiD
     with filters, or ?view=none, shows exactly what it says."""
     args = request.args
     if not args:
-        view = queries.default_view(current_user, page)
+        views, default_id = _visible_and_default(page)
+        view = next((view for view in views if view.id == default_id), None)
         if view is not None:
             return MultiDict(parse_qsl(view.query, keep_blank_values=True)), view
         return MultiDict(fallback or {}), None
@@ -36,11 +37,20 @@ def page_args(page: str, fallback: dict[str, str] | None = None) -> tuple[MultiD
     return args, view
 
 
+def _visible_and_default(page: str) -> tuple[list[SavedView], int | None]:
+    """The user's views of the page and their default, read once per request: the page's
+    arguments (its default view) and its panel both need them."""
+    read = g.setdefault("saved_views_read", {})
+    if page not in read:
+        read[page] = queries.visible_and_default(current_user, page)
+    return read[page]
+
+
 def panel(page: str, active: SavedView | None, args: MultiDict) -> dict[str, Any]:
     """The saved-views panel's context: the views, the forms, and the current query string."""
     # what the page shows now; normalised again when saved
     query = urlencode([(k, v) for k, values in args.lists() if k not in IGNORED for v in values])
-    views, default_id = queries.visible_and_default(current_user, page)
+    views, default_id = _visible_and_default(page)
     return {
         "saved_views": views,
         "active_view": active,

@@ -28,17 +28,6 @@ def visible_and_default(user: Any, page: str) -> tuple[list[SavedView], int | No
     return [view for view, _ in rows], next((marked for _, marked in rows if marked is not None), None)
 
 
-def default_view(user: Any, page: str) -> SavedView | None:
-    """The user's default for the page, if they may still see it."""
-    stmt = (
-        sa.select(SavedView)
-        .join(DefaultView, DefaultView.view_id == SavedView.id)
-        .where(DefaultView.user_id == user.id, DefaultView.page == page)
-        .where(sa.or_(SavedView.owner_id == user.id, SavedView.shared.is_(True)))
-    )
-    return db.session.scalar(stmt)
-
-
 def viewable(user: Any, view_id: int) -> SavedView | None:
     view = db.session.get(SavedView, view_id)
     if view is None or not (view.owner_id == user.id or view.shared):
