@@ -4,6 +4,8 @@ appetite" read from them equals the count over the risks it replaced."""
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -204,3 +206,47 @@ def test_the_recount_repairs_risk_cover(users, make_risk):
     assert cover.differences(db.session.connection()) == 1 and counts.differences() >= 1
     assert counts.recount() >= 1
     assert counts.differences() == 0 and db.session.get(RiskCover, stray.id) is None
+
+
+def test_two_writers_changing_one_risks_coverage_at_once_leave_it_true(app, users, make_risk):
+    """One transaction links an open control to a risk and holds it open; meanwhile another closes
+    the risk's only other open control. Each alone decides from a snapshot without the other's
+    change: the second must wait for the first (PostgreSQL: the risk's row lock; SQLite: the write
+    lock) and leave the risk covered, as it is."""
+    department = db.session.scalars(sa.select(Department.id).order_by(Department.id)).first()
+    risk = make_risk()
+    first, second = (
+        Control(title=title, description="", department_id=department, status=ControlStatus.PLANNED)
+        for title in ("Patrols", "Berm")
+    )
+    db.session.add_all([first, second])
+    db.session.flush()
+    link(risk.id, first.id)
+    db.session.commit()
+    risk_id, first_id, second_id = risk.id, first.id, second.id
+    outcome: dict[str, object] = {}
+
+    def close_the_first() -> None:
+        with app.app_context():
+            try:
+                db.session.execute(
+                    sa.update(Control).where(Control.id == first_id).values(status=ControlStatus.IMPLEMENTED)
+                )
+                db.session.commit()
+                outcome["done"] = True
+            except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+                outcome["error"] = error
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        link(risk_id, second_id)  # written, not committed
+        other = threading.Thread(target=close_the_first)
+        other.start()
+        time.sleep(0.5)  # let it reach the lock
+        db.session.commit()
+        db.session.remove()
+    other.join(30)
+    assert outcome == {"done": True}
+    assert db.session.get(RiskCover, risk_id) is not None  # the second control is open
+    check("two writers at once")

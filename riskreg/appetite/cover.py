@@ -37,10 +37,23 @@ def _open_sql(row: str) -> str:
 
 
 def _sync(ids: str, dialect: sa.Dialect) -> str:
-    """Re-decide the coverage of the risks whose ids `ids` (an IN list or a SELECT) gives."""
+    """Re-decide the coverage of the risks whose ids `ids` (an IN list or a SELECT) gives.
+
+    On PostgreSQL the risks are locked first, in id order: two transactions that change one
+    risk's coverage at once (one links an open control while the other closes the risk's last
+    one) would each decide from a snapshot without the other's change, and the later would undo
+    the earlier. Locked, the second waits and then decides from what the first committed; the
+    lock also makes an edit of the risk wait, so its counts move under the coverage it will have.
+    SQLite has one writer at a time."""
     insert = "INSERT OR IGNORE INTO" if dialect.name == "sqlite" else "INSERT INTO"
     conflict = "" if dialect.name == "sqlite" else " ON CONFLICT (risk_id) DO NOTHING"
-    return (
+    lock = (
+        ""
+        if dialect.name == "sqlite"
+        else f"PERFORM 1 FROM (SELECT id FROM risks WHERE id IN ({ids}) "
+        "ORDER BY id FOR NO KEY UPDATE) locked; "
+    )
+    return lock + (
         f"DELETE FROM {TABLE} WHERE risk_id IN ({ids}) "
         f"AND NOT ({covered_sql(f'{TABLE}.risk_id', dialect)}); "
         f"{insert} {TABLE} (risk_id) SELECT r.id FROM risks r WHERE r.id IN ({ids}) "
