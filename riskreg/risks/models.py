@@ -101,7 +101,45 @@ def _level_check(column: str, nullable: bool = False) -> sa.CheckConstraint:
     return sa.CheckConstraint(condition, name=f"{column}_range")
 
 
-class Risk(db.Model):
+class Readings:
+    """What a risk's scores read as (its bands, its target score, whether its review is overdue):
+    for the mapped Risk and for a register page's plain rows (riskreg.risks.rows) alike."""
+
+    __slots__ = ()  # the rows keep theirs
+
+    direction: Any
+    inherent_likelihood: int
+    inherent_impact: int
+    residual_likelihood: int
+    residual_impact: int
+    target_likelihood: int | None
+    target_impact: int | None
+
+    def _matrix(self) -> scoring.Matrix:
+        return scoring.matrix()
+
+    @property
+    def inherent_band(self) -> scoring.Band:
+        return self._matrix().band(self.inherent_likelihood, self.inherent_impact, self.direction)
+
+    @property
+    def residual_band(self) -> scoring.Band:
+        return self._matrix().band(self.residual_likelihood, self.residual_impact, self.direction)
+
+    @property
+    def target_score(self) -> int | None:
+        if self.target_likelihood is None or self.target_impact is None:
+            return None
+        return scoring.score(self.target_likelihood, self.target_impact)
+
+    @property
+    def review_overdue(self) -> bool:
+        from riskreg.reviews.rules import state_of  # the one home of the rule
+
+        return state_of(self, utcnow().date()) == "overdue"
+
+
+class Risk(Readings, db.Model):
     __tablename__ = "risks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -208,30 +246,10 @@ class Risk(db.Model):
         return scoring.is_people_direction(self.direction)
 
     @property
-    def inherent_band(self) -> scoring.Band:
-        return scoring.matrix().band(self.inherent_likelihood, self.inherent_impact, self.direction)
-
-    @property
-    def residual_band(self) -> scoring.Band:
-        return scoring.matrix().band(self.residual_likelihood, self.residual_impact, self.direction)
-
-    @property
     def target_band(self) -> scoring.Band | None:
         if self.target_likelihood is None or self.target_impact is None:
             return None
-        return scoring.matrix().band(self.target_likelihood, self.target_impact, self.direction)
-
-    @property
-    def target_score(self) -> int | None:
-        if self.target_likelihood is None or self.target_impact is None:
-            return None
-        return scoring.score(self.target_likelihood, self.target_impact)
-
-    @property
-    def review_overdue(self) -> bool:
-        from riskreg.reviews.rules import state_of  # the one home of the rule
-
-        return state_of(self, utcnow().date()) == "overdue"
+        return self._matrix().band(self.target_likelihood, self.target_impact, self.direction)
 
     def __repr__(self) -> str:
         return f"<Risk {self.ref or self.id} {self.title!r}>"

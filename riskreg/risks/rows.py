@@ -15,8 +15,7 @@ import sqlalchemy as sa
 
 from riskreg import scoring
 from riskreg.auth.models import User
-from riskreg.modeling import utcnow
-from riskreg.risks.models import Risk
+from riskreg.risks.models import Readings, Risk
 from riskreg.sites.models import Site
 
 # What a page row, the API's summary (riskreg.api.schemas.RiskSummary) and the row marks
@@ -59,28 +58,21 @@ class Named(NamedTuple):
     name: str
 
 
-class RegisterRow:
-    """One risk of a register page, with the Risk model's read-only properties a row uses."""
+class RegisterRow(Readings):
+    """One risk of a register page, with the Risk model's readings (its bands and review state)."""
 
-    __slots__ = (*COLUMNS, "site", "owner", "_matrix")
+    __slots__ = (*COLUMNS, "site", "owner", "matrix")
 
     # Declared for type checkers; the values are set from the statement's row in __init__.
     id: int
     ref: str
     title: str
     site_id: int | None
-    direction: Any
     category: str
     owner_id: int
-    inherent_likelihood: int
-    inherent_impact: int
     inherent_score: int
-    residual_likelihood: int
-    residual_impact: int
     residual_score: int
     residual_band_rank: int
-    target_likelihood: int | None
-    target_impact: int | None
     status: Any
     next_review_date: date | None
     site: Named | None
@@ -88,31 +80,14 @@ class RegisterRow:
 
     def __init__(self, values: tuple[Any, ...], matrix: scoring.Matrix) -> None:
         *plain, site_name, owner_name = values
-        self._matrix = matrix  # the page's: looked up once, not twice per row
+        self.matrix = matrix
         for name, value in zip(COLUMNS, plain, strict=True):
             setattr(self, name, value)
         self.site = None if self.site_id is None else Named(self.site_id, site_name)
         self.owner = Named(self.owner_id, owner_name)
 
-    @property
-    def inherent_band(self) -> scoring.Band:
-        return self._matrix.band(self.inherent_likelihood, self.inherent_impact, self.direction)
-
-    @property
-    def residual_band(self) -> scoring.Band:
-        return self._matrix.band(self.residual_likelihood, self.residual_impact, self.direction)
-
-    @property
-    def target_score(self) -> int | None:
-        if self.target_likelihood is None or self.target_impact is None:
-            return None
-        return scoring.score(self.target_likelihood, self.target_impact)
-
-    @property
-    def review_overdue(self) -> bool:
-        from riskreg.reviews.rules import state_of  # the one home of the rule
-
-        return state_of(self, utcnow().date()) == "overdue"
+    def _matrix(self) -> scoring.Matrix:
+        return self.matrix  # the page's: looked up once, not twice per row
 
 
 def columns() -> list[sa.ColumnElement[Any]]:
