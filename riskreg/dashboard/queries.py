@@ -34,9 +34,12 @@ from riskreg.sites.models import AsmPresence, Site
 TOP_LIMIT = 10
 
 
-def people_expr() -> sa.ColumnElement[bool]:
-    """SQL for "a risk to people" (the people-first rule's directions)."""
-    return Risk.direction.in_(sorted(scoring.matrix().people_directions))
+def people_expr(directions: tuple[str, ...] | None = None) -> sa.ColumnElement[bool]:
+    """SQL for "a risk to people" (the people-first rule's directions: the matrix's, or
+    `directions` already read from it)."""
+    return Risk.direction.in_(
+        sorted(scoring.matrix().people_directions if directions is None else directions)
+    )
 
 
 def grid(filters: RiskFilters, basis: str) -> Grid:
@@ -129,7 +132,7 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
 def _top_statement(
     filters: RiskFilters, shape: tuple[bool, ...], people_directions: tuple[str, ...], limit: int
 ) -> sa.Select:
-    people = Risk.direction.in_(people_directions)
+    people = people_expr(people_directions)
     where = risk_filters.conditions(with_basis(filters, "residual"), include_band=False)
     arms = [
         sa.select(Risk.id, sa.bindparam(f"top_rank_{n}", type_=sa.Integer).label("rank"))
