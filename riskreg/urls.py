@@ -1,10 +1,14 @@
-"""Links to many objects of one kind on a page (a register's rows): built once, then filled in."""
+"""Links to many objects of one kind on a page (a register's rows, a count table's cells): built
+once, then filled in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
 
 from flask import url_for
+from werkzeug.datastructures import iter_multi_items
 
 # An id no object has: where it lands in the built URL is where each row's id goes.
 _MARKER = 987_654_321_987
@@ -18,3 +22,29 @@ def id_url(endpoint: str, key: str, **values: object) -> Callable[[int], str]:
     if not found:  # the id is not in the URL as written (a converter that reshapes it): build each
         return lambda object_id: url_for(endpoint, **values, **{key: object_id})
     return lambda object_id: f"{head}{int(object_id)}{tail}"
+
+
+# What Werkzeug leaves unencoded in a query string (https://url.spec.whatwg.org/#percent-encoded-bytes)
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def query_url(endpoint: str, **values: object) -> Callable[[Mapping[str, Any]], str]:
+    """url_for(endpoint, **values, **args) for many query strings on one page (a count table's
+    cells): the path is built once and each query string appended as Werkzeug writes it (None
+    left out, a list repeated, the order given), each key=value pair encoded once per page."""
+    base = url_for(endpoint, **values)
+    joiner = "&" if "?" in base else "?"
+    encoded: dict[tuple[str, type, Any], str] = {}  # the type too: True == 1, "True" is not "1"
+
+    def pair(key: str, value: Any) -> str:
+        try:
+            return encoded[key, type(value), value]
+        except KeyError:
+            text = encoded[key, type(value), value] = urlencode(((key, value),), safe=_QUERY_SAFE)
+            return text
+
+    def build(args: Mapping[str, Any]) -> str:
+        query = "&".join([pair(*item) for item in iter_multi_items(args) if item[1] is not None])
+        return f"{base}{joiner}{query}" if query else base
+
+    return build

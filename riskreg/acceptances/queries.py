@@ -66,15 +66,21 @@ def status_of(treatment: Treatment, acceptances: Sequence[Any]) -> Status | None
     return Status("none", _("Not accepted: no approved acceptance"))
 
 
+@functools.cache
+def _acceptances_of() -> sa.Select:
+    """Built once, run with a page's risk ids (an expanding IN): every register page asks."""
+    return (
+        sa.select(Acceptance.risk_id, Acceptance.state, Acceptance.expires_on)
+        .where(Acceptance.risk_id.in_(sa.bindparam("risk_ids", expanding=True)))
+        .order_by(Acceptance.risk_id, Acceptance.id.desc())
+    )
+
+
 def _by_risk(risk_ids: Iterable[int]) -> dict[int, list[Any]]:
     ids = list(risk_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        sa.select(Acceptance.risk_id, Acceptance.state, Acceptance.expires_on)
-        .where(Acceptance.risk_id.in_(ids))
-        .order_by(Acceptance.risk_id, Acceptance.id.desc())
-    )
+    rows = db.session.execute(_acceptances_of(), {"risk_ids": ids})
     grouped: dict[int, list[Any]] = {}
     for row in rows:
         grouped.setdefault(row.risk_id, []).append(row)

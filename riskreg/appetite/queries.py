@@ -6,6 +6,7 @@ than its own indexes; the appetite table is read once per request (a handful of 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 
@@ -76,20 +77,28 @@ def is_above(risk: Risk, appetite_ranks: dict[str, int]) -> bool:
     return rank is not None and risk.residual_band_rank > rank
 
 
+@functools.cache  # built once, run with the categories that have an appetite: every dashboard view
+def _kept_counts() -> sa.Select:
+    from riskreg.appetite.models import AppetiteCount
+
+    kept = AppetiteCount.__table__.c
+    return (
+        sa.select(kept.category, kept.direction, kept.band_rank, kept.covered, sa.func.sum(kept.risk_count))
+        .where(
+            kept.status.in_([status.value for status in LIVE]),
+            kept.category.in_(sa.bindparam("categories", expanding=True)),
+        )
+        .group_by(kept.category, kept.direction, kept.band_rank, kept.covered)
+    )
+
+
 def panel() -> dict[str, Any]:
     """The dashboard's "Above appetite": live risks above appetite per category and per direction,
     and how many of them are escalated (no open control, no active acceptance). One read of the
     kept appetite counts (riskreg.dashboard.counts.APPETITE): a few hundred rows at any register
     size; the band ranks above each category's appetite are picked here."""
-    from riskreg.appetite.models import AppetiteCount
-
     appetite_ranks = ranks()
-    kept = AppetiteCount.__table__.c
-    rows = db.session.execute(
-        sa.select(kept.category, kept.direction, kept.band_rank, kept.covered, sa.func.sum(kept.risk_count))
-        .where(kept.status.in_([status.value for status in LIVE]), kept.category.in_(sorted(appetite_ranks)))
-        .group_by(kept.category, kept.direction, kept.band_rank, kept.covered)
-    )
+    rows = db.session.execute(_kept_counts(), {"categories": sorted(appetite_ranks)})
     per_category: Counter[str] = Counter()
     escalated_per_category: Counter[str] = Counter()
     per_direction: Counter[Direction] = Counter()

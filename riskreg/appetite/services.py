@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,12 @@ class AppetiteError(ValueError):
 
 def stored() -> dict[str, str]:
     """Category -> band key (one query)."""
-    return dict(db.session.execute(sa.select(CategoryAppetite.category, CategoryAppetite.max_band)).all())
+    return dict(db.session.execute(_stored()).all())
+
+
+@functools.cache
+def _stored() -> sa.Select:  # built once: the register and the dashboard read it on every view
+    return sa.select(CategoryAppetite.category, CategoryAppetite.max_band)
 
 
 def load_seed() -> int:

@@ -58,6 +58,12 @@ class Gap:
 
 
 def site_indicators(site_id: int | None = None, statuses: tuple[Status, ...] = ()) -> list[SiteIndicator]:
+    stmt = _site_indicators(site_id is not None, tuple(statuses))
+    return list(db.session.scalars(stmt, {"site_id": site_id} if site_id is not None else {}))
+
+
+@functools.cache  # each shape built once, the site a parameter (as _waiting_triggers)
+def _site_indicators(by_site: bool, statuses: tuple[Status, ...]) -> sa.Select:
     from riskreg.sites.models import Site
 
     stmt = (
@@ -72,11 +78,11 @@ def site_indicators(site_id: int | None = None, statuses: tuple[Status, ...] = (
             selectinload(SiteIndicator.owner),
         )
     )
-    if site_id is not None:
-        stmt = stmt.where(SiteIndicator.site_id == site_id)
+    if by_site:
+        stmt = stmt.where(SiteIndicator.site_id == sa.bindparam("site_id"))
     if statuses:
         stmt = stmt.where(SiteIndicator.status.in_(statuses))
-    return list(db.session.scalars(stmt))
+    return stmt
 
 
 def parse_list_args(args: MultiDict) -> tuple[int | None, Status | None]:
@@ -220,6 +226,15 @@ class WaitingTrigger:
 
 def waiting_triggers(site_id: int | None = None, limit: int = 20) -> list[WaitingTrigger]:
     """Triggers with flags still open, newest first (two queries)."""
+    stmt = _waiting_triggers(site_id is not None, limit)
+    rows = db.session.execute(stmt, {"site_id": site_id} if site_id is not None else {})
+    return [WaitingTrigger(trigger, trigger.indicator, count) for trigger, count in rows]
+
+
+# The dashboard asks on every view: each shape built once (with the site as a parameter), since
+# building a statement and its cache key anew costs about as much as running it.
+@functools.cache
+def _waiting_triggers(by_site: bool, limit: int) -> sa.Select:
     stmt = (
         sa.select(Trigger, sa.func.count(ReviewFlag.id))
         .join(ReviewFlag, ReviewFlag.trigger_id == Trigger.id)
@@ -232,11 +247,11 @@ def waiting_triggers(site_id: int | None = None, limit: int = 20) -> list[Waitin
             selectinload(Trigger.indicator).selectinload(SiteIndicator.definition),
         )
     )
-    if site_id is not None:
+    if by_site:
         stmt = stmt.join(SiteIndicator, SiteIndicator.id == Trigger.site_indicator_id).where(
-            SiteIndicator.site_id == site_id
+            SiteIndicator.site_id == sa.bindparam("site_id")
         )
-    return [WaitingTrigger(trigger, trigger.indicator, count) for trigger, count in db.session.execute(stmt)]
+    return stmt
 
 
 @dataclass

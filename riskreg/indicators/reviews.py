@@ -4,6 +4,7 @@ score or the assessment) or "reviewed, no change" with a note. Both are reviews 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -35,20 +36,29 @@ __all__ = [
 ]
 
 
-def open_flag_reasons(risk_ids: list[int]) -> dict[int, list[str]]:
-    """Reasons of the open flags of these risks (one query), for the register and the risk page."""
-    if not risk_ids:
-        return {}
-    rows = db.session.execute(
+@functools.cache
+def _open_flag_reasons() -> sa.Select:
+    """Built once, run with a page's risk ids (an expanding IN): every register page asks."""
+    return (
         sa.select(ReviewFlag.risk_id, sa.func.coalesce(ReviewFlag.reason, Trigger.reason))
         .outerjoin(Trigger, Trigger.id == ReviewFlag.trigger_id)
-        .where(ReviewFlag.risk_id.in_(risk_ids), ReviewFlag.review_id.is_(None))
+        .where(
+            ReviewFlag.risk_id.in_(sa.bindparam("risk_ids", expanding=True)),
+            ReviewFlag.review_id.is_(None),
+        )
         .order_by(
             ReviewFlag.risk_id,
             sa.func.coalesce(Trigger.at, ReviewFlag.raised_at).desc(),
             ReviewFlag.id.desc(),
         )
     )
+
+
+def open_flag_reasons(risk_ids: list[int]) -> dict[int, list[str]]:
+    """Reasons of the open flags of these risks (one query), for the register and the risk page."""
+    if not risk_ids:
+        return {}
+    rows = db.session.execute(_open_flag_reasons(), {"risk_ids": list(risk_ids)})
     reasons: dict[int, list[str]] = {}
     for risk_id, reason in rows:
         if reason not in reasons.setdefault(risk_id, []):
