@@ -234,7 +234,9 @@ def register_template_helpers(app: Flask) -> None:
         return labels.label_of(value, field, entity)
 
     # macros imported without context see them too
-    app.jinja_env.globals.update(band_badge=labels.band_badge, id_url=urls.id_url, query_url=urls.query_url)
+    app.jinja_env.globals.update(
+        band_badge=labels.band_badge, id_url=urls.id_url, query_url=urls.query_url, fixed_url=urls.fixed_url
+    )
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import url_for
+from flask import request, url_for
 from werkzeug.datastructures import iter_multi_items
 
 # An id no object has: where it lands in the built URL is where each row's id goes.
@@ -48,3 +48,20 @@ def query_url(endpoint: str, **values: object) -> Callable[[Mapping[str, Any]], 
         return f"{base}{joiner}{query}" if query else base
 
     return build
+
+
+_FIXED: dict[tuple[str, str, tuple[tuple[str, Any], ...]], str] = {}
+_FIXED_MOST = 2_000  # a bound: the script root comes from the request (a proxy's prefix header)
+
+
+def fixed_url(endpoint: str, **values: Any) -> str:
+    """url_for for a link that is the same on every page (the menu, the style sheets, the icons):
+    built once per process and script root. A URL without an id or a query depends on nothing
+    else (the assets' content hashes are fixed for the process)."""
+    key = (request.script_root, endpoint, tuple(sorted(values.items())))
+    found = _FIXED.get(key)
+    if found is None:
+        if len(_FIXED) >= _FIXED_MOST:
+            _FIXED.clear()
+        found = _FIXED[key] = url_for(endpoint, **values)
+    return found

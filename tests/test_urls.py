@@ -52,3 +52,16 @@ def test_a_query_url_appends_to_a_base_that_has_a_query_string_already(app):
     with app.test_request_context("/"):
         with_view = query_url("controls.list", view="none")
         assert with_view({"department": 2}) == url_for("controls.list", view="none", department=2)
+
+
+def test_a_fixed_url_equals_url_for_under_each_script_root(app):
+    from riskreg.urls import fixed_url
+
+    for base in ("http://riskreg.example/", "http://riskreg.example/sub", "http://riskreg.example/other"):
+        with app.test_request_context("/", base_url=base):
+            for _ in range(2):  # the second time from what the first kept
+                assert fixed_url("risks.list") == url_for("risks.list")
+                assert fixed_url("static", filename="css/app.css") == url_for("static", filename="css/app.css")
+    with app.test_request_context("/", base_url="http://riskreg.example/sub"):
+        assert fixed_url("risks.list").startswith("/sub/")
+        assert "v=" in fixed_url("static", filename="css/app.css")  # the asset's content hash kept
