@@ -6,7 +6,7 @@ clicks a heatmap cell must land on exactly those risks or be told why not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -197,29 +197,88 @@ def band_condition(band_key: str, basis: str = "residual") -> sa.ColumnElement[b
     )
 
 
-def scope_conditions(filters: RiskFilters) -> list[sa.ColumnElement[bool]]:
+# The register page's statement is built once per shape of its filters (which are set, not their
+# values) and run with the values as bind parameters: building a statement and its cache key cost
+# more than running it. These filters are bound, by these parameter names; the rest (the band, the
+# review state, the sort...) pick the statement's shape. One home: conditions(bind=True) names a
+# parameter where it would put a value, and bound_values() gives them.
+BOUND = {
+    "site": "risk_site",
+    "direction": "risk_direction",
+    "category": "risk_category",
+    "status": "risk_status",
+    "owner": "risk_owner",
+    "department": "risk_department",
+    "likelihood": "risk_likelihood",
+    "impact": "risk_impact",
+}
+# What a bound filter's value is replaced with in a shape: set, and the same for every value.
+_PLACEHOLDERS: dict[str, Any] = {
+    "site": 0,
+    "direction": next(iter(Direction)),
+    "category": "*",
+    "status": RiskStatus.OPEN,
+    "owner": 0,
+    "department": 0,
+    "likelihood": 1,
+    "impact": 1,
+}
+
+
+def shape(filters: RiskFilters) -> RiskFilters:
+    """The filters with every bound value (and the search text) replaced by a placeholder: what a
+    statement built with conditions(bind=True) depends on, to key a cache of statements by."""
+    from riskreg.search import queries as search
+
+    placeholders = {name: _PLACEHOLDERS[name] for name in BOUND if getattr(filters, name) not in (None, "")}
+    if filters.q:
+        placeholders["q"] = search.register_shape(filters.q)
+    return replace(filters, **placeholders)
+
+
+def bound_values(filters: RiskFilters) -> dict[str, Any]:
+    """The bind parameters of a statement built from shape(filters) with conditions(bind=True)."""
+    from riskreg.search import queries as search
+
+    values = {
+        BOUND[name]: getattr(filters, name) for name in BOUND if getattr(filters, name) not in (None, "")
+    }
+    if filters.q:
+        values |= search.register_values(filters.q)
+    return values
+
+
+def _value(filters: RiskFilters, name: str, bind: bool) -> Any:
+    """A filter's value in SQL: the value itself, or its named bind parameter (see BOUND)."""
+    return sa.bindparam(BOUND[name]) if bind else getattr(filters, name)
+
+
+def scope_conditions(filters: RiskFilters, *, bind: bool = False) -> list[sa.ColumnElement[bool]]:
     """Where the risks are and what they are about: site (or corporate), direction, category."""
     where: list[sa.ColumnElement[bool]] = []
     if filters.corporate:
         where.append(Risk.site_id.is_(None))
     elif filters.site is not None:
-        where.append(Risk.site_id == filters.site)
+        where.append(Risk.site_id == _value(filters, "site", bind))
     if filters.direction is not None:
-        where.append(Risk.direction == filters.direction)
+        where.append(Risk.direction == _value(filters, "direction", bind))
     if filters.category:
-        where.append(Risk.category == filters.category)
+        where.append(Risk.category == _value(filters, "category", bind))
     return where
 
 
-def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.ColumnElement[bool]]:
-    """WHERE clauses for the filters; archived risks only when asked for by status."""
-    where = scope_conditions(filters)
+def conditions(
+    filters: RiskFilters, *, include_band: bool = True, bind: bool = False
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses for the filters; archived risks only when asked for by status. With `bind`,
+    the bound filters (BOUND) and the search text are named parameters: see bound_values()."""
+    where = scope_conditions(filters, bind=bind)
     if filters.status is not None:
-        where.append(Risk.status == filters.status)
+        where.append(Risk.status == _value(filters, "status", bind))
     else:
         where.append(Risk.status != RiskStatus.ARCHIVED)
     if filters.owner is not None:
-        where.append(Risk.owner_id == filters.owner)
+        where.append(Risk.owner_id == _value(filters, "owner", bind))
     if filters.department is not None:
         from riskreg.controls.models import Control, risk_controls
 
@@ -227,7 +286,7 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
             Risk.id.in_(
                 sa.select(risk_controls.c.risk_id)
                 .join(Control, Control.id == risk_controls.c.control_id)
-                .where(Control.department_id == filters.department)
+                .where(Control.department_id == _value(filters, "department", bind))
             )
         )
     if filters.q:
@@ -235,7 +294,7 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
 
         # a substring of the title, description or ref, any case: read off the full-text index
         columns = {"title": Risk.title, "description": Risk.description, "ref": Risk.ref}
-        where.append(search.register_condition(filters.q, Risk.id, columns))
+        where.append(search.register_condition(filters.q, Risk.id, columns, bind=bind))
     if filters.flagged is not None:
         from riskreg.indicators.models import ReviewFlag
 
@@ -259,9 +318,9 @@ def conditions(filters: RiskFilters, *, include_band: bool = True) -> list[sa.Co
         where.append(linked_grievance_condition(Risk.id, filters.grievance))
     likelihood, impact = basis_columns(filters.basis)
     if filters.likelihood is not None:
-        where.append(likelihood == filters.likelihood)
+        where.append(likelihood == _value(filters, "likelihood", bind))
     if filters.impact is not None:
-        where.append(impact == filters.impact)
+        where.append(impact == _value(filters, "impact", bind))
     if include_band and filters.band:
         where.append(band_condition(filters.band, filters.basis))
     return where

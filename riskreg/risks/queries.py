@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
 from riskreg import scoring
 from riskreg.auth.models import User
 from riskreg.dashboard import counts as dashboard_counts
 from riskreg.extensions import db
+from riskreg.modeling import today
 from riskreg.paging import PageNumbers
 from riskreg.risks import filters as risk_filters
 from riskreg.risks import pagination
@@ -66,33 +69,15 @@ def register_page(
     columns = risk_filters.sort_columns(filters)
     keyset = pagination.keyset(filters.sort)
     backwards = bool(keyset and before and not after)
-    # Deferred join: the page is sorted and cut over narrow rows (the id and the sort values), then
-    # its risks are loaded; a sort the indexes cannot serve (site, owner) sorts ids, not whole risks.
-    keys = risk_filters.join_sort_tables(
-        sa.select(Risk.id.label("id"), *(c.label(f"sort_{n}") for n, c in enumerate(columns))),
-        filters,
-    ).where(*risk_filters.conditions(filters))
+    window = {"page_limit": per_page + 1}
     if keyset and (after or before):
-        values, row_id = pagination.decode(after or before, columns)
-        # Walking backwards is walking forwards in the reversed order, then flipping the rows.
-        descending = filters.sort.startswith("-") != backwards
-        keys = keys.where(pagination.after(columns, descending, values, row_id))
-        keys = sorted_keys(keys, filters, backwards).limit(per_page + 1)
-    else:
-        keys = sorted_keys(keys, filters, False).limit(per_page + 1).offset((page - 1) * per_page)
-    chosen = keys.subquery("page")
-    # The sort values come back beside each risk: the cursor is made of what the database sorted by.
-    sort_values = [chosen.c[f"sort_{n}"] for n in range(len(columns))]
-    descending = filters.sort.startswith("-") != backwards
-    stmt = (
-        sa.select(*register_rows.columns(), *sort_values)
-        .select_from(chosen)
-        .join(Risk, Risk.id == chosen.c.id)
-        .join(User, User.id == Risk.owner_id)
-        .outerjoin(Site, Site.id == Risk.site_id)
-        .order_by(*(c.desc() if descending else c.asc() for c in (*sort_values, chosen.c.id)))
-    )
-    rows = db.session.execute(stmt).all()
+        cursor = pagination.decode(after or before, columns)
+        stmt = _page_statement(filters, cursor, backwards)
+    else:  # by number: the statement of this shape of filters, built once (riskreg.risks.filters.BOUND)
+        stmt = _numbered_page_statement(*_shape_key(filters))
+        window["page_offset"] = (page - 1) * per_page
+        window |= risk_filters.bound_values(filters)
+    rows = db.session.execute(stmt, window).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
     if backwards:
@@ -107,6 +92,69 @@ def register_page(
         if page > 1:
             result.prev_cursor = pagination.encode(first[ROW_WIDTH:], first[0])
     return result
+
+
+def _shape_key(filters: RiskFilters) -> tuple[RiskFilters, str, tuple[Any, ...]]:
+    """What a page's statement depends on besides its bound values: the shape of the filters, the
+    database's dialect, and what the SQL of a filter reads when it is used: the day (review=), the
+    matrix's cells (band=), the stored appetites (appetite=), the severe level (grievance=severe)."""
+    from riskreg.appetite import queries as appetite
+    from riskreg.grievances.services import severe_level
+
+    config = current_app.config
+    depends_on = (
+        today() if filters.review else None,
+        (str(config["MATRIX_FILE"]), config.get("MATRIX_PRESET")) if filters.band else None,
+        tuple(sorted(appetite.ranks().items())) if filters.appetite else None,
+        severe_level() if filters.grievance == "severe" else None,
+    )
+    return risk_filters.shape(filters), db.session.get_bind().dialect.name, depends_on
+
+
+@functools.lru_cache(maxsize=256)
+def _numbered_page_statement(shape: RiskFilters, dialect: str, depends_on: tuple[Any, ...]) -> sa.Select:
+    """A numbered page's statement for one shape of filters (see _shape_key), its values, limit and
+    offset bind parameters. The dialect and depends_on only key the cache: the statement reads them
+    as _page_statement does."""
+    return _page_statement(shape, None, False, bind=True)
+
+
+def _page_statement(
+    filters: RiskFilters, cursor: tuple[Any, int] | None, backwards: bool, *, bind: bool = False
+) -> sa.Select:
+    """The page's rows, LIMIT page_limit (OFFSET page_offset when there is no cursor)."""
+    columns = risk_filters.sort_columns(filters)
+    # Deferred join: the page is sorted and cut over narrow rows (the id and the sort values), then
+    # its risks are loaded; a sort the indexes cannot serve (site, owner) sorts ids, not whole risks.
+    keys = risk_filters.join_sort_tables(
+        sa.select(Risk.id.label("id"), *(c.label(f"sort_{n}") for n, c in enumerate(columns))),
+        filters,
+    ).where(*risk_filters.conditions(filters, bind=bind))
+    limit = sa.bindparam("page_limit", type_=sa.Integer)
+    if cursor is not None:
+        values, row_id = cursor
+        # Walking backwards is walking forwards in the reversed order, then flipping the rows.
+        descending = filters.sort.startswith("-") != backwards
+        keys = keys.where(pagination.after(columns, descending, values, row_id))
+        keys = sorted_keys(keys, filters, backwards).limit(limit)
+    else:
+        keys = (
+            sorted_keys(keys, filters, False)
+            .limit(limit)
+            .offset(sa.bindparam("page_offset", type_=sa.Integer))
+        )
+    chosen = keys.subquery("page")
+    # The sort values come back beside each risk: the cursor is made of what the database sorted by.
+    sort_values = [chosen.c[f"sort_{n}"] for n in range(len(columns))]
+    descending = filters.sort.startswith("-") != backwards
+    return (
+        sa.select(*register_rows.columns(), *sort_values)
+        .select_from(chosen)
+        .join(Risk, Risk.id == chosen.c.id)
+        .join(User, User.id == Risk.owner_id)
+        .outerjoin(Site, Site.id == Risk.site_id)
+        .order_by(*(c.desc() if descending else c.asc() for c in (*sort_values, chosen.c.id)))
+    )
 
 
 def sorted_keys(keys: sa.Select, filters: RiskFilters, reverse: bool) -> sa.Select:

@@ -37,23 +37,43 @@ def _phrase(text: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # the register's q=: a case-insensitive substring of the title, description or ref
-def register_condition(needle: str, risk_id: Any, columns: dict[str, Any]) -> sa.ColumnElement[bool]:
-    """Risks whose title, description or ref contains `needle` (any case), served by the index.
-
-    `columns` are the risk table's title, description and ref columns (passed in: riskreg.risks
-    imports this module, not the reverse)."""
+def register_values(needle: str) -> dict[str, str]:
+    """What the register's q= condition matches `needle` with, by bind parameter name: the LIKE
+    pattern (PostgreSQL; SQLite under a trigram, in lower case), else SQLite's FTS5 query."""
     escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
     pattern = f"%{escaped}%"
     if dialect() == "postgresql":  # ILIKE '%..%' is what the pg_trgm GIN index serves
-        return sa.or_(*(column.ilike(pattern, escape="/") for column in columns.values()))
-    like = sa.or_(*(sa.func.lower(column).like(pattern.lower(), escape="/") for column in columns.values()))
-    if len(needle) < MIN_TRIGRAM:
-        return like  # too short for a trigram: the plain scan, as exact
+        return {"risk_q_pattern": pattern}
+    if len(needle) < MIN_TRIGRAM:  # too short for a trigram: the plain scan, as exact
+        return {"risk_q_pattern": pattern.lower()}
+    return {"risk_q_match": "{" + " ".join(("ref", "title", "body")) + "} : " + _phrase(needle)}
+
+
+def register_shape(needle: str) -> str:
+    """A stand-in for `needle` giving register_condition the same SQL: only its length matters."""
+    return "*" * min(len(needle), MIN_TRIGRAM)
+
+
+def register_condition(
+    needle: str, risk_id: Any, columns: dict[str, Any], *, bind: bool = False
+) -> sa.ColumnElement[bool]:
+    """Risks whose title, description or ref contains `needle` (any case), served by the index.
+
+    `columns` are the risk table's title, description and ref columns (passed in: riskreg.risks
+    imports this module, not the reverse). With `bind`, the pattern and the FTS5 query are the
+    bind parameters register_values() names, not values."""
+    values = register_values(needle)
+    if bind:
+        values = {name: sa.bindparam(name, type_=sa.String) for name in values}
+    if "risk_q_match" not in values:
+        pattern = values["risk_q_pattern"]
+        if dialect() == "postgresql":
+            return sa.or_(*(column.ilike(pattern, escape="/") for column in columns.values()))
+        return sa.or_(*(sa.func.lower(column).like(pattern, escape="/") for column in columns.values()))
     doc = DOCUMENTS["risk"]
-    match = "{" + " ".join(("ref", "title", "body")) + "} : " + _phrase(needle)
     ids = (
         sa.select(_fts.c.rowid - doc.low)
-        .where(_fts.c[FTS_TABLE].op("MATCH")(match), _fts.c.rowid.between(doc.low, doc.high))
+        .where(_fts.c[FTS_TABLE].op("MATCH")(values["risk_q_match"]), _fts.c.rowid.between(doc.low, doc.high))
         .scalar_subquery()
     )
     return risk_id.in_(ids)
