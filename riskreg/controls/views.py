@@ -11,7 +11,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from riskreg import audit, editing, params, storage
+from riskreg import audit, editing, labels, params, storage
 from riskreg.auth.permissions import Permission, can_update_control, permission_required
 from riskreg.controls import evidence, queries, services
 from riskreg.controls.filters import STATUS_GROUPS, parse_control_filters
@@ -68,6 +68,7 @@ def list():
         table=table,
         filters=filters,
         statuses=[s for s in ControlStatus],
+        status_labels=labels.enum_labels(ControlStatus),  # looked up once, not per row and cell
         status_groups=STATUS_GROUPS,
         departments=departments,
         sites=sites,
@@ -102,6 +103,7 @@ def mine():
         awaiting=awaiting,
         verifications=critical_queries.department_due(department.id, on),
         on=on,
+        status_labels=labels.enum_labels(ControlStatus),
         changeable={row.id for row in open_page.items if can_update_control(user, row)},
     )
 
