@@ -227,9 +227,10 @@ def register_template_helpers(app: Flask) -> None:
     from riskreg import labels, scoring, urls
     from riskreg.auth import permissions
     from riskreg.forms import iso_date_attributes
-    from riskreg.templating import OutputCodeGenerator
+    from riskreg.templating import OutputCodeGenerator, RenderContext
 
     app.jinja_env.code_generator_class = OutputCodeGenerator  # before any template is compiled
+    app.jinja_env.context_class = RenderContext
 
     @app.template_filter("audit_value")
     def _audit_value(value: Any, field: str | None = None, entity: str | None = None) -> str:

@@ -1,21 +1,34 @@
-"""How Jinja writes `{{ value }}` in the autoescaping templates: escaped text, not a new Markup.
+"""How Jinja runs riskreg's templates: `{{ value }}` written as escaped text, and calls made directly.
 
+Output.
 Every `{{ }}` compiles to markupsafe's escape(value), which wraps the escaped text in a new Markup
 (two Python calls more): a register page writes about 2,400 of them. What an output writes is only
 ever joined into the page, or into the buffer of a macro, a block, a `{% set %}` or a `{% filter %}`,
 which Jinja joins and marks up itself. So the escaped text is enough there; everywhere else (the
 filters, `~`, Python code) escape() and Markup stay as they are.
+
+Calls. Every call in a template (`_()`, `url_for()`, a helper, a macro) goes through Context.call,
+which asks the callable and its `__call__` whether it wants the context, the evaluation context or
+the environment: three attribute lookups and an enum's comparisons, about 450 calls on a register
+page. A function, method or macro is asked once, its own attribute; anything else, and whatever
+wants the template's context, goes to Jinja's own call.
 """
 
 from __future__ import annotations
 
+from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import Context, Macro
+from jinja2.utils import _PassArg
 from markupsafe import _escape_inner  # markupsafe's C escaping, as escape() calls it
 
-__all__ = ["OutputCodeGenerator", "escaped_text"]
+__all__ = ["OutputCodeGenerator", "RenderContext", "escaped_text"]
+
+_ASKED_DIRECTLY = frozenset({FunctionType, BuiltinFunctionType, MethodType, Macro})
+_JINJAS_OWN = object()  # a callable Context.call must look at itself
 
 
 def escaped_text(value: Any, /) -> str:
@@ -41,3 +54,26 @@ class OutputCodeGenerator(CodeGenerator):
         self.write("escaped_text(")
         if finalize.src is not None:
             self.write(finalize.src)
+
+
+class RenderContext(Context):
+    """Jinja's template context, its calls of functions, methods and macros made directly."""
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's names)
+        if __debug__:
+            __traceback_hide__ = True  # noqa: F841 (Jinja's tracebacks leave this frame out)
+        wants = getattr(__obj, "jinja_pass_arg", None) if type(__obj) in _ASKED_DIRECTLY else _JINJAS_OWN
+        if wants is _JINJAS_OWN or wants is _PassArg.context:  # it may see the loop's variables
+            return super().call(__obj, *args, **kwargs)
+        kwargs.pop("_loop_vars", None)
+        kwargs.pop("_block_vars", None)
+        if wants is _PassArg.eval_context:
+            args = (__self.eval_ctx, *args)
+        elif wants is _PassArg.environment:
+            args = (__self.environment, *args)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )

@@ -1,14 +1,15 @@
-"""riskreg.templating: `{{ value }}` is written as escaped text, not a new Markup, and every page
-reads exactly as Jinja's own code would have written it."""
+"""riskreg.templating: `{{ value }}` is written as escaped text, not a new Markup, calls are made
+without Jinja's questions where a function asks for nothing, and every page reads exactly as Jinja's
+own code and context would have written it."""
 
 from __future__ import annotations
 
 import pytest
 from flask_babel import lazy_gettext
-from jinja2 import DictLoader, Environment
+from jinja2 import DictLoader, Environment, pass_context, pass_environment, pass_eval_context
 from markupsafe import Markup, escape
 
-from riskreg.templating import OutputCodeGenerator, escaped_text
+from riskreg.templating import OutputCodeGenerator, RenderContext, escaped_text
 
 HOSTILE = "<script>alert('x')</script> & \"quotes\""
 
@@ -44,14 +45,45 @@ TEMPLATES = {
 {% include "part.html" %}
 {% autoescape false %}{{ markup }}{% endautoescape %}{% autoescape true %}{{ hostile }}{% endautoescape %}
 {% for item in [hostile, markup, number] %}<li>{{ loop.index }} {{ item }}</li>{% endfor %}
+{% for n in [1, 2] %}{% set inner = n * 10 %}{{ sees_loop() }} {{ cell(n) }} {{ plain(n, k=inner) }}
+{% endfor %}
+{{ plain(hostile) }} {{ escaping() }} {{ environment_name() }} {{ instance() }} {{ instance.method(3) }}
+{{ stops() is undefined }} {{ cell("x") }}
 {% endblock %}""",
 }
 
 
-def render(app, generator: type | None) -> tuple[str, str]:
+class Called:
+    """A callable object asking for the template's context through its __call__."""
+
+    @pass_context
+    def __call__(self, context):
+        return f"called with {context.get('number')}"
+
+    def method(self, n):
+        return n * 2
+
+
+def stops():
+    raise StopIteration
+
+
+CALLABLES = {
+    "plain": lambda *args, **kwargs: f"{args}{sorted(kwargs.items())}",
+    "sees_loop": pass_context(lambda context: f"inner={context.get('inner')} n={context.get('n')}"),
+    "escaping": pass_eval_context(lambda eval_ctx: f"autoescape={eval_ctx.autoescape}"),
+    "environment_name": pass_environment(lambda environment: type(environment).__name__),
+    "instance": Called(),
+    "stops": stops,
+}
+
+
+def render(app, riskregs: bool) -> tuple[str, str]:
     env = Environment(loader=DictLoader(TEMPLATES), autoescape=True)
-    if generator is not None:
-        env.code_generator_class = generator
+    env.globals.update(CALLABLES)
+    if riskregs:
+        env.code_generator_class = OutputCodeGenerator
+        env.context_class = RenderContext
     source = env.loader.get_source(env, "page.html")[0]
     context = {
         "hostile": HOSTILE,
@@ -66,14 +98,36 @@ def render(app, generator: type | None) -> tuple[str, str]:
 
 
 def test_every_kind_of_output_reads_as_jinja_would_write_it(app):
-    page, code = render(app, OutputCodeGenerator)
-    jinjas, stock_code = render(app, None)
+    page, code = render(app, True)
+    jinjas, stock_code = render(app, False)
     assert "escaped_text(" in code and "escaped_text(" not in stock_code
     assert page == jinjas
     assert "&lt;script&gt;" in page and "<script>" not in page and "<b>bold</b>" in page
+    # what each kind of callable was given, through RenderContext as through Jinja's own
+    assert "inner=10 n=None" in page and "inner=20 n=None" in page  # a set in a loop, to pass_context
+    assert "autoescape=True" in page and "Environment" in page and "called with 42" in page
+    assert "(1,)[(&#39;k&#39;, 10)]" in page and " 6" in page and "True" in page
 
 
-def test_the_application_compiles_its_templates_with_it(app):
+def test_a_function_asking_for_nothing_is_called_without_jinjas_questions(app, monkeypatch):
+    """RenderContext calls such a callable itself; Jinja's own Context.call is left to the rest."""
+    from jinja2.runtime import Context
+
+    asked = []
+    own_call = Context.call
+    monkeypatch.setattr(Context, "call", lambda *a, **k: asked.append(a[1]) or own_call(*a, **k))
+    env = Environment(autoescape=True)
+    env.context_class = RenderContext
+    env.globals.update(CALLABLES)
+    page = env.from_string(
+        "{{ plain(1) }}{% for n in [1] %}{{ plain(n) }}{{ escaping() }}{{ sees_loop() }}{% endfor %}"
+    ).render()
+    assert page == "(1,)[](1,)[]autoescape=Trueinner=None n=None"  # as Jinja: a loop target is not passed
+    assert asked == [CALLABLES["sees_loop"]]  # only what wants the template's context
+
+
+def test_the_application_compiles_and_runs_its_templates_with_them(app):
     env = app.jinja_env
     code = env.compile(env.loader.get_source(env, "risks/list.html")[0], raw=True)
     assert "escaped_text(" in code
+    assert type(env.get_template("risks/list.html").new_context()) is RenderContext
