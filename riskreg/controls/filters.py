@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
@@ -155,12 +155,52 @@ def undated_open_condition() -> sa.ColumnElement[bool]:
     return sa.and_(Control.status.in_(OPEN_CONTROL_STATUSES), Control.due_date.is_(None))
 
 
+# The tracker's statements are built once per shape of filters (which are set, not their values)
+# and day, and run with these filters' values as bind parameters, by these names (as the register's:
+# riskreg.risks.filters.BOUND). The search text is bound as its LIKE pattern.
+BOUND = {
+    "department": "control_department",
+    "owner": "control_owner",
+    "risk": "control_risk",
+    "site": "control_site",
+}
+SEARCH_PARAMETER = "control_q"
+
+
+def shape(filters: ControlFilters) -> ControlFilters:
+    """The filters with each bound value and the search text replaced by the same placeholder."""
+    placeholders: dict[str, Any] = {name: 0 for name in BOUND if getattr(filters, name) is not None}
+    if filters.q:
+        placeholders["q"] = "*"
+    return replace(filters, **placeholders)
+
+
+def bound_values(filters: ControlFilters) -> dict[str, Any]:
+    """The bind parameters of a statement built from shape(filters) with conditions(bind=True)."""
+    values = {BOUND[name]: getattr(filters, name) for name in BOUND if getattr(filters, name) is not None}
+    if filters.q:  # a substring, any case: its LIKE pattern, % and _ meaning themselves
+        escaped = filters.q.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+        values[SEARCH_PARAMETER] = f"%{escaped}%"
+    return values
+
+
 def conditions(
-    filters: ControlFilters, on: date, *, include_department: bool = True, include_status: bool = True
+    filters: ControlFilters,
+    on: date,
+    *,
+    include_department: bool = True,
+    include_status: bool = True,
+    bind: bool = False,
 ) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses for the filters on `on`. With `bind`, the bound filters (BOUND) and the search
+    text are named parameters: see bound_values()."""
+
+    def value(name: str) -> Any:
+        return sa.bindparam(BOUND[name]) if bind else getattr(filters, name)
+
     where: list[sa.ColumnElement[bool]] = []
     if include_department and filters.department is not None:
-        where.append(Control.department_id == filters.department)
+        where.append(Control.department_id == value("department"))
     if include_status and filters.status is not None:
         where.append(Control.status.in_(STATUS_GROUPS[filters.status]))
     # Both asked: "overdue or due within N days", the set a reminder mail lists.
@@ -172,7 +212,7 @@ def conditions(
     if timing:
         where.append(sa.or_(*timing))
     if filters.owner is not None:
-        where.append(Control.owner_id == filters.owner)
+        where.append(Control.owner_id == value("owner"))
     if filters.ownerless:
         where.append(ownerless_condition())
     if filters.undated:
@@ -180,11 +220,11 @@ def conditions(
     if filters.risk is not None:
         where.append(
             Control.id.in_(
-                sa.select(risk_controls.c.control_id).where(risk_controls.c.risk_id == filters.risk)
+                sa.select(risk_controls.c.control_id).where(risk_controls.c.risk_id == value("risk"))
             )
         )
     if filters.site is not None or filters.corporate:
-        site_match = Risk.site_id.is_(None) if filters.corporate else Risk.site_id == filters.site
+        site_match = Risk.site_id.is_(None) if filters.corporate else Risk.site_id == value("site")
         where.append(
             Control.id.in_(
                 sa.select(risk_controls.c.control_id)
@@ -193,11 +233,15 @@ def conditions(
             )
         )
     if filters.q:
-        needle = filters.q.lower()
+        pattern = (
+            sa.bindparam(SEARCH_PARAMETER, type_=sa.String)
+            if bind
+            else bound_values(filters)[SEARCH_PARAMETER]
+        )
         where.append(
             sa.or_(
-                sa.func.lower(Control.title).contains(needle, autoescape=True),
-                sa.func.lower(Control.ref).contains(needle, autoescape=True),
+                sa.func.lower(Control.title).like(pattern, escape="/"),
+                sa.func.lower(Control.ref).like(pattern, escape="/"),
             )
         )
     return where

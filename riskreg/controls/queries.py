@@ -194,21 +194,14 @@ def count_table(filters: ControlFilters, on: date, names: dict[int, str] | None 
     """One GROUP BY over (department, status), with the overdue count beside it. The status filter is
     left out, so every cell can be clicked to narrow the list; the department filter is kept, so a
     department's tracker reads its own controls only (an index range, not all 300k controls)."""
-    overdue = sa.func.sum(sa.case((Control.is_overdue(on), 1), else_=0))
-    ownerless = sa.func.sum(sa.case((control_filters.ownerless_open_condition(), 1), else_=0))
-    undated = sa.func.sum(sa.case((control_filters.undated_open_condition(), 1), else_=0))
-    stmt = (
-        sa.select(
-            Control.department_id, Control.status, sa.func.count(Control.id), overdue, ownerless, undated
-        )
-        .where(*control_filters.conditions(filters, on, include_status=False))
-        .group_by(Control.department_id, Control.status)
-    )
+    stmt = _count_statement(control_filters.shape(filters), on)
     if names is None:
         names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
     rows: dict[int, DepartmentCounts] = {}
     totals = DepartmentCounts(0, "All departments")
-    for department_id, status, count, late, nobody, no_date in db.session.execute(stmt):
+    for department_id, status, count, late, nobody, no_date in db.session.execute(
+        stmt, control_filters.bound_values(filters)
+    ):
         row = rows.setdefault(department_id, DepartmentCounts(department_id, names.get(department_id, "?")))
         for counts in (row, totals):
             counts.by_status[status.value] += count
@@ -216,6 +209,21 @@ def count_table(filters: ControlFilters, on: date, names: dict[int, str] | None 
             counts.ownerless += nobody or 0
             counts.undated += no_date or 0
     return CountTable(sorted(rows.values(), key=lambda r: r.name.lower()), totals)
+
+
+@lru_cache(maxsize=128)
+def _count_statement(shape: ControlFilters, on: date) -> sa.Select:
+    """count_table's statement for one shape of filters (control_filters.shape) and day."""
+    overdue = sa.func.sum(sa.case((Control.is_overdue(on), 1), else_=0))
+    ownerless = sa.func.sum(sa.case((control_filters.ownerless_open_condition(), 1), else_=0))
+    undated = sa.func.sum(sa.case((control_filters.undated_open_condition(), 1), else_=0))
+    return (
+        sa.select(
+            Control.department_id, Control.status, sa.func.count(Control.id), overdue, ownerless, undated
+        )
+        .where(*control_filters.conditions(shape, on, include_status=False, bind=True))
+        .group_by(Control.department_id, Control.status)
+    )
 
 
 def matching_total(table: CountTable, filters: ControlFilters) -> int:
@@ -243,17 +251,26 @@ def tracker_rows(
 ) -> tuple[Page, CountTable]:
     """The tracker page's rows (ControlRow) and count table; `names`: every department's name."""
     table = count_table(filters, on, names)
-    stmt = (
-        _row_select(on)
-        .where(*control_filters.conditions(filters, on))
-        .order_by(*control_filters.order_by(filters))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    rows = with_risks(_rows(stmt, on))
+    params = control_filters.bound_values(filters) | {
+        "page_limit": per_page,
+        "page_offset": (page - 1) * per_page,
+    }
+    rows = with_risks(_rows(_tracker_statement(control_filters.shape(filters), on), on, params))
     for row in rows:
         row.department = names.get(row.department_id, "?")
     return Page(rows, matching_total(table, filters), page, per_page), table
+
+
+@lru_cache(maxsize=128)
+def _tracker_statement(shape: ControlFilters, on: date) -> sa.Select:
+    """A tracker page's rows for one shape of filters (control_filters.shape) and day."""
+    return (
+        _row_select(on)
+        .where(*control_filters.conditions(shape, on, bind=True))
+        .order_by(*control_filters.order_by(shape))
+        .limit(sa.bindparam("page_limit", type_=sa.Integer))
+        .offset(sa.bindparam("page_offset", type_=sa.Integer))
+    )
 
 
 @dataclass
