@@ -20,7 +20,7 @@ from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
 from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.runtime import Context, Macro
 from jinja2.utils import _PassArg
 from markupsafe import _escape_inner  # markupsafe's C escaping, as escape() calls it
@@ -41,11 +41,30 @@ def escaped_text(value: Any, /) -> str:
 
 
 class OutputCodeGenerator(CodeGenerator):
-    """Jinja's code generator, its escaped outputs written with escaped_text."""
+    """Jinja's code generator, its escaped outputs written with escaped_text, and `obj.name` read
+    with Python's getattr first.
+
+    Jinja compiles `obj.name` to environment.getattr(obj, "name"): a Python method that tries the
+    attribute, then the item, then gives Undefined (about 2,400 a register page). Here the
+    attribute is read by the builtin getattr, and only when there is none does environment.getattr
+    run, on the same object (evaluated once), for the item or Undefined: the same value."""
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         self.writeline(f"from {__name__} import escaped_text")
         super().visit_Template(node, frame)
+
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        if self.environment.is_async:  # riskreg's is not; Jinja's own code stays right for one
+            super().visit_Getattr(node, frame)
+            return
+        # (value if (value := getattr((owner := OBJ), NAME, missing)) is not missing
+        #  else environment.getattr(owner, NAME)): an inner OBJ is done with both names before
+        # the outer assigns them.
+        self.write("(_attr_value if (_attr_value := getattr((_attr_owner := ")
+        self.visit(node.node, frame)
+        name = repr(node.attr)
+        self.write(f"), {name}, missing)) is not missing else environment.getattr(_attr_owner, {name}))")
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
         if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:

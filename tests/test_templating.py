@@ -49,6 +49,8 @@ TEMPLATES = {
 {% endfor %}
 {{ plain(hostile) }} {{ escaping() }} {{ environment_name() }} {{ instance() }} {{ instance.method(3) }}
 {{ stops() is undefined }} {{ cell("x") }}
+{{ table.key }} {{ table.items is callable }} {{ table.no is undefined }} {{ instance.no is undefined }}
+{{ tick().n }} {{ tick().n }} {{ tick().twice.n }} {{ raising.value }} {{ loop_free.a.b.c }} {{ ticks.n }}
 {% endblock %}""",
 }
 
@@ -68,6 +70,29 @@ def stops():
     raise StopIteration
 
 
+class Raising(dict):
+    """A property that raises AttributeError: Jinja then reads the item of that name."""
+
+    @property
+    def value(self):
+        raise AttributeError("value")
+
+
+class Ticks:
+    """Counts its calls: an attribute read evaluates its object once."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> Ticks:
+        self.n += 1
+        return self
+
+    @property
+    def twice(self) -> Ticks:
+        return self
+
+
 CALLABLES = {
     "plain": lambda *args, **kwargs: f"{args}{sorted(kwargs.items())}",
     "sees_loop": pass_context(lambda context: f"inner={context.get('inner')} n={context.get('n')}"),
@@ -80,7 +105,8 @@ CALLABLES = {
 
 def render(app, riskregs: bool) -> tuple[str, str]:
     env = Environment(loader=DictLoader(TEMPLATES), autoescape=True)
-    env.globals.update(CALLABLES)
+    ticks = Ticks()
+    env.globals.update(CALLABLES, tick=ticks, ticks=ticks)
     if riskregs:
         env.code_generator_class = OutputCodeGenerator
         env.context_class = RenderContext
@@ -92,6 +118,9 @@ def render(app, riskregs: bool) -> tuple[str, str]:
         "nothing": None,
         "shown": Shown(),
         "lazy": lazy_gettext("Risk register"),
+        "table": {"key": "<item>", "items": "an item, not the method"},
+        "raising": Raising(value="from the item"),
+        "loop_free": {"a": {"b": {"c": "deep"}}},
     }
     with app.test_request_context():
         return env.get_template("page.html").render(context), env.compile(source, raw=True)
@@ -107,6 +136,9 @@ def test_every_kind_of_output_reads_as_jinja_would_write_it(app):
     assert "inner=10 n=None" in page and "inner=20 n=None" in page  # a set in a loop, to pass_context
     assert "autoescape=True" in page and "Environment" in page and "called with 42" in page
     assert "(1,)[(&#39;k&#39;, 10)]" in page and " 6" in page and "True" in page
+    # attributes: the item when there is no attribute, Undefined when neither, one evaluation each
+    assert "&lt;item&gt; True True True" in page  # the attribute first: the method, not the item
+    assert "1 2 3 from the item deep 3" in page
 
 
 def test_a_function_asking_for_nothing_is_called_without_jinjas_questions(app, monkeypatch):
@@ -129,5 +161,7 @@ def test_a_function_asking_for_nothing_is_called_without_jinjas_questions(app, m
 def test_the_application_compiles_and_runs_its_templates_with_them(app):
     env = app.jinja_env
     code = env.compile(env.loader.get_source(env, "risks/list.html")[0], raw=True)
-    assert "escaped_text(" in code
+    assert "escaped_text(" in code and "getattr((_attr_owner := " in code
     assert type(env.get_template("risks/list.html").new_context()) is RenderContext
+    compiled = [env.get_template(name) for name in env.list_templates() if not name.startswith(".")]
+    assert len(compiled) > 100  # every template compiles with them (the generated Python is valid)

@@ -94,10 +94,11 @@ def register_marks(risks: Sequence[Risk]) -> dict[int, list[Status]]:
     ranks = appetite.ranks()
     grouped = _by_risk(risk.id for risk in risks)
     marks: dict[int, list[Status]] = {}
+    above = Status("above-appetite", _("Above appetite"))  # translated once, not once per row
     for risk in risks:
         found = []
         if appetite.is_above(risk, ranks):
-            found.append(Status("above-appetite", _("Above appetite")))
+            found.append(above)
         status = status_of(risk.treatment, grouped.get(risk.id, []))
         if status is not None:
             found.append(status)
