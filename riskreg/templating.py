@@ -1,11 +1,11 @@
-"""How Jinja runs riskreg's templates: `{{ value }}` written as escaped text, and calls made directly.
+"""How Jinja runs riskreg's templates: `{{ value }}` written as escaped text, `obj.name` read
+with Python's getattr first (OutputCodeGenerator), and calls made directly (RenderContext).
 
-Output.
-Every `{{ }}` compiles to markupsafe's escape(value), which wraps the escaped text in a new Markup
-(two Python calls more): a register page writes about 2,400 of them. What an output writes is only
-ever joined into the page, or into the buffer of a macro, a block, a `{% set %}` or a `{% filter %}`,
-which Jinja joins and marks up itself. So the escaped text is enough there; everywhere else (the
-filters, `~`, Python code) escape() and Markup stay as they are.
+Output. Every `{{ }}` compiles to markupsafe's escape(value), which wraps the escaped text in a new
+Markup (two Python calls more): a register page writes about 2,400 of them. What an output writes
+is only ever joined into the page, or into the buffer of a macro, a block, a `{% set %}` or a
+`{% filter %}`, which Jinja joins and marks up itself. So the escaped text is enough there;
+everywhere else (the filters, `~`, Python code) escape() and Markup stay as they are.
 
 Calls. Every call in a template (`_()`, `url_for()`, a helper, a macro) goes through Context.call,
 which asks the callable and its `__call__` whether it wants the context, the evaluation context or

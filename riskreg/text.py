@@ -19,6 +19,16 @@ CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1
 CONTROLS_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
+LIKE_ESCAPE = "/"  # the escape character of the patterns contains_pattern() makes
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (ESCAPE '/') matching any value that contains `text`: its % and _ are its
+    own characters, not wildcards."""
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
 def single_line(value: str) -> str:
     """Line breaks and tabs become spaces; every other control character goes."""
     value = str(value)  # a lazily translated text (a mail's subject) becomes its words here

@@ -22,6 +22,7 @@ from riskreg.controls.models import (
 )
 from riskreg.params import MAX_ID, query_int
 from riskreg.risks.models import Risk
+from riskreg.text import LIKE_ESCAPE, contains_pattern
 
 MAX_QUERY_LENGTH = 200
 MAX_DAYS = 3650
@@ -178,9 +179,8 @@ def shape(filters: ControlFilters) -> ControlFilters:
 def bound_values(filters: ControlFilters) -> dict[str, Any]:
     """The bind parameters of a statement built from shape(filters) with conditions(bind=True)."""
     values = {BOUND[name]: getattr(filters, name) for name in BOUND if getattr(filters, name) is not None}
-    if filters.q:  # a substring, any case: its LIKE pattern, % and _ meaning themselves
-        escaped = filters.q.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
-        values[SEARCH_PARAMETER] = f"%{escaped}%"
+    if filters.q:  # a substring, any case
+        values[SEARCH_PARAMETER] = contains_pattern(filters.q.lower())
     return values
 
 
@@ -240,8 +240,8 @@ def conditions(
         )
         where.append(
             sa.or_(
-                sa.func.lower(Control.title).like(pattern, escape="/"),
-                sa.func.lower(Control.ref).like(pattern, escape="/"),
+                sa.func.lower(Control.title).like(pattern, escape=LIKE_ESCAPE),
+                sa.func.lower(Control.ref).like(pattern, escape=LIKE_ESCAPE),
             )
         )
     return where

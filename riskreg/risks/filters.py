@@ -199,29 +199,19 @@ def band_condition(band_key: str, basis: str = "residual") -> sa.ColumnElement[b
 
 # The register page's statement is built once per shape of its filters (which are set, not their
 # values) and run with the values as bind parameters: building a statement and its cache key cost
-# more than running it. These filters are bound, by these parameter names; the rest (the band, the
-# review state, the sort...) pick the statement's shape. One home: conditions(bind=True) names a
-# parameter where it would put a value, and bound_values() gives them.
-BOUND = {
-    "site": "risk_site",
-    "direction": "risk_direction",
-    "category": "risk_category",
-    "status": "risk_status",
-    "owner": "risk_owner",
-    "department": "risk_department",
-    "likelihood": "risk_likelihood",
-    "impact": "risk_impact",
-}
-# What a bound filter's value is replaced with in a shape: set, and the same for every value.
-_PLACEHOLDERS: dict[str, Any] = {
-    "site": 0,
-    "direction": next(iter(Direction)),
-    "category": "*",
-    "status": RiskStatus.OPEN,
-    "owner": 0,
-    "department": 0,
-    "likelihood": 1,
-    "impact": 1,
+# more than running it. These filters are bound: filter -> (its parameter's name, what shape()
+# puts in its place: set, the same for every value). The rest (the band, the review state, the
+# sort...) pick the statement's shape. One home: conditions(bind=True) names a parameter where it
+# would put a value, and bound_values() gives them.
+BOUND: dict[str, tuple[str, Any]] = {
+    "site": ("risk_site", 0),
+    "direction": ("risk_direction", next(iter(Direction))),
+    "category": ("risk_category", "*"),
+    "status": ("risk_status", RiskStatus.OPEN),
+    "owner": ("risk_owner", 0),
+    "department": ("risk_department", 0),
+    "likelihood": ("risk_likelihood", 1),
+    "impact": ("risk_impact", 1),
 }
 
 
@@ -230,7 +220,11 @@ def shape(filters: RiskFilters) -> RiskFilters:
     statement built with conditions(bind=True) depends on, to key a cache of statements by."""
     from riskreg.search import queries as search
 
-    placeholders = {name: _PLACEHOLDERS[name] for name in BOUND if getattr(filters, name) not in (None, "")}
+    placeholders = {
+        name: placeholder
+        for name, (_parameter, placeholder) in BOUND.items()
+        if getattr(filters, name) not in (None, "")
+    }
     if filters.q:
         placeholders["q"] = search.register_shape(filters.q)
     return replace(filters, **placeholders)
@@ -241,7 +235,9 @@ def bound_values(filters: RiskFilters) -> dict[str, Any]:
     from riskreg.search import queries as search
 
     values = {
-        BOUND[name]: getattr(filters, name) for name in BOUND if getattr(filters, name) not in (None, "")
+        parameter: getattr(filters, name)
+        for name, (parameter, _placeholder) in BOUND.items()
+        if getattr(filters, name) not in (None, "")
     }
     if filters.q:
         values |= search.register_values(filters.q)
@@ -250,7 +246,7 @@ def bound_values(filters: RiskFilters) -> dict[str, Any]:
 
 def _value(filters: RiskFilters, name: str, bind: bool) -> Any:
     """A filter's value in SQL: the value itself, or its named bind parameter (see BOUND)."""
-    return sa.bindparam(BOUND[name]) if bind else getattr(filters, name)
+    return sa.bindparam(BOUND[name][0]) if bind else getattr(filters, name)
 
 
 def scope_conditions(filters: RiskFilters, *, bind: bool = False) -> list[sa.ColumnElement[bool]]:

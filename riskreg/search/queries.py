@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from riskreg.extensions import db
 from riskreg.search.index import DOCUMENTS, FTS_TABLE, Document
+from riskreg.text import LIKE_ESCAPE, contains_pattern
 
 MAX_QUERY = 200  # characters, as the register's q=
 MAX_TERMS = 8
@@ -40,8 +41,7 @@ def _phrase(text: str) -> str:
 def register_values(needle: str) -> dict[str, str]:
     """What the register's q= condition matches `needle` with, by bind parameter name: the LIKE
     pattern (PostgreSQL; SQLite under a trigram, in lower case), else SQLite's FTS5 query."""
-    escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    pattern = f"%{escaped}%"
+    pattern = contains_pattern(needle)
     if dialect() == "postgresql":  # ILIKE '%..%' is what the pg_trgm GIN index serves
         return {"risk_q_pattern": pattern}
     if len(needle) < MIN_TRIGRAM:  # too short for a trigram: the plain scan, as exact
@@ -68,8 +68,10 @@ def register_condition(
     if "risk_q_match" not in values:
         pattern = values["risk_q_pattern"]
         if dialect() == "postgresql":
-            return sa.or_(*(column.ilike(pattern, escape="/") for column in columns.values()))
-        return sa.or_(*(sa.func.lower(column).like(pattern, escape="/") for column in columns.values()))
+            return sa.or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns.values()))
+        return sa.or_(
+            *(sa.func.lower(column).like(pattern, escape=LIKE_ESCAPE) for column in columns.values())
+        )
     doc = DOCUMENTS["risk"]
     ids = (
         sa.select(_fts.c.rowid - doc.low)
