@@ -16,13 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg.audit import AuditEvent
 from riskreg.auth.models import User
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.merge import Merge, comparable, three_way
 from riskreg.versioning import Base, posted_version, put, seal, unseal
 

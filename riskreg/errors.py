@@ -11,13 +11,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g, render_template, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from riskreg.dbfaults import Fault, classify
 from riskreg.extensions import db, login_manager
+from riskreg.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 

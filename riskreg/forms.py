@@ -6,7 +6,6 @@ import functools
 from typing import Any
 
 import wtforms
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -14,6 +13,7 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from riskreg.i18n import gettext as _
 from riskreg.modeling import LabelledEnum
 
 _WTFORMS_OPTION = wtforms.widgets.Select.render_option

@@ -10,11 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_app_context
-from flask_babel import gettext as _
-from flask_babel import pgettext
 from markupsafe import Markup, escape
 
-from riskreg.i18n import current_language
+from riskreg.i18n import current_language, pgettext
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 
 EMPTY = "—"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
+
+from riskreg.i18n import gettext as _
 
 MAX_ID = 2**31 - 1  # the largest value an INTEGER column holds on PostgreSQL
 MAX_PAGE = 1_000_000

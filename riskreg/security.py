@@ -8,11 +8,13 @@ RISKREG_SECURE_COOKIES=true does both on every request (a proxy that does not sa
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, Response, has_request_context, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, has_request_context, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
+from itsdangerous import BadSignature
 
 from riskreg.extensions import login_manager
 
@@ -78,13 +80,45 @@ def over_https(app: Flask) -> bool:
     return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
 
 
+# A signed-in session is permanent: its cookie's 8-hour life slides forward with each request.
+# Flask re-signs it on every response for that (a JSON dump, a zlib pass, an HMAC and a header on
+# every page); here it is re-signed once it is a minute old, and at once whenever it changes.
+SESSION_REFRESH_AFTER = timedelta(minutes=1)
+
+
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
     """The session cookie is Secure over https; and since the session is saved after every
     after_request hook (Flask-Login's remember-me cookie included), every cookie of the response
-    is marked Secure here too."""
+    is marked Secure here too. An unchanged session's cookie is sent again only to slide its
+    expiry (SESSION_REFRESH_AFTER)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return over_https(app)
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Flask's own, keeping when the cookie was signed (`signed_at`)."""
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        session = self.session_class(data)
+        session.signed_at = signed_at  # type: ignore[attr-defined]
+        return session
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if session.modified:
+            return True
+        if not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return False
+        signed_at = getattr(session, "signed_at", None)
+        return signed_at is None or datetime.now(UTC) - signed_at >= SESSION_REFRESH_AFTER
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         super().save_session(app, session, response)

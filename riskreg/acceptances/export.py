@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy.orm import aliased
 
@@ -12,6 +11,7 @@ from riskreg.auth.models import User
 from riskreg.exports.cells import Header, StyledColumn, TableSheet, safe_text
 from riskreg.exports.context import ExportContext
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.risks import filters as risk_filters
 from riskreg.risks.models import Risk

@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +18,7 @@ from riskreg import scoring
 from riskreg.acceptances.models import Acceptance, AcceptanceState
 from riskreg.extensions import db
 from riskreg.i18n import day
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.risks.models import Risk, Treatment
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import params, scoring
@@ -13,6 +12,7 @@ from riskreg.acceptances.models import Acceptance, AcceptanceState
 from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.risks.views import get_risk_or_404
 from riskreg.sites.models import Site

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request
-from flask_babel import gettext as _
 
 from riskreg.api import tokens
 from riskreg.api.problems import Problem
 from riskreg.auth.permissions import Permission, has_permission
 from riskreg.database import SAFE_METHODS
+from riskreg.i18n import gettext as _
 
 # Endpoints of the API blueprint anyone may read: the description of the API, not its data.
 OPEN_ENDPOINTS = {"api.openapi", "api.docs", "api.docs_asset"}

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg import params
@@ -20,6 +19,7 @@ from riskreg.controls import queries, services
 from riskreg.controls.filters import parse_control_filters
 from riskreg.controls.models import Control
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.risks.models import Risk
 

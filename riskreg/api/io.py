@@ -6,11 +6,11 @@ import re
 from typing import Any, TypeVar
 
 from flask import Response, json, request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from riskreg.api.problems import Problem
+from riskreg.i18n import gettext as _
 
 M = TypeVar("M", bound=BaseModel)
 _ETAG = re.compile(r'(?:W/)?"([1-9][0-9]{0,9})"')

@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 from flask import Response, json
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from riskreg.errors import DESCRIPTIONS, TITLES
+from riskreg.i18n import gettext as _
 
 PROBLEM = "application/problem+json"
 API_TITLES = {

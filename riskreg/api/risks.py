@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg import audit, params, reference, scoring
@@ -15,6 +14,7 @@ from riskreg.api.io import if_match_version, respond, rule_broken, stale
 from riskreg.api.problems import Problem
 from riskreg.auth.models import User
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.risks import queries, services
 from riskreg.risks.filters import parse_risk_filters
 from riskreg.risks.models import Risk

@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import g, url_for
-from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskreg import params
@@ -15,6 +14,7 @@ from riskreg.api.io import respond, rule_broken
 from riskreg.api.problems import Problem
 from riskreg.api.risks import history_of
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.sites import monitoring
 from riskreg.sites.models import AsmObservation, Engagement, Site
 

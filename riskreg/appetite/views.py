@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import ngettext
 from flask_login import current_user
 
 from riskreg import audit, reference, scoring
@@ -11,6 +10,7 @@ from riskreg.appetite import queries, services
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import ngettext
 
 
 @permission_required(Permission.VIEW)

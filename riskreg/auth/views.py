@@ -10,9 +10,7 @@ import requests
 import sqlalchemy as sa
 from authlib.common.errors import AuthlibBaseError
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
@@ -21,6 +19,8 @@ from riskreg.auth import external, ldap, oidc, services, twofactor
 from riskreg.auth.forms import LoginForm, SecondFactorForm
 from riskreg.auth.models import SignInSource, User
 from riskreg.extensions import db, limiter, login_manager
+from riskreg.i18n import gettext as _
+from riskreg.i18n import ngettext
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from riskreg.controls.models import Control, Effectiveness, Role, risk_controls
@@ -19,6 +18,7 @@ from riskreg.exports.cells import Header, TableSheet, safe_text
 from riskreg.exports.context import ExportContext
 from riskreg.exports.queries import _stream
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.risks import filters as risk_filters
 from riskreg.risks.models import Risk, RiskCause, RiskConsequence
 

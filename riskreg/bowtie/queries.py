@@ -8,12 +8,12 @@ from functools import cache, cached_property
 from typing import Protocol
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from riskreg.bowtie.layout import ControlLine, Drawing, draw
 from riskreg.controls.models import Control, Role, risk_controls
 from riskreg.critical.queries import last_failed
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.risks.models import RiskCause, RiskConsequence
 
 

@@ -4,7 +4,6 @@ control's place), /risks/<id>/bowtie.svg, and the POSTs that change them (risk m
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import (
@@ -18,6 +17,7 @@ from riskreg.bowtie.forms import ItemForm, LinkForm
 from riskreg.controls.models import Control, Effectiveness, Role
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.risks.models import Risk
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
@@ -15,6 +14,7 @@ from riskreg.forms import (
     DateField,  # YYYY-MM-DD inputs
     Form,
 )
+from riskreg.i18n import gettext as _
 from riskreg.risks.models import RiskStatus
 
 

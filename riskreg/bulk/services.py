@@ -16,13 +16,13 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, can_update_control, has_permission
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
+from riskreg.i18n import ngettext
 
 MAX_ITEMS = 500
 CORPORATE = "corporate"  # the site value of "no single site"

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
@@ -15,6 +14,7 @@ from riskreg.auth.permissions import Permission, has_permission, permission_requ
 from riskreg.bulk import services
 from riskreg.bulk.forms import BulkForm, ControlBulkForm, RiskBulkForm
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 
 
 def _apply(form: BulkForm, change: Callable[..., services.BulkResult], noun: str, back: str) -> Any:

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import LazyString, format_decimal
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from riskreg import audit, mail
 from riskreg.comments.mentions import Resolved, resolve
 from riskreg.comments.models import ENTITIES, MAX_LENGTH, Comment, Mention
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.modeling import utcnow
 from riskreg.text import multi_line
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
@@ -15,6 +14,7 @@ from riskreg.comments.forms import CommentForm
 from riskreg.comments.mentions import Resolved
 from riskreg.comments.models import Comment, Mention
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.modeling import utcnow
 
 

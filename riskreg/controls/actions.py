@@ -12,8 +12,6 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -32,6 +30,8 @@ from riskreg.controls.forms import (
 from riskreg.controls.models import Control
 from riskreg.controls.views import N_, conflict_message, get_control_or_404, render_detail, require_update
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
+from riskreg.i18n import ngettext
 
 
 def updaters_only(view: Callable[..., Any]) -> Callable[..., Any]:

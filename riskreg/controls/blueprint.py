@@ -5,11 +5,11 @@ the POST actions on a control (controls/actions.py), and a risk's controls under
 from __future__ import annotations
 
 from flask import Blueprint, current_app
-from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from riskreg.controls import actions, evidence, risk_views, views
 from riskreg.errors import render_error
+from riskreg.i18n import gettext as _
 
 bp = Blueprint("controls", __name__, url_prefix="/controls")
 risk_bp = Blueprint("risk_controls", __name__, url_prefix="/risks")

@@ -14,13 +14,13 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 from werkzeug.http import dump_options_header
 from werkzeug.utils import secure_filename
 
 from riskreg import storage
+from riskreg.i18n import gettext as _
 from riskreg.i18n import number
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
@@ -20,6 +19,7 @@ from riskreg.controls.models import (
     ControlStatus,
     risk_controls,
 )
+from riskreg.i18n import gettext as _
 from riskreg.params import MAX_ID, query_int
 from riskreg.risks.models import Risk
 from riskreg.text import LIKE_ESCAPE, contains_pattern

@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -30,6 +29,7 @@ from riskreg.controls.models import (
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.i18n import day
+from riskreg.i18n import gettext as _
 from riskreg.me.sections import Item, Listing, Section, due_words
 from riskreg.paging import PageNumbers
 from riskreg.params import is_digits

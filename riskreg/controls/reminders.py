@@ -16,7 +16,6 @@ import click
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -24,6 +23,7 @@ from riskreg.auth.models import Role, User
 from riskreg.controls.models import Control, ReminderDigest
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.mail import deliver, in_language_of, wanted
 from riskreg.modeling import today
 from riskreg.text import single_line

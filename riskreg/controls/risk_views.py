@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import (
@@ -19,6 +18,7 @@ from riskreg.controls import queries, services
 from riskreg.controls.forms import ControlForm, LinkControlForm
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.risks import services as risk_services
 from riskreg.risks.models import Risk

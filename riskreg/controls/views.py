@@ -8,7 +8,6 @@ import logging
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit, editing, labels, params, storage
@@ -29,6 +28,7 @@ from riskreg.controls.models import Control, ControlEvidence, ControlStatus
 from riskreg.critical import queries as critical_queries
 from riskreg.extensions import db
 from riskreg.i18n import N_, moment
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.risks.models import Risk
 from riskreg.savedviews import apply as saved_views

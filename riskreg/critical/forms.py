@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import MultipleFileField, StringField, TextAreaField
@@ -17,6 +16,7 @@ from riskreg.forms import (
     Form,
     optional_int,
 )
+from riskreg.i18n import gettext
 
 BLANK_CHECK_ROWS = 3
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, has_permission, permission_required
@@ -23,6 +22,7 @@ from riskreg.critical.forms import (
 from riskreg.critical.models import Answer, Frequency, Verification
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.sites.models import Site
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import has_app_context
 from flask_babel import format_date
-from flask_babel import gettext as _
 
 from riskreg.dashboard.heatmap import FONT, INK, ref
 from riskreg.dashboard.queries import DepartmentControls
 from riskreg.dashboard.trend import TrendSeries
+from riskreg.i18n import gettext as _
 from riskreg.scoring import Matrix
 
 OVERDUE_COLOUR = "#b3261e"

@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
+from riskreg.i18n import gettext as _
 from riskreg.risks.filters import RiskFilters, parse_risk_filters
 from riskreg.risks.models import Direction, RiskStatus
 

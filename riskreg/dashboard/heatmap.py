@@ -15,11 +15,11 @@ from functools import cache
 from typing import Any
 
 from flask import has_app_context
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from markupsafe import Markup, escape
 
+from riskreg.i18n import gettext as _
+from riskreg.i18n import ngettext
 from riskreg.scoring import LEVELS, Band, Matrix
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"

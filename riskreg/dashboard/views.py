@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, render_template, request, send_file
-from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
@@ -25,6 +24,7 @@ from riskreg.dashboard.filters import (
     parse_dashboard_filters,
 )
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.indicators import panels as indicator_panels
 from riskreg.modeling import today as today_utc
 from riskreg.risks.models import Direction, RiskStatus

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, StringField, TextAreaField
@@ -17,6 +16,7 @@ from riskreg.controls.models import OPEN_CONTROL_STATUSES, Control
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.forms import Form
+from riskreg.i18n import gettext as _
 from riskreg.text import single_line
 
 FIELDS = ("name", "description", "active")

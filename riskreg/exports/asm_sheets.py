@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from riskreg.exports.cells import (
@@ -24,6 +23,7 @@ from riskreg.exports.cells import (
 )
 from riskreg.exports.context import ExportContext
 from riskreg.exports.labels import COVERAGE, DISCLOSURE, N_, plain, sheet_name, words
+from riskreg.i18n import gettext as _
 from riskreg.reports import disclosure
 from riskreg.standards import coverage
 

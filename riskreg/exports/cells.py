@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -21,6 +20,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from riskreg import scoring
 from riskreg.exports.labels import N_, NOT_IN_SHEET_NAMES, SHEET_NAME_LIMIT, plain, plain_row, words
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 
 # A spreadsheet reads text starting with these as a formula (OWASP "CSV injection", ASVS 5.0 1.2.10).

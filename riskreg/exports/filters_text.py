@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext as _
-
 from riskreg.auth.models import User
 from riskreg.departments.models import Department
 from riskreg.exports.labels import N_, enum_label, words
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.reviews.rules import DUE_WITHIN_DAYS
 

@@ -13,10 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from flask import has_app_context
-from flask_babel import gettext
 from flask_babel.speaklater import LazyString
 
-from riskreg.i18n import N_, in_every_language, language, languages  # noqa: F401 (the workbook's names for them)
+from riskreg.i18n import N_, gettext, in_every_language, language, languages  # noqa: F401 (the workbook's names for them)
 
 T = TypeVar("T")
 SHEET_NAME_LIMIT = 31  # Excel's limit on a sheet's name

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -47,7 +45,8 @@ from riskreg.exports.labels import (
     sheet_name,
     words,
 )
-from riskreg.i18n import current_language
+from riskreg.i18n import current_language, ngettext
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.risks.models import Direction
 

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import gettext as _
-
 from riskreg.fieldforms.xlsform import NO, POSITION, SITE, VERSION, YES, FormField, ObservationSpec
+from riskreg.i18n import gettext as _
 from riskreg.imports.reader import CellError, Problem, as_text, parse_date, parse_enum
 
 SUBMISSION_COLUMNS = ("key", "_uuid", "meta/instanceid", "meta-instanceid", "instanceid")  # by preference

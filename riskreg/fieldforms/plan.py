@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from riskreg import audit
 from riskreg.extensions import db
@@ -28,6 +27,7 @@ from riskreg.fieldforms.columns import (
 )
 from riskreg.fieldforms.reader import Table
 from riskreg.fieldforms.xlsform import POSITION, SITE, VERSION, ObservationSpec
+from riskreg.i18n import gettext as _
 from riskreg.imports.reader import CellError, Problem, as_text
 from riskreg.sites import monitoring
 from riskreg.sites.models import AsmObservation, ObservationLocation, Site

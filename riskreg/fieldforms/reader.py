@@ -17,9 +17,9 @@ from typing import Any
 
 import openpyxl
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from riskreg.i18n import gettext as _
 from riskreg.imports import safety
 
 logger = logging.getLogger(__name__)

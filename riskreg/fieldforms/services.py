@@ -7,13 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext
 
 from riskreg.audit import AuditEvent
 from riskreg.extensions import db
 from riskreg.fieldforms import xlsform
 from riskreg.fieldforms.plan import Plan
-from riskreg.i18n import in_every_language, language
+from riskreg.i18n import gettext, in_every_language, language
 from riskreg.i18n.languages import LANGUAGES
 from riskreg.sites import monitoring
 from riskreg.sites.forms import ObservationForm

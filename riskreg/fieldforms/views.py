@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,7 +22,8 @@ from riskreg.extensions import db
 from riskreg.fieldforms import reader, services, xlsform
 from riskreg.fieldforms.forms import ExportUploadForm, PreviewTokenForm
 from riskreg.fieldforms.plan import Lookups, Plan, make_plan
-from riskreg.i18n import current_language
+from riskreg.i18n import current_language, ngettext
+from riskreg.i18n import gettext as _
 from riskreg.imports import safety, store
 from riskreg.jobs import services as jobs
 from riskreg.jobs.models import JobKind

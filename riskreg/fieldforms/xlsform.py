@@ -20,9 +20,9 @@ from typing import Any
 
 import openpyxl
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from wtforms.validators import InputRequired, NumberRange
 
+from riskreg.i18n import gettext as _
 from riskreg.i18n.languages import LANGUAGES
 from riskreg.sites.forms import not_in_future
 from riskreg.sites.models import ObservationLocation

@@ -6,9 +6,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from flask_babel import gettext as _
-
 from riskreg.dashboard.charts import CONFIG, _layout
+from riskreg.i18n import gettext as _
 
 # One colour per category, told apart in print and by most colour-blind readers (Okabe-Ito first).
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",

@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import pgettext
 from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
@@ -16,7 +14,8 @@ from riskreg.exports.context import ExportContext
 from riskreg.extensions import db
 from riskreg.grievances import services
 from riskreg.grievances.models import Grievance, grievance_controls, grievance_risks
-from riskreg.i18n import N_
+from riskreg.i18n import N_, pgettext
+from riskreg.i18n import gettext as _
 
 GRIEVANCES = N_("Grievances")  # the sheet's name, in the language of whoever exports
 HEADERS = [

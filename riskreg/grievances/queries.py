@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +18,7 @@ from riskreg.extensions import db
 from riskreg.grievances import services
 from riskreg.grievances.models import Grievance, GrievanceCategory, GrievanceStatus, GrievanceStep
 from riskreg.i18n import day
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 
 LIST_LIMIT = 200

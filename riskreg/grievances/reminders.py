@@ -7,12 +7,12 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from riskreg.auth.models import Role, User
 from riskreg.extensions import db
 from riskreg.grievances import services
 from riskreg.grievances.models import Grievance, GrievanceStatus
+from riskreg.i18n import gettext as _
 
 KIND = "grievance_overdue"
 TEMPLATE = "grievances/email/overdue.txt"

@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from riskreg import audit
@@ -30,6 +29,7 @@ from riskreg.grievances.models import (
     grievance_risks,
 )
 from riskreg.i18n import day
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.risks.models import format_ref
 

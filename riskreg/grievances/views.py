@@ -7,7 +7,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit, editing, scoring
@@ -30,6 +29,7 @@ from riskreg.grievances.forms import (
     StepForm,
 )
 from riskreg.grievances.models import NEXT_STEPS, Grievance, GrievanceCategory, GrievanceStatus
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 
 

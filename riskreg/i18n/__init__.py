@@ -80,6 +80,24 @@ def catalogue() -> Translations | NullTranslations:
 babel = RiskregBabel()
 
 
+# The Python code's gettext, ngettext and pgettext: Flask-Babel's, reading catalogue() directly.
+# Flask-Babel's own find their domain anew on every call (four context-local lookups), and a page's
+# Python asks about a hundred times (labels, headings, a heatmap's cell texts).
+def gettext(string: str, /, **variables: Any) -> str:
+    text = catalogue().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return catalogue().ungettext(singular, plural, num) % variables
+
+
+def pgettext(context: str, string: str, /, **variables: Any) -> str:
+    text = catalogue().upgettext(context, string)
+    return text % variables if variables else text
+
+
 @cache
 def _wtforms_catalogue(language: str) -> Translations | NullTranslations:
     return Translations.load(wtforms_messages_path(), [language], domain="wtforms")

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from riskreg import audit, reference
 from riskreg.auth.models import User
 from riskreg.exports.columns import CORPORATE, REGISTER_COLUMNS
 from riskreg.exports.labels import LEGEND, category_lookup, norm, sheet_name, word_lookup, words
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.imports.reader import Problem, RegisterSheet, SheetRow
 from riskreg.risks import services
 from riskreg.risks.models import Risk, RiskStatus

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import pgettext
-
 from riskreg.exports.columns import CORPORATE
 from riskreg.exports.labels import words as translated
+from riskreg.i18n import gettext as _
+from riskreg.i18n import pgettext
 from riskreg.i18n.reference import translate
 from riskreg.imports.plan import Lookups, Plan, label, likely_duplicates
 from riskreg.imports.reader import Problem

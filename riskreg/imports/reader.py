@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any
 
 import openpyxl
-from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 from openpyxl.utils import get_column_letter
 
@@ -31,6 +30,7 @@ from riskreg.exports.labels import (
     sheet_name,
     sheet_names,
 )
+from riskreg.i18n import gettext as _
 from riskreg.imports.package import register_only
 from riskreg.modeling import LabelledEnum
 from riskreg.params import is_digits

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from defusedxml import DefusedXmlException
 from flask_babel import format_decimal
-from flask_babel import gettext as _
 
+from riskreg.i18n import gettext as _
 from riskreg.imports.xmlcount import Bounds, PackageCount, PartCount, Stop
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: .xls, or an encrypted .xlsx

@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
@@ -21,6 +20,7 @@ from riskreg.auth.permissions import Permission, permission_required
 from riskreg.dbfaults import Fault, classify
 from riskreg.extensions import db
 from riskreg.forms import Form
+from riskreg.i18n import gettext as _
 from riskreg.imports import preview, reader, safety, services, store
 from riskreg.imports.plan import Lookups, Plan, make_plan
 from riskreg.imports.xmlcount import Bounds

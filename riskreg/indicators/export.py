@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from riskreg.exports.cells import Header, StyledColumn, TableSheet, fill, safe_text
 from riskreg.exports.context import ExportContext
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.indicators import queries
 from riskreg.indicators.models import ReviewFlag, Trigger

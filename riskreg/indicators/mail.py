@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from riskreg import mail
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
+from riskreg.i18n import ngettext
 from riskreg.i18n.reference import translate
 from riskreg.indicators.words import status_words
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.indicators import compute
 from riskreg.indicators.models import (

@@ -10,13 +10,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.indicators import charts, compute, queries, words
 from riskreg.indicators.models import Trigger

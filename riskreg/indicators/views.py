@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit
@@ -13,6 +12,7 @@ from riskreg.auth.models import User
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.indicators import charts, compute, queries, services, tuning, words
 from riskreg.indicators.forms import LinkForm, ThresholdForm

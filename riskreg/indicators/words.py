@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext as _
-
 from riskreg.i18n import current_language
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.indicators import compute
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from flask_babel import gettext, ngettext
-
+from riskreg.i18n import gettext, ngettext
 from riskreg.jobs.models import Job
 
 # Each stored message (a full match), and how it is said: named groups become the placeholders.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.models import Role
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.jobs import outputs, queries, services, texts
 from riskreg.jobs.forms import RunForm
 from riskreg.jobs.models import Job

@@ -14,10 +14,10 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from riskreg.extensions import db
+from riskreg.i18n import gettext, ngettext
 
 LIMIT = 20
 # A to-do list counts to CAP: beyond it the section says "100+" and links to the full list, so each

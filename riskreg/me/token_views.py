@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.api import tokens as token_services
@@ -11,6 +10,7 @@ from riskreg.api.models import ApiToken
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.me.forms import TokenForm
 from riskreg.modeling import utcnow
 

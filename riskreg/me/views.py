@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from riskreg import audit, i18n
@@ -14,6 +13,7 @@ from riskreg.auth import twofactor
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.auth.views import clear_session
 from riskreg.extensions import db, limiter
+from riskreg.i18n import gettext as _
 from riskreg.mail import KINDS, turned_off
 from riskreg.me import services
 from riskreg.me.forms import (

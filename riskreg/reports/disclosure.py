@@ -20,12 +20,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import pgettext
 from werkzeug.exceptions import BadRequest
 
 from riskreg import scoring
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
+from riskreg.i18n import pgettext
 from riskreg.modeling import today
 from riskreg.params import is_digits
 from riskreg.sites.models import AsmObservation, AsmPresence, PresenceSource, Site

@@ -10,12 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from riskreg.extensions import db
 from riskreg.i18n import day
+from riskreg.i18n import gettext as _
 from riskreg.reviews import rules
 from riskreg.reviews.models import RiskReview
 from riskreg.risks.models import Risk

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.i18n import day
+from riskreg.i18n import gettext as _
 from riskreg.reviews import services
 from riskreg.reviews.forms import NoChangeForm
 from riskreg.reviews.models import ReviewKind

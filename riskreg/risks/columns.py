@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
+
+from riskreg.i18n import gettext as _
 
 # key -> heading; the ref always shows (it is the link to the risk). In the table's order.
 COLUMNS: dict[str, Any] = {

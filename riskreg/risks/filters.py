@@ -10,12 +10,12 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from riskreg import reference, scoring
 from riskreg.auth.models import User
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.params import MAX_ID, query_int
 from riskreg.reviews import rules as review_rules

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg import audit, editing, labels, params, scoring
@@ -13,6 +12,7 @@ from riskreg.acceptances import queries as acceptance_queries
 from riskreg.auth.permissions import Permission, permission_required, require_risk_change
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.indicators import panels as indicator_panels
 from riskreg.reviews import panels as review_panels
 from riskreg.reviews import services as reviews

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
@@ -13,6 +12,7 @@ from werkzeug.wrappers import Response
 from riskreg.auth.permissions import Permission, can_edit_view, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.savedviews import queries, services
 from riskreg.savedviews.apply import NONE
 from riskreg.savedviews.forms import ClearDefaultForm, EditViewForm, RefilterForm, SaveViewForm

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.search.index import DOCUMENTS, FTS_TABLE, Document
 from riskreg.text import LIKE_ESCAPE, contains_pattern
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +14,7 @@ from riskreg.auth.permissions import Permission, permission_required
 from riskreg.controls.models import Control
 from riskreg.extensions import db
 from riskreg.i18n import day
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.risks.models import Risk
 from riskreg.search import queries

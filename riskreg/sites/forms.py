@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -24,6 +23,7 @@ from riskreg.forms import (
     IdSelectField,
     options,
 )
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.sites.models import (
     ActivityType,

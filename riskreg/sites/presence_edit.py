@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import gettext as _
-
 from riskreg.audit import plain
 from riskreg.editing import Edit
+from riskreg.i18n import gettext as _
 from riskreg.sites.models import AsmPresence, PresenceSource, Site
 from riskreg.versioning import put
 

@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -15,6 +14,7 @@ from riskreg import audit, editing
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.indicators import site_page
 from riskreg.modeling import today
 from riskreg.risks.filters import RiskFilters

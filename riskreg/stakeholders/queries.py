@@ -10,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.sites.models import Engagement
 from riskreg.stakeholders.models import HIGH, EngagementPlan, Stakeholder

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
@@ -11,6 +10,7 @@ from riskreg.extensions import db
 from riskreg.forms import ActionForm, options
 from riskreg.grievances.queries import department_choices
 from riskreg.grievances.views import Edit  # lazy form labels as text in the merge messages
+from riskreg.i18n import gettext as _
 from riskreg.modeling import today
 from riskreg.sites.models import Site
 from riskreg.stakeholders import queries, services

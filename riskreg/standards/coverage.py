@@ -18,10 +18,10 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.standards import settings
 from riskreg.standards.models import Requirement
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +13,7 @@ from wtforms.validators import Optional, ValidationError
 from riskreg.controls.forms import DueDateField
 from riskreg.extensions import db
 from riskreg.forms import Form, IdSelectField
+from riskreg.i18n import gettext as _
 from riskreg.standards.catalogue import Framework
 from riskreg.standards.models import Requirement
 from riskreg.versioning import BaseField, VersionField

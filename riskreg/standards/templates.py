@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
@@ -21,6 +20,7 @@ from werkzeug.exceptions import BadRequest
 from riskreg import reference
 from riskreg.departments.models import Department
 from riskreg.extensions import db
+from riskreg.i18n import gettext as _
 from riskreg.risks.models import Direction, ImpactArea, Treatment
 from riskreg.standards import links
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
@@ -16,6 +15,7 @@ from riskreg import editing
 from riskreg.auth.permissions import Permission, can_manage_controls, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.i18n.reference import translate
 from riskreg.params import is_digits
 from riskreg.risks.models import Direction

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
@@ -18,6 +17,7 @@ from riskreg.auth.permissions import Permission, permission_required
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.forms import ActionForm, EnumSelectField, Form, IdSelectField
+from riskreg.i18n import gettext as _
 from riskreg.modeling import utcnow
 
 FIELDS = ("name", "role", "department_id", "active")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from riskreg.auth.permissions import Permission, permission_required
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
+from riskreg.i18n import gettext as _
 from riskreg.webhooks import delivery, services
 from riskreg.webhooks.forms import EndpointForm, SettingsForm
 from riskreg.webhooks.models import WebhookDelivery, WebhookEndpoint
