@@ -224,7 +224,7 @@ def _index():
 
 
 def register_template_helpers(app: Flask) -> None:
-    from riskreg import labels, scoring, urls
+    from riskreg import fragments, labels, scoring, urls
     from riskreg.auth import permissions
     from riskreg.forms import iso_date_attributes
     from riskreg.templating import OutputCodeGenerator, RenderContext
@@ -241,6 +241,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         band_badge=labels.band_badge, id_url=urls.id_url, query_url=urls.query_url, fixed_url=urls.fixed_url
     )
+    app.jinja_env.globals.update(kept=fragments.kept, SLOT=fragments.SLOT)
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:

@@ -1,0 +1,105 @@
+"""The top bar's menu is rendered once per what it shows and kept (riskreg.fragments): the same
+HTML as drawn each time, the sign-out form's CSRF token that of each session, a renamed person or
+department never shown under the old name, the search page's own query never kept."""
+
+from __future__ import annotations
+
+import re
+
+from riskreg import fragments
+from riskreg.extensions import db
+from tests.conftest import PASSWORD
+
+
+def text_of(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def menu_of(page: str) -> str:
+    found = re.search(r'<details class="menu">.*?</details>', page, re.S)
+    assert found, "no menu on the page"
+    return found.group(0)
+
+
+def kept_parts(app) -> dict:
+    return app.extensions.get("riskreg.fragments", {})
+
+
+def test_the_menu_is_kept_and_the_same_as_drawn_each_time(app, clients, monkeypatch):
+    client = clients["risk_manager"]
+    first = menu_of(text_of(client.get("/risks")))
+    assert len(kept_parts(app)) == 1
+    again = menu_of(text_of(client.get("/risks")))
+    assert again == first and len(kept_parts(app)) == 1
+    assert 'aria-current="page">Register<' in first.replace("\n", "")
+    menu_of(text_of(client.get("/me")))  # another page marks another link: a part of its own
+    assert len(kept_parts(app)) == 2
+
+    drawn = []
+    real = fragments.kept
+
+    def never_kept(*key, keep=True, **kwargs):
+        drawn.append(key)
+        return real(*key, keep=False, **kwargs)
+
+    monkeypatch.setitem(app.jinja_env.globals, "kept", never_kept)
+    assert menu_of(text_of(client.get("/risks"))) == first
+    assert drawn
+
+
+def test_each_session_signs_out_with_its_own_token(csrf_app):
+    from riskreg.auth import services
+
+    people = [
+        services.create_user(email=f"{name}@example.com", name=name, role="risk_manager", password=PASSWORD)
+        for name in ("Ann", "Ben")
+    ]
+    db.session.commit()
+    tokens = []
+    for person in people:
+        client = csrf_app.test_client()
+        login = text_of(client.get("/login"))
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
+        data = {"email": person.email, "password": PASSWORD, "csrf_token": token}
+        assert client.post("/login", data=data).status_code == 302
+        menu = menu_of(text_of(client.get("/me")))
+        [menu_token] = re.findall(r'name="csrf_token" value="([^"]+)"', menu)
+        assert "riskreg-slot" not in menu
+        tokens.append(menu_token)
+        assert client.post("/logout", data={"csrf_token": menu_token}).status_code == 302
+        assert client.get("/me").status_code == 302  # signed out
+    assert tokens[0] != tokens[1]
+
+
+def test_a_renamed_person_and_department_are_shown_by_their_new_names(app, users, login):
+    head = users["department_head"]
+    client = login(head)
+    assert "Sam Security" in menu_of(text_of(client.get("/me")))
+    head.name = "Samira Security"
+    head.department.name = "Site security"
+    db.session.commit()
+    menu = menu_of(text_of(client.get("/me")))
+    assert "Samira Security" in menu and "Site security" in menu and "Sam Security" not in menu
+
+
+def test_names_are_escaped_and_cannot_reach_the_slot(app, make_user, login):
+    client = login(make_user(name='<riskreg-slot> <b>"x"</b>'))
+    menu = menu_of(text_of(client.get("/me")))
+    assert "&lt;riskreg-slot&gt; &lt;b&gt;&#34;x&#34;&lt;/b&gt;" in menu
+    assert "<b>" not in menu
+
+
+def test_the_search_page_shows_its_own_query_and_is_not_kept(app, clients):
+    client = clients["risk_manager"]
+    for query in ("water", "<tailings>"):
+        menu = menu_of(text_of(client.get(f"/search?q={query}")))
+        assert f'value="{query.replace("<", "&lt;").replace(">", "&gt;")}"' in menu
+    assert kept_parts(app) == {}
+
+
+def test_the_menu_follows_the_language(app, clients):
+    client = clients["risk_manager"]
+    english = menu_of(text_of(client.get("/me")))
+    french = menu_of(text_of(client.get("/me?lang=fr")))
+    assert "Register" in english and "Registre" in french and "Register<" not in french
