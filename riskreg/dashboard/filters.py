@@ -102,8 +102,17 @@ class DashboardFilters:
         return url
 
     def cell_url(self, basis: str, likelihood: int, impact: int) -> str:
-        """The register's URL for one heatmap cell."""
-        return self._register_url(basis, likelihood=str(likelihood), impact=str(impact))
+        """The register's URL for one heatmap cell: levels are digits, which url_for writes as
+        they are, so the URL with both holes is built once per basis and filled in per cell."""
+        cells = self.__dict__.setdefault("_cell_urls", {})
+        url = cells.get(basis)
+        if url is None:
+            url = cells[basis] = self._register_url(
+                basis, likelihood=PLACEHOLDERS["likelihood"], impact=PLACEHOLDERS["impact"]
+            )
+        return url.replace(PLACEHOLDERS["likelihood"], str(int(likelihood))).replace(
+            PLACEHOLDERS["impact"], str(int(impact))
+        )
 
     def band_url(self, basis: str, band: str) -> str:
         return self._register_url(basis, band=band)
