@@ -19,6 +19,7 @@ from riskreg.i18n import gettext as _
 from riskreg.reviews import rules
 from riskreg.reviews.models import RiskReview
 from riskreg.risks.models import Risk
+from riskreg.urls import id_url
 
 SHOWN = 20  # reviews listed on a risk's page (the total is counted)
 
@@ -69,7 +70,7 @@ def open_flag_exists() -> sa.ColumnElement[bool]:
     return sa.exists().where(ReviewFlag.risk_id == Risk.id, ReviewFlag.review_id.is_(None))
 
 
-def owner_due_condition(user_id: int, on: date) -> sa.ColumnElement[bool]:
+def owner_due_condition(user_id: int | sa.BindParameter[int], on: date) -> sa.ColumnElement[bool]:
     """The owner's risks due or overdue for review, or flagged by monitoring (open or draft)."""
     return sa.and_(
         Risk.owner_id == user_id,
@@ -82,26 +83,23 @@ def owner_due_condition(user_id: int, on: date) -> sa.ColumnElement[bool]:
     )
 
 
-def owner_due_risks(user_id: int, on: date, limit: int = 20) -> tuple[list[tuple[Risk, bool]], int]:
-    """At most `limit` of them with whether each is flagged, the most pressing first (earliest
-    review date), and the total (counted up to CAP, riskreg.me.sections): one query, two when
-    there are more than `limit`."""
-    where = owner_due_condition(user_id, on)
-    rows = [
-        (risk, bool(flagged))
-        for risk, flagged in db.session.execute(
-            sa.select(Risk, open_flag_exists().label("flagged"))
-            .where(where)
-            .order_by(Risk.next_review_date.asc().nulls_first(), Risk.id)
-            .limit(limit)
-        )
-    ]
-    total = len(rows)
-    if total == limit:
-        from riskreg.me.sections import count_of
+@functools.lru_cache(maxsize=2)
+def _owner_due_listing(on: date) -> Any:
+    """Built once a day (the day's dates are in its SQL), run with the owner's id bound."""
+    from riskreg.me.sections import Listing
 
-        total = count_of(sa.select(Risk.id).where(where))
-    return rows, total
+    return Listing(
+        sa.select(Risk, open_flag_exists().label("flagged"))
+        .where(owner_due_condition(sa.bindparam("user_id"), on))
+        .order_by(Risk.next_review_date.asc().nulls_first(), Risk.id)
+    )
+
+
+def owner_due_risks(user_id: int, on: date) -> tuple[list[tuple[Risk, bool]], int]:
+    """At most LIMIT of them with whether each is flagged, the most pressing first (earliest review
+    date), and the total (counted up to CAP, riskreg.me.sections): one query."""
+    rows, total = _owner_due_listing(on).run(user_id=user_id)
+    return [(row[0], bool(row[1])) for row in rows], total
 
 
 def review_detail(risk: Any, on: date, flagged: bool) -> str:
@@ -125,10 +123,11 @@ def my_reviews(user: Any, on: date) -> Any:
     rows, total = owner_due_risks(user.id, on)
     if not total:
         return None
+    risk_url = id_url("risks.detail", "risk_id", _anchor="reviews")
     items = [
         Item(
             label=f"{risk.ref} {risk.title}",
-            url=url_for("risks.detail", risk_id=risk.id, _anchor="reviews"),
+            url=risk_url(risk.id),
             detail=review_detail(risk, on, flagged),
             action_label=_l("Review"),
             urgent=flagged or rules.state_of(risk, on) == "overdue",
