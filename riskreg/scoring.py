@@ -73,7 +73,26 @@ class Matrix:
 
     def band_for(self, likelihood: int, impact: int, people: bool) -> Band:
         """The band of a cell for risks to people or not: for people, a severe enough impact lifts
-        the cell to the floor band."""
+        the cell to the floor band. Read from the matrix's table of every cell (a register page
+        asks for a few hundred); anything but two levels is refused by check_level, as ever."""
+        if type(likelihood) is int and type(impact) is int:  # not True, 1.0 or "1": equal keys
+            found = self._band_table.get((likelihood, impact, bool(people)))
+            if found is not None:
+                return found
+        return self._band_of_cell(likelihood, impact, people)
+
+    @cached_property
+    def _band_table(self) -> dict[tuple[int, int, bool], Band]:
+        """band_for of every cell, for people and not, worked out once per matrix (a frozen
+        dataclass: cached_property writes the instance's __dict__ itself)."""
+        return {
+            (lk, im, people): self._band_of_cell(lk, im, people)
+            for lk in LEVELS
+            for im in LEVELS
+            for people in (False, True)
+        }
+
+    def _band_of_cell(self, likelihood: int, impact: int, people: bool) -> Band:
         check_level(likelihood, LIKELIHOOD)
         check_level(impact, IMPACT)
         band = self.band_by_key(self.cells[(likelihood, impact)])

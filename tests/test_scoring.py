@@ -99,6 +99,26 @@ def test_levels_out_of_range_are_refused(bad):
         scoring.score(bad, 3)
 
 
+@pytest.mark.parametrize("bad", [0, 6, -1, "3", 2.5, 1.0, None, True, False])
+def test_a_band_is_asked_for_two_levels_only(bad):
+    matrix = scoring.matrix()
+    for likelihood, impact in ((bad, 3), (3, bad)):
+        for people in (False, True):
+            with pytest.raises(ValueError, match="from 1 to 5"):
+                matrix.band_for(likelihood, impact, people)
+
+
+def test_the_kept_table_of_bands_is_the_rule_of_each_cell():
+    matrix = scoring.matrix()
+    for likelihood in scoring.LEVELS:
+        for impact in scoring.LEVELS:
+            for people in (False, True):
+                worked_out = matrix._band_of_cell(likelihood, impact, people)
+                assert matrix.band_for(likelihood, impact, people) is worked_out
+    # the people-first rule lifts a low cell with a severe impact, for people only
+    assert matrix.band_for(1, 5, True).rank >= matrix.band_for(1, 5, False).rank
+
+
 def test_malformed_matrix_files_say_what_is_wrong():
     with open(MATRIX, "rb") as handle:
         data = tomllib.load(handle)

@@ -38,6 +38,11 @@ T = TypeVar("T")
 SESSION_KEY = "lang"
 
 
+# The context's g in one call rather than a lookup through the proxy: the catalogue and the locale
+# are read hundreds of times a page (werkzeug's _get_current_object, documented for such code).
+_app_globals = g._get_current_object
+
+
 class KeptDomain(Domain):
     """Flask-Babel's message domain, its catalogue looked up once per context and language.
 
@@ -49,7 +54,7 @@ class KeptDomain(Domain):
 
     def get_translations(self) -> Translations | NullTranslations:
         try:
-            context = g._flask_babel
+            context = _app_globals()._flask_babel
             kept = context.riskreg_catalogue
             if kept[0] is context.babel_locale:
                 return kept[1]
@@ -58,7 +63,7 @@ class KeptDomain(Domain):
         except RuntimeError:  # outside any application context, as Flask-Babel answers there
             return NullTranslations()
         found = super().get_translations()
-        context = g._flask_babel  # made and given its locale by Flask-Babel's lookup
+        context = _app_globals()._flask_babel  # made and given its locale by Flask-Babel's lookup
         context.riskreg_catalogue = (context.babel_locale, found)
         return found
 
@@ -252,7 +257,7 @@ def current_locale() -> Locale | None:
     """Flask-Babel's locale of this context, read from its per-context slot once it is chosen (a
     page asks thousands of times: a label, a date, a reference text), else chosen by get_locale."""
     try:
-        locale = g._flask_babel.babel_locale
+        locale = _app_globals()._flask_babel.babel_locale
     except (AttributeError, RuntimeError):
         return get_locale()
     return locale if locale is not None else get_locale()
