@@ -35,6 +35,8 @@ def escaped_text(value: Any, /) -> str:
     """escape(value) as text: the same characters, without the Markup around them."""
     if type(value) is str:
         return _escape_inner(value)
+    if type(value) is int:  # an id, a count: digits and a sign, nothing to escape
+        return str(value)
     if hasattr(value, "__html__"):
         return value.__html__()
     return _escape_inner(str(value))
@@ -84,8 +86,9 @@ class RenderContext(Context):
         wants = getattr(__obj, "jinja_pass_arg", None) if type(__obj) in _ASKED_DIRECTLY else _JINJAS_OWN
         if wants is _JINJAS_OWN or wants is _PassArg.context:  # it may see the loop's variables
             return super().call(__obj, *args, **kwargs)
-        kwargs.pop("_loop_vars", None)
-        kwargs.pop("_block_vars", None)
+        if kwargs:  # Jinja adds these in loops and blocks, for callables that take the context
+            kwargs.pop("_loop_vars", None)
+            kwargs.pop("_block_vars", None)
         if wants is _PassArg.eval_context:
             args = (__self.eval_ctx, *args)
         elif wants is _PassArg.environment:

@@ -102,7 +102,7 @@ def test_the_bound_values_name_every_parameter_of_the_statement(app, varied):
     )
     for args in cases:
         filters = parse_risk_filters(args)
-        stmt = queries._numbered_page_statement(*queries._shape_key(filters))
+        stmt = queries._numbered_page_statement(*queries.statement_key(filters))
         binds = stmt.compile(dialect=db.session.get_bind().dialect).binds
         required = {name for name, bind in binds.items() if bind.required}  # not a literal of the shape
         assert required == set(risk_filters.bound_values(filters)) | {"page_limit", "page_offset"}, args
@@ -117,3 +117,38 @@ def test_a_changed_appetite_is_read_by_the_next_page(users, make_risk):
     db.session.commit()
     assert page_ids({"appetite": "above"}) == []
     assert page_ids({"appetite": "within"}) == [risk.id]
+
+
+def test_the_dashboards_review_count_is_the_one_its_values_give(varied):
+    """The dashboard's "past their review date" (riskreg.dashboard.queries.review_overdue), built
+    once per shape and day: every shape counts what a statement built with the values counts."""
+    from datetime import timedelta
+
+    from riskreg.dashboard import queries as dashboard
+    from riskreg.modeling import today
+    from riskreg.reviews import rules
+
+    site, other = varied["sites"][:2]
+    risks = list(db.session.scalars(sa.select(Risk).order_by(Risk.id)))
+    for n, risk in enumerate(risks):  # every other risk a day past its review
+        risk.next_review_date = today() + timedelta(days=-1 if n % 2 else 30)
+    db.session.commit()
+    dashboard._review_overdue_statement.cache_clear()
+    cases = (
+        {},
+        {"site": str(site)},
+        {"site": str(other)},
+        {"site": str(other), "direction": "to_asm"},
+        {"category": HS},
+    )
+    for args in cases:
+        filters = parse_risk_filters(args)
+        expected = db.session.scalar(
+            sa.select(sa.func.count(Risk.id)).where(
+                *risk_filters.conditions(filters, include_band=False), rules.overdue_condition(today())
+            )
+        )
+        assert dashboard.review_overdue(filters, today()) == expected, args
+    assert dashboard.review_overdue(parse_risk_filters({}), today()) > 0
+    info = dashboard._review_overdue_statement.cache_info()
+    assert (info.misses, info.hits) == (4, 2)  # two sites, one shape; then {} again

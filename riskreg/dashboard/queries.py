@@ -194,14 +194,26 @@ REVIEW_OVERDUE_LIMIT = 1_000  # counted up to here, then shown as "1,000+": a bo
 def review_overdue(filters: RiskFilters, on: date) -> int:
     """Open or draft risks whose next review date has passed (riskreg.reviews.rules, as the
     register's review=overdue), counted up to REVIEW_OVERDUE_LIMIT + 1 (the register lists them all)."""
+    from riskreg.risks.queries import statement_key
+
+    stmt = _review_overdue_statement(*statement_key(filters), on)
+    return db.session.scalar(stmt, risk_filters.bound_values(filters)) or 0
+
+
+@functools.lru_cache(maxsize=64)
+def _review_overdue_statement(
+    shape: RiskFilters, dialect: str, depends_on: tuple[Any, ...], on: date
+) -> sa.Select:
+    """Built once per shape of filters and day, run with the filters' values bound (as the
+    register's pages: riskreg.risks.queries.statement_key)."""
     matching = (
         sa.select(Risk.id)
-        .where(*risk_filters.conditions(filters, include_band=False))
+        .where(*risk_filters.conditions(shape, include_band=False, bind=True))
         .where(review_rules.overdue_condition(on))
         .limit(REVIEW_OVERDUE_LIMIT + 1)
         .subquery()
     )
-    return db.session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
+    return sa.select(sa.func.count()).select_from(matching)
 
 
 @dataclass

@@ -74,7 +74,7 @@ def register_page(
         cursor = pagination.decode(after or before, columns)
         stmt = _page_statement(filters, cursor, backwards)
     else:  # by number: the statement of this shape of filters, built once (riskreg.risks.filters.BOUND)
-        stmt = _numbered_page_statement(*_shape_key(filters))
+        stmt = _numbered_page_statement(*statement_key(filters))
         window["page_offset"] = (page - 1) * per_page
         window |= risk_filters.bound_values(filters)
     rows = db.session.execute(stmt, window).all()
@@ -94,10 +94,11 @@ def register_page(
     return result
 
 
-def _shape_key(filters: RiskFilters) -> tuple[RiskFilters, str, tuple[Any, ...]]:
-    """What a page's statement depends on besides its bound values: the shape of the filters, the
-    database's dialect, and what the SQL of a filter reads when it is used: the day (review=), the
-    matrix's cells (band=), the stored appetites (appetite=), the severe level (grievance=severe)."""
+def statement_key(filters: RiskFilters) -> tuple[RiskFilters, str, tuple[Any, ...]]:
+    """What a statement built with conditions(bind=True) depends on besides its bound values: the
+    shape of the filters, the database's dialect, and what the SQL of a filter reads when it is
+    used: the day (review=), the matrix's cells (band=), the stored appetites (appetite=), the
+    severe level (grievance=severe)."""
     from riskreg.appetite import queries as appetite
     from riskreg.grievances.services import severe_level
 
@@ -113,7 +114,7 @@ def _shape_key(filters: RiskFilters) -> tuple[RiskFilters, str, tuple[Any, ...]]
 
 @functools.lru_cache(maxsize=256)
 def _numbered_page_statement(shape: RiskFilters, dialect: str, depends_on: tuple[Any, ...]) -> sa.Select:
-    """A numbered page's statement for one shape of filters (see _shape_key), its values, limit and
+    """A numbered page's statement for one shape of filters (see statement_key), its values, limit and
     offset bind parameters. The dialect and depends_on only key the cache: the statement reads them
     as _page_statement does."""
     return _page_statement(shape, None, False, bind=True)
