@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
 from riskreg import fragments
 from riskreg.extensions import db
 from tests.conftest import PASSWORD
@@ -103,3 +105,81 @@ def test_the_menu_follows_the_language(app, clients):
     english = menu_of(text_of(client.get("/me")))
     french = menu_of(text_of(client.get("/me?lang=fr")))
     assert "Register" in english and "Registre" in french and "Register<" not in french
+
+
+def add_control_fields(page: str) -> str:
+    found = re.search(r"<summary>Add a new control</summary>.*?</form>", page, re.S)
+    assert found, "no add-control form on the page"
+    return found.group(0)
+
+
+def test_the_add_control_form_is_kept_per_menus_and_posts_with_its_token(csrf_app):
+    from riskreg.auth import services
+    from riskreg.departments.models import Department
+
+    manager = services.create_user(
+        email="rm@example.com", name="Rhea", role="risk_manager", password=PASSWORD
+    )
+    db.session.commit()
+    first, second = risk_owned_by(manager), risk_owned_by(manager)
+    client = csrf_app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
+    client.post("/login", data={"email": manager.email, "password": PASSWORD, "csrf_token": token})
+
+    form = add_control_fields(text_of(client.get(f"/risks/{first}")))
+    assert f'action="/risks/{first}/controls/new"' in form
+    other = add_control_fields(text_of(client.get(f"/risks/{second}")))
+    unaimed = re.compile(r'action="/risks/\d+/controls/new"|value="[^"]{40,}"')  # its risk, its signed token
+    assert unaimed.sub("", form) == unaimed.sub("", other) and f"/risks/{second}/controls/new" in other
+    assert "riskreg-slot" not in form and 'name="title"' in form
+    kept = [key for key in kept_parts(csrf_app) if key[0] == "add-control"]
+    assert len(kept) == 1
+
+    db.session.add(Department(name="Community relations"))  # a new department: a new menu
+    db.session.commit()
+    form = add_control_fields(text_of(client.get(f"/risks/{first}")))
+    assert "Community relations" in form
+    assert len([key for key in kept_parts(csrf_app) if key[0] == "add-control"]) == 2
+
+    [form_token] = re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    department = db.session.scalar(sa.select(Department.id).where(Department.name == "Community relations"))
+    created = client.post(
+        f"/risks/{first}/controls/new",
+        data={
+            "csrf_token": form_token,
+            "title": "Fence the pit",
+            "department_id": department,
+            "owner_id": manager.id,
+            "due_date": "2027-06-30",
+        },
+    )
+    assert created.status_code == 302, re.findall(
+        r'class="error"[^>]*>([^<]+)', created.get_data(as_text=True)
+    )
+    assert "Fence the pit" in client.get(f"/risks/{first}").get_data(as_text=True)
+
+
+def risk_owned_by(owner) -> int:
+    from riskreg.risks import services
+    from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment
+
+    risk = services.create_risk(
+        {
+            "title": "ASM encroachment",
+            "site_id": None,
+            "direction": Direction.TO_COMPANY,
+            "category": "Land Access & Tenure",
+            "impact_area": ImpactArea.SOCIAL,
+            "owner_id": owner.id,
+            "inherent_likelihood": 4,
+            "inherent_impact": 4,
+            "residual_likelihood": 3,
+            "residual_impact": 3,
+            "treatment": Treatment.REDUCE,
+            "status": RiskStatus.OPEN,
+        },
+        actor=owner,
+    )
+    db.session.commit()
+    return risk.id

@@ -75,6 +75,23 @@ def _menus_query() -> sa.CompoundSelect:
     return sa.union_all(departments, users).order_by("kind", "name", "id")
 
 
+# The control form's two menus: (id, name) of each active department, (id, "name (department)") of
+# each active person. A tuple of tuples: what a kept blank form is keyed by (risks/detail).
+ControlMenus = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]
+
+
+def control_menus() -> ControlMenus:
+    """Both menus of the control form, in one query."""
+    rows = db.session.execute(_menus_query()).all()
+    departments = tuple((row.id, row.name) for row in rows if row.kind == 0)
+    owners = tuple(
+        (row.id, f"{row.name} ({row.department})" if row.department else row.name)
+        for row in rows
+        if row.kind == 1
+    )
+    return departments, owners
+
+
 class ControlForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=10_000)])
@@ -84,17 +101,11 @@ class ControlForm(Form):
     formalisation_support = BooleanField(_l("Supports ASM formalisation"))
     version = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, menus: ControlMenus | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        rows = db.session.execute(_menus_query()).all()
-        self.department_id.set_choices([(row.id, row.name) for row in rows if row.kind == 0])
-        self.owner_id.set_choices(
-            [
-                (row.id, f"{row.name} ({row.department})" if row.department else row.name)
-                for row in rows
-                if row.kind == 1
-            ]
-        )
+        departments, owners = menus or control_menus()
+        self.department_id.set_choices(departments)
+        self.owner_id.set_choices(owners)
 
     def values(self) -> dict[str, Any]:
         return {

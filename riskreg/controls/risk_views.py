@@ -15,7 +15,7 @@ from riskreg.auth.permissions import (
     require_risk_change,
 )
 from riskreg.controls import queries, services
-from riskreg.controls.forms import ControlForm, LinkControlForm
+from riskreg.controls.forms import ControlForm, LinkControlForm, control_menus
 from riskreg.extensions import db
 from riskreg.forms import ActionForm
 from riskreg.i18n import gettext as _
@@ -26,14 +26,24 @@ from riskreg.risks.queries import risk_with_links
 
 
 def risk_panel(risk: Risk) -> dict[str, Any]:
-    """What the risk page's controls section needs (the view of risks/detail passes it on)."""
-    manager = can_manage_controls(current_user, risk)
+    """What the risk page's controls section needs (the view of risks/detail passes it on).
+
+    The blank "Add a new control" form is the same for every risk of a language and a set of
+    menus: the page keeps its fields rendered (riskreg.fragments) keyed by the menus, and makes the
+    form (`new_control_form`) only to render them the first time."""
+    if not can_manage_controls(current_user, risk):
+        return {"control_menus": None, "link_form": None, **_panel_facts(risk)}
+    menus = control_menus()
     return {
-        "control_form": ControlForm(formdata=None) if manager else None,
-        "link_form": LinkControlForm(formdata=None) if manager else None,
-        "residual_review_due": services.residual_review_due(risk),
-        "controls_today": today(),
+        "control_menus": menus,
+        "new_control_form": lambda: ControlForm(formdata=None, menus=menus),
+        "link_form": LinkControlForm(formdata=None),
+        **_panel_facts(risk),
     }
+
+
+def _panel_facts(risk: Risk) -> dict[str, Any]:
+    return {"residual_review_due": services.residual_review_due(risk), "controls_today": today()}
 
 
 def get_risk_or_404(risk_id: int) -> Risk:
