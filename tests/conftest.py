@@ -280,27 +280,33 @@ def make_site(app: Flask) -> Callable[..., Site]:
     return make
 
 
+def risk_values(owner_id: int, **over: Any) -> dict[str, Any]:
+    """A valid risk's values as risks.services.create_risk takes them (typed, not a form post)."""
+    data = {
+        "title": "ASM encroachment on the northern lease",
+        "description": "Pits opened inside the lease.",
+        "cause": "High gold price",
+        "consequence": "Lost ore",
+        "site_id": None,
+        "direction": Direction.TO_COMPANY,
+        "category": "Land Access & Tenure",
+        "impact_area": ImpactArea.SOCIAL,
+        "owner_id": owner_id,
+        "inherent_likelihood": 4,
+        "inherent_impact": 4,
+        "residual_likelihood": 3,
+        "residual_impact": 3,
+        "treatment": Treatment.REDUCE,
+        "status": RiskStatus.OPEN,
+    }
+    data.update(over)
+    return data
+
+
 @pytest.fixture
 def make_risk(app: Flask, users) -> Callable[..., Risk]:
     def make(**over: Any) -> Risk:
-        data = {
-            "title": "ASM encroachment on the northern lease",
-            "description": "Pits opened inside the lease.",
-            "cause": "High gold price",
-            "consequence": "Lost ore",
-            "site_id": None,
-            "direction": Direction.TO_COMPANY,
-            "category": "Land Access & Tenure",
-            "impact_area": ImpactArea.SOCIAL,
-            "owner_id": users["risk_manager"].id,
-            "inherent_likelihood": 4,
-            "inherent_impact": 4,
-            "residual_likelihood": 3,
-            "residual_impact": 3,
-            "treatment": Treatment.REDUCE,
-            "status": RiskStatus.OPEN,
-        }
-        data.update(over)
+        data = risk_values(**{"owner_id": users["risk_manager"].id, **over})
         risk = risk_services.create_risk(data, actor=users["risk_manager"])
         db.session.commit()
         return risk

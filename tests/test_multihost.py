@@ -57,28 +57,9 @@ def counter(text: str, name: str, **labels: str) -> float:
 def make_risk(db_app, owner) -> int:
     from riskreg.extensions import db
     from riskreg.risks import services
-    from riskreg.risks.models import Direction, ImpactArea, RiskStatus, Treatment
+    from tests.conftest import risk_values
 
-    risk = services.create_risk(
-        {
-            "title": "ASM encroachment on the northern lease",
-            "description": "Pits opened inside the lease.",
-            "cause": "High gold price",
-            "consequence": "Lost ore",
-            "site_id": None,
-            "direction": Direction.TO_COMPANY,
-            "category": "Land Access & Tenure",
-            "impact_area": ImpactArea.SOCIAL,
-            "owner_id": owner.id,
-            "inherent_likelihood": 4,
-            "inherent_impact": 4,
-            "residual_likelihood": 3,
-            "residual_impact": 3,
-            "treatment": Treatment.REDUCE,
-            "status": RiskStatus.OPEN,
-        },
-        actor=owner,
-    )
+    risk = services.create_risk(risk_values(owner.id), actor=owner)
     db.session.commit()
     return risk.id
 
