@@ -18,9 +18,10 @@ from playwright.sync_api import expect
 from riskreg.audit import AuditEvent
 from riskreg.auth.models import User
 from riskreg.risks import services
-from riskreg.risks.models import Direction, ImpactArea, Risk, RiskStatus, Treatment
+from riskreg.risks.models import Risk
 from tests.browser.conftest import VIEWPORT
 from tests.browser.words import has, t
+from tests.conftest import risk_values
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
@@ -45,25 +46,13 @@ def new_risk(live_server: Any, title: str) -> int:
     """A risk of its own for the journey (journeys share the live database)."""
     with live_server.session() as session:
         owner = session.scalar(sa.select(User).where(User.email == RISK_MANAGER))
-        values = {
-            "title": title,
-            "description": "Pits opened inside the lease.",
-            "cause": "High gold price",
-            "consequence": "Lost ore",
-            "site_id": None,
-            "direction": Direction.TO_COMPANY,
-            "category": "Land Access & Tenure",
-            "owner_id": owner.id,
-            "inherent_likelihood": 4,
-            "inherent_impact": 4,
-            "residual_likelihood": 2,
-            "residual_impact": 3,
-            "treatment": Treatment.REDUCE,
-            "impact_area": ImpactArea.SOCIAL,
-            "status": RiskStatus.OPEN,
+        values = risk_values(
+            owner.id,
+            title=title,
+            residual_likelihood=2,
             # sooner than any band's cadence, so a score change leaves it where it is
-            "next_review_date": date.today() + timedelta(days=7),
-        }
+            next_review_date=date.today() + timedelta(days=7),
+        )
         risk = services.create_risk(values, actor=owner)
         session.commit()
         return risk.id
