@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import statements
 from tests.controls_support import new_control
@@ -65,3 +66,52 @@ def test_control_and_risk_pages_make_few_queries(clients, users, make_risk):
     with statements() as seen:
         assert clients["executive"].get(f"/controls/{controls[0].id}").status_code == 200
     assert len(seen) <= 20, len(seen)
+
+
+def requirement_reads(seen: list[str]) -> list[str]:
+    """The statements that read a risk's requirements (a selectin loader's or a plain one)."""
+    return [s for s in seen if s.lstrip().startswith(("SELECT requirements.", "SELECT risk_requirements."))]
+
+
+def control_reads(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.lstrip().startswith(("SELECT controls.", "SELECT risk_controls.risk_id, controls."))]
+
+
+def test_risk_page_reads_its_controls_and_requirements_only_when_it_has_them(
+    app, clients, users, make_risk
+):
+    from riskreg.extensions import db
+    from riskreg.standards import links
+    from riskreg.standards.models import Requirement
+    from tests.asm_helpers import load_catalogue
+
+    load_catalogue()
+    bare, linked = make_risk(title="Bare risk"), make_risk(title="Linked risk")
+    codes = ["RJC-COP-35", "IRMA-3.6"]
+    links.set_risk_requirements(linked, codes)
+    for n, days in enumerate((30, 5, 90)):  # made out of their due order
+        new_control(users["risk_manager"], "Security", [linked], title=f"Due in {days} days",
+                    due_date=date.today() + timedelta(days=days))
+    db.session.commit()
+    client = clients["risk_manager"]
+
+    def page(risk) -> tuple[str, list[str]]:
+        with statements() as seen:
+            response = client.get(f"/risks/{risk.id}")
+        assert response.status_code == 200
+        return response.get_data(as_text=True), seen
+
+    html, seen = page(linked)
+    # Its controls in due order, each with its department; both requirements with their titles.
+    order = [html.index(f"Due in {days} days") for days in (5, 30, 90)]
+    assert order == sorted(order)
+    section = html[html.index('id="standards"'):]
+    for requirement in db.session.scalars(sa.select(Requirement).where(Requirement.code.in_(codes))):
+        assert f'<a href="/standards/requirements/{requirement.id}"><strong>' in section
+        assert f"{requirement.framework_key} {requirement.identifier}" in section
+    assert "Not linked to any standard requirement." not in html
+    assert len(requirement_reads(seen)) == 1 and len(control_reads(seen)) == 1
+
+    html, seen = page(bare)
+    assert "Not linked to any standard requirement." in html
+    assert not requirement_reads(seen) and not control_reads(seen)
