@@ -12,9 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from riskreg import scoring
+from riskreg import reads, scoring
 from riskreg.appetite.services import stored
-from riskreg.extensions import db
 from riskreg.risks.models import Direction, Risk, RiskStatus
 
 LIVE = (RiskStatus.OPEN, RiskStatus.DRAFT)
@@ -98,7 +97,7 @@ def panel() -> dict[str, Any]:
     kept appetite counts (riskreg.dashboard.counts.APPETITE): a few hundred rows at any register
     size; the band ranks above each category's appetite are picked here."""
     appetite_ranks = ranks()
-    rows = db.session.execute(_kept_counts(), {"categories": sorted(appetite_ranks)})
+    rows = reads.rows(_kept_counts(), {"categories": sorted(appetite_ranks)})
     per_category: Counter[str] = Counter()
     escalated_per_category: Counter[str] = Counter()
     per_direction: Counter[Direction] = Counter()

@@ -9,10 +9,10 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from riskreg import reads
 from riskreg.bowtie.layout import ControlLine, Drawing, draw
 from riskreg.controls.models import Control, Role, risk_controls
 from riskreg.critical.queries import last_failed
-from riskreg.extensions import db
 from riskreg.i18n import gettext as _
 from riskreg.risks.models import RiskCause, RiskConsequence
 
@@ -109,7 +109,7 @@ def _items(risk_ids: list[int]) -> tuple[dict[int, list[tuple[int, str]]], dict[
     """The causes and the consequences of these risks, each in its order (one statement)."""
     causes: dict[int, list[tuple[int, str]]] = {rid: [] for rid in risk_ids}
     consequences: dict[int, list[tuple[int, str]]] = {rid: [] for rid in risk_ids}
-    for side, item_id, risk_id, text in db.session.execute(_items_statement(), {"ids": risk_ids}):
+    for side, item_id, risk_id, text in reads.rows(_items_statement(), {"ids": risk_ids}):
         (consequences if side else causes)[risk_id].append((item_id, text))
     return causes, consequences
 
@@ -120,7 +120,7 @@ def bowties(risks: list[NamedRisk]) -> list[Bowtie]:
     if not ids:
         return []
     causes, consequences = _items(ids)
-    rows = db.session.execute(_lines_statement(), {"ids": ids}).all()
+    rows = reads.rows(_lines_statement(), {"ids": ids}).all()
     failed = last_failed(sorted({row[5] for row in rows if row[8]}))
     lines: dict[int, list[ControlLine]] = {rid: [] for rid in ids}
     for risk_id, role, cause_id, consequence_id, own, control_id, ref, title, critical, rated in rows:

@@ -14,6 +14,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from riskreg import reads
 from riskreg.auth.models import Role, User
 from riskreg.auth.permissions import Permission, has_permission
 from riskreg.controls import filters as control_filters
@@ -125,7 +126,7 @@ def _rows(stmt: sa.Select, on: date, params: dict[str, Any] | None = None) -> li
     """The rows of a _row_select (its extra columns last, in ControlRow's order)."""
     url = id_url("controls.detail", "control_id")
     rows = []
-    found = db.session.execute(stmt, params)
+    found = reads.rows(stmt, params)
     for id_, ref, title, department, owner, due, status, version, overdue, *extra in found:
         late = (on - due).days if overdue else 0
         rows.append(
@@ -155,7 +156,7 @@ def with_risks(rows: list[ControlRow]) -> list[ControlRow]:
     if not by_id:
         return rows
     url = id_url("risks.detail", "risk_id")
-    for control_id, risk_id, ref, title in db.session.execute(_risks_of(), {"ids": list(by_id)}):
+    for control_id, risk_id, ref, title in reads.rows(_risks_of(), {"ids": list(by_id)}):
         by_id[control_id].risks.append(RiskLink(risk_id, ref, title, url(risk_id)))
     return rows
 
@@ -291,7 +292,7 @@ def _summary(on: date, horizon_days: int) -> sa.Select:
 
 
 def department_summary(department_id: int, on: date, horizon_days: int) -> DepartmentSummary:
-    row = db.session.execute(_summary(on, horizon_days), {"department_id": department_id}).one()
+    row = reads.rows(_summary(on, horizon_days), {"department_id": department_id}).one()
     return DepartmentSummary(row[0] or 0, row[1] or 0, row[2] or 0)
 
 

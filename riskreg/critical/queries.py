@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from riskreg import reads
 from riskreg.controls.models import Control
 from riskreg.critical.models import (
     PerformanceStandard,
@@ -189,7 +190,7 @@ def dashboard_counts(on: date | None = None) -> CriticalCounts:
     """The dashboard's counts in one statement: per critical control only what its state needs (its
     last verification's result, whether a task is past due), grouped in the database."""
     counts = CriticalCounts()
-    for result, overdue, count in db.session.execute(_counts_statement(), {"on": on or today()}):
+    for result, overdue, count in reads.rows(_counts_statement(), {"on": on or today()}):
         name = state(result, bool(overdue))
         setattr(counts, name, getattr(counts, name) + count)
     return counts

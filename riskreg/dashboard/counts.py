@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from riskreg import reads
 from riskreg.appetite import cover
 from riskreg.auth.models import User
 from riskreg.controls.models import OPEN_CONTROL_STATUSES
@@ -375,7 +376,7 @@ def cell_rows(filters: RiskFilters, basis: str) -> Iterable[tuple[Any, Any, str,
     params["cell_status"] = RiskStatus.ARCHIVED.value if filters.status is None else filters.status.value
     stmt = _cell_statement(filters.direction is not None, filters.status is not None)
     rows = []
-    for likelihood, impact, direction, count in db.session.execute(stmt, params):
+    for likelihood, impact, direction, count in reads.rows(stmt, params):
         if not count:
             continue
         if likelihood == 0 or impact == 0:

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from riskreg import scoring
+from riskreg import reads, scoring
 from riskreg.auth.models import User
 from riskreg.controls import filters as control_filters
 from riskreg.controls.models import (
@@ -24,7 +24,6 @@ from riskreg.dashboard import counts
 from riskreg.dashboard.filters import with_basis
 from riskreg.dashboard.heatmap import Grid, build_grid
 from riskreg.departments.models import Department
-from riskreg.extensions import db
 from riskreg.reviews import rules as review_rules
 from riskreg.risks import filters as risk_filters
 from riskreg.risks.filters import RiskFilters
@@ -57,7 +56,7 @@ def grid(filters: RiskFilters, basis: str) -> Grid:
         .where(*risk_filters.conditions(with_basis(filters, basis), include_band=False))
         .group_by(likelihood, impact, Risk.direction)
     )
-    return build_grid(db.session.execute(stmt), scoring.matrix(), basis)
+    return build_grid(reads.rows(stmt), scoring.matrix(), basis)
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ def top_residual(filters: RiskFilters, residual: Grid, limit: int = TOP_LIMIT) -
     matrix = scoring.matrix()
     return [
         TopRisk(rid, ref, title, site, owner, lk, im, matrix.band(lk, im, direction), direction)
-        for rid, ref, title, site, owner, lk, im, direction in db.session.execute(stmt, params)
+        for rid, ref, title, site, owner, lk, im, direction in reads.rows(stmt, params)
     ]
 
 
@@ -184,7 +183,7 @@ def band_counts_by_direction(filters: RiskFilters, basis: str = "residual") -> d
             .where(*risk_filters.conditions(every_direction, include_band=False))
             .group_by(Risk.direction, likelihood, impact)
         )
-        found = matrix.tally_by(db.session.execute(stmt))
+        found = matrix.tally_by(reads.rows(stmt))
     return {direction: found.get(direction, matrix.tally([])) for direction in Direction}
 
 
@@ -197,7 +196,7 @@ def review_overdue(filters: RiskFilters, on: date) -> int:
     from riskreg.risks.queries import statement_key
 
     stmt = _review_overdue_statement(*statement_key(filters), on)
-    return db.session.scalar(stmt, risk_filters.bound_values(filters)) or 0
+    return reads.scalar(stmt, risk_filters.bound_values(filters)) or 0
 
 
 @functools.lru_cache(maxsize=64)
@@ -288,9 +287,7 @@ def _department_select(counted: sa.Subquery) -> sa.Select:
 
 def _department_rows(stmt: sa.Select, params: dict[str, Any] | None = None) -> list[DepartmentControls]:
     rows: dict[int, DepartmentControls] = {}
-    for dept_id, name, active, raw_status, controls, late, nobody, no_date in db.session.execute(
-        stmt, params
-    ):
+    for dept_id, name, active, raw_status, controls, late, nobody, no_date in reads.rows(stmt, params):
         row = rows.setdefault(dept_id, DepartmentControls(dept_id, name, active))
         if raw_status is None:
             continue
@@ -316,7 +313,7 @@ class SiteRow:
 
 def sites() -> list[SiteRow]:
     """Sites are reference data (tens, not thousands): one query feeds the filter and the ASM list."""
-    return [SiteRow(*row) for row in db.session.execute(_sites())]
+    return [SiteRow(*row) for row in reads.rows(_sites())]
 
 
 @functools.cache  # built once: every dashboard view reads it

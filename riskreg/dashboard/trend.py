@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from riskreg import scoring
+from riskreg import reads, scoring
 from riskreg.audit import AuditEvent
 from riskreg.dashboard.models import BandSnapshot
 from riskreg.extensions import db
@@ -70,7 +70,7 @@ def months_between(first: date, last: date) -> Iterator[date]:
 
 
 def has_snapshot(month: date) -> bool:
-    return db.session.scalar(_has_snapshot_statement(), {"month": month}) is not None
+    return reads.scalar(_has_snapshot_statement(), {"month": month}) is not None
 
 
 @cache
@@ -169,9 +169,7 @@ def series(filters: RiskFilters, today: date, basis: str = "residual") -> TrendS
         values["direction"] = filters.direction.value
     band_keys = scoring.matrix().band_keys
     by_month: dict[date, dict[str, int]] = {}
-    for month, band, count in db.session.execute(
-        _series_statement(site, filters.direction is not None), values
-    ):
+    for month, band, count in reads.rows(_series_statement(site, filters.direction is not None), values):
         by_month.setdefault(month, {})[band] = int(count or 0)
     months = sorted(by_month)
     return TrendSeries(months, {key: [by_month[m].get(key, 0) for m in months] for key in band_keys})

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from riskreg import scoring
+from riskreg import reads, scoring
 from riskreg.auth.models import User
 from riskreg.dashboard import counts as dashboard_counts
 from riskreg.extensions import db
@@ -53,7 +53,7 @@ def band_counts(filters: RiskFilters) -> dict[str, int]:
     )
     if filters.basis == "target":
         stmt = stmt.where(likelihood.is_not(None), impact.is_not(None))
-    return dict(matrix.tally(db.session.execute(stmt)))
+    return dict(matrix.tally(reads.rows(stmt)))
 
 
 def register_page(
@@ -78,7 +78,7 @@ def register_page(
         stmt = _numbered_page_statement(*statement_key(filters))
         window["page_offset"] = (page - 1) * per_page
         window |= risk_filters.bound_values(filters)
-    rows = db.session.execute(stmt, window).all()
+    rows = reads.rows(stmt, window).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
     if backwards:
