@@ -74,12 +74,11 @@ def requirement_reads(seen: list[str]) -> list[str]:
 
 
 def control_reads(seen: list[str]) -> list[str]:
-    return [s for s in seen if s.lstrip().startswith(("SELECT controls.", "SELECT risk_controls.risk_id, controls."))]
+    starts = ("SELECT controls.", "SELECT risk_controls.risk_id, controls.")
+    return [s for s in seen if s.lstrip().startswith(starts)]
 
 
-def test_risk_page_reads_its_controls_and_requirements_only_when_it_has_them(
-    app, clients, users, make_risk
-):
+def test_risk_page_reads_its_controls_and_requirements_only_when_it_has_them(app, clients, users, make_risk):
     from riskreg.extensions import db
     from riskreg.standards import links
     from riskreg.standards.models import Requirement
@@ -89,9 +88,14 @@ def test_risk_page_reads_its_controls_and_requirements_only_when_it_has_them(
     bare, linked = make_risk(title="Bare risk"), make_risk(title="Linked risk")
     codes = ["RJC-COP-35", "IRMA-3.6"]
     links.set_risk_requirements(linked, codes)
-    for n, days in enumerate((30, 5, 90)):  # made out of their due order
-        new_control(users["risk_manager"], "Security", [linked], title=f"Due in {days} days",
-                    due_date=date.today() + timedelta(days=days))
+    for days in (30, 5, 90):  # made out of their due order
+        new_control(
+            users["risk_manager"],
+            "Security",
+            [linked],
+            title=f"Due in {days} days",
+            due_date=date.today() + timedelta(days=days),
+        )
     db.session.commit()
     client = clients["risk_manager"]
 
@@ -105,7 +109,7 @@ def test_risk_page_reads_its_controls_and_requirements_only_when_it_has_them(
     # Its controls in due order, each with its department; both requirements with their titles.
     order = [html.index(f"Due in {days} days") for days in (5, 30, 90)]
     assert order == sorted(order)
-    section = html[html.index('id="standards"'):]
+    section = html[html.index('id="standards"') :]
     for requirement in db.session.scalars(sa.select(Requirement).where(Requirement.code.in_(codes))):
         assert f'<a href="/standards/requirements/{requirement.id}"><strong>' in section
         assert f"{requirement.framework_key} {requirement.identifier}" in section

@@ -30,7 +30,9 @@ def test_inside_no_autoflush_nothing_is_flushed(app):
 
 
 def test_the_same_rows_keys_and_types_as_the_session(app):
-    db.session.add_all([Site(name="B site", country="Ghana", active=False), Site(name="A site", country="Ghana")])
+    db.session.add_all(
+        [Site(name="B site", country="Ghana", active=False), Site(name="A site", country="Ghana")]
+    )
     db.session.commit()
     stmt = sa.select(Site.id, Site.name, Site.active, Site.asm_presence).order_by(Site.name)
     from_session = db.session.execute(stmt).all()

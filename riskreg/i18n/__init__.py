@@ -76,8 +76,18 @@ class RiskregBabel(Babel):
 
 def catalogue() -> Translations | NullTranslations:
     """This context's catalogue (see KeptDomain): what the templates' _() reads. Outside any
-    application (a module's import, the command line before the app): no translation."""
-    if not has_app_context():
+    application (a module's import, the command line before the app): no translation.
+
+    The kept catalogue is read here first, as KeptDomain.get_translations would read it: a page
+    asks a few hundred times, and the domain's lookup and the context check are most of a call."""
+    try:
+        context = _app_globals()._flask_babel
+        kept = context.riskreg_catalogue
+        if kept[0] is context.babel_locale:
+            return kept[1]
+    except AttributeError:  # the context's first message, or its locale has changed
+        pass
+    except RuntimeError:  # outside any application context
         return NullTranslations()
     return babel.domain_instance.get_translations()
 
@@ -173,6 +183,19 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(day=day, moment=moment, number=number, ref=translate)
 
 
+# The templates' messages without values, as shown in HTML, kept per catalogue: a page shows a
+# hundred or more (headings, labels, buttons), each once translated and marked up. Templates pass
+# only literal messages, so the number is that of the templates' messages; the bound is a guard.
+SHOWN_MESSAGES_KEPT = 5_000
+
+
+def shown_messages(language: Translations | NullTranslations) -> dict[str, str]:
+    kept = language.__dict__.get("riskreg_shown")
+    if kept is None:
+        kept = language.__dict__["riskreg_shown"] = {}
+    return kept
+
+
 def install_template_gettext(env: Environment) -> None:
     """The templates' _(), gettext, ngettext, pgettext and npgettext: Jinja's "newstyle" gettext
     (the message always a format string, escaped in HTML), reading catalogue().
@@ -189,7 +212,16 @@ def install_template_gettext(env: Environment) -> None:
 
     @pass_eval_context
     def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
-        return shown(eval_ctx, catalogue().ugettext(string), variables)
+        language = catalogue()
+        if variables or not eval_ctx.autoescape:
+            return shown(eval_ctx, language.ugettext(string), variables)
+        kept = shown_messages(language)  # a message without values: the same Markup every time
+        message = kept.get(string)
+        if message is None:
+            message = shown(eval_ctx, language.ugettext(string), variables)
+            if len(kept) < SHOWN_MESSAGES_KEPT:
+                kept[string] = message
+        return message
 
     @pass_eval_context
     def ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any) -> str:
