@@ -391,3 +391,33 @@ def test_any_filter_the_counts_do_not_keep_makes_them_count_the_risks():
             continue
         kind = next(kind for kind in samples if kind.__name__ in str(field.type))
         assert not counts.can_answer(RiskFilters(**{field.name: samples[kind]})), field.name
+
+
+def test_one_read_of_the_residual_counts_feeds_the_heatmap_and_the_direction_table(users, clients):
+    """No direction chosen: the residual heatmap and the table of bands per direction are the same
+    kept rows, read once; with a direction chosen, the table still counts every direction."""
+    from tests.conftest import statements
+
+    scale.seed_scale(
+        scale.ScaleOptions(risks=60, sites=2, users=3, audit_events_per_risk=1), allow_real_data=True
+    )
+    db.session.commit()
+
+    def cell_statements(path: str) -> list[str]:
+        with statements() as seen:
+            assert clients["executive"].get(path).status_code == 200
+        return [s for s in seen if "FROM risk_cell_counts" in s]
+
+    assert len(cell_statements("/dashboard")) == 2  # inherent, and residual for both
+    assert len(cell_statements("/dashboard?direction=to_asm")) == 3  # residual of one direction, and of all
+    shared = dashboard_queries.shared_residual_rows(RiskFilters(status=RiskStatus.OPEN))
+    assert shared == counts.cell_rows(RiskFilters(status=RiskStatus.OPEN), "residual") and shared
+    for filters in (RiskFilters(status=RiskStatus.OPEN), RiskFilters(corporate=True)):
+        rows = dashboard_queries.shared_residual_rows(filters)
+        assert dashboard_queries.band_counts_by_direction(filters, "residual", rows) == (
+            dashboard_queries.band_counts_by_direction(filters)
+        )
+        assert dashboard_queries.grid(filters, "residual", rows) == dashboard_queries.grid(
+            filters, "residual"
+        )
+    assert dashboard_queries.shared_residual_rows(RiskFilters(direction=Direction.TO_ASM)) is None

@@ -366,7 +366,7 @@ def can_answer(filters: RiskFilters) -> bool:
     )
 
 
-def cell_rows(filters: RiskFilters, basis: str) -> Iterable[tuple[Any, Any, str, int]]:
+def cell_rows(filters: RiskFilters, basis: str) -> list[tuple[Any, Any, str, int]]:
     """(likelihood, impact, direction, count) for `basis` under the filters' scope and status, as
     the GROUP BY over risks gives them (NULL levels for risks with no target score)."""
     site_key = CORPORATE if filters.corporate else ALL_SITES if filters.site is None else filters.site

@@ -41,13 +41,16 @@ def people_expr(directions: tuple[str, ...] | None = None) -> sa.ColumnElement[b
     )
 
 
-def grid(filters: RiskFilters, basis: str) -> Grid:
+def grid(filters: RiskFilters, basis: str, rows: CellRows | None = None) -> Grid:
     """Counts per (likelihood, impact, direction): from the maintained counts when the filters are
-    theirs (site, direction, category, status), else one GROUP BY of at most 78 rows.
+    theirs (site, direction, category, status), else one GROUP BY of at most 78 rows. `rows`: the
+    maintained counts' rows of these filters, already read (shared_residual_rows).
 
     Grouping by the direction column itself (not "is it to people") lets the database read the
     rows in the order of the covering index ix_risks_<basis>_cell, with no sort.
     """
+    if rows is not None:
+        return build_grid(rows, scoring.matrix(), basis)
     if counts.can_answer(filters):  # the maintained counts: the same rows at any register size
         return build_grid(counts.cell_rows(filters, basis), scoring.matrix(), basis)
     likelihood, impact = risk_filters.basis_columns(basis)
@@ -57,6 +60,19 @@ def grid(filters: RiskFilters, basis: str) -> Grid:
         .group_by(likelihood, impact, Risk.direction)
     )
     return build_grid(reads.rows(stmt), scoring.matrix(), basis)
+
+
+CellRows = list[tuple[Any, Any, str, int]]
+
+
+def shared_residual_rows(filters: RiskFilters) -> CellRows | None:
+    """The residual heatmap's rows when they are also the rows of the table of bands per direction
+    (no direction chosen, and the maintained counts answer): one read for both, else None.
+
+    cell_rows reads only the filters' scope, direction and status, which both callers give alike."""
+    if filters.direction is not None or not counts.can_answer(filters):
+        return None
+    return counts.cell_rows(filters, "residual")
 
 
 @dataclass(frozen=True)
@@ -167,14 +183,17 @@ def _top_statement(
     )
 
 
-def band_counts_by_direction(filters: RiskFilters, basis: str = "residual") -> dict[Direction, Counter[str]]:
+def band_counts_by_direction(
+    filters: RiskFilters, basis: str = "residual", rows: CellRows | None = None
+) -> dict[Direction, Counter[str]]:
     """Risks per band for each of the three directions, whatever the direction filter (the other
     filters kept), the people-first rule included: from the kept counts when the filters are
-    theirs (at most 75 rows at any register size), else one GROUP BY of the risks."""
+    theirs (at most 75 rows at any register size), else one GROUP BY of the risks. `rows`: the kept
+    counts' rows for every direction, already read (shared_residual_rows)."""
     every_direction = replace(with_basis(filters, basis), direction=None)
     matrix = scoring.matrix()
-    if counts.can_answer(every_direction):
-        rows = counts.cell_rows(every_direction, basis)
+    if rows is not None or counts.can_answer(every_direction):
+        rows = counts.cell_rows(every_direction, basis) if rows is None else rows
         found = matrix.tally_by((Direction(d), lk, im, d, n) for lk, im, d, n in rows)
     else:
         likelihood, impact = risk_filters.basis_columns(basis)

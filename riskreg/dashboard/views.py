@@ -47,7 +47,10 @@ def index():
 
     matrix = scoring.matrix()
     bases = dict.fromkeys(("inherent", "residual", *dash.bases))  # the indicators need both
-    grids = {basis: queries.grid(dash.risk, basis) for basis in bases}
+    shared = queries.shared_residual_rows(dash.risk)  # the residual grid's and the direction table's
+    grids = {
+        basis: queries.grid(dash.risk, basis, shared if basis == "residual" else None) for basis in bases
+    }
     matrix_words = heatmap.words(matrix)
     figures = {
         basis: heatmap.figure(grids[basis], matrix, cell_link(dash, basis), matrix_words)
@@ -72,7 +75,7 @@ def index():
         view_labels=VIEW_LABELS,
         direction_toggle=DIRECTION_TOGGLE,
         direction_words=dict(DIRECTION_TOGGLE),
-        direction_bands=queries.band_counts_by_direction(dash.risk),
+        direction_bands=queries.band_counts_by_direction(dash.risk, "residual", shared),
         grids=grids,
         figures=figures,
         tables=tables,
