@@ -18,10 +18,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from riskreg import reads
 from riskreg.auth.models import User
 from riskreg.controls.models import Effectiveness
 from riskreg.departments.models import Department
-from riskreg.extensions import db
 from riskreg.forms import (
     DateField,  # YYYY-MM-DD inputs
     Form,
@@ -82,14 +82,13 @@ ControlMenus = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]
 
 def control_menus() -> ControlMenus:
     """Both menus of the control form, in one query."""
-    rows = db.session.execute(_menus_query()).all()
-    departments = tuple((row.id, row.name) for row in rows if row.kind == 0)
-    owners = tuple(
-        (row.id, f"{row.name} ({row.department})" if row.department else row.name)
-        for row in rows
-        if row.kind == 1
-    )
-    return departments, owners
+    departments, owners = [], []
+    for kind, row_id, name, department in reads.rows(_menus_query()):
+        if kind == 0:
+            departments.append((row_id, name))
+        else:
+            owners.append((row_id, f"{name} ({department})" if department else name))
+    return tuple(departments), tuple(owners)
 
 
 class ControlForm(Form):

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from riskreg import audit
+from riskreg import audit, reads
 from riskreg.extensions import db
 from riskreg.modeling import utcnow
 from riskreg.standards.models import Requirement
@@ -108,7 +108,7 @@ def control_requirement_codes(controls: list[Any]) -> dict[int, list[str]]:
     """Requirement codes of each control, in one query (the risk and control pages list them)."""
     codes: dict[int, list[str]] = {control.id: [] for control in controls}
     if codes:
-        for control_id, code in db.session.execute(_control_codes(), {"ids": list(codes)}):
+        for control_id, code in reads.rows(_control_codes(), {"ids": list(codes)}):
             codes[control_id].append(code)
     return codes
 

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from riskreg import reference
+from riskreg import reads, reference
 from riskreg.departments.models import Department
 from riskreg.extensions import db
 from riskreg.i18n import gettext as _
@@ -163,7 +163,7 @@ def department_heads(names: list[str]) -> dict[str, tuple[int, str | None]]:
     """Active departments by lower-case name -> (id, name of its active head or None), one query.
 
     The head is the one the controls service defaults to (`default_owner`: the first by id)."""
-    rows = db.session.execute(_department_heads(), {"names": sorted({name.lower() for name in names})})
+    rows = reads.rows(_department_heads(), {"names": sorted({name.lower() for name in names})})
     heads: dict[str, tuple[int, str | None]] = {}
     for name, department_id, head in rows:
         heads.setdefault(name, (department_id, head))
