@@ -203,3 +203,23 @@ def test_kpis(make_site, users):
     assert kpis.average_days_to_close == 28
     assert kpis.appeal_share == 0.5
     assert kpis.repeat_grievances == 2 and kpis.repeat_stakeholders == [(cooperative.name, 2)]
+
+
+def test_kpis_statement_is_built_once_per_filters_and_day_and_follows_each(make_site, users):
+    """The dashboard asks for the KPIs on every view: the statement of a set of filters, deadlines
+    and day is made once; other filters, another day and new grievances still count right."""
+    north, south = make_site(name="North pit"), make_site(name="South pit")
+    new_grievance(north, users["admin"], received_on=today() - timedelta(days=3))
+    db.session.commit()
+    queries._kpi_rows.cache_clear()
+    for _ in range(3):
+        assert queries.kpis(queries.GrievanceFilters(site=north.id)).received == 1
+    assert queries._kpi_rows.cache_info().misses == 1 and queries._kpi_rows.cache_info().hits == 2
+    assert queries.kpis(queries.GrievanceFilters(site=south.id)).received == 0
+    new_grievance(south, users["admin"], received_on=today() - timedelta(days=1))
+    db.session.commit()
+    assert queries.kpis(queries.GrievanceFilters(site=south.id)).received == 1
+    assert queries.kpis(queries.GrievanceFilters()).received == 2
+    ahead = today() + timedelta(days=40)  # another day: the overdue counts move with it
+    assert queries.kpis(queries.GrievanceFilters(), on=ahead).open_overdue == 2
+    assert queries.kpis(queries.GrievanceFilters()).open_overdue == 0

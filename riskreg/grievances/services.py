@@ -5,6 +5,7 @@ Every function takes an explicit actor, flushes and audits; the caller commits o
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from riskreg import audit
+from riskreg import audit, reads
 from riskreg.auth.permissions import can_see_complainant
 from riskreg.extensions import db
 from riskreg.grievances.models import (
@@ -87,15 +88,20 @@ class Deadlines:
 
 def deadlines() -> Deadlines:
     """From the admin setting when one is stored, else from the configuration (7 and 30 days)."""
-    from riskreg.standards.models import AppSetting
-
     ack = int(current_app.config.get("GRIEVANCE_ACKNOWLEDGE_DAYS", 7))
     respond = int(current_app.config.get("GRIEVANCE_RESPOND_DAYS", 30))
-    setting = db.session.get(AppSetting, SETTING_KEY)
-    if setting is not None and isinstance(setting.value, dict):
-        ack = int(setting.value.get("acknowledge_days", ack))
-        respond = int(setting.value.get("respond_days", respond))
+    stored = reads.scalar(_stored_deadlines())  # the value only: the dashboard asks on every view
+    if isinstance(stored, dict):
+        ack = int(stored.get("acknowledge_days", ack))
+        respond = int(stored.get("respond_days", respond))
     return Deadlines(ack, respond)
+
+
+@functools.cache
+def _stored_deadlines() -> sa.Select:
+    from riskreg.standards.models import AppSetting
+
+    return sa.select(AppSetting.value).where(AppSetting.key == SETTING_KEY)
 
 
 def save_deadlines(acknowledge_days: Any, respond_days: Any, actor: Any) -> dict[str, list[Any]]:
