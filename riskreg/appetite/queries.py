@@ -100,14 +100,14 @@ def panel() -> dict[str, Any]:
     rows = reads.rows(_kept_counts(), {"categories": sorted(appetite_ranks)})
     per_category: Counter[str] = Counter()
     escalated_per_category: Counter[str] = Counter()
-    per_direction: Counter[Direction] = Counter()
+    per_direction: Counter[str] = Counter()  # by the stored value, named once below
     for category, direction, rank, covered, count in rows:
         if not count or rank <= appetite_ranks[category]:
             continue
         per_category[category] += count
         if not covered:
             escalated_per_category[category] += count
-        per_direction[Direction(direction)] += count
+        per_direction[direction] += count
     matrix = scoring.matrix()
     appetite_labels = {category: matrix.bands[rank].label for category, rank in appetite_ranks.items()}
     return {
@@ -115,7 +115,7 @@ def panel() -> dict[str, Any]:
             (category, appetite_labels.get(category, "—"), count, escalated_per_category[category])
             for category, count in sorted(per_category.items(), key=lambda item: (-item[1], item[0]))
         ],
-        "directions": [(direction, per_direction[direction]) for direction in Direction],
+        "directions": [(direction, per_direction[direction.value]) for direction in Direction],
         "total": sum(per_category.values()),
         "escalated": sum(escalated_per_category.values()),
         "stated": bool(appetite_ranks),

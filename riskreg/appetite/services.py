@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from riskreg import audit, reference, scoring
+from riskreg import audit, reads, reference, scoring
 from riskreg.appetite.models import CategoryAppetite
 from riskreg.extensions import db
 
@@ -22,7 +22,7 @@ class AppetiteError(ValueError):
 
 def stored() -> dict[str, str]:
     """Category -> band key (one query)."""
-    return dict(db.session.execute(_stored()).all())
+    return dict(reads.rows(_stored()).all())
 
 
 @functools.cache
