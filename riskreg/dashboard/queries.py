@@ -6,7 +6,7 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -304,13 +304,18 @@ def _department_select(counted: sa.Subquery) -> sa.Select:
     )
 
 
+_CONTROL_STATUS = {status.value: status for status in ControlStatus}  # a member finds itself too
+
+
 def _department_rows(stmt: sa.Select, params: dict[str, Any] | None = None) -> list[DepartmentControls]:
     rows: dict[int, DepartmentControls] = {}
     for dept_id, name, active, raw_status, controls, late, nobody, no_date in reads.rows(stmt, params):
-        row = rows.setdefault(dept_id, DepartmentControls(dept_id, name, active))
+        row = rows.get(dept_id)
+        if row is None:
+            row = rows[dept_id] = DepartmentControls(dept_id, name, active)
         if raw_status is None:
             continue
-        status = ControlStatus(getattr(raw_status, "value", raw_status))  # the kept counts hold the value
+        status = _CONTROL_STATUS[raw_status]  # a member, or the value the kept counts hold
         if status is not ControlStatus.CANCELLED:
             row.total += controls
         if status in DONE_CONTROL_STATUSES:
@@ -322,8 +327,7 @@ def _department_rows(stmt: sa.Select, params: dict[str, Any] | None = None) -> l
     return list(rows.values())
 
 
-@dataclass(frozen=True)
-class SiteRow:
+class SiteRow(NamedTuple):  # a tuple: made for every site on every dashboard view
     id: int
     name: str
     active: bool
@@ -332,7 +336,7 @@ class SiteRow:
 
 def sites() -> list[SiteRow]:
     """Sites are reference data (tens, not thousands): one query feeds the filter and the ASM list."""
-    return [SiteRow(*row) for row in reads.rows(_sites())]
+    return list(map(SiteRow._make, reads.rows(_sites())))
 
 
 @functools.cache  # built once: every dashboard view reads it
