@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from riskreg.extensions import db
 
 
-def rows(stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> sa.CursorResult[Any]:
+def result(stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> sa.CursorResult[Any]:
     """The statement's result, after the session's pending changes are flushed (as Session.execute
     would, so a read after a write in the same transaction sees it)."""
     session = db.session()
@@ -27,5 +27,15 @@ def rows(stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> sa.Cur
     return session.connection().execute(stmt, params)
 
 
+def rows(stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> list[sa.Row[Any]]:
+    """Every row, fetched in one call: iterating a result fetches row by row (a Python call each,
+    more than the row's own processing)."""
+    return result(stmt, params).all()
+
+
+def one(stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> sa.Row[Any]:
+    return result(stmt, params).one()
+
+
 def scalar(stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> Any:
-    return rows(stmt, params).scalar()
+    return result(stmt, params).scalar()

@@ -22,7 +22,7 @@ class AppetiteError(ValueError):
 
 def stored() -> dict[str, str]:
     """Category -> band key (one query)."""
-    return dict(reads.rows(_stored()).all())
+    return dict(reads.rows(_stored()))
 
 
 @functools.cache

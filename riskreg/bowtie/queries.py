@@ -120,7 +120,7 @@ def bowties(risks: list[NamedRisk]) -> list[Bowtie]:
     if not ids:
         return []
     causes, consequences = _items(ids)
-    rows = reads.rows(_lines_statement(), {"ids": ids}).all()
+    rows = reads.rows(_lines_statement(), {"ids": ids})
     failed = last_failed(sorted({row[5] for row in rows if row[8]}))
     lines: dict[int, list[ControlLine]] = {rid: [] for rid in ids}
     for risk_id, role, cause_id, consequence_id, own, control_id, ref, title, critical, rated in rows:

@@ -292,7 +292,7 @@ def _summary(on: date, horizon_days: int) -> sa.Select:
 
 
 def department_summary(department_id: int, on: date, horizon_days: int) -> DepartmentSummary:
-    row = reads.rows(_summary(on, horizon_days), {"department_id": department_id}).one()
+    row = reads.one(_summary(on, horizon_days), {"department_id": department_id})
     return DepartmentSummary(row[0] or 0, row[1] or 0, row[2] or 0)
 
 

@@ -172,7 +172,7 @@ def kpis(filters: GrievanceFilters, on: date | None = None) -> Kpis:
 
     on = on or today()
     limits = services.deadlines()
-    rows = reads.rows(_kpi_rows(dataclasses.astuple(filters), limits, on)).all()
+    rows = reads.rows(_kpi_rows(dataclasses.astuple(filters), limits, on))
     result = Kpis(received=len(rows))
     if not rows:
         return result

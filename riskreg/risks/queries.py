@@ -78,7 +78,7 @@ def register_page(
         stmt = _numbered_page_statement(*statement_key(filters))
         window["page_offset"] = (page - 1) * per_page
         window |= risk_filters.bound_values(filters)
-    rows = reads.rows(stmt, window).all()
+    rows = reads.rows(stmt, window)
     more = len(rows) > per_page
     rows = rows[:per_page]
     if backwards:
