@@ -14,7 +14,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from riskreg import scoring
+from riskreg import reads, scoring
 from riskreg.acceptances.models import Acceptance, AcceptanceState
 from riskreg.extensions import db
 from riskreg.i18n import day
@@ -80,7 +80,7 @@ def _by_risk(risk_ids: Iterable[int]) -> dict[int, list[Any]]:
     ids = list(risk_ids)
     if not ids:
         return {}
-    rows = db.session.execute(_acceptances_of(), {"risk_ids": ids})
+    rows = reads.rows(_acceptances_of(), {"risk_ids": ids})
     grouped: dict[int, list[Any]] = {}
     for row in rows:
         grouped.setdefault(row.risk_id, []).append(row)

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from riskreg.extensions import db
+from riskreg import reads
 from riskreg.indicators.models import ReviewFlag, Trigger
 from riskreg.reviews.models import ReviewKind, RiskReview
 from riskreg.reviews.services import (
@@ -58,7 +58,7 @@ def open_flag_reasons(risk_ids: list[int]) -> dict[int, list[str]]:
     """Reasons of the open flags of these risks (one query), for the register and the risk page."""
     if not risk_ids:
         return {}
-    rows = db.session.execute(_open_flag_reasons(), {"risk_ids": list(risk_ids)})
+    rows = reads.rows(_open_flag_reasons(), {"risk_ids": list(risk_ids)})
     reasons: dict[int, list[str]] = {}
     for risk_id, reason in rows:
         if reason not in reasons.setdefault(risk_id, []):

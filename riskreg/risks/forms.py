@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from riskreg import reference, scoring
+from riskreg import reads, reference, scoring
 from riskreg.auth.models import User
 from riskreg.extensions import db
 from riskreg.forms import (
@@ -175,7 +175,7 @@ def _menus() -> sa.Select:
 def menu_pairs() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """(site_pairs(), owner_pairs()), read together."""
     menus: tuple[list[tuple[int, str]], list[tuple[int, str]]] = ([], [])
-    for menu, row_id, name in db.session.execute(_menus()):
+    for menu, row_id, name in reads.rows(_menus()):
         menus[menu].append((row_id, name))
     return menus
 
