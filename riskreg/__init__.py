@@ -20,6 +20,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         instance_relative_config=True,
     )
+    from riskreg.templating import RiskregEnvironment
+
+    app.jinja_environment = RiskregEnvironment  # before the environment is first made
     from riskreg.params import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
@@ -227,10 +230,6 @@ def register_template_helpers(app: Flask) -> None:
     from riskreg import fragments, labels, scoring, urls
     from riskreg.auth import permissions
     from riskreg.forms import iso_date_attributes
-    from riskreg.templating import OutputCodeGenerator, RenderContext
-
-    app.jinja_env.code_generator_class = OutputCodeGenerator  # before any template is compiled
-    app.jinja_env.context_class = RenderContext
 
     @app.template_filter("audit_value")
     def _audit_value(value: Any, field: str | None = None, entity: str | None = None) -> str:
