@@ -171,3 +171,41 @@ def risk_owned_by(owner) -> int:
     risk = services.create_risk(risk_values(owner.id), actor=owner)
     db.session.commit()
     return risk.id
+
+
+def test_the_board_packs_bowtie_is_kept_and_shows_a_change_at_once(app, clients, users, make_risk):
+    """The dashboard's printed bowties of the top residual risks are kept under what they show: a
+    control renamed, a new control on the risk and another language show on the next view."""
+    from riskreg.bowtie import services as bowtie_services
+    from riskreg.controls.models import Control, Role
+    from riskreg.extensions import db
+    from tests.controls_support import new_control
+
+    risk = make_risk(
+        title="Tailings dam breach", inherent_likelihood=5, inherent_impact=5, residual_likelihood=5, residual_impact=5
+    )
+    actor = users["risk_manager"]
+    cause = bowtie_services.add_item(risk, "cause", "Heavy rain on the dam", actor)
+    control = new_control(actor, "Security", risks=[risk], title="Spillway inspection")
+    bowtie_services.set_link(risk, control, Role.PREVENTIVE, cause.id, None, actor)
+    db.session.commit()
+    client = clients["executive"]
+
+    def board(path: str = "/dashboard") -> str:
+        page = client.get(path).get_data(as_text=True)
+        return page.split('class="print-only board-bowties"')[1]
+
+    ref = risk.ref
+    first = board()
+    assert "Spillway inspection" in first and "Heavy rain on the dam" in first
+    assert board() == first  # the kept part, as drawn
+    db.session.get(Control, control.id).title = "Spillway and crest inspection"
+    db.session.commit()
+    renamed = board()
+    assert "Spillway and crest inspection" in renamed and "Spillway inspection<" not in renamed
+    new_control(actor, "Security", risks=[risk], title="Night patrol of the crest")
+    db.session.commit()
+    assert "Night patrol of the crest" in board()
+    french = board("/dashboard?lang=fr")
+    assert f"Nœud papillon de {ref} Tailings dam breach" in french
+    assert "Spillway and crest inspection" in french
