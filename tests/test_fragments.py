@@ -181,9 +181,8 @@ def test_the_board_packs_bowtie_is_kept_and_shows_a_change_at_once(app, clients,
     from riskreg.extensions import db
     from tests.controls_support import new_control
 
-    risk = make_risk(
-        title="Tailings dam breach", inherent_likelihood=5, inherent_impact=5, residual_likelihood=5, residual_impact=5
-    )
+    worst = {"inherent_likelihood": 5, "inherent_impact": 5, "residual_likelihood": 5, "residual_impact": 5}
+    risk = make_risk(title="Tailings dam breach", **worst)
     actor = users["risk_manager"]
     cause = bowtie_services.add_item(risk, "cause", "Heavy rain on the dam", actor)
     control = new_control(actor, "Security", risks=[risk], title="Spillway inspection")
