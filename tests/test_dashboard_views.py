@@ -370,3 +370,28 @@ def test_links_filled_into_one_url_per_kind_match_url_for(app):
                 assert dash.direction_band_url(Direction.TO_ASM, band, basis) == url_for(
                     "risks.list", **dash.register_args(basis, band=band, direction="to_asm")
                 )
+
+
+def test_the_dashboards_own_links_are_url_fors_built_once_per_page(app):
+    """dash.url (the view tabs, the direction switch): what url_for writes, for awkward values too."""
+    from flask import url_for
+    from werkzeug.datastructures import MultiDict
+
+    from riskreg.dashboard.filters import parse_dashboard_filters
+    from riskreg.risks.models import Direction
+
+    cases = [
+        {},
+        {"category": "Land Access & Tenure", "site": "2", "view": "inherent"},
+        {"site": "corporate", "status": "all", "direction": "to_asm"},
+        {"category": "Health & Safety", "department": "3", "view": "target"},
+    ]
+    with app.test_request_context("/dashboard"):
+        for args in cases:
+            dash = parse_dashboard_filters(MultiDict(args))
+            for view in ("compare", "inherent", "residual", "target"):
+                assert dash.url(view=view) == url_for("dashboard.index", **dash.args(view=view))
+            for direction in (None, *Direction):
+                value = direction.value if direction else None
+                assert dash.direction_url(direction) == url_for("dashboard.index", **dash.args(direction=value))
+        assert dash.url(view="target") != dash.url(view="inherent")

@@ -19,6 +19,7 @@ from werkzeug.exceptions import BadRequest
 from riskreg.i18n import gettext as _
 from riskreg.risks.filters import RiskFilters, parse_risk_filters
 from riskreg.risks.models import Direction, RiskStatus
+from riskreg.urls import query_url
 
 VIEWS = ("compare", "inherent", "residual", "target")
 VIEW_LABELS = {
@@ -119,7 +120,15 @@ class DashboardFilters:
 
     def direction_url(self, direction: Direction | None) -> str:
         """This dashboard for one direction (None: all of them), every other filter and the view kept."""
-        return url_for("dashboard.index", **self.args(direction=direction.value if direction else None))
+        return self.url(direction=direction.value if direction else None)
+
+    def url(self, **overrides: Any) -> str:
+        """This dashboard with `overrides` (a view, a direction): url_for's URL, its path built once
+        per page (riskreg.urls.query_url) for the page's dozen such links."""
+        build = self.__dict__.get("_index_url")
+        if build is None:
+            build = self.__dict__["_index_url"] = query_url("dashboard.index")
+        return build(self.args(**overrides))
 
     def direction_band_url(self, direction: Direction, band: str, basis: str = "residual") -> str:
         """/risks: the risks of one direction in one band, under this dashboard's other filters."""

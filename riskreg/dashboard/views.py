@@ -75,6 +75,7 @@ def index():
         view_labels=VIEW_LABELS,
         direction_toggle=DIRECTION_TOGGLE,
         direction_words=dict(DIRECTION_TOGGLE),
+        directions_lowered={d: d.label.lower() for d in Direction},  # as |lower, once per page
         direction_bands=queries.band_counts_by_direction(dash.risk, "residual", shared),
         grids=grids,
         figures=figures,
