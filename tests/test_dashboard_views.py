@@ -393,5 +393,6 @@ def test_the_dashboards_own_links_are_url_fors_built_once_per_page(app):
                 assert dash.url(view=view) == url_for("dashboard.index", **dash.args(view=view))
             for direction in (None, *Direction):
                 value = direction.value if direction else None
-                assert dash.direction_url(direction) == url_for("dashboard.index", **dash.args(direction=value))
+                expected = url_for("dashboard.index", **dash.args(direction=value))
+                assert dash.direction_url(direction) == expected
         assert dash.url(view="target") != dash.url(view="inherent")
