@@ -53,15 +53,9 @@ class KeptDomain(Domain):
     lazy_gettext, the forms' messages and the templates all read it."""
 
     def get_translations(self) -> Translations | NullTranslations:
-        try:
-            context = _app_globals()._flask_babel
-            kept = context.riskreg_catalogue
-            if kept[0] is context.babel_locale:
-                return kept[1]
-        except AttributeError:  # the context's first message, or its locale has changed
-            pass
-        except RuntimeError:  # outside any application context, as Flask-Babel answers there
-            return NullTranslations()
+        found = kept_catalogue()
+        if found is not NOT_KEPT:
+            return found
         found = super().get_translations()
         context = _app_globals()._flask_babel  # made and given its locale by Flask-Babel's lookup
         context.riskreg_catalogue = (context.babel_locale, found)
@@ -74,22 +68,32 @@ class RiskregBabel(Babel):
         return KeptDomain(domain=self.domain)
 
 
-def catalogue() -> Translations | NullTranslations:
-    """This context's catalogue (see KeptDomain): what the templates' _() reads. Outside any
-    application (a module's import, the command line before the app): no translation.
+NOT_KEPT = object()  # kept_catalogue's answer when this context keeps no catalogue yet
 
-    The kept catalogue is read here first, as KeptDomain.get_translations would read it: a page
-    asks a few hundred times, and the domain's lookup and the context check are most of a call."""
+
+def kept_catalogue() -> Translations | NullTranslations | object:
+    """The catalogue kept for this context's locale (KeptDomain); no translation outside any
+    application context (as Flask-Babel answers there); NOT_KEPT on the context's first message or
+    once its locale has changed."""
     try:
         context = _app_globals()._flask_babel
         kept = context.riskreg_catalogue
         if kept[0] is context.babel_locale:
             return kept[1]
-    except AttributeError:  # the context's first message, or its locale has changed
-        pass
-    except RuntimeError:  # outside any application context
+    except AttributeError:
+        return NOT_KEPT
+    except RuntimeError:
         return NullTranslations()
-    return babel.domain_instance.get_translations()
+    return NOT_KEPT
+
+
+def catalogue() -> Translations | NullTranslations:
+    """This context's catalogue (see KeptDomain): what the templates' _() reads. Outside any
+    application (a module's import, the command line before the app): no translation.
+
+    The kept catalogue is read first, without the domain's lookup: a page asks a few hundred times."""
+    found = kept_catalogue()
+    return babel.domain_instance.get_translations() if found is NOT_KEPT else found  # type: ignore[return-value]
 
 
 babel = RiskregBabel()
