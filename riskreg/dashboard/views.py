@@ -84,8 +84,8 @@ def index():
         top=top,
         critical_counts=critical_queries.dashboard_counts(today),
         board_bowties=bowties,
-        board_svgs={tie.risk.id: drawn.svg(tie, f"board-{tie.risk.id}") for tie in bowties},
-        board_keys={tie.risk.id: drawn.key(tie) for tie in bowties},
+        bowtie_key=drawn.key,  # what a kept board bowtie is keyed by
+        bowtie_svg=drawn.svg,  # drawn only when its kept part is rendered
         review_overdue=queries.review_overdue(dash.risk, today),
         review_overdue_limit=queries.REVIEW_OVERDUE_LIMIT,
         appetite_panel=appetite_queries.panel(),
